@@ -1,0 +1,5 @@
+import type { Command } from 'commander';
+import type { CliContext } from '../context.js';
+
+// Placeholder: the owner of this command group fills it in.
+export function registerAdvance(_program: Command, _ctx: CliContext): void {}

@@ -1,0 +1,59 @@
+// Real temporary git repositories with a fixed identity, and the built CLI as a child process.
+import { mkdtempSync, realpathSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { execa, type Options } from 'execa';
+
+export const ROOT = resolve(import.meta.dirname, '../..');
+export const CLI = join(ROOT, 'dist/gastown.mjs');
+export const CORPUS = resolve(ROOT, '../shared/corpus');
+
+/** A fixed identity so commits are reproducible and no global config leaks in. */
+export const IDENTITY = {
+  GIT_AUTHOR_NAME: 'Test Agent',
+  GIT_AUTHOR_EMAIL: 'agent@example.com',
+  GIT_COMMITTER_NAME: 'Test Agent',
+  GIT_COMMITTER_EMAIL: 'agent@example.com',
+  GIT_AUTHOR_DATE: '2026-01-06T09:00:00Z',
+  GIT_COMMITTER_DATE: '2026-01-06T09:00:00Z',
+};
+
+/** Environment for child processes: isolated from the user's git config and colours. */
+export function testEnv(extra: Record<string, string> = {}): Record<string, string> {
+  return {
+    ...(process.env as Record<string, string>),
+    GIT_CONFIG_NOSYSTEM: '1',
+    GIT_CONFIG_GLOBAL: '/dev/null',
+    NO_COLOR: '1',
+    ...IDENTITY,
+    ...extra,
+  };
+}
+
+export function tempDir(prefix = 'gastown-test-'): { path: string; cleanup(): void } {
+  const path = realpathSync(mkdtempSync(join(tmpdir(), prefix)));
+  return { path, cleanup: () => rmSync(path, { recursive: true, force: true }) };
+}
+
+export async function run(cmd: string, args: string[], cwd: string, opts: Options = {}) {
+  return execa(cmd, args, { cwd, env: testEnv(), reject: false, extendEnv: false, stdin: 'ignore', ...opts });
+}
+
+/** Runs the built gastown CLI (build first: `npm test` does). */
+export async function gastown(args: string[], cwd: string, env: Record<string, string> = {}) {
+  return execa(process.execPath, [CLI, ...args], { cwd, env: testEnv(env), reject: false, extendEnv: false, stdin: 'ignore' });
+}
+
+export async function gitIn(cwd: string, ...args: string[]) {
+  const r = await execa('git', args, { cwd, env: testEnv(), reject: false, extendEnv: false, stdin: 'ignore' });
+  if (r.exitCode !== 0) throw new Error(`git ${args.join(' ')} failed: ${r.stderr}`);
+  return String(r.stdout);
+}
+
+/** A fresh repository with one commit on `main`. */
+export async function makeRepo(): Promise<{ path: string; cleanup(): void }> {
+  const dir = tempDir();
+  await gitIn(dir.path, 'init', '-q', '-b', 'main');
+  await gitIn(dir.path, 'commit', '-q', '--allow-empty', '-m', 'initial');
+  return dir;
+}
