@@ -1,12 +1,18 @@
 // Bundles the CLI into dist/gastown.mjs. Commands are split into lazily loaded chunks so
-// that `gastown --help` loads only the command table.
-import { chmodSync, rmSync } from 'node:fs';
+// that `gastown --help` loads only the command table. Builds into a fresh folder and swaps it
+// into place, so a concurrent run (tests, hooks) never sees a half-written dist/.
+import { chmodSync, renameSync, rmSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 
-rmSync(new URL('../dist', import.meta.url), { recursive: true, force: true });
+const root = fileURLToPath(new URL('..', import.meta.url));
+const staging = `${root}dist.tmp-${process.pid}`;
+const old = `${root}dist.old-${process.pid}`;
+rmSync(staging, { recursive: true, force: true });
 await build({
   entryPoints: { gastown: 'src/cli/main.ts' },
-  outdir: 'dist',
+  absWorkingDir: root,
+  outdir: staging,
   outExtension: { '.js': '.mjs' },
   chunkNames: 'chunks/[name]-[hash]',
   bundle: true,
@@ -23,4 +29,12 @@ await build({
   },
   logLevel: 'warning',
 });
-chmodSync(new URL('../dist/gastown.mjs', import.meta.url), 0o755);
+chmodSync(`${staging}/gastown.mjs`, 0o755);
+// Swap: move the old dist aside, move the new one in, then delete the old one.
+try {
+  renameSync(`${root}dist`, old);
+} catch {
+  // No previous build.
+}
+renameSync(staging, `${root}dist`);
+rmSync(old, { recursive: true, force: true });

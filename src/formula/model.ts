@@ -205,4 +205,9 @@ export interface ResolvedFormula {
   warnings: Diagnostic[];
   /** Unknown top-level keys, kept verbatim. */
   extra: Record<string, unknown>;
+  /**
+   * What resolution consumed (`extends`, `compose`, `advice`, `pointcuts`, `template`, `aspects`),
+   * verbatim as the file wrote it, so nothing a formula said is lost.
+   */
+  definition?: Record<string, unknown>;
 }

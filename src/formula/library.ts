@@ -1,0 +1,111 @@
+// The file-system edge of the formula engine: the only module here that reads files.
+// A library is an ordered list of directories; the first one that has a formula wins.
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { MAX_FORMULA_BYTES } from './parse.js';
+import type { FormulaLibrary, FormulaSource } from './resolve.js';
+
+const SUFFIXES = ['.formula.toml', '.formula.json'];
+
+/** Reads a formula file, without reading it at all when it is over the size limit. */
+export function readFormulaFile(file: string): FormulaSource | undefined {
+  let size: number;
+  try {
+    const st = statSync(file);
+    if (!st.isFile()) return undefined;
+    size = st.size;
+  } catch {
+    return undefined;
+  }
+  if (size > MAX_FORMULA_BYTES) return { file, text: '', size };
+  return { file, text: readFileSync(file, 'utf8') };
+}
+
+/** The `formula = "..."` name without a full parse (a first-line scan is enough to index a dir). */
+function declaredName(text: string, json: boolean): string | undefined {
+  const m = json
+    ? /"formula"\s*:\s*"([^"\\]+)"/.exec(text)
+    : /^\s*formula\s*=\s*["']([^"'\\]+)["']/m.exec(text);
+  return m?.[1];
+}
+
+export function createFileLibrary(dirs: string[]): FormulaLibrary {
+  const roots = dirs.map((d) => resolve(d));
+  const listings = new Map<string, string[]>();
+  const files = (dir: string): string[] => {
+    let l = listings.get(dir);
+    if (!l) {
+      try {
+        l = readdirSync(dir)
+          .filter((f) => SUFFIXES.some((s) => f.endsWith(s)))
+          .sort();
+      } catch {
+        l = [];
+      }
+      listings.set(dir, l);
+    }
+    return l;
+  };
+  let byDeclaredName: Map<string, string> | undefined;
+  const declared = (): Map<string, string> => {
+    if (byDeclaredName) return byDeclaredName;
+    byDeclaredName = new Map();
+    for (const dir of roots) {
+      for (const f of files(dir)) {
+        const src = readFormulaFile(join(dir, f));
+        if (!src || src.size !== undefined) continue;
+        const name = declaredName(src.text, f.endsWith('.json'));
+        if (name && !byDeclaredName.has(name)) byDeclaredName.set(name, src.file);
+      }
+    }
+    return byDeclaredName;
+  };
+  return {
+    find(name) {
+      if (
+        name === '' ||
+        name.includes('/') ||
+        name.includes('\\') ||
+        name.includes('..') ||
+        name.includes('\0')
+      )
+        return undefined;
+      for (const dir of roots) {
+        const present = files(dir);
+        for (const s of SUFFIXES) if (present.includes(name + s)) return readFormulaFile(join(dir, name + s));
+      }
+      const file = declared().get(name);
+      return file ? readFormulaFile(file) : undefined;
+    },
+    list() {
+      const seen = new Set<string>();
+      const out: { name: string; file: string }[] = [];
+      for (const dir of roots) {
+        for (const f of files(dir)) {
+          const file = join(dir, f);
+          const src = readFormulaFile(file);
+          const name =
+            (src && src.size === undefined && declaredName(src.text, f.endsWith('.json'))) ||
+            f.replace(/\.formula\.(toml|json)$/, '');
+          if (seen.has(name)) continue;
+          seen.add(name);
+          out.push({ name, file });
+        }
+      }
+      return out;
+    },
+  };
+}
+
+/** Wraps a library so that `extra` directories are searched first (a file's own folder, GASTOWN_FORMULA_PATH). */
+export function withSearchDirs(lib: FormulaLibrary, extra: string[]): FormulaLibrary {
+  if (extra.length === 0) return lib;
+  const first = createFileLibrary(extra);
+  return {
+    find: (name) => first.find(name) ?? lib.find(name),
+    list: () => {
+      const seen = new Set<string>();
+      return [...first.list(), ...lib.list()].filter((e) => !seen.has(e.name) && seen.add(e.name));
+    },
+  };
+}

@@ -1,0 +1,137 @@
+// Variables: `{{name}}` substitution, cook-time step conditions, and loop range arithmetic.
+// Go-template actions such as `{{.leg.id}}` or `{{if .pr}}` are not ours: the placeholder pattern
+// only matches a bare name, and unknown names stay as written.
+
+const PLACEHOLDER = /\{\{\s*([A-Za-z_][A-Za-z0-9_-]*)\s*\}\}/g;
+
+/** Replaces `{{name}}` with `vars[name]`; placeholders for names not in `vars` are left intact. */
+export function substituteVars(text: string, vars: Record<string, string>): string {
+  if (!text.includes('{{')) return text;
+  return text.replace(PLACEHOLDER, (whole, name: string) =>
+    Object.hasOwn(vars, name) ? (vars[name] as string) : whole,
+  );
+}
+
+/** Names used as `{{name}}` in the text. */
+export function placeholderNames(text: string): string[] {
+  if (!text.includes('{{')) return [];
+  return [...text.matchAll(PLACEHOLDER)].map((m) => m[1]!);
+}
+
+const COND_TRUTHY = /^(!?)\s*\{\{\s*([A-Za-z_][A-Za-z0-9_-]*)\s*\}\}$/;
+const COND_COMPARE = /^\{\{\s*([A-Za-z_][A-Za-z0-9_-]*)\s*\}\}\s*(==|!=)\s*(.+)$/;
+
+export type CookCondition =
+  | { kind: 'truthy'; name: string; negate: boolean }
+  | { kind: 'compare'; name: string; op: '==' | '!='; value: string };
+
+/**
+ * A condition that depends only on variables (`{{v}}`, `!{{v}}`, `{{v}} == x`, `{{v}} != x`), as
+ * beads evaluates at cook time. Anything else is a runtime condition: undefined here.
+ */
+export function parseCookCondition(text: string): CookCondition | undefined {
+  const s = text.trim();
+  let m = COND_TRUTHY.exec(s);
+  if (m) return { kind: 'truthy', name: m[2]!, negate: m[1] === '!' };
+  m = COND_COMPARE.exec(s);
+  if (m) {
+    let value = m[3]!.trim();
+    if (value.length >= 2 && (value[0] === '"' || value[0] === "'") && value.at(-1) === value[0]) {
+      value = value.slice(1, -1);
+    }
+    return { kind: 'compare', name: m[1]!, op: m[2] as '==' | '!=', value };
+  }
+  return undefined;
+}
+
+/** Empty, `false`, `0`, `no` and `off` are false; anything else is true. */
+export function isTruthy(value: string | undefined): boolean {
+  if (value === undefined || value === '') return false;
+  return !['false', '0', 'no', 'off'].includes(value.toLowerCase());
+}
+
+export function evaluateCookCondition(c: CookCondition, vars: Record<string, string>): boolean {
+  const v = vars[c.name];
+  if (c.kind === 'truthy') return c.negate ? !isTruthy(v) : isTruthy(v);
+  return c.op === '==' ? (v ?? '') === c.value : (v ?? '') !== c.value;
+}
+
+/**
+ * Evaluates a loop range such as `1..2^{disks}`: integers, `{var}` references, + - * / ^ and
+ * parentheses. Throws an Error with a readable message on bad input or a missing variable.
+ */
+export function evaluateRange(text: string, vars: Record<string, string>): { start: number; end: number } {
+  const sep = text.indexOf('..');
+  if (sep < 0) throw new Error(`range "${text}" must look like start..end`);
+  return { start: evaluateExpr(text.slice(0, sep), vars), end: evaluateExpr(text.slice(sep + 2), vars) };
+}
+
+/** Variables a range refers to as `{name}`. */
+export function rangeVarNames(text: string): string[] {
+  return [...text.matchAll(/\{([A-Za-z_][A-Za-z0-9_-]*)\}/g)].map((m) => m[1]!);
+}
+
+function evaluateExpr(source: string, vars: Record<string, string>): number {
+  const text = source.replace(/\{([A-Za-z_][A-Za-z0-9_-]*)\}/g, (_w, name: string) => {
+    const v = vars[name];
+    if (v === undefined) throw new Error(`range refers to {${name}}, which has no value`);
+    if (!/^\s*-?\d+\s*$/.test(v)) throw new Error(`range variable ${name} = "${v}" is not an integer`);
+    return `(${v.trim()})`;
+  });
+  let pos = 0;
+  const peek = (): string => {
+    while (text[pos] === ' ') pos++;
+    return text[pos] ?? '';
+  };
+  const fail = (what: string): never => {
+    throw new Error(`range expression "${source.trim()}": ${what}`);
+  };
+  const primary = (): number => {
+    const c = peek();
+    if (c === '(') {
+      pos++;
+      const v = sum();
+      if (peek() !== ')') fail('missing )');
+      pos++;
+      return v;
+    }
+    if (c === '-') {
+      pos++;
+      return -primary();
+    }
+    const m = /^\d+/.exec(text.slice(pos));
+    if (!m) fail(c === '' ? 'unexpected end' : `unexpected "${c}"`);
+    pos += m![0].length;
+    return Number(m![0]);
+  };
+  const power = (): number => {
+    const base = primary();
+    if (peek() === '^') {
+      pos++;
+      return base ** power();
+    }
+    return base;
+  };
+  const product = (): number => {
+    let v = power();
+    for (let c = peek(); c === '*' || c === '/'; c = peek()) {
+      pos++;
+      const r = power();
+      if (c === '/' && r === 0) fail('division by zero');
+      v = c === '*' ? v * r : Math.trunc(v / r);
+    }
+    return v;
+  };
+  function sum(): number {
+    let v = product();
+    for (let c = peek(); c === '+' || c === '-'; c = peek()) {
+      pos++;
+      v = c === '+' ? v + product() : v - product();
+    }
+    return v;
+  }
+  const v = sum();
+  if (peek() !== '') fail(`unexpected "${peek()}"`);
+  if (!Number.isSafeInteger(v)) fail('result is not a safe integer');
+  return v;
+}
