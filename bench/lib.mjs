@@ -16,7 +16,8 @@ export function timeProcess(cmd, args, { cwd, env, runs = 15, warmup = 2, setup 
     const t0 = performance.now();
     const r = spawnSync(cmd, args, { cwd, env: env ?? process.env, stdio: ['ignore', 'ignore', 'pipe'] });
     const dt = performance.now() - t0;
-    if (r.status !== 0 && r.status !== 1) throw new Error(`${cmd} ${args.join(' ')} exited ${r.status}: ${r.stderr}`);
+    if (r.status !== 0 && r.status !== 1)
+      throw new Error(`${cmd} ${args.join(' ')} exited ${r.status}: ${r.stderr}`);
     if (i >= warmup) times.push(dt);
   }
   return median(times);

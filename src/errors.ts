@@ -28,7 +28,11 @@ export class GastownError extends Error {
   /** Stable machine-readable code, e.g. `formula.cycle`, `store.locked`. */
   readonly code: string;
 
-  constructor(code: string, message: string, options: { exitCode?: ExitCode; location?: ErrorLocation; cause?: unknown } = {}) {
+  constructor(
+    code: string,
+    message: string,
+    options: { exitCode?: ExitCode; location?: ErrorLocation; cause?: unknown } = {},
+  ) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.name = 'GastownError';
     this.code = code;

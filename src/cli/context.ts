@@ -1,6 +1,6 @@
 // What every command receives: where it runs, how to print, and the injected clock/env.
 // Kept tiny because it is loaded on every start.
-import { formatLocated, type ErrorLocation } from '../errors.js';
+import { type ErrorLocation, formatLocated } from '../errors.js';
 
 export interface Output {
   /** Normal output on stdout. */
@@ -39,8 +39,15 @@ export function useColor(stream: NodeJS.WriteStream, env: NodeJS.ProcessEnv): bo
 }
 
 function makeColors(enabled: boolean): Colors {
-  const wrap = (open: number, close: number) => (s: string) => (enabled ? `\u001b[${open}m${s}\u001b[${close}m` : s);
-  return { red: wrap(31, 39), green: wrap(32, 39), yellow: wrap(33, 39), dim: wrap(2, 22), bold: wrap(1, 22) };
+  const wrap = (open: number, close: number) => (s: string) =>
+    enabled ? `\u001b[${open}m${s}\u001b[${close}m` : s;
+  return {
+    red: wrap(31, 39),
+    green: wrap(32, 39),
+    yellow: wrap(33, 39),
+    dim: wrap(2, 22),
+    bold: wrap(1, 22),
+  };
 }
 
 export function createContext(env: NodeJS.ProcessEnv = process.env, cwd = process.cwd()): CliContext {
@@ -49,11 +56,13 @@ export function createContext(env: NodeJS.ProcessEnv = process.env, cwd = proces
     out: (line) => process.stdout.write(`${line}\n`),
     err: (line) => process.stderr.write(`${line}\n`),
     json: (value) => process.stdout.write(`${JSON.stringify(value, null, 2)}\n`),
-    warn: (message, location) => process.stderr.write(`${color.yellow('warning')}: ${formatLocated(location ?? {}, message)}\n`),
+    warn: (message, location) =>
+      process.stderr.write(`${color.yellow('warning')}: ${formatLocated(location ?? {}, message)}\n`),
     color,
   };
   const fixed = env.GASTOWN_NOW ? new Date(env.GASTOWN_NOW) : undefined;
-  if (fixed && Number.isNaN(fixed.getTime())) throw new Error(`GASTOWN_NOW is not a date: ${env.GASTOWN_NOW}`);
+  if (fixed && Number.isNaN(fixed.getTime()))
+    throw new Error(`GASTOWN_NOW is not a date: ${env.GASTOWN_NOW}`);
   return { cwd, env, io, now: () => fixed ?? new Date(), exitCode: 0 };
 }
 
@@ -68,7 +77,7 @@ export function collect(value: string, previous: string[] = []): string[] {
  */
 export function lazy<A extends unknown[]>(
   ctx: CliContext,
-  load: () => Promise<(ctx: CliContext, ...args: A) => Promise<number | undefined | void>>,
+  load: () => Promise<(ctx: CliContext, ...args: A) => Promise<number | undefined>>,
 ): (...args: A) => Promise<void> {
   return async (...args: A) => {
     const run = await load();

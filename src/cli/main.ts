@@ -10,9 +10,18 @@ import { registerTable } from './table/index.js';
 const VERSION = '0.1.0';
 
 async function main(argv: string[]): Promise<number> {
+  // `gastown molecule status | head`: a closed pipe is the reader's choice, not our error.
+  for (const stream of [process.stdout, process.stderr]) {
+    stream.on('error', (err: NodeJS.ErrnoException) => {
+      if (err.code === 'EPIPE') process.exit(ExitCode.ok);
+      throw err;
+    });
+  }
   const ctx = createContext();
   const program = new Command('gastown')
-    .description('A git-native workflow engine: formulas, molecules, checkpoints and gates as files under .beads/')
+    .description(
+      'A git-native workflow engine: formulas, molecules, checkpoints and gates as files under .beads/',
+    )
     .version(VERSION, '-V, --version')
     .option('-C, --cwd <dir>', 'run as if started in <dir>')
     .showHelpAfterError('(run with --help for usage)')

@@ -33,7 +33,7 @@ export interface VarDef {
 /** A human checkpoint: the step waits until enough allowed people approve its checkpoint file. */
 export interface HumanGate {
   type: 'human';
-  /** Users (`@jgil`) or teams (`team:leads`) from .beads/config.toml. Empty: anyone but the assignee. */
+  /** Users (`@jgil`) or teams (`team:leads`) from .beads/config.toml. Empty: any user configured in [users], never the agent that did the work. */
   approvers: string[];
   min_approvals: number;
   prevent_self_approval: boolean;

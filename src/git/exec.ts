@@ -35,10 +35,39 @@ export async function git(args: readonly string[], options: GitOptions): Promise
     exitCode: result.exitCode ?? 1,
   };
   if (result.failed && result.exitCode === undefined) {
-    throw new GastownError('git.spawn', `could not run git ${args[0] ?? ''}: ${result.shortMessage ?? 'unknown error'}`);
+    throw new GastownError(
+      'git.spawn',
+      `could not run git ${args[0] ?? ''}: ${result.shortMessage ?? 'unknown error'}`,
+    );
   }
   if (out.exitCode !== 0 && !options.allowFailure) {
-    throw new GastownError('git.failed', `git ${args.join(' ')} failed (exit ${out.exitCode}): ${out.stderr.trim()}`);
+    throw new GastownError(
+      'git.failed',
+      `git ${args.join(' ')} failed (exit ${out.exitCode}): ${out.stderr.trim()}`,
+    );
   }
   return out;
+}
+
+/** Like `git`, but stdout as raw bytes (object contents whose sizes are counted in bytes). */
+export async function gitBytes(args: readonly string[], options: GitOptions): Promise<Buffer> {
+  const result = await execa('git', args, {
+    cwd: options.cwd,
+    env: { ...GIT_ENV, ...options.env },
+    reject: false,
+    encoding: 'buffer',
+    ...(options.input !== undefined ? { input: options.input } : { stdin: 'ignore' }),
+    ...(options.timeoutMs !== undefined ? { timeout: options.timeoutMs } : {}),
+  });
+  if (result.exitCode !== 0 && !options.allowFailure) {
+    throw new GastownError(
+      'git.failed',
+      `git ${args.join(' ')} failed (exit ${result.exitCode ?? '?'}): ${Buffer.from(
+        result.stderr as Uint8Array,
+      )
+        .toString('utf8')
+        .trim()}`,
+    );
+  }
+  return Buffer.from(result.stdout as Uint8Array);
 }

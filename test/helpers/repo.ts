@@ -41,11 +41,23 @@ export async function run(cmd: string, args: string[], cwd: string, opts: Option
 
 /** Runs the built gastown CLI (build first: `npm test` does). */
 export async function gastown(args: string[], cwd: string, env: Record<string, string> = {}) {
-  return execa(process.execPath, [CLI, ...args], { cwd, env: testEnv(env), reject: false, extendEnv: false, stdin: 'ignore' });
+  return execa(process.execPath, [CLI, ...args], {
+    cwd,
+    env: testEnv(env),
+    reject: false,
+    extendEnv: false,
+    stdin: 'ignore',
+  });
 }
 
 export async function gitIn(cwd: string, ...args: string[]) {
-  const r = await execa('git', args, { cwd, env: testEnv(), reject: false, extendEnv: false, stdin: 'ignore' });
+  const r = await execa('git', args, {
+    cwd,
+    env: testEnv(),
+    reject: false,
+    extendEnv: false,
+    stdin: 'ignore',
+  });
   if (r.exitCode !== 0) throw new Error(`git ${args.join(' ')} failed: ${r.stderr}`);
   return String(r.stdout);
 }

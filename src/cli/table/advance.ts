@@ -1,5 +1,22 @@
 import type { Command } from 'commander';
-import type { CliContext } from '../context.js';
+import { type CliContext, collect, lazy } from '../context.js';
 
-// Placeholder: the owner of this command group fills it in.
-export function registerAdvance(_program: Command, _ctx: CliContext): void {}
+export function registerAdvance(program: Command, ctx: CliContext): void {
+  program
+    .command('advance')
+    .description('reconcile every molecule once and print the transitions made (safe to run any time)')
+    .option('--dry-run', 'print what would change without writing')
+    .option('--from-commit <sha>', "also apply the commit's Gastown-Done/Fail/Start trailers")
+    .option('--molecule <id>', 'only this molecule (repeatable)', collect, [])
+    .option('--lock-wait <ms>', 'how long to wait for another gastown process (default 2000)')
+    .option(
+      '--commit',
+      'commit the files it writes in an engine commit of its own (trailers name each transition)',
+    )
+    .option(
+      '--ci',
+      "for clones where no hook ran: also apply HEAD's trailers; exit 1 on any problem; safe in a shallow clone",
+    )
+    .option('--json', 'print transitions, written files and problems as JSON')
+    .action(lazy(ctx, async () => (await import('../commands/advance.js')).advance));
+}

@@ -1,5 +1,34 @@
 import type { Command } from 'commander';
-import type { CliContext } from '../context.js';
+import { type CliContext, lazy } from '../context.js';
 
-// Placeholder: the owner of this command group fills it in.
-export function registerStep(_program: Command, _ctx: CliContext): void {}
+const impl = () => import('../commands/step.js');
+
+export function registerStep(program: Command, ctx: CliContext): void {
+  const step = program
+    .command('step')
+    .description("record progress on a molecule's step: start, done, fail, reopen");
+  const common = (c: Command) =>
+    c
+      .option('--as <agent>', 'who records it (default: $GASTOWN_AGENT)')
+      .option('--reason <text>', 'why (kept in the event file)')
+      .option('--json', 'print the transitions as JSON');
+  common(step.command('start <molecule> <step>').description('claim a ready step')).action(
+    lazy(ctx, async () => (await impl()).start),
+  );
+  common(
+    step
+      .command('done <molecule> <step>')
+      .description('mark a ready or claimed step done; the steps after it become ready'),
+  )
+    .option('--output <file>', "store this file as the step's output (outputs/<step>.md)")
+    .option('--continue', 'then claim the next ready step and print it')
+    .action(lazy(ctx, async () => (await impl()).done));
+  common(step.command('fail <molecule> <step>').description('mark a ready or claimed step failed')).action(
+    lazy(ctx, async () => (await impl()).fail),
+  );
+  common(
+    step
+      .command('reopen <molecule> <step>')
+      .description('re-open a step and every step after it as a new attempt'),
+  ).action(lazy(ctx, async () => (await impl()).reopen));
+}

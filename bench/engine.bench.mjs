@@ -1,0 +1,212 @@
+// `npm run bench -- engine`: the molecule engine on a generated repository of 1,000 molecules
+// (~15 steps each, mixed progress). Whole-process `molecule status` and a no-op `advance` as
+// ratios to `node -e 0` measured in the same run, warm and cold (`.beads/.cache` deleted);
+// and in-process fold + plan over 20,000 steps.
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { build } from 'esbuild';
+import { nodeFloor, row, timeFn, timeProcess } from './lib.mjs';
+
+const ROOT = resolve(import.meta.dirname, '..');
+const CLI = process.env.GASTOWN_BENCH_CLI ?? join(ROOT, 'dist/gastown.mjs');
+const MOLECULES = 1000;
+const STEPS = 15;
+
+function q(s) {
+  return JSON.stringify(s);
+}
+
+/** A 15-step formula: a chain with a fork/join in the middle, as TOML like the engine freezes it. */
+function formulaToml(name) {
+  const steps = [];
+  for (let i = 0; i < STEPS; i++) {
+    const needs =
+      i === 0
+        ? []
+        : i >= 5 && i <= 7
+          ? ['s04']
+          : i === 8
+            ? ['s05', 's06', 's07']
+            : [`s${String(i - 1).padStart(2, '0')}`];
+    steps.push({ id: `s${String(i).padStart(2, '0')}`, needs });
+  }
+  let out = `formula = ${q(name)}\ntype = "workflow"\nversion = 1\ndescription = "generated for the engine bench"\nhash = "bench-${name}"\nsource = ".beads/formulas/${name}.formula.toml"\nlegs = []\nwarnings = []\n\n[extra]\n[inputs]\n[presets]\n[prompts]\n[vars.feature]\nrequired = true\n`;
+  for (const s of steps) {
+    out += `\n[[steps]]\nacceptance = "The work of ${s.id} for {{feature}} is committed and reviewed"\ndescription = ${q(`Step ${s.id}: ${'do the careful thing. '.repeat(8)}`)}\nid = ${q(s.id)}\nlabels = []\nneeds = [ ${s.needs.map(q).join(', ')} ]\ntitle = ${q(`Step ${s.id} of {{feature}}`)}\n\n[steps.extra]\n`;
+  }
+  return { text: out, steps };
+}
+
+const event = (step, kind, extra = '') => `step = ${q(step)}\nattempt = 1\nkind = ${q(kind)}\n${extra}`;
+
+export function generate(dir) {
+  const git = (...args) =>
+    execFileSync('git', args, {
+      cwd: dir,
+      stdio: ['ignore', 'ignore', 'inherit'],
+      env: { ...process.env, GIT_CONFIG_NOSYSTEM: '1', GIT_CONFIG_GLOBAL: '/dev/null' },
+    });
+  git('init', '-q', '-b', 'main');
+  const { text, steps } = formulaToml('bench-flow');
+  for (let m = 0; m < MOLECULES; m++) {
+    const id = `m-${String(m).padStart(4, '0')}`;
+    const base = join(dir, '.beads/molecules', id);
+    mkdirSync(join(base, 'events'), { recursive: true });
+    writeFileSync(join(base, 'formula.resolved.toml'), text);
+    writeFileSync(
+      join(base, 'molecule.toml'),
+      `id = ${q(id)}\nformula = "bench-flow"\nformula_version = 1\nformula_hash = "bench-bench-flow"\n\n[inputs]\n[vars]\nfeature = ${q(`feature ${m % 7}`)}\n`,
+    );
+    // Mixed progress: molecule m has (m % 17) steps done; 15 and 16 mean completed.
+    const doneCount = Math.min(m % 17, STEPS);
+    const done = new Set();
+    for (const s of steps.slice(0, doneCount)) {
+      writeFileSync(join(base, 'events', `${s.id}.1.ready.toml`), event(s.id, 'ready'));
+      writeFileSync(join(base, 'events', `${s.id}.1.done.toml`), event(s.id, 'done', 'by = "polecat-1"\n'));
+      done.add(s.id);
+    }
+    for (const s of steps) {
+      if (!done.has(s.id) && s.needs.every((n) => done.has(n)))
+        writeFileSync(join(base, 'events', `${s.id}.1.ready.toml`), event(s.id, 'ready'));
+    }
+    if (doneCount === STEPS)
+      writeFileSync(join(base, 'events', 'molecule.completed.toml'), 'kind = "completed"\n');
+  }
+  git('add', '-A');
+  git(
+    '-c',
+    'user.name=bench',
+    '-c',
+    'user.email=bench@example.com',
+    'commit',
+    '-q',
+    '-m',
+    'generated molecules',
+  );
+}
+
+async function engineModule(out) {
+  await build({
+    entryPoints: [join(ROOT, 'src/engine/index.ts')],
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    outfile: join(out, 'engine.mjs'),
+    logLevel: 'error',
+    banner: {
+      js: "import { createRequire as __r } from 'node:module'; const require = __r(import.meta.url);",
+    },
+  });
+  return import(pathToFileURL(join(out, 'engine.mjs')).href);
+}
+
+export default async function main() {
+  const work = mkdtempSync(join(tmpdir(), 'gastown-bench-engine-'));
+  try {
+    const repo = join(work, 'repo');
+    mkdirSync(repo);
+    const t0 = performance.now();
+    generate(repo);
+    console.log(
+      `generated ${MOLECULES} molecules x ${STEPS} steps in ${(performance.now() - t0).toFixed(0)} ms`,
+    );
+    const env = { ...process.env, NO_COLOR: '1', GIT_CONFIG_NOSYSTEM: '1', GIT_CONFIG_GLOBAL: '/dev/null' };
+    const cache = join(repo, '.beads/.cache');
+    const dropCache = () => rmSync(cache, { recursive: true, force: true });
+    // Settle: the first advance records nothing (the generated state is reconciled) but fills the cache.
+    execFileSync(process.execPath, [CLI, 'advance'], { cwd: repo, env, stdio: 'ignore' });
+    const opts = { cwd: repo, env, runs: 11, warmup: 2 };
+    const floor = nodeFloor(opts);
+    row('node -e 0 (floor)', floor, floor);
+    row('gastown --version', timeProcess(process.execPath, [CLI, '--version'], opts), floor);
+    row(
+      'gastown molecule status m-0500 (warm)',
+      timeProcess(process.execPath, [CLI, 'molecule', 'status', 'm-0500'], opts),
+      floor,
+      '<= 2x',
+    );
+    row(
+      'gastown molecule status m-0500 (cold)',
+      timeProcess(process.execPath, [CLI, 'molecule', 'status', 'm-0500'], { ...opts, setup: dropCache }),
+      floor,
+      '<= 3x',
+    );
+    row(
+      'gastown advance, no-op (warm cache)',
+      timeProcess(process.execPath, [CLI, 'advance'], opts),
+      floor,
+      '<= 2x',
+    );
+    row(
+      'gastown advance, no-op (cold: .beads/.cache deleted)',
+      timeProcess(process.execPath, [CLI, 'advance'], { ...opts, runs: 5, warmup: 1, setup: dropCache }),
+      floor,
+      '<= 3x',
+    );
+
+    // In-process: fold + plan of one molecule with 20,000 steps (1,000 chains of 20).
+    const engine = await engineModule(work);
+    const steps = [];
+    for (let c = 0; c < 1000; c++) {
+      for (let i = 0; i < 20; i++)
+        steps.push({
+          id: `c${c}s${i}`,
+          title: 't',
+          description: '',
+          needs: i === 0 ? [] : [`c${c}s${i - 1}`],
+          labels: [],
+          extra: {},
+        });
+    }
+    const formula = {
+      formula: 'wide',
+      description: '',
+      type: 'workflow',
+      source: 'wide',
+      hash: 'h',
+      vars: {},
+      steps,
+      legs: [],
+      inputs: {},
+      presets: {},
+      prompts: {},
+      warnings: [],
+      extra: {},
+    };
+    const files = new Map([['molecule.toml', 'id = "wide"\nformula = "wide"\nformula_hash = "h"\n']]);
+    for (let c = 0; c < 1000; c++) {
+      for (let i = 0; i < c % 20; i++) {
+        files.set(`events/c${c}s${i}.1.ready.toml`, event(`c${c}s${i}`, 'ready'));
+        files.set(`events/c${c}s${i}.1.done.toml`, event(`c${c}s${i}`, 'done'));
+      }
+    }
+    files.set('formula.resolved.toml', 'formula = "wide"\n');
+    const parseFormula = () => structuredClone(formula);
+    const state = engine.fold('wide', '.beads/molecules/wide', files, { parseFormula });
+    const env2 = {
+      config: { engine: {}, users: {}, agents: {}, teams: {}, extra: {}, hash: '' },
+      now: new Date(),
+      moleculeStatus: () => undefined,
+    };
+    const ready = engine.planMolecule(state, state.formula, env2).effects.length;
+    row(
+      `ready steps over 20,000 steps (plan only; ${ready} ready)`,
+      await timeFn(() => engine.planMolecule(state, state.formula, env2)),
+      0,
+      '< 50 ms',
+    );
+    row(
+      'fold 20,000 steps (~19,000 event files) + plan',
+      await timeFn(
+        () => engine.planMolecule(engine.fold('wide', 'x', files, { parseFormula }), formula, env2),
+        { runs: 5, warmup: 1 },
+      ),
+      0,
+    );
+  } finally {
+    rmSync(work, { recursive: true, force: true });
+  }
+}

@@ -1,0 +1,107 @@
+#!/bin/sh
+# gastown hook runner. `gastown hooks install` copies this file to <git-common-dir>/gastown/runner.sh
+# with the two paths below filled in, and adds a marked block to each git hook that calls it:
+#   sh <runner> <hook-name> [hook arguments...]
+# It must never break git: post-* hooks always exit 0; pre-commit exits 1 only when gastown's
+# validator refused the staged .beads/ files. Plain POSIX sh; it starts Node only when the event
+# can matter to gastown (a .beads/ path changed or a Gastown- trailer is present).
+GASTOWN_NODE='@NODE@'
+GASTOWN_CLI='@CLI@'
+
+hook=${1-}
+[ $# -gt 0 ] && shift
+
+# Switched off for this command, or we are already inside gastown.
+[ "${GASTOWN_HOOKS-}" = 0 ] && exit 0
+[ -n "${GASTOWN_HOOK_ACTIVE-}" ] && exit 0
+
+warn() { printf 'gastown: %s\n' "$*" >&2; }
+relevant() { grep -qiE '^(gastown-(done|fail|start):|\.beads/)'; }
+
+# Fast path: one git plumbing call decides whether Node is needed at all.
+input=
+case $hook in
+pre-commit)
+  git diff --cached --quiet -- .beads 2>/dev/null && exit 0 ;;
+post-commit)
+  git log -1 -m --first-parent --name-only --format=%B HEAD -- 2>/dev/null | relevant || exit 0 ;;
+post-merge)
+  # A squash merge ($1 = 1) made no commit; the next commit's hook reconciles.
+  [ "${1-0}" = 1 ] && exit 0
+  git diff --quiet ORIG_HEAD HEAD -- .beads 2>/dev/null && exit 0 ;;
+post-checkout)
+  # Only branch checkouts between two real commits (not file checkouts, clones, new worktrees).
+  [ "${3-0}" = 1 ] || exit 0
+  case ${1-0} in *[!0]*) ;; *) exit 0 ;; esac
+  git diff --quiet "$1" "$2" -- .beads 2>/dev/null && exit 0 ;;
+post-rewrite)
+  # An amend already ran post-commit for the new commit; only a finished rebase matters here.
+  [ "${1-}" = rebase ] || exit 0
+  input=$(mktemp 2>/dev/null) || exit 0
+  cat >"$input"
+  cut -d' ' -f2 "$input" | git log --stdin --no-walk -m --first-parent --name-only --format=%B -- 2>/dev/null | relevant || {
+    rm -f "$input"
+    exit 0
+  } ;;
+*)
+  exit 0 ;;
+esac
+
+# Guards: never in the middle of a rebase, merge, cherry-pick or revert (post-rewrite runs as a
+# rebase finishes, before git removes its state, and is the one place a rebase is handled).
+if [ "$hook" != pre-commit ] && [ "$hook" != post-rewrite ]; then
+  gitdir=$(git rev-parse --absolute-git-dir 2>/dev/null) || exit 0
+  for f in rebase-merge rebase-apply MERGE_HEAD CHERRY_PICK_HEAD REVERT_HEAD sequencer; do
+    [ -e "$gitdir/$f" ] && exit 0
+  done
+fi
+
+# Find Node and the CLI: the absolute paths recorded at install time, else what PATH offers.
+# Never npx (seconds per commit).
+if [ -x "$GASTOWN_NODE" ] && [ -f "$GASTOWN_CLI" ]; then
+  set -- "$GASTOWN_NODE" "$GASTOWN_CLI" hook "$hook" "$@"
+elif command -v node >/dev/null 2>&1; then
+  if [ -f "$GASTOWN_CLI" ]; then
+    set -- node "$GASTOWN_CLI" hook "$hook" "$@"
+  elif command -v gastown >/dev/null 2>&1; then
+    set -- gastown hook "$hook" "$@"
+  else
+    warn "$hook skipped: gastown is not installed at $GASTOWN_CLI nor on PATH (run \`gastown doctor\`)"
+    [ -n "$input" ] && rm -f "$input"
+    exit 0
+  fi
+else
+  warn "$hook skipped: node not found (not at $GASTOWN_NODE, not on PATH); run \`gastown advance\` later"
+  [ -n "$input" ] && rm -f "$input"
+  exit 0
+fi
+
+# A hook never holds git longer than [engine] hook_timeout (default 5s): past it, Node is
+# stopped (its writes are atomic and reconcile is idempotent, so the next run catches up).
+t=$(sed -n 's/^[[:space:]]*hook_timeout[[:space:]]*=[[:space:]]*"\([0-9]*[a-z]*\)".*/\1/p' .beads/config.toml 2>/dev/null | head -n 1)
+case $t in
+*[0-9]ms) limit=$(awk "BEGIN { print ${t%ms} / 1000 }") ;;
+*[0-9]s) limit=${t%s} ;;
+*[0-9]m) limit=$((${t%m} * 60)) ;;
+*[0-9]h) limit=$((${t%h} * 3600)) ;;
+*) limit=5 ;;
+esac
+
+GASTOWN_HOOK_ACTIVE=1
+export GASTOWN_HOOK_ACTIVE
+if [ -n "$input" ]; then "$@" <"$input" & else "$@" & fi
+pid=$!
+(sleep "$limit" && kill -TERM "$pid") >/dev/null 2>&1 &
+watchdog=$!
+wait "$pid"
+code=$?
+kill "$watchdog" >/dev/null 2>&1
+[ -n "$input" ] && rm -f "$input"
+
+case $code in
+0) exit 0 ;;
+65) [ "$hook" = pre-commit ] && exit 1 ;; # the validator refused the commit and said why
+143) warn "$hook stopped after ${limit}s (hook_timeout); git continues, run \`gastown advance\` to catch up" ;;
+*) warn "$hook failed (exit $code); git continues (run \`gastown doctor\`)" ;;
+esac
+exit 0

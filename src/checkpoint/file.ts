@@ -1,0 +1,392 @@
+// Checkpoint files: `.beads/molecules/<mol>/checkpoints/<step>.md` (attempt 1) and
+// `<step>.attempt-<n>.md` (attempt n ≥ 2). The engine writes one with `decision: pending` when a
+// human-gated step becomes ready; a person edits `decision:` (or runs `gastown checkpoint
+// approve|reject`). Render and parse are pure.
+import { GastownError } from '../errors.js';
+import type { HumanGate } from '../formula/model.js';
+import { FrontMatterError, parseFrontMatter, renderFrontMatter } from './frontmatter.js';
+
+export const DECISIONS = ['pending', 'approved', 'rejected'] as const;
+export type Decision = (typeof DECISIONS)[number];
+/** What an approval file (one per approver, for `min_approvals` > 1) may say. */
+export const VOTES = ['approved', 'rejected'] as const;
+export type Vote = (typeof VOTES)[number];
+
+/** `analysis-checkpoint` for attempt 1, `analysis-checkpoint.attempt-2` after. */
+export function checkpointId(step: string, attempt: number): string {
+  return attempt <= 1 ? step : `${step}.attempt-${attempt}`;
+}
+
+/** The step and attempt a checkpoint id names (the inverse of checkpointId). */
+export function parseCheckpointId(id: string): { step: string; attempt: number } {
+  const m = /^(.*)\.attempt-(\d+)$/.exec(id);
+  return m ? { step: m[1] as string, attempt: Number(m[2]) } : { step: id, attempt: 1 };
+}
+
+/** Paths inside the molecule folder. */
+export const checkpointPaths = {
+  request: (id: string) => `checkpoints/${id}.md`,
+  approvalsDir: (id: string) => `checkpoints/${id}.approvals`,
+  approval: (id: string, who: string) => `checkpoints/${id}.approvals/${who}.md`,
+  feedbackDir: (step: string) => `feedback/${step}`,
+  rejection: (step: string, attempt: number) => `feedback/${step}/${attempt}.rejected.md`,
+  comment: (step: string, ulid: string) => `feedback/${step}/${ulid}.comment.md`,
+};
+
+export interface ReviewedOutput {
+  step: string;
+  attempt: number;
+  /** Contents of outputs/<step>.md, or undefined when the assignee wrote none. */
+  text?: string;
+}
+
+export interface CheckpointSpec {
+  molecule: string;
+  step: string;
+  attempt: number;
+  title: string;
+  description?: string;
+  gate: HumanGate;
+  /** The steps under review (the checkpoint step's needs) and what their assignees produced. */
+  reviewed: ReviewedOutput[];
+}
+
+export interface Checkpoint {
+  file: string;
+  id: string;
+  molecule: string;
+  step: string;
+  attempt: number;
+  reviews: string[];
+  decision: Decision;
+  reason: string;
+  approvers: string[];
+  min_approvals: number;
+  prevent_self_approval: boolean;
+  timeout?: string;
+  on_timeout: HumanGate['on_timeout'];
+  on_reject?: string;
+  /** Keys a person added that we do not read, kept as they are. */
+  extra: Record<string, unknown>;
+  body: string;
+}
+
+const DECISION_HELP = 'pending | approved | rejected';
+
+/** The file the engine writes. Deterministic: same spec, same bytes (no clock, no host). */
+export function renderCheckpoint(spec: CheckpointSpec): string {
+  const id = checkpointId(spec.step, spec.attempt);
+  const g = spec.gate;
+  const fm = renderFrontMatter(
+    {
+      checkpoint: id,
+      molecule: spec.molecule,
+      step: spec.step,
+      attempt: spec.attempt,
+      reviews: spec.reviewed.map((r) => r.step),
+      decision: 'pending',
+      reason: '',
+      approvers: g.approvers,
+      min_approvals: g.min_approvals,
+      prevent_self_approval: g.prevent_self_approval,
+      timeout: g.timeout,
+      on_timeout: g.on_timeout,
+      on_reject: g.on_reject,
+      allowed_decisions: [...DECISIONS],
+    },
+    { decision: DECISION_HELP, reason: 'required when rejecting' },
+  );
+  const lines: string[] = [`# Checkpoint: ${spec.title}`, ''];
+  lines.push(`Molecule \`${spec.molecule}\`, step \`${spec.step}\`, attempt ${spec.attempt}.`, '');
+  if (spec.description?.trim()) lines.push(spec.description.trim(), '');
+  lines.push('## For review', '');
+  if (spec.reviewed.length === 0) lines.push('Nothing was named for review (this step has no needs).', '');
+  for (const r of spec.reviewed) {
+    lines.push(`### ${r.step} (attempt ${r.attempt})`, '');
+    if (r.text === undefined || r.text.trim() === '')
+      lines.push(`The assignee wrote no output (outputs/${r.step}.md).`, '');
+    else lines.push(reviewText(r.text), '');
+  }
+  lines.push('## How to respond', '');
+  lines.push(
+    `Edit \`decision:\` above to \`approved\` or \`rejected\` (a rejection needs \`reason:\`) and commit, or run:`,
+    '',
+  );
+  lines.push('```sh');
+  lines.push(`gastown checkpoint approve ${spec.molecule} ${id} [--text "..."]`);
+  lines.push(`gastown checkpoint reject ${spec.molecule} ${id} --reason "..."`);
+  lines.push(`gastown checkpoint comment ${spec.molecule} ${id} --text "..."`);
+  lines.push('```', '');
+  const who = g.approvers.length > 0 ? g.approvers.join(', ') : 'anyone allowed in .beads/config.toml';
+  lines.push(
+    `Who may decide: ${who}${g.min_approvals > 1 ? ` (${g.min_approvals} approvals needed)` : ''}${g.prevent_self_approval ? '; not the agent that did the work' : ''}.`,
+  );
+  if (g.on_reject) lines.push(`On rejection: \`${g.on_reject}\` is re-opened with the reason.`);
+  if (g.timeout) lines.push(`Deadline: ${g.timeout} after this request is committed; then: ${g.on_timeout}.`);
+  return `${fm}${lines.join('\n')}\n`;
+}
+
+/** An output's front matter (machine fields such as confidence) as a YAML block, then its prose. */
+function reviewText(text: string): string {
+  const src = text.replace(/\r\n/g, '\n');
+  const end = src.startsWith('---\n') ? src.indexOf('\n---', 3) : -1;
+  if (end < 0) return demoteHeadings(src.trim());
+  const nl = src.indexOf('\n', end + 4);
+  const fields = src.slice(4, end).trim();
+  const body = nl < 0 ? '' : src.slice(nl + 1).trim();
+  return [fields ? `\`\`\`yaml\n${fields}\n\`\`\`` : '', demoteHeadings(body)]
+    .filter((s) => s !== '')
+    .join('\n\n');
+}
+
+/** The reviewed output sits under a level-3 heading: push its headings below it. */
+function demoteHeadings(text: string): string {
+  let fence = false;
+  return text
+    .split('\n')
+    .map((line) => {
+      if (/^\s*(```|~~~)/.test(line)) fence = !fence;
+      if (fence) return line;
+      const m = /^(#{1,6})(\s.*)$/.exec(line);
+      return m ? `${'#'.repeat(Math.min(6, (m[1] as string).length + 3))}${m[2]}` : line;
+    })
+    .join('\n');
+}
+
+function invalid(file: string, message: string, path?: string, line?: number): GastownError {
+  return new GastownError('checkpoint.invalid', message, {
+    location: { file, ...(path ? { path } : {}), ...(line !== undefined ? { line } : {}) },
+  });
+}
+
+/** Parses and validates a checkpoint file; errors name the file, the field and the allowed values. */
+export function parseCheckpoint(file: string, text: string): Checkpoint {
+  let fm: ReturnType<typeof parseFrontMatter>;
+  try {
+    fm = parseFrontMatter(text);
+  } catch (err) {
+    if (err instanceof FrontMatterError) {
+      throw invalid(
+        file,
+        `${err.message}; a checkpoint's front matter needs \`decision: ${DECISION_HELP}\``,
+        undefined,
+        err.line,
+      );
+    }
+    throw err;
+  }
+  const d = fm.data;
+  const at = (key: string) => fm.lines[key];
+  const str = (key: string, required: boolean): string | undefined => {
+    const v = d[key];
+    if (v === undefined || v === null) {
+      if (required) throw invalid(file, `missing field \`${key}\``, key);
+      return undefined;
+    }
+    if (typeof v !== 'string')
+      throw invalid(file, `\`${key}\` must be text, found ${JSON.stringify(v)}`, key, at(key));
+    return v;
+  };
+  const decisionRaw = d.decision;
+  if (decisionRaw === undefined)
+    throw invalid(file, `missing field \`decision\`: allowed values are ${DECISIONS.join(', ')}`, 'decision');
+  if (typeof decisionRaw !== 'string' || !(DECISIONS as readonly string[]).includes(decisionRaw.trim())) {
+    throw invalid(
+      file,
+      `decision ${JSON.stringify(decisionRaw)} is not allowed: use one of ${DECISIONS.join(', ')}`,
+      'decision',
+      at('decision'),
+    );
+  }
+  const decision = decisionRaw.trim() as Decision;
+  const reason = (str('reason', false) ?? '').trim();
+  if (decision === 'rejected' && reason === '')
+    throw invalid(
+      file,
+      'a rejection needs a reason: set `reason:` to what must change',
+      'reason',
+      at('reason') ?? at('decision'),
+    );
+  const step = str('step', true) as string;
+  const attempt = d.attempt;
+  if (typeof attempt !== 'number' || !Number.isInteger(attempt) || attempt < 1)
+    throw invalid(
+      file,
+      `\`attempt\` must be a whole number ≥ 1, found ${JSON.stringify(attempt)}`,
+      'attempt',
+      at('attempt'),
+    );
+  const list = (key: string): string[] => {
+    const v = d[key] ?? [];
+    if (!Array.isArray(v) || v.some((x) => typeof x !== 'string'))
+      throw invalid(file, `\`${key}\` must be a list of text`, key, at(key));
+    return v as string[];
+  };
+  const minApprovals = d.min_approvals ?? 1;
+  if (typeof minApprovals !== 'number' || !Number.isInteger(minApprovals) || minApprovals < 1)
+    throw invalid(file, '`min_approvals` must be a whole number ≥ 1', 'min_approvals', at('min_approvals'));
+  const psa = d.prevent_self_approval ?? true;
+  if (typeof psa !== 'boolean')
+    throw invalid(
+      file,
+      '`prevent_self_approval` must be true or false',
+      'prevent_self_approval',
+      at('prevent_self_approval'),
+    );
+  const onTimeout = d.on_timeout ?? 'escalate';
+  if (onTimeout !== 'escalate' && onTimeout !== 'reject' && onTimeout !== 'approve')
+    throw invalid(
+      file,
+      `on_timeout ${JSON.stringify(onTimeout)} is not allowed: use one of escalate, reject, approve`,
+      'on_timeout',
+      at('on_timeout'),
+    );
+  const known = new Set([
+    'checkpoint',
+    'molecule',
+    'step',
+    'attempt',
+    'reviews',
+    'decision',
+    'reason',
+    'approvers',
+    'min_approvals',
+    'prevent_self_approval',
+    'timeout',
+    'on_timeout',
+    'on_reject',
+    'allowed_decisions',
+  ]);
+  const extra: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(d)) if (!known.has(k)) extra[k] = v;
+  const out: Checkpoint = {
+    file,
+    id: str('checkpoint', false) ?? checkpointId(step, attempt),
+    molecule: str('molecule', false) ?? '',
+    step,
+    attempt,
+    reviews: list('reviews'),
+    decision,
+    reason,
+    approvers: list('approvers'),
+    min_approvals: minApprovals,
+    prevent_self_approval: psa,
+    on_timeout: onTimeout,
+    extra,
+    body: fm.body,
+  };
+  const timeout = str('timeout', false);
+  if (timeout) out.timeout = timeout;
+  const onReject = str('on_reject', false);
+  if (onReject) out.on_reject = onReject;
+  return out;
+}
+
+export interface ApprovalFile {
+  file: string;
+  decision: Vote;
+  reason: string;
+}
+
+/** An approval file: `decision: approved|rejected` and a reason (required when rejecting). */
+export function parseApproval(file: string, text: string): ApprovalFile {
+  let fm: ReturnType<typeof parseFrontMatter>;
+  try {
+    fm = parseFrontMatter(text);
+  } catch (err) {
+    if (err instanceof FrontMatterError)
+      throw invalid(
+        file,
+        `${err.message}; an approval needs \`decision: approved | rejected\``,
+        undefined,
+        err.line,
+      );
+    throw err;
+  }
+  const v = fm.data.decision;
+  if (typeof v !== 'string' || !(VOTES as readonly string[]).includes(v.trim())) {
+    throw invalid(
+      file,
+      `decision ${JSON.stringify(v ?? null)} is not allowed: use one of ${VOTES.join(', ')}`,
+      'decision',
+      fm.lines.decision,
+    );
+  }
+  const reason = typeof fm.data.reason === 'string' ? fm.data.reason.trim() : '';
+  if (v.trim() === 'rejected' && reason === '')
+    throw invalid(
+      file,
+      'a rejection needs a reason: set `reason:`',
+      'reason',
+      fm.lines.reason ?? fm.lines.decision,
+    );
+  return { file, decision: v.trim() as Vote, reason };
+}
+
+export function renderApproval(fields: { checkpoint: string; decision: Vote; reason?: string }): string {
+  return renderFrontMatter(
+    { checkpoint: fields.checkpoint, decision: fields.decision, reason: fields.reason ?? '' },
+    { decision: 'approved | rejected' },
+  );
+}
+
+/**
+ * Sets `decision:` and `reason:` in a checkpoint's text, changing only those lines (what a person
+ * editing the file would do), so the diff in a pull request is exactly the decision.
+ */
+export function setDecision(text: string, decision: Vote, reason: string): string {
+  const src = text.replace(/\r\n/g, '\n');
+  const end = src.indexOf('\n---', 3);
+  if (!src.startsWith('---\n') || end < 0) throw new Error('no front matter');
+  const head = src.slice(0, end + 1).split('\n');
+  const rest = src.slice(end + 1);
+  const reasonLine = `reason: ${JSON.stringify(reason)}`;
+  const di = head.findIndex((l) => /^decision\s*:/.test(l));
+  if (di < 0) head.splice(head.length - 1, 0, `decision: ${decision}`);
+  else head[di] = `decision: ${decision}`;
+  const ri = head.findIndex((l) => /^reason\s*:/.test(l));
+  if (ri >= 0) {
+    // Drop continuation lines of a multi-line reason before replacing it.
+    let j = ri + 1;
+    while (j < head.length && /^\s+\S/.test(head[j] as string)) j++;
+    head.splice(ri, j - ri, reasonLine);
+  } else {
+    const at = head.findIndex((l) => /^decision\s*:/.test(l));
+    head.splice(at + 1, 0, reasonLine);
+  }
+  return head.join('\n') + rest;
+}
+
+/** Feedback for the assignee when a checkpoint rejected their work (engine-made, deterministic). */
+export function renderRejectionFeedback(f: {
+  checkpoint: string;
+  step: string;
+  attempt: number;
+  reason: string;
+  by?: string;
+}): string {
+  const fm = renderFrontMatter({
+    kind: 'rejection',
+    checkpoint: f.checkpoint,
+    step: f.step,
+    attempt: f.attempt,
+    by: f.by,
+  });
+  return `${fm}# ${f.checkpoint} was rejected\n\n${f.reason.trim()}\n\nThis is attempt ${f.attempt} of \`${f.step}\`: address the reason above, then mark the step done again.\n`;
+}
+
+/** A comment for the assignee, written by `gastown checkpoint comment` (one file per comment). */
+export function renderComment(f: {
+  checkpoint: string;
+  step: string;
+  attempt: number;
+  text: string;
+}): string {
+  const fm = renderFrontMatter({
+    kind: 'comment',
+    checkpoint: f.checkpoint,
+    step: f.step,
+    attempt: f.attempt,
+  });
+  return `${fm}${f.text.trim()}\n`;
+}

@@ -1,0 +1,78 @@
+// `gastown advance`: reconcile every molecule once, print what changed.
+import { advance as runAdvance } from '../../engine/index.js';
+import { ExitCode, UsageError } from '../../errors.js';
+import type { CliContext } from '../context.js';
+
+interface AdvanceFlags {
+  dryRun?: boolean;
+  fromCommit?: string;
+  molecule?: string[];
+  lockWait?: string;
+  json?: boolean;
+  commit?: boolean;
+  ci?: boolean;
+}
+
+export async function advance(ctx: CliContext, flags: AdvanceFlags): Promise<number> {
+  let lockWaitMs: number | undefined;
+  const wait = flags.lockWait ?? ctx.env.GASTOWN_LOCK_WAIT_MS;
+  if (wait !== undefined && wait !== '') {
+    lockWaitMs = Number(wait);
+    if (!Number.isInteger(lockWaitMs) || lockWaitMs < 0)
+      throw new UsageError(`--lock-wait must be a number of milliseconds, got ${JSON.stringify(wait)}`);
+  }
+  let fromCommit = flags.fromCommit;
+  if (flags.ci && fromCommit === undefined) {
+    // A CI clone ran no hook: apply HEAD's own trailers. Nothing walks history, so a shallow
+    // clone (depth 1) gives the same result as a full one.
+    const { commitMessage } = await import('../../git/repo.js');
+    const { parseTrailers } = await import('../../engine/index.js');
+    const message = await commitMessage(ctx.cwd, 'HEAD').catch(() => '');
+    if (parseTrailers(message).length > 0) fromCommit = 'HEAD';
+  }
+  const result = await runAdvance({
+    root: ctx.cwd,
+    now: ctx.now(),
+    dryRun: flags.dryRun ?? false,
+    ...(fromCommit !== undefined ? { fromCommit } : {}),
+    ...(flags.molecule && flags.molecule.length > 0 ? { molecules: flags.molecule } : {}),
+    ...(lockWaitMs !== undefined ? { lockWaitMs } : {}),
+  });
+  let engineCommit: string | undefined;
+  if (flags.commit && !flags.dryRun && result.written.length > 0) {
+    const { repoPaths } = await import('../../git/repo.js');
+    const { commitTransitions } = await import('../../triggers/commit.js');
+    const { loadTriggerSettings } = await import('../../triggers/settings.js');
+    const paths = await repoPaths(ctx.cwd);
+    const settings = { ...loadTriggerSettings(paths.root), commit: true };
+    const made = await commitTransitions(paths.root, result, settings, undefined, { paths });
+    engineCommit = made.commit;
+    if (!made.commit && made.skipped && !flags.json) ctx.io.warn(`no engine commit: ${made.skipped}`);
+  }
+  if (flags.json) {
+    ctx.io.json({
+      dry_run: flags.dryRun ?? false,
+      ...result,
+      ...(engineCommit ? { commit: engineCommit } : {}),
+    });
+  } else {
+    const verb = flags.dryRun ? 'would change' : 'changed';
+    for (const t of result.transitions) ctx.io.out(`${ctx.io.color.green('→')} ${t.molecule}: ${t.summary}`);
+    for (const p of result.problems) ctx.io.warn(p.message, p.file ? { file: p.file } : undefined);
+    if (result.transitions.length === 0)
+      ctx.io.out(
+        result.problems.length > 0 ? `nothing to do; ${result.problems.length} problem(s)` : 'nothing to do',
+      );
+    else
+      ctx.io.out(
+        ctx.io.color.dim(
+          `${result.transitions.length} transition(s); ${verb} ${result.written.length} file(s)`,
+        ),
+      );
+    if (engineCommit) ctx.io.out(`engine commit ${engineCommit.slice(0, 12)}`);
+  }
+  if (flags.ci && result.problems.length > 0) return ExitCode.failure;
+  return result.problems.some((p) => p.message.startsWith('conflict') || p.file !== undefined)
+    ? ExitCode.failure
+    : ExitCode.ok;
+}

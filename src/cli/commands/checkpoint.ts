@@ -1,0 +1,335 @@
+// `gastown checkpoint list|show|approve|reject|comment`. A decision made here is the same edit a
+// person makes by hand (the `decision:` line of the checkpoint file, or an approval file of
+// their own when the request already carries someone's decision); who made it comes from git.
+import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { firstCommitTime, localIdentity } from '../../checkpoint/authors.js';
+import {
+  type Checkpoint,
+  checkpointPaths,
+  parseCheckpoint,
+  parseCheckpointId,
+  renderApproval,
+  renderComment,
+  setDecision,
+  type Vote,
+} from '../../checkpoint/file.js';
+import { advance, listMoleculeIds, moleculeStatus, type Transition } from '../../engine/index.js';
+import { GastownError, isGastownError, UsageError } from '../../errors.js';
+import { evaluateDeadline } from '../../gates/waits.js';
+import { createFileExclusive, writeFileAtomic } from '../../store/atomic.js';
+import { assertMoleculeId, ulid } from '../../store/ids.js';
+import { findRoot, moleculeDir, moleculeRel } from '../../store/layout.js';
+import type { CliContext } from '../context.js';
+
+interface Located {
+  root: string;
+  molecule: string;
+  /** Molecule-relative path of the request file. */
+  rel: string;
+  /** Repo-relative path. */
+  file: string;
+  text: string;
+  id: string;
+}
+
+/** The request files of a molecule (not approval folders, not other files). */
+function requestIds(root: string, molecule: string): string[] {
+  const dir = join(moleculeDir(root, molecule), 'checkpoints');
+  try {
+    return readdirSync(dir, { withFileTypes: true })
+      .filter((e) => e.isFile() && e.name.endsWith('.md') && !e.name.startsWith('.'))
+      .map((e) => e.name.slice(0, -3))
+      .sort();
+  } catch {
+    return [];
+  }
+}
+
+/** `plan-checkpoint` names the latest attempt of that step; `plan-checkpoint.attempt-2` exactly that file. */
+function locate(ctx: CliContext, molecule: string, name: string): Located {
+  const root = findRoot(ctx.cwd);
+  assertMoleculeId(molecule);
+  if (!existsSync(moleculeDir(root, molecule))) throw new UsageError(`no molecule ${molecule}`);
+  const ids = requestIds(root, molecule);
+  let id = ids.includes(name) && /\.attempt-\d+$/.test(name) ? name : undefined;
+  if (!id) {
+    const step = parseCheckpointId(name).step;
+    const attempts = ids.map((i) => ({ i, ...parseCheckpointId(i) })).filter((c) => c.step === step);
+    attempts.sort((a, b) => b.attempt - a.attempt);
+    id = attempts[0]?.i;
+  }
+  if (!id) {
+    const known = ids.length > 0 ? ids.join(', ') : 'none yet';
+    throw new UsageError(
+      `molecule ${molecule} has no checkpoint ${JSON.stringify(name)} (checkpoints: ${known})`,
+    );
+  }
+  const rel = checkpointPaths.request(id);
+  const file = moleculeRel(molecule, rel);
+  return { root, molecule, rel, file, text: readFileSync(join(root, file), 'utf8'), id };
+}
+
+function emailSlug(email: string): string {
+  return (
+    email
+      .toLowerCase()
+      .replace(/[^a-z0-9._-]+/g, '-')
+      .replace(/^[-.]+|[-.]+$/g, '') || 'someone'
+  );
+}
+
+async function decide(
+  ctx: CliContext,
+  molecule: string,
+  name: string,
+  decision: Vote,
+  reason: string,
+  json: boolean | undefined,
+): Promise<number> {
+  const at = locate(ctx, molecule, name);
+  const cp = parseCheckpoint(at.file, at.text);
+  let written: string;
+  if (cp.decision === 'pending') {
+    writeFileAtomic(join(at.root, at.file), setDecision(at.text, decision, reason));
+    written = at.file;
+  } else {
+    // The request already carries a decision (someone else's, or one that did not count): a
+    // person adds their own approval file instead of rewriting another's decision.
+    const me = await localIdentity(at.root);
+    if (!me.email)
+      throw new GastownError(
+        'checkpoint.identity',
+        'no git identity here: set user.email so your decision can be attributed',
+      );
+    const rel = checkpointPaths.approval(at.id, emailSlug(me.email));
+    const path = join(moleculeDir(at.root, molecule), rel);
+    mkdirSync(dirname(path), { recursive: true });
+    if (existsSync(path)) writeFileAtomic(path, renderApproval({ checkpoint: at.id, decision, reason }));
+    else createFileExclusive(path, renderApproval({ checkpoint: at.id, decision, reason }));
+    written = moleculeRel(molecule, rel);
+  }
+  const result = await advance({ root: at.root, now: ctx.now(), molecules: [molecule] });
+  const status = await moleculeStatus(at.root, molecule, ctx.now());
+  const step = status.steps.find((s) => s.id === cp.step);
+  const pendingNote =
+    step && step.state !== 'done' && step.attempt === cp.attempt ? step.notes?.join('; ') : undefined;
+  if (json) {
+    ctx.io.json({
+      checkpoint: at.id,
+      molecule,
+      decision,
+      file: written,
+      transitions: result.transitions,
+      step: step ?? null,
+      problems: result.problems,
+    });
+  } else {
+    ctx.io.out(`${decision} ${at.id} of ${molecule} (${written})`);
+    printTransitions(ctx, result.transitions);
+    if (pendingNote) ctx.io.out(`  ${ctx.io.color.yellow('!')} ${pendingNote}`);
+    for (const p of result.problems) ctx.io.warn(p.message, p.file ? { file: p.file } : undefined);
+  }
+  return 0;
+}
+
+function printTransitions(ctx: CliContext, transitions: Transition[]): void {
+  for (const t of transitions) ctx.io.out(`  ${ctx.io.color.green('→')} ${t.molecule}: ${t.summary}`);
+}
+
+export async function approve(
+  ctx: CliContext,
+  molecule: string,
+  name: string,
+  opts: { text?: string; json?: boolean },
+): Promise<number> {
+  return decide(ctx, molecule, name, 'approved', opts.text ?? '', opts.json);
+}
+
+export async function reject(
+  ctx: CliContext,
+  molecule: string,
+  name: string,
+  opts: { reason: string; json?: boolean },
+): Promise<number> {
+  if (opts.reason.trim() === '') throw new UsageError('--reason must say what has to change');
+  return decide(ctx, molecule, name, 'rejected', opts.reason, opts.json);
+}
+
+export async function comment(
+  ctx: CliContext,
+  molecule: string,
+  name: string,
+  opts: { text: string; json?: boolean },
+): Promise<number> {
+  if (opts.text.trim() === '') throw new UsageError('--text must not be empty');
+  const at = locate(ctx, molecule, name);
+  const cp = parseCheckpoint(at.file, at.text);
+  // The comment is for whoever does the step under review (where a rejection would send it).
+  const target = cp.on_reject ?? cp.reviews[0] ?? cp.step;
+  const rel = checkpointPaths.comment(target, ulid(ctx.now().getTime()));
+  const path = join(moleculeDir(at.root, molecule), rel);
+  mkdirSync(dirname(path), { recursive: true });
+  createFileExclusive(
+    path,
+    renderComment({ checkpoint: at.id, step: target, attempt: cp.attempt, text: opts.text }),
+  );
+  const file = moleculeRel(molecule, rel);
+  if (opts.json) ctx.io.json({ checkpoint: at.id, molecule, step: target, file });
+  else
+    ctx.io.out(
+      `comment for ${target} on ${at.id} of ${molecule}: ${file} (the checkpoint stays ${cp.decision})`,
+    );
+  return 0;
+}
+
+interface ListEntry {
+  molecule: string;
+  checkpoint: string;
+  step: string;
+  attempt: number;
+  decision: string;
+  file: string;
+  approvers: string[];
+  timeout?: string;
+  deadline?: string;
+  overdue?: boolean;
+  timed_out: boolean;
+  decided: boolean;
+  superseded: boolean;
+  error?: string;
+}
+
+export async function list(ctx: CliContext, opts: { pending?: boolean; json?: boolean }): Promise<number> {
+  const root = findRoot(ctx.cwd);
+  const now = ctx.now();
+  const out: ListEntry[] = [];
+  for (const molecule of listMoleculeIds(root)) {
+    const ids = requestIds(root, molecule);
+    const latest = new Map<string, number>();
+    for (const id of ids) {
+      const { step, attempt } = parseCheckpointId(id);
+      latest.set(step, Math.max(latest.get(step) ?? 0, attempt));
+    }
+    for (const id of ids) {
+      const rel = checkpointPaths.request(id);
+      const file = moleculeRel(molecule, rel);
+      const { step, attempt } = parseCheckpointId(id);
+      const base = moleculeDir(root, molecule);
+      const has = (kind: string) => existsSync(join(base, 'events', `${step}.${attempt}.${kind}.toml`));
+      const entry: ListEntry = {
+        molecule,
+        checkpoint: id,
+        step,
+        attempt,
+        decision: 'invalid',
+        file,
+        approvers: [],
+        timed_out: has('timed-out'),
+        decided: has('done') || has('failed'),
+        superseded: (latest.get(step) ?? attempt) > attempt,
+      };
+      let cp: Checkpoint | undefined;
+      try {
+        cp = parseCheckpoint(file, readFileSync(join(root, file), 'utf8'));
+      } catch (err) {
+        if (!isGastownError(err)) throw err;
+        entry.error = err.toString();
+      }
+      if (cp) {
+        entry.decision = cp.decision;
+        entry.approvers = cp.approvers;
+        if (cp.timeout) {
+          entry.timeout = cp.timeout;
+          if (cp.decision === 'pending' && !entry.decided && !entry.superseded) {
+            const d = evaluateDeadline(cp.timeout, await firstCommitTime(root, file), now);
+            if (d.deadline) entry.deadline = d.deadline.toISOString();
+            entry.overdue = d.overdue;
+          }
+        }
+      }
+      const open =
+        !entry.decided && !entry.superseded && (entry.decision === 'pending' || entry.decision === 'invalid');
+      if (!opts.pending || open) out.push(entry);
+    }
+  }
+  if (opts.json) {
+    ctx.io.json(out);
+    return 0;
+  }
+  if (out.length === 0) {
+    ctx.io.out(opts.pending ? 'no pending checkpoints' : 'no checkpoints');
+    return 0;
+  }
+  for (const e of out) {
+    const state = e.error
+      ? ctx.io.color.red('invalid')
+      : e.decided && e.decision === 'pending'
+        ? 'decided'
+        : e.decision;
+    const when = e.deadline
+      ? e.overdue
+        ? ctx.io.color.red(` overdue since ${e.deadline}`)
+        : ` due ${e.deadline}`
+      : e.timeout && e.decision === 'pending'
+        ? ` (${e.timeout} from commit)`
+        : '';
+    const extra = [e.timed_out ? 'timed out' : '', e.superseded ? 'superseded' : '']
+      .filter(Boolean)
+      .join(', ');
+    ctx.io.out(
+      `${e.molecule}  ${e.checkpoint}  ${state}${when}${extra ? ` [${extra}]` : ''}  ${e.approvers.join(' ')}  ${e.file}`,
+    );
+    if (e.error) ctx.io.out(`  ${e.error}`);
+  }
+  return 0;
+}
+
+export async function show(
+  ctx: CliContext,
+  molecule: string,
+  name: string,
+  opts: { json?: boolean },
+): Promise<number> {
+  const at = locate(ctx, molecule, name);
+  const cp = parseCheckpoint(at.file, at.text);
+  const status = await moleculeStatus(at.root, molecule, ctx.now());
+  const step = status.steps.find((s) => s.id === cp.step);
+  const feedbackDir = join(moleculeDir(at.root, molecule), 'feedback');
+  const comments: { file: string; text: string }[] = [];
+  for (const target of new Set([cp.on_reject, ...cp.reviews].filter((x): x is string => Boolean(x)))) {
+    const dir = join(feedbackDir, target);
+    if (!existsSync(dir)) continue;
+    for (const f of readdirSync(dir).sort()) {
+      if (!f.endsWith('.md')) continue;
+      comments.push({
+        file: moleculeRel(molecule, `feedback/${target}/${f}`),
+        text: readFileSync(join(dir, f), 'utf8'),
+      });
+    }
+  }
+  const json = {
+    checkpoint: at.id,
+    molecule,
+    file: at.file,
+    step: cp.step,
+    attempt: cp.attempt,
+    decision: cp.decision,
+    reason: cp.reason,
+    approvers: cp.approvers,
+    step_state: step?.attempt === cp.attempt ? step.state : 'superseded',
+    notes: step?.attempt === cp.attempt ? (step.notes ?? []) : [],
+    feedback: comments.map((c) => c.file),
+  };
+  if (opts.json) {
+    ctx.io.json(json);
+    return 0;
+  }
+  ctx.io.out(
+    `${at.id} of ${molecule}: ${cp.decision}${cp.reason ? ` (${cp.reason})` : ''}; step ${cp.step} is ${json.step_state}`,
+  );
+  ctx.io.out(`file: ${at.file}`);
+  for (const n of json.notes) ctx.io.out(`  ${n}`);
+  for (const c of comments) ctx.io.out(`feedback: ${c.file}`);
+  return 0;
+}

@@ -1,0 +1,224 @@
+// `gastown molecule …`: create, status, list, current, squash, burn.
+import {
+  burnMolecule,
+  createMolecule,
+  listMolecules,
+  moleculeStatus,
+  type StatusJson,
+  squashMolecule,
+  type Transition,
+} from '../../engine/index.js';
+import { ExitCode, UsageError } from '../../errors.js';
+import type { CliContext } from '../context.js';
+
+interface CreateFlags {
+  formula: string;
+  name: string;
+  var: string[];
+  inputs?: string;
+  convoy?: string;
+  after?: string;
+  assignee?: string;
+  preset?: string;
+  legs?: string;
+  json?: boolean;
+}
+
+export function parseVars(pairs: string[]): Record<string, string> {
+  const vars: Record<string, string> = {};
+  for (const pair of pairs) {
+    const eq = pair.indexOf('=');
+    if (eq <= 0) throw new UsageError(`--var ${JSON.stringify(pair)} must look like key=value`);
+    vars[pair.slice(0, eq)] = pair.slice(eq + 1);
+  }
+  return vars;
+}
+
+export function printTransitions(ctx: CliContext, transitions: Transition[]): void {
+  for (const t of transitions) ctx.io.out(`  ${ctx.io.color.green('→')} ${t.molecule}: ${t.summary}`);
+}
+
+export async function create(ctx: CliContext, flags: CreateFlags): Promise<number> {
+  const legs = flags.legs
+    ?.split(',')
+    .map((l) => l.trim())
+    .filter(Boolean);
+  const result = await createMolecule(ctx.cwd, {
+    formula: flags.formula,
+    name: flags.name,
+    vars: parseVars(flags.var ?? []),
+    now: ctx.now(),
+    cwd: ctx.cwd,
+    ...(flags.inputs !== undefined ? { inputsFile: flags.inputs } : {}),
+    ...(flags.convoy !== undefined ? { convoy: flags.convoy } : {}),
+    ...(flags.after !== undefined ? { after: flags.after } : {}),
+    ...(flags.assignee !== undefined ? { assignee: flags.assignee } : {}),
+    ...(flags.preset !== undefined ? { preset: flags.preset } : {}),
+    ...(legs !== undefined ? { legs } : {}),
+  });
+  if (flags.json) {
+    ctx.io.json(result);
+    return ExitCode.ok;
+  }
+  ctx.io.out(`created molecule ${result.id} from formula ${result.formula} (${result.dir})`);
+  printTransitions(
+    ctx,
+    result.transitions.filter((t) => t.kind !== 'created'),
+  );
+  return ExitCode.ok;
+}
+
+const MARK: Record<string, string> = {
+  done: '✓',
+  skipped: '↷',
+  failed: '✗',
+  in_progress: '▶',
+  ready: '●',
+  pending: '○',
+};
+
+function renderStatus(ctx: CliContext, s: StatusJson): void {
+  const c = ctx.io.color;
+  const version = s.formula_version !== undefined ? ` v${s.formula_version}` : '';
+  const stateColor = s.state === 'completed' ? c.green : s.state === 'active' ? (x: string) => x : c.red;
+  ctx.io.out(`${c.bold(s.id)}  (${s.formula}${version})  ${stateColor(s.state)}`);
+  const pct = s.progress.total > 0 ? Math.round((100 * s.progress.done) / s.progress.total) : 100;
+  ctx.io.out(`Progress: ${s.progress.done}/${s.progress.total} steps (${pct}%)`);
+  if (s.convoy) ctx.io.out(`Convoy: ${s.convoy}`);
+  if (s.blocked_reason) ctx.io.out(`Blocked: ${s.blocked_reason}`);
+  const byId = new Map(s.steps.map((x) => [x.id, x]));
+  const who = (id: string) => {
+    const a = byId.get(id)?.assignee;
+    return a ? `, ${a}` : '';
+  };
+  if (s.current.length)
+    ctx.io.out(`Current: ${s.current.map((id) => `${id} (in progress${who(id)})`).join(', ')}`);
+  if (s.ready.length)
+    ctx.io.out(`Ready: ${s.ready.map((id) => `${id}${who(id) ? ` (${who(id).slice(2)})` : ''}`).join(', ')}`);
+  ctx.io.out('Steps:');
+  const width = Math.max(...s.steps.map((x) => x.id.length), 4);
+  for (const step of s.steps) {
+    const attempt = step.attempt > 1 ? ` attempt ${step.attempt}` : '';
+    const assignee = step.assignee ? `  ${step.assignee}` : '';
+    const waits =
+      step.state === 'pending' && step.needs.length
+        ? c.dim(
+            `  needs ${step.needs.filter((n) => !['done', 'skipped'].includes(byId.get(n)?.state ?? '')).join(', ')}`,
+          )
+        : '';
+    const gate = step.gate ? c.dim(`  [gate: ${step.gate}]`) : '';
+    ctx.io.out(
+      `  ${MARK[step.state] ?? ' '} ${step.id.padEnd(width)}  ${step.state.replace('_', ' ')}${attempt}${assignee}${waits}${gate}`,
+    );
+    for (const n of step.notes ?? []) ctx.io.out(`      ${c.dim(n)}`);
+  }
+  for (const conflict of s.conflicts)
+    ctx.io.err(`${c.red('conflict')}: ${conflict.file}: ${conflict.message}`);
+  for (const p of s.problems)
+    ctx.io.err(`${c.red('error')}: ${[p.file, p.path, p.message].filter(Boolean).join(': ')}`);
+  if (s.pending_effects > 0)
+    ctx.io.out(c.dim(`(${s.pending_effects} change(s) not yet recorded: run \`gastown advance\`)`));
+}
+
+export async function status(ctx: CliContext, id: string, flags: { json?: boolean }): Promise<number> {
+  const s = await moleculeStatus(ctx.cwd, id, ctx.now());
+  if (flags.json) ctx.io.json(s);
+  else renderStatus(ctx, s);
+  return s.state === 'conflict' || s.state === 'invalid' ? ExitCode.failure : ExitCode.ok;
+}
+
+export async function list(ctx: CliContext, flags: { json?: boolean }): Promise<number> {
+  const entries = await listMolecules(ctx.cwd, ctx.now());
+  if (flags.json) {
+    ctx.io.json(entries);
+    return ExitCode.ok;
+  }
+  if (entries.length === 0) {
+    ctx.io.out('no molecules (create one with `gastown molecule create --formula F --name ID`)');
+    return ExitCode.ok;
+  }
+  const width = Math.max(...entries.map((e) => e.id.length));
+  for (const e of entries) {
+    const why = e.blocked_reason ? `  ${ctx.io.color.dim(e.blocked_reason)}` : '';
+    ctx.io.out(
+      `${e.id.padEnd(width)}  ${e.state.padEnd(9)}  ${e.progress.done}/${e.progress.total}  ${e.formula}${why}`,
+    );
+  }
+  return ExitCode.ok;
+}
+
+export interface CurrentStep {
+  molecule: string;
+  step: string;
+  title: string;
+  state: string;
+  attempt: number;
+  assignee?: string;
+}
+
+export async function currentSteps(
+  cwd: string,
+  now: Date,
+  id: string | undefined,
+  agent: string | undefined,
+): Promise<CurrentStep[]> {
+  const ids = id
+    ? [id]
+    : (await listMolecules(cwd, now)).filter((m) => m.state === 'active').map((m) => m.id);
+  const out: CurrentStep[] = [];
+  for (const m of ids) {
+    const s = await moleculeStatus(cwd, m, now);
+    for (const step of s.steps) {
+      if (step.state !== 'in_progress' && step.state !== 'ready') continue;
+      if (agent !== undefined && step.assignee !== undefined && step.assignee !== agent) continue;
+      out.push({
+        molecule: m,
+        step: step.id,
+        title: step.title,
+        state: step.state,
+        attempt: step.attempt,
+        ...(step.assignee !== undefined ? { assignee: step.assignee } : {}),
+      });
+    }
+  }
+  // In-progress work first: that is what "current" means; ready steps come next.
+  return out.sort((a, b) => (a.state === b.state ? 0 : a.state === 'in_progress' ? -1 : 1));
+}
+
+export async function current(
+  ctx: CliContext,
+  id: string | undefined,
+  flags: { for?: string; json?: boolean },
+): Promise<number> {
+  const steps = await currentSteps(ctx.cwd, ctx.now(), id, flags.for);
+  if (flags.json) {
+    ctx.io.json(steps);
+    return ExitCode.ok;
+  }
+  if (steps.length === 0) {
+    ctx.io.out(flags.for ? `nothing in progress or ready for ${flags.for}` : 'nothing in progress or ready');
+    return ExitCode.ok;
+  }
+  for (const s of steps) {
+    const who = s.assignee ? `  ${s.assignee}` : '';
+    ctx.io.out(`${s.molecule}/${s.step}  ${s.state.replace('_', ' ')}${who}  ${s.title}`);
+  }
+  return ExitCode.ok;
+}
+
+export async function squash(ctx: CliContext, id: string, flags: { json?: boolean }): Promise<number> {
+  const r = await squashMolecule(ctx.cwd, id, { now: ctx.now() });
+  if (flags.json) ctx.io.json(r);
+  else
+    ctx.io.out(
+      `squashed ${id}: ${r.removed.length} event file(s) replaced by ${r.written[0] ?? 'the existing digest'}`,
+    );
+  return ExitCode.ok;
+}
+
+export async function burn(ctx: CliContext, id: string, flags: { json?: boolean }): Promise<number> {
+  const r = await burnMolecule(ctx.cwd, id);
+  if (flags.json) ctx.io.json(r);
+  else ctx.io.out(`burned ${id}: removed ${r.removed}`);
+  return ExitCode.ok;
+}

@@ -1,0 +1,88 @@
+// `gastown watch`: reconcile whenever something under .beads/ changes, print each transition
+// as it happens, stop cleanly on Ctrl-C (SIGINT) or SIGTERM.
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { GastownError, UsageError } from '../../errors.js';
+import { repoPaths } from '../../git/repo.js';
+import { commitTransitions, type TransitionLike, transitionTrailer } from '../../triggers/commit.js';
+import { loadTriggerSettings } from '../../triggers/settings.js';
+import { startWatcher } from '../../triggers/watch.js';
+import type { CliContext } from '../context.js';
+
+interface WatchOpts {
+  commit?: boolean;
+  poll?: boolean;
+  debounce?: string;
+  json?: boolean;
+}
+
+export async function watch(ctx: CliContext, opts: WatchOpts): Promise<number> {
+  const debounceMs = Number(opts.debounce ?? '150');
+  if (!Number.isInteger(debounceMs) || debounceMs < 0 || debounceMs > 60_000) {
+    throw new UsageError(
+      `--debounce must be a whole number of milliseconds (0-60000), got ${JSON.stringify(opts.debounce)}`,
+    );
+  }
+  const { root } = await repoPaths(ctx.cwd);
+  if (!existsSync(join(root, '.beads'))) {
+    throw new GastownError('store.no-beads', `no .beads/ in ${root} (run \`gastown init\`)`);
+  }
+  const { advance } = await import('../../engine/index.js');
+  const emit = (t: TransitionLike) => {
+    if (opts.json) ctx.io.out(JSON.stringify({ event: 'transition', ...t }));
+    else ctx.io.out(`${transitionTrailer(t)}${t.summary ? `  ${t.summary}` : ''}`);
+  };
+  const watcher = await startWatcher({
+    root,
+    debounceMs,
+    ...(opts.poll ? { usePolling: true } : {}),
+    reconcile: async () => {
+      let streamed = false;
+      const result = await advance({
+        root,
+        now: ctx.now(),
+        lockWaitMs: 1000,
+        onTransition: (t) => {
+          streamed = true;
+          emit(t);
+        },
+      });
+      if (!streamed) result.transitions.forEach(emit);
+      for (const p of result.problems) ctx.io.warn(p.message, p.file ? { file: p.file } : {});
+      if (opts.commit) {
+        const made = await commitTransitions(root, result, loadTriggerSettings(root));
+        if (made.commit) {
+          if (opts.json)
+            ctx.io.out(JSON.stringify({ event: 'commit', commit: made.commit, files: made.paths }));
+          else ctx.io.out(`engine commit ${made.commit.slice(0, 7)} (${made.paths.length} file(s))`);
+        }
+      }
+      return result;
+    },
+    retryable: isBusy,
+    // Busy means a hook or another command is reconciling right now: retried quietly.
+    onError: (err) => {
+      if (!isBusy(err)) ctx.io.warn(err instanceof Error ? err.message : String(err));
+    },
+  });
+
+  const stopped = new Promise<string>((resolve) => {
+    const onSignal = (signal: string) => resolve(signal);
+    process.once('SIGINT', onSignal);
+    process.once('SIGTERM', onSignal);
+  });
+  const first = await Promise.race([watcher.ready.then(() => undefined), stopped]);
+  if (first === undefined) {
+    if (opts.json) ctx.io.out(JSON.stringify({ event: 'ready', root }));
+    else ctx.io.out(`watching ${join(root, '.beads')} (Ctrl-C to stop)`);
+  }
+  const signal = await stopped;
+  await watcher.close();
+  if (opts.json) ctx.io.out(JSON.stringify({ event: 'stopped', signal }));
+  else ctx.io.out(`stopped (${signal})`);
+  return 0;
+}
+
+function isBusy(err: unknown): boolean {
+  return err instanceof GastownError && err.code === 'store.locked';
+}

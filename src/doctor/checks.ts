@@ -1,0 +1,279 @@
+// `gastown doctor`'s checks: each a pure function from gathered facts to findings. Gathering
+// (git, the file system) is in gather.ts; printing is in the command.
+
+export type Level = 'ok' | 'info' | 'warn' | 'error';
+
+export interface Finding {
+  /** Stable id, e.g. `hooks`, `files`, `lock`. */
+  check: string;
+  level: Level;
+  message: string;
+  /** What to do about it. */
+  hint?: string;
+  /** `doctor --fix` can fix this one. */
+  fixable?: boolean;
+}
+
+export interface HookFact {
+  hook: string;
+  installed: boolean;
+  runnable: boolean;
+}
+
+export interface DoctorFacts {
+  git: { text: string; parts: number[] };
+  root: string;
+  beadsExists: boolean;
+  hooks?: {
+    mode: 'husky' | 'native' | 'none';
+    dir: string;
+    hooks: HookFact[];
+    runnerPresent: boolean;
+    runnerFile: string;
+    node?: string;
+    nodeReachable: boolean;
+    cli?: string;
+    cliPresent: boolean;
+  };
+  nodeOnPath: boolean;
+  /** Every problem found validating `.beads/` files (formulas, checkpoints, TOML). */
+  fileProblems: { file: string; location: string; message: string }[];
+  filesChecked: number;
+  molecules: { id: string; file: string; formula?: string; formulaKnown: boolean; after?: string }[];
+  lock?: { pid?: number; host?: string; started?: string; alive: boolean; sameHost: boolean };
+  shallow: boolean;
+  /** Checkpoints past their deadline; undefined when the checkpoint module cannot tell. */
+  overdue?: { molecule: string; checkpoint: string; deadline: string }[];
+}
+
+export const MIN_GIT = [2, 25, 0];
+export const RECOMMENDED_GIT = [2, 39, 0];
+
+function atLeast(have: number[], want: number[]): boolean {
+  for (let i = 0; i < want.length; i++) {
+    const a = have[i] ?? 0;
+    const b = want[i] ?? 0;
+    if (a !== b) return a > b;
+  }
+  return true;
+}
+
+export function checkGit(f: DoctorFacts): Finding[] {
+  const v = f.git.parts.join('.');
+  if (f.git.parts.length === 0)
+    return [{ check: 'git', level: 'error', message: `cannot read the git version (${f.git.text})` }];
+  if (!atLeast(f.git.parts, MIN_GIT)) {
+    return [
+      {
+        check: 'git',
+        level: 'error',
+        message: `git ${v} is too old`,
+        hint: `install git ${MIN_GIT.join('.')} or newer`,
+      },
+    ];
+  }
+  if (!atLeast(f.git.parts, RECOMMENDED_GIT)) {
+    return [
+      {
+        check: 'git',
+        level: 'warn',
+        message: `git ${v} works, but gastown is tested with ${RECOMMENDED_GIT.join('.')}+`,
+      },
+    ];
+  }
+  return [{ check: 'git', level: 'ok', message: `git ${v}` }];
+}
+
+export function checkBeads(f: DoctorFacts): Finding[] {
+  return f.beadsExists
+    ? [{ check: 'beads', level: 'ok', message: '.beads/ present' }]
+    : [{ check: 'beads', level: 'error', message: `no .beads/ in ${f.root}`, hint: 'run `gastown init`' }];
+}
+
+export function checkHooks(f: DoctorFacts): Finding[] {
+  const h = f.hooks;
+  if (!h || h.mode === 'none') {
+    return [
+      {
+        check: 'hooks',
+        level: 'warn',
+        message:
+          'git hooks are not installed: transitions happen only on `gastown advance`, `gastown watch` or CI',
+        hint: 'run `gastown hooks install`',
+      },
+    ];
+  }
+  const out: Finding[] = [];
+  const missing = h.hooks.filter((x) => !x.installed).map((x) => x.hook);
+  const notRunnable = h.hooks.filter((x) => x.installed && !x.runnable).map((x) => x.hook);
+  if (missing.length > 0) {
+    out.push({
+      check: 'hooks',
+      level: 'error',
+      message: `hooks missing in ${h.dir}: ${missing.join(', ')}`,
+      hint: 'run `gastown hooks install`',
+    });
+  }
+  if (notRunnable.length > 0) {
+    out.push({
+      check: 'hooks',
+      level: 'error',
+      message: `git will not run ${notRunnable.join(', ')} (${h.mode === 'husky' ? 'husky stub missing in .husky/_' : 'not executable'})`,
+      hint: h.mode === 'husky' ? 'run `npx husky`' : 'run `gastown hooks install`',
+    });
+  }
+  if (!h.runnerPresent) {
+    out.push({
+      check: 'hooks',
+      level: 'error',
+      message: `hook runner missing in this clone (${h.runnerFile})`,
+      hint: 'run `gastown hooks install`',
+    });
+  }
+  if (out.length === 0)
+    out.push({ check: 'hooks', level: 'ok', message: `${h.mode} hooks installed in ${h.dir}` });
+  return out;
+}
+
+export function checkNode(f: DoctorFacts): Finding[] {
+  const h = f.hooks;
+  if (!h || h.mode === 'none' || !h.runnerPresent) return [];
+  if (h.nodeReachable && h.cliPresent)
+    return [{ check: 'node', level: 'ok', message: `hooks run ${h.node} ${h.cli}` }];
+  if (f.nodeOnPath) {
+    return [
+      {
+        check: 'node',
+        level: 'warn',
+        message: `hooks recorded ${!h.nodeReachable ? `node ${h.node ?? '?'}` : `the CLI ${h.cli ?? '?'}`}, which is gone; they fall back to PATH`,
+        hint: 'run `gastown hooks install` to record the current paths',
+      },
+    ];
+  }
+  return [
+    {
+      check: 'node',
+      level: 'error',
+      message: 'hooks cannot find node (recorded path gone, none on PATH): they warn and do nothing',
+      hint: 'install node, then run `gastown hooks install`',
+    },
+  ];
+}
+
+export function checkFiles(f: DoctorFacts): Finding[] {
+  if (!f.beadsExists) return [];
+  if (f.fileProblems.length === 0)
+    return [{ check: 'files', level: 'ok', message: `${f.filesChecked} .beads/ file(s) valid` }];
+  return f.fileProblems.map((p) => ({
+    check: 'files',
+    level: 'error' as const,
+    message: `${p.location}: ${p.message}`,
+  }));
+}
+
+export function checkReferences(f: DoctorFacts): Finding[] {
+  const ids = new Set(f.molecules.map((m) => m.id));
+  const out: Finding[] = [];
+  for (const m of f.molecules) {
+    if (m.formula !== undefined && !m.formulaKnown) {
+      out.push({
+        check: 'references',
+        level: 'warn',
+        message: `${m.file}: formula \`${m.formula}\` is not in .beads/formulas/ or the built-ins (the molecule runs from its frozen copy)`,
+      });
+    }
+    if (m.after !== undefined && !ids.has(m.after)) {
+      out.push({
+        check: 'references',
+        level: 'error',
+        message: `${m.file}: after: no molecule \`${m.after}\``,
+        hint: 'create it or fix `after`',
+      });
+    }
+  }
+  if (out.length === 0 && f.molecules.length > 0) {
+    out.push({
+      check: 'references',
+      level: 'ok',
+      message: `${f.molecules.length} molecule(s): every reference resolves`,
+    });
+  }
+  return out;
+}
+
+export function checkOverdue(f: DoctorFacts): Finding[] {
+  if (!f.overdue) return [];
+  if (f.overdue.length === 0)
+    return [{ check: 'checkpoints', level: 'ok', message: 'no checkpoint is overdue' }];
+  return f.overdue.map((o) => ({
+    check: 'checkpoints',
+    level: 'warn' as const,
+    message: `${o.molecule}: checkpoint ${o.checkpoint} was due ${o.deadline}`,
+    hint: 'decide it, or run `gastown advance` to apply its on_timeout',
+  }));
+}
+
+export function checkLock(f: DoctorFacts): Finding[] {
+  const l = f.lock;
+  if (!l) return [];
+  const who = `pid ${l.pid ?? '?'} on ${l.host ?? '?'}${l.started ? ` since ${l.started}` : ''}`;
+  if (l.pid === undefined) {
+    return [
+      {
+        check: 'lock',
+        level: 'error',
+        message: '.beads/.cache/lock is unreadable',
+        hint: 'run `gastown doctor --fix`',
+        fixable: true,
+      },
+    ];
+  }
+  if (l.sameHost && !l.alive) {
+    return [
+      {
+        check: 'lock',
+        level: 'error',
+        message: `.beads/.cache/lock left by a dead process (${who})`,
+        hint: 'run `gastown doctor --fix`',
+        fixable: true,
+      },
+    ];
+  }
+  if (!l.sameHost)
+    return [{ check: 'lock', level: 'warn', message: `.beads/.cache/lock held by another host (${who})` }];
+  return [{ check: 'lock', level: 'info', message: `a gastown process is working right now (${who})` }];
+}
+
+export function checkShallow(f: DoctorFacts): Finding[] {
+  return f.shallow
+    ? [
+        {
+          check: 'shallow',
+          level: 'info',
+          message:
+            'shallow clone: fine for reconcile (state never depends on history); `verify` needs full history',
+        },
+      ]
+    : [];
+}
+
+export const CHECKS = [
+  checkGit,
+  checkBeads,
+  checkHooks,
+  checkNode,
+  checkFiles,
+  checkReferences,
+  checkOverdue,
+  checkLock,
+  checkShallow,
+];
+
+export function runChecks(f: DoctorFacts): Finding[] {
+  return CHECKS.flatMap((c) => c(f));
+}
+
+export function worstLevel(findings: readonly Finding[]): Level {
+  const order: Level[] = ['ok', 'info', 'warn', 'error'];
+  return findings.reduce<Level>((w, x) => (order.indexOf(x.level) > order.indexOf(w) ? x.level : w), 'ok');
+}

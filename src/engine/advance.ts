@@ -1,0 +1,280 @@
+// advance: reconcile every molecule once (and apply a commit's trailers first). Idempotent:
+// a second run in a row writes nothing.
+import { createHash } from 'node:crypto';
+import { readdirSync } from 'node:fs';
+import { GastownError } from '../errors.js';
+import {
+  gitOperationInProgress,
+  moleculeFingerprint,
+  moleculeKeyOf,
+  readSummaries,
+  type SummaryFile,
+  writeSummaries,
+} from '../store/cache.js';
+import { identityForEmail, loadConfig } from '../store/config.js';
+import { isMoleculeId } from '../store/ids.js';
+import { EVENTS, findRoot, moleculesDir, parseEventName } from '../store/layout.js';
+import { withLock } from '../store/lock.js';
+import type { GastownConfig } from '../store/types.js';
+import type { Problem } from './apply.js';
+import { registrySignature } from './gates.js';
+import { isMoleculeCompleted, listMoleculeIds, moleculeExists } from './io.js';
+import { fileMoleculeStatus, recordStepLocked, type StepAction } from './molecules.js';
+import { type ReconcileOutcome, reconcileMolecule } from './reconcile.js';
+import { parseTrailers } from './trailers.js';
+import type { MoleculeStatus, Transition } from './types.js';
+
+export interface AdvanceOptions {
+  root: string;
+  now: Date;
+  dryRun?: boolean;
+  fromCommit?: string;
+  molecules?: string[];
+  lockWaitMs?: number;
+  onTransition?: (t: Transition) => void;
+}
+
+export interface AdvanceResult {
+  transitions: Transition[];
+  written: string[];
+  problems: { molecule?: string; file?: string; message: string }[];
+}
+
+export async function advance(opts: AdvanceOptions): Promise<AdvanceResult> {
+  const root = findRoot(opts.root);
+  for (const id of opts.molecules ?? []) {
+    if (!isMoleculeId(id))
+      throw new GastownError('usage', `invalid molecule id ${JSON.stringify(id)}`, { exitCode: 2 });
+  }
+  const run = async () => {
+    const config = loadConfig(root);
+    const result: AdvanceResult = { transitions: [], written: [], problems: [] };
+    if (opts.fromCommit !== undefined) await applyCommitTrailers(root, opts, config, result);
+    await reconcileAll(root, opts, config, result);
+    return result;
+  };
+  return opts.dryRun ? run() : withLock(root, opts.lockWaitMs, run);
+}
+
+async function applyCommitTrailers(
+  root: string,
+  opts: AdvanceOptions,
+  config: GastownConfig,
+  result: AdvanceResult,
+): Promise<void> {
+  const sha = opts.fromCommit as string;
+  if (!/^[0-9a-zA-Z_./~^@{}-]+$/.test(sha) || sha.startsWith('-'))
+    throw new GastownError('usage', `invalid commit ${JSON.stringify(sha)}`, { exitCode: 2 });
+  const { git } = await import('../git/exec.js');
+  const log = await git(['log', '-1', '--format=%H%n%an%n%ae%n%B', sha, '--'], {
+    cwd: root,
+    allowFailure: true,
+  });
+  if (log.exitCode !== 0)
+    throw new GastownError('git.commit', `cannot read commit ${sha}: ${log.stderr.trim()}`);
+  const [commit = '', name = '', email = '', ...body] = log.stdout.split('\n');
+  const by = identityForEmail(config, email) ?? (name || email);
+  const actions: Record<string, StepAction> = { done: 'done', fail: 'fail', start: 'start' };
+  for (const t of parseTrailers(body.join('\n'))) {
+    const where = `trailer Gastown-${t.kind[0]?.toUpperCase()}${t.kind.slice(1)}: ${t.molecule}/${t.step} in ${commit.slice(0, 12)}`;
+    if (!isMoleculeId(t.molecule) || !moleculeExists(root, t.molecule)) {
+      result.problems.push({ message: `${where}: no molecule ${t.molecule}` });
+      continue;
+    }
+    if (opts.molecules && !opts.molecules.includes(t.molecule)) continue;
+    if (opts.dryRun) {
+      result.transitions.push({
+        molecule: t.molecule,
+        step: t.step,
+        kind: t.kind,
+        summary: `${where} would be applied`,
+      });
+      continue;
+    }
+    try {
+      const r = await recordStepLocked(
+        root,
+        t.molecule,
+        t.step,
+        actions[t.kind] as StepAction,
+        { as: by, commit, now: opts.now },
+        config,
+      );
+      for (const tr of r.transitions) opts.onTransition?.(tr);
+      result.transitions.push(...r.transitions);
+      result.written.push(...r.written);
+    } catch (err) {
+      if (!(err instanceof GastownError)) throw err;
+      result.problems.push({ molecule: t.molecule, message: `${where}: ${err.message}` });
+    }
+  }
+}
+
+/**
+ * Reconciles each molecule once; a molecule blocked on one (`after`) that completed during
+ * this run is reconciled again, so a chain settles in one run.
+ */
+async function reconcileAll(
+  root: string,
+  opts: AdvanceOptions,
+  config: GastownConfig,
+  result: AdvanceResult,
+): Promise<void> {
+  const ids = opts.molecules ?? listMoleculeIds(root);
+  const finalStatus = new Map<string, MoleculeStatus>();
+  const fromFiles = fileMoleculeStatus(root);
+  const moleculeStatus = (id: string) => finalStatus.get(id) ?? fromFiles(id);
+  const waitingOn = new Map<string, string>();
+  const cache = openCache(root, config, opts);
+  const nowMs = opts.now.getTime();
+  const reconcileOne = async (id: string) => {
+    const r = await reconcileMolecule(id, {
+      root,
+      now: opts.now,
+      config,
+      dryRun: opts.dryRun ?? false,
+      moleculeStatus,
+      ...(opts.onTransition ? { onTransition: opts.onTransition } : {}),
+    });
+    finalStatus.set(id, r.plan.status);
+    const after = r.state.meta?.after;
+    if (r.plan.status === 'blocked' && after) waitingOn.set(id, after);
+    else waitingOn.delete(id);
+    result.transitions.push(...r.transitions);
+    result.written.push(...r.written);
+    cache?.record(id, r, after ? moleculeStatus(after) === 'completed' : undefined);
+    return r.problems;
+  };
+  const problems: Problem[] = [];
+  for (const id of ids) {
+    if (opts.molecules && !moleculeExists(root, id)) {
+      problems.push({ molecule: id, message: `no molecule ${id}` });
+      continue;
+    }
+    const hit = cache?.lookup(id, nowMs, moleculeStatus);
+    if (hit) {
+      finalStatus.set(id, hit as MoleculeStatus);
+      continue;
+    }
+    const completed = isMoleculeCompleted(root, id);
+    // A completed molecule never gets another effect: with no cache entry, check only that its
+    // fact names do not contradict each other instead of reading every file.
+    if (completed && cache?.recordCompleted(id)) {
+      finalStatus.set(id, 'completed');
+      continue;
+    }
+    finalStatus.set(id, completed ? 'completed' : 'active');
+    problems.push(...(await reconcileOne(id)));
+  }
+  for (let changed = true; changed; ) {
+    changed = false;
+    for (const [id, other] of waitingOn) {
+      if (finalStatus.get(other) !== 'completed') continue;
+      changed = true;
+      // Only problems of the final pass are reported for this molecule.
+      for (let i = problems.length - 1; i >= 0; i--) if (problems[i]?.molecule === id) problems.splice(i, 1);
+      problems.push(...(await reconcileOne(id)));
+    }
+  }
+  result.problems.push(...problems);
+  cache?.save();
+}
+
+/**
+ * Summaries of quiet molecules keyed by content (docs/state.md, ".cache/summaries.json"):
+ * a molecule whose files, config, plugins and `after` molecule are unchanged and whose last plan
+ * was empty is skipped after two readdirs, without parsing anything.
+ */
+function openCache(root: string, config: GastownConfig, opts: AdvanceOptions) {
+  if (opts.dryRun) return undefined;
+  const { data: file, text } = readSummaries(root);
+  const fresh: SummaryFile = {
+    version: file.version,
+    molecules: opts.molecules ? { ...file.molecules } : {},
+  };
+  // Mid-merge, files can change under the same names: look at everything.
+  const trustNames = !gitOperationInProgress(root);
+  const salt = `${config.hash}|${registrySignature()}`;
+  // Built once: path.join per molecule shows up in the no-op profile.
+  const base = `${moleculesDir(root)}/`;
+  const keyOf = (content: string, afterCompleted: boolean | undefined) =>
+    createHash('sha1')
+      .update(`${content}|${salt}|${afterCompleted === undefined ? '' : String(afterCompleted)}`)
+      .digest('hex');
+  return {
+    lookup(
+      id: string,
+      nowMs: number,
+      statusOf: (id: string) => MoleculeStatus | undefined,
+    ): string | undefined {
+      const s = file.molecules[id];
+      if (!trustNames || !s?.quiet || (s.recheckAt !== undefined && nowMs >= s.recheckAt)) return undefined;
+      const content = moleculeFingerprint(base + id);
+      if (content === undefined) return undefined;
+      const after = s.after;
+      const key = keyOf(content, after === undefined ? undefined : statusOf(after) === 'completed');
+      if (key !== s.key) return undefined;
+      fresh.molecules[id] = s;
+      return s.state;
+    },
+    record(id: string, r: ReconcileOutcome, afterCompleted: boolean | undefined) {
+      if (r.plan.volatile || r.problems.length > 0) {
+        delete fresh.molecules[id];
+        return;
+      }
+      // Facts written in this run are in r.state.files already, so the key is the folder's
+      // content as the next run will see it.
+      const summary: CachedSummary = {
+        key: keyOf(moleculeKeyOf(r.state.files), afterCompleted),
+        state: r.plan.status,
+        done: r.state.steps.filter((s) => s.status === 'done' || s.status === 'skipped').length,
+        total: r.state.steps.length,
+        quiet: r.plan.effects.length === 0,
+      };
+      if (r.plan.recheckAt !== undefined) summary.recheckAt = r.plan.recheckAt;
+      if (r.state.meta?.after) summary.after = r.state.meta.after;
+      fresh.molecules[id] = summary;
+    },
+    recordCompleted(id: string): boolean {
+      if (!trustNames || hasContradictingNames(`${base}${id}/${EVENTS}`)) return false;
+      const content = moleculeFingerprint(base + id);
+      if (content === undefined) return false;
+      fresh.molecules[id] = {
+        key: keyOf(content, undefined),
+        state: 'completed',
+        done: 0,
+        total: 0,
+        quiet: true,
+      };
+      return true;
+    },
+    save() {
+      try {
+        writeSummaries(root, fresh, text);
+      } catch {
+        // The cache is an optimisation; failing to write it must not fail the reconcile.
+      }
+    },
+  };
+}
+
+type CachedSummary = SummaryFile['molecules'][string];
+
+/** Two terminal facts (done/failed/skipped) for one step attempt, judged by file names alone. */
+function hasContradictingNames(eventsDir: string): boolean {
+  let names: string[];
+  try {
+    names = readdirSync(eventsDir);
+  } catch {
+    return false;
+  }
+  const terminal = new Set<string>();
+  for (const name of names) {
+    const e = parseEventName(name);
+    if (e?.scope !== 'step' || (e.kind !== 'done' && e.kind !== 'failed' && e.kind !== 'skipped')) continue;
+    const key = `${e.step}.${e.attempt}`;
+    if (terminal.has(key)) return true;
+    terminal.add(key);
+  }
+  return false;
+}

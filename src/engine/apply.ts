@@ -1,0 +1,142 @@
+// The applier: carries out effects, idempotently. A file that is missing is written; one that
+// exists with the same bytes is left alone; one with other bytes is a conflict and is never
+// overwritten. Run effects call their gate runner (the caller holds the lock).
+import { join } from 'node:path';
+import { GastownError } from '../errors.js';
+import { createFileExclusive, readIfExists } from '../store/atomic.js';
+import { assertPathSegment } from '../store/ids.js';
+import { moleculesDir } from '../store/layout.js';
+import type { GastownConfig } from '../store/types.js';
+import { gateRunnerFor } from './gates.js';
+import { eventPathOf, moleculeRelDir, renderEvent } from './io.js';
+import type { Effect, MoleculeState, Transition } from './types.js';
+
+export interface Problem {
+  molecule?: string;
+  file?: string;
+  message: string;
+}
+
+export interface ApplyContext {
+  root: string;
+  now: Date;
+  config: GastownConfig;
+  dryRun?: boolean;
+  /** In-memory files of the molecules being applied to; updated with what is written. */
+  files?: Map<string, Map<string, string>>;
+  state?: MoleculeState;
+  onTransition?: (t: Transition) => void;
+}
+
+export interface ApplyOutcome {
+  transitions: Transition[];
+  /** Repo-relative paths written (or, in a dry run, that would be). */
+  written: string[];
+  problems: Problem[];
+  /** Effects that changed something (a write, a run). */
+  changed: number;
+}
+
+// Test-only fault injection: GASTOWN_FAULT_KILL_AT=n makes this process SIGKILL itself right
+// before applying its n-th effect, to prove that any prefix of effects is a safe state.
+const killAt = Number.parseInt(process.env.GASTOWN_FAULT_KILL_AT ?? '', 10);
+let effectCounter = 0;
+function faultPoint(): void {
+  effectCounter += 1;
+  if (Number.isInteger(killAt) && effectCounter === killAt) process.kill(process.pid, 'SIGKILL');
+}
+
+function checkRelPath(path: string): void {
+  const parts = path.split('/');
+  if (path.startsWith('/') || parts.some((p) => p === '' || p === '.' || p === '..' || p.includes('\0'))) {
+    throw new GastownError(
+      'engine.path',
+      `refusing to write outside the molecule folder: ${JSON.stringify(path)}`,
+    );
+  }
+  for (const p of parts) assertPathSegment(p, 'path segment');
+}
+
+export async function applyEffects(effects: readonly Effect[], ctx: ApplyContext): Promise<ApplyOutcome> {
+  const out: ApplyOutcome = { transitions: [], written: [], problems: [], changed: 0 };
+  for (const effect of effects) {
+    faultPoint();
+    if (effect.type === 'run') {
+      const runner = gateRunnerFor(effect.gate);
+      if (!runner) {
+        out.problems.push({
+          molecule: effect.molecule,
+          message: `no runner for gate ${effect.gate} (step ${effect.step})`,
+        });
+        continue;
+      }
+      if (ctx.dryRun || !ctx.state) {
+        out.transitions.push({
+          molecule: effect.molecule,
+          step: effect.step,
+          attempt: effect.attempt,
+          kind: 'run',
+          summary: effect.summary,
+        });
+        continue;
+      }
+      const more = await runner(effect, {
+        root: ctx.root,
+        now: ctx.now,
+        config: ctx.config,
+        state: ctx.state,
+      });
+      out.changed += 1;
+      const nested = await applyEffects(
+        more.filter((e) => e.type !== 'run'),
+        ctx,
+      );
+      out.transitions.push(...nested.transitions);
+      out.written.push(...nested.written);
+      out.problems.push(...nested.problems);
+      continue;
+    }
+    const rel = effect.type === 'transition' ? eventPathOf(effect.fact) : effect.path;
+    checkRelPath(rel);
+    const content = effect.type === 'transition' ? renderEvent(effect.fact) : effect.content;
+    const repoRel = `${moleculeRelDir(effect.molecule)}/${rel}`;
+    const memory = ctx.files?.get(effect.molecule);
+    let outcome: 'written' | 'same' | 'conflict';
+    if (ctx.dryRun) {
+      const existing = memory?.get(rel) ?? readIfExists(join(moleculesDir(ctx.root), effect.molecule, rel));
+      outcome = existing === undefined ? 'written' : existing === content ? 'same' : 'conflict';
+    } else {
+      outcome = createFileExclusive(join(moleculesDir(ctx.root), effect.molecule, rel), content);
+    }
+    if (outcome === 'conflict') {
+      out.problems.push({
+        molecule: effect.molecule,
+        file: repoRel,
+        message: 'exists with different content; not overwritten (resolve it by hand)',
+      });
+      continue;
+    }
+    if (outcome === 'same') continue;
+    memory?.set(rel, content);
+    out.changed += 1;
+    out.written.push(repoRel);
+    const t: Transition | undefined =
+      effect.type === 'transition'
+        ? {
+            molecule: effect.molecule,
+            ...(effect.fact.step !== undefined
+              ? { step: effect.fact.step, attempt: effect.fact.attempt ?? 1 }
+              : {}),
+            kind: effect.fact.kind,
+            summary: effect.summary,
+          }
+        : effect.transition
+          ? { molecule: effect.molecule, ...effect.transition }
+          : undefined;
+    if (t) {
+      out.transitions.push(t);
+      ctx.onTransition?.(t);
+    }
+  }
+  return out;
+}

@@ -1,0 +1,56 @@
+// The formula engine, loaded only when a molecule is created (it brings zod and friends).
+import { relative, resolve, sep } from 'node:path';
+import { GastownError } from '../errors.js';
+import type { Diagnostic, ResolvedFormula } from '../formula/model.js';
+
+export interface ResolveRequest {
+  formula: string;
+  vars: Record<string, string>;
+  inputs: Record<string, unknown>;
+  preset?: string;
+  legs?: string[];
+}
+
+export async function resolveFormula(root: string, req: ResolveRequest): Promise<ResolvedFormula> {
+  const engine = await import('../formula/index.js');
+  const lib = engine.createFileLibrary(engine.formulaSearchDirs(root));
+  const { formula, diagnostics } = engine.loadFormula(req.formula, lib, {
+    vars: req.vars,
+    inputs: req.inputs,
+    ...(req.preset !== undefined ? { preset: req.preset } : {}),
+    ...(req.legs !== undefined ? { legs: req.legs } : {}),
+  });
+  const errors = (diagnostics as Diagnostic[]).filter((d) => d.severity === 'error');
+  if (!formula || errors.length > 0) {
+    const first = errors[0];
+    const more =
+      errors.length > 1
+        ? ` (and ${errors.length - 1} more: ${errors
+            .slice(1, 4)
+            .map((e) => e.message)
+            .join('; ')})`
+        : '';
+    throw new GastownError(
+      'formula.invalid',
+      `${first?.message ?? `cannot load formula ${req.formula}`}${more}`,
+      {
+        location: first
+          ? {
+              file: displayPath(root, first.file),
+              path: first.path,
+              ...(first.line !== undefined ? { line: first.line } : {}),
+            }
+          : {},
+      },
+    );
+  }
+  return formula;
+}
+
+/** A path inside the repository as repo-relative (what gets frozen into molecule files). */
+export function displayPath(root: string, file: string): string {
+  if (!file) return file;
+  const abs = resolve(root, file);
+  const rel = relative(root, abs);
+  return rel.startsWith('..') || rel === '' ? file : rel.split(sep).join('/');
+}

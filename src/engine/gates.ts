@@ -1,0 +1,141 @@
+// Extension points of the planner (docs/state.md, "Extension points"):
+// - gate planners, one per gate type (`human`, `command`, `timer`, `molecule`, …), consulted for
+//   every step that has a `gate`;
+// - gate runners, which execute `run` effects while the applier holds the lock;
+// - molecule planners for runtime behaviour that is not a gate (`loop`, `on_complete`);
+// - a condition evaluator for `condition` expressions.
+// With no planner for a gate type, a gated step behaves like a normal step and `status` says
+// the gate type was not executed.
+import type { ResolvedFormula, ResolvedStep } from '../formula/model.js';
+import type { GastownConfig } from '../store/types.js';
+import type { Effect, MoleculeState, PlanEnv, RunEffect, StepState, TransitionEffect } from './types.js';
+
+export interface GatePlanContext {
+  state: MoleculeState;
+  formula: ResolvedFormula;
+  step: ResolvedStep;
+  stepState: StepState;
+  /** Every step this one needs is done or skipped. */
+  needsMet: boolean;
+  vars: Record<string, string>;
+  env: PlanEnv;
+  /** Transition effects that re-open `stepId` and every step that transitively needs it. */
+  reopen(stepId: string, opts: { reason?: string; by?: string; cause?: string }): TransitionEffect[];
+}
+
+export interface GatePlan {
+  effects?: Effect[];
+  /** Keep the step from becoming ready although its needs are met (waits, holds). */
+  holdReady?: boolean;
+  /** The molecule is blocked for this reason (e.g. a gate failed max_attempts times). */
+  blocked?: string;
+  /** Shown by `molecule status` next to the step. */
+  note?: string;
+  /** The plan changes by itself at this time (ms since epoch): timers, deadlines. */
+  recheckAt?: number;
+  /** The plan depends on more than the folder's files (git history): never cache it. */
+  volatile?: boolean;
+}
+
+export type GatePlanner = (ctx: GatePlanContext) => GatePlan | undefined;
+
+export interface MoleculePlanContext {
+  state: MoleculeState;
+  formula: ResolvedFormula;
+  vars: Record<string, string>;
+  env: PlanEnv;
+  reopen: GatePlanContext['reopen'];
+}
+export type MoleculePlanner = (ctx: MoleculePlanContext) => GatePlan | undefined;
+
+export interface RunContext {
+  root: string;
+  now: Date;
+  config: GastownConfig;
+  state: MoleculeState;
+}
+export type GateRunner = (effect: RunEffect, ctx: RunContext) => Promise<Effect[]>;
+
+/** Evaluates a `condition` (vars already substituted); undefined = cannot tell. */
+export type ConditionEvaluator = (
+  expression: string,
+  ctx: { state: MoleculeState; vars: Record<string, string> },
+) => boolean | undefined;
+
+/**
+ * Gathers facts a planner needs from outside the folder (who made a commit, when a file was
+ * committed) before the molecule is planned, so planners stay pure. Added by the gates owner.
+ */
+export type FactGatherer = (
+  state: MoleculeState,
+  ctx: { root: string; now: Date; config: GastownConfig },
+) => Promise<void>;
+const factGatherers = new Map<string, FactGatherer>();
+export function registerFactGatherer(name: string, gatherer: FactGatherer): void {
+  factGatherers.set(name, gatherer);
+}
+export async function gatherFacts(
+  state: MoleculeState,
+  ctx: { root: string; now: Date; config: GastownConfig },
+): Promise<void> {
+  for (const g of factGatherers.values()) await g(state, ctx);
+}
+
+const gatePlanners = new Map<string, GatePlanner>();
+const gateRunners = new Map<string, GateRunner>();
+const moleculePlanners = new Map<string, MoleculePlanner>();
+let conditionEvaluator: ConditionEvaluator | undefined;
+
+export function registerGatePlanner(type: string, planner: GatePlanner): void {
+  gatePlanners.set(type, planner);
+}
+export function registerGateRunner(gate: string, runner: GateRunner): void {
+  gateRunners.set(gate, runner);
+}
+/** `name` identifies the hook (e.g. `loop`, `on_complete`); registering a name again replaces it. */
+export function registerMoleculePlanner(name: string, planner: MoleculePlanner): void {
+  moleculePlanners.set(name, planner);
+}
+export function registerConditionEvaluator(evaluator: ConditionEvaluator | undefined): void {
+  conditionEvaluator = evaluator;
+}
+
+export const gatePlannerFor = (type: string): GatePlanner | undefined => gatePlanners.get(type);
+export const gateRunnerFor = (gate: string): GateRunner | undefined => gateRunners.get(gate);
+export const allMoleculePlanners = (): MoleculePlanner[] => [...moleculePlanners.values()];
+export const currentConditionEvaluator = (): ConditionEvaluator | undefined => conditionEvaluator;
+
+/** Names of what is registered, part of cache keys: a new plugin invalidates cached plans. */
+export function registrySignature(): string {
+  return [
+    ...gatePlanners.keys(),
+    '|',
+    ...moleculePlanners.keys(),
+    '|',
+    conditionEvaluator ? 'cond' : '',
+  ].join(',');
+}
+
+/**
+ * Modules that register planners and runners, loaded on first need so that commands which
+ * never meet a gate do not pay for them. Gate owners add their module here, e.g.
+ * `() => import('../gates/engine.js')`.
+ */
+const PLUGINS: Array<() => Promise<unknown>> = [() => import('../gates/engine.js')];
+
+let pluginsLoaded: Promise<void> | undefined;
+export function loadGatePlugins(): Promise<void> {
+  pluginsLoaded ??= Promise.all(PLUGINS.map((load) => load())).then(() => undefined);
+  return pluginsLoaded;
+}
+
+/** True when planning this formula may need a plugin (a gate, a runtime loop, on_complete, a condition). */
+export function formulaNeedsPlugins(formula: ResolvedFormula): boolean {
+  return formula.steps.some(
+    (s) =>
+      s.gate !== undefined ||
+      s.loop !== undefined ||
+      s.on_complete !== undefined ||
+      s.condition !== undefined,
+  );
+}

@@ -1,0 +1,70 @@
+// The molecule engine's public API (docs/state.md). Used by the CLI, hooks, the watcher and the demo.
+export type { AdvanceOptions, AdvanceResult } from './advance.js';
+export { advance } from './advance.js';
+export type { ApplyContext, ApplyOutcome, Problem } from './apply.js';
+export { applyEffects } from './apply.js';
+export { fold, parseFrozenFormula } from './fold.js';
+export type {
+  ConditionEvaluator,
+  GatePlan,
+  GatePlanContext,
+  GatePlanner,
+  GateRunner,
+  MoleculePlanContext,
+  MoleculePlanner,
+  RunContext,
+} from './gates.js';
+export {
+  registerConditionEvaluator,
+  registerGatePlanner,
+  registerGateRunner,
+  registerMoleculePlanner,
+} from './gates.js';
+export { eventPathOf, isMoleculeCompleted, listMoleculeIds, readMoleculeFiles, renderEvent } from './io.js';
+export type {
+  CreateMoleculeOptions,
+  CreateMoleculeResult,
+  MoleculeListEntry,
+  RecordStepOptions,
+  StatusJson,
+  StepAction,
+  StepStatusJson,
+} from './molecules.js';
+export {
+  burnMolecule,
+  createMolecule,
+  listMolecules,
+  loadMolecule,
+  moleculeStatus,
+  recordStep,
+  squashMolecule,
+  statusOf,
+  waitingOn,
+} from './molecules.js';
+export {
+  dependentsOf,
+  evaluateCondition,
+  plan,
+  planMolecule,
+  reopenEffects,
+  stepAssignee,
+  stepTransition,
+  substitute,
+} from './plan.js';
+export { foldFiles, reconcileMolecule } from './reconcile.js';
+export type { Trailer } from './trailers.js';
+export { parseTrailers } from './trailers.js';
+export type {
+  Effect,
+  FileProblem,
+  MoleculeState,
+  MoleculeStatus,
+  PlanEnv,
+  PlanResult,
+  RunEffect,
+  StepState,
+  StepStatus,
+  Transition,
+  TransitionEffect,
+  WriteEffect,
+} from './types.js';

@@ -1,0 +1,645 @@
+// Operations on molecules that people and agents start: create, record a step transition,
+// status, list, squash, burn. Each takes the lock for its writes and reconciles afterwards.
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, unlinkSync } from 'node:fs';
+import { isAbsolute, join, resolve } from 'node:path';
+import { ExitCode, GastownError, UsageError } from '../errors.js';
+import type { ResolvedFormula } from '../formula/model.js';
+import { createFileExclusive, writeFileAtomic } from '../store/atomic.js';
+import { FieldError } from '../store/check.js';
+import { loadConfig } from '../store/config.js';
+import { assertMoleculeId } from '../store/ids.js';
+import {
+  DIGEST_FILE,
+  EVENTS,
+  FORMULA_FILE,
+  findRoot,
+  MOLECULE_FILE,
+  moleculesDir,
+  outputPath,
+  TEMP_PREFIX,
+} from '../store/layout.js';
+import { withLock } from '../store/lock.js';
+import { parseToml, stringifyToml, type TomlTable } from '../store/toml.js';
+import type { GastownConfig, MoleculeMeta } from '../store/types.js';
+import { applyEffects, type Problem } from './apply.js';
+import { displayPath } from './formulas.js';
+import {
+  isMoleculeCompleted,
+  listMoleculeIds,
+  moleculeExists,
+  moleculeRelDir,
+  readMoleculeFiles,
+} from './io.js';
+import { reopenEffects, stepTransition } from './plan.js';
+import { foldFiles, planState, reconcileMolecule, stateProblems } from './reconcile.js';
+import type { Effect, MoleculeState, MoleculeStatus, PlanResult, StepState, Transition } from './types.js';
+
+export interface CreateMoleculeOptions {
+  formula: string;
+  name: string;
+  vars?: Record<string, string>;
+  /** TOML file with `[inputs]`, `[scope]`, … tables and optionally `[vars]` (relative to `cwd` or root). */
+  inputsFile?: string;
+  convoy?: string;
+  after?: string;
+  assignee?: string;
+  preset?: string;
+  legs?: string[];
+  now: Date;
+  cwd?: string;
+  lockWaitMs?: number;
+  /** An already resolved formula (tests, embedders); skips loading the formula engine. */
+  resolved?: ResolvedFormula;
+}
+
+export interface CreateMoleculeResult {
+  id: string;
+  /** Repo-relative folder. */
+  dir: string;
+  formula: string;
+  transitions: Transition[];
+  written: string[];
+}
+
+/** Env for molecules planned one at a time: another molecule's state is read from its files. */
+export function fileMoleculeStatus(root: string): (id: string) => MoleculeStatus | undefined {
+  return (id) =>
+    isMoleculeCompleted(root, id) ? 'completed' : moleculeExists(root, id) ? 'active' : undefined;
+}
+
+function readInputsFile(path: string): { vars: Record<string, string>; inputs: TomlTable } {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch {
+    throw new UsageError(`cannot read inputs file ${path}`);
+  }
+  const table = parseToml(text, path);
+  const { vars, ...inputs } = table;
+  const out: Record<string, string> = {};
+  if (vars !== undefined) {
+    if (typeof vars !== 'object' || vars === null || Array.isArray(vars))
+      throw new FieldError(path, 'vars', '`vars` must be a table');
+    for (const [k, v] of Object.entries(vars as TomlTable)) {
+      if (typeof v !== 'string') throw new FieldError(path, `vars.${k}`, `\`vars.${k}\` must be a string`);
+      out[k] = v;
+    }
+  }
+  return { vars: out, inputs };
+}
+
+export async function createMolecule(
+  rootOrCwd: string,
+  opts: CreateMoleculeOptions,
+): Promise<CreateMoleculeResult> {
+  const root = findRoot(rootOrCwd);
+  const id = assertMoleculeId(opts.name, 'molecule name');
+  if (opts.after !== undefined) {
+    assertMoleculeId(opts.after, '--after molecule');
+    if (opts.after === id) throw new UsageError('a molecule cannot wait for itself (--after)');
+    if (!moleculeExists(root, opts.after))
+      throw new UsageError(`--after names molecule ${opts.after}, which does not exist`);
+  }
+  if (opts.convoy !== undefined) assertMoleculeId(opts.convoy, 'convoy id');
+  const target = join(moleculesDir(root), id);
+  if (existsSync(target))
+    throw new GastownError('molecule.exists', `molecule ${id} already exists (${moleculeRelDir(id)})`);
+
+  let fromFile: { vars: Record<string, string>; inputs: TomlTable } = { vars: {}, inputs: {} };
+  if (opts.inputsFile !== undefined) {
+    const p = isAbsolute(opts.inputsFile) ? opts.inputsFile : resolve(opts.cwd ?? root, opts.inputsFile);
+    fromFile = readInputsFile(p);
+  }
+  const vars = { ...fromFile.vars, ...(opts.vars ?? {}) };
+  const inputsTable = fromFile.inputs.inputs;
+  // A formula's declared inputs may come from the inputs file's [inputs] table or from --var.
+  const formulaInputs = {
+    ...vars,
+    ...(typeof inputsTable === 'object' && inputsTable !== null && !Array.isArray(inputsTable)
+      ? (inputsTable as TomlTable)
+      : {}),
+  };
+  const { resolveFormula } = await import('./formulas.js');
+  const formula =
+    opts.resolved ??
+    (await resolveFormula(root, {
+      formula: opts.formula,
+      vars,
+      inputs: formulaInputs,
+      ...(opts.preset !== undefined ? { preset: opts.preset } : {}),
+      ...(opts.legs !== undefined ? { legs: opts.legs } : {}),
+    }));
+  // Defaults of vars the caller did not set are frozen too, so templates resolve the same forever.
+  for (const [name, def] of Object.entries(formula.vars ?? {})) {
+    if (vars[name] === undefined && def.default !== undefined) vars[name] = def.default;
+  }
+
+  const meta: MoleculeMeta = {
+    id,
+    formula: formula.formula,
+    formula_hash: formula.hash,
+    vars,
+    inputs: fromFile.inputs,
+    ...(formula.version !== undefined ? { formula_version: formula.version } : {}),
+    ...(opts.convoy !== undefined ? { convoy: opts.convoy } : {}),
+    ...(opts.after !== undefined ? { after: opts.after } : {}),
+    ...(opts.assignee !== undefined ? { assignee: opts.assignee } : {}),
+    ...(opts.preset !== undefined ? { preset: opts.preset } : {}),
+    ...(opts.legs !== undefined ? { legs: opts.legs } : {}),
+  };
+  const frozen = { ...formula, source: displayPath(root, formula.source) } as unknown as TomlTable;
+
+  return withLock(root, opts.lockWaitMs, async () => {
+    if (existsSync(target))
+      throw new GastownError('molecule.exists', `molecule ${id} already exists (${moleculeRelDir(id)})`);
+    // Build the folder aside and rename it into place: a molecule appears whole or not at all.
+    const staging = join(moleculesDir(root), `${TEMP_PREFIX}${process.pid}-${id}`);
+    rmSync(staging, { recursive: true, force: true });
+    mkdirSync(staging, { recursive: true });
+    writeFileAtomic(
+      join(staging, MOLECULE_FILE),
+      stringifyToml(meta as unknown as TomlTable, MOLECULE_KEY_ORDER),
+    );
+    writeFileAtomic(join(staging, FORMULA_FILE), stringifyToml(frozen, FORMULA_KEY_ORDER));
+    try {
+      renameSync(staging, target);
+    } catch (err) {
+      rmSync(staging, { recursive: true, force: true });
+      if (existsSync(target))
+        throw new GastownError('molecule.exists', `molecule ${id} already exists (${moleculeRelDir(id)})`);
+      throw err;
+    }
+    const config = loadConfig(root);
+    const r = await reconcileMolecule(id, {
+      root,
+      now: opts.now,
+      config,
+      moleculeStatus: fileMoleculeStatus(root),
+    });
+    const dir = moleculeRelDir(id);
+    return {
+      id,
+      dir,
+      formula: formula.formula,
+      transitions: [
+        { molecule: id, kind: 'created', summary: `molecule ${id} created from formula ${formula.formula}` },
+        ...r.transitions,
+      ],
+      written: [`${dir}/${MOLECULE_FILE}`, `${dir}/${FORMULA_FILE}`, ...r.written],
+    };
+  });
+}
+
+const MOLECULE_KEY_ORDER = [
+  'id',
+  'formula',
+  'formula_version',
+  'formula_hash',
+  'convoy',
+  'after',
+  'assignee',
+  'preset',
+  'legs',
+];
+const FORMULA_KEY_ORDER = ['formula', 'type', 'version', 'description', 'hash', 'source'];
+
+export type StepAction = 'start' | 'done' | 'fail' | 'reopen';
+
+export interface RecordStepOptions {
+  /** Agent or person recording it (`--as`). */
+  as?: string;
+  reason?: string;
+  /** File whose content becomes the step's output (`outputs/<step>.md`). */
+  output?: string;
+  /** Commit that carried the trailer. */
+  commit?: string;
+  now: Date;
+  cwd?: string;
+  lockWaitMs?: number;
+}
+
+/** Loads, folds and plans one molecule, throwing when its files are unusable. */
+export async function loadMolecule(
+  root: string,
+  id: string,
+  config: GastownConfig,
+  now: Date,
+): Promise<{ state: MoleculeState; plan: PlanResult }> {
+  assertMoleculeId(id);
+  if (!moleculeExists(root, id))
+    throw new GastownError('molecule.unknown', `no molecule ${id} (looked in ${moleculeRelDir(id)})`);
+  const state = foldFiles(id, readMoleculeFiles(root, id));
+  const plan = await planState(state, { root, config, now, moleculeStatus: fileMoleculeStatus(root) });
+  return { state, plan };
+}
+
+function throwIfUnusable(state: MoleculeState): void {
+  const first = state.errors[0];
+  if (first) {
+    throw new GastownError('store.invalid', first.message, {
+      location: { file: first.file, ...(first.path ? { path: first.path } : {}) },
+    });
+  }
+  const conflict = state.conflicts[0];
+  if (conflict) {
+    const files = state.conflicts.map((c) => c.file).join(', ');
+    throw new GastownError(
+      'molecule.conflict',
+      `molecule ${state.id} has conflicting state (${conflict.message}); resolve by hand: ${files}`,
+      {
+        location: { file: conflict.file },
+      },
+    );
+  }
+}
+
+/** Why a pending step is not ready: the needs that are not done, or the molecule's block. */
+export function waitingOn(state: MoleculeState, plan: PlanResult, stepId: string): string {
+  if (plan.status === 'blocked' && plan.blockedReason)
+    return `the molecule is blocked: ${plan.blockedReason}`;
+  const step = state.formula?.steps.find((s) => s.id === stepId);
+  const open = (step?.needs ?? [])
+    .map((n) => state.stepById.get(n))
+    .filter((s): s is StepState => s !== undefined && s.status !== 'done' && s.status !== 'skipped')
+    .map((s) => `${s.id} (${s.status})`);
+  if (open.length > 0) return `it waits on ${open.join(', ')}`;
+  const notes = plan.notes[stepId];
+  if (notes?.length) return `it waits on its gate: ${notes.join('; ')}`;
+  return 'it is not ready yet (run `gastown advance`)';
+}
+
+/**
+ * The effects that record `action` on `stepId`, or an error saying why it cannot be recorded.
+ * Recording what is already recorded returns no effects (a no-op, never a rewrite).
+ */
+export function stepActionEffects(
+  state: MoleculeState,
+  plan: PlanResult,
+  stepId: string,
+  action: StepAction,
+  opts: { as?: string; reason?: string; commit?: string; output?: string },
+): Effect[] {
+  throwIfUnusable(state);
+  const formula = state.formula as ResolvedFormula;
+  const s = state.stepById.get(stepId);
+  if (!s) {
+    throw new UsageError(
+      `molecule ${state.id} has no step ${JSON.stringify(stepId)} (steps: ${formula.steps.map((x) => x.id).join(', ')})`,
+    );
+  }
+  if (plan.status === 'completed' || plan.status === 'cancelled') {
+    if (action === 'done' && s.status === 'done') return [];
+    throw new GastownError(
+      'step.state',
+      `molecule ${state.id} is ${plan.status}; step ${stepId} cannot be changed`,
+    );
+  }
+  const by = opts.as;
+  const label = `${stepId}`;
+  if (action === 'reopen') {
+    const effects = reopenEffects(state, formula, stepId, {
+      ...(opts.reason ? { reason: opts.reason } : {}),
+      ...(by ? { by } : {}),
+    });
+    if (effects.length === 0)
+      throw new GastownError(
+        'step.state',
+        `step ${stepId} is ${s.status} with nothing recorded in attempt ${s.attempt}; nothing to re-open`,
+      );
+    return effects;
+  }
+  const readyLike = s.status === 'ready' || s.status === 'in_progress';
+  if (
+    s.status === 'pending' &&
+    !plan.effects.some((e) => e.type === 'transition' && e.fact.step === stepId && e.fact.kind === 'ready')
+  ) {
+    throw new GastownError(
+      'step.not-ready',
+      `step ${stepId} of ${state.id} is not ready: ${waitingOn(state, plan, stepId)}`,
+    );
+  }
+  if (action === 'start') {
+    if (s.status === 'in_progress') {
+      if (by === undefined || s.facts.started?.by === by) return [];
+      throw new GastownError(
+        'step.state',
+        `step ${stepId} is already in progress (started by ${s.facts.started?.by ?? 'someone'})`,
+      );
+    }
+    if (!readyLike && s.status !== 'pending')
+      throw new GastownError('step.state', `step ${stepId} is already ${s.status} (attempt ${s.attempt})`);
+    const who = by ?? s.facts.ready?.assignee;
+    return [
+      stepTransition(state.id, stepId, s.attempt, 'started', `${label} started${who ? ` by ${who}` : ''}`, {
+        by: who,
+        commit: opts.commit,
+      }),
+    ];
+  }
+  const kind = action === 'done' ? 'done' : 'failed';
+  if (s.status === kind) return [];
+  if (!readyLike && s.status !== 'pending')
+    throw new GastownError('step.state', `step ${stepId} is already ${s.status} (attempt ${s.attempt})`);
+  const who = by ?? s.facts.started?.by;
+  const why = opts.reason ? `: ${opts.reason}` : '';
+  return [
+    stepTransition(state.id, stepId, s.attempt, kind, `${label} ${kind}${who ? ` by ${who}` : ''}${why}`, {
+      by: who,
+      reason: opts.reason,
+      commit: opts.commit,
+      output: opts.output,
+    }),
+  ];
+}
+
+/** Records a transition on one step, then reconciles the molecule. Returns what changed. */
+export async function recordStep(
+  rootOrCwd: string,
+  molecule: string,
+  step: string,
+  action: StepAction,
+  opts: RecordStepOptions,
+): Promise<Transition[]> {
+  const root = findRoot(rootOrCwd);
+  assertMoleculeId(molecule);
+  return withLock(root, opts.lockWaitMs, async () => {
+    const r = await recordStepLocked(root, molecule, step, action, opts, loadConfig(root));
+    return r.transitions;
+  });
+}
+
+/** recordStep for a caller that already holds the lock (advance applying trailers). */
+export async function recordStepLocked(
+  root: string,
+  molecule: string,
+  step: string,
+  action: StepAction,
+  opts: RecordStepOptions,
+  config: GastownConfig,
+): Promise<{ transitions: Transition[]; written: string[]; problems: Problem[] }> {
+  const { state, plan } = await loadMolecule(root, molecule, config, opts.now);
+  let outputRel: string | undefined;
+  const pre: Effect[] = [];
+  const planned = stepActionEffects(state, plan, step, action, {
+    ...(opts.as !== undefined ? { as: opts.as } : {}),
+    ...(opts.reason !== undefined ? { reason: opts.reason } : {}),
+    ...(opts.commit !== undefined ? { commit: opts.commit } : {}),
+  });
+  if (planned.length === 0) return { transitions: [], written: [], problems: [] };
+  if (opts.output !== undefined && action === 'done') {
+    const src = isAbsolute(opts.output) ? opts.output : resolve(opts.cwd ?? root, opts.output);
+    let content: string;
+    try {
+      content = readFileSync(src, 'utf8');
+    } catch {
+      throw new UsageError(`cannot read output file ${opts.output}`);
+    }
+    const attempt = state.stepById.get(step)?.attempt ?? 1;
+    outputRel = outputPath(step, attempt);
+    const existing = state.files.get(outputRel);
+    if (existing !== undefined && existing !== content) {
+      throw new GastownError(
+        'step.output',
+        `${moleculeRelDir(molecule)}/${outputRel} already exists with other content; not overwritten`,
+      );
+    }
+    pre.push({ type: 'write', molecule, path: outputRel, content });
+    for (const e of planned) if (e.type === 'transition') e.fact.output = outputRel;
+  }
+  const files = state.files as Map<string, string>;
+  const applied = await applyEffects([...pre, ...planned], {
+    root,
+    now: opts.now,
+    config,
+    files: new Map([[molecule, files]]),
+    state,
+  });
+  if (applied.problems.length > 0) {
+    const p = applied.problems[0] as Problem;
+    throw new GastownError('step.conflict', `${p.message}`, { location: p.file ? { file: p.file } : {} });
+  }
+  const r = await reconcileMolecule(
+    molecule,
+    { root, now: opts.now, config, moleculeStatus: fileMoleculeStatus(root) },
+    files,
+  );
+  return {
+    transitions: [...applied.transitions, ...r.transitions],
+    written: [...applied.written, ...r.written],
+    problems: r.problems,
+  };
+}
+
+export interface StepStatusJson {
+  id: string;
+  title: string;
+  state: StepState['status'];
+  attempt: number;
+  assignee?: string;
+  needs: string[];
+  gate?: string;
+  notes?: string[];
+}
+
+export interface StatusJson {
+  id: string;
+  formula: string;
+  formula_version?: string | number;
+  state: MoleculeStatus;
+  blocked_reason?: string;
+  progress: { done: number; total: number };
+  steps: StepStatusJson[];
+  /** Steps ready to start (recorded, or that the next reconcile will record). */
+  ready: string[];
+  /** Steps in progress. */
+  current: string[];
+  convoy?: string;
+  after?: string;
+  assignee?: string;
+  vars: Record<string, string>;
+  conflicts: { file: string; message: string }[];
+  problems: { file?: string; path?: string; message: string }[];
+  /** Effects a reconcile would apply now (0 when up to date). */
+  pending_effects: number;
+}
+
+export function statusOf(state: MoleculeState, plan: PlanResult): StatusJson {
+  const willBeReady = new Set(
+    plan.effects.flatMap((e) =>
+      e.type === 'transition' && e.fact.kind === 'ready' && e.fact.step ? [e.fact.step] : [],
+    ),
+  );
+  const steps: StepStatusJson[] = (state.formula?.steps ?? []).map((step) => {
+    const s = state.stepById.get(step.id) as StepState;
+    const status = s.status === 'pending' && willBeReady.has(step.id) ? 'ready' : s.status;
+    const out: StepStatusJson = {
+      id: step.id,
+      title: step.title,
+      state: status,
+      attempt: s.attempt,
+      needs: step.needs,
+    };
+    const assignee =
+      s.assignee ??
+      (
+        plan.effects.find(
+          (e) => e.type === 'transition' && e.fact.step === step.id && e.fact.kind === 'ready',
+        ) as { fact?: { assignee?: string } } | undefined
+      )?.fact?.assignee;
+    if (assignee !== undefined) out.assignee = assignee;
+    if (step.gate) out.gate = step.gate.type;
+    const notes = plan.notes[step.id];
+    if (notes?.length) out.notes = notes;
+    return out;
+  });
+  const meta = state.meta;
+  const json: StatusJson = {
+    id: state.id,
+    formula: meta?.formula ?? state.formula?.formula ?? '',
+    state: plan.status,
+    progress: {
+      done: steps.filter((s) => s.state === 'done' || s.state === 'skipped').length,
+      total: steps.length,
+    },
+    steps,
+    ready: steps.filter((s) => s.state === 'ready').map((s) => s.id),
+    current: steps.filter((s) => s.state === 'in_progress').map((s) => s.id),
+    vars: meta?.vars ?? {},
+    conflicts: state.conflicts.map((c) => ({ file: c.file, message: c.message })),
+    problems: state.errors.map((e) => ({
+      file: e.file,
+      ...(e.path ? { path: e.path } : {}),
+      message: e.message,
+    })),
+    pending_effects: plan.effects.length,
+  };
+  const version = meta?.formula_version ?? state.formula?.version;
+  if (version !== undefined) json.formula_version = version;
+  if (plan.blockedReason) json.blocked_reason = plan.blockedReason;
+  if (meta?.convoy) json.convoy = meta.convoy;
+  if (meta?.after) json.after = meta.after;
+  if (meta?.assignee) json.assignee = meta.assignee;
+  return json;
+}
+
+export async function moleculeStatus(
+  rootOrCwd: string,
+  id: string,
+  now: Date = new Date(),
+): Promise<StatusJson> {
+  const root = findRoot(rootOrCwd);
+  const { state, plan } = await loadMolecule(root, id, loadConfig(root), now);
+  return statusOf(state, plan);
+}
+
+export interface MoleculeListEntry {
+  id: string;
+  formula: string;
+  state: MoleculeStatus;
+  progress: { done: number; total: number };
+  blocked_reason?: string;
+  convoy?: string;
+}
+
+export async function listMolecules(rootOrCwd: string, now: Date = new Date()): Promise<MoleculeListEntry[]> {
+  const root = findRoot(rootOrCwd);
+  const config = loadConfig(root);
+  const out: MoleculeListEntry[] = [];
+  for (const id of listMoleculeIds(root)) {
+    const { state, plan } = await loadMolecule(root, id, config, now);
+    const s = statusOf(state, plan);
+    out.push({
+      id,
+      formula: s.formula,
+      state: s.state,
+      progress: s.progress,
+      ...(s.blocked_reason ? { blocked_reason: s.blocked_reason } : {}),
+      ...(s.convoy ? { convoy: s.convoy } : {}),
+    });
+  }
+  return out;
+}
+
+/**
+ * Replaces the event files of a completed molecule with one `digest.toml` (history stays in
+ * git). The digest is written first, so a crash in between leaves a readable folder.
+ */
+export async function squashMolecule(
+  rootOrCwd: string,
+  id: string,
+  opts: { now: Date; lockWaitMs?: number },
+): Promise<{ written: string[]; removed: string[] }> {
+  const root = findRoot(rootOrCwd);
+  return withLock(root, opts.lockWaitMs, async () => {
+    const { state, plan } = await loadMolecule(root, id, loadConfig(root), opts.now);
+    throwIfUnusable(state);
+    if (plan.status !== 'completed')
+      throw new GastownError(
+        'molecule.state',
+        `molecule ${id} is ${plan.status}; only a completed molecule can be squashed`,
+      );
+    const dir = moleculeRelDir(id);
+    const written: string[] = [];
+    if (!state.digest) {
+      const digest = {
+        id,
+        state: 'completed',
+        steps: state.steps.map((s) => ({
+          id: s.id,
+          attempt: s.attempt,
+          state: s.status,
+          ...(s.facts.ready?.assignee ? { assignee: s.facts.ready.assignee } : {}),
+          ...((s.facts.done ?? s.facts.started)?.by ? { by: (s.facts.done ?? s.facts.started)?.by } : {}),
+        })),
+      };
+      const outcome = createFileExclusive(
+        join(moleculesDir(root), id, DIGEST_FILE),
+        stringifyToml(digest, ['id', 'state']),
+      );
+      if (outcome === 'conflict')
+        throw new GastownError('molecule.conflict', `${dir}/${DIGEST_FILE} exists with other content`);
+      if (outcome === 'written') written.push(`${dir}/${DIGEST_FILE}`);
+    }
+    const removed: string[] = [];
+    for (const path of state.files.keys()) {
+      if (!path.startsWith(`${EVENTS}/`)) continue;
+      unlinkSync(join(moleculesDir(root), id, path));
+      removed.push(`${dir}/${path}`);
+    }
+    rmSync(join(moleculesDir(root), id, EVENTS), { recursive: true, force: true });
+    return { written, removed };
+  });
+}
+
+/** Removes a molecule's folder (its history stays in git). */
+export async function burnMolecule(
+  rootOrCwd: string,
+  id: string,
+  opts: { lockWaitMs?: number } = {},
+): Promise<{ removed: string }> {
+  const root = findRoot(rootOrCwd);
+  assertMoleculeId(id);
+  return withLock(root, opts.lockWaitMs, async () => {
+    if (!moleculeExists(root, id)) throw new GastownError('molecule.unknown', `no molecule ${id}`);
+    const waiting = listMoleculeIds(root).filter((other) => {
+      if (other === id) return false;
+      try {
+        const meta = readFileSync(join(moleculesDir(root), other, MOLECULE_FILE), 'utf8');
+        return new RegExp(`^after\\s*=\\s*"${id}"`, 'm').test(meta) && !isMoleculeCompleted(root, other);
+      } catch {
+        return false;
+      }
+    });
+    if (waiting.length > 0) {
+      throw new GastownError(
+        'molecule.in-use',
+        `molecule ${id} is awaited by ${waiting.join(', ')} (--after); burn those first`,
+        { exitCode: ExitCode.failure },
+      );
+    }
+    rmSync(join(moleculesDir(root), id), { recursive: true, force: true });
+    return { removed: moleculeRelDir(id) };
+  });
+}
+
+export { stateProblems };

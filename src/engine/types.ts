@@ -1,0 +1,116 @@
+// What the engine folds files into, and what the planner asks the applier to do.
+import type { ResolvedFormula } from '../formula/model.js';
+import type { Digest, EventFact, GastownConfig, MoleculeMeta } from '../store/types.js';
+
+export type StepStatus = 'pending' | 'ready' | 'in_progress' | 'done' | 'failed' | 'skipped';
+export type MoleculeStatus =
+  | 'active'
+  | 'blocked'
+  | 'completed'
+  | 'failed'
+  | 'cancelled'
+  | 'conflict'
+  | 'invalid';
+
+export interface StepState {
+  id: string;
+  /** Current attempt (1 unless re-opened). */
+  attempt: number;
+  status: StepStatus;
+  /** Who works on it: the claimant (`started.by`), else the assignee recorded when it became ready. */
+  assignee?: string;
+  /** Facts of the current attempt, by kind (`ready`, `started`, `done`, … and gate kinds). */
+  facts: Record<string, EventFact>;
+  /** Facts of earlier attempts, by attempt then kind (re-open history). */
+  history: Record<number, Record<string, EventFact>>;
+}
+
+/** A file that could not be read as state: the file (relative to the repo root), field and why. */
+export interface FileProblem {
+  file: string;
+  path?: string;
+  message: string;
+}
+
+export interface MoleculeState {
+  id: string;
+  /** Repo-relative folder, e.g. `.beads/molecules/m1`. */
+  dir: string;
+  meta?: MoleculeMeta;
+  formula?: ResolvedFormula;
+  /** Step states in formula (topological) order. */
+  steps: StepState[];
+  stepById: Map<string, StepState>;
+  /** Molecule-level facts by kind (`completed`, `cancelled`). */
+  facts: Record<string, EventFact>;
+  digest?: Digest;
+  /** Every file of the folder by path relative to it (checkpoints/, reports/, outputs/ for gate planners). */
+  files: ReadonlyMap<string, string>;
+  /** Facts that contradict each other or files with conflict markers. Never resolved silently. */
+  conflicts: FileProblem[];
+  /** Files that are not valid state (hand-corrupted, unknown step, …). */
+  errors: FileProblem[];
+}
+
+export interface Transition {
+  molecule: string;
+  step?: string;
+  attempt?: number;
+  kind: string;
+  summary: string;
+}
+
+/** Records a fact: `events/<step>.<attempt>.<kind>.toml` or `events/molecule.<kind>.toml`. */
+export interface TransitionEffect {
+  type: 'transition';
+  molecule: string;
+  fact: EventFact;
+  summary: string;
+}
+
+/** Writes any other file at a deterministic path inside the molecule folder (checkpoint, report). */
+export interface WriteEffect {
+  type: 'write';
+  molecule: string;
+  /** Relative to the molecule folder. */
+  path: string;
+  content: string;
+  /** When set, writing the file is reported as this transition. */
+  transition?: Omit<Transition, 'molecule'>;
+}
+
+/**
+ * Runs something (a gate's commands) while the applier holds the lock. The runner registered
+ * for `gate` returns the effects that record its outcome (a report file, done/reopened facts).
+ */
+export interface RunEffect {
+  type: 'run';
+  molecule: string;
+  step: string;
+  attempt: number;
+  gate: string;
+  payload?: unknown;
+  summary: string;
+}
+
+export type Effect = TransitionEffect | WriteEffect | RunEffect;
+
+/** What the planner knows besides one molecule's files. */
+export interface PlanEnv {
+  config: GastownConfig;
+  now: Date;
+  /** State of another molecule (for `after` and molecule gates); undefined when it does not exist. */
+  moleculeStatus(id: string): MoleculeStatus | undefined;
+}
+
+export interface PlanResult {
+  effects: Effect[];
+  status: MoleculeStatus;
+  blockedReason?: string;
+  /** Per-step notes for `status` (a gate type not executed, a condition not evaluated, why a gate waits). */
+  notes: Record<string, string[]>;
+  /** Plan may change by itself at this time (timers, checkpoint deadlines): ms since epoch. */
+  recheckAt?: number;
+  /** Plan depends on more than the folder's files (git history, trust): never cache it. */
+  volatile?: boolean;
+}

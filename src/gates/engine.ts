@@ -1,0 +1,842 @@
+// The gate plugin: checkpoints (human gates), command gates, timers, molecule waits, runtime
+// `until` loops, `on_complete` and runtime conditions, wired into the engine's registry
+// (src/engine/gates.ts). Planners are pure over the molecule's files plus facts gathered from
+// git just before planning (who made a decision, when a request was committed); the command
+// gate runs while the applier holds the lock, once per attempt.
+import { createHash } from 'node:crypto';
+import { type DecisionAuthor, decisionAuthor, decisionIn, firstCommitTime } from '../checkpoint/authors.js';
+import {
+  type ApprovalFile,
+  checkpointId,
+  checkpointPaths,
+  parseApproval,
+  parseCheckpoint,
+  renderCheckpoint,
+  renderRejectionFeedback,
+} from '../checkpoint/file.js';
+import { renderFrontMatter } from '../checkpoint/frontmatter.js';
+import { judgeApprovals, type TrustConfig, type VoteFact } from '../checkpoint/trust.js';
+import {
+  type GatePlan,
+  type GatePlanContext,
+  type MoleculePlanContext,
+  registerConditionEvaluator,
+  registerFactGatherer,
+  registerGatePlanner,
+  registerGateRunner,
+  registerMoleculePlanner,
+} from '../engine/gates.js';
+import { eventPathOf } from '../engine/io.js';
+import { reopenEffects, stepTransition } from '../engine/plan.js';
+import type {
+  Effect,
+  MoleculeState,
+  RunEffect,
+  StepState,
+  TransitionEffect,
+  WriteEffect,
+} from '../engine/types.js';
+import { GastownError, isGastownError } from '../errors.js';
+import type {
+  CommandGate,
+  HumanGate,
+  MoleculeGate,
+  ResolvedFormula,
+  ResolvedStep,
+  TimerGate,
+} from '../formula/model.js';
+import { outputPath } from '../store/layout.js';
+import type { GastownConfig } from '../store/types.js';
+import { type ExprContext, ExprError, evaluateExpression } from './expr.js';
+import { gateReportPath, readGateReport, renderGateReport } from './report.js';
+import { runCommandGate } from './runner.js';
+import { displayArgv } from './template.js';
+import {
+  decideLoop,
+  evaluateDeadline,
+  evaluateMoleculeWait,
+  evaluateTimer,
+  ForEachError,
+  forEachSpawns,
+  parseOutputFile,
+} from './waits.js';
+
+// ---------------------------------------------------------------------------------------------
+// Facts from git, gathered before planning (the planner itself stays pure).
+
+interface GitFacts {
+  /** Molecule-relative path of a decision file → who set its decision. */
+  authors: Map<string, DecisionAuthor>;
+  /** Molecule-relative path → committer time of the commit that added it (undefined: not committed). */
+  committedAt: Map<string, Date | undefined>;
+}
+
+const factsOf = new WeakMap<MoleculeState, GitFacts>();
+// Within one process a file's author and first commit do not change; remember them across rounds.
+const authorMemo = new Map<string, DecisionAuthor>();
+const commitMemo = new Map<string, Date>();
+
+const sha1 = (s: string) => createHash('sha1').update(s).digest('hex');
+
+async function gatherGitFacts(state: MoleculeState, ctx: { root: string }): Promise<void> {
+  const formula = state.formula;
+  if (!formula) return;
+  const facts: GitFacts = { authors: new Map(), committedAt: new Map() };
+  const author = async (rel: string, text: string) => {
+    const key = `${ctx.root}\0${state.dir}/${rel}\0${sha1(text)}`;
+    let a = authorMemo.get(key);
+    if (!a) {
+      a = await decisionAuthor(ctx.root, `${state.dir}/${rel}`, text);
+      if (a.committed) authorMemo.set(key, a);
+    }
+    facts.authors.set(rel, a);
+  };
+  const committed = async (rel: string) => {
+    const key = `${ctx.root}\0${state.dir}/${rel}`;
+    let at = commitMemo.get(key);
+    if (!at) {
+      at = await firstCommitTime(ctx.root, `${state.dir}/${rel}`);
+      if (at) commitMemo.set(key, at);
+    }
+    facts.committedAt.set(rel, at);
+  };
+  for (const step of formula.steps) {
+    const s = state.stepById.get(step.id);
+    if (!s || !step.gate || SETTLED.has(s.status)) continue;
+    if (step.gate.type === 'human') {
+      const id = checkpointId(step.id, s.attempt);
+      const rel = checkpointPaths.request(id);
+      const text = state.files.get(rel);
+      if (text === undefined) continue;
+      const decision = decisionIn(text);
+      if (decision !== undefined && decision !== 'pending') await author(rel, text);
+      const dir = `${checkpointPaths.approvalsDir(id)}/`;
+      for (const [p, t] of state.files) if (p.startsWith(dir) && p.endsWith('.md')) await author(p, t);
+      if ((step.gate as HumanGate).timeout && !s.facts['timed-out']) await committed(rel);
+    } else if (step.gate.type === 'timer') {
+      const rel = eventPathOf({ step: step.id, attempt: s.attempt, kind: 'waiting', extra: {} });
+      if (state.files.has(rel)) await committed(rel);
+    }
+  }
+  factsOf.set(state, facts);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Shared helpers.
+
+const SETTLED = new Set(['done', 'skipped', 'failed']);
+
+export function trustConfigOf(config: GastownConfig): TrustConfig {
+  return {
+    users: config.users,
+    agents: config.agents,
+    teams: config.teams,
+    engineEmail: config.engine.author_email,
+  };
+}
+
+function write(molecule: string, path: string, content: string): WriteEffect {
+  return { type: 'write', molecule, path, content };
+}
+
+/** The output file a step's assignee wrote for its current attempt, if any. */
+function outputOf(state: MoleculeState, id: string): string | undefined {
+  const s = state.stepById.get(id);
+  if (!s) return undefined;
+  const candidates = [s.facts.done?.output, outputPath(id, s.attempt), `outputs/${id}.md`];
+  for (const c of candidates) if (c !== undefined && state.files.has(c)) return state.files.get(c);
+  return undefined;
+}
+
+/**
+ * Re-opens `target` (and everything after it) and makes sure `also` (the gate step itself) gets
+ * its next attempt too, even when it has no fact in its current attempt yet or does not need
+ * `target`: otherwise the same decision would be acted on again.
+ */
+function reopenWith(
+  ctx: { state: MoleculeState; formula: ResolvedFormula },
+  target: string,
+  also: string,
+  opts: { reason: string; by?: string; cause: string },
+): TransitionEffect[] {
+  const effects = reopenEffects(ctx.state, ctx.formula, target, opts);
+  if (!effects.some((e) => e.fact.step === also)) {
+    const s = ctx.state.stepById.get(also) as StepState;
+    effects.push(
+      stepTransition(
+        ctx.state.id,
+        also,
+        s.attempt + 1,
+        'reopened',
+        `${also} re-opened as attempt ${s.attempt + 1} (after ${target})`,
+        { cause: target },
+      ),
+    );
+  }
+  return effects;
+}
+
+/** Who did the steps under review: `by` of their done facts, who started them, their assignee. */
+function doersOf(state: MoleculeState, steps: readonly string[]): string[] {
+  const out = new Set<string>();
+  for (const id of steps) {
+    const s = state.stepById.get(id);
+    if (!s) continue;
+    for (const who of [s.facts.done?.by, s.facts.started?.by, s.facts.ready?.assignee, s.assignee]) {
+      if (!who) continue;
+      out.add(who);
+      const email = /<([^>]+)>/.exec(who)?.[1];
+      if (email) out.add(email);
+    }
+  }
+  return [...out];
+}
+
+// ---------------------------------------------------------------------------------------------
+// Human gate: checkpoint files.
+
+function planHuman(ctx: GatePlanContext): GatePlan | undefined {
+  const { state, step, stepState: s, needsMet, env } = ctx;
+  const gate = step.gate as HumanGate;
+  if (SETTLED.has(s.status) || !needsMet) return undefined;
+  const id = checkpointId(step.id, s.attempt);
+  const rel = checkpointPaths.request(id);
+  const file = `${state.dir}/${rel}`;
+  const text = state.files.get(rel);
+  const effects: Effect[] = [];
+  const who = gate.approvers.length > 0 ? gate.approvers.join(', ') : 'an approver';
+  if (text === undefined) {
+    effects.push(
+      write(
+        state.id,
+        rel,
+        renderCheckpoint({
+          molecule: state.id,
+          step: step.id,
+          attempt: s.attempt,
+          title: step.title || step.id,
+          description: step.description,
+          gate,
+          reviewed: step.needs.map((n) => {
+            const out = outputOf(state, n);
+            return {
+              step: n,
+              attempt: state.stepById.get(n)?.attempt ?? 1,
+              ...(out !== undefined ? { text: out } : {}),
+            };
+          }),
+        }),
+      ),
+    );
+  }
+  // The fact makes the checkpoint step part of the attempt history (so re-opening moves it on).
+  if (!s.facts.checkpoint) {
+    effects.push(
+      stepTransition(
+        state.id,
+        step.id,
+        s.attempt,
+        'checkpoint',
+        `checkpoint ${id} opened: waiting for ${who}`,
+        { cause: rel },
+      ),
+    );
+  }
+  if (text === undefined)
+    return {
+      holdReady: true,
+      effects,
+      note: `checkpoint ${file} opened: waiting for ${who}`,
+      volatile: true,
+    };
+
+  let votes: {
+    file: ApprovalFile | { decision: 'approved' | 'rejected'; reason: string; file: string };
+    rel: string;
+  }[];
+  try {
+    const cp = parseCheckpoint(file, text);
+    votes =
+      cp.decision === 'pending' ? [] : [{ file: { file, decision: cp.decision, reason: cp.reason }, rel }];
+    const dir = `${checkpointPaths.approvalsDir(id)}/`;
+    for (const [p, t] of state.files)
+      if (p.startsWith(dir) && p.endsWith('.md'))
+        votes.push({ file: parseApproval(`${state.dir}/${p}`, t), rel: p });
+  } catch (err) {
+    if (!isGastownError(err)) throw err;
+    // Bad input changes nothing: the checkpoint waits and the molecule says why.
+    return { holdReady: true, effects, blocked: err.toString(), note: err.toString(), volatile: true };
+  }
+
+  const facts = factsOf.get(state);
+  const reviewed = step.needs;
+  const notes: string[] = [];
+  if (votes.length > 0) {
+    if (!facts) {
+      notes.push(`decision in ${file} not checked yet (who made it is read from git by \`gastown advance\`)`);
+    } else {
+      const voteFacts: VoteFact[] = votes.map(({ file: v, rel: p }) => {
+        const a = facts.authors.get(p) ?? { committed: false };
+        return {
+          decision: v.decision,
+          reason: v.reason,
+          source: v.file,
+          committed: a.committed,
+          ...(a.email ? { email: a.email } : {}),
+          ...(a.commit ? { commit: a.commit } : {}),
+        };
+      });
+      const verdict = judgeApprovals({
+        policy: gate,
+        config: trustConfigOf(env.config),
+        votes: voteFacts,
+        doers: doersOf(state, reviewed),
+        reviewed,
+      });
+      if (verdict.state === 'approved') {
+        const by = [
+          ...new Set(
+            verdict.votes
+              .filter((v) => v.counts && v.decision === 'approved')
+              .map((v) => v.who ?? v.email ?? '?'),
+          ),
+        ].join(', ');
+        const reason = votes.map((v) => v.file.reason).find((r) => r !== '');
+        effects.push(
+          stepTransition(
+            state.id,
+            step.id,
+            s.attempt,
+            'done',
+            `${step.id} approved by ${by} (checkpoint ${id})`,
+            { by, cause: rel, reason },
+          ),
+        );
+        return { holdReady: true, effects, volatile: true };
+      }
+      if (verdict.state === 'rejected' && verdict.rejection) {
+        const r = verdict.rejection;
+        effects.push(...rejectEffects(ctx, id, rel, r.reason || 'rejected', r.who ?? r.email));
+        return { holdReady: true, effects, volatile: true };
+      }
+      notes.push(`checkpoint ${file}: ${verdict.summary}`);
+    }
+  } else
+    notes.push(
+      `checkpoint ${file}: waiting for ${who}${gate.min_approvals > 1 ? ` (${gate.min_approvals} approvals)` : ''}`,
+    );
+
+  const plan: GatePlan = { holdReady: true, effects, volatile: true };
+  if (gate.timeout) {
+    if (s.facts['timed-out']) {
+      if (gate.on_timeout === 'escalate')
+        plan.blocked = `checkpoint ${id} of ${state.id} had no decision within ${gate.timeout}: escalated to ${who}`;
+    } else {
+      const d = evaluateDeadline(gate.timeout, facts?.committedAt.get(rel), env.now);
+      if (d.overdue) effects.push(...timeoutEffects(ctx, id, rel));
+      else {
+        notes.push(d.summary);
+        if (d.deadline) plan.recheckAt = d.deadline.getTime();
+      }
+    }
+  }
+  plan.note = notes.join('; ');
+  return plan;
+}
+
+/** A rejection: feedback for the assignee, `on_reject` and everything after it re-opened. */
+function rejectEffects(
+  ctx: GatePlanContext,
+  id: string,
+  rel: string,
+  reason: string,
+  by: string | undefined,
+): Effect[] {
+  const { state, formula, step, stepState: s } = ctx;
+  const gate = step.gate as HumanGate;
+  const target = gate.on_reject;
+  if (!target || !state.stepById.has(target)) {
+    return [
+      stepTransition(
+        state.id,
+        step.id,
+        s.attempt,
+        'failed',
+        `${step.id} rejected (checkpoint ${id}): ${reason}`,
+        { by, reason, cause: rel },
+      ),
+    ];
+  }
+  const next = (state.stepById.get(target)?.attempt ?? 1) + 1;
+  return [
+    write(
+      state.id,
+      checkpointPaths.rejection(target, next),
+      renderRejectionFeedback({ checkpoint: id, step: target, attempt: next, reason, ...(by ? { by } : {}) }),
+    ),
+    ...reopenWith({ state, formula }, target, step.id, {
+      reason: `checkpoint ${id} rejected: ${reason}`,
+      ...(by ? { by } : {}),
+      cause: rel,
+    }),
+  ];
+}
+
+/** The deadline passed with no decision: record it once, then escalate, reject or approve. */
+function timeoutEffects(ctx: GatePlanContext, id: string, rel: string): Effect[] {
+  const { state, step, stepState: s } = ctx;
+  const gate = step.gate as HumanGate;
+  const reason = `no decision within ${gate.timeout}`;
+  const fact = stepTransition(
+    state.id,
+    step.id,
+    s.attempt,
+    'timed-out',
+    `checkpoint ${id} timed out (${reason}): ${gate.on_timeout}`,
+    {
+      reason,
+      cause: rel,
+      extra: { action: gate.on_timeout },
+    },
+  );
+  if (gate.on_timeout === 'approve')
+    return [
+      fact,
+      stepTransition(
+        state.id,
+        step.id,
+        s.attempt,
+        'done',
+        `${step.id} approved by timeout (checkpoint ${id})`,
+        { by: 'timeout', reason, cause: rel },
+      ),
+    ];
+  if (gate.on_timeout === 'reject')
+    return [fact, ...rejectEffects(ctx, id, rel, `timed out: ${reason}`, 'timeout')];
+  return [fact];
+}
+
+// ---------------------------------------------------------------------------------------------
+// Command gate: run once per attempt, report, pass → done, fail → on_fail re-opened.
+
+function reportsOf(state: MoleculeState, stepId: string): { attempt: number; verdict: string }[] {
+  const out: { attempt: number; verdict: string }[] = [];
+  const prefix = `reports/${stepId}.`;
+  for (const [p, t] of state.files) {
+    if (!p.startsWith(prefix) || !p.endsWith('.md')) continue;
+    const attempt = Number(p.slice(prefix.length, -3));
+    if (!Number.isInteger(attempt)) continue;
+    try {
+      out.push({ attempt, verdict: readGateReport(t).verdict });
+    } catch {
+      /* reported when it is the current attempt's */
+    }
+  }
+  return out;
+}
+
+function planCommand(ctx: GatePlanContext): GatePlan | undefined {
+  const { state, formula, step, stepState: s, needsMet } = ctx;
+  const gate = step.gate as CommandGate;
+  if (SETTLED.has(s.status) || !needsMet) return undefined;
+  const rel = gateReportPath(step.id, s.attempt);
+  const text = state.files.get(rel);
+  const file = `${state.dir}/${rel}`;
+  if (text === undefined) {
+    const cmds = gate.run.map((c) => displayArgv(c)).join('; ');
+    const run: RunEffect = {
+      type: 'run',
+      molecule: state.id,
+      step: step.id,
+      attempt: s.attempt,
+      gate: 'command',
+      summary: `gate ${step.id} (attempt ${s.attempt}) runs: ${cmds}`,
+    };
+    return { holdReady: true, effects: [run], note: `gate runs on the next reconcile: ${cmds}` };
+  }
+  let report: ReturnType<typeof readGateReport>;
+  try {
+    report = readGateReport(text);
+  } catch (err) {
+    const msg = `${file}: ${(err as Error).message}`;
+    return { holdReady: true, blocked: msg, note: msg };
+  }
+  const reasons = report.reasons;
+  const effects: Effect[] = [];
+  if (!s.facts.checked) {
+    effects.push(
+      stepTransition(
+        state.id,
+        step.id,
+        s.attempt,
+        'checked',
+        `gate ${step.id} attempt ${s.attempt}: ${report.verdict.toUpperCase()}${summaryOf(report)}`,
+        {
+          reason: report.verdict === 'pass' ? 'pass' : reasons.join('; ') || 'fail',
+          cause: rel,
+        },
+      ),
+    );
+  }
+  if (report.verdict === 'pass') {
+    effects.push(
+      stepTransition(state.id, step.id, s.attempt, 'done', `${step.id} passed its gate${summaryOf(report)}`, {
+        by: 'gate',
+        cause: rel,
+      }),
+    );
+    return { holdReady: true, effects };
+  }
+  const failures = reportsOf(state, step.id).filter((r) => r.verdict === 'fail').length;
+  const why = reasons.join('; ') || 'the gate failed';
+  if (failures >= gate.max_attempts) {
+    return {
+      holdReady: true,
+      effects,
+      blocked: `gate ${step.id} failed ${failures} time${failures === 1 ? '' : 's'} (max_attempts ${gate.max_attempts}): ${why}; see ${file}`,
+      note: `failed: ${why}`,
+    };
+  }
+  const target = gate.on_fail;
+  if (!target || !state.stepById.has(target)) {
+    effects.push(
+      stepTransition(state.id, step.id, s.attempt, 'failed', `${step.id} failed its gate: ${why}`, {
+        by: 'gate',
+        reason: why,
+        cause: rel,
+      }),
+    );
+    return { holdReady: true, effects };
+  }
+  const next = (state.stepById.get(target)?.attempt ?? 1) + 1;
+  const feedback = `${renderFrontMatter({ kind: 'gate-failed', gate: step.id, step: target, attempt: next, report: rel })}# Gate ${step.id} failed (attempt ${s.attempt} of ${gate.max_attempts})\n\n${reasons.map((r) => `- ${r}`).join('\n')}\n\nThe full report: \`${rel}\`.\n`;
+  effects.push(write(state.id, `feedback/${target}/${next}.gate-failed.md`, feedback));
+  effects.push(
+    ...reopenWith({ state, formula }, target, step.id, {
+      reason: `gate ${step.id} failed: ${why}`,
+      by: 'gate',
+      cause: rel,
+    }),
+  );
+  return { holdReady: true, effects };
+}
+
+function summaryOf(r: ReturnType<typeof readGateReport>): string {
+  const parts: string[] = [];
+  if (r.pass_rate !== undefined) parts.push(`pass rate ${r.pass_rate}%`);
+  if (r.total !== undefined) parts.push(`${r.passed ?? 0}/${r.total} passed`);
+  if (r.forbidden) parts.push(`${r.forbidden} forbidden pattern${r.forbidden === 1 ? '' : 's'}`);
+  return parts.length > 0 ? ` (${parts.join(', ')})` : '';
+}
+
+async function runCommand(effect: RunEffect, ctx: { root: string; state: MoleculeState }): Promise<Effect[]> {
+  const step = ctx.state.formula?.steps.find((s) => s.id === effect.step);
+  if (step?.gate?.type !== 'command') return [];
+  const vars = {
+    ...(ctx.state.meta?.vars ?? {}),
+    molecule: ctx.state.id,
+    step: effect.step,
+    attempt: String(effect.attempt),
+  };
+  const outcome = await runCommandGate(step.gate as CommandGate, {
+    root: ctx.root,
+    step: effect.step,
+    attempt: effect.attempt,
+    vars,
+    defaultTimeoutMs: 30 * 60_000,
+  });
+  return [
+    write(
+      effect.molecule,
+      gateReportPath(effect.step, effect.attempt),
+      renderGateReport(outcome, effect.molecule),
+    ),
+  ];
+}
+
+// ---------------------------------------------------------------------------------------------
+// Timers and molecule waits.
+
+function planTimer(ctx: GatePlanContext): GatePlan | undefined {
+  const { state, step, stepState: s, needsMet, env } = ctx;
+  const gate = step.gate as TimerGate;
+  if (s.status !== 'pending' || !needsMet) return undefined;
+  if (!s.facts.waiting) {
+    return {
+      holdReady: true,
+      effects: [
+        stepTransition(state.id, step.id, s.attempt, 'waiting', `${step.id} waits ${gate.timeout} (timer)`),
+      ],
+      note: `timer ${gate.timeout} starts`,
+    };
+  }
+  const rel = eventPathOf({ step: step.id, attempt: s.attempt, kind: 'waiting', extra: {} });
+  const t = evaluateTimer(gate, factsOf.get(state)?.committedAt.get(rel), env.now);
+  if (t.ready) return { note: t.reason, volatile: true };
+  return {
+    holdReady: true,
+    note: t.reason,
+    volatile: true,
+    ...(t.due ? { recheckAt: t.due.getTime() } : {}),
+  };
+}
+
+function planMoleculeWait(ctx: GatePlanContext): GatePlan | undefined {
+  const { step, stepState: s, needsMet, env } = ctx;
+  const gate = step.gate as MoleculeGate;
+  if (s.status !== 'pending' || !needsMet) return undefined;
+  const other = env.moleculeStatus(gate.molecule);
+  const w = evaluateMoleculeWait(gate, {
+    exists: other !== undefined,
+    ...(other !== undefined ? { state: other } : {}),
+  });
+  return w.ready ? { note: w.reason } : { holdReady: true, note: w.reason };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Expressions: until loops and runtime conditions.
+
+export function exprContext(state: MoleculeState, current?: string): ExprContext {
+  const outputs: Record<string, Record<string, unknown>> = {};
+  const gates: Record<string, Record<string, unknown>> = {};
+  const steps: Record<string, { state: string; attempt: number }> = {};
+  for (const s of state.steps) {
+    steps[s.id] = { state: s.status, attempt: s.attempt };
+    const out = outputOf(state, s.id);
+    if (out !== undefined) {
+      try {
+        outputs[s.id] = parseOutputFile(out).data;
+      } catch {
+        outputs[s.id] = {};
+      }
+    }
+    let latest: number | undefined;
+    for (const r of reportsOf(state, s.id))
+      if (latest === undefined || r.attempt > latest) latest = r.attempt;
+    const text = latest === undefined ? undefined : state.files.get(gateReportPath(s.id, latest));
+    if (text !== undefined) gates[s.id] = { ...readGateReport(text) };
+  }
+  return {
+    vars: state.meta?.vars ?? {},
+    outputs,
+    gates,
+    steps,
+    ...(current !== undefined ? { current } : {}),
+  };
+}
+
+function planLoops(ctx: MoleculePlanContext): GatePlan | undefined {
+  const { state, formula } = ctx;
+  const effects: Effect[] = [];
+  const blocked: string[] = [];
+  for (const step of formula.steps) {
+    if (!step.loop) continue;
+    const outer = state.stepById.get(step.id);
+    if (!outer || SETTLED.has(outer.status) || outer.status === 'in_progress') continue;
+    const body = step.loop.body;
+    if (
+      !body.every(
+        (b) => state.stepById.get(b)?.status === 'done' || state.stepById.get(b)?.status === 'skipped',
+      )
+    )
+      continue;
+    const iteration = state.stepById.get(body[0] as string)?.attempt ?? 1;
+    let decision: ReturnType<typeof decideLoop>;
+    try {
+      decision = decideLoop(step.loop, iteration, exprContext(state, step.id));
+    } catch (err) {
+      if (err instanceof ExprError) {
+        blocked.push(`loop ${step.id}: ${err.message}`);
+        continue;
+      }
+      throw err;
+    }
+    if (decision.action === 'done') {
+      effects.push(
+        stepTransition(
+          state.id,
+          step.id,
+          outer.attempt,
+          'done',
+          `${step.id} loop finished: ${decision.reason}`,
+          { by: 'loop', reason: decision.reason },
+        ),
+      );
+    } else if (decision.action === 'exhausted') {
+      blocked.push(`loop ${step.id}: ${decision.reason}`);
+    } else {
+      const inside = new Set(body);
+      const roots = body.filter(
+        (b) => !formula.steps.find((x) => x.id === b)?.needs.some((n) => inside.has(n)),
+      );
+      const seen = new Set<string>();
+      for (const r of roots) {
+        for (const e of reopenWith({ state, formula }, r, step.id, {
+          reason: decision.reason,
+          by: 'loop',
+          cause: step.id,
+        })) {
+          const key = `${e.fact.step}`;
+          if (!seen.has(key)) {
+            seen.add(key);
+            effects.push(e);
+          }
+        }
+      }
+    }
+  }
+  if (effects.length === 0 && blocked.length === 0) return undefined;
+  return { effects, ...(blocked.length > 0 ? { blocked: blocked.join('; ') } : {}) };
+}
+
+function evaluateRuntimeCondition(expression: string, c: { state: MoleculeState }): boolean | undefined {
+  try {
+    return evaluateExpression(expression, exprContext(c.state)).holds;
+  } catch (err) {
+    if (err instanceof ExprError) return undefined;
+    throw err;
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// on_complete: spawn one molecule per item of a list in the step's output.
+
+function planOnComplete(ctx: MoleculePlanContext): GatePlan | undefined {
+  const { state, formula, env } = ctx;
+  const effects: Effect[] = [];
+  const blocked: string[] = [];
+  for (const step of formula.steps) {
+    const oc = step.on_complete;
+    const s = state.stepById.get(step.id);
+    if (!oc || !s || s.status !== 'done') continue;
+    if (s.facts['bond-failed']) {
+      blocked.push(`on_complete of ${step.id}: ${s.facts['bond-failed'].reason ?? 'failed'}`);
+      continue;
+    }
+    if (s.facts.bonded) continue;
+    let spawns: ReturnType<typeof forEachSpawns>;
+    try {
+      const out = outputOf(state, step.id);
+      spawns = forEachSpawns(oc, state.id, step.id, out === undefined ? undefined : parseOutputFile(out));
+    } catch (err) {
+      const reason =
+        err instanceof ForEachError || isGastownError(err)
+          ? (err as Error).message
+          : `cannot read the output of ${step.id}: ${(err as Error).message}`;
+      effects.push(
+        stepTransition(
+          state.id,
+          step.id,
+          s.attempt,
+          'bond-failed',
+          `on_complete of ${step.id} failed: ${reason}`,
+          { reason },
+        ),
+      );
+      continue;
+    }
+    const missing = spawns.filter((sp) => env.moleculeStatus(sp.id) === undefined);
+    if (missing.length > 0) {
+      effects.push({
+        type: 'run',
+        molecule: state.id,
+        step: step.id,
+        attempt: s.attempt,
+        gate: 'bond',
+        summary: `${step.id}: create ${missing.map((m) => m.id).join(', ')} from ${oc.bond}`,
+      });
+    } else {
+      effects.push(
+        stepTransition(
+          state.id,
+          step.id,
+          s.attempt,
+          'bonded',
+          `${step.id} spawned ${spawns.length} molecule${spawns.length === 1 ? '' : 's'} from ${oc.bond}`,
+          {
+            extra: { molecules: spawns.map((sp) => sp.id), formula: oc.bond },
+          },
+        ),
+      );
+    }
+  }
+  if (effects.length === 0 && blocked.length === 0) return undefined;
+  return { effects, ...(blocked.length > 0 ? { blocked: blocked.join('; ') } : {}) };
+}
+
+async function runBond(
+  effect: RunEffect,
+  ctx: { root: string; now: Date; state: MoleculeState },
+): Promise<Effect[]> {
+  const state = ctx.state;
+  const step = state.formula?.steps.find((s) => s.id === effect.step) as ResolvedStep | undefined;
+  const oc = step?.on_complete;
+  if (!step || !oc) return [];
+  const out = outputOf(state, step.id);
+  const fail = (reason: string) => [
+    stepTransition(
+      state.id,
+      step.id,
+      effect.attempt,
+      'bond-failed',
+      `on_complete of ${step.id} failed: ${reason}`,
+      { reason },
+    ),
+  ];
+  let spawns: ReturnType<typeof forEachSpawns>;
+  try {
+    spawns = forEachSpawns(oc, state.id, step.id, out === undefined ? undefined : parseOutputFile(out));
+  } catch (err) {
+    return fail((err as Error).message);
+  }
+  const { createMoleculeLocked } = (await import('../engine/molecules.js')) as unknown as {
+    createMoleculeLocked?: (
+      root: string,
+      opts: {
+        formula: string;
+        name: string;
+        vars: Record<string, string>;
+        after?: string;
+        convoy?: string;
+        now: Date;
+      },
+    ) => Promise<unknown>;
+  };
+  if (!createMoleculeLocked)
+    return fail('this engine cannot create molecules while reconciling (createMoleculeLocked is missing)');
+  const { existsSync } = await import('node:fs');
+  const { join } = await import('node:path');
+  let previous: string | undefined;
+  for (const sp of spawns) {
+    if (!existsSync(join(ctx.root, '.beads', 'molecules', sp.id))) {
+      try {
+        await createMoleculeLocked(ctx.root, {
+          formula: sp.formula,
+          name: sp.id,
+          vars: sp.vars,
+          now: ctx.now,
+          ...(oc.parallel === false && previous ? { after: previous } : {}),
+          ...(state.meta?.convoy ? { convoy: state.meta.convoy } : {}),
+        });
+      } catch (err) {
+        if (!(err instanceof GastownError)) throw err;
+        return fail(`creating ${sp.id}: ${err.message}`);
+      }
+    }
+    previous = sp.id;
+  }
+  return [];
+}
+
+// ---------------------------------------------------------------------------------------------
+
+registerFactGatherer('checkpoints', gatherGitFacts);
+registerGatePlanner('human', planHuman);
+registerGatePlanner('command', planCommand);
+registerGatePlanner('timer', planTimer);
+registerGatePlanner('molecule', planMoleculeWait);
+registerGateRunner('command', runCommand);
+registerGateRunner('bond', runBond);
+registerMoleculePlanner('loop', planLoops);
+registerMoleculePlanner('on_complete', planOnComplete);
+registerConditionEvaluator(evaluateRuntimeCondition);

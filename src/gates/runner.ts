@@ -1,0 +1,285 @@
+// The automated gate: run a CommandGate's commands (argument arrays, no shell), read the test
+// runner's machine output, scan for forbidden patterns, and decide. Running is the edge;
+// `judgeGate` is the pure decision over what was seen.
+import { createHash } from 'node:crypto';
+import { existsSync, readFileSync, realpathSync } from 'node:fs';
+import { isAbsolute, relative, resolve, sep } from 'node:path';
+import type { CommandGate } from '../formula/model.js';
+import { durationMs, formatDuration } from './duration.js';
+import { type ForbiddenHit, scanForbidden } from './forbid.js';
+import { type ParsedResults, parseResults, ResultsFormatError, type TestCounts } from './results.js';
+import { displayArgv, substituteArgv, substituteElement } from './template.js';
+
+export interface CommandRun {
+  argv: string[];
+  /** Working directory relative to the repository root (`.` for the root). */
+  cwd: string;
+  exitCode?: number;
+  ok: boolean;
+  /** Why it did not pass: not found, timed out, exit code not allowed. */
+  problem?: string;
+  /** The last lines of stdout and stderr, interleaved. */
+  output: string;
+}
+
+export interface ResultsRead {
+  path: string;
+  format: string;
+  parsed?: ParsedResults;
+  error?: string;
+  /** The file existed before the commands ran and they did not change it. */
+  unchanged?: boolean;
+}
+
+export interface GateTotals extends TestCounts {
+  /** passed / (total - skipped) in percent; undefined when no test ran. */
+  pass_rate?: number;
+}
+
+export interface GateOutcome {
+  step: string;
+  attempt: number;
+  verdict: 'pass' | 'fail';
+  reasons: string[];
+  commands: CommandRun[];
+  results: ResultsRead[];
+  totals?: GateTotals;
+  min_pass_rate?: number;
+  allow_skipped: boolean;
+  forbidden: ForbiddenHit[];
+  /** Problems with the gate's own setup (cwd outside the repository, bad pattern). */
+  errors: string[];
+}
+
+export interface RunGateOptions {
+  /** Repository root; the gate's cwd is resolved against it and may not leave it. */
+  root: string;
+  step: string;
+  attempt: number;
+  /** Values for `{{name}}` in commands, cwd and env (molecule vars plus built-ins). */
+  vars?: Readonly<Record<string, string>>;
+  /** Base environment of the commands (default: this process's). */
+  env?: NodeJS.ProcessEnv;
+  /** Limit per command when the gate sets none. */
+  defaultTimeoutMs?: number;
+}
+
+const OUTPUT_TAIL_LINES = 40;
+const OUTPUT_TAIL_BYTES = 6000;
+
+/** Resolves the gate's cwd inside the repository, or says why it cannot. */
+export function resolveGateCwd(
+  root: string,
+  cwd: string | undefined,
+): { path: string; rel: string } | { error: string } {
+  const wanted = cwd ?? '.';
+  if (isAbsolute(wanted)) return { error: `gate cwd \`${wanted}\` must be relative to the repository root` };
+  const realRoot = realpathSync(root);
+  const full = resolve(realRoot, wanted);
+  let real: string;
+  try {
+    real = realpathSync(full);
+  } catch {
+    return { error: `gate cwd \`${wanted}\` does not exist` };
+  }
+  if (real !== realRoot && !real.startsWith(realRoot + sep))
+    return { error: `gate cwd \`${wanted}\` leaves the repository` };
+  const rel = relative(realRoot, real).split(sep).join('/');
+  return { path: real, rel: rel === '' ? '.' : rel };
+}
+
+function hashFile(path: string): string | undefined {
+  try {
+    return createHash('sha256').update(readFileSync(path)).digest('hex');
+  } catch {
+    return undefined;
+  }
+}
+
+function tail(text: string): string {
+  const plain = text.replace(/\u001b\[[0-9;]*[A-Za-z]/g, '').trimEnd();
+  let lines = plain.split('\n');
+  if (lines.length > OUTPUT_TAIL_LINES) lines = lines.slice(-OUTPUT_TAIL_LINES);
+  let out = lines.join('\n');
+  if (out.length > OUTPUT_TAIL_BYTES) out = out.slice(-OUTPUT_TAIL_BYTES);
+  return out;
+}
+
+export async function runCommandGate(gate: CommandGate, opts: RunGateOptions): Promise<GateOutcome> {
+  const vars = opts.vars ?? {};
+  const errors: string[] = [];
+  const commands: CommandRun[] = [];
+  const results: ResultsRead[] = [];
+  let forbidden: ForbiddenHit[] = [];
+  const place = resolveGateCwd(
+    opts.root,
+    gate.cwd === undefined ? undefined : substituteElement(gate.cwd, vars),
+  );
+  if ('error' in place) errors.push(place.error);
+  else {
+    const env: Record<string, string> = {};
+    for (const [k, v] of Object.entries(opts.env ?? process.env)) if (v !== undefined) env[k] = v;
+    for (const [k, v] of Object.entries(gate.env)) env[k] = substituteElement(v, vars);
+    const timeoutText = gate.timeout;
+    const timeoutMs = timeoutText === undefined ? opts.defaultTimeoutMs : durationMs(timeoutText);
+    if (timeoutText !== undefined && timeoutMs === undefined)
+      errors.push(`gate timeout \`${timeoutText}\` is not a duration`);
+
+    const resultPaths = gate.results.map((r) => ({
+      ...r,
+      full: resolve(place.path, substituteElement(r.path, vars)),
+    }));
+    for (const r of resultPaths) {
+      if (!r.full.startsWith(place.path + sep) && r.full !== place.path)
+        errors.push(`results path \`${r.path}\` leaves the gate's directory`);
+    }
+    const before = new Map(resultPaths.map((r) => [r.full, hashFile(r.full)]));
+
+    if (errors.length === 0) {
+      const { execa } = await import('execa');
+      for (const raw of gate.run) {
+        const argv = substituteArgv(raw, vars);
+        const run: CommandRun = { argv, cwd: place.rel, ok: false, output: '' };
+        commands.push(run);
+        const [file, ...args] = argv;
+        if (file === undefined || file === '') {
+          run.problem = 'empty command';
+          continue;
+        }
+        const r = await execa(file, args, {
+          cwd: place.path,
+          env,
+          extendEnv: false,
+          reject: false,
+          all: true,
+          stdin: 'ignore',
+          shell: false,
+          windowsHide: true,
+          ...(timeoutMs !== undefined ? { timeout: timeoutMs, forceKillAfterDelay: 2000 } : {}),
+        });
+        run.output = tail(String(r.all ?? ''));
+        if (r.exitCode !== undefined) run.exitCode = r.exitCode;
+        const code = (r as { code?: string }).code;
+        if (r.timedOut) run.problem = `timed out after ${formatDuration(timeoutMs ?? 0)}`;
+        else if (code === 'ENOENT' || (r.exitCode === undefined && /ENOENT/.test(r.shortMessage ?? '')))
+          run.problem = `command not found: ${file}`;
+        else if (code === 'EACCES') run.problem = `command is not executable: ${file}`;
+        else if (r.exitCode === undefined)
+          run.problem = `could not run: ${r.shortMessage ?? 'unknown error'}`;
+        else if (!gate.exit_codes.includes(r.exitCode))
+          run.problem = `exited ${r.exitCode} (allowed: ${gate.exit_codes.join(', ')})`;
+        run.ok = run.problem === undefined;
+      }
+      for (const r of resultPaths) {
+        const read: ResultsRead = {
+          path: relative(place.path, r.full).split(sep).join('/'),
+          format: r.format,
+        };
+        results.push(read);
+        if (!existsSync(r.full)) {
+          read.error = 'not found: the commands did not write it';
+          continue;
+        }
+        const hash = hashFile(r.full);
+        if (hash !== undefined && before.get(r.full) === hash) read.unchanged = true;
+        try {
+          read.parsed = parseResults(readFileSync(r.full, 'utf8'), r.format);
+        } catch (err) {
+          if (err instanceof ResultsFormatError) read.error = err.message;
+          else throw err;
+        }
+      }
+      const scan = scanForbidden(place.path, gate.forbid);
+      forbidden = scan.hits;
+      errors.push(...scan.errors);
+    }
+  }
+  const judged = judgeGate({ gate, commands, results, forbidden, errors });
+  const outcome: GateOutcome = {
+    step: opts.step,
+    attempt: opts.attempt,
+    verdict: judged.verdict,
+    reasons: judged.reasons,
+    commands,
+    results,
+    allow_skipped: gate.allow_skipped,
+    forbidden,
+    errors,
+  };
+  if (judged.totals) outcome.totals = judged.totals;
+  if (judged.min_pass_rate !== undefined) outcome.min_pass_rate = judged.min_pass_rate;
+  return outcome;
+}
+
+export interface GateObservations {
+  gate: Pick<CommandGate, 'results' | 'min_pass_rate' | 'allow_skipped'>;
+  commands: readonly CommandRun[];
+  results: readonly ResultsRead[];
+  forbidden: readonly ForbiddenHit[];
+  errors: readonly string[];
+}
+
+/** Rounds a percentage to one decimal for display and the report's front matter. */
+export function roundRate(rate: number): number {
+  return Math.floor(rate * 10) / 10;
+}
+
+/**
+ * The verdict from what was seen. A gate passes when every command exited with an allowed
+ * code, every results file was read, the pass rate reaches `min_pass_rate` (100 when results
+ * are configured and no rate is given), no test was skipped unless `allow_skipped`, and no
+ * forbidden pattern matched.
+ */
+export function judgeGate(o: GateObservations): {
+  verdict: 'pass' | 'fail';
+  reasons: string[];
+  totals?: GateTotals;
+  min_pass_rate?: number;
+} {
+  const reasons: string[] = [...o.errors];
+  o.commands.forEach((c, i) => {
+    if (!c.ok) reasons.push(`command ${i + 1} \`${displayArgv(c.argv)}\`: ${c.problem ?? 'failed'}`);
+  });
+  for (const r of o.results) if (r.error) reasons.push(`results file \`${r.path}\`: ${r.error}`);
+  const parsed = o.results.flatMap((r) => (r.parsed ? [r.parsed] : []));
+  let totals: GateTotals | undefined;
+  const minRate = o.gate.min_pass_rate ?? (o.gate.results.length > 0 ? 100 : undefined);
+  if (parsed.length > 0) {
+    totals = { total: 0, passed: 0, failed: 0, skipped: 0 };
+    for (const p of parsed) {
+      totals.total += p.total;
+      totals.passed += p.passed;
+      totals.failed += p.failed;
+      totals.skipped += p.skipped;
+    }
+    const executed = totals.total - totals.skipped;
+    if (executed > 0) totals.pass_rate = (totals.passed / executed) * 100;
+    if (minRate !== undefined) {
+      if (totals.pass_rate === undefined) reasons.push('no test ran');
+      else if (totals.pass_rate < minRate) {
+        reasons.push(
+          `pass rate ${roundRate(totals.pass_rate)}% is below the required ${minRate}% (${totals.failed} of ${executed} failed)`,
+        );
+      }
+    }
+    if (totals.skipped > 0 && !o.gate.allow_skipped)
+      reasons.push(
+        `${totals.skipped} test${totals.skipped === 1 ? '' : 's'} skipped (allow_skipped = false)`,
+      );
+  } else if (o.gate.min_pass_rate !== undefined && o.gate.results.length === 0) {
+    reasons.push('min_pass_rate is set but the gate names no results file to read it from');
+  }
+  if (o.forbidden.length > 0) {
+    const byPattern = new Map<string, number>();
+    for (const h of o.forbidden) byPattern.set(h.pattern, (byPattern.get(h.pattern) ?? 0) + 1);
+    for (const [pattern, n] of byPattern)
+      reasons.push(`forbidden pattern \`${pattern}\` found ${n} time${n === 1 ? '' : 's'}`);
+  }
+  const out: { verdict: 'pass' | 'fail'; reasons: string[]; totals?: GateTotals; min_pass_rate?: number } = {
+    verdict: reasons.length === 0 ? 'pass' : 'fail',
+    reasons,
+  };
+  if (totals) out.totals = totals;
+  if (minRate !== undefined) out.min_pass_rate = minRate;
+  return out;
+}

@@ -1,0 +1,129 @@
+// The content-keyed cache under `.beads/.cache/` (derived data: delete it any time). A
+// molecule's key is the set of its file names plus the bytes of its mutable files; never mtimes.
+import { createHash } from 'node:crypto';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { writeFileAtomic } from './atomic.js';
+import { cacheDir, DIGEST_FILE, EVENTS, ensureCacheDir, FORMULA_FILE, MOLECULE_FILE } from './layout.js';
+
+/**
+ * Files whose name is the fact: written once, never rewritten (docs/state.md). Everything else
+ * in a molecule folder (checkpoints people edit, outputs, reports) is keyed by its bytes.
+ */
+function isImmutable(rel: string): boolean {
+  return rel.startsWith(`${EVENTS}/`) || rel === MOLECULE_FILE || rel === FORMULA_FILE || rel === DIGEST_FILE;
+}
+
+const sha1 = (text: string) => createHash('sha1').update(text).digest('hex');
+
+function fingerprintLine(rel: string, content: () => string): string {
+  return isImmutable(rel) ? rel : `${rel} ${sha1(content())}`;
+}
+
+/**
+ * A molecule folder's content key from the disk: the names of its files, plus the bytes of its
+ * mutable files. Two readdirs for a typical folder; no stat, no mtime. Undefined if it is gone.
+ */
+export function moleculeFingerprint(dir: string): string | undefined {
+  const lines: string[] = [];
+  // String concatenation, not path.join: this runs for every file of every molecule.
+  const walk = (abs: string, prefix: string): boolean => {
+    let names: string[];
+    try {
+      names = readdirSync(abs);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOTDIR') return false;
+      throw err;
+    }
+    for (const name of names) {
+      if (name.charCodeAt(0) === 46 /* . */) continue;
+      const rel = prefix ? `${prefix}/${name}` : name;
+      // Files have an extension in this layout; anything else is tried as a folder first.
+      if (!name.includes('.') && walk(`${abs}/${name}`, rel)) continue;
+      lines.push(fingerprintLine(rel, () => readFileSync(`${abs}/${name}`, 'utf8')));
+    }
+    return true;
+  };
+  try {
+    walk(dir, '');
+  } catch {
+    return undefined;
+  }
+  return hashLines(lines);
+}
+
+/** The same key from a molecule's files in memory (path relative to its folder → content). */
+export function moleculeKeyOf(files: ReadonlyMap<string, string>): string {
+  return hashLines([...files].map(([rel, content]) => fingerprintLine(rel, () => content)));
+}
+
+function hashLines(lines: string[]): string {
+  lines.sort();
+  return sha1(lines.join('\n'));
+}
+
+/**
+ * True while git is in the middle of a merge, rebase, cherry-pick or revert: files may hold
+ * conflict markers under unchanged names, so nothing is skipped then.
+ */
+export function gitOperationInProgress(root: string): boolean {
+  let gitDir = join(root, '.git');
+  try {
+    const text = readFileSync(gitDir, 'utf8'); // a linked worktree: "gitdir: <path>"
+    const m = /^gitdir:\s*(.+)$/m.exec(text);
+    if (m) gitDir = resolve(root, (m[1] as string).trim());
+  } catch {
+    /* a directory (or no git): use it as it is */
+  }
+  return [
+    'MERGE_HEAD',
+    'CHERRY_PICK_HEAD',
+    'REVERT_HEAD',
+    'REBASE_HEAD',
+    'rebase-merge',
+    'rebase-apply',
+  ].some((f) => existsSync(join(gitDir, f)));
+}
+
+export interface MoleculeSummary {
+  /** Content key (see moleculeKeys) combined with everything else the plan depended on. */
+  key: string;
+  state: string;
+  done: number;
+  total: number;
+  /** The plan was empty: reconcile has nothing to do while the key holds. */
+  quiet: boolean;
+  /** ms since epoch after which the plan may change by itself. */
+  recheckAt?: number;
+  /** The molecule it waits for (`after`); its completion is part of the key. */
+  after?: string;
+}
+
+export interface SummaryFile {
+  version: number;
+  molecules: Record<string, MoleculeSummary>;
+}
+
+export const SUMMARY_VERSION = 2;
+const SUMMARY_FILE = 'summaries.json';
+
+export function readSummaries(root: string): { data: SummaryFile; text?: string } {
+  let text: string | undefined;
+  try {
+    text = readFileSync(join(cacheDir(root), SUMMARY_FILE), 'utf8');
+    const data = JSON.parse(text) as SummaryFile;
+    if (data.version === SUMMARY_VERSION && typeof data.molecules === 'object' && data.molecules !== null)
+      return { data, text };
+  } catch {
+    /* missing or unreadable: start empty */
+  }
+  return { data: { version: SUMMARY_VERSION, molecules: {} }, ...(text !== undefined ? { text } : {}) };
+}
+
+/** Writes the summaries unless the file already holds exactly this (a no-op run writes nothing). */
+export function writeSummaries(root: string, data: SummaryFile, previous?: string): void {
+  const text = JSON.stringify(data);
+  if (text === previous) return;
+  ensureCacheDir(root);
+  writeFileAtomic(join(cacheDir(root), SUMMARY_FILE), text);
+}

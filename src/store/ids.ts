@@ -1,0 +1,80 @@
+// Identifier rules and ULIDs. Every id that ends up in a path is checked here, so a name from a
+// formula, a flag or a commit trailer can never escape the molecule folder.
+import { UsageError } from '../errors.js';
+
+const MOLECULE_ID = /^[a-z0-9][a-z0-9-]*$/;
+/** Step ids come from formulas (validated by the formula engine); we re-check what reaches a path. */
+const PATH_SEGMENT = /^[A-Za-z0-9_][A-Za-z0-9_.-]*$/;
+
+export const MAX_ID_LENGTH = 128;
+
+export function isMoleculeId(id: string): boolean {
+  return id.length <= MAX_ID_LENGTH && MOLECULE_ID.test(id);
+}
+
+/** Throws a UsageError explaining the molecule id rule when `id` breaks it. */
+export function assertMoleculeId(id: string, what = 'molecule id'): string {
+  if (isMoleculeId(id)) return id;
+  let why = 'use lowercase letters, digits and dashes, starting with a letter or digit';
+  if (id.includes('/') || id.includes('\\')) why = 'it must not contain a path separator';
+  else if (id.includes('..')) why = 'it must not contain ".."';
+  else if (id.includes('\0')) why = 'it must not contain NUL';
+  else if (id.length > MAX_ID_LENGTH) why = `it must be at most ${MAX_ID_LENGTH} characters`;
+  return usage(`invalid ${what} ${JSON.stringify(id)}: ${why}`);
+}
+
+/** A step id (or any other name) that becomes part of a file name. */
+export function isPathSegment(name: string): boolean {
+  return name.length > 0 && name.length <= MAX_ID_LENGTH && PATH_SEGMENT.test(name) && !name.includes('..');
+}
+
+export function assertPathSegment(name: string, what: string): string {
+  if (isPathSegment(name)) return name;
+  return usage(
+    `invalid ${what} ${JSON.stringify(name)}: use letters, digits, '_', '-' and '.', no '..' or '/'`,
+  );
+}
+
+function usage(message: string): never {
+  throw new UsageError(message);
+}
+
+// ULID (https://github.com/ulid/spec): 48-bit millisecond time + 80 random bits, Crockford
+// base32. Monotonic within a process: a second id in the same millisecond increments the last.
+const CROCKFORD = '0123456789ABCDEFGHJKMNPQRSTVWXYZ';
+let lastTime = -1;
+let lastRandom: number[] = [];
+
+export function ulid(now: number = Date.now()): string {
+  let random: number[];
+  if (now <= lastTime) {
+    now = lastTime;
+    random = incrementBase32(lastRandom);
+  } else {
+    const bytes = new Uint8Array(16);
+    crypto.getRandomValues(bytes);
+    random = Array.from(bytes, (b) => b & 31);
+  }
+  lastTime = now;
+  lastRandom = random;
+  let time = '';
+  let t = now;
+  for (let i = 0; i < 10; i++) {
+    time = CROCKFORD[t % 32] + time;
+    t = Math.floor(t / 32);
+  }
+  return time + random.map((d) => CROCKFORD[d]).join('');
+}
+
+function incrementBase32(digits: number[]): number[] {
+  const out = [...digits];
+  for (let i = out.length - 1; i >= 0; i--) {
+    const d = out[i] ?? 0;
+    if (d < 31) {
+      out[i] = d + 1;
+      return out;
+    }
+    out[i] = 0;
+  }
+  throw new Error('ULID random component overflowed within one millisecond');
+}

@@ -1,0 +1,122 @@
+// The `.beads/` layout: every path gastown reads or writes is built here (docs/state.md).
+import { existsSync, mkdirSync, statSync, writeFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { GastownError } from '../errors.js';
+import { assertMoleculeId, assertPathSegment } from './ids.js';
+
+export const BEADS = '.beads';
+export const CACHE_DIR = '.cache';
+export const MOLECULES = 'molecules';
+export const MOLECULE_FILE = 'molecule.toml';
+export const FORMULA_FILE = 'formula.resolved.toml';
+export const DIGEST_FILE = 'digest.toml';
+export const EVENTS = 'events';
+export const OUTPUTS = 'outputs';
+/** Prefix of temporary files; a crash can leave one behind, readers ignore them, advance removes them. */
+export const TEMP_PREFIX = '.gastown-tmp-';
+
+/** Transitions the engine knows about. Gate planners may record other kinds (lowercase words). */
+export const STEP_KINDS = ['ready', 'started', 'done', 'failed', 'skipped', 'reopened'] as const;
+export type CoreStepKind = (typeof STEP_KINDS)[number];
+export const MOLECULE_KINDS = ['completed', 'cancelled'] as const;
+export type MoleculeKind = (typeof MOLECULE_KINDS)[number];
+
+const KIND = /^[a-z][a-z-]*$/;
+export const isKind = (kind: string): boolean => KIND.test(kind);
+
+export function beadsDir(root: string): string {
+  return join(root, BEADS);
+}
+export function cacheDir(root: string): string {
+  return join(root, BEADS, CACHE_DIR);
+}
+/**
+ * Creates `.beads/.cache/` with a `.gitignore` of `*` inside, so the cache is never committed
+ * even in a repository where `gastown init` did not add it to `.beads/.gitignore`.
+ */
+export function ensureCacheDir(root: string): string {
+  const dir = cacheDir(root);
+  const ignore = join(dir, '.gitignore');
+  if (!existsSync(ignore)) {
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(ignore, '# Derived data, safe to delete: never committed.\n*\n');
+  }
+  return dir;
+}
+export function moleculesDir(root: string): string {
+  return join(root, BEADS, MOLECULES);
+}
+export function moleculeDir(root: string, id: string): string {
+  return join(root, BEADS, MOLECULES, assertMoleculeId(id));
+}
+/** Repo-relative path of a file inside a molecule folder (always with '/'). */
+export function moleculeRel(id: string, rel: string): string {
+  return `${BEADS}/${MOLECULES}/${id}/${rel}`;
+}
+
+/** `events/<step>.<attempt>.<kind>.toml`: the name alone says which fact it is. */
+export function stepEventPath(step: string, attempt: number, kind: string): string {
+  assertPathSegment(step, 'step id');
+  if (!Number.isInteger(attempt) || attempt < 1)
+    throw new GastownError('store.attempt', `invalid attempt ${attempt}`);
+  if (!isKind(kind)) throw new GastownError('store.kind', `invalid event kind ${JSON.stringify(kind)}`);
+  return `${EVENTS}/${step}.${attempt}.${kind}.toml`;
+}
+
+/**
+ * `events/molecule.<kind>.toml`: molecule-level facts. A step event always has a numeric
+ * attempt before its kind, so this name cannot collide with any step's events.
+ */
+export function moleculeEventPath(kind: string): string {
+  if (!isKind(kind)) throw new GastownError('store.kind', `invalid event kind ${JSON.stringify(kind)}`);
+  return `${EVENTS}/molecule.${kind}.toml`;
+}
+
+/** `outputs/<step>.md` for the first attempt, `outputs/<step>.<attempt>.md` after a re-open. */
+export function outputPath(step: string, attempt: number): string {
+  assertPathSegment(step, 'step id');
+  return attempt <= 1 ? `${OUTPUTS}/${step}.md` : `${OUTPUTS}/${step}.${attempt}.md`;
+}
+
+export type ParsedEventName =
+  | { scope: 'step'; step: string; attempt: number; kind: string }
+  | { scope: 'molecule'; kind: string };
+
+const STEP_EVENT = /^(.+)\.([1-9][0-9]*)\.([a-z][a-z-]*)\.toml$/;
+const MOLECULE_EVENT = /^molecule\.([a-z][a-z-]*)\.toml$/;
+
+/** Parses a file name inside `events/`; undefined when it is not an event file name. */
+export function parseEventName(name: string): ParsedEventName | undefined {
+  const s = STEP_EVENT.exec(name);
+  if (s) return { scope: 'step', step: s[1] as string, attempt: Number(s[2]), kind: s[3] as string };
+  const m = MOLECULE_EVENT.exec(name);
+  if (m) return { scope: 'molecule', kind: m[1] as string };
+  return undefined;
+}
+
+/**
+ * The repository root that holds `.beads/`: the nearest directory upwards from `start` that has
+ * one, stopping at the first directory that is a git work tree root.
+ */
+export function findRoot(start: string): string {
+  let dir = resolve(start);
+  for (;;) {
+    if (isDir(join(dir, BEADS))) return dir;
+    if (existsSync(join(dir, '.git'))) break;
+    const parent = dirname(dir);
+    if (parent === dir) break;
+    dir = parent;
+  }
+  throw new GastownError(
+    'store.no-beads',
+    `no ${BEADS}/ directory in ${resolve(start)} or its parents (run \`gastown init\`)`,
+  );
+}
+
+function isDir(path: string): boolean {
+  try {
+    return statSync(path).isDirectory();
+  } catch {
+    return false;
+  }
+}

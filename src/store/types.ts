@@ -1,0 +1,80 @@
+// The shapes of the files in a molecule folder (docs/state.md has the field reference).
+import type { TomlTable } from './toml.js';
+
+/** `molecule.toml`: written once when the molecule is created. */
+export interface MoleculeMeta {
+  id: string;
+  formula: string;
+  formula_hash: string;
+  formula_version?: string | number;
+  vars: Record<string, string>;
+  /** The `--inputs` file as given (minus `[vars]`): `[inputs]`, `[scope]`, `[team_coordination]`, … */
+  inputs: TomlTable;
+  convoy?: string;
+  /** The molecule waits for this molecule to be completed before any step becomes ready. */
+  after?: string;
+  /** Default assignee of steps that name none. */
+  assignee?: string;
+  preset?: string;
+  legs?: string[];
+}
+
+/** One recorded fact, `events/<step>.<attempt>.<kind>.toml` or `events/molecule.<kind>.toml`. */
+export interface EventFact {
+  step?: string;
+  attempt?: number;
+  kind: string;
+  /** Who the step is for (ready facts). */
+  assignee?: string;
+  /** Who recorded it (agent or person; started/done/failed/reopened). */
+  by?: string;
+  reason?: string;
+  /** The commit whose trailer recorded it. */
+  commit?: string;
+  /** Output file, relative to the molecule folder. */
+  output?: string;
+  /** The step whose re-open or gate caused this fact. */
+  cause?: string;
+  /** Keys other engines (gates) add; kept verbatim. */
+  extra: TomlTable;
+}
+
+export interface DigestStep {
+  id: string;
+  attempt: number;
+  state: 'done' | 'skipped';
+  assignee?: string;
+  by?: string;
+}
+
+/** `digest.toml`: replaces `events/` of a completed molecule after `molecule squash`. */
+export interface Digest {
+  id: string;
+  state: 'completed';
+  steps: DigestStep[];
+}
+
+export interface EngineConfig {
+  commit: boolean;
+  author_name: string;
+  author_email: string;
+  hook_timeout: string;
+}
+
+export interface GastownConfig {
+  engine: EngineConfig;
+  users: Record<string, { name?: string; emails: string[] }>;
+  agents: Record<string, { emails: string[] }>;
+  teams: Record<string, string[]>;
+  /** Sections and keys this version does not know, kept for other parts of gastown. */
+  extra: TomlTable;
+  /** Content hash of the file (empty when there is none); part of cache keys. */
+  hash: string;
+}
+
+/** `.beads/.cache/lock` (JSON). */
+export interface LockInfo {
+  pid: number;
+  host: string;
+  started: string;
+}

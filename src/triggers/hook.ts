@@ -1,0 +1,229 @@
+// The Node side of gastown's git hooks (`gastown hook <name>`), reached only when the shell
+// runner's fast path found something that matters. Post-* hooks reconcile (applying the
+// trailers of the commits that just landed) and commit what reconcile wrote; pre-commit
+// validates the staged `.beads/` files. Nothing here may break git: every failure becomes a
+// one-line warning and exit 0, except a pre-commit refusal (REFUSE_EXIT).
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { git } from '../git/exec.js';
+import { operationInProgress, type RepoPaths, readStaged, repoPaths, stagedPaths } from '../git/repo.js';
+import {
+  commitTransitions,
+  type EngineCommitSettings,
+  type ReconcileOutcome,
+  transitionTrailer,
+} from './commit.js';
+import { formatProblem, type StagedValidators, validateStaged } from './validate.js';
+
+/** Exit code the runner turns into "refuse the commit" (sysexits EX_DATAERR). */
+export const REFUSE_EXIT = 65;
+
+export interface AdvanceCall {
+  root: string;
+  now: Date;
+  fromCommit?: string;
+  lockWaitMs?: number;
+  molecules?: string[];
+}
+
+export interface HookDeps {
+  advance(opts: AdvanceCall): Promise<ReconcileOutcome>;
+  settings(root: string): EngineCommitSettings & { hookTimeoutMs: number };
+  validators(root: string): Promise<StagedValidators>;
+  now(): Date;
+  /** One line to stderr (git shows hook output to the user). */
+  log(line: string): void;
+  env?: Record<string, string>;
+}
+
+const ACTION_TRAILER = /^gastown-(done|fail|start)\s*:/im;
+const ENGINE_TRAILER = /^gastown-molecule\s*:/im;
+
+export function hasActionTrailer(message: string): boolean {
+  return ACTION_TRAILER.test(message);
+}
+
+/** An engine commit names molecules but asks for no transition itself. */
+export function isEngineCommit(message: string): boolean {
+  return ENGINE_TRAILER.test(message) && !ACTION_TRAILER.test(message);
+}
+
+export async function runHook(
+  name: string,
+  args: readonly string[],
+  stdin: string,
+  cwd: string,
+  deps: HookDeps,
+): Promise<number> {
+  try {
+    if (name === 'pre-commit') return await preCommit(cwd, deps);
+    const paths = await repoPaths(cwd);
+    // post-rewrite runs while the finished rebase's state is still on disk; every other hook
+    // waits for git to be done.
+    if (name !== 'post-rewrite' && operationInProgress(paths.gitDir)) return 0;
+    let commits: string[];
+    let scope: string[] | undefined;
+    if (name === 'post-commit') {
+      commits = ['HEAD'];
+      scope = await touchedMolecules(paths.root, 'HEAD');
+    } else if (name === 'post-rewrite') {
+      if (args[0] !== 'rebase') return 0;
+      commits = await withActionTrailers(paths.root, rewrittenCommits(stdin));
+    } else if (name === 'post-merge') {
+      commits = await withActionTrailers(paths.root, await mergedCommits(paths.root));
+    } else if (name === 'post-checkout') {
+      commits = [];
+    } else {
+      deps.log(`gastown: unknown hook ${name}; nothing done`);
+      return 0;
+    }
+    await reconcileAndCommit(paths.root, commits, deps, {
+      finishingRebase: name === 'post-rewrite',
+      scope,
+      paths,
+    });
+  } catch (err) {
+    deps.log(`gastown: ${name}: ${oneLine(err)}; git continues (run \`gastown advance\` to catch up)`);
+  }
+  return 0;
+}
+
+/** New commit ids from post-rewrite's stdin (`<old> <new> [extra]` per line), in order, once each. */
+export function rewrittenCommits(stdin: string): string[] {
+  const out: string[] = [];
+  for (const line of stdin.split('\n')) {
+    const sha = line.trim().split(/\s+/)[1];
+    if (sha && /^[0-9a-f]{7,64}$/.test(sha) && !out.includes(sha)) out.push(sha);
+  }
+  return out;
+}
+
+/** Commits a merge brought in (ORIG_HEAD..HEAD), oldest first; bounded so a huge pull stays quick. */
+async function mergedCommits(root: string): Promise<string[]> {
+  const r = await git(['rev-list', '--reverse', '--max-count=500', 'ORIG_HEAD..HEAD'], {
+    cwd: root,
+    allowFailure: true,
+  });
+  return r.exitCode === 0 ? r.stdout.split('\n').filter(Boolean) : [];
+}
+
+const MOLECULE_ID = /^[a-z0-9][a-z0-9-]*$/;
+
+/**
+ * The molecules a commit can have changed: those its trailers name and those whose folder it
+ * touched. A hook reconciles just these (a repository may hold thousands); undefined means
+ * "all of them" (the commit changed formulas or config, or names a molecule that does not
+ * exist, which the full run reports). Other molecules are caught up by any later full run.
+ */
+export async function touchedMolecules(root: string, rev: string): Promise<string[] | undefined> {
+  const r = await git(['log', '-1', '-m', '--first-parent', '--format=%B%x00', '--name-only', rev, '--'], {
+    cwd: root,
+  });
+  const [message = '', names = ''] = r.stdout.split('\0');
+  const ids = new Set<string>();
+  for (const m of message.matchAll(/^gastown-(?:done|fail|start)\s*:\s*([^/\s]+)\//gim))
+    ids.add(m[1] as string);
+  for (const line of names.split('\n')) {
+    const path = line.trim();
+    if (!path.startsWith('.beads/')) continue;
+    const m = /^\.beads\/molecules\/([^/]+)\//.exec(path);
+    if (!m) return undefined;
+    ids.add(m[1] as string);
+  }
+  if (ids.size === 0) return undefined;
+  for (const id of ids)
+    if (!MOLECULE_ID.test(id) || !existsSync(join(root, '.beads/molecules', id))) return undefined;
+  return [...ids];
+}
+
+/** Of `commits` (in order), those whose message asks for a transition; one `git log` call. */
+async function withActionTrailers(root: string, commits: readonly string[]): Promise<string[]> {
+  if (commits.length === 0) return [];
+  const r = await git(['log', '--no-walk=unsorted', '--format=%H%x00%B%x1e', ...commits, '--'], {
+    cwd: root,
+  });
+  const keep: string[] = [];
+  for (const rec of r.stdout.split('\x1e')) {
+    const [sha, msg = ''] = rec.replace(/^\n+/, '').split('\0');
+    if (sha && hasActionTrailer(msg) && !isEngineCommit(msg)) keep.push(sha);
+  }
+  return keep;
+}
+
+/**
+ * Applies the trailers of each commit given (oldest first; the post-commit hook passes HEAD),
+ * reconciles, and commits what was written in one engine commit.
+ */
+export async function reconcileAndCommit(
+  root: string,
+  commits: readonly string[],
+  deps: HookDeps,
+  options: { finishingRebase?: boolean; scope?: string[] | undefined; paths?: RepoPaths } = {},
+): Promise<void> {
+  const settings = deps.settings(root);
+  const lockWaitMs = Math.max(200, Math.min(2000, Math.floor(settings.hookTimeoutMs / 2)));
+  const total: ReconcileOutcome = { transitions: [], written: [], problems: [] };
+  const add = (r: ReconcileOutcome) => {
+    total.transitions.push(...r.transitions);
+    total.written.push(...r.written);
+    total.problems.push(...r.problems);
+  };
+  const runs = commits.length > 0 ? commits : [undefined];
+  const { scope } = options;
+  for (const fromCommit of runs) {
+    add(
+      await deps.advance({
+        root,
+        now: deps.now(),
+        lockWaitMs,
+        ...(fromCommit ? { fromCommit } : {}),
+        ...(scope ? { molecules: scope } : {}),
+      }),
+    );
+  }
+  // A molecule finishing can unblock others (`after`, molecule gates): then look at all of them.
+  if (scope && total.transitions.some((t) => t.step === undefined)) {
+    add(await deps.advance({ root, now: deps.now(), lockWaitMs }));
+  }
+  for (const p of total.problems) {
+    const where = p.file ?? (p.molecule ? `molecule ${p.molecule}` : '');
+    deps.log(`gastown: warning: ${where ? `${where}: ` : ''}${p.message}`);
+  }
+  for (const t of total.transitions) deps.log(`gastown: ${transitionTrailer(t)}`);
+  const made = await commitTransitions(root, total, settings, deps.env, {
+    finishingRebase: options.finishingRebase === true,
+    ...(options.paths ? { paths: options.paths } : {}),
+  });
+  if (made.commit)
+    deps.log(`gastown: engine commit ${made.commit.slice(0, 7)} (${made.paths.length} file(s))`);
+  else if (made.skipped === 'operation-in-progress') {
+    deps.log('gastown: state written but not committed: git is in the middle of another operation');
+  }
+}
+
+async function preCommit(cwd: string, deps: HookDeps): Promise<number> {
+  let problems: ReturnType<typeof validateStaged>;
+  try {
+    const paths = await repoPaths(cwd);
+    const staged = await stagedPaths(paths.root, '.beads');
+    if (staged.length === 0) return 0;
+    const texts = await readStaged(paths.root, staged);
+    problems = validateStaged(texts, await deps.validators(paths.root));
+  } catch (err) {
+    // Validation could not run: say so and let the commit through (CI runs the same checks).
+    deps.log(`gastown: pre-commit check could not run: ${oneLine(err)}; commit allowed`);
+    return 0;
+  }
+  if (problems.length === 0) return 0;
+  for (const p of problems) deps.log(`gastown: ${formatProblem(p)}`);
+  deps.log(
+    `gastown: commit refused: ${problems.length} problem(s) in staged .beads/ files (fix them, or \`git commit --no-verify\` to skip)`,
+  );
+  return REFUSE_EXIT;
+}
+
+function oneLine(err: unknown): string {
+  const e = err as { message?: string; location?: { file?: string } };
+  const msg = (e?.message ?? String(err)).split('\n')[0] ?? '';
+  return e?.location?.file ? `${e.location.file}: ${msg}` : msg;
+}

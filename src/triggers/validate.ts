@@ -1,0 +1,79 @@
+// Pre-commit validation of staged `.beads/` files: refuse a commit that would store a broken
+// formula, a malformed checkpoint edit, unparsable TOML or unresolved conflict markers. Pure over
+// the staged texts; the validators for each kind are injected (the formula engine's, the
+// checkpoint parser, the store's checks).
+import { formatLocated, isGastownError } from '../errors.js';
+
+export interface StagedProblem {
+  file: string;
+  path?: string;
+  line?: number;
+  column?: number;
+  message: string;
+}
+
+export interface StagedValidators {
+  /** A formula file's error diagnostics (warnings are not a reason to refuse a commit). */
+  formula(file: string, text: string): StagedProblem[];
+  /** Throws a located GastownError when a checkpoint request file is malformed. */
+  checkpoint(file: string, text: string): void;
+  /** Throws when an approval file (one per approver) is malformed. */
+  approval(file: string, text: string): void;
+  /** Throws when a TOML file does not parse (or, for files the store knows, fails its checks). */
+  toml(file: string, text: string): void;
+}
+
+export type FileKind = 'formula' | 'checkpoint' | 'approval' | 'toml' | 'other';
+
+/** Which validator a repo-relative path gets. */
+export function classify(path: string): FileKind {
+  if (/^\.beads\/formulas\/[^/]+\.formula\.(toml|json)$/.test(path)) return 'formula';
+  if (/^\.beads\/molecules\/[^/]+\/checkpoints\/[^/]+\.approvals\/[^/]+\.md$/.test(path)) return 'approval';
+  if (/^\.beads\/molecules\/[^/]+\/checkpoints\/[^/]+\.md$/.test(path) && !path.endsWith('.timeout.md')) {
+    return 'checkpoint';
+  }
+  if (path.startsWith('.beads/') && path.endsWith('.toml')) return 'toml';
+  return 'other';
+}
+
+const CONFLICT = /^(<{7}|>{7})( |$)/m;
+
+export function validateStaged(files: ReadonlyMap<string, string>, v: StagedValidators): StagedProblem[] {
+  const problems: StagedProblem[] = [];
+  for (const [file, text] of files) {
+    if (file.startsWith('.beads/.cache/')) continue;
+    if (CONFLICT.test(text) && /^={7}$/m.test(text)) {
+      const line = text.split('\n').findIndex((l) => /^<{7}/.test(l));
+      problems.push({
+        file,
+        ...(line >= 0 ? { line: line + 1 } : {}),
+        message: 'unresolved merge conflict markers',
+      });
+      continue;
+    }
+    const kind = classify(file);
+    try {
+      if (kind === 'formula') problems.push(...v.formula(file, text));
+      else if (kind === 'checkpoint') v.checkpoint(file, text);
+      else if (kind === 'approval') v.approval(file, text);
+      else if (kind === 'toml') v.toml(file, text);
+    } catch (err) {
+      if (!isGastownError(err)) throw err;
+      problems.push({ file, ...err.location, message: err.message });
+    }
+  }
+  return problems;
+}
+
+export function formatProblem(p: StagedProblem): string {
+  const { file, path, line, column } = p;
+  return formatLocated(
+    {
+      file,
+      ...(path ? { path } : {}),
+      ...(line !== undefined ? { line } : {}),
+      ...(column !== undefined ? { column } : {}),
+    },
+    p.message,
+  );
+}

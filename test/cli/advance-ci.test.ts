@@ -1,0 +1,62 @@
+// `gastown advance --ci --commit` in a clone where no hook ran, including a shallow clone.
+import { copyFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { CORPUS, gastown, gitIn, makeRepo, tempDir } from '../helpers/repo.js';
+
+const cleanups: (() => void)[] = [];
+afterEach(() => {
+  while (cleanups.length) cleanups.pop()?.();
+});
+
+async function repoWithUnappliedTrailer() {
+  const repo = await makeRepo();
+  cleanups.push(repo.cleanup);
+  expect((await gastown(['init', '--hooks', 'none'], repo.path)).exitCode).toBe(0);
+  copyFileSync(join(CORPUS, 'gastown/shiny.formula.toml'), join(repo.path, '.beads/formulas/shiny.formula.toml'));
+  expect((await gastown(['molecule', 'create', '--formula', 'shiny', '--name', 'm1', '--var', 'feature=x'], repo.path)).exitCode).toBe(0);
+  await gitIn(repo.path, 'add', '-A');
+  await gitIn(repo.path, 'commit', '-q', '-m', 'start m1');
+  // No hooks are installed: this trailer is what a web-UI merge or a --no-verify commit leaves behind.
+  await gitIn(repo.path, 'commit', '-q', '--allow-empty', '-m', 'design done', '--trailer', 'Gastown-Done: m1/design');
+  return repo;
+}
+
+describe('advance --ci', () => {
+  it('applies HEAD trailers in a shallow clone and commits the transitions', async () => {
+    const repo = await repoWithUnappliedTrailer();
+    const dir = tempDir();
+    cleanups.push(dir.cleanup);
+    const clone = join(dir.path, 'clone');
+    await gitIn(dir.path, 'clone', '-q', '--depth', '1', `file://${repo.path}`, clone);
+    expect((await gitIn(clone, 'rev-parse', '--is-shallow-repository')).trim()).toBe('true');
+
+    const r = await gastown(['advance', '--ci', '--commit', '--json'], clone);
+    expect(r.exitCode, String(r.stderr)).toBe(0);
+    const out = JSON.parse(String(r.stdout));
+    expect(out.transitions.map((t: { step?: string; kind: string }) => `${t.step} ${t.kind}`)).toEqual(
+      expect.arrayContaining(['design done', 'implement ready']),
+    );
+    const head = await gitIn(clone, 'log', '-1', '--format=%an%n%B');
+    expect(head).toContain('Gastown-Transition: m1/implement ready');
+    expect(head.split('\n')[0]).toBe('gastown');
+
+    const status = JSON.parse(String((await gastown(['molecule', 'status', 'm1', '--json'], clone)).stdout));
+    expect(status.ready).toEqual(['implement']);
+
+    // Running it again changes nothing and makes no second commit.
+    const before = (await gitIn(clone, 'rev-parse', 'HEAD')).trim();
+    const again = await gastown(['advance', '--ci', '--commit'], clone);
+    expect(again.exitCode).toBe(0);
+    expect(String(again.stdout)).toContain('nothing to do');
+    expect((await gitIn(clone, 'rev-parse', 'HEAD')).trim()).toBe(before);
+  });
+
+  it('exits 1 when a molecule has a problem', async () => {
+    const repo = await repoWithUnappliedTrailer();
+    await gitIn(repo.path, 'commit', '-q', '--allow-empty', '-m', 'typo', '--trailer', 'Gastown-Done: m1/no-such-step');
+    const r = await gastown(['advance', '--ci'], repo.path);
+    expect(r.exitCode).toBe(1);
+    expect(String(r.stderr)).toContain('no-such-step');
+  });
+});

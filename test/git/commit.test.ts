@@ -1,0 +1,118 @@
+// The git interface: committing exactly some paths (never the user's other staged work),
+// refusing mid-merge, reading staged blobs byte-exactly.
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { commitFiles } from '../../src/git/commit.js';
+import { operationInProgress, readStaged, repoPaths, stagedPaths } from '../../src/git/repo.js';
+import { commitTransitions, engineCommitMessage } from '../../src/triggers/commit.js';
+import { gitIn, IDENTITY, makeRepo } from '../helpers/repo.js';
+
+const ENV = { ...IDENTITY, GIT_CONFIG_NOSYSTEM: '1', GIT_CONFIG_GLOBAL: '/dev/null' };
+const cleanups: (() => void)[] = [];
+afterEach(() => {
+  for (const c of cleanups.splice(0)) c();
+});
+async function repo() {
+  const r = await makeRepo();
+  cleanups.push(r.cleanup);
+  return r.path;
+}
+const engine = { commit: true, identity: { name: 'gastown', email: 'gastown@localhost' } };
+
+describe('engine commits', () => {
+  it('commit only the written paths; the user’s staged change stays staged and uncommitted', async () => {
+    const cwd = await repo();
+    writeFileSync(join(cwd, 'mine.txt'), 'work in progress\n');
+    await gitIn(cwd, 'add', 'mine.txt');
+    mkdirSync(join(cwd, '.beads/molecules/m1/events'), { recursive: true });
+    const fact = '.beads/molecules/m1/events/design.1.ready.toml';
+    writeFileSync(join(cwd, fact), 'step = "design"\n');
+    const made = await commitTransitions(
+      cwd,
+      {
+        transitions: [
+          { molecule: 'm1', step: 'design', attempt: 1, kind: 'ready', summary: 'm1: design is ready' },
+        ],
+        written: [fact],
+        problems: [],
+      },
+      engine,
+      ENV,
+    );
+    expect(made.commit).toMatch(/^[0-9a-f]{40}$/);
+    expect(await gitIn(cwd, 'show', '--name-only', '--format=%an|%s', 'HEAD')).toBe(
+      `gastown|gastown: m1: design is ready\n\n${fact}`,
+    );
+    expect(await gitIn(cwd, 'status', '--porcelain')).toBe('A  mine.txt');
+    expect(await gitIn(cwd, 'log', '-1', '--format=%(trailers:only)')).toBe(
+      'Gastown-Molecule: m1\nGastown-Transition: m1/design ready\n',
+    );
+  });
+
+  it('does nothing when disabled, when nothing was written, or during a merge', async () => {
+    const cwd = await repo();
+    const head = await gitIn(cwd, 'rev-parse', 'HEAD');
+    writeFileSync(join(cwd, 'f.txt'), 'x\n');
+    const out = { transitions: [], written: ['f.txt'], problems: [] };
+    expect((await commitTransitions(cwd, out, { ...engine, commit: false })).skipped).toBe('disabled');
+    expect((await commitTransitions(cwd, { ...out, written: [] }, engine)).skipped).toBe('nothing-written');
+    writeFileSync(join(cwd, '.git/MERGE_HEAD'), `${head}\n`);
+    expect(operationInProgress(join(cwd, '.git'))).toBe('merge');
+    expect((await commitTransitions(cwd, out, engine)).skipped).toBe('operation-in-progress');
+    await expect(
+      commitFiles({
+        root: cwd,
+        gitDir: join(cwd, '.git'),
+        paths: ['f.txt'],
+        message: 'x',
+        identity: engine.identity,
+      }),
+    ).rejects.toThrow(/merge is in progress/);
+    expect(await gitIn(cwd, 'rev-parse', 'HEAD')).toBe(head);
+  });
+
+  it('makes no empty commit when the files already match HEAD', async () => {
+    const cwd = await repo();
+    writeFileSync(join(cwd, 'f.txt'), 'x\n');
+    await gitIn(cwd, 'add', 'f.txt');
+    await gitIn(cwd, 'commit', '-q', '-m', 'f');
+    const r = await commitTransitions(cwd, { transitions: [], written: ['f.txt'], problems: [] }, engine);
+    expect(r.skipped).toBe('unchanged');
+  });
+
+  it('writes a message whose subject stays short and whose trailers name every transition', () => {
+    const ts = Array.from({ length: 12 }, (_, i) => ({
+      molecule: 'day3',
+      step: `step-${i}`,
+      kind: 'ready',
+      summary: '',
+    }));
+    const msg = engineCommitMessage(ts, []);
+    const [subject, blank, ...trailers] = msg.trimEnd().split('\n');
+    expect(subject).toBe('gastown: 12 transitions in day3');
+    expect(blank).toBe('');
+    expect(trailers).toEqual([
+      'Gastown-Molecule: day3',
+      ...ts.map((t) => `Gastown-Transition: day3/${t.step} ready`),
+    ]);
+  });
+});
+
+describe('repository reads', () => {
+  it('reads staged content (not the working tree) byte-exactly, including non-ASCII', async () => {
+    const cwd = await repo();
+    mkdirSync(join(cwd, '.beads'), { recursive: true });
+    writeFileSync(join(cwd, '.beads/a.toml'), 'name = "Zoë ✓"\n');
+    writeFileSync(join(cwd, '.beads/b.toml'), 'x = 1\n');
+    await gitIn(cwd, 'add', '.beads');
+    writeFileSync(join(cwd, '.beads/a.toml'), 'changed after staging\n');
+    const paths = await repoPaths(join(cwd, '.beads'));
+    expect(paths.root).toBe(cwd);
+    const staged = await stagedPaths(cwd, '.beads');
+    expect(staged).toEqual(['.beads/a.toml', '.beads/b.toml']);
+    const texts = await readStaged(cwd, staged);
+    expect(texts.get('.beads/a.toml')).toBe('name = "Zoë ✓"\n');
+    expect(texts.get('.beads/b.toml')).toBe('x = 1\n');
+  });
+});

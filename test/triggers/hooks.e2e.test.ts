@@ -1,0 +1,256 @@
+// Hooks end to end: real git, the built CLI, temp repositories. An agent's "done" commit turns
+// into the next step before `git commit` returns, and nothing here may break git.
+import {
+  chmodSync,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { gastown, gitIn, tempDir } from '../helpers/repo.js';
+import { git, log, REVIEW_FLOW, type Repo, setRecordedNode, shinyRepo } from './helpers.js';
+
+const repos: Repo[] = [];
+afterEach(() => {
+  for (const r of repos.splice(0)) r.cleanup();
+});
+async function repo(opts: { husky?: boolean } = {}) {
+  const r = await shinyRepo(opts);
+  repos.push(r);
+  return r.path;
+}
+
+const DONE_DESIGN = [
+  'commit',
+  '-q',
+  '--allow-empty',
+  '-m',
+  'design done',
+  '--trailer',
+  'Gastown-Done: m1/design',
+];
+
+async function expectEngineCommitAfterDone(cwd: string) {
+  const r = await git(cwd, DONE_DESIGN);
+  expect(r.exitCode).toBe(0);
+  const [engine, agent] = await log(cwd, 2);
+  expect(agent?.subject).toBe('design done');
+  expect(agent?.author).toBe('Test Agent');
+  expect(engine?.author).toBe('gastown');
+  expect(engine?.subject).toMatch(/^gastown: /);
+  expect(engine?.trailers).toContain('Gastown-Molecule: m1');
+  expect(engine?.trailers).toContain('Gastown-Transition: m1/design done');
+  expect(engine?.trailers).toContain('Gastown-Transition: m1/implement ready');
+  expect(await gitIn(cwd, 'status', '--porcelain')).toBe('');
+  return r;
+}
+
+describe('post-commit', () => {
+  it('turns a Gastown-Done commit into an engine commit making the next step ready', async () => {
+    const cwd = await repo();
+    const r = await expectEngineCommitAfterDone(cwd);
+    expect(r.stderr).toContain('gastown: m1/implement ready');
+    // The molecule's folder history reads as its story.
+    const history = await log(cwd, 10, 'HEAD', '.beads/molecules/m1');
+    expect(history.map((h) => h.subject)).toEqual([expect.stringMatching(/^gastown: /), 'start m1']);
+  });
+
+  it('works the same through husky 9', async () => {
+    const cwd = await repo({ husky: true });
+    expect(await gitIn(cwd, 'config', 'core.hooksPath')).toBe('.husky/_');
+    expect(readFileSync(join(cwd, '.husky/post-commit'), 'utf8')).toContain('# >>> gastown [created] >>>');
+    await expectEngineCommitAfterDone(cwd);
+  });
+
+  it('runs in a linked worktree', async () => {
+    const cwd = await repo();
+    const wt = join(cwd, '..', `${cwd.split('/').pop()}-wt`);
+    await gitIn(cwd, 'worktree', 'add', '-q', '-b', 'side', wt);
+    try {
+      await expectEngineCommitAfterDone(wt);
+      // The main worktree's branch did not move.
+      expect((await log(cwd, 1))[0]?.subject).toBe('start m1');
+    } finally {
+      await gitIn(cwd, 'worktree', 'remove', '--force', wt);
+    }
+  });
+
+  it('leaves the user’s other staged changes staged and out of the engine commit', async () => {
+    const cwd = await repo();
+    writeFileSync(join(cwd, 'staged.txt'), 'not yet\n');
+    writeFileSync(join(cwd, 'done.txt'), 'design\n');
+    await gitIn(cwd, 'add', 'staged.txt', 'done.txt');
+    const r = await git(cwd, [
+      'commit',
+      '-q',
+      '-m',
+      'design done',
+      '--trailer',
+      'Gastown-Done: m1/design',
+      '--',
+      'done.txt',
+    ]);
+    expect(r.exitCode).toBe(0);
+    const [engine] = await log(cwd, 1);
+    expect(engine?.author).toBe('gastown');
+    const inEngine = await gitIn(cwd, 'show', '--name-only', '--format=', 'HEAD');
+    expect(inEngine.split('\n').every((p) => p.startsWith('.beads/molecules/m1/'))).toBe(true);
+    expect(await gitIn(cwd, 'status', '--porcelain')).toBe('A  staged.txt');
+  });
+
+  it('warns about a trailer naming an unknown molecule or step, keeps the commit, writes nothing', async () => {
+    const cwd = await repo();
+    for (const trailer of ['Gastown-Done: nosuch/design', 'Gastown-Done: m1/nosuch']) {
+      const r = await git(cwd, ['commit', '-q', '--allow-empty', '-m', 'oops', '--trailer', trailer]);
+      expect(r.exitCode).toBe(0);
+      expect(r.stderr).toMatch(/gastown: warning: .*nosuch/);
+      const [head] = await log(cwd, 1);
+      expect(head?.subject).toBe('oops');
+      expect(await gitIn(cwd, 'status', '--porcelain')).toBe('');
+    }
+  });
+
+  it('with node gone from PATH and its recorded path: one warning line, git proceeds', async () => {
+    const cwd = await repo();
+    setRecordedNode(cwd, '/nonexistent/node');
+    const bin = tempDir('gastown-bin-');
+    try {
+      for (const tool of ['git', 'grep', 'sed', 'cat', 'cut', 'mktemp', 'rm', 'head', 'awk', 'sleep']) {
+        const found = ['/usr/bin', '/bin', '/usr/local/bin']
+          .map((d) => join(d, tool))
+          .find((p) => existsSync(p));
+        if (found) symlinkSync(found, join(bin.path, tool));
+      }
+      const r = await git(cwd, DONE_DESIGN, { PATH: bin.path });
+      expect(r.exitCode).toBe(0);
+      const lines = r.stderr.split('\n').filter(Boolean);
+      expect(lines).toHaveLength(1);
+      expect(lines[0]).toMatch(/^gastown: post-commit skipped: node not found/);
+      expect((await log(cwd, 1))[0]?.subject).toBe('design done');
+    } finally {
+      bin.cleanup();
+    }
+  });
+
+  it('never starts node for a commit that touches no .beads/ file and has no trailer', async () => {
+    const cwd = await repo();
+    const marker = join(cwd, '.git/node-started');
+    const wrapper = join(cwd, '.git/node-wrapper');
+    writeFileSync(wrapper, `#!/bin/sh\necho "$@" >> '${marker}'\nexec '${process.execPath}' "$@"\n`);
+    chmodSync(wrapper, 0o755);
+    setRecordedNode(cwd, wrapper);
+    writeFileSync(join(cwd, 'code.txt'), 'code\n');
+    await gitIn(cwd, 'add', 'code.txt');
+    expect((await git(cwd, ['commit', '-q', '-m', 'plain work'])).exitCode).toBe(0);
+    await gitIn(cwd, 'checkout', '-q', '-b', 'other');
+    await gitIn(cwd, 'checkout', '-q', 'main');
+    expect(existsSync(marker)).toBe(false);
+    // The same hooks do start it when a trailer is present.
+    await expectEngineCommitAfterDone(cwd);
+    expect(readFileSync(marker, 'utf8')).toContain('hook post-commit');
+  });
+});
+
+describe('post-rewrite', () => {
+  it('applies each transition exactly once when a rebase rewrites 5 commits with trailers', async () => {
+    const cwd = await repo();
+    // A user post-rewrite hook that reads the rewritten list must still get it.
+    const hook = join(cwd, '.git/hooks/post-rewrite');
+    const userPart = `cat > '${join(cwd, '.git/user-saw-rewrite')}'\n`;
+    writeFileSync(hook, readFileSync(hook, 'utf8') + userPart);
+    await gitIn(cwd, 'checkout', '-q', '-b', 'feature');
+    // Made where no hook ran (web UI, CI, GASTOWN_HOOKS=0).
+    for (const step of ['design', 'implement', 'review', 'test', 'submit']) {
+      const r = await git(
+        cwd,
+        ['commit', '-q', '--allow-empty', '-m', `${step} done`, '--trailer', `Gastown-Done: m1/${step}`],
+        {
+          GASTOWN_HOOKS: '0',
+        },
+      );
+      expect(r.exitCode).toBe(0);
+    }
+    expect((await log(cwd, 1))[0]?.subject).toBe('submit done');
+    await gitIn(cwd, 'checkout', '-q', 'main');
+    writeFileSync(join(cwd, 'main.txt'), 'moved on\n');
+    await gitIn(cwd, 'add', 'main.txt');
+    await git(cwd, ['commit', '-q', '-m', 'main moves']);
+    await gitIn(cwd, 'checkout', '-q', 'feature');
+
+    const r = await git(cwd, ['rebase', '-q', 'main']);
+    expect(r.exitCode).toBe(0);
+    const transitions = async () =>
+      (await log(cwd, 50)).flatMap((c) => c.trailers.filter((t) => t.startsWith('Gastown-Transition:')));
+    const first = await transitions();
+    expect(first).toContain('Gastown-Transition: m1/submit done');
+    expect(new Set(first).size).toBe(first.length);
+    expect((await log(cwd, 1))[0]?.author).toBe('gastown');
+    expect(readFileSync(join(cwd, '.git/user-saw-rewrite'), 'utf8').trim().split('\n')).toHaveLength(5);
+
+    // Rebasing again replays the same trailers: nothing new is recorded.
+    const again = await git(cwd, ['rebase', '-q', '--force-rebase', 'main']);
+    expect(again.exitCode).toBe(0);
+    expect(await transitions()).toEqual(first);
+    expect(await gitIn(cwd, 'status', '--porcelain')).toBe('');
+  });
+});
+
+describe('pre-commit', () => {
+  it('refuses a broken formula, naming the file and the field, and commits nothing', async () => {
+    const cwd = await repo();
+    const file = '.beads/formulas/broken.formula.toml';
+    writeFileSync(
+      join(cwd, file),
+      'formula = "broken"\n\n[[steps]]\nid = "a"\ntitle = "A"\n\n[[steps]]\nid = "b"\ntitle = "B"\nneeds = ["nope"]\n',
+    );
+    await gitIn(cwd, 'add', file);
+    const r = await git(cwd, ['commit', '-q', '-m', 'add formula']);
+    expect(r.exitCode).not.toBe(0);
+    expect(r.stderr).toContain(file);
+    expect(r.stderr).toMatch(/steps\[1\]\.needs/);
+    expect(r.stderr).toContain('commit refused');
+    expect((await log(cwd, 1))[0]?.subject).toBe('start m1');
+  });
+
+  it('refuses a malformed checkpoint edit, naming the file and the allowed decisions', async () => {
+    const cwd = await repo();
+    writeFileSync(join(cwd, '.beads/formulas/review-flow.formula.toml'), REVIEW_FLOW);
+    expect(
+      (await gastown(['molecule', 'create', '--formula', 'review-flow', '--name', 'r1'], cwd)).exitCode,
+    ).toBe(0);
+    expect((await gastown(['step', 'done', 'r1', 'draft', '--as', 'polecat-1'], cwd)).exitCode).toBe(0);
+    const file = '.beads/molecules/r1/checkpoints/approve.md';
+    const text = readFileSync(join(cwd, file), 'utf8');
+    writeFileSync(join(cwd, file), text.replace(/^decision: pending/m, 'decision: maybe'));
+    await gitIn(cwd, 'add', '-A');
+    const r = await git(cwd, ['commit', '-q', '-m', 'decide']);
+    expect(r.exitCode).not.toBe(0);
+    expect(r.stderr).toContain(`${file}:`);
+    expect(r.stderr).toMatch(/decision.*pending, approved, rejected/);
+    expect((await log(cwd, 1))[0]?.subject).toBe('start m1');
+  });
+
+  it('refuses unparsable TOML state, with its line', async () => {
+    const cwd = await repo();
+    const file = '.beads/molecules/m1/events/design.1.done.toml';
+    mkdirSync(join(cwd, '.beads/molecules/m1/events'), { recursive: true });
+    writeFileSync(join(cwd, file), 'step = "design"\nattempt = = 1\n');
+    await gitIn(cwd, 'add', file);
+    const r = await git(cwd, ['commit', '-q', '-m', 'bad state']);
+    expect(r.exitCode).not.toBe(0);
+    expect(r.stderr).toContain(`${file}:2`);
+  });
+
+  it('lets a commit through when the staged .beads/ files are valid', async () => {
+    const cwd = await repo();
+    const events = readdirSync(join(cwd, '.beads/molecules/m1/events'));
+    expect(events.length).toBeGreaterThan(0);
+    writeFileSync(join(cwd, '.beads/formulas/README.md'), 'notes\n');
+    await gitIn(cwd, 'add', '-A');
+    expect((await git(cwd, ['commit', '-q', '-m', 'docs'])).exitCode).toBe(0);
+  });
+});

@@ -1,0 +1,170 @@
+// The watcher: the core with an injected reconcile (real chokidar, real files), then the real
+// `gastown watch` process reacting to an edit, a later commit adding nothing, and Ctrl-C.
+import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { execa, type ResultPromise } from 'execa';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { ReconcileOutcome } from '../../src/triggers/commit.js';
+import { startWatcher, type WatchReason } from '../../src/triggers/watch.js';
+import { CLI, gastown, gitIn, tempDir, testEnv } from '../helpers/repo.js';
+import { git, initRepo, log, REVIEW_FLOW, type Repo } from './helpers.js';
+
+const cleanups: (() => void | Promise<void>)[] = [];
+afterEach(async () => {
+  for (const c of cleanups.splice(0)) await c();
+});
+
+/** A queue of reconcile calls the test can await one by one. */
+function recorder(write?: (n: number) => string[]) {
+  const calls: WatchReason[] = [];
+  const waiters: ((r: WatchReason) => void)[] = [];
+  return {
+    calls,
+    next: () => new Promise<WatchReason>((resolve) => waiters.push(resolve)),
+    reconcile: async (reason: WatchReason): Promise<ReconcileOutcome> => {
+      calls.push(reason);
+      const written = write?.(calls.length) ?? [];
+      waiters.shift()?.(reason);
+      return { transitions: [], written, problems: [] };
+    },
+  };
+}
+
+describe('watcher core', () => {
+  it('debounces a burst into one reconcile and treats an editor’s unlink + add as an edit', async () => {
+    const dir = tempDir();
+    cleanups.push(dir.cleanup);
+    mkdirSync(join(dir.path, '.beads/molecules/m1'), { recursive: true });
+    const file = join(dir.path, '.beads/molecules/m1/note.md');
+    writeFileSync(file, 'v0\n');
+    const rec = recorder();
+    const w = await startWatcher({ root: dir.path, reconcile: rec.reconcile, debounceMs: 100 });
+    cleanups.push(() => w.close());
+    await w.ready;
+    expect(rec.calls).toEqual([{ initial: true, paths: [] }]);
+
+    let next = rec.next();
+    for (let i = 1; i <= 5; i++) writeFileSync(file, `v${i}\n`);
+    expect((await next).paths).toEqual(['.beads/molecules/m1/note.md']);
+
+    next = rec.next();
+    rmSync(file); // vim-style save: remove, then write anew
+    writeFileSync(`${file}.tmp`, 'v6\n');
+    renameSync(`${file}.tmp`, file);
+    const reason = await next;
+    expect(reason.paths).toContain('.beads/molecules/m1/note.md');
+    expect(rec.calls).toHaveLength(3);
+  });
+
+  it('ignores its own writes and the cache; close waits for the reconcile in flight', async () => {
+    const dir = tempDir();
+    cleanups.push(dir.cleanup);
+    mkdirSync(join(dir.path, '.beads/.cache'), { recursive: true });
+    const own = '.beads/events-made-by-engine.toml';
+    const rec = recorder((n) => {
+      if (n === 2) writeFileSync(join(dir.path, own), 'kind = "ready"\n');
+      return n === 2 ? [own] : [];
+    });
+    const w = await startWatcher({ root: dir.path, reconcile: rec.reconcile, debounceMs: 50 });
+    await w.ready;
+    let next = rec.next();
+    writeFileSync(join(dir.path, '.beads/.cache/index'), 'cache\n');
+    writeFileSync(join(dir.path, '.beads/human.md'), 'edit\n');
+    expect((await next).paths).toEqual(['.beads/human.md']);
+    // The engine's own write came back as an event and was dropped: the next run is for this edit only.
+    next = rec.next();
+    writeFileSync(join(dir.path, '.beads/human.md'), 'edit 2\n');
+    expect((await next).paths).toEqual(['.beads/human.md']);
+
+    let finished = false;
+    let started!: () => void;
+    const inFlight = new Promise<void>((r) => (started = r));
+    const slow = await startWatcher({
+      root: dir.path,
+      debounceMs: 10,
+      reconcile: async () => {
+        started();
+        await new Promise((r) => setTimeout(r, 200));
+        finished = true;
+        return { transitions: [], written: [], problems: [] };
+      },
+    });
+    await inFlight; // the initial reconcile is running
+    await slow.close();
+    expect(finished).toBe(true);
+    await w.close();
+  });
+});
+
+/** Resolves with the first stdout line matching `re`. */
+function waitForLine(proc: ResultPromise, re: RegExp, what: string, timeoutMs = 15_000): Promise<string> {
+  return new Promise((resolve, reject) => {
+    let buf = '';
+    const timer = setTimeout(
+      () => reject(new Error(`timed out waiting for ${what}; output so far:\n${buf}`)),
+      timeoutMs,
+    );
+    const onData = (chunk: Buffer) => {
+      buf += chunk.toString();
+      const line = buf.split('\n').find((l) => re.test(l));
+      if (line !== undefined) {
+        clearTimeout(timer);
+        proc.stdout?.off('data', onData);
+        resolve(line);
+      }
+    };
+    proc.stdout?.on('data', onData);
+  });
+}
+
+describe('gastown watch', () => {
+  it('records a checkpoint approved by editing its file within 1 s; committing the edit later adds no duplicate', async () => {
+    const repo: Repo = await initRepo();
+    cleanups.push(repo.cleanup);
+    const cwd = repo.path;
+    await gitIn(cwd, 'config', 'user.email', 'reviewer@example.com');
+    writeFileSync(join(cwd, '.beads/formulas/review-flow.formula.toml'), REVIEW_FLOW);
+    expect(
+      (await gastown(['molecule', 'create', '--formula', 'review-flow', '--name', 'r1'], cwd)).exitCode,
+    ).toBe(0);
+    expect((await gastown(['step', 'done', 'r1', 'draft', '--as', 'polecat-1'], cwd)).exitCode).toBe(0);
+    const checkpoint = join(cwd, '.beads/molecules/r1/checkpoints/approve.md');
+    expect(readFileSync(checkpoint, 'utf8')).toMatch(/^decision: pending/m);
+    await gitIn(cwd, 'add', '-A');
+    expect((await git(cwd, ['commit', '-q', '-m', 'draft done'])).exitCode).toBe(0);
+
+    const proc = execa(process.execPath, [CLI, 'watch', '--debounce', '50'], {
+      cwd,
+      env: testEnv(),
+      extendEnv: false,
+      reject: false,
+    });
+    cleanups.push(() => {
+      proc.kill('SIGKILL');
+    });
+    await waitForLine(proc, /^watching /, 'the watcher to start');
+
+    // A person approves by editing the file, saved the way editors do (write a copy, rename over).
+    const seen = waitForLine(proc, /^r1\/approve done/, 'the approval', 1000);
+    writeFileSync(
+      `${checkpoint}.swp`,
+      readFileSync(checkpoint, 'utf8').replace(/^decision: pending/m, 'decision: approved'),
+    );
+    renameSync(`${checkpoint}.swp`, checkpoint);
+    await seen;
+    await waitForLine(proc, /^r1\/ship ready/, 'the next step');
+
+    // Committing the edit afterwards: the hook reconciles too and finds nothing new to record.
+    await gitIn(cwd, 'add', '-A');
+    const c = await git(cwd, ['commit', '-q', '-m', 'approve the draft']);
+    expect(c.exitCode).toBe(0);
+    expect((await log(cwd, 1))[0]?.subject).toBe('approve the draft');
+    expect(await gitIn(cwd, 'status', '--porcelain')).toBe('');
+
+    proc.kill('SIGINT');
+    const done = await proc;
+    expect(done.exitCode).toBe(0);
+    expect(done.stdout).toMatch(/stopped \(SIGINT\)\s*$/);
+    expect(done.stdout.match(/^r1\/approve done/gm)).toHaveLength(1);
+  });
+});
