@@ -59,10 +59,15 @@ describe('approval trust', () => {
 
   it('with no approvers named, any configured person counts but an unknown email does not', () => {
     const open = { ...policy, approvers: [] };
-    expect(judgeApprovals({ policy: open, config, votes: [vote('bob@example.com')], doers: ['polecat-1'] }).state).toBe(
-      'approved',
-    );
-    const v = judgeApprovals({ policy: open, config, votes: [vote('stranger@example.net')], doers: ['polecat-1'] });
+    expect(
+      judgeApprovals({ policy: open, config, votes: [vote('bob@example.com')], doers: ['polecat-1'] }).state,
+    ).toBe('approved');
+    const v = judgeApprovals({
+      policy: open,
+      config,
+      votes: [vote('stranger@example.net')],
+      doers: ['polecat-1'],
+    });
     expect(v.state).toBe('pending');
     expect(v.votes[0]?.why).toContain('no user in .beads/config.toml');
   });

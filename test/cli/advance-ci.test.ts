@@ -13,12 +13,31 @@ async function repoWithUnappliedTrailer() {
   const repo = await makeRepo();
   cleanups.push(repo.cleanup);
   expect((await gastown(['init', '--hooks', 'none'], repo.path)).exitCode).toBe(0);
-  copyFileSync(join(CORPUS, 'gastown/shiny.formula.toml'), join(repo.path, '.beads/formulas/shiny.formula.toml'));
-  expect((await gastown(['molecule', 'create', '--formula', 'shiny', '--name', 'm1', '--var', 'feature=x'], repo.path)).exitCode).toBe(0);
+  copyFileSync(
+    join(CORPUS, 'gastown/shiny.formula.toml'),
+    join(repo.path, '.beads/formulas/shiny.formula.toml'),
+  );
+  expect(
+    (
+      await gastown(
+        ['molecule', 'create', '--formula', 'shiny', '--name', 'm1', '--var', 'feature=x'],
+        repo.path,
+      )
+    ).exitCode,
+  ).toBe(0);
   await gitIn(repo.path, 'add', '-A');
   await gitIn(repo.path, 'commit', '-q', '-m', 'start m1');
   // No hooks are installed: this trailer is what a web-UI merge or a --no-verify commit leaves behind.
-  await gitIn(repo.path, 'commit', '-q', '--allow-empty', '-m', 'design done', '--trailer', 'Gastown-Done: m1/design');
+  await gitIn(
+    repo.path,
+    'commit',
+    '-q',
+    '--allow-empty',
+    '-m',
+    'design done',
+    '--trailer',
+    'Gastown-Done: m1/design',
+  );
   return repo;
 }
 
@@ -54,7 +73,16 @@ describe('advance --ci', () => {
 
   it('exits 1 when a molecule has a problem', async () => {
     const repo = await repoWithUnappliedTrailer();
-    await gitIn(repo.path, 'commit', '-q', '--allow-empty', '-m', 'typo', '--trailer', 'Gastown-Done: m1/no-such-step');
+    await gitIn(
+      repo.path,
+      'commit',
+      '-q',
+      '--allow-empty',
+      '-m',
+      'typo',
+      '--trailer',
+      'Gastown-Done: m1/no-such-step',
+    );
     const r = await gastown(['advance', '--ci'], repo.path);
     expect(r.exitCode).toBe(1);
     expect(String(r.stderr)).toContain('no-such-step');

@@ -17,7 +17,9 @@ it('runs a molecule from pour to completed in a temporary repository', async () 
     kept = out.repository as string;
     expect(existsSync(kept)).toBe(true);
 
-    const status = JSON.parse(String((await gastown(['molecule', 'status', out.molecule, '--json'], kept)).stdout));
+    const status = JSON.parse(
+      String((await gastown(['molecule', 'status', out.molecule, '--json'], kept)).stdout),
+    );
     expect(status.state).toBe('completed');
     expect(status.progress).toMatchObject({ done: 4, total: 4 });
 

@@ -42,7 +42,9 @@ export async function demo(ctx: CliContext, opts: DemoOptions): Promise<number> 
   const log: { command: string; exitCode: number }[] = [];
   // The demo's git must not read the user's global config (identity, hooksPath, signing), nor
   // an identity from the environment: who commits is what the demo is about.
-  const inherited = Object.fromEntries(Object.entries(ctx.env).filter(([k]) => !/^GIT_(AUTHOR|COMMITTER)_/.test(k)));
+  const inherited = Object.fromEntries(
+    Object.entries(ctx.env).filter(([k]) => !/^GIT_(AUTHOR|COMMITTER)_/.test(k)),
+  );
   const env: NodeJS.ProcessEnv = {
     ...inherited,
     GIT_CONFIG_GLOBAL: '/dev/null',
