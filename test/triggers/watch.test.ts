@@ -1,6 +1,6 @@
 // The watcher: the core with an injected reconcile (real chokidar, real files), then the real
 // `gastown watch` process reacting to an edit, a later commit adding nothing, and Ctrl-C.
-import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { execa, type ResultPromise } from 'execa';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -123,6 +123,11 @@ describe('gastown watch', () => {
     cleanups.push(repo.cleanup);
     const cwd = repo.path;
     await gitIn(cwd, 'config', 'user.email', 'reviewer@example.com');
+    // Only people named in the config may approve; the reviewer edits with their local identity.
+    appendFileSync(
+      join(cwd, '.beads/config.toml'),
+      '\n[users.reviewer]\nemails = ["reviewer@example.com"]\n',
+    );
     writeFileSync(join(cwd, '.beads/formulas/review-flow.formula.toml'), REVIEW_FLOW);
     expect(
       (await gastown(['molecule', 'create', '--formula', 'review-flow', '--name', 'r1'], cwd)).exitCode,
@@ -133,9 +138,13 @@ describe('gastown watch', () => {
     await gitIn(cwd, 'add', '-A');
     expect((await git(cwd, ['commit', '-q', '-m', 'draft done'])).exitCode).toBe(0);
 
+    const reviewer = {
+      GIT_AUTHOR_EMAIL: 'reviewer@example.com',
+      GIT_COMMITTER_EMAIL: 'reviewer@example.com',
+    };
     const proc = execa(process.execPath, [CLI, 'watch', '--debounce', '50'], {
       cwd,
-      env: testEnv(),
+      env: testEnv(reviewer),
       extendEnv: false,
       reject: false,
     });
@@ -145,7 +154,9 @@ describe('gastown watch', () => {
     await waitForLine(proc, /^watching /, 'the watcher to start');
 
     // A person approves by editing the file, saved the way editors do (write a copy, rename over).
-    const seen = waitForLine(proc, /^r1\/approve done/, 'the approval', 1000);
+    // Latency (the issue's "within 1 s") is measured by `npm run bench -- watch`, not asserted
+    // here: a timed assertion fails on a loaded CI machine without telling us anything new.
+    const seen = waitForLine(proc, /^r1\/approve done/, 'the approval');
     writeFileSync(
       `${checkpoint}.swp`,
       readFileSync(checkpoint, 'utf8').replace(/^decision: pending/m, 'decision: approved'),
@@ -156,7 +167,7 @@ describe('gastown watch', () => {
 
     // Committing the edit afterwards: the hook reconciles too and finds nothing new to record.
     await gitIn(cwd, 'add', '-A');
-    const c = await git(cwd, ['commit', '-q', '-m', 'approve the draft']);
+    const c = await git(cwd, ['commit', '-q', '-m', 'approve the draft'], reviewer);
     expect(c.exitCode).toBe(0);
     expect((await log(cwd, 1))[0]?.subject).toBe('approve the draft');
     expect(await gitIn(cwd, 'status', '--porcelain')).toBe('');
