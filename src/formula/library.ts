@@ -1,8 +1,12 @@
-// The file-system edge of the formula engine: the only module here that reads files.
+// The file-system edge of the formula engine: the only module here that reads formula files.
 // A library is an ordered list of directories; the first one that has a formula wins.
+// Light on purpose (no parser, no schema): the cached `formula validate` path loads only this,
+// cache.ts and validate.ts.
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { MAX_FORMULA_BYTES } from './parse.js';
+import { builtinFormulasDir } from '../paths.js';
+import { MAX_FORMULA_BYTES } from './limits.js';
+import type { Diagnostic } from './model.js';
 import type { FormulaLibrary, FormulaSource } from './resolve.js';
 
 const SUFFIXES = ['.formula.toml', '.formula.json'];
@@ -108,4 +112,50 @@ export function withSearchDirs(lib: FormulaLibrary, extra: string[]): FormulaLib
       return [...first.list(), ...lib.list()].filter((e) => !seen.has(e.name) && seen.add(e.name));
     },
   };
+}
+
+/** `[<root>/.beads/formulas, built-ins]`: a repo's formulas shadow the built-in ones by name. */
+export function formulaSearchDirs(repoRoot: string | undefined): string[] {
+  return repoRoot ? [join(repoRoot, '.beads', 'formulas'), builtinFormulasDir()] : [builtinFormulasDir()];
+}
+
+/** A reference given by a person is a path when it looks like one; otherwise it is a name. */
+export function looksLikePath(ref: string): boolean {
+  return ref.includes('/') || ref.includes('\\') || ref.startsWith('.') || /\.(toml|json)$/.test(ref);
+}
+
+function dirOf(file: string): string {
+  const i = Math.max(file.lastIndexOf('/'), file.lastIndexOf('\\'));
+  return i <= 0 ? '.' : file.slice(0, i);
+}
+
+function notFound(ref: string, message: string): Diagnostic {
+  return { severity: 'error', code: 'formula.not-found', file: ref, path: '', message };
+}
+
+/**
+ * Finds `ref` (name or path). A path's own folder is searched first for the formulas it names.
+ * `folderLibs` memoises the per-folder libraries when many paths in one folder are located.
+ */
+export function locateFormula(
+  ref: string,
+  lib: FormulaLibrary,
+  folderLibs?: Map<string, FormulaLibrary>,
+): { source?: FormulaSource; lib: FormulaLibrary; diagnostic?: Diagnostic } {
+  if (looksLikePath(ref)) {
+    const source = readFormulaFile(ref);
+    if (!source) return { lib, diagnostic: notFound(ref, 'no such formula file') };
+    const dir = dirOf(ref);
+    let withDir = folderLibs?.get(dir);
+    if (!withDir) {
+      withDir = withSearchDirs(lib, [dir]);
+      folderLibs?.set(dir, withDir);
+    }
+    return { source, lib: withDir };
+  }
+  if (ref === '' || ref.includes('\0')) return { lib, diagnostic: notFound(ref, 'not a formula name') };
+  const source = lib.find(ref);
+  if (!source)
+    return { lib, diagnostic: notFound(ref, `formula "${ref}" not found in the formula search path`) };
+  return { source, lib };
 }

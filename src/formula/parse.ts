@@ -2,6 +2,7 @@
 // zod schema, and unknown keys. Results are memoised by file and exact text, so resolving the same
 // unchanged file again (a parent shared by many children, a warm process) skips the parse.
 import { parse as parseToml } from 'smol-toml';
+import { MAX_FORMULA_BYTES } from './limits.js';
 import type { Diagnostic } from './model.js';
 import {
   ADVICE_KEYS,
@@ -22,8 +23,7 @@ import {
   VAR_KEYS,
 } from './schema.js';
 
-/** Formulas larger than this are refused before parsing. */
-export const MAX_FORMULA_BYTES = 1024 * 1024;
+export { MAX_FORMULA_BYTES };
 
 export interface ParsedFile {
   file: string;

@@ -505,7 +505,7 @@ class Resolver {
       }
     }
     // Unknown keys (already reported) and keys a dialect defines that we do not model.
-    for (const [k, v] of Object.entries(raw)) if (!STEP_KEYS.has(k)) step.extra[k] = v;
+    for (const k of Object.keys(raw)) if (!STEP_KEYS.has(k)) step.extra[k] = raw[k as keyof RawStep];
     return step;
   }
 

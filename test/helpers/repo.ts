@@ -25,6 +25,8 @@ export function testEnv(extra: Record<string, string> = {}): Record<string, stri
     GIT_CONFIG_NOSYSTEM: '1',
     GIT_CONFIG_GLOBAL: '/dev/null',
     NO_COLOR: '1',
+    // Caches used outside a repository go to a scratch folder, never the user's ~/.cache.
+    XDG_CACHE_HOME: join(tmpdir(), 'gastown-test-xdg-cache'),
     ...IDENTITY,
     ...extra,
   };

@@ -1,23 +1,26 @@
 // `gastown formula list|show|validate|cook`. Finding the repository walks up for `.beads` or `.git`
 // instead of running git, so `formula validate` (a pre-commit path) starts in one Node process.
+// Static imports stay light (no parser, schema or resolver): a warm `formula validate` answers
+// from the content-keyed cache without loading them; the other commands import them lazily.
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { delimiter, dirname, join, relative, resolve, sep } from 'node:path';
 import { UsageError } from '../../errors.js';
+import { openCache } from '../../formula/cache.js';
+import type { CookOptions } from '../../formula/cook.js';
 import {
-  type CookOptions,
   createFileLibrary,
-  type Diagnostic,
-  type FormulaLibrary,
   formulaSearchDirs,
-  loadFormula,
   locateFormula,
-  type ResolvedFormula,
-  resolveFormula,
   withSearchDirs,
-} from '../../formula/index.js';
-import { resolveSource } from '../../formula/resolve.js';
+} from '../../formula/library.js';
+import type { Diagnostic, ResolvedFormula } from '../../formula/model.js';
+import type { FormulaLibrary } from '../../formula/resolve.js';
+import { validateFormulas } from '../../formula/validate.js';
 import { builtinFormulasDir } from '../../paths.js';
 import type { CliContext } from '../context.js';
+
+const formulaEngine = () => import('../../formula/index.js');
+const resolver = () => import('../../formula/resolve.js');
 
 interface Env {
   root?: string;
@@ -113,6 +116,7 @@ function sourceKind(env: Env, file: string): string {
 
 export async function list(ctx: CliContext, opts: { json?: boolean }): Promise<number> {
   const env = environment(ctx);
+  const { resolveSource } = await resolver();
   const rows = env.lib.list().map(({ name, file }) => {
     const src = locateFormula(file, env.lib).source;
     const r = src ? resolveSource(src, env.lib) : undefined;
@@ -144,6 +148,7 @@ export async function show(
   opts: { var?: string[]; preset?: string; legs?: string; json?: boolean },
 ): Promise<number> {
   const env = environment(ctx);
+  const { loadFormula, resolveFormula } = await formulaEngine();
   const cook = cookOptions(opts);
   const cooking = cook.vars !== undefined || cook.preset !== undefined || cook.legs !== undefined;
   const result = cooking ? loadFormula(ref, env.lib, cook) : resolveFormula(ref, env.lib);
@@ -156,6 +161,7 @@ export async function cook(
   opts: { var?: string[]; input?: string[]; preset?: string; legs?: string; json?: boolean },
 ): Promise<number> {
   const env = environment(ctx);
+  const { loadFormula } = await formulaEngine();
   const result = loadFormula(ref, env.lib, { vars: {}, ...cookOptions(opts) });
   return printFormula(ctx, result.formula, result.diagnostics, opts.json === true);
 }
@@ -239,20 +245,20 @@ function expandRefs(ctx: CliContext, refs: string[]): string[] {
 
 export async function validate(ctx: CliContext, refs: string[], opts: { json?: boolean }): Promise<number> {
   const env = environment(ctx);
-  const results: { file: string; valid: boolean; errors: Diagnostic[]; warnings: Diagnostic[] }[] = [];
-  for (const ref of expandRefs(ctx, refs)) {
-    const arg =
-      ref.includes('/') || ref.includes('\\') || /\.(toml|json)$/.test(ref) ? resolve(ctx.cwd, ref) : ref;
-    const found = locateFormula(arg, env.lib);
-    const diags = found.source ? resolveSource(found.source, found.lib).diagnostics : [found.diagnostic!];
-    const errors = diags.filter((d) => d.severity === 'error');
-    results.push({
-      file: found.source?.file ?? ref,
+  const expanded = expandRefs(ctx, refs);
+  const args = expanded.map((ref) =>
+    ref.includes('/') || ref.includes('\\') || /\.(toml|json)$/.test(ref) ? resolve(ctx.cwd, ref) : ref,
+  );
+  const cache = openCache('formula', ctx.env, env.root, ctx.cwd);
+  const results = (await validateFormulas(args, env.lib, { cache })).map((v, i) => {
+    const errors = v.diagnostics.filter((d) => d.severity === 'error');
+    return {
+      file: v.found ? v.file : expanded[i]!,
       valid: errors.length === 0,
       errors,
-      warnings: diags.filter((d) => d.severity === 'warning'),
-    });
-  }
+      warnings: v.diagnostics.filter((d) => d.severity === 'warning'),
+    };
+  });
   const invalid = results.filter((r) => !r.valid).length;
   if (opts.json) {
     ctx.io.json(

@@ -1,0 +1,5 @@
+// Limits shared by the light modules (library, validate) and the parser, kept apart so the
+// validate fast path does not load the parser (smol-toml, zod) just to read a constant.
+
+/** Formulas larger than this are refused before parsing. */
+export const MAX_FORMULA_BYTES = 1024 * 1024;
