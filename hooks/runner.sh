@@ -17,6 +17,17 @@ hook=${1-}
 
 warn() { printf 'gastown: %s\n' "$*" >&2; }
 relevant() { grep -qiE '^(gastown-(done|fail|start):|\.beads/)'; }
+nl='
+'
+# The same test as `relevant` on a string, without starting grep (the common post-commit path).
+relevant_text() {
+  case "$nl$1" in
+  *"$nl"[.][Bb][Ee][Aa][Dd][Ss]/* | *"$nl"[Gg][Aa][Ss][Tt][Oo][Ww][Nn]-[Dd][Oo][Nn][Ee]:* | \
+    *"$nl"[Gg][Aa][Ss][Tt][Oo][Ww][Nn]-[Ff][Aa][Ii][Ll]:* | \
+    *"$nl"[Gg][Aa][Ss][Tt][Oo][Ww][Nn]-[Ss][Tt][Aa][Rr][Tt]:*) return 0 ;;
+  esac
+  return 1
+}
 
 # Fast path: one git plumbing call decides whether Node is needed at all.
 input=
@@ -24,7 +35,8 @@ case $hook in
 pre-commit)
   git diff --cached --quiet -- .beads 2>/dev/null && exit 0 ;;
 post-commit)
-  git log -1 -m --first-parent --name-only --format=%B HEAD -- 2>/dev/null | relevant || exit 0 ;;
+  head_log=$(git log -1 -m --first-parent --name-only --format=%B HEAD -- 2>/dev/null) || exit 0
+  relevant_text "$head_log" || exit 0 ;;
 post-merge)
   # A squash merge ($1 = 1) made no commit; the next commit's hook reconciles.
   [ "${1-0}" = 1 ] && exit 0
@@ -50,10 +62,16 @@ esac
 # Guards: never in the middle of a rebase, merge, cherry-pick or revert (post-rewrite runs as a
 # rebase finishes, before git removes its state, and is the one place a rebase is handled).
 if [ "$hook" != pre-commit ] && [ "$hook" != post-rewrite ]; then
-  gitdir=$(git rev-parse --absolute-git-dir 2>/dev/null) || exit 0
+  # All four locations in the one call; Node reuses them (GASTOWN_REPO_PATHS) instead of
+  # asking git again: top level, git dir, common dir, hooks path.
+  repo=$(git rev-parse --show-toplevel --absolute-git-dir --git-common-dir --git-path hooks 2>/dev/null) || exit 0
+  rest=${repo#*"$nl"}
+  gitdir=${rest%%"$nl"*}
   for f in rebase-merge rebase-apply MERGE_HEAD CHERRY_PICK_HEAD REVERT_HEAD sequencer; do
     [ -e "$gitdir/$f" ] && exit 0
   done
+  GASTOWN_REPO_PATHS=$repo
+  export GASTOWN_REPO_PATHS
 fi
 
 # Find Node and the CLI: the absolute paths recorded at install time, else what PATH offers.

@@ -117,7 +117,11 @@ export function renderCheckpoint(spec: CheckpointSpec): string {
   lines.push(`gastown checkpoint reject ${spec.molecule} ${id} --reason "..."`);
   lines.push(`gastown checkpoint comment ${spec.molecule} ${id} --text "..."`);
   lines.push('```', '');
-  const who = g.approvers.length > 0 ? g.approvers.join(', ') : 'anyone allowed in .beads/config.toml';
+  // Matches judgeVote: with no approvers named, only people listed under [users] count.
+  const who =
+    g.approvers.length > 0
+      ? g.approvers.join(', ')
+      : 'any person listed under [users] in .beads/config.toml (an email not listed there never counts)';
   lines.push(
     `Who may decide: ${who}${g.min_approvals > 1 ? ` (${g.min_approvals} approvals needed)` : ''}${g.prevent_self_approval ? '; not the agent that did the work' : ''}.`,
   );

@@ -42,8 +42,25 @@ export interface DoctorFacts {
   molecules: { id: string; file: string; formula?: string; formulaKnown: boolean; after?: string }[];
   lock?: { pid?: number; host?: string; started?: string; alive: boolean; sameHost: boolean };
   shallow: boolean;
-  /** Checkpoints past their deadline; undefined when the checkpoint module cannot tell. */
-  overdue?: { molecule: string; checkpoint: string; deadline: string }[];
+  /** Checkpoints still pending past their deadline; undefined when not looked at. */
+  overdue?: OverdueCheckpoint[];
+}
+
+export interface OverdueCheckpoint {
+  molecule: string;
+  /** Checkpoint id (`review`, `review.attempt-2`). */
+  checkpoint: string;
+  /** Repo-relative request file. */
+  file: string;
+  /** ISO time the deadline passed. */
+  deadline: string;
+  /** How long ago, e.g. `1h30m`. */
+  overdueBy: string;
+  timeout: string;
+  /** The gate's `on_timeout`. */
+  onTimeout: string;
+  /** The timeout is recorded already (`events/<step>.<n>.timed-out.toml`). */
+  timedOut: boolean;
 }
 
 export const MIN_GIT = [2, 25, 0];
@@ -208,8 +225,10 @@ export function checkOverdue(f: DoctorFacts): Finding[] {
   return f.overdue.map((o) => ({
     check: 'checkpoints',
     level: 'warn' as const,
-    message: `${o.molecule}: checkpoint ${o.checkpoint} was due ${o.deadline}`,
-    hint: 'decide it, or run `gastown advance` to apply its on_timeout',
+    message: `${o.molecule}: checkpoint ${o.checkpoint} is overdue by ${o.overdueBy} (timeout ${o.timeout}, due ${o.deadline}; ${o.file})`,
+    hint: o.timedOut
+      ? `its timeout was recorded (on_timeout: ${o.onTimeout}); it still waits for a decision`
+      : `decide it, or run \`gastown advance\` to apply on_timeout (${o.onTimeout})`,
   }));
 }
 

@@ -4,10 +4,11 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
+import type { HumanGate } from '../formula/model.js';
 import { gitVersion, isShallow, type RepoPaths } from '../git/repo.js';
 import { hooksStatus } from '../triggers/install.js';
 import { formatProblem, validateStaged } from '../triggers/validate.js';
-import type { DoctorFacts } from './checks.js';
+import type { DoctorFacts, OverdueCheckpoint } from './checks.js';
 
 const LOCK = '.beads/.cache/lock';
 
@@ -81,7 +82,65 @@ export function removeStaleLock(root: string): boolean {
   return true;
 }
 
-export async function gatherFacts(paths: RepoPaths): Promise<DoctorFacts> {
+/** The clock doctor judges deadlines by: `GASTOWN_NOW` when set (as every command honours), else now. */
+function clock(): Date {
+  const fixed = process.env.GASTOWN_NOW ? new Date(process.env.GASTOWN_NOW) : undefined;
+  return fixed && !Number.isNaN(fixed.getTime()) ? fixed : new Date();
+}
+
+/**
+ * Checkpoints whose request still says `decision: pending` after its deadline (the commit time
+ * of the request plus the gate's timeout, as the engine counts it). Read from the files and
+ * git only; nothing is planned or written.
+ */
+export async function findOverdueCheckpoints(root: string, now: Date): Promise<OverdueCheckpoint[]> {
+  const [{ listMoleculeIds, readMoleculeFiles }, { foldFiles }, file, authors, waits, duration] =
+    await Promise.all([
+      import('../engine/io.js'),
+      import('../engine/reconcile.js'),
+      import('../checkpoint/file.js'),
+      import('../checkpoint/authors.js'),
+      import('../gates/waits.js'),
+      import('../gates/duration.js'),
+    ]);
+  const out: OverdueCheckpoint[] = [];
+  for (const id of listMoleculeIds(root)) {
+    let state: ReturnType<typeof foldFiles>;
+    try {
+      state = foldFiles(id, readMoleculeFiles(root, id));
+    } catch {
+      continue; // unreadable folders are reported by the file check
+    }
+    if (!state.formula || state.facts.completed || state.facts.cancelled || state.digest) continue;
+    for (const step of state.formula.steps) {
+      const gate = step.gate;
+      if (gate?.type !== 'human' || !(gate as HumanGate).timeout) continue;
+      const { timeout, on_timeout } = gate as HumanGate & { timeout: string };
+      const s = state.stepById.get(step.id);
+      if (!s || s.status === 'done' || s.status === 'skipped' || s.status === 'failed') continue;
+      const checkpoint = file.checkpointId(step.id, s.attempt);
+      const rel = file.checkpointPaths.request(checkpoint);
+      const text = state.files.get(rel);
+      if (text === undefined || authors.decisionIn(text) !== 'pending') continue;
+      const repoRel = `${state.dir}/${rel}`;
+      const d = waits.evaluateDeadline(timeout, await authors.firstCommitTime(root, repoRel), now);
+      if (!d.overdue || !d.deadline) continue;
+      out.push({
+        molecule: id,
+        checkpoint,
+        file: repoRel,
+        deadline: d.deadline.toISOString(),
+        overdueBy: duration.formatDuration(now.getTime() - d.deadline.getTime()),
+        timeout,
+        onTimeout: on_timeout,
+        timedOut: s.facts['timed-out'] !== undefined,
+      });
+    }
+  }
+  return out;
+}
+
+export async function gatherFacts(paths: RepoPaths, now: Date = clock()): Promise<DoctorFacts> {
   const { root } = paths;
   const beadsExists = existsSync(join(root, '.beads'));
   const [git, shallow, hooks] = await Promise.all([gitVersion(root), isShallow(root), hooksStatus(paths)]);
@@ -143,5 +202,6 @@ export async function gatherFacts(paths: RepoPaths): Promise<DoctorFacts> {
       ...(after !== undefined ? { after } : {}),
     });
   }
+  facts.overdue = await findOverdueCheckpoints(root, now);
   return facts;
 }

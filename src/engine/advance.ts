@@ -1,12 +1,12 @@
 // advance: reconcile every molecule once (and apply a commit's trailers first). Idempotent:
 // a second run in a row writes nothing.
-import { createHash } from 'node:crypto';
-import { readdirSync } from 'node:fs';
 import { GastownError } from '../errors.js';
 import {
   gitOperationInProgress,
-  moleculeFingerprint,
-  moleculeKeyOf,
+  hashKey,
+  type KeyScope,
+  moleculeKeyLines,
+  moleculeKeyLinesOf,
   readSummaries,
   type SummaryFile,
   writeSummaries,
@@ -17,7 +17,7 @@ import { EVENTS, findRoot, moleculesDir, parseEventName } from '../store/layout.
 import { withLock } from '../store/lock.js';
 import type { GastownConfig } from '../store/types.js';
 import type { Problem } from './apply.js';
-import { registrySignature } from './gates.js';
+import { formulaNeedsPlugins, registrySignature } from './gates.js';
 import { isMoleculeCompleted, listMoleculeIds, moleculeExists } from './io.js';
 import { fileMoleculeStatus, recordStepLocked, type StepAction } from './molecules.js';
 import { type ReconcileOutcome, reconcileMolecule } from './reconcile.js';
@@ -29,6 +29,11 @@ export interface AdvanceOptions {
   now: Date;
   dryRun?: boolean;
   fromCommit?: string;
+  /**
+   * `fromCommit` as the caller already read it (the post-commit hook reads HEAD once for its
+   * scope); used only when its `sha` is the full id given as `fromCommit`.
+   */
+  commitRecord?: { sha: string; authorName: string; authorEmail: string; message: string };
   molecules?: string[];
   lockWaitMs?: number;
   onTransition?: (t: Transition) => void;
@@ -65,17 +70,27 @@ async function applyCommitTrailers(
   const sha = opts.fromCommit as string;
   if (!/^[0-9a-zA-Z_./~^@{}-]+$/.test(sha) || sha.startsWith('-'))
     throw new GastownError('usage', `invalid commit ${JSON.stringify(sha)}`, { exitCode: 2 });
-  const { git } = await import('../git/exec.js');
-  const log = await git(['log', '-1', '--format=%H%n%an%n%ae%n%B', sha, '--'], {
-    cwd: root,
-    allowFailure: true,
-  });
-  if (log.exitCode !== 0)
-    throw new GastownError('git.commit', `cannot read commit ${sha}: ${log.stderr.trim()}`);
-  const [commit = '', name = '', email = '', ...body] = log.stdout.split('\n');
+  const known = opts.commitRecord?.sha === sha ? opts.commitRecord : undefined;
+  let commit: string;
+  let name: string;
+  let email: string;
+  let message: string;
+  if (known) {
+    ({ sha: commit, authorName: name, authorEmail: email, message } = known);
+  } else {
+    const { git } = await import('../git/exec.js');
+    const log = await git(['log', '-1', '--format=%H%n%an%n%ae%n%B', sha, '--'], {
+      cwd: root,
+      allowFailure: true,
+    });
+    if (log.exitCode !== 0)
+      throw new GastownError('git.commit', `cannot read commit ${sha}: ${log.stderr.trim()}`);
+    const [c = '', n = '', e = '', ...body] = log.stdout.split('\n');
+    [commit, name, email, message] = [c, n, e, body.join('\n')];
+  }
   const by = identityForEmail(config, email) ?? (name || email);
   const actions: Record<string, StepAction> = { done: 'done', fail: 'fail', start: 'start' };
-  for (const t of parseTrailers(body.join('\n'))) {
+  for (const t of parseTrailers(message)) {
     const where = `trailer Gastown-${t.kind[0]?.toUpperCase()}${t.kind.slice(1)}: ${t.molecule}/${t.step} in ${commit.slice(0, 12)}`;
     if (!isMoleculeId(t.molecule) || !moleculeExists(root, t.molecule)) {
       result.problems.push({ message: `${where}: no molecule ${t.molecule}` });
@@ -134,6 +149,7 @@ async function reconcileAll(
       config,
       dryRun: opts.dryRun ?? false,
       moleculeStatus,
+      trustSettledFacts: cache?.neverSeen(id) ?? false,
       ...(opts.onTransition ? { onTransition: opts.onTransition } : {}),
     });
     finalStatus.set(id, r.plan.status);
@@ -183,7 +199,7 @@ async function reconcileAll(
 /**
  * Summaries of quiet molecules keyed by content (docs/state.md, ".cache/summaries.json"):
  * a molecule whose files, config, plugins and `after` molecule are unchanged and whose last plan
- * was empty is skipped after two readdirs, without parsing anything.
+ * was empty is skipped after one or two readdirs, without parsing anything.
  */
 function openCache(root: string, config: GastownConfig, opts: AdvanceOptions) {
   if (opts.dryRun) return undefined;
@@ -197,11 +213,16 @@ function openCache(root: string, config: GastownConfig, opts: AdvanceOptions) {
   const salt = `${config.hash}|${registrySignature()}`;
   // Built once: path.join per molecule shows up in the no-op profile.
   const base = `${moleculesDir(root)}/`;
-  const keyOf = (content: string, afterCompleted: boolean | undefined) =>
-    createHash('sha1')
-      .update(`${content}|${salt}|${afterCompleted === undefined ? '' : String(afterCompleted)}`)
-      .digest('hex');
+  const keyOf = (lines: string[], scope: KeyScope, afterCompleted: boolean | undefined) =>
+    hashKey(lines, `${scope}|${salt}|${afterCompleted === undefined ? '' : String(afterCompleted)}`);
   return {
+    /**
+     * No summary of this molecule was ever recorded here (a fresh clone, a deleted cache) and
+     * git is not mid-operation: its settled history may be taken by name (reconcile.ts).
+     */
+    neverSeen(id: string): boolean {
+      return trustNames && file.molecules[id] === undefined;
+    },
     lookup(
       id: string,
       nowMs: number,
@@ -209,10 +230,11 @@ function openCache(root: string, config: GastownConfig, opts: AdvanceOptions) {
     ): string | undefined {
       const s = file.molecules[id];
       if (!trustNames || !s?.quiet || (s.recheckAt !== undefined && nowMs >= s.recheckAt)) return undefined;
-      const content = moleculeFingerprint(base + id);
-      if (content === undefined) return undefined;
+      const scope: KeyScope = s.events ? 'events' : 'all';
+      const lines = moleculeKeyLines(base + id, scope);
+      if (lines === undefined) return undefined;
       const after = s.after;
-      const key = keyOf(content, after === undefined ? undefined : statusOf(after) === 'completed');
+      const key = keyOf(lines, scope, after === undefined ? undefined : statusOf(after) === 'completed');
       if (key !== s.key) return undefined;
       fresh.molecules[id] = s;
       return s.state;
@@ -222,10 +244,11 @@ function openCache(root: string, config: GastownConfig, opts: AdvanceOptions) {
         delete fresh.molecules[id];
         return;
       }
+      const scope = keyScopeOf(r);
       // Facts written in this run are in r.state.files already, so the key is the folder's
       // content as the next run will see it.
       const summary: CachedSummary = {
-        key: keyOf(moleculeKeyOf(r.state.files), afterCompleted),
+        key: keyOf(moleculeKeyLinesOf(r.state.files, scope), scope, afterCompleted),
         state: r.plan.status,
         done: r.state.steps.filter((s) => s.status === 'done' || s.status === 'skipped').length,
         total: r.state.steps.length,
@@ -233,18 +256,28 @@ function openCache(root: string, config: GastownConfig, opts: AdvanceOptions) {
       };
       if (r.plan.recheckAt !== undefined) summary.recheckAt = r.plan.recheckAt;
       if (r.state.meta?.after) summary.after = r.state.meta.after;
+      if (scope === 'events') summary.events = true;
       fresh.molecules[id] = summary;
     },
     recordCompleted(id: string): boolean {
-      if (!trustNames || hasContradictingNames(`${base}${id}/${EVENTS}`)) return false;
-      const content = moleculeFingerprint(base + id);
-      if (content === undefined) return false;
+      if (!trustNames) return false;
+      // One readdir of events/ gives both the contradiction check and the key; a squashed
+      // molecule (digest, no events/) is keyed by its whole folder.
+      let scope: KeyScope = 'events';
+      let lines = moleculeKeyLines(base + id, scope);
+      if (lines === undefined) {
+        scope = 'all';
+        lines = moleculeKeyLines(base + id, scope);
+        if (lines === undefined) return false;
+      }
+      if (hasContradictingNames(lines)) return false;
       fresh.molecules[id] = {
-        key: keyOf(content, undefined),
+        key: keyOf(lines, scope, undefined),
         state: 'completed',
         done: 0,
         total: 0,
         quiet: true,
+        ...(scope === 'events' ? { events: true as const } : {}),
       };
       return true;
     },
@@ -260,17 +293,26 @@ function openCache(root: string, config: GastownConfig, opts: AdvanceOptions) {
 
 type CachedSummary = SummaryFile['molecules'][string];
 
+/**
+ * What a molecule's key must cover: only its event names when its plan reads nothing else (a
+ * completed or cancelled molecule plans nothing; a formula with no gate, loop, on_complete or
+ * condition plans from step states alone), else the whole folder. Problems in files the plan
+ * does not read are not a reason to re-plan; `status`, `doctor` and pre-commit report them.
+ */
+function keyScopeOf(r: ReconcileOutcome): KeyScope {
+  const { state, plan } = r;
+  // A squashed molecule has no events/ folder to key on.
+  if (state.digest) return 'all';
+  if (plan.status === 'completed' || plan.status === 'cancelled') return 'events';
+  return state.formula && !formulaNeedsPlugins(state.formula) ? 'events' : 'all';
+}
+
 /** Two terminal facts (done/failed/skipped) for one step attempt, judged by file names alone. */
-function hasContradictingNames(eventsDir: string): boolean {
-  let names: string[];
-  try {
-    names = readdirSync(eventsDir);
-  } catch {
-    return false;
-  }
+function hasContradictingNames(lines: readonly string[]): boolean {
   const terminal = new Set<string>();
-  for (const name of names) {
-    const e = parseEventName(name);
+  for (const line of lines) {
+    if (!line.startsWith(`${EVENTS}/`)) continue;
+    const e = parseEventName(line.slice(EVENTS.length + 1));
     if (e?.scope !== 'step' || (e.kind !== 'done' && e.kind !== 'failed' && e.kind !== 'skipped')) continue;
     const key = `${e.step}.${e.attempt}`;
     if (terminal.has(key)) return true;

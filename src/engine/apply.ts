@@ -85,6 +85,13 @@ export async function applyEffects(effects: readonly Effect[], ctx: ApplyContext
         now: ctx.now,
         config: ctx.config,
         state: ctx.state,
+        report: (r) => {
+          out.written.push(...r.written);
+          for (const t of r.transitions) {
+            out.transitions.push(t);
+            ctx.onTransition?.(t);
+          }
+        },
       });
       out.changed += 1;
       const nested = await applyEffects(

@@ -13,6 +13,12 @@ const TERMINAL = ['done', 'failed', 'skipped'] as const;
 export interface FoldOptions {
   /** Parses the frozen formula; lets callers memoise by content (many molecules share one). */
   parseFormula?: (text: string, file: string) => ResolvedFormula;
+  /**
+   * Event files whose names are taken as the fact without reading them (settled history, see
+   * reconcile.ts `settledFactPaths`): `files.get` is never called for these, so a lazily filled
+   * map need not read them.
+   */
+  trusted?: ReadonlySet<string>;
 }
 
 export function parseFrozenFormula(text: string, file: string): ResolvedFormula {
@@ -48,8 +54,11 @@ export function fold(
     }
   };
 
-  for (const [path, text] of files) {
-    if (hasConflictMarkers(text))
+  const trusted = options.trusted;
+  // Keys, then get: a lazily filled map reads only the files that are looked at.
+  for (const path of files.keys()) {
+    if (trusted?.has(path)) continue;
+    if (hasConflictMarkers(files.get(path) as string))
       problem(state.conflicts, path, 'unresolved merge: the file has git conflict markers');
   }
   const conflicted = new Set(state.conflicts.map((c) => c.file));
@@ -91,7 +100,7 @@ export function fold(
   // Facts per step, per attempt, per kind.
   const byStep = new Map<string, Map<number, Map<string, { fact: EventFact; file: string }>>>();
   for (const step of formula.steps) byStep.set(step.id, new Map());
-  for (const [path, text] of files) {
+  for (const path of files.keys()) {
     if (!path.startsWith(`${EVENTS}/`) || !usable(path)) continue;
     const name = path.slice(EVENTS.length + 1);
     const parsed = parseEventName(name);
@@ -105,7 +114,7 @@ export function fold(
     }
     if (parsed.scope === 'molecule') {
       const fact = guard(path, () =>
-        checkEvent(parseFlatToml(text, rel(path)), rel(path), { kind: parsed.kind }),
+        checkEvent(parseFlatToml(files.get(path) as string, rel(path)), rel(path), { kind: parsed.kind }),
       );
       if (fact) state.facts[parsed.kind] = fact;
       continue;
@@ -120,7 +129,9 @@ export function fold(
       );
       continue;
     }
-    const fact = guard(path, () => checkEvent(parseFlatToml(text, rel(path)), rel(path), parsed));
+    const fact = trusted?.has(path)
+      ? { step: parsed.step, attempt: parsed.attempt, kind: parsed.kind, extra: {} }
+      : guard(path, () => checkEvent(parseFlatToml(files.get(path) as string, rel(path)), rel(path), parsed));
     if (!fact) continue;
     let kinds = attempts.get(parsed.attempt);
     if (!kinds) attempts.set(parsed.attempt, (kinds = new Map()));

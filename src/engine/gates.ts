@@ -8,7 +8,15 @@
 // the gate type was not executed.
 import type { ResolvedFormula, ResolvedStep } from '../formula/model.js';
 import type { GastownConfig } from '../store/types.js';
-import type { Effect, MoleculeState, PlanEnv, RunEffect, StepState, TransitionEffect } from './types.js';
+import type {
+  Effect,
+  MoleculeState,
+  PlanEnv,
+  RunEffect,
+  StepState,
+  Transition,
+  TransitionEffect,
+} from './types.js';
 
 export interface GatePlanContext {
   state: MoleculeState;
@@ -53,6 +61,11 @@ export interface RunContext {
   now: Date;
   config: GastownConfig;
   state: MoleculeState;
+  /**
+   * Reports files a runner wrote outside this molecule's folder and what happened there (a
+   * molecule that `on_complete` created), so they are printed and go into the engine commit.
+   */
+  report?(outcome: { written: string[]; transitions: Transition[] }): void;
 }
 export type GateRunner = (effect: RunEffect, ctx: RunContext) => Promise<Effect[]>;
 

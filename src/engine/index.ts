@@ -22,6 +22,7 @@ export {
 } from './gates.js';
 export { eventPathOf, isMoleculeCompleted, listMoleculeIds, readMoleculeFiles, renderEvent } from './io.js';
 export type {
+  CancelResult,
   CreateMoleculeOptions,
   CreateMoleculeResult,
   MoleculeListEntry,
@@ -32,14 +33,18 @@ export type {
 } from './molecules.js';
 export {
   burnMolecule,
+  cancelMolecule,
   createMolecule,
+  createMoleculeLocked,
   listMolecules,
   loadMolecule,
   moleculeStatus,
+  reconcileWaiting,
   recordStep,
   squashMolecule,
   statusOf,
   waitingOn,
+  waitsFor,
 } from './molecules.js';
 export {
   dependentsOf,

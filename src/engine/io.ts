@@ -1,12 +1,13 @@
 // The thin edge between the pure engine and the disk: reading a molecule folder, rendering and
 // writing facts.
-import { existsSync, readdirSync, readFileSync, unlinkSync } from 'node:fs';
+import { existsSync, readdirSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
-import { tempFilePid } from '../store/atomic.js';
+import { readSmallFile, tempFilePid } from '../store/atomic.js';
 import { isMoleculeId } from '../store/ids.js';
 import {
   BEADS,
   DIGEST_FILE,
+  EVENTS,
   MOLECULES,
   moleculeEventPath,
   moleculesDir,
@@ -35,17 +36,92 @@ export function moleculeExists(root: string, id: string): boolean {
 
 /** Completed is a recorded fact (or a digest), so another molecule can check it with two stats. */
 export function isMoleculeCompleted(root: string, id: string): boolean {
-  const dir = join(moleculesDir(root), id);
-  return existsSync(join(dir, moleculeEventPath('completed'))) || existsSync(join(dir, DIGEST_FILE));
+  // Concatenation, not path.join: advance asks this of every molecule it reconciles.
+  const dir = `${moleculesDir(root)}/${id}/`;
+  return existsSync(dir + COMPLETED_EVENT) || existsSync(dir + DIGEST_FILE);
+}
+const COMPLETED_EVENT = moleculeEventPath('completed');
+
+/**
+ * A molecule's files where some contents are read from disk only when first asked for with
+ * `get`. Iterating entries or values reads everything still pending, so a consumer that does
+ * not know about laziness still sees every file's bytes; `keys`, `has` and `size` read nothing.
+ */
+export class LazyFiles extends Map<string, string> {
+  private pending = new Map<string, string>();
+
+  /** Registers `rel` to be read from `abs` on first `get`. */
+  defer(rel: string, abs: string): void {
+    this.pending.set(rel, abs);
+    super.set(rel, '');
+  }
+
+  override get(rel: string): string | undefined {
+    const abs = this.pending.get(rel);
+    if (abs !== undefined) {
+      this.pending.delete(rel);
+      super.set(rel, readSmallFile(abs));
+    }
+    return super.get(rel);
+  }
+
+  override set(rel: string, value: string): this {
+    this.pending?.delete(rel);
+    return super.set(rel, value);
+  }
+
+  override delete(rel: string): boolean {
+    this.pending.delete(rel);
+    return super.delete(rel);
+  }
+
+  override clear(): void {
+    this.pending.clear();
+    super.clear();
+  }
+
+  private loadAll(): void {
+    for (const rel of [...this.pending.keys()]) this.get(rel);
+  }
+
+  override entries(): MapIterator<[string, string]> {
+    this.loadAll();
+    return super.entries();
+  }
+
+  override values(): MapIterator<string> {
+    this.loadAll();
+    return super.values();
+  }
+
+  override forEach(
+    fn: (value: string, key: string, map: Map<string, string>) => void,
+    thisArg?: unknown,
+  ): void {
+    this.loadAll();
+    super.forEach(fn, thisArg);
+  }
+
+  override [Symbol.iterator](): MapIterator<[string, string]> {
+    return this.entries();
+  }
 }
 
 /**
  * Every file of a molecule folder by path relative to it. Temp files (a crashed writer's) are
- * skipped, and removed when their process is gone and `cleanTemp` is set.
+ * skipped, and removed when their process is gone and `cleanTemp` is set. With `lazyEvents`,
+ * files under `events/` are listed but read only when looked at (a LazyFiles map).
  */
-export function readMoleculeFiles(root: string, id: string, cleanTemp = false): Map<string, string> {
-  const base = join(moleculesDir(root), id);
-  const files = new Map<string, string>();
+export function readMoleculeFiles(
+  root: string,
+  id: string,
+  cleanTemp = false,
+  lazyEvents = false,
+): Map<string, string> {
+  const base = `${moleculesDir(root)}/${id}`;
+  const files = lazyEvents ? new LazyFiles() : new Map<string, string>();
+  // String concatenation, not path.join, and a three-syscall read: a cold advance reads every
+  // file of every molecule.
   const walk = (dir: string, prefix: string) => {
     for (const entry of readdirSync(dir, { withFileTypes: true })) {
       const name = entry.name;
@@ -53,7 +129,7 @@ export function readMoleculeFiles(root: string, id: string, cleanTemp = false): 
         const pid = tempFilePid(name);
         if (cleanTemp && pid !== undefined && !isProcessAlive(pid)) {
           try {
-            unlinkSync(join(dir, name));
+            unlinkSync(`${dir}/${name}`);
           } catch {
             /* gone */
           }
@@ -61,8 +137,10 @@ export function readMoleculeFiles(root: string, id: string, cleanTemp = false): 
         continue;
       }
       const rel = prefix ? `${prefix}/${name}` : name;
-      if (entry.isDirectory()) walk(join(dir, name), rel);
-      else if (entry.isFile()) files.set(rel, readFileSync(join(dir, name), 'utf8'));
+      if (entry.isDirectory()) walk(`${dir}/${name}`, rel);
+      else if (!entry.isFile()) continue;
+      else if (lazyEvents && prefix === EVENTS) (files as LazyFiles).defer(rel, `${dir}/${name}`);
+      else files.set(rel, readSmallFile(`${dir}/${name}`));
     }
   };
   walk(base, '');

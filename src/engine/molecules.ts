@@ -3,7 +3,8 @@
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, unlinkSync } from 'node:fs';
 import { isAbsolute, join, resolve } from 'node:path';
 import { ExitCode, GastownError, UsageError } from '../errors.js';
-import type { ResolvedFormula } from '../formula/model.js';
+import { formulaHash } from '../formula/hash.js';
+import type { MoleculeGate, ResolvedFormula } from '../formula/model.js';
 import { createFileExclusive, writeFileAtomic } from '../store/atomic.js';
 import { FieldError } from '../store/check.js';
 import { loadConfig } from '../store/config.js';
@@ -14,6 +15,7 @@ import {
   FORMULA_FILE,
   findRoot,
   MOLECULE_FILE,
+  moleculeEventPath,
   moleculesDir,
   outputPath,
   TEMP_PREFIX,
@@ -63,8 +65,12 @@ export interface CreateMoleculeResult {
 
 /** Env for molecules planned one at a time: another molecule's state is read from its files. */
 export function fileMoleculeStatus(root: string): (id: string) => MoleculeStatus | undefined {
-  return (id) =>
-    isMoleculeCompleted(root, id) ? 'completed' : moleculeExists(root, id) ? 'active' : undefined;
+  return (id) => {
+    if (isMoleculeCompleted(root, id)) return 'completed';
+    if (!moleculeExists(root, id)) return undefined;
+    // A cancelled molecule never completes: say so to whoever waits for it.
+    return existsSync(join(moleculesDir(root), id, moleculeEventPath('cancelled'))) ? 'cancelled' : 'active';
+  };
 }
 
 function readInputsFile(path: string): { vars: Record<string, string>; inputs: TomlTable } {
@@ -93,6 +99,32 @@ export async function createMolecule(
   opts: CreateMoleculeOptions,
 ): Promise<CreateMoleculeResult> {
   const root = findRoot(rootOrCwd);
+  // Resolving the formula reads files only: done before taking the lock, so waiters wait less.
+  const prepared = await prepareMolecule(root, opts);
+  return withLock(root, opts.lockWaitMs, () => writeMolecule(root, prepared, opts.now));
+}
+
+/**
+ * createMolecule for a caller that already holds the lock: a gate runner inside reconcile
+ * (`on_complete` spawning molecules). The lock is not reentrant, so taking it here would wait
+ * for ourselves.
+ */
+export async function createMoleculeLocked(
+  root: string,
+  opts: CreateMoleculeOptions,
+): Promise<CreateMoleculeResult> {
+  return writeMolecule(root, await prepareMolecule(root, opts), opts.now);
+}
+
+interface PreparedMolecule {
+  id: string;
+  meta: MoleculeMeta;
+  frozen: TomlTable;
+  formula: string;
+}
+
+/** Validates the options and resolves the formula; writes nothing. */
+async function prepareMolecule(root: string, opts: CreateMoleculeOptions): Promise<PreparedMolecule> {
   const id = assertMoleculeId(opts.name, 'molecule name');
   if (opts.after !== undefined) {
     assertMoleculeId(opts.after, '--after molecule');
@@ -101,8 +133,7 @@ export async function createMolecule(
       throw new UsageError(`--after names molecule ${opts.after}, which does not exist`);
   }
   if (opts.convoy !== undefined) assertMoleculeId(opts.convoy, 'convoy id');
-  const target = join(moleculesDir(root), id);
-  if (existsSync(target))
+  if (moleculeExists(root, id))
     throw new GastownError('molecule.exists', `molecule ${id} already exists (${moleculeRelDir(id)})`);
 
   let fromFile: { vars: Record<string, string>; inputs: TomlTable } = { vars: {}, inputs: {} };
@@ -147,47 +178,58 @@ export async function createMolecule(
     ...(opts.preset !== undefined ? { preset: opts.preset } : {}),
     ...(opts.legs !== undefined ? { legs: opts.legs } : {}),
   };
-  const frozen = { ...formula, source: displayPath(root, formula.source) } as unknown as TomlTable;
+  // Frozen with repo-relative paths, and hashed as frozen: two clones (two engines spawning
+  // the same molecule) must write byte-identical files, wherever they are checked out.
+  const relative = {
+    ...formula,
+    source: displayPath(root, formula.source),
+    ...(formula.warnings
+      ? { warnings: formula.warnings.map((w) => ({ ...w, file: displayPath(root, w.file) })) }
+      : {}),
+  };
+  relative.hash = formulaHash(relative);
+  meta.formula_hash = relative.hash;
+  return { id, meta, frozen: relative as unknown as TomlTable, formula: formula.formula };
+}
 
-  return withLock(root, opts.lockWaitMs, async () => {
+/** Writes the folder whole (built aside, then renamed into place) and reconciles it. Lock held. */
+async function writeMolecule(
+  root: string,
+  { id, meta, frozen, formula }: PreparedMolecule,
+  now: Date,
+): Promise<CreateMoleculeResult> {
+  const target = join(moleculesDir(root), id);
+  if (existsSync(target))
+    throw new GastownError('molecule.exists', `molecule ${id} already exists (${moleculeRelDir(id)})`);
+  const staging = join(moleculesDir(root), `${TEMP_PREFIX}${process.pid}-${id}`);
+  rmSync(staging, { recursive: true, force: true });
+  mkdirSync(staging, { recursive: true });
+  writeFileAtomic(
+    join(staging, MOLECULE_FILE),
+    stringifyToml(meta as unknown as TomlTable, MOLECULE_KEY_ORDER),
+  );
+  writeFileAtomic(join(staging, FORMULA_FILE), stringifyToml(frozen, FORMULA_KEY_ORDER));
+  try {
+    renameSync(staging, target);
+  } catch (err) {
+    rmSync(staging, { recursive: true, force: true });
     if (existsSync(target))
       throw new GastownError('molecule.exists', `molecule ${id} already exists (${moleculeRelDir(id)})`);
-    // Build the folder aside and rename it into place: a molecule appears whole or not at all.
-    const staging = join(moleculesDir(root), `${TEMP_PREFIX}${process.pid}-${id}`);
-    rmSync(staging, { recursive: true, force: true });
-    mkdirSync(staging, { recursive: true });
-    writeFileAtomic(
-      join(staging, MOLECULE_FILE),
-      stringifyToml(meta as unknown as TomlTable, MOLECULE_KEY_ORDER),
-    );
-    writeFileAtomic(join(staging, FORMULA_FILE), stringifyToml(frozen, FORMULA_KEY_ORDER));
-    try {
-      renameSync(staging, target);
-    } catch (err) {
-      rmSync(staging, { recursive: true, force: true });
-      if (existsSync(target))
-        throw new GastownError('molecule.exists', `molecule ${id} already exists (${moleculeRelDir(id)})`);
-      throw err;
-    }
-    const config = loadConfig(root);
-    const r = await reconcileMolecule(id, {
-      root,
-      now: opts.now,
-      config,
-      moleculeStatus: fileMoleculeStatus(root),
-    });
-    const dir = moleculeRelDir(id);
-    return {
-      id,
-      dir,
-      formula: formula.formula,
-      transitions: [
-        { molecule: id, kind: 'created', summary: `molecule ${id} created from formula ${formula.formula}` },
-        ...r.transitions,
-      ],
-      written: [`${dir}/${MOLECULE_FILE}`, `${dir}/${FORMULA_FILE}`, ...r.written],
-    };
-  });
+    throw err;
+  }
+  const config = loadConfig(root);
+  const r = await reconcileMolecule(id, { root, now, config, moleculeStatus: fileMoleculeStatus(root) });
+  const dir = moleculeRelDir(id);
+  return {
+    id,
+    dir,
+    formula,
+    transitions: [
+      { molecule: id, kind: 'created', summary: `molecule ${id} created from formula ${formula}` },
+      ...r.transitions,
+    ],
+    written: [`${dir}/${MOLECULE_FILE}`, `${dir}/${FORMULA_FILE}`, ...r.written],
+  };
 }
 
 const MOLECULE_KEY_ORDER = [
@@ -363,8 +405,116 @@ export async function recordStep(
   const root = findRoot(rootOrCwd);
   assertMoleculeId(molecule);
   return withLock(root, opts.lockWaitMs, async () => {
-    const r = await recordStepLocked(root, molecule, step, action, opts, loadConfig(root));
+    const config = loadConfig(root);
+    const r = await recordStepLocked(root, molecule, step, action, opts, config);
+    // Whoever waits for this molecule (`--after`, a molecule gate) moves on in the same command.
+    if (r.transitions.some((t) => t.molecule === molecule && t.kind === 'completed'))
+      r.transitions.push(...(await reconcileWaiting(root, [molecule], { now: opts.now, config })));
     return r.transitions;
+  });
+}
+
+/** True when molecule `waiter` waits for `other`: `after = other`, or a molecule gate naming it. */
+export function waitsFor(state: MoleculeState, other: string): boolean {
+  if (state.meta?.after === other) return true;
+  return (state.formula?.steps ?? []).some(
+    (s) => s.gate?.type === 'molecule' && (s.gate as MoleculeGate).molecule === other,
+  );
+}
+
+/**
+ * Reconciles the molecules that wait for any of `completed` (lock held), and, when that
+ * completes them too, the ones waiting for those: a chain settles in one command.
+ */
+export async function reconcileWaiting(
+  root: string,
+  completed: string[],
+  ctx: { now: Date; config: GastownConfig },
+): Promise<Transition[]> {
+  const out: Transition[] = [];
+  const queue = [...completed];
+  const visited = new Set(queue);
+  const moleculeStatus = fileMoleculeStatus(root);
+  while (queue.length > 0) {
+    const other = queue.shift() as string;
+    for (const id of listMoleculeIds(root)) {
+      if (visited.has(id) || isMoleculeCompleted(root, id)) continue;
+      const dir = join(moleculesDir(root), id);
+      // Cheap filter before folding: the id must appear in the metadata or the frozen formula.
+      const mentions = [MOLECULE_FILE, FORMULA_FILE].some((f) => {
+        try {
+          return readFileSync(join(dir, f), 'utf8').includes(other);
+        } catch {
+          return false;
+        }
+      });
+      if (!mentions) continue;
+      const files = readMoleculeFiles(root, id);
+      if (!waitsFor(foldFiles(id, files), other)) continue;
+      const r = await reconcileMolecule(
+        id,
+        { root, now: ctx.now, config: ctx.config, moleculeStatus },
+        files,
+      );
+      out.push(...r.transitions);
+      if (r.plan.status === 'completed') {
+        visited.add(id);
+        queue.push(id);
+      }
+    }
+  }
+  return out;
+}
+
+export interface CancelResult {
+  id: string;
+  /** False when it was cancelled already (nothing written). */
+  cancelled: boolean;
+  written: string[];
+  transitions: Transition[];
+}
+
+/**
+ * Records `events/molecule.cancelled.toml` (who and why). The planner never advances a cancelled
+ * molecule again; a completed one cannot be cancelled. Cancelling twice is a no-op.
+ */
+export async function cancelMolecule(
+  rootOrCwd: string,
+  id: string,
+  opts: { now: Date; reason?: string; as?: string; lockWaitMs?: number },
+): Promise<CancelResult> {
+  const root = findRoot(rootOrCwd);
+  assertMoleculeId(id);
+  return withLock(root, opts.lockWaitMs, async () => {
+    const config = loadConfig(root);
+    const { state, plan } = await loadMolecule(root, id, config, opts.now);
+    if (state.errors.length > 0) throwIfUnusable(state);
+    if (state.facts.cancelled) return { id, cancelled: false, written: [], transitions: [] };
+    if (plan.status === 'completed')
+      throw new GastownError('molecule.state', `molecule ${id} is completed; there is nothing to cancel`);
+    const why = opts.reason ? `: ${opts.reason}` : '';
+    const applied = await applyEffects(
+      [
+        {
+          type: 'transition',
+          molecule: id,
+          fact: {
+            kind: 'cancelled',
+            extra: {},
+            ...(opts.as !== undefined ? { by: opts.as } : {}),
+            ...(opts.reason !== undefined ? { reason: opts.reason } : {}),
+          },
+          summary: `molecule ${id} cancelled${opts.as ? ` by ${opts.as}` : ''}${why}`,
+        },
+      ],
+      { root, now: opts.now, config },
+    );
+    const problem = applied.problems[0];
+    if (problem)
+      throw new GastownError('molecule.conflict', problem.message, {
+        location: problem.file ? { file: problem.file } : {},
+      });
+    return { id, cancelled: true, written: applied.written, transitions: applied.transitions };
   });
 }
 
@@ -461,6 +611,8 @@ export interface StatusJson {
   problems: { file?: string; path?: string; message: string }[];
   /** Effects a reconcile would apply now (0 when up to date). */
   pending_effects: number;
+  /** Set when the molecule was cancelled (`molecule cancel`). */
+  cancelled?: { by?: string; reason?: string };
 }
 
 export function statusOf(state: MoleculeState, plan: PlanResult): StatusJson {
@@ -519,6 +671,12 @@ export function statusOf(state: MoleculeState, plan: PlanResult): StatusJson {
   if (meta?.convoy) json.convoy = meta.convoy;
   if (meta?.after) json.after = meta.after;
   if (meta?.assignee) json.assignee = meta.assignee;
+  const cancelled = state.facts.cancelled;
+  if (cancelled)
+    json.cancelled = {
+      ...(cancelled.by !== undefined ? { by: cancelled.by } : {}),
+      ...(cancelled.reason !== undefined ? { reason: cancelled.reason } : {}),
+    };
   return json;
 }
 

@@ -1,6 +1,7 @@
 // Level-triggered reconcile of one molecule: fold → plan → apply, repeated until the plan is
 // empty, so one run reaches the fixpoint and the next run changes nothing.
 import type { ResolvedFormula } from '../formula/model.js';
+import { EVENTS, FORMULA_FILE, parseEventName } from '../store/layout.js';
 import type { GastownConfig } from '../store/types.js';
 import { type ApplyOutcome, applyEffects, type Problem } from './apply.js';
 import { fold, parseFrozenFormula } from './fold.js';
@@ -19,8 +20,47 @@ export function memoParseFormula(text: string, file: string): ResolvedFormula {
   return parsed;
 }
 
-export function foldFiles(id: string, files: ReadonlyMap<string, string>): MoleculeState {
-  return fold(id, moleculeRelDir(id), files, { parseFormula: memoParseFormula });
+export function foldFiles(
+  id: string,
+  files: ReadonlyMap<string, string>,
+  trusted?: ReadonlySet<string>,
+): MoleculeState {
+  return fold(id, moleculeRelDir(id), files, {
+    parseFormula: memoParseFormula,
+    ...(trusted ? { trusted } : {}),
+  });
+}
+
+/**
+ * The event files of settled history, by name alone: every fact of a step whose current attempt
+ * is `done` or `skipped` (exactly one terminal fact), and the facts of earlier attempts of any
+ * step. Facts of steps in flight (ready, started, failed, re-opened), molecule facts and any
+ * name that contradicts another are not in it: those are read and checked.
+ */
+export function settledFactPaths(paths: Iterable<string>): Set<string> {
+  const byStep = new Map<string, { current: number; byAttempt: Map<number, string[]> }>();
+  for (const path of paths) {
+    if (!path.startsWith(`${EVENTS}/`)) continue;
+    const e = parseEventName(path.slice(EVENTS.length + 1));
+    if (e?.scope !== 'step') continue;
+    let s = byStep.get(e.step);
+    if (!s) byStep.set(e.step, (s = { current: 0, byAttempt: new Map() }));
+    s.current = Math.max(s.current, e.attempt);
+    let list = s.byAttempt.get(e.attempt);
+    if (!list) s.byAttempt.set(e.attempt, (list = []));
+    list.push(path);
+  }
+  const trusted = new Set<string>();
+  for (const { current, byAttempt } of byStep.values()) {
+    const now = byAttempt.get(current) ?? [];
+    const terminal = now.filter((p) => p.endsWith('.done.toml') || p.endsWith('.skipped.toml'));
+    const settled = terminal.length === 1 && !now.some((p) => p.endsWith('.failed.toml'));
+    for (const [attempt, list] of byAttempt) {
+      if (attempt === current && !settled) continue;
+      for (const p of list) trusted.add(p);
+    }
+  }
+  return trusted;
 }
 
 export interface ReconcileContext {
@@ -30,6 +70,14 @@ export interface ReconcileContext {
   dryRun?: boolean;
   moleculeStatus: PlanEnv['moleculeStatus'];
   onTransition?: (t: Transition) => void;
+  /**
+   * Take settled history by its file names (settledFactPaths) when the formula's plan reads no
+   * fact contents (no gate, loop, on_complete or condition). advance sets it for molecules this
+   * clone's cache has never seen, outside a git operation: a cold start then reads the facts of
+   * steps in flight, not every fact ever recorded. Facts that appear later are read (a changed
+   * file set misses the cache, and a molecule with a cache entry is read whole).
+   */
+  trustSettledFacts?: boolean;
 }
 
 export interface ReconcileOutcome {
@@ -82,12 +130,13 @@ export async function reconcileMolecule(
   ctx: ReconcileContext,
   preloaded?: Map<string, string>,
 ): Promise<ReconcileOutcome> {
-  const files = preloaded ?? readMoleculeFiles(ctx.root, id, !ctx.dryRun);
+  const files = preloaded ?? readMoleculeFiles(ctx.root, id, !ctx.dryRun, ctx.trustSettledFacts === true);
+  const trusted = preloaded || !ctx.trustSettledFacts ? undefined : trustedHistory(id, files);
   const memory = new Map([[id, files]]);
   const transitions: Transition[] = [];
   const written: string[] = [];
   const problems: Problem[] = [];
-  let state = foldFiles(id, files);
+  let state = foldFiles(id, files, trusted);
   let plan = await planState(state, ctx);
   for (let round = 0; round < MAX_ROUNDS && plan.effects.length > 0; round++) {
     const applied: ApplyOutcome = await applyEffects(plan.effects, {
@@ -104,11 +153,25 @@ export async function reconcileMolecule(
     problems.push(...applied.problems);
     if (applied.changed === 0) break;
     const fresh = ctx.dryRun ? files : readMoleculeFilesAfterRun(ctx, id, files, applied);
-    state = foldFiles(id, fresh);
+    // Facts written since are in memory and read as they are; settled history stays settled.
+    state = foldFiles(id, fresh, trusted);
     plan = await planState(state, ctx);
   }
   problems.push(...stateProblems(state));
   return { state, plan, transitions, written, problems };
+}
+
+/** Settled history to take by name, when the frozen formula's plan reads no fact contents. */
+function trustedHistory(id: string, files: ReadonlyMap<string, string>): Set<string> | undefined {
+  const text = files.get(FORMULA_FILE);
+  if (text === undefined) return undefined;
+  let formula: ResolvedFormula;
+  try {
+    formula = memoParseFormula(text, `${moleculeRelDir(id)}/${FORMULA_FILE}`);
+  } catch {
+    return undefined; // fold reports it
+  }
+  return formulaNeedsPlugins(formula) ? undefined : settledFactPaths(files.keys());
 }
 
 /** After a gate runner ran, files may have appeared that the applier did not write: re-read. */

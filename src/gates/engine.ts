@@ -20,6 +20,7 @@ import {
   type GatePlan,
   type GatePlanContext,
   type MoleculePlanContext,
+  type RunContext,
   registerConditionEvaluator,
   registerFactGatherer,
   registerGatePlanner,
@@ -590,7 +591,8 @@ function planMoleculeWait(ctx: GatePlanContext): GatePlan | undefined {
     exists: other !== undefined,
     ...(other !== undefined ? { state: other } : {}),
   });
-  return w.ready ? { note: w.reason } : { holdReady: true, note: w.reason };
+  // While held, the answer lives in another molecule's folder: never cache this plan.
+  return w.ready ? { note: w.reason } : { holdReady: true, note: w.reason, volatile: true };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -717,7 +719,13 @@ function planOnComplete(ctx: MoleculePlanContext): GatePlan | undefined {
     let spawns: ReturnType<typeof forEachSpawns>;
     try {
       const out = outputOf(state, step.id);
-      spawns = forEachSpawns(oc, state.id, step.id, out === undefined ? undefined : parseOutputFile(out));
+      spawns = forEachSpawns(
+        oc,
+        state.id,
+        step.id,
+        out === undefined ? undefined : parseOutputFile(out),
+        s.attempt,
+      );
     } catch (err) {
       const reason =
         err instanceof ForEachError || isGastownError(err)
@@ -764,10 +772,7 @@ function planOnComplete(ctx: MoleculePlanContext): GatePlan | undefined {
   return { effects, ...(blocked.length > 0 ? { blocked: blocked.join('; ') } : {}) };
 }
 
-async function runBond(
-  effect: RunEffect,
-  ctx: { root: string; now: Date; state: MoleculeState },
-): Promise<Effect[]> {
+async function runBond(effect: RunEffect, ctx: RunContext): Promise<Effect[]> {
   const state = ctx.state;
   const step = state.formula?.steps.find((s) => s.id === effect.step) as ResolvedStep | undefined;
   const oc = step?.on_complete;
@@ -785,32 +790,24 @@ async function runBond(
   ];
   let spawns: ReturnType<typeof forEachSpawns>;
   try {
-    spawns = forEachSpawns(oc, state.id, step.id, out === undefined ? undefined : parseOutputFile(out));
+    spawns = forEachSpawns(
+      oc,
+      state.id,
+      step.id,
+      out === undefined ? undefined : parseOutputFile(out),
+      effect.attempt,
+    );
   } catch (err) {
     return fail((err as Error).message);
   }
-  const { createMoleculeLocked } = (await import('../engine/molecules.js')) as unknown as {
-    createMoleculeLocked?: (
-      root: string,
-      opts: {
-        formula: string;
-        name: string;
-        vars: Record<string, string>;
-        after?: string;
-        convoy?: string;
-        now: Date;
-      },
-    ) => Promise<unknown>;
-  };
-  if (!createMoleculeLocked)
-    return fail('this engine cannot create molecules while reconciling (createMoleculeLocked is missing)');
-  const { existsSync } = await import('node:fs');
-  const { join } = await import('node:path');
+  // Inside reconcile the lock is held already (and is not reentrant): the locked variant.
+  const { createMoleculeLocked } = await import('../engine/molecules.js');
+  const { moleculeExists } = await import('../engine/io.js');
   let previous: string | undefined;
   for (const sp of spawns) {
-    if (!existsSync(join(ctx.root, '.beads', 'molecules', sp.id))) {
+    if (!moleculeExists(ctx.root, sp.id)) {
       try {
-        await createMoleculeLocked(ctx.root, {
+        const created = await createMoleculeLocked(ctx.root, {
           formula: sp.formula,
           name: sp.id,
           vars: sp.vars,
@@ -818,6 +815,7 @@ async function runBond(
           ...(oc.parallel === false && previous ? { after: previous } : {}),
           ...(state.meta?.convoy ? { convoy: state.meta.convoy } : {}),
         });
+        ctx.report?.({ written: created.written, transitions: created.transitions });
       } catch (err) {
         if (!(err instanceof GastownError)) throw err;
         return fail(`creating ${sp.id}: ${err.message}`);

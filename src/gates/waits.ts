@@ -161,7 +161,10 @@ export function outputList(doc: OutputDoc, field: readonly string[]): unknown[] 
 }
 
 export interface SpawnSpec {
-  /** Deterministic: `<parent>-<step>-<n>` (n from 1), so re-running reconcile finds the same ids. */
+  /**
+   * Deterministic: `<parent>-<step>-<n>` (n from 1; `<parent>-<step>-a<attempt>-<n>` for a
+   * re-opened step's later attempts), so re-running reconcile, or another clone, finds the same ids.
+   */
   id: string;
   formula: string;
   vars: Record<string, string>;
@@ -195,6 +198,7 @@ export function forEachSpawns(
   parent: string,
   step: string,
   output: OutputDoc | undefined,
+  attempt = 1,
 ): SpawnSpec[] {
   const path = onComplete.for_each.split('.');
   if (path[0] !== 'output' || path.length < 2)
@@ -222,7 +226,13 @@ export function forEachSpawns(
         return cur === undefined ? whole : itemText(cur);
       });
     }
-    return { id: `${idPart(parent)}-${idPart(step)}-${index + 1}`, formula: onComplete.bond, vars, index };
+    const round = attempt > 1 ? `a${attempt}-` : '';
+    return {
+      id: `${idPart(parent)}-${idPart(step)}-${round}${index + 1}`,
+      formula: onComplete.bond,
+      vars,
+      index,
+    };
   });
 }
 

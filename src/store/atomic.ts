@@ -2,11 +2,13 @@
 // A reader (or git) sees either no file or the whole file, never half of one.
 import {
   closeSync,
+  constants as fsConstants,
   fsyncSync,
   linkSync,
   mkdirSync,
   openSync,
   readFileSync,
+  readSync,
   renameSync,
   unlinkSync,
   writeSync,
@@ -21,13 +23,13 @@ function tempPathFor(path: string): string {
   return join(dirname(path), `${TEMP_PREFIX}${process.pid}-${counter}-${basename(path)}`);
 }
 
-function writeTemp(path: string, content: string | Uint8Array): string {
+function writeTemp(path: string, content: string | Uint8Array, durable = true): string {
   mkdirSync(dirname(path), { recursive: true });
   const tmp = tempPathFor(path);
   const fd = openSync(tmp, 'wx', 0o644);
   try {
     writeSync(fd, typeof content === 'string' ? Buffer.from(content, 'utf8') : content);
-    fsyncSync(fd);
+    if (durable) fsyncSync(fd);
   } finally {
     closeSync(fd);
   }
@@ -48,16 +50,25 @@ function fsyncDir(dir: string): void {
   }
 }
 
-/** Replaces `path` atomically (used for files with a single writer: cache, config edits). */
-export function writeFileAtomic(path: string, content: string | Uint8Array): void {
-  const tmp = writeTemp(path, content);
+/**
+ * Replaces `path` atomically (used for files with a single writer: cache, config edits).
+ * `durable: false` skips both fsyncs, for derived data (the cache) whose loss costs only time:
+ * readers still see the old or the new file whole.
+ */
+export function writeFileAtomic(
+  path: string,
+  content: string | Uint8Array,
+  options: { durable?: boolean } = {},
+): void {
+  const durable = options.durable !== false;
+  const tmp = writeTemp(path, content, durable);
   try {
     renameSync(tmp, path);
   } catch (err) {
     safeUnlink(tmp);
     throw err;
   }
-  fsyncDir(dirname(path));
+  if (durable) fsyncDir(dirname(path));
 }
 
 export type CreateOutcome = 'written' | 'same' | 'conflict';
@@ -93,6 +104,36 @@ export function createFileExclusive(path: string, content: string): CreateOutcom
   }
   fsyncDir(dirname(path));
   return 'written';
+}
+
+// One buffer for every small read in this process (state files are a few hundred bytes).
+let readBuffer: Buffer | undefined;
+const READ_FLAGS = fsConstants.O_RDONLY | (fsConstants.O_NOFOLLOW ?? 0);
+
+/**
+ * Reads a small regular file as UTF-8 with open + read + close (readFileSync adds a second read
+ * to see end of file, which is a quarter of a cold reconcile's system calls). A read shorter than
+ * the buffer is the end of a regular file on the file systems we run on; a file that fills the
+ * buffer is read on until a read returns nothing. Symlinks are refused (ELOOP), as readers that
+ * list with file types skip them anyway.
+ */
+export function readSmallFile(path: string): string {
+  readBuffer ??= Buffer.allocUnsafe(64 * 1024);
+  const buf = readBuffer;
+  const fd = openSync(path, READ_FLAGS);
+  try {
+    const n = readSync(fd, buf, 0, buf.length, null);
+    if (n < buf.length) return buf.toString('utf8', 0, n);
+    const chunks = [Buffer.from(buf.subarray(0, n))];
+    for (;;) {
+      const more = readSync(fd, buf, 0, buf.length, null);
+      if (more === 0) break;
+      chunks.push(Buffer.from(buf.subarray(0, more)));
+    }
+    return Buffer.concat(chunks).toString('utf8');
+  } finally {
+    closeSync(fd);
+  }
 }
 
 export function readIfExists(path: string): string | undefined {

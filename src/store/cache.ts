@@ -21,10 +21,19 @@ function fingerprintLine(rel: string, content: () => string): string {
 }
 
 /**
- * A molecule folder's content key from the disk: the names of its files, plus the bytes of its
- * mutable files. Two readdirs for a typical folder; no stat, no mtime. Undefined if it is gone.
+ * What a molecule's cache key covers. `all`: every file name plus the bytes of the mutable
+ * files. `events`: the names in `events/` only, for molecules whose plan reads nothing else
+ * (a completed molecule, or a formula with no gate, loop, on_complete or condition): one
+ * readdir instead of two, and checkpoint/output edits cannot change their plan.
  */
-export function moleculeFingerprint(dir: string): string | undefined {
+export type KeyScope = 'all' | 'events';
+
+/**
+ * The lines a molecule folder's content key is made of, from the disk: file names, plus the
+ * bytes of mutable files for scope `all`. One readdir per folder; no stat, no mtime.
+ * Undefined if the folder (or, for `events`, its events folder) is gone.
+ */
+export function moleculeKeyLines(dir: string, scope: KeyScope = 'all'): string[] | undefined {
   const lines: string[] = [];
   // String concatenation, not path.join: this runs for every file of every molecule.
   const walk = (abs: string, prefix: string): boolean => {
@@ -45,21 +54,40 @@ export function moleculeFingerprint(dir: string): string | undefined {
     return true;
   };
   try {
-    walk(dir, '');
+    if (scope === 'events') walk(`${dir}/${EVENTS}`, EVENTS);
+    else walk(dir, '');
   } catch {
     return undefined;
   }
-  return hashLines(lines);
+  return lines;
 }
 
-/** The same key from a molecule's files in memory (path relative to its folder → content). */
-export function moleculeKeyOf(files: ReadonlyMap<string, string>): string {
-  return hashLines([...files].map(([rel, content]) => fingerprintLine(rel, () => content)));
+/** The same lines from a molecule's files in memory (path relative to its folder → content). */
+export function moleculeKeyLinesOf(files: ReadonlyMap<string, string>, scope: KeyScope = 'all'): string[] {
+  const lines: string[] = [];
+  // Keys, then get only for mutable files: a lazily filled map is not read for names.
+  for (const rel of files.keys()) {
+    if (scope === 'events' && !rel.startsWith(`${EVENTS}/`)) continue;
+    lines.push(fingerprintLine(rel, () => files.get(rel) as string));
+  }
+  return lines;
 }
 
-function hashLines(lines: string[]): string {
+/** A key from key lines plus whatever else the plan depended on (`salt`): one sha1. */
+export function hashKey(lines: string[], salt: string): string {
   lines.sort();
-  return sha1(lines.join('\n'));
+  return sha1(`${lines.join('\n')}\n|${salt}`);
+}
+
+/** A molecule folder's content key from the disk (scope `all`); undefined if it is gone. */
+export function moleculeFingerprint(dir: string): string | undefined {
+  const lines = moleculeKeyLines(dir);
+  return lines && hashKey(lines, '');
+}
+
+/** The same key from a molecule's files in memory. */
+export function moleculeKeyOf(files: ReadonlyMap<string, string>): string {
+  return hashKey(moleculeKeyLinesOf(files), '');
 }
 
 /**
@@ -97,6 +125,8 @@ export interface MoleculeSummary {
   recheckAt?: number;
   /** The molecule it waits for (`after`); its completion is part of the key. */
   after?: string;
+  /** The key covers `events/` names only (see KeyScope); absent: the whole folder. */
+  events?: true;
 }
 
 export interface SummaryFile {
@@ -104,7 +134,7 @@ export interface SummaryFile {
   molecules: Record<string, MoleculeSummary>;
 }
 
-export const SUMMARY_VERSION = 2;
+export const SUMMARY_VERSION = 3;
 const SUMMARY_FILE = 'summaries.json';
 
 export function readSummaries(root: string): { data: SummaryFile; text?: string } {
@@ -125,5 +155,6 @@ export function writeSummaries(root: string, data: SummaryFile, previous?: strin
   const text = JSON.stringify(data);
   if (text === previous) return;
   ensureCacheDir(root);
-  writeFileAtomic(join(cacheDir(root), SUMMARY_FILE), text);
+  // Derived data: atomic (no reader sees half a file) but not fsynced; losing it costs time only.
+  writeFileAtomic(join(cacheDir(root), SUMMARY_FILE), text, { durable: false });
 }

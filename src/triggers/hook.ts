@@ -4,7 +4,7 @@
 // validates the staged `.beads/` files. Nothing here may break git: every failure becomes a
 // one-line warning and exit 0, except a pre-commit refusal (REFUSE_EXIT).
 import { existsSync } from 'node:fs';
-import { join } from 'node:path';
+import { isAbsolute, join, resolve } from 'node:path';
 import { git } from '../git/exec.js';
 import { operationInProgress, type RepoPaths, readStaged, repoPaths, stagedPaths } from '../git/repo.js';
 import {
@@ -22,8 +22,18 @@ export interface AdvanceCall {
   root: string;
   now: Date;
   fromCommit?: string;
+  /** `fromCommit` already read (saves advance a `git log`); see AdvanceOptions.commitRecord. */
+  commitRecord?: CommitRecord;
   lockWaitMs?: number;
   molecules?: string[];
+}
+
+/** A commit as trailer handling needs it: full id, author, message. */
+export interface CommitRecord {
+  sha: string;
+  authorName: string;
+  authorEmail: string;
+  message: string;
 }
 
 export interface HookDeps {
@@ -57,15 +67,19 @@ export async function runHook(
 ): Promise<number> {
   try {
     if (name === 'pre-commit') return await preCommit(cwd, deps);
-    const paths = await repoPaths(cwd);
+    const paths = pathsFromRunner(cwd, process.env.GASTOWN_REPO_PATHS) ?? (await repoPaths(cwd));
     // post-rewrite runs while the finished rebase's state is still on disk; every other hook
     // waits for git to be done.
     if (name !== 'post-rewrite' && operationInProgress(paths.gitDir)) return 0;
     let commits: string[];
     let scope: string[] | undefined;
+    let record: CommitRecord | undefined;
     if (name === 'post-commit') {
-      commits = ['HEAD'];
-      scope = await touchedMolecules(paths.root, 'HEAD');
+      // One `git log` gives the scope and the commit advance applies (id, author, trailers).
+      const head = await readCommit(paths.root, 'HEAD');
+      commits = [head.record.sha];
+      record = head.record;
+      scope = head.scope;
     } else if (name === 'post-rewrite') {
       if (args[0] !== 'rebase') return 0;
       commits = await withActionTrailers(paths.root, rewrittenCommits(stdin));
@@ -81,11 +95,24 @@ export async function runHook(
       finishingRebase: name === 'post-rewrite',
       scope,
       paths,
+      ...(record ? { records: [record] } : {}),
     });
   } catch (err) {
     deps.log(`gastown: ${name}: ${oneLine(err)}; git continues (run \`gastown advance\` to catch up)`);
   }
   return 0;
+}
+
+/**
+ * The runner's `git rev-parse --show-toplevel --absolute-git-dir --git-common-dir --git-path
+ * hooks` (GASTOWN_REPO_PATHS), saving a git call; used only when it is for this directory.
+ */
+export function pathsFromRunner(cwd: string, text: string | undefined): RepoPaths | undefined {
+  const lines = text?.split('\n');
+  if (lines?.length !== 4 || lines.some((l) => l === '')) return undefined;
+  const [root, gitDir, commonDir, hooksDir] = lines as [string, string, string, string];
+  if (resolve(cwd) !== root || !isAbsolute(gitDir)) return undefined;
+  return { root, gitDir, commonDir: resolve(cwd, commonDir), hooksDir: resolve(cwd, hooksDir) };
 }
 
 /** New commit ids from post-rewrite's stdin (`<old> <new> [extra]` per line), in order, once each. */
@@ -116,10 +143,28 @@ const MOLECULE_ID = /^[a-z0-9][a-z0-9-]*$/;
  * exist, which the full run reports). Other molecules are caught up by any later full run.
  */
 export async function touchedMolecules(root: string, rev: string): Promise<string[] | undefined> {
-  const r = await git(['log', '-1', '-m', '--first-parent', '--format=%B%x00', '--name-only', rev, '--'], {
-    cwd: root,
-  });
-  const [message = '', names = ''] = r.stdout.split('\0');
+  return (await readCommit(root, rev)).scope;
+}
+
+/** A commit's record and its scope (touchedMolecules), from one `git log`. */
+async function readCommit(
+  root: string,
+  rev: string,
+): Promise<{ record: CommitRecord; scope: string[] | undefined }> {
+  const r = await git(
+    ['log', '-1', '-m', '--first-parent', '--format=%H%n%an%n%ae%n%B%x00', '--name-only', rev, '--'],
+    { cwd: root },
+  );
+  const [head = '', names = ''] = r.stdout.split('\0');
+  const [sha = '', authorName = '', authorEmail = '', ...body] = head.split('\n');
+  const message = body.join('\n');
+  return {
+    record: { sha, authorName, authorEmail, message },
+    scope: scopeOf(root, message, names),
+  };
+}
+
+function scopeOf(root: string, message: string, names: string): string[] | undefined {
   const ids = new Set<string>();
   for (const m of message.matchAll(/^gastown-(?:done|fail|start)\s*:\s*([^/\s]+)\//gim))
     ids.add(m[1] as string);
@@ -158,7 +203,13 @@ export async function reconcileAndCommit(
   root: string,
   commits: readonly string[],
   deps: HookDeps,
-  options: { finishingRebase?: boolean; scope?: string[] | undefined; paths?: RepoPaths } = {},
+  options: {
+    finishingRebase?: boolean;
+    scope?: string[] | undefined;
+    paths?: RepoPaths;
+    /** Commits of `commits` already read, by id. */
+    records?: CommitRecord[];
+  } = {},
 ): Promise<void> {
   const settings = deps.settings(root);
   const lockWaitMs = Math.max(200, Math.min(2000, Math.floor(settings.hookTimeoutMs / 2)));
@@ -171,12 +222,14 @@ export async function reconcileAndCommit(
   const runs = commits.length > 0 ? commits : [undefined];
   const { scope } = options;
   for (const fromCommit of runs) {
+    const commitRecord = options.records?.find((c) => c.sha === fromCommit);
     add(
       await deps.advance({
         root,
         now: deps.now(),
         lockWaitMs,
         ...(fromCommit ? { fromCommit } : {}),
+        ...(commitRecord ? { commitRecord } : {}),
         ...(scope ? { molecules: scope } : {}),
       }),
     );

@@ -9,12 +9,23 @@ export interface TemplateFile {
   content: Buffer;
 }
 
-export function readTemplate(dir: string, prefix = ''): TemplateFile[] {
+/**
+ * npm never publishes files named `.gitignore` (nor `.npmignore`), so the template stores them
+ * without the dot and init restores it: `gitignore` → `.gitignore`, in any folder.
+ */
+export function destinationName(templateName: string): string {
+  return templateName === 'gitignore' || templateName === 'npmignore' ? `.${templateName}` : templateName;
+}
+
+/** The template's files, `rel` being where each goes under `.beads/` (see destinationName). */
+export function readTemplate(dir: string, prefix = '', destPrefix = prefix): TemplateFile[] {
   const out: TemplateFile[] = [];
   for (const entry of readdirSync(join(dir, prefix), { withFileTypes: true })) {
-    const rel = prefix ? `${prefix}/${entry.name}` : entry.name;
-    if (entry.isDirectory()) out.push(...readTemplate(dir, rel));
-    else if (entry.isFile()) out.push({ rel, content: readFileSync(join(dir, rel)) });
+    const src = prefix ? `${prefix}/${entry.name}` : entry.name;
+    const name = entry.isFile() ? destinationName(entry.name) : entry.name;
+    const rel = destPrefix ? `${destPrefix}/${name}` : name;
+    if (entry.isDirectory()) out.push(...readTemplate(dir, src, rel));
+    else if (entry.isFile()) out.push({ rel, content: readFileSync(join(dir, src)) });
   }
   return out.sort((a, b) => (a.rel < b.rel ? -1 : a.rel > b.rel ? 1 : 0));
 }

@@ -78,6 +78,16 @@ describe('checkpoint files', () => {
     });
   });
 
+  it('says who may decide as the trust rule does: with no approvers, only people under [users]', () => {
+    expect(renderCheckpoint(spec)).toContain(
+      'Who may decide: @jgil, team:leads; not the agent that did the work.',
+    );
+    const open = renderCheckpoint({ ...spec, gate: { ...spec.gate, approvers: [] } });
+    expect(open).toContain(
+      'Who may decide: any person listed under [users] in .beads/config.toml (an email not listed there never counts); not the agent that did the work.',
+    );
+  });
+
   it('`decision: maybe` is an error naming the file, the field, its line and the allowed values', () => {
     const text = renderCheckpoint(spec).replace('decision: pending', 'decision: maybe');
     const err = errorOf(() => parseCheckpoint(FILE, text));

@@ -113,6 +113,12 @@ describe('on_complete for_each', () => {
     ]);
   });
 
+  it('a re-opened step spawns its own molecules: later attempts carry the attempt in the id', () => {
+    const out = parseOutputFile('---\nservices: [{ name: gateway }]\n---\n');
+    expect(forEachSpawns(oc, 'soc2', 'survey', out, 1).map((s) => s.id)).toEqual(['soc2-survey-1']);
+    expect(forEachSpawns(oc, 'soc2', 'survey', out, 2).map((s) => s.id)).toEqual(['soc2-survey-a2-1']);
+  });
+
   it('says what is missing', () => {
     expect(() => forEachSpawns(oc, 'm', 's', undefined)).toThrow(ForEachError);
     expect(() => forEachSpawns(oc, 'm', 's', parseOutputFile('no list here'))).toThrow(

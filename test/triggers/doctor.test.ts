@@ -3,8 +3,15 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { checkGit, checkLock, checkNode, type DoctorFacts, runChecks } from '../../src/doctor/checks.js';
-import { gastown } from '../helpers/repo.js';
+import {
+  checkGit,
+  checkLock,
+  checkNode,
+  checkOverdue,
+  type DoctorFacts,
+  runChecks,
+} from '../../src/doctor/checks.js';
+import { gastown, gitIn } from '../helpers/repo.js';
 import { initRepo, type Repo } from './helpers.js';
 
 const base: DoctorFacts = {
@@ -67,6 +74,90 @@ describe('doctor checks (pure)', () => {
       'formula `gone`',
     );
     expect(f.find((x) => x.check === 'shallow')?.level).toBe('info');
+  });
+});
+
+const TIMED_REVIEW = `formula = "timed-review"
+
+[[steps]]
+id = "draft"
+title = "Draft"
+
+[[steps]]
+id = "approve"
+title = "Approve the draft"
+needs = ["draft"]
+
+[steps.gate]
+type = "human"
+timeout = "2h"
+on_timeout = "escalate"
+`;
+
+describe('doctor: overdue checkpoints', () => {
+  it('says how overdue, and what happens next, depending on whether the timeout was recorded', () => {
+    const o = {
+      molecule: 'm1',
+      checkpoint: 'approve',
+      file: '.beads/molecules/m1/checkpoints/approve.md',
+      deadline: '2026-01-06T11:00:00.000Z',
+      overdueBy: '1h30m',
+      timeout: '2h',
+      onTimeout: 'escalate',
+      timedOut: false,
+    };
+    expect(checkOverdue({ ...base, overdue: [o] })).toEqual([
+      {
+        check: 'checkpoints',
+        level: 'warn',
+        message:
+          'm1: checkpoint approve is overdue by 1h30m (timeout 2h, due 2026-01-06T11:00:00.000Z; .beads/molecules/m1/checkpoints/approve.md)',
+        hint: 'decide it, or run `gastown advance` to apply on_timeout (escalate)',
+      },
+    ]);
+    expect(checkOverdue({ ...base, overdue: [{ ...o, timedOut: true }] })[0]?.hint).toBe(
+      'its timeout was recorded (on_timeout: escalate); it still waits for a decision',
+    );
+  });
+
+  const repos: Repo[] = [];
+  afterEach(() => {
+    for (const r of repos.splice(0)) r.cleanup();
+  });
+
+  it('warns about a pending checkpoint past its deadline, counted from the commit of the request', async () => {
+    const repo = await initRepo({ hooks: 'none' });
+    repos.push(repo);
+    const cwd = repo.path;
+    writeFileSync(join(cwd, '.beads/formulas/timed-review.formula.toml'), TIMED_REVIEW);
+    const at = (t: string) => ({ GASTOWN_NOW: `2026-01-06T${t}:00Z` });
+    expect(
+      (await gastown(['molecule', 'create', '--formula', 'timed-review', '--name', 'm1'], cwd)).exitCode,
+    ).toBe(0);
+    expect((await gastown(['step', 'done', 'm1', 'draft'], cwd)).exitCode).toBe(0);
+    const checkpoints = async (t: string) => {
+      const r = await gastown(['doctor', '--json'], cwd, at(t));
+      return (
+        JSON.parse(r.stdout) as { checks: { check: string; level: string; message: string }[] }
+      ).checks.filter((c) => c.check === 'checkpoints');
+    };
+    // Not committed yet: nobody could see the request, so its clock has not started.
+    expect(await checkpoints('12:30')).toEqual([
+      { check: 'checkpoints', level: 'ok', message: 'no checkpoint is overdue' },
+    ]);
+    await gitIn(cwd, 'add', '-A');
+    await gitIn(cwd, 'commit', '-qm', 'review requested'); // committed at 09:00
+    expect((await checkpoints('10:59'))[0]?.level).toBe('ok');
+    const late = await checkpoints('12:30');
+    expect(late).toHaveLength(1);
+    expect(late[0]).toMatchObject({
+      level: 'warn',
+      message:
+        'm1: checkpoint approve is overdue by 1h30m (timeout 2h, due 2026-01-06T11:00:00.000Z; .beads/molecules/m1/checkpoints/approve.md)',
+    });
+    const text = await gastown(['doctor'], cwd, at('12:30'));
+    expect(text.exitCode).toBe(0); // a warning, not a failure
+    expect(text.stdout).toContain('warn  checkpoints m1: checkpoint approve is overdue by 1h30m');
   });
 });
 

@@ -7,11 +7,11 @@ import type { CliContext } from '../context.js';
 
 export async function doctor(ctx: CliContext, opts: { fix?: boolean; json?: boolean }): Promise<number> {
   const paths = await repoPaths(ctx.cwd);
-  let findings = runChecks(await gatherFacts(paths));
+  let findings = runChecks(await gatherFacts(paths, ctx.now()));
   const fixed: string[] = [];
   if (opts.fix && findings.some((f) => f.fixable)) {
     if (removeStaleLock(paths.root)) fixed.push('removed .beads/.cache/lock left by a dead process');
-    findings = runChecks(await gatherFacts(paths));
+    findings = runChecks(await gatherFacts(paths, ctx.now()));
   }
   const failed = findings.some((f) => f.level === 'error');
   if (opts.json) {

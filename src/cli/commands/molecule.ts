@@ -1,4 +1,4 @@
-// `gastown molecule …`: create, status, list, current, squash, burn.
+// `gastown molecule …`: create, status, list, current, cancel, squash, burn.
 import {
   burnMolecule,
   createMolecule,
@@ -8,6 +8,7 @@ import {
   squashMolecule,
   type Transition,
 } from '../../engine/index.js';
+import { cancelMolecule } from '../../engine/molecules.js';
 import { ExitCode, UsageError } from '../../errors.js';
 import type { CliContext } from '../context.js';
 
@@ -86,6 +87,10 @@ function renderStatus(ctx: CliContext, s: StatusJson): void {
   ctx.io.out(`Progress: ${s.progress.done}/${s.progress.total} steps (${pct}%)`);
   if (s.convoy) ctx.io.out(`Convoy: ${s.convoy}`);
   if (s.blocked_reason) ctx.io.out(`Blocked: ${s.blocked_reason}`);
+  if (s.cancelled) {
+    const by = s.cancelled.by ? ` by ${s.cancelled.by}` : '';
+    ctx.io.out(`Cancelled${by}${s.cancelled.reason ? `: ${s.cancelled.reason}` : ''}`);
+  }
   const byId = new Map(s.steps.map((x) => [x.id, x]));
   const who = (id: string) => {
     const a = byId.get(id)?.assignee;
@@ -100,12 +105,8 @@ function renderStatus(ctx: CliContext, s: StatusJson): void {
   for (const step of s.steps) {
     const attempt = step.attempt > 1 ? ` attempt ${step.attempt}` : '';
     const assignee = step.assignee ? `  ${step.assignee}` : '';
-    const waits =
-      step.state === 'pending' && step.needs.length
-        ? c.dim(
-            `  needs ${step.needs.filter((n) => !['done', 'skipped'].includes(byId.get(n)?.state ?? '')).join(', ')}`,
-          )
-        : '';
+    const unmet = step.needs.filter((n) => !['done', 'skipped'].includes(byId.get(n)?.state ?? ''));
+    const waits = step.state === 'pending' && unmet.length > 0 ? c.dim(`  needs ${unmet.join(', ')}`) : '';
     const gate = step.gate ? c.dim(`  [gate: ${step.gate}]`) : '';
     ctx.io.out(
       `  ${MARK[step.state] ?? ' '} ${step.id.padEnd(width)}  ${step.state.replace('_', ' ')}${attempt}${assignee}${waits}${gate}`,
@@ -202,6 +203,26 @@ export async function current(
   for (const s of steps) {
     const who = s.assignee ? `  ${s.assignee}` : '';
     ctx.io.out(`${s.molecule}/${s.step}  ${s.state.replace('_', ' ')}${who}  ${s.title}`);
+  }
+  return ExitCode.ok;
+}
+
+export async function cancel(
+  ctx: CliContext,
+  id: string,
+  flags: { reason?: string; as?: string; json?: boolean },
+): Promise<number> {
+  const as = flags.as ?? (ctx.env.GASTOWN_AGENT || undefined);
+  const r = await cancelMolecule(ctx.cwd, id, {
+    now: ctx.now(),
+    ...(flags.reason !== undefined ? { reason: flags.reason } : {}),
+    ...(as !== undefined ? { as } : {}),
+  });
+  if (flags.json) ctx.io.json(r);
+  else if (!r.cancelled) ctx.io.out(`${id} is already cancelled: nothing to record`);
+  else {
+    ctx.io.out(`cancelled ${id}${flags.reason ? `: ${flags.reason}` : ''}`);
+    for (const w of r.written) ctx.io.out(`  wrote ${w}`);
   }
   return ExitCode.ok;
 }

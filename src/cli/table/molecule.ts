@@ -40,6 +40,13 @@ export function registerMolecule(program: Command, ctx: CliContext): void {
     .option('--json', 'print the steps as JSON')
     .action(lazy(ctx, async () => (await impl()).current));
   mol
+    .command('cancel <id>')
+    .description('cancel a molecule: no step of it becomes ready again (its files stay; history in git)')
+    .option('--reason <text>', 'why (kept in events/molecule.cancelled.toml)')
+    .option('--as <who>', 'who cancels it (default: $GASTOWN_AGENT)')
+    .option('--json', 'print what changed as JSON')
+    .action(lazy(ctx, async () => (await impl()).cancel));
+  mol
     .command('squash <id>')
     .description('replace the event files of a completed molecule with one digest (history stays in git)')
     .option('--json', 'print what changed as JSON')
