@@ -1,5 +1,7 @@
 // The one way gastown runs git: the binary, argument arrays, never a shell.
-import { execa } from 'execa';
+// node:child_process rather than execa: in the bundled CLI, importing execa cost ~30 ms and each
+// call ~3 ms more than spawn (docs/decisions.md), and a post-commit hook makes several calls.
+import { spawn } from 'node:child_process';
 import { GastownError } from '../errors.js';
 
 export interface GitResult {
@@ -20,54 +22,60 @@ export interface GitOptions {
 /** Environment every git call gets: stable messages and no prompts. */
 export const GIT_ENV: Record<string, string> = { LC_ALL: 'C', GIT_TERMINAL_PROMPT: '0' };
 
-export async function git(args: readonly string[], options: GitOptions): Promise<GitResult> {
-  const result = await execa('git', args, {
-    cwd: options.cwd,
-    env: { ...GIT_ENV, ...options.env },
-    reject: false,
-    stripFinalNewline: false,
-    ...(options.input !== undefined ? { input: options.input } : { stdin: 'ignore' }),
-    ...(options.timeoutMs !== undefined ? { timeout: options.timeoutMs } : {}),
+interface RawResult {
+  stdout: Buffer;
+  stderr: string;
+  exitCode: number;
+}
+
+function runGit(args: readonly string[], options: GitOptions): Promise<RawResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn('git', args, {
+      cwd: options.cwd,
+      env: { ...process.env, ...GIT_ENV, ...options.env },
+      stdio: [options.input !== undefined ? 'pipe' : 'ignore', 'pipe', 'pipe'],
+      ...(options.timeoutMs !== undefined
+        ? { timeout: options.timeoutMs, killSignal: 'SIGKILL' as const }
+        : {}),
+    });
+    const out: Buffer[] = [];
+    const err: Buffer[] = [];
+    child.stdout?.on('data', (b: Buffer) => out.push(b));
+    child.stderr?.on('data', (b: Buffer) => err.push(b));
+    child.once('error', (e: NodeJS.ErrnoException) =>
+      reject(new GastownError('git.spawn', `could not run git ${args[0] ?? ''}: ${e.code ?? e.message}`)),
+    );
+    child.once('close', (code, signal) => {
+      const stderr = Buffer.concat(err).toString('utf8');
+      resolve({
+        stdout: Buffer.concat(out),
+        stderr: signal ? `${stderr}git ${args[0] ?? ''} was stopped (${signal})` : stderr,
+        exitCode: code ?? 1,
+      });
+    });
+    if (options.input !== undefined) {
+      child.stdin?.on('error', () => {}); // git may exit before reading all input; its exit code says why
+      child.stdin?.end(options.input);
+    }
   });
-  const out: GitResult = {
-    stdout: String(result.stdout ?? ''),
-    stderr: String(result.stderr ?? ''),
-    exitCode: result.exitCode ?? 1,
-  };
-  if (result.failed && result.exitCode === undefined) {
-    throw new GastownError(
-      'git.spawn',
-      `could not run git ${args[0] ?? ''}: ${result.shortMessage ?? 'unknown error'}`,
-    );
-  }
-  if (out.exitCode !== 0 && !options.allowFailure) {
-    throw new GastownError(
-      'git.failed',
-      `git ${args.join(' ')} failed (exit ${out.exitCode}): ${out.stderr.trim()}`,
-    );
-  }
-  return out;
+}
+
+function failed(args: readonly string[], r: RawResult): GastownError {
+  return new GastownError(
+    'git.failed',
+    `git ${args.join(' ')} failed (exit ${r.exitCode}): ${r.stderr.trim()}`,
+  );
+}
+
+export async function git(args: readonly string[], options: GitOptions): Promise<GitResult> {
+  const r = await runGit(args, options);
+  if (r.exitCode !== 0 && !options.allowFailure) throw failed(args, r);
+  return { stdout: r.stdout.toString('utf8'), stderr: r.stderr, exitCode: r.exitCode };
 }
 
 /** Like `git`, but stdout as raw bytes (object contents whose sizes are counted in bytes). */
 export async function gitBytes(args: readonly string[], options: GitOptions): Promise<Buffer> {
-  const result = await execa('git', args, {
-    cwd: options.cwd,
-    env: { ...GIT_ENV, ...options.env },
-    reject: false,
-    encoding: 'buffer',
-    ...(options.input !== undefined ? { input: options.input } : { stdin: 'ignore' }),
-    ...(options.timeoutMs !== undefined ? { timeout: options.timeoutMs } : {}),
-  });
-  if (result.exitCode !== 0 && !options.allowFailure) {
-    throw new GastownError(
-      'git.failed',
-      `git ${args.join(' ')} failed (exit ${result.exitCode ?? '?'}): ${Buffer.from(
-        result.stderr as Uint8Array,
-      )
-        .toString('utf8')
-        .trim()}`,
-    );
-  }
-  return Buffer.from(result.stdout as Uint8Array);
+  const r = await runGit(args, options);
+  if (r.exitCode !== 0 && !options.allowFailure) throw failed(args, r);
+  return r.stdout;
 }
