@@ -18,7 +18,7 @@ export interface Deadline {
 /**
  * A duration counted from a recorded time. `startedAt` is the commit time of the fact the
  * clock counts from; undefined means that fact is not committed yet, and the clock has not
- * started (see docs/decisions/gates.md: engine-made files carry no wall-clock time).
+ * started (see docs/decisions.md, checkpoints and gates: engine-made files carry no wall-clock time).
  */
 export function evaluateDeadline(timeout: string, startedAt: Date | undefined, now: Date): Deadline {
   const ms = durationMs(timeout);
