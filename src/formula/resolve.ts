@@ -20,7 +20,14 @@ import type {
   VarDef,
 } from './model.js';
 import { type ParsedFile, parseFormulaText } from './parse.js';
-import { type RawAdvice, type RawFormula, type RawNamed, type RawStep, STEP_KEYS } from './schema.js';
+import {
+  type RawAdvice,
+  type RawFormula,
+  type RawNamed,
+  type RawStep,
+  STEP_KEYS,
+  TOP_KEYS,
+} from './schema.js';
 import { evaluateRange, rangeVarNames } from './vars.js';
 
 export interface FormulaSource {
@@ -1262,31 +1269,7 @@ function extraOf(obj: Record<string, unknown>, known: string[]): Record<string, 
 }
 
 function pickExtra(raw: RawFormula): Record<string, unknown> {
-  const known = new Set([
-    'formula',
-    'description',
-    'type',
-    'version',
-    'vars',
-    'steps',
-    'pour',
-    'phase',
-    'extends',
-    'compose',
-    'template',
-    'advice',
-    'pointcuts',
-    'aspects',
-    'legs',
-    'synthesis',
-    'inputs',
-    'prompts',
-    'output',
-    'presets',
-    'agent',
-    'review_only',
-    'squash',
-  ]);
+  const known = TOP_KEYS;
   const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(raw)) if (!known.has(k)) out[k] = v;
   return out;
