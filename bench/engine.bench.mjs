@@ -35,7 +35,7 @@ function formulaToml(name) {
   }
   let out = `formula = ${q(name)}\ntype = "workflow"\nversion = 1\ndescription = "generated for the engine bench"\nhash = "bench-${name}"\nsource = ".beads/formulas/${name}.formula.toml"\nlegs = []\nwarnings = []\n\n[extra]\n[inputs]\n[presets]\n[prompts]\n[vars.feature]\nrequired = true\n`;
   for (const s of steps) {
-    out += `\n[[steps]]\nacceptance = "The work of ${s.id} for {{feature}} is committed and reviewed"\ndescription = ${q(`Step ${s.id}: ${'do the careful thing. '.repeat(8)}`)}\nid = ${q(s.id)}\nlabels = []\nneeds = [ ${s.needs.map(q).join(', ')} ]\ntitle = ${q(`Step ${s.id} of {{feature}}`)}\n\n[steps.extra]\n`;
+    out += `\n[[steps]]\nacceptance = "The work of ${s.id} for {{feature}} is committed and reviewed"\ndescription = ${q(`Step ${s.id}: ${'do the careful thing. '.repeat(8)}`)}\nid = ${q(s.id)}\nlabels = []\nneeds = ${s.needs.length ? `[ ${s.needs.map(q).join(', ')} ]` : '[]'}\ntitle = ${q(`Step ${s.id} of {{feature}}`)}\n\n[steps.extra]\n`;
   }
   return { text: out, steps };
 }

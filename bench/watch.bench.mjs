@@ -78,7 +78,13 @@ export default async function main() {
           () => reject(new Error(`timed out waiting for ${re}; output:\n${buffer}`)),
           30_000,
         );
-        waiters.push({ re, resolve: (v) => (clearTimeout(t), resolve(v)) });
+        waiters.push({
+          re,
+          resolve: (v) => {
+            clearTimeout(t);
+            resolve(v);
+          },
+        });
       });
     await waitFor(/^watching /m);
 

@@ -1,5 +1,6 @@
 // advance: reconcile every molecule once (and apply a commit's trailers first). Idempotent:
 // a second run in a row writes nothing.
+import { type Dirent, existsSync } from 'node:fs';
 import { GastownError } from '../errors.js';
 import {
   gitOperationInProgress,
@@ -13,12 +14,18 @@ import {
 } from '../store/cache.js';
 import { identityForEmail, loadConfig } from '../store/config.js';
 import { isMoleculeId } from '../store/ids.js';
-import { EVENTS, findRoot, moleculesDir, parseEventName } from '../store/layout.js';
+import { DIGEST_FILE, EVENTS, findRoot, moleculesDir, parseEventName } from '../store/layout.js';
 import { withLock } from '../store/lock.js';
 import type { GastownConfig } from '../store/types.js';
 import type { Problem } from './apply.js';
 import { formulaNeedsPlugins, registrySignature } from './gates.js';
-import { isMoleculeCompleted, listMoleculeIds, moleculeExists } from './io.js';
+import {
+  COMPLETED_EVENT_NAME,
+  isMoleculeCompleted,
+  listEvents,
+  listMoleculeIds,
+  moleculeExists,
+} from './io.js';
 import { fileMoleculeStatus, recordStepLocked, type StepAction } from './molecules.js';
 import { type ReconcileOutcome, reconcileMolecule } from './reconcile.js';
 import { parseTrailers } from './trailers.js';
@@ -141,8 +148,9 @@ async function reconcileAll(
   const moleculeStatus = (id: string) => finalStatus.get(id) ?? fromFiles(id);
   const waitingOn = new Map<string, string>();
   const cache = openCache(root, config, opts);
+  const base = `${moleculesDir(root)}/`;
   const nowMs = opts.now.getTime();
-  const reconcileOne = async (id: string) => {
+  const reconcileOne = async (id: string, listedEvents?: Dirent[]) => {
     const r = await reconcileMolecule(id, {
       root,
       now: opts.now,
@@ -150,6 +158,7 @@ async function reconcileAll(
       dryRun: opts.dryRun ?? false,
       moleculeStatus,
       trustSettledFacts: cache?.neverSeen(id) ?? false,
+      ...(listedEvents ? { listedEvents } : {}),
       ...(opts.onTransition ? { onTransition: opts.onTransition } : {}),
     });
     finalStatus.set(id, r.plan.status);
@@ -172,15 +181,20 @@ async function reconcileAll(
       finalStatus.set(id, hit as MoleculeStatus);
       continue;
     }
-    const completed = isMoleculeCompleted(root, id);
+    // A molecule this clone never saw (a cold start): one listing of events/ says whether it
+    // completed and is reused to read it, instead of two stats and a second listing.
+    const listed = cache?.neverSeen(id) ? listEvents(root, id) : undefined;
+    const completed = listed
+      ? listed.some((e) => e.name === COMPLETED_EVENT_NAME) || existsSync(`${base}${id}/${DIGEST_FILE}`)
+      : isMoleculeCompleted(root, id);
     // A completed molecule never gets another effect: with no cache entry, check only that its
     // fact names do not contradict each other instead of reading every file.
-    if (completed && cache?.recordCompleted(id)) {
+    if (completed && cache?.recordCompleted(id, listed)) {
       finalStatus.set(id, 'completed');
       continue;
     }
     finalStatus.set(id, completed ? 'completed' : 'active');
-    problems.push(...(await reconcileOne(id)));
+    problems.push(...(await reconcileOne(id, listed)));
   }
   for (let changed = true; changed; ) {
     changed = false;
@@ -259,12 +273,12 @@ function openCache(root: string, config: GastownConfig, opts: AdvanceOptions) {
       if (scope === 'events') summary.events = true;
       fresh.molecules[id] = summary;
     },
-    recordCompleted(id: string): boolean {
+    recordCompleted(id: string, listed?: Dirent[]): boolean {
       if (!trustNames) return false;
       // One readdir of events/ gives both the contradiction check and the key; a squashed
       // molecule (digest, no events/) is keyed by its whole folder.
       let scope: KeyScope = 'events';
-      let lines = moleculeKeyLines(base + id, scope);
+      let lines = (listed && eventKeyLines(listed)) ?? moleculeKeyLines(base + id, scope);
       if (lines === undefined) {
         scope = 'all';
         lines = moleculeKeyLines(base + id, scope);
@@ -292,6 +306,20 @@ function openCache(root: string, config: GastownConfig, opts: AdvanceOptions) {
 }
 
 type CachedSummary = SummaryFile['molecules'][string];
+
+/**
+ * moleculeKeyLines(dir, 'events') from a listing already made: undefined (list again) when it
+ * holds anything but regular files, which moleculeKeyLines would walk into.
+ */
+function eventKeyLines(listed: Dirent[]): string[] | undefined {
+  const lines: string[] = [];
+  for (const e of listed) {
+    if (e.name.charCodeAt(0) === 46 /* . */) continue;
+    if (!e.isFile()) return undefined;
+    lines.push(`${EVENTS}/${e.name}`);
+  }
+  return lines;
+}
 
 /**
  * What a molecule's key must cover: only its event names when its plan reads nothing else (a

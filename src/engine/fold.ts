@@ -1,14 +1,31 @@
 // fold: the files of one molecule folder → its state. Pure: no disk, no clock. Invalid files
 // become errors naming the file and field; contradicting facts become conflicts.
 import { isGastownError } from '../errors.js';
-import type { ResolvedFormula } from '../formula/model.js';
+import type { ResolvedFormula, ResolvedStep } from '../formula/model.js';
 import { checkDigest, checkEvent, checkFrozenFormula, checkMoleculeMeta } from '../store/check.js';
 import { DIGEST_FILE, EVENTS, FORMULA_FILE, MOLECULE_FILE, parseEventName } from '../store/layout.js';
-import { hasConflictMarkers, parseFlatToml, parseToml } from '../store/toml.js';
+import { hasConflictMarkers, parseFlatToml, parseWrittenToml } from '../store/toml.js';
 import type { EventFact } from '../store/types.js';
 import type { FileProblem, MoleculeState, StepState, StepStatus } from './types.js';
 
 const TERMINAL = ['done', 'failed', 'skipped'] as const;
+const EVENTS_PREFIX = `${EVENTS}/`;
+
+/** One fact of a step as read from `events/`. */
+interface Recorded {
+  attempt: number;
+  kind: string;
+  fact: EventFact;
+  file: string;
+}
+
+// Frozen formulas are memoised and shared by molecules (reconcile.ts), so this is built once each.
+const stepIdSets = new WeakMap<ResolvedFormula, Set<string>>();
+function stepIdsOf(formula: ResolvedFormula): Set<string> {
+  let ids = stepIdSets.get(formula);
+  if (!ids) stepIdSets.set(formula, (ids = new Set(formula.steps.map((s) => s.id))));
+  return ids;
+}
 
 export interface FoldOptions {
   /** Parses the frozen formula; lets callers memoise by content (many molecules share one). */
@@ -22,7 +39,7 @@ export interface FoldOptions {
 }
 
 export function parseFrozenFormula(text: string, file: string): ResolvedFormula {
-  return checkFrozenFormula(parseToml(text, file), file);
+  return checkFrozenFormula(parseWrittenToml(text, file), file);
 }
 
 export function fold(
@@ -61,14 +78,15 @@ export function fold(
     if (hasConflictMarkers(files.get(path) as string))
       problem(state.conflicts, path, 'unresolved merge: the file has git conflict markers');
   }
-  const conflicted = new Set(state.conflicts.map((c) => c.file));
-  const usable = (path: string) => files.has(path) && !conflicted.has(rel(path));
+  // Building `rel(path)` per event is measurable on a cold advance; most folders have no conflict.
+  const conflicted = state.conflicts.length > 0 ? new Set(state.conflicts.map((c) => c.file)) : undefined;
+  const usable = (path: string) => files.has(path) && !conflicted?.has(rel(path));
 
   const metaText = files.get(MOLECULE_FILE);
   if (metaText === undefined) problem(state.errors, MOLECULE_FILE, 'missing molecule.toml');
   else if (usable(MOLECULE_FILE)) {
     const meta = guard(MOLECULE_FILE, () =>
-      checkMoleculeMeta(parseToml(metaText, rel(MOLECULE_FILE)), rel(MOLECULE_FILE)),
+      checkMoleculeMeta(parseWrittenToml(metaText, rel(MOLECULE_FILE)), rel(MOLECULE_FILE)),
     );
     if (meta) {
       state.meta = meta;
@@ -91,18 +109,19 @@ export function fold(
   const digestText = files.get(DIGEST_FILE);
   if (digestText !== undefined && usable(DIGEST_FILE)) {
     state.digest = guard(DIGEST_FILE, () =>
-      checkDigest(parseToml(digestText, rel(DIGEST_FILE)), rel(DIGEST_FILE)),
+      checkDigest(parseWrittenToml(digestText, rel(DIGEST_FILE)), rel(DIGEST_FILE)),
     );
   }
   const formula = state.formula;
   if (!formula) return state;
 
-  // Facts per step, per attempt, per kind.
-  const byStep = new Map<string, Map<number, Map<string, { fact: EventFact; file: string }>>>();
-  for (const step of formula.steps) byStep.set(step.id, new Map());
+  // Facts per step, in file order. Plain arrays and loops, not nested Maps and iterators: a
+  // cold advance folds every molecule once, before the JIT has optimised any of this.
+  const stepIds = stepIdsOf(formula);
+  const byStep = new Map<string, Recorded[]>();
   for (const path of files.keys()) {
-    if (!path.startsWith(`${EVENTS}/`) || !usable(path)) continue;
-    const name = path.slice(EVENTS.length + 1);
+    if (!path.startsWith(EVENTS_PREFIX) || !usable(path)) continue;
+    const name = path.slice(EVENTS_PREFIX.length);
     const parsed = parseEventName(name);
     if (!parsed) {
       problem(
@@ -119,8 +138,7 @@ export function fold(
       if (fact) state.facts[parsed.kind] = fact;
       continue;
     }
-    const attempts = byStep.get(parsed.step);
-    if (!attempts) {
+    if (!stepIds.has(parsed.step)) {
       problem(
         state.errors,
         path,
@@ -133,43 +151,56 @@ export function fold(
       ? { step: parsed.step, attempt: parsed.attempt, kind: parsed.kind, extra: {} }
       : guard(path, () => checkEvent(parseFlatToml(files.get(path) as string, rel(path)), rel(path), parsed));
     if (!fact) continue;
-    let kinds = attempts.get(parsed.attempt);
-    if (!kinds) attempts.set(parsed.attempt, (kinds = new Map()));
-    kinds.set(parsed.kind, { fact, file: path });
+    const record: Recorded = { attempt: parsed.attempt, kind: parsed.kind, fact, file: path };
+    const list = byStep.get(parsed.step);
+    if (list) list.push(record);
+    else byStep.set(parsed.step, [record]);
   }
 
-  const fromDigest = new Map(state.digest?.steps.map((s) => [s.id, s]) ?? []);
-  for (const step of formula.steps) {
-    const attempts = byStep.get(step.id) ?? new Map();
-    const digested = fromDigest.get(step.id);
+  const fromDigest = state.digest ? new Map(state.digest.steps.map((s) => [s.id, s])) : undefined;
+  const steps = formula.steps;
+  for (let i = 0; i < steps.length; i++) {
+    const step = steps[i] as ResolvedStep;
+    const list = byStep.get(step.id);
+    // The newest attempt with any fact is the current one.
     let attempt = 1;
-    for (const a of attempts.keys()) attempt = Math.max(attempt, a);
-    const current = attempts.get(attempt) ?? new Map<string, { fact: EventFact; file: string }>();
     const facts: Record<string, EventFact> = {};
-    for (const [kind, { fact }] of current) facts[kind] = fact;
     const history: StepState['history'] = {};
-    for (const [a, kinds] of attempts) {
-      if (a === attempt) continue;
-      history[a] = Object.fromEntries([...kinds].map(([k, v]) => [k, v.fact]));
-    }
-    const terminal = TERMINAL.filter((k) => current.has(k));
-    if (terminal.length > 1) {
-      for (const k of terminal) {
-        const f = current.get(k);
-        if (f)
-          problem(
-            state.conflicts,
-            f.file,
-            `step ${step.id} attempt ${attempt} is recorded as ${terminal.join(' and ')}`,
-          );
+    if (list) {
+      for (let j = 0; j < list.length; j++) attempt = Math.max(attempt, (list[j] as Recorded).attempt);
+      for (let j = 0; j < list.length; j++) {
+        const r = list[j] as Recorded;
+        if (r.attempt === attempt) facts[r.kind] = r.fact;
+        else {
+          const earlier = history[r.attempt];
+          if (earlier) earlier[r.kind] = r.fact;
+          else history[r.attempt] = { [r.kind]: r.fact };
+        }
       }
     }
     let status: StepStatus = 'pending';
-    if (terminal.length > 0) status = terminal[0] as StepStatus;
-    else if (current.has('started')) status = 'in_progress';
-    else if (current.has('ready')) status = 'ready';
+    const terminalCount =
+      (facts.done !== undefined ? 1 : 0) +
+      (facts.failed !== undefined ? 1 : 0) +
+      (facts.skipped !== undefined ? 1 : 0);
+    if (terminalCount > 0) {
+      const terminal = TERMINAL.filter((k) => facts[k] !== undefined);
+      status = terminal[0] as StepStatus;
+      if (terminalCount > 1) {
+        for (const k of terminal) {
+          const r = (list as Recorded[]).find((x) => x.attempt === attempt && x.kind === k) as Recorded;
+          problem(
+            state.conflicts,
+            r.file,
+            `step ${step.id} attempt ${attempt} is recorded as ${terminal.join(' and ')}`,
+          );
+        }
+      }
+    } else if (facts.started !== undefined) status = 'in_progress';
+    else if (facts.ready !== undefined) status = 'ready';
     const s: StepState = { id: step.id, attempt, status, facts, history };
-    if (digested && attempts.size === 0) {
+    const digested = fromDigest?.get(step.id);
+    if (digested && !list) {
       s.attempt = digested.attempt;
       s.status = digested.state;
       if (digested.by ?? digested.assignee) s.assignee = (digested.by ?? digested.assignee) as string;

@@ -1,13 +1,15 @@
 // The thin edge between the pure engine and the disk: reading a molecule folder, rendering and
 // writing facts.
-import { existsSync, readdirSync, unlinkSync } from 'node:fs';
+import { type Dirent, existsSync, readdirSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
-import { readSmallFile, tempFilePid } from '../store/atomic.js';
+import { readSharedFile, readSmallFile, tempFilePid } from '../store/atomic.js';
 import { isMoleculeId } from '../store/ids.js';
 import {
   BEADS,
   DIGEST_FILE,
   EVENTS,
+  FORMULA_FILE,
+  MOLECULE_FILE,
   MOLECULES,
   moleculeEventPath,
   moleculesDir,
@@ -34,6 +36,18 @@ export function moleculeExists(root: string, id: string): boolean {
   return isMoleculeId(id) && existsSync(join(moleculesDir(root), id));
 }
 
+/**
+ * The entries of a molecule's `events/` folder, undefined when it has none (a squashed or
+ * broken molecule).
+ */
+export function listEvents(root: string, id: string): Dirent[] | undefined {
+  try {
+    return readdirSync(`${moleculesDir(root)}/${id}/${EVENTS}`, { withFileTypes: true });
+  } catch {
+    return undefined;
+  }
+}
+
 /** Completed is a recorded fact (or a digest), so another molecule can check it with two stats. */
 export function isMoleculeCompleted(root: string, id: string): boolean {
   // Concatenation, not path.join: advance asks this of every molecule it reconciles.
@@ -41,6 +55,7 @@ export function isMoleculeCompleted(root: string, id: string): boolean {
   return existsSync(dir + COMPLETED_EVENT) || existsSync(dir + DIGEST_FILE);
 }
 const COMPLETED_EVENT = moleculeEventPath('completed');
+export const COMPLETED_EVENT_NAME = COMPLETED_EVENT.slice(EVENTS.length + 1);
 
 /**
  * A molecule's files where some contents are read from disk only when first asked for with
@@ -111,40 +126,86 @@ export class LazyFiles extends Map<string, string> {
  * Every file of a molecule folder by path relative to it. Temp files (a crashed writer's) are
  * skipped, and removed when their process is gone and `cleanTemp` is set. With `lazyEvents`,
  * files under `events/` are listed but read only when looked at (a LazyFiles map).
+ * `listedEvents`: the listing of `events/` the caller already made (advance), used instead of
+ * listing it again.
  */
 export function readMoleculeFiles(
   root: string,
   id: string,
   cleanTemp = false,
   lazyEvents = false,
+  listedEvents?: Dirent[],
 ): Map<string, string> {
-  const base = `${moleculesDir(root)}/${id}`;
   const files = lazyEvents ? new LazyFiles() : new Map<string, string>();
-  // String concatenation, not path.join, and a three-syscall read: a cold advance reads every
-  // file of every molecule.
-  const walk = (dir: string, prefix: string) => {
-    for (const entry of readdirSync(dir, { withFileTypes: true })) {
-      const name = entry.name;
-      if (name.startsWith('.')) {
-        const pid = tempFilePid(name);
-        if (cleanTemp && pid !== undefined && !isProcessAlive(pid)) {
-          try {
-            unlinkSync(`${dir}/${name}`);
-          } catch {
-            /* gone */
-          }
-        }
-        continue;
-      }
-      const rel = prefix ? `${prefix}/${name}` : name;
-      if (entry.isDirectory()) walk(`${dir}/${name}`, rel);
-      else if (!entry.isFile()) continue;
-      else if (lazyEvents && prefix === EVENTS) (files as LazyFiles).defer(rel, `${dir}/${name}`);
-      else files.set(rel, readSmallFile(`${dir}/${name}`));
-    }
-  };
-  walk(base, '');
+  walk({ files, cleanTemp, lazyEvents, listedEvents }, `${moleculesDir(root)}/${id}`, '');
   return files;
+}
+
+/**
+ * A cold advance's read of a molecule whose plan reads nothing but its facts, molecule.toml and
+ * the frozen formula (`readsOnlyFacts` says so from the formula's text): those two files by
+ * name and `events/` from the listing the caller made, read lazily, without listing the folder
+ * itself. Other files (outputs, feedback) cannot change such a plan; `status`, `doctor` and
+ * pre-commit check them. Undefined when the plan may read more, or when either file is not a
+ * readable regular file: then read the whole folder, which reports what is wrong.
+ */
+export function readFactsOnly(
+  root: string,
+  id: string,
+  listedEvents: Dirent[],
+  cleanTemp: boolean,
+  readsOnlyFacts: (formulaText: string) => boolean,
+): LazyFiles | undefined {
+  const base = `${moleculesDir(root)}/${id}`;
+  let formula: string;
+  let meta: string;
+  try {
+    formula = readSharedFile(`${base}/${FORMULA_FILE}`);
+    if (!readsOnlyFacts(formula)) return undefined;
+    meta = readSmallFile(`${base}/${MOLECULE_FILE}`);
+  } catch {
+    return undefined;
+  }
+  const files = new LazyFiles();
+  files.set(MOLECULE_FILE, meta);
+  files.set(FORMULA_FILE, formula);
+  walk({ files, cleanTemp, lazyEvents: true, listedEvents }, `${base}/${EVENTS}`, EVENTS);
+  return files;
+}
+
+interface Walk {
+  files: Map<string, string>;
+  cleanTemp: boolean;
+  lazyEvents: boolean;
+  listedEvents: Dirent[] | undefined;
+}
+
+// String concatenation, not path.join, and a three-syscall read: a cold advance reads many files.
+function walk(w: Walk, dir: string, prefix: string): void {
+  const entries =
+    w.listedEvents !== undefined && prefix === EVENTS
+      ? w.listedEvents
+      : readdirSync(dir, { withFileTypes: true });
+  for (const entry of entries) {
+    const name = entry.name;
+    if (name.startsWith('.')) {
+      const pid = tempFilePid(name);
+      if (w.cleanTemp && pid !== undefined && !isProcessAlive(pid)) {
+        try {
+          unlinkSync(`${dir}/${name}`);
+        } catch {
+          /* gone */
+        }
+      }
+      continue;
+    }
+    const rel = prefix ? `${prefix}/${name}` : name;
+    if (entry.isDirectory()) walk(w, `${dir}/${name}`, rel);
+    else if (!entry.isFile()) continue;
+    else if (w.lazyEvents && prefix === EVENTS) (w.files as LazyFiles).defer(rel, `${dir}/${name}`);
+    else if (rel === FORMULA_FILE) w.files.set(rel, readSharedFile(`${dir}/${name}`));
+    else w.files.set(rel, readSmallFile(`${dir}/${name}`));
+  }
 }
 
 const EVENT_KEY_ORDER = ['step', 'attempt', 'kind', 'assignee', 'by', 'reason', 'cause', 'commit', 'output'];

@@ -208,7 +208,7 @@ async function writeMolecule(
     join(staging, MOLECULE_FILE),
     stringifyToml(meta as unknown as TomlTable, MOLECULE_KEY_ORDER),
   );
-  writeFileAtomic(join(staging, FORMULA_FILE), stringifyToml(frozen, FORMULA_KEY_ORDER));
+  writeFileAtomic(join(staging, FORMULA_FILE), renderFrozenFormula(frozen));
   try {
     renameSync(staging, target);
   } catch (err) {
@@ -244,6 +244,11 @@ const MOLECULE_KEY_ORDER = [
   'legs',
 ];
 const FORMULA_KEY_ORDER = ['formula', 'type', 'version', 'description', 'hash', 'source'];
+
+/** The bytes of `formula.resolved.toml` for a resolved formula (repo-relative paths already). */
+export function renderFrozenFormula(frozen: TomlTable): string {
+  return stringifyToml(frozen, FORMULA_KEY_ORDER);
+}
 
 export type StepAction = 'start' | 'done' | 'fail' | 'reopen';
 

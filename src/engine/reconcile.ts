@@ -1,12 +1,13 @@
 // Level-triggered reconcile of one molecule: fold → plan → apply, repeated until the plan is
 // empty, so one run reaches the fixpoint and the next run changes nothing.
+import type { Dirent } from 'node:fs';
 import type { ResolvedFormula } from '../formula/model.js';
-import { EVENTS, FORMULA_FILE, parseEventName } from '../store/layout.js';
+import { EVENTS, FORMULA_FILE, type ParsedEventName, parseEventName } from '../store/layout.js';
 import type { GastownConfig } from '../store/types.js';
 import { type ApplyOutcome, applyEffects, type Problem } from './apply.js';
 import { fold, parseFrozenFormula } from './fold.js';
 import { formulaNeedsPlugins, gatherFacts, loadGatePlugins } from './gates.js';
-import { moleculeRelDir, readMoleculeFiles } from './io.js';
+import { moleculeRelDir, readFactsOnly, readMoleculeFiles } from './io.js';
 import { planMolecule } from './plan.js';
 import type { MoleculeState, MoleculeStatus, PlanEnv, PlanResult, Transition } from './types.js';
 
@@ -38,30 +39,39 @@ export function foldFiles(
  * name that contradicts another are not in it: those are read and checked.
  */
 export function settledFactPaths(paths: Iterable<string>): Set<string> {
-  const byStep = new Map<string, { current: number; byAttempt: Map<number, string[]> }>();
+  // Grouped by step in plain arrays (path, parsed name): this runs once per molecule on a cold
+  // advance, before the JIT has optimised anything, so it avoids nested Maps and filters.
+  const byStep = new Map<string, { paths: string[]; names: StepEventName[] }>();
   for (const path of paths) {
-    if (!path.startsWith(`${EVENTS}/`)) continue;
-    const e = parseEventName(path.slice(EVENTS.length + 1));
+    if (!path.startsWith(EVENTS_PREFIX)) continue;
+    const e = parseEventName(path.slice(EVENTS_PREFIX.length));
     if (e?.scope !== 'step') continue;
-    let s = byStep.get(e.step);
-    if (!s) byStep.set(e.step, (s = { current: 0, byAttempt: new Map() }));
-    s.current = Math.max(s.current, e.attempt);
-    let list = s.byAttempt.get(e.attempt);
-    if (!list) s.byAttempt.set(e.attempt, (list = []));
-    list.push(path);
+    const group = byStep.get(e.step);
+    if (group) {
+      group.paths.push(path);
+      group.names.push(e);
+    } else byStep.set(e.step, { paths: [path], names: [e] });
   }
   const trusted = new Set<string>();
-  for (const { current, byAttempt } of byStep.values()) {
-    const now = byAttempt.get(current) ?? [];
-    const terminal = now.filter((p) => p.endsWith('.done.toml') || p.endsWith('.skipped.toml'));
-    const settled = terminal.length === 1 && !now.some((p) => p.endsWith('.failed.toml'));
-    for (const [attempt, list] of byAttempt) {
-      if (attempt === current && !settled) continue;
-      for (const p of list) trusted.add(p);
+  for (const { paths: list, names } of byStep.values()) {
+    let current = 0;
+    for (let i = 0; i < names.length; i++) current = Math.max(current, (names[i] as StepEventName).attempt);
+    let terminal = 0;
+    let failed = false;
+    for (let i = 0; i < names.length; i++) {
+      const e = names[i] as StepEventName;
+      if (e.attempt !== current) continue;
+      if (e.kind === 'done' || e.kind === 'skipped') terminal++;
+      else if (e.kind === 'failed') failed = true;
     }
+    const settled = terminal === 1 && !failed;
+    for (let i = 0; i < names.length; i++)
+      if (settled || (names[i] as StepEventName).attempt !== current) trusted.add(list[i] as string);
   }
   return trusted;
 }
+const EVENTS_PREFIX = `${EVENTS}/`;
+type StepEventName = Extract<ParsedEventName, { scope: 'step' }>;
 
 export interface ReconcileContext {
   root: string;
@@ -78,6 +88,8 @@ export interface ReconcileContext {
    * file set misses the cache, and a molecule with a cache entry is read whole).
    */
   trustSettledFacts?: boolean;
+  /** The molecule's `events/` listing, when the caller made it already (advance). */
+  listedEvents?: Dirent[];
 }
 
 export interface ReconcileOutcome {
@@ -130,7 +142,7 @@ export async function reconcileMolecule(
   ctx: ReconcileContext,
   preloaded?: Map<string, string>,
 ): Promise<ReconcileOutcome> {
-  const files = preloaded ?? readMoleculeFiles(ctx.root, id, !ctx.dryRun, ctx.trustSettledFacts === true);
+  const files = preloaded ?? readForReconcile(id, ctx);
   const trusted = preloaded || !ctx.trustSettledFacts ? undefined : trustedHistory(id, files);
   const memory = new Map([[id, files]]);
   const transitions: Transition[] = [];
@@ -159,6 +171,26 @@ export async function reconcileMolecule(
   }
   problems.push(...stateProblems(state));
   return { state, plan, transitions, written, problems };
+}
+
+/**
+ * What reconcile reads. A cold start with the events/ listing made (advance) reads only what a
+ * plan that reads facts alone needs, when the frozen formula is such (io.ts `readFactsOnly`).
+ */
+function readForReconcile(id: string, ctx: ReconcileContext): Map<string, string> {
+  const cleanTemp = !ctx.dryRun;
+  if (ctx.trustSettledFacts && ctx.listedEvents) {
+    const file = `${moleculeRelDir(id)}/${FORMULA_FILE}`;
+    const files = readFactsOnly(ctx.root, id, ctx.listedEvents, cleanTemp, (text) => {
+      try {
+        return !formulaNeedsPlugins(memoParseFormula(text, file));
+      } catch {
+        return false; // read everything; fold reports it
+      }
+    });
+    if (files) return files;
+  }
+  return readMoleculeFiles(ctx.root, id, cleanTemp, ctx.trustSettledFacts === true, ctx.listedEvents);
 }
 
 /** Settled history to take by name, when the frozen formula's plan reads no fact contents. */

@@ -118,12 +118,33 @@ const READ_FLAGS = fsConstants.O_RDONLY | (fsConstants.O_NOFOLLOW ?? 0);
  * list with file types skip them anyway.
  */
 export function readSmallFile(path: string): string {
+  return readSmall(path, false);
+}
+
+/**
+ * Distinct texts read with `readSharedFile`, by byte length. Molecules poured from one formula
+ * share their frozen file byte for byte: a cold advance reads a thousand copies of a few texts.
+ */
+const sharedTexts = new Map<number, { bytes: Buffer; text: string }[]>();
+let sharedCount = 0;
+const MAX_SHARED = 256;
+
+/**
+ * readSmallFile for files that are often byte-identical across molecules (formula.resolved.toml):
+ * bytes equal to a text read before return that same string, without decoding or allocating
+ * another copy, so later lookups keyed by it (the parse memo) hash it once.
+ */
+export function readSharedFile(path: string): string {
+  return readSmall(path, true);
+}
+
+function readSmall(path: string, shared: boolean): string {
   readBuffer ??= Buffer.allocUnsafe(64 * 1024);
   const buf = readBuffer;
   const fd = openSync(path, READ_FLAGS);
   try {
     const n = readSync(fd, buf, 0, buf.length, null);
-    if (n < buf.length) return buf.toString('utf8', 0, n);
+    if (n < buf.length) return shared ? sharedText(buf, n) : buf.toString('utf8', 0, n);
     const chunks = [Buffer.from(buf.subarray(0, n))];
     for (;;) {
       const more = readSync(fd, buf, 0, buf.length, null);
@@ -134,6 +155,19 @@ export function readSmallFile(path: string): string {
   } finally {
     closeSync(fd);
   }
+}
+
+function sharedText(buf: Buffer, n: number): string {
+  const same = sharedTexts.get(n);
+  if (same) for (const e of same) if (buf.compare(e.bytes, 0, n, 0, n) === 0) return e.text;
+  const text = buf.toString('utf8', 0, n);
+  if (sharedCount < MAX_SHARED) {
+    sharedCount++;
+    const entry = { bytes: Buffer.from(buf.subarray(0, n)), text };
+    if (same) same.push(entry);
+    else sharedTexts.set(n, [entry]);
+  }
+  return text;
 }
 
 export function readIfExists(path: string): string | undefined {

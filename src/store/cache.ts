@@ -1,6 +1,6 @@
 // The content-keyed cache under `.beads/.cache/` (derived data: delete it any time). A
 // molecule's key is the set of its file names plus the bytes of its mutable files; never mtimes.
-import { createHash } from 'node:crypto';
+import * as crypto from 'node:crypto';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { writeFileAtomic } from './atomic.js';
@@ -14,7 +14,11 @@ function isImmutable(rel: string): boolean {
   return rel.startsWith(`${EVENTS}/`) || rel === MOLECULE_FILE || rel === FORMULA_FILE || rel === DIGEST_FILE;
 }
 
-const sha1 = (text: string) => createHash('sha1').update(text).digest('hex');
+// One-shot `crypto.hash` (node >= 20.12) skips building a Hash object per molecule.
+const oneShot = (crypto as { hash?: (algorithm: string, data: string) => string }).hash;
+const sha1 = oneShot
+  ? (text: string) => oneShot('sha1', text)
+  : (text: string) => crypto.createHash('sha1').update(text).digest('hex');
 
 function fingerprintLine(rel: string, content: () => string): string {
   return isImmutable(rel) ? rel : `${rel} ${sha1(content())}`;

@@ -44,8 +44,15 @@ export function ensureCacheDir(root: string): string {
   return dir;
 }
 export function moleculesDir(root: string): string {
-  return join(root, BEADS, MOLECULES);
+  // Asked for once per molecule on advance: path.join each time shows up in profiles.
+  if (root !== lastRoot) {
+    lastRoot = root;
+    lastMoleculesDir = join(root, BEADS, MOLECULES);
+  }
+  return lastMoleculesDir;
 }
+let lastRoot: string | undefined;
+let lastMoleculesDir = '';
 export function moleculeDir(root: string, id: string): string {
   return join(root, BEADS, MOLECULES, assertMoleculeId(id));
 }
@@ -87,6 +94,17 @@ const MOLECULE_EVENT = /^molecule\.([a-z][a-z-]*)\.toml$/;
 
 /** Parses a file name inside `events/`; undefined when it is not an event file name. */
 export function parseEventName(name: string): ParsedEventName | undefined {
+  // Memoised: molecules share their event names (s1.1.ready.toml), and a cold advance parses
+  // each name twice. The parsed objects are shared: callers must not change them.
+  const hit = eventNames.get(name);
+  if (hit !== undefined || eventNames.has(name)) return hit;
+  const parsed = parseEventNameUncached(name);
+  if (eventNames.size < 100_000) eventNames.set(name, parsed);
+  return parsed;
+}
+const eventNames = new Map<string, ParsedEventName | undefined>();
+
+function parseEventNameUncached(name: string): ParsedEventName | undefined {
   const s = STEP_EVENT.exec(name);
   if (s) return { scope: 'step', step: s[1] as string, attempt: Number(s[2]), kind: s[3] as string };
   const m = MOLECULE_EVENT.exec(name);

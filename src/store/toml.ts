@@ -2,6 +2,7 @@
 // same data always gives the same bytes: two engines recording one fact write identical files.
 import { parse, stringify, TomlError } from 'smol-toml';
 import { GastownError } from '../errors.js';
+import { readWrittenToml } from './toml-subset.js';
 
 export type TomlTable = Record<string, unknown>;
 
@@ -40,6 +41,15 @@ export function parseFlatToml(text: string, file: string): TomlTable {
   return out;
 }
 
+/**
+ * Parses a file gastown wrote with `stringifyToml` (molecule.toml, formula.resolved.toml,
+ * digest.toml) with the subset reader, and anything else (a hand edit, a comment) with the full
+ * parser, whose errors name the file, line and column. Same result either way.
+ */
+export function parseWrittenToml(text: string, file: string): TomlTable {
+  return readWrittenToml(text) ?? parseToml(text, file);
+}
+
 /** Sorts keys recursively (after the `first` keys, at the top level only) and drops undefined/null. */
 export function canonical(value: unknown, first: readonly string[] = []): unknown {
   if (Array.isArray(value))
@@ -63,5 +73,6 @@ export function stringifyToml(value: TomlTable, first: readonly string[] = []): 
 
 /** True when the text holds git conflict markers (an unresolved merge). */
 export function hasConflictMarkers(text: string): boolean {
-  return /^(<{7}|>{7})( |$)/m.test(text) && /^={7}$/m.test(text);
+  // A plain search first: every state file is checked on a cold advance, and almost none has one.
+  return text.includes('=======') && /^(<{7}|>{7})( |$)/m.test(text) && /^={7}$/m.test(text);
 }

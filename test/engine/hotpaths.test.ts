@@ -154,3 +154,39 @@ describe('advance shortcuts, end to end', () => {
     expect(stepStates(s)).toEqual({ lint: 'done', test: 'done', build: 'done', report: 'ready' });
   });
 });
+
+describe('a cold advance reads only what the plan reads', () => {
+  let repo: Awaited<ReturnType<typeof repoWithFormulas>>;
+  beforeAll(async () => {
+    repo = await repoWithFormulas('beads/quick-check');
+    for (const name of ['meta', 'frozen', 'missing', 'fine'])
+      await gtOk(repo.path, ['molecule', 'create', '--formula', 'quick-check', '--name', name]);
+  });
+  afterAll(() => repo.cleanup());
+
+  it('still reports a corrupted molecule.toml or frozen formula and a missing file, and writes nothing for them', async () => {
+    const cwd = repo.path;
+    const dir = (id: string) => join(cwd, '.beads/molecules', id);
+    writeFileSync(join(dir('meta'), 'molecule.toml'), 'id = "meta"\nformula = "quick-check"\n');
+    writeFileSync(join(dir('frozen'), 'formula.resolved.toml'), 'formula = "quick-check"\nsteps = [\n');
+    rmSync(join(dir('missing'), 'molecule.toml'));
+    // fine's needs are done by hand: the cold run must still move it on.
+    for (const s of ['lint', 'test', 'build'])
+      writeFileSync(join(dir('fine'), `events/${s}.1.done.toml`), fact(s, 1, 'done'));
+    rmSync(join(cwd, '.beads/.cache'), { recursive: true, force: true });
+    const adv = await gt(cwd, ['advance', '--json']);
+    expect(adv.exitCode).toBe(1);
+    const result = JSON.parse(String(adv.stdout)) as {
+      problems: { molecule?: string; file?: string; message: string }[];
+      written: string[];
+    };
+    expect(result.problems.map((p) => [p.molecule, p.file])).toEqual([
+      ['frozen', '.beads/molecules/frozen/formula.resolved.toml'],
+      ['meta', '.beads/molecules/meta/molecule.toml'],
+      ['missing', '.beads/molecules/missing/molecule.toml'],
+    ]);
+    expect(result.problems.find((p) => p.molecule === 'meta')?.message).toContain('formula_hash');
+    expect(result.problems.find((p) => p.molecule === 'frozen')?.message).toMatch(/invalid TOML/);
+    expect(result.written).toEqual(['.beads/molecules/fine/events/report.1.ready.toml']);
+  });
+});
