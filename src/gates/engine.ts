@@ -42,6 +42,7 @@ import type {
   CommandGate,
   HumanGate,
   MoleculeGate,
+  OnComplete,
   ResolvedFormula,
   ResolvedStep,
   TimerGate,
@@ -703,6 +704,12 @@ function evaluateRuntimeCondition(expression: string, c: { state: MoleculeState 
 // ---------------------------------------------------------------------------------------------
 // on_complete: spawn one molecule per item of a list in the step's output.
 
+/** The molecules `on_complete` asks for, from the step's output: the planner and the runner agree. */
+function spawnsOf(state: MoleculeState, stepId: string, oc: OnComplete, attempt: number) {
+  const out = outputOf(state, stepId);
+  return forEachSpawns(oc, state.id, stepId, out === undefined ? undefined : parseOutputFile(out), attempt);
+}
+
 function planOnComplete(ctx: MoleculePlanContext): GatePlan | undefined {
   const { state, formula, env } = ctx;
   const effects: Effect[] = [];
@@ -718,14 +725,7 @@ function planOnComplete(ctx: MoleculePlanContext): GatePlan | undefined {
     if (s.facts.bonded) continue;
     let spawns: ReturnType<typeof forEachSpawns>;
     try {
-      const out = outputOf(state, step.id);
-      spawns = forEachSpawns(
-        oc,
-        state.id,
-        step.id,
-        out === undefined ? undefined : parseOutputFile(out),
-        s.attempt,
-      );
+      spawns = spawnsOf(state, step.id, oc, s.attempt);
     } catch (err) {
       const reason =
         err instanceof ForEachError || isGastownError(err)
@@ -777,7 +777,6 @@ async function runBond(effect: RunEffect, ctx: RunContext): Promise<Effect[]> {
   const step = state.formula?.steps.find((s) => s.id === effect.step) as ResolvedStep | undefined;
   const oc = step?.on_complete;
   if (!step || !oc) return [];
-  const out = outputOf(state, step.id);
   const fail = (reason: string) => [
     stepTransition(
       state.id,
@@ -790,13 +789,7 @@ async function runBond(effect: RunEffect, ctx: RunContext): Promise<Effect[]> {
   ];
   let spawns: ReturnType<typeof forEachSpawns>;
   try {
-    spawns = forEachSpawns(
-      oc,
-      state.id,
-      step.id,
-      out === undefined ? undefined : parseOutputFile(out),
-      effect.attempt,
-    );
+    spawns = spawnsOf(state, step.id, oc, effect.attempt);
   } catch (err) {
     return fail((err as Error).message);
   }
