@@ -129,9 +129,13 @@ export default async function main() {
     console.log(`    last engine commit: ${head}`);
 
     // (c) One read both ways, in process: HEAD's commit message (what trailer handling needs).
-    const { execa } = await import('execa');
+    // The binary is spawned the way src/git/exec.ts does it (node:child_process, no shell).
+    const { execFile } = await import('node:child_process');
+    const { promisify } = await import('node:util');
+    const run = promisify(execFile);
     const viaBinary = async () =>
-      (await execa('git', ['log', '-1', '--format=%B', 'HEAD'], { cwd: dir, env: { LC_ALL: 'C' } })).stdout;
+      (await run('git', ['log', '-1', '--format=%B', 'HEAD'], { cwd: dir, env: { ...env, LC_ALL: 'C' } }))
+        .stdout;
     const t0 = performance.now();
     const git = await import('isomorphic-git');
     const fs = await import('node:fs');
@@ -141,7 +145,7 @@ export default async function main() {
       return (await git.readCommit({ fs, dir, oid })).commit.message;
     };
     if ((await viaBinary()).trim() !== (await viaIso()).trim()) throw new Error('the two reads disagree');
-    row('(c) HEAD message via git binary (execa)', await timeFn(viaBinary), 0);
+    row('(c) HEAD message via git binary (child_process)', await timeFn(viaBinary), 0);
     row('(c) HEAD message via isomorphic-git', await timeFn(viaIso), 0);
     row('(c) import isomorphic-git (once per process)', importMs, 0);
   } finally {
