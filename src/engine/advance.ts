@@ -28,6 +28,7 @@ import {
 } from './io.js';
 import { fileMoleculeStatus, recordStepLocked, type StepAction } from './molecules.js';
 import { type ReconcileOutcome, reconcileMolecule } from './reconcile.js';
+import { type Shape, SharedVerdicts } from './shapes.js';
 import { parseTrailers } from './trailers.js';
 import type { MoleculeStatus, Transition } from './types.js';
 
@@ -44,6 +45,11 @@ export interface AdvanceOptions {
   molecules?: string[];
   lockWaitMs?: number;
   onTransition?: (t: Transition) => void;
+  /**
+   * Let molecules of one shape share a verdict on a cold start (shapes.ts). Default true; tests
+   * turn it off to check that both ways give the same result.
+   */
+  shareVerdicts?: boolean;
 }
 
 export interface AdvanceResult {
@@ -150,7 +156,8 @@ async function reconcileAll(
   const cache = openCache(root, config, opts);
   const base = `${moleculesDir(root)}/`;
   const nowMs = opts.now.getTime();
-  const reconcileOne = async (id: string, listedEvents?: Dirent[]) => {
+  const verdicts = cache && opts.shareVerdicts !== false ? new SharedVerdicts(root) : undefined;
+  const reconcileOne = async (id: string, listedEvents?: Dirent[], shape?: Shape) => {
     const r = await reconcileMolecule(id, {
       root,
       now: opts.now,
@@ -168,6 +175,7 @@ async function reconcileAll(
     result.transitions.push(...r.transitions);
     result.written.push(...r.written);
     cache?.record(id, r, after ? moleculeStatus(after) === 'completed' : undefined);
+    if (shape) verdicts?.learn(shape, r, cache?.summaryOf(id));
     return r.problems;
   };
   const problems: Problem[] = [];
@@ -194,7 +202,13 @@ async function reconcileAll(
       continue;
     }
     finalStatus.set(id, completed ? 'completed' : 'active');
-    problems.push(...(await reconcileOne(id, listed)));
+    const shape = listed && !completed ? verdicts?.shapeOf(id, listed) : undefined;
+    const shared = shape && verdicts?.reuse(id, shape);
+    if (shared && cache?.adopt(id, shared)) {
+      finalStatus.set(id, shared.state as MoleculeStatus);
+      continue;
+    }
+    problems.push(...(await reconcileOne(id, listed, shape)));
   }
   for (let changed = true; changed; ) {
     changed = false;
@@ -272,6 +286,15 @@ function openCache(root: string, config: GastownConfig, opts: AdvanceOptions) {
       if (r.state.meta?.after) summary.after = r.state.meta.after;
       if (scope === 'events') summary.events = true;
       fresh.molecules[id] = summary;
+    },
+    /** Records a summary earned by another molecule of the same shape (shapes.ts). */
+    adopt(id: string, summary: CachedSummary): boolean {
+      if (!trustNames) return false;
+      fresh.molecules[id] = summary;
+      return true;
+    },
+    summaryOf(id: string): CachedSummary | undefined {
+      return fresh.molecules[id];
     },
     recordCompleted(id: string, listed?: Dirent[]): boolean {
       if (!trustNames) return false;
