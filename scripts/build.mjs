@@ -6,6 +6,24 @@ import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
+
+// commander requires node:child_process at load time only to spawn executable subcommands, which
+// gastown never uses; loading it (with net, dgram and the rest) is ~4 ms of every start-up. This
+// hands commander a stand-in that loads the real module on first use.
+const lazyChildProcess = {
+  name: 'lazy-child-process-for-commander',
+  setup(b) {
+    b.onResolve({ filter: /^(node:)?child_process$/ }, (args) =>
+      /[\\/]commander[\\/]/.test(args.importer) ? { path: 'child_process', namespace: 'lazy-builtin' } : undefined,
+    );
+    b.onLoad({ filter: /.*/, namespace: 'lazy-builtin' }, () => ({
+      loader: 'js',
+      contents:
+        "let real; const load = () => (real ??= require('node:child_process'));\n" +
+        'module.exports = new Proxy({}, { get: (_, key) => load()[key] });\n',
+    }));
+  },
+};
 const staging = `${root}dist.tmp-${process.pid}`;
 const old = `${root}dist.old-${process.pid}`;
 rmSync(staging, { recursive: true, force: true });
@@ -28,6 +46,7 @@ await build({
     js: "import { createRequire as __gtCreateRequire } from 'node:module'; const require = __gtCreateRequire(import.meta.url);",
   },
   logLevel: 'warning',
+  plugins: [lazyChildProcess],
 });
 chmodSync(`${staging}/gastown.mjs`, 0o755);
 // Swap: move the old dist aside, move the new one in, then delete the old one.

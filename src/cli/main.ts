@@ -5,7 +5,7 @@
 import { Command, CommanderError } from 'commander';
 import { ExitCode, formatLocated, isGastownError } from '../errors.js';
 import { createContext } from './context.js';
-import { registerTable } from './table/index.js';
+import { commandNameOf, registerTable } from './table/index.js';
 
 const VERSION = '0.1.0';
 
@@ -30,7 +30,7 @@ async function main(argv: string[]): Promise<number> {
     const dir = root.opts().cwd as string | undefined;
     if (dir) ctx.cwd = dir;
   });
-  registerTable(program, ctx);
+  registerTable(program, ctx, commandNameOf(argv.slice(2)));
   try {
     await program.parseAsync(argv);
     return ctx.exitCode;

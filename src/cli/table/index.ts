@@ -9,12 +9,39 @@ import { registerGit } from './git.js';
 import { registerMolecule } from './molecule.js';
 import { registerStep } from './step.js';
 
-export function registerTable(program: Command, ctx: CliContext): void {
-  registerDemo(program, ctx);
-  registerFormula(program, ctx);
-  registerMolecule(program, ctx);
-  registerStep(program, ctx);
-  registerAdvance(program, ctx);
-  registerCheckpoint(program, ctx);
-  registerGit(program, ctx);
+export interface CommandGroup {
+  /** The top-level command names and aliases the group defines (test/cli/table.test.ts checks). */
+  names: readonly string[];
+  register: (program: Command, ctx: CliContext) => void;
+}
+
+export const commandGroups: readonly CommandGroup[] = [
+  { names: ['demo'], register: registerDemo },
+  { names: ['formula'], register: registerFormula },
+  { names: ['molecule', 'mol'], register: registerMolecule },
+  { names: ['step'], register: registerStep },
+  { names: ['advance'], register: registerAdvance },
+  { names: ['checkpoint'], register: registerCheckpoint },
+  { names: ['init', 'hooks', 'hook', 'watch', 'doctor'], register: registerGit },
+];
+
+/**
+ * Registers the group that defines `command`, or every group when it is not given or not known
+ * (help, suggestions for a typo): building the whole table is a few ms of every start-up.
+ */
+export function registerTable(program: Command, ctx: CliContext, command?: string): void {
+  const only = command === undefined ? undefined : commandGroups.find((g) => g.names.includes(command));
+  for (const group of only ? [only] : commandGroups) group.register(program, ctx);
+}
+
+/** The command named on the command line: the first argument after the global options. */
+export function commandNameOf(args: readonly string[]): string | undefined {
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i] as string;
+    if (arg === '-C' || arg === '--cwd') i++;
+    else if (arg.startsWith('--cwd=') || (arg.startsWith('-C') && arg.length > 2)) continue;
+    else if (arg.startsWith('-')) return undefined;
+    else return arg;
+  }
+  return undefined;
 }
