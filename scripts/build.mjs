@@ -14,7 +14,9 @@ const lazyChildProcess = {
   name: 'lazy-child-process-for-commander',
   setup(b) {
     b.onResolve({ filter: /^(node:)?child_process$/ }, (args) =>
-      /[\\/]commander[\\/]/.test(args.importer) ? { path: 'child_process', namespace: 'lazy-builtin' } : undefined,
+      /[\\/]commander[\\/]/.test(args.importer)
+        ? { path: 'child_process', namespace: 'lazy-builtin' }
+        : undefined,
     );
     b.onLoad({ filter: /.*/, namespace: 'lazy-builtin' }, () => ({
       loader: 'js',

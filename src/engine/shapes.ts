@@ -82,8 +82,7 @@ export class SharedVerdicts {
   learn(shape: Shape, r: ReconcileOutcome, summary: MoleculeSummary | undefined): void {
     const { state, plan } = r;
     if (
-      !summary ||
-      !summary.events ||
+      !summary?.events ||
       summary.after !== undefined ||
       summary.recheckAt !== undefined ||
       r.transitions.length > 0 ||
