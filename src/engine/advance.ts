@@ -3,6 +3,7 @@
 import { type Dirent, existsSync } from 'node:fs';
 import { GastownError } from '../errors.js';
 import {
+  eventsKey,
   gitOperationInProgress,
   hashKey,
   type KeyScope,
@@ -21,12 +22,13 @@ import type { Problem } from './apply.js';
 import { formulaNeedsPlugins, registrySignature } from './gates.js';
 import {
   COMPLETED_EVENT_NAME,
+  fileMoleculeStatus,
   isMoleculeCompleted,
   listEvents,
   listMoleculeIds,
   moleculeExists,
 } from './io.js';
-import { fileMoleculeStatus, recordStepLocked, type StepAction } from './molecules.js';
+import type { StepAction } from './molecules.js';
 import { type ReconcileOutcome, reconcileMolecule } from './reconcile.js';
 import { type Shape, SharedVerdicts } from './shapes.js';
 import { parseTrailers } from './trailers.js';
@@ -120,6 +122,8 @@ async function applyCommitTrailers(
       continue;
     }
     try {
+      // Loaded here: a run with no trailers (the common, no-op case) does not need it.
+      const { recordStepLocked } = await import('./molecules.js');
       const r = await recordStepLocked(
         root,
         t.molecule,
@@ -241,8 +245,10 @@ function openCache(root: string, config: GastownConfig, opts: AdvanceOptions) {
   const salt = `${config.hash}|${registrySignature()}`;
   // Built once: path.join per molecule shows up in the no-op profile.
   const base = `${moleculesDir(root)}/`;
+  const saltOf = (scope: KeyScope, afterCompleted: boolean | undefined) =>
+    `${scope}|${salt}|${afterCompleted === undefined ? '' : String(afterCompleted)}`;
   const keyOf = (lines: string[], scope: KeyScope, afterCompleted: boolean | undefined) =>
-    hashKey(lines, `${scope}|${salt}|${afterCompleted === undefined ? '' : String(afterCompleted)}`);
+    hashKey(lines, saltOf(scope, afterCompleted));
   return {
     /**
      * No summary of this molecule was ever recorded here (a fresh clone, a deleted cache) and
@@ -259,10 +265,14 @@ function openCache(root: string, config: GastownConfig, opts: AdvanceOptions) {
       const s = file.molecules[id];
       if (!trustNames || !s?.quiet || (s.recheckAt !== undefined && nowMs >= s.recheckAt)) return undefined;
       const scope: KeyScope = s.events ? 'events' : 'all';
-      const lines = moleculeKeyLines(base + id, scope);
-      if (lines === undefined) return undefined;
       const after = s.after;
-      const key = keyOf(lines, scope, after === undefined ? undefined : statusOf(after) === 'completed');
+      const afterCompleted = after === undefined ? undefined : statusOf(after) === 'completed';
+      let key = scope === 'events' ? eventsKey(base + id, saltOf(scope, afterCompleted)) : undefined;
+      if (key === undefined) {
+        const lines = moleculeKeyLines(base + id, scope);
+        if (lines === undefined) return undefined;
+        key = keyOf(lines, scope, afterCompleted);
+      }
       if (key !== s.key) return undefined;
       fresh.molecules[id] = s;
       return s.state;

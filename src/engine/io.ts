@@ -18,6 +18,7 @@ import {
 import { isProcessAlive } from '../store/lock.js';
 import { stringifyToml } from '../store/toml.js';
 import type { EventFact } from '../store/types.js';
+import type { MoleculeStatus } from './types.js';
 
 export const moleculeRelDir = (id: string): string => `${BEADS}/${MOLECULES}/${id}`;
 
@@ -220,4 +221,14 @@ export function eventPathOf(fact: EventFact): string {
 export function renderEvent(fact: EventFact): string {
   const { extra, ...fields } = fact;
   return stringifyToml({ ...extra, ...fields }, EVENT_KEY_ORDER);
+}
+
+/** Another molecule's status from its files alone (a few stats), for molecules waiting on it. */
+export function fileMoleculeStatus(root: string): (id: string) => MoleculeStatus | undefined {
+  return (id) => {
+    if (isMoleculeCompleted(root, id)) return 'completed';
+    if (!moleculeExists(root, id)) return undefined;
+    // A cancelled molecule never completes: say so to whoever waits for it.
+    return existsSync(join(moleculesDir(root), id, moleculeEventPath('cancelled'))) ? 'cancelled' : 'active';
+  };
 }

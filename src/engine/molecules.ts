@@ -15,7 +15,6 @@ import {
   FORMULA_FILE,
   findRoot,
   MOLECULE_FILE,
-  moleculeEventPath,
   moleculesDir,
   outputPath,
   TEMP_PREFIX,
@@ -26,6 +25,7 @@ import type { GastownConfig, MoleculeMeta } from '../store/types.js';
 import { applyEffects, type Problem } from './apply.js';
 import { displayPath } from './formulas.js';
 import {
+  fileMoleculeStatus,
   isMoleculeCompleted,
   listMoleculeIds,
   moleculeExists,
@@ -61,16 +61,6 @@ export interface CreateMoleculeResult {
   formula: string;
   transitions: Transition[];
   written: string[];
-}
-
-/** Env for molecules planned one at a time: another molecule's state is read from its files. */
-export function fileMoleculeStatus(root: string): (id: string) => MoleculeStatus | undefined {
-  return (id) => {
-    if (isMoleculeCompleted(root, id)) return 'completed';
-    if (!moleculeExists(root, id)) return undefined;
-    // A cancelled molecule never completes: say so to whoever waits for it.
-    return existsSync(join(moleculesDir(root), id, moleculeEventPath('cancelled'))) ? 'cancelled' : 'active';
-  };
 }
 
 function readInputsFile(path: string): { vars: Record<string, string>; inputs: TomlTable } {

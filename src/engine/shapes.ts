@@ -32,8 +32,17 @@ interface Verdict {
   inFlight: string[];
 }
 
+const MAX_REMEMBERED_FACTS = 10_000;
+
 export class SharedVerdicts {
   private readonly byFormula = new WeakMap<ResolvedFormula, Map<string, Verdict>>();
+  /** Per frozen formula (one object per distinct text): may its molecules share verdicts? */
+  private readonly shareable = new WeakMap<ResolvedFormula, boolean>();
+  /**
+   * Facts (name and bytes) that passed fold's checks: molecules at one point of progress hold
+   * byte-identical facts of the steps in flight, and checking one depends on nothing else.
+   */
+  private readonly validFacts = new Set<string>();
   private readonly base: string;
 
   constructor(root: string) {
@@ -56,7 +65,12 @@ export class SharedVerdicts {
     try {
       const text = readSharedFile(`${dir}/${FORMULA_FILE}`);
       const formula = memoParseFormula(text, `${moleculeRelDir(id)}/${FORMULA_FILE}`);
-      if (formulaNeedsPlugins(formula) || hasConflictMarkers(text)) return undefined;
+      let ok = this.shareable.get(formula);
+      if (ok === undefined) {
+        ok = !formulaNeedsPlugins(formula) && !hasConflictMarkers(text);
+        this.shareable.set(formula, ok);
+      }
+      if (!ok) return undefined;
       const metaText = readSmallFile(`${dir}/${MOLECULE_FILE}`);
       return { formula, names: names.sort().join('/'), metaText, listed };
     } catch {
@@ -118,8 +132,11 @@ export class SharedVerdicts {
         const parsed = parseEventName(path.slice(EVENTS.length + 1));
         if (!parsed) return false;
         const text = readSmallFile(`${this.base}${id}/${path}`);
+        const seen = `${path}\n${text}`;
+        if (this.validFacts.has(seen)) continue;
         if (hasConflictMarkers(text)) return false;
         checkEvent(parseFlatToml(text, `${rel}/${path}`), `${rel}/${path}`, parsed);
+        if (this.validFacts.size < MAX_REMEMBERED_FACTS) this.validFacts.add(seen);
       }
       return true;
     } catch {

@@ -66,6 +66,28 @@ export function moleculeKeyLines(dir: string, scope: KeyScope = 'all'): string[]
   return lines;
 }
 
+/**
+ * `hashKey(moleculeKeyLines(dir, 'events'), salt)` with one readdir and no string per file, for
+ * the common folder of fact files only (every name has a dot and none starts with one): the no-op
+ * advance computes this for every molecule. Undefined when the folder holds anything else (use
+ * moleculeKeyLines then) or is gone.
+ */
+export function eventsKey(dir: string, salt: string): string | undefined {
+  let names: string[];
+  try {
+    names = readdirSync(`${dir}/${EVENTS}`);
+  } catch {
+    return undefined;
+  }
+  for (let i = 0; i < names.length; i++) {
+    const name = names[i] as string;
+    if (name.charCodeAt(0) === 46 /* . */ || !name.includes('.')) return undefined;
+  }
+  // Sorting the names sorts `events/<name>` the same way: they share the prefix.
+  const text = names.length === 0 ? '' : `${EVENTS}/${names.sort().join(`\n${EVENTS}/`)}`;
+  return sha1(`${text}\n|${salt}`);
+}
+
 /** The same lines from a molecule's files in memory (path relative to its folder → content). */
 export function moleculeKeyLinesOf(files: ReadonlyMap<string, string>, scope: KeyScope = 'all'): string[] {
   const lines: string[] = [];

@@ -1,12 +1,18 @@
 // The store's pieces on a real disk: ids, ULIDs, TOML, atomic writes, config, lock, cache keys.
-import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ExitCode, UsageError } from '../../src/errors.js';
 import { createFileExclusive } from '../../src/store/atomic.js';
-import { moleculeFingerprint, moleculeKeyOf } from '../../src/store/cache.js';
+import {
+  eventsKey,
+  hashKey,
+  moleculeFingerprint,
+  moleculeKeyLines,
+  moleculeKeyOf,
+} from '../../src/store/cache.js';
 import { identityForEmail, loadConfig } from '../../src/store/config.js';
 import { assertMoleculeId, assertPathSegment, ulid } from '../../src/store/ids.js';
 import { parseEventName, stepEventPath } from '../../src/store/layout.js';
@@ -178,5 +184,28 @@ describe('cache keys', () => {
     expect(moleculeFingerprint(root)).toBe(moleculeKeyOf(files));
     writeFileSync(join(root, 'checkpoints/a.md'), '---\ndecision: approved\n---\n');
     expect(moleculeFingerprint(root)).not.toBe(moleculeKeyOf(files));
+  });
+
+  it('the fast events key equals the key of the events lines, and declines folders it cannot key', () => {
+    const root = scratch();
+    const events = join(root, 'events');
+    mkdirSync(events, { recursive: true });
+    const slow = () => hashKey(moleculeKeyLines(root, 'events') ?? [], 'events|salt|');
+    expect(eventsKey(root, 'events|salt|')).toBe(slow()); // empty
+    for (const name of [
+      'zeta.1.ready.toml',
+      'alpha.2.done.toml',
+      'alpha.10.done.toml',
+      'molecule.completed.toml',
+    ])
+      writeFileSync(join(events, name), 'x');
+    expect(eventsKey(root, 'events|salt|')).toBe(slow());
+    expect(eventsKey(root, 'events|other|')).not.toBe(slow());
+    writeFileSync(join(events, '.gastown-tmp-1-x'), 'temp');
+    expect(eventsKey(root, 'events|salt|')).toBeUndefined();
+    rmSync(join(events, '.gastown-tmp-1-x'));
+    mkdirSync(join(events, 'nested'));
+    expect(eventsKey(root, 'events|salt|')).toBeUndefined();
+    expect(eventsKey(join(root, 'gone'), 'events|salt|')).toBeUndefined();
   });
 });

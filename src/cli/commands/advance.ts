@@ -1,5 +1,5 @@
 // `gastown advance`: reconcile every molecule once, print what changed.
-import { advance as runAdvance } from '../../engine/index.js';
+import { advance as runAdvance } from '../../engine/advance.js';
 import { ExitCode, UsageError } from '../../errors.js';
 import type { CliContext } from '../context.js';
 
