@@ -1,6 +1,6 @@
 // `npm run bench -- engine`: the molecule engine on a generated repository of 1,000 molecules
 // (~15 steps each, mixed progress). Whole-process `molecule status` and a no-op `advance` as
-// ratios to `node -e 0` measured in the same run, warm and cold (`.beads/.cache` deleted);
+// ratios to `node -e 0` timed alternately with each command, warm and cold (`.beads/.cache` deleted);
 // and in-process fold + plan over 20,000 steps.
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { build } from 'esbuild';
-import { nodeFloor, row, timeFn, timeProcess } from './lib.mjs';
+import { pairedRow, row, timeFn, timePaired } from './lib.mjs';
 
 const ROOT = resolve(import.meta.dirname, '..');
 const CLI = process.env.GASTOWN_BENCH_CLI ?? join(ROOT, 'dist/gastown.mjs');
@@ -118,32 +118,29 @@ export default async function main() {
     const dropCache = () => rmSync(cache, { recursive: true, force: true });
     // Settle: the first advance records nothing (the generated state is reconciled) but fills the cache.
     execFileSync(process.execPath, [CLI, 'advance'], { cwd: repo, env, stdio: 'ignore' });
+    // Each row times its command alternately with `node -e 0` and reports the ratio to that
+    // floor (bench/lib.mjs timePaired): the machine's speed drifts between blocks of runs.
     const opts = { cwd: repo, env, runs: 11, warmup: 2 };
-    const floor = nodeFloor(opts);
-    row('node -e 0 (floor)', floor, floor);
-    row('gastown --version', timeProcess(process.execPath, [CLI, '--version'], opts), floor);
-    row(
+    const cli = (...args) => [CLI, ...args];
+    pairedRow('gastown --version', timePaired(process.execPath, cli('--version'), opts));
+    pairedRow(
       'gastown molecule status m-0500 (warm)',
-      timeProcess(process.execPath, [CLI, 'molecule', 'status', 'm-0500'], opts),
-      floor,
+      timePaired(process.execPath, cli('molecule', 'status', 'm-0500'), opts),
       '<= 2x',
     );
-    row(
+    pairedRow(
       'gastown molecule status m-0500 (cold)',
-      timeProcess(process.execPath, [CLI, 'molecule', 'status', 'm-0500'], { ...opts, setup: dropCache }),
-      floor,
+      timePaired(process.execPath, cli('molecule', 'status', 'm-0500'), { ...opts, setup: dropCache }),
       '<= 3x',
     );
-    row(
+    pairedRow(
       'gastown advance, no-op (warm cache)',
-      timeProcess(process.execPath, [CLI, 'advance'], opts),
-      floor,
+      timePaired(process.execPath, cli('advance'), opts),
       '<= 2x',
     );
-    row(
+    pairedRow(
       'gastown advance, no-op (cold: .beads/.cache deleted)',
-      timeProcess(process.execPath, [CLI, 'advance'], { ...opts, runs: 5, warmup: 1, setup: dropCache }),
-      floor,
+      timePaired(process.execPath, cli('advance'), { ...opts, runs: 9, warmup: 1, setup: dropCache }),
       '<= 3x',
     );
 

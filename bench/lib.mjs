@@ -35,6 +35,25 @@ export async function timeFn(fn, { runs = 20, warmup = 3 } = {}) {
   return median(times);
 }
 
+/**
+ * A command and the `node -e 0` floor timed in alternation (floor, setup, command, …), so both
+ * medians come from the same minutes: on a shared machine the speed drifts between blocks of
+ * runs. Returns both medians.
+ */
+export function timePaired(cmd, args, { setup, runs = 15, warmup = 2, ...opts } = {}) {
+  const floors = [];
+  const times = [];
+  for (let i = 0; i < warmup + runs; i++) {
+    const floor = timeProcess(process.execPath, ['-e', '0'], { ...opts, runs: 1, warmup: 0 });
+    const ms = timeProcess(cmd, args, { ...opts, setup, runs: 1, warmup: 0 });
+    if (i >= warmup) {
+      floors.push(floor);
+      times.push(ms);
+    }
+  }
+  return { ms: median(times), floor: median(floors) };
+}
+
 export function nodeFloor(opts) {
   return timeProcess(process.execPath, ['-e', '0'], opts);
 }
@@ -43,4 +62,12 @@ export function row(label, ms, floorMs, target) {
   const ratio = floorMs ? ` ${(ms / floorMs).toFixed(2)}x floor` : '';
   const t = target ? `  (target ${target})` : '';
   console.log(`${label.padEnd(58)} ${ms.toFixed(2).padStart(9)} ms${ratio}${t}`);
+}
+
+/** A row for timePaired: the ratio is to the floor measured alongside it, which is shown. */
+export function pairedRow(label, { ms, floor }, target) {
+  const t = target ? `  (target ${target})` : '';
+  console.log(
+    `${label.padEnd(58)} ${ms.toFixed(2).padStart(9)} ms ${(ms / floor).toFixed(2)}x floor (${floor.toFixed(1)} ms)${t}`,
+  );
 }

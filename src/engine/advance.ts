@@ -29,8 +29,8 @@ import {
   moleculeExists,
 } from './io.js';
 import type { StepAction } from './molecules.js';
-import { type ReconcileOutcome, reconcileMolecule } from './reconcile.js';
-import { type Shape, SharedVerdicts } from './shapes.js';
+import type { ReconcileOutcome } from './reconcile.js';
+import type { Shape, SharedVerdicts } from './shapes.js';
 import { parseTrailers } from './trailers.js';
 import type { MoleculeStatus, Transition } from './types.js';
 
@@ -160,9 +160,18 @@ async function reconcileAll(
   const cache = openCache(root, config, opts);
   const base = `${moleculesDir(root)}/`;
   const nowMs = opts.now.getTime();
-  const verdicts = cache && opts.shareVerdicts !== false ? new SharedVerdicts(root) : undefined;
+  // fold, plan and apply are loaded on the first molecule the cache cannot answer for: a no-op
+  // run over a warm cache never needs them.
+  let reconcile: typeof import('./reconcile.js') | undefined;
+  const share = cache !== undefined && opts.shareVerdicts !== false;
+  let verdicts: SharedVerdicts | undefined;
+  const sharedVerdicts = async () => {
+    verdicts ??= new (await import('./shapes.js')).SharedVerdicts(root);
+    return verdicts;
+  };
   const reconcileOne = async (id: string, listedEvents?: Dirent[], shape?: Shape) => {
-    const r = await reconcileMolecule(id, {
+    reconcile ??= await import('./reconcile.js');
+    const r = await reconcile.reconcileMolecule(id, {
       root,
       now: opts.now,
       config,
@@ -206,7 +215,8 @@ async function reconcileAll(
       continue;
     }
     finalStatus.set(id, completed ? 'completed' : 'active');
-    const shape = listed && !completed ? verdicts?.shapeOf(id, listed) : undefined;
+    const shape =
+      listed && !completed && share ? (verdicts ?? (await sharedVerdicts())).shapeOf(id, listed) : undefined;
     const shared = shape && verdicts?.reuse(id, shape);
     if (shared && cache?.adopt(id, shared)) {
       finalStatus.set(id, shared.state as MoleculeStatus);
@@ -240,6 +250,9 @@ function openCache(root: string, config: GastownConfig, opts: AdvanceOptions) {
     version: file.version,
     molecules: opts.molecules ? { ...file.molecules } : {},
   };
+  // A no-op run over an unchanged cache rewrites nothing; skip even serialising it then.
+  let hits = 0;
+  let touched = false;
   // Mid-merge, files can change under the same names: look at everything.
   const trustNames = !gitOperationInProgress(root);
   const salt = `${config.hash}|${registrySignature()}`;
@@ -275,9 +288,11 @@ function openCache(root: string, config: GastownConfig, opts: AdvanceOptions) {
       }
       if (key !== s.key) return undefined;
       fresh.molecules[id] = s;
+      hits++;
       return s.state;
     },
     record(id: string, r: ReconcileOutcome, afterCompleted: boolean | undefined) {
+      touched = true;
       if (r.plan.volatile || r.problems.length > 0) {
         delete fresh.molecules[id];
         return;
@@ -300,6 +315,7 @@ function openCache(root: string, config: GastownConfig, opts: AdvanceOptions) {
     /** Records a summary earned by another molecule of the same shape (shapes.ts). */
     adopt(id: string, summary: CachedSummary): boolean {
       if (!trustNames) return false;
+      touched = true;
       fresh.molecules[id] = summary;
       return true;
     },
@@ -318,6 +334,7 @@ function openCache(root: string, config: GastownConfig, opts: AdvanceOptions) {
         if (lines === undefined) return false;
       }
       if (hasContradictingNames(lines)) return false;
+      touched = true;
       fresh.molecules[id] = {
         key: keyOf(lines, scope, undefined),
         state: 'completed',
@@ -329,6 +346,8 @@ function openCache(root: string, config: GastownConfig, opts: AdvanceOptions) {
       return true;
     },
     save() {
+      const same = opts.molecules ? !touched : !touched && hits === Object.keys(file.molecules).length;
+      if (same && text !== undefined) return;
       try {
         writeSummaries(root, fresh, text);
       } catch {
