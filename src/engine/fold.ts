@@ -5,7 +5,7 @@ import type { ResolvedFormula, ResolvedStep } from '../formula/model.js';
 import { checkDigest, checkEvent, checkFrozenFormula, checkMoleculeMeta } from '../store/check.js';
 import { DIGEST_FILE, EVENTS, FORMULA_FILE, MOLECULE_FILE, parseEventName } from '../store/layout.js';
 import { hasConflictMarkers, parseFlatToml, parseWrittenToml } from '../store/toml.js';
-import type { EventFact } from '../store/types.js';
+import type { EventFact, MoleculeMeta } from '../store/types.js';
 import type { FileProblem, MoleculeState, StepState, StepStatus } from './types.js';
 
 const TERMINAL = ['done', 'failed', 'skipped'] as const;
@@ -40,6 +40,20 @@ export interface FoldOptions {
 
 export function parseFrozenFormula(text: string, file: string): ResolvedFormula {
   return checkFrozenFormula(parseWrittenToml(text, file), file);
+}
+
+/** molecule.toml as fold reads it; errors name the file and the field. */
+export function parseMoleculeMeta(text: string, file: string): MoleculeMeta {
+  return checkMoleculeMeta(parseWrittenToml(text, file), file);
+}
+
+/** An event file as fold reads it, checked against what its name says. */
+export function parseEventFact(
+  text: string,
+  file: string,
+  expected: { step?: string; attempt?: number; kind: string },
+): EventFact {
+  return checkEvent(parseFlatToml(text, file), file, expected);
 }
 
 export function fold(
@@ -85,9 +99,7 @@ export function fold(
   const metaText = files.get(MOLECULE_FILE);
   if (metaText === undefined) problem(state.errors, MOLECULE_FILE, 'missing molecule.toml');
   else if (usable(MOLECULE_FILE)) {
-    const meta = guard(MOLECULE_FILE, () =>
-      checkMoleculeMeta(parseWrittenToml(metaText, rel(MOLECULE_FILE)), rel(MOLECULE_FILE)),
-    );
+    const meta = guard(MOLECULE_FILE, () => parseMoleculeMeta(metaText, rel(MOLECULE_FILE)));
     if (meta) {
       state.meta = meta;
       if (meta.id !== id)
@@ -133,7 +145,7 @@ export function fold(
     }
     if (parsed.scope === 'molecule') {
       const fact = guard(path, () =>
-        checkEvent(parseFlatToml(files.get(path) as string, rel(path)), rel(path), { kind: parsed.kind }),
+        parseEventFact(files.get(path) as string, rel(path), { kind: parsed.kind }),
       );
       if (fact) state.facts[parsed.kind] = fact;
       continue;
@@ -149,7 +161,7 @@ export function fold(
     }
     const fact = trusted?.has(path)
       ? { step: parsed.step, attempt: parsed.attempt, kind: parsed.kind, extra: {} }
-      : guard(path, () => checkEvent(parseFlatToml(files.get(path) as string, rel(path)), rel(path), parsed));
+      : guard(path, () => parseEventFact(files.get(path) as string, rel(path), parsed));
     if (!fact) continue;
     const record: Recorded = { attempt: parsed.attempt, kind: parsed.kind, fact, file: path };
     const list = byStep.get(parsed.step);

@@ -10,9 +10,9 @@ import type { Dirent } from 'node:fs';
 import type { ResolvedFormula } from '../formula/model.js';
 import { readSharedFile, readSmallFile } from '../store/atomic.js';
 import type { MoleculeSummary } from '../store/cache.js';
-import { checkEvent, checkMoleculeMeta } from '../store/check.js';
 import { EVENTS, FORMULA_FILE, MOLECULE_FILE, moleculesDir, parseEventName } from '../store/layout.js';
-import { hasConflictMarkers, parseFlatToml, parseWrittenToml } from '../store/toml.js';
+import { hasConflictMarkers } from '../store/toml.js';
+import { parseEventFact, parseMoleculeMeta } from './fold.js';
 import { formulaNeedsPlugins } from './gates.js';
 import { moleculeRelDir } from './io.js';
 import { memoParseFormula, type ReconcileOutcome, settledFactPaths } from './reconcile.js';
@@ -97,13 +97,12 @@ export class SharedVerdicts {
     const { state, plan } = r;
     if (
       !summary?.events ||
-      summary.after !== undefined ||
-      summary.recheckAt !== undefined ||
       r.transitions.length > 0 ||
       r.written.length > 0 ||
       r.problems.length > 0 ||
       plan.effects.length > 0 ||
       plan.volatile ||
+      plan.recheckAt !== undefined ||
       state.formula !== shape.formula ||
       state.digest !== undefined ||
       state.meta?.after !== undefined
@@ -122,10 +121,7 @@ export class SharedVerdicts {
     const rel = moleculeRelDir(id);
     try {
       if (hasConflictMarkers(metaText)) return false;
-      const meta = checkMoleculeMeta(
-        parseWrittenToml(metaText, `${rel}/${MOLECULE_FILE}`),
-        `${rel}/${MOLECULE_FILE}`,
-      );
+      const meta = parseMoleculeMeta(metaText, `${rel}/${MOLECULE_FILE}`);
       if (meta.id !== id || meta.after !== undefined) return false;
       for (let i = 0; i < inFlight.length; i++) {
         const path = inFlight[i] as string;
@@ -135,7 +131,7 @@ export class SharedVerdicts {
         const seen = `${path}\n${text}`;
         if (this.validFacts.has(seen)) continue;
         if (hasConflictMarkers(text)) return false;
-        checkEvent(parseFlatToml(text, `${rel}/${path}`), `${rel}/${path}`, parsed);
+        parseEventFact(text, `${rel}/${path}`, parsed);
         if (this.validFacts.size < MAX_REMEMBERED_FACTS) this.validFacts.add(seen);
       }
       return true;

@@ -8,7 +8,7 @@ import { advance } from '../../src/engine/advance.js';
 import { loadGatePlugins } from '../../src/engine/gates.js';
 import { listEvents } from '../../src/engine/io.js';
 import { reconcileMolecule } from '../../src/engine/reconcile.js';
-import { SharedVerdicts } from '../../src/engine/shapes.js';
+import { type Shape, SharedVerdicts } from '../../src/engine/shapes.js';
 import { defaultConfig } from '../../src/store/config.js';
 import { tempDir } from '../helpers/repo.js';
 import { gtOk, repoWithFormulas } from './cli.js';
@@ -140,44 +140,39 @@ describe('shared verdicts on a cold advance', () => {
     rmSync(join(root, '.beads/.cache'), { recursive: true, force: true });
     const verdicts = new SharedVerdicts(root);
     const shapeOf = (id: string) => verdicts.shapeOf(id, listEvents(root, id) ?? []);
-    const first = shapeOf('q-lint-started-0');
-    expect(first).toBeDefined();
-    if (!first) return;
+    const mustShape = (id: string) => {
+      const shape = shapeOf(id);
+      if (!shape) throw new Error(`${id} has no shape`);
+      return shape;
+    };
+    // The full path as advance takes it on a cold start, without writing anything.
+    const reconcileCold = (id: string, shape: Shape) =>
+      reconcileMolecule(id, {
+        root,
+        now: NOW,
+        config: defaultConfig(),
+        moleculeStatus: () => undefined,
+        dryRun: true,
+        trustSettledFacts: true,
+        listedEvents: shape.listed,
+      });
+    const first = mustShape('q-lint-started-0');
     expect(verdicts.reuse('q-lint-started-1', first)).toBeUndefined(); // nothing learned yet
-    const outcome = await reconcileMolecule('q-lint-started-0', {
-      root,
-      now: NOW,
-      config: defaultConfig(),
-      moleculeStatus: () => undefined,
-      trustSettledFacts: true,
-      listedEvents: first.listed,
-    });
+    const outcome = await reconcileCold('q-lint-started-0', first);
     const summary = { key: 'k', state: 'active', done: 0, total: 4, quiet: true, events: true as const };
     verdicts.learn(first, outcome, summary);
-    const twin = shapeOf('q-lint-started-1');
-    expect(twin && verdicts.reuse('q-lint-started-1', twin)).toBe(summary);
+    expect(verdicts.reuse('q-lint-started-1', mustShape('q-lint-started-1'))).toBe(summary);
     for (const id of ['z-bad-fact', 'z-markers', 'z-wrong-kind']) {
-      const look = shapeOf(id);
-      expect(look?.names).toBe(first.names);
-      expect(look && verdicts.reuse(id, look)).toBeUndefined();
+      const look = mustShape(id);
+      expect(look.names).toBe(first.names);
+      expect(verdicts.reuse(id, look)).toBeUndefined();
     }
     // Not a shape at all: a temp file in events/, or a formula whose plan reads more.
     expect(shapeOf('z-temp')).toBeUndefined();
     expect(shapeOf('c-0')).toBeUndefined();
     // A molecule whose plan had something to do teaches nothing.
-    const due = shapeOf('q-report-due-0');
-    if (!due) throw new Error('q-report-due-0 has a shape');
-    const moved = await reconcileMolecule('q-report-due-0', {
-      root,
-      now: NOW,
-      config: defaultConfig(),
-      moleculeStatus: () => undefined,
-      dryRun: true,
-      trustSettledFacts: true,
-      listedEvents: due.listed,
-    });
-    verdicts.learn(due, moved, summary);
-    const dueTwin = shapeOf('q-report-due-1');
-    expect(dueTwin && verdicts.reuse('q-report-due-1', dueTwin)).toBeUndefined();
+    const due = mustShape('q-report-due-0');
+    verdicts.learn(due, await reconcileCold('q-report-due-0', due), summary);
+    expect(verdicts.reuse('q-report-due-1', mustShape('q-report-due-1'))).toBeUndefined();
   });
 });
