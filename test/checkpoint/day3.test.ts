@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { junitReport } from '../gates/fixtures.js';
-import { gastown, gitIn, makeRepo, testEnv } from '../helpers/repo.js';
+import { commitAll as commitAllIn, gastown, makeRepo } from '../helpers/repo.js';
 
 const NOW = { GASTOWN_NOW: '2026-01-06T09:30:00Z' };
 const JGIL = {
@@ -31,14 +31,8 @@ describe('Day 3: checkpoints and the test-validation gate', () => {
     };
   const step = async (id: string) => (await status()).steps.find((s) => s.id === id);
   const read = (rel: string) => readFileSync(join(repo.path, rel), 'utf8');
-  const commitAll = async (message: string, env: Record<string, string> = {}) => {
-    await gitIn(repo.path, 'add', '-A');
-    await execa('git', ['commit', '-q', '-m', message], {
-      cwd: repo.path,
-      env: testEnv(env),
-      extendEnv: false,
-    });
-  };
+  const commitAll = (message: string, env: Record<string, string> = {}) =>
+    commitAllIn(repo.path, message, env);
   const done = async (id: string, output?: string) => {
     const args = ['step', 'done', 'day3', id, '--as', 'polecat-1'];
     if (output !== undefined) {

@@ -3,9 +3,8 @@
 import { createHash } from 'node:crypto';
 import { mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { execa } from 'execa';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { gastown, gitIn, makeRepo, testEnv } from '../helpers/repo.js';
+import { commitAll as commitAllIn, gastown, makeRepo } from '../helpers/repo.js';
 
 const FORMULA = `formula = "review"
 type = "workflow"
@@ -77,14 +76,8 @@ describe('gates in the engine', () => {
       blocked_reason?: string;
       steps: { id: string; state: string; attempt: number; notes?: string[] }[];
     };
-  const commitAll = async (message: string, env: Record<string, string> = {}) => {
-    await gitIn(repo.path, 'add', '-A');
-    await execa('git', ['commit', '-q', '-m', message], {
-      cwd: repo.path,
-      env: testEnv(env),
-      extendEnv: false,
-    });
-  };
+  const commitAll = (message: string, env: Record<string, string> = {}) =>
+    commitAllIn(repo.path, message, env);
   const cpFile = (mol: string, id = 'review') =>
     join(repo.path, `.beads/molecules/${mol}/checkpoints/${id}.md`);
   const pour = async (name: string) => {

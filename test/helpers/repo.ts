@@ -64,6 +64,12 @@ export async function gitIn(cwd: string, ...args: string[]) {
   return String(r.stdout);
 }
 
+/** Stages everything and commits it; `env` overrides the fixed identity (who approves, say). */
+export async function commitAll(cwd: string, message: string, env: Record<string, string> = {}) {
+  await gitIn(cwd, 'add', '-A');
+  await execa('git', ['commit', '-q', '-m', message], { cwd, env: testEnv(env), extendEnv: false });
+}
+
 /** A fresh repository with one commit on `main`. */
 export async function makeRepo(): Promise<{ path: string; cleanup(): void }> {
   const dir = tempDir();
