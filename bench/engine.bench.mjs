@@ -6,12 +6,10 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { pathToFileURL } from 'node:url';
-import { build } from 'esbuild';
-import { pairedRow, row, timeFn, timePaired } from './lib.mjs';
+import { importBundled, pairedRow, row, timeFn, timePaired } from './lib.mjs';
 
 const ROOT = resolve(import.meta.dirname, '..');
-const CLI = process.env.GASTOWN_BENCH_CLI ?? join(ROOT, 'dist/gastown.mjs');
+const CLI = process.env.GASTOWN_BENCH_CLI ?? join(ROOT, 'dist/gastown.cjs');
 const MOLECULES = 1000;
 const STEPS = 15;
 
@@ -88,21 +86,6 @@ export function generate(dir) {
   );
 }
 
-async function engineModule(out) {
-  await build({
-    entryPoints: [join(ROOT, 'src/engine/index.ts')],
-    bundle: true,
-    platform: 'node',
-    format: 'esm',
-    outfile: join(out, 'engine.mjs'),
-    logLevel: 'error',
-    banner: {
-      js: "import { createRequire as __r } from 'node:module'; const require = __r(import.meta.url);",
-    },
-  });
-  return import(pathToFileURL(join(out, 'engine.mjs')).href);
-}
-
 export default async function main() {
   const work = mkdtempSync(join(tmpdir(), 'gastown-bench-engine-'));
   try {
@@ -145,7 +128,7 @@ export default async function main() {
     );
 
     // In-process: fold + plan of one molecule with 20,000 steps (1,000 chains of 20).
-    const engine = await engineModule(work);
+    const engine = await importBundled(join(ROOT, 'src/engine/index.ts'), work, 'engine');
     const steps = [];
     for (let c = 0; c < 1000; c++) {
       for (let i = 0; i < 20; i++)

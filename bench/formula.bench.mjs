@@ -7,8 +7,7 @@ import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { build } from 'esbuild';
-import { median, nodeFloor, row, timeFn, timeProcess } from './lib.mjs';
+import { importBundled, median, nodeFloor, row, timeFn, timeProcess } from './lib.mjs';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 // GASTOWN_CORPUS: the corpus folder when the repo is not next to shared/ (a scratch copy).
@@ -24,16 +23,7 @@ export default async function main() {
   const out = mkdtempSync(join(tmpdir(), 'gastown-bench-formula-'));
   try {
     // The formula engine alone, bundled like the CLI bundles it.
-    await build({
-      entryPoints: [join(root, 'src/formula/index.ts')],
-      outfile: join(out, 'formula.mjs'),
-      bundle: true,
-      format: 'esm',
-      platform: 'node',
-      target: 'node20',
-      logLevel: 'warning',
-    });
-    const f = await import(pathToFileURL(join(out, 'formula.mjs')).href);
+    const f = await importBundled(join(root, 'src/formula/index.ts'), out, 'formula');
     const lib = f.createFileLibrary(corpusDirs);
     const validateAll = () => {
       let invalid = 0;
@@ -88,7 +78,7 @@ export default async function main() {
     );
 
     // Whole process: the built CLI over every corpus file, one process.
-    const cli = join(root, 'dist/gastown.mjs');
+    const cli = join(root, 'dist/gastown.cjs');
     const env = {
       ...process.env,
       NO_COLOR: '1',

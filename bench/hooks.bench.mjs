@@ -12,7 +12,7 @@ import { fileURLToPath } from 'node:url';
 import { nodeFloor, row, timeFn, timeProcess } from './lib.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const cli = join(root, 'dist/gastown.mjs');
+const cli = join(root, 'dist/gastown.cjs');
 const corpus = join(root, '../shared/corpus');
 const env = {
   ...process.env,

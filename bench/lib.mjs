@@ -1,6 +1,7 @@
 // Shared timing helpers for benches: medians over repeated runs, floors measured in the same run.
 import { spawnSync } from 'node:child_process';
 import { performance } from 'node:perf_hooks';
+import { pathToFileURL } from 'node:url';
 
 export function median(values) {
   const s = [...values].sort((a, b) => a - b);
@@ -70,4 +71,20 @@ export function pairedRow(label, { ms, floor }, target) {
   console.log(
     `${label.padEnd(58)} ${ms.toFixed(2).padStart(9)} ms ${(ms / floor).toFixed(2)}x floor (${floor.toFixed(1)} ms)${t}`,
   );
+}
+
+/**
+ * Bundles `entry` (a src/ module) into one ES module file in `outDir` and imports it: the code the
+ * CLI runs, measured in-process without the CLI around it.
+ */
+export async function importBundled(entry, outDir, name) {
+  const { build } = await import('rolldown');
+  const file = `${outDir}/${name}.mjs`;
+  await build({
+    input: entry,
+    platform: 'node',
+    logLevel: 'warn',
+    output: { file, format: 'esm', codeSplitting: false },
+  });
+  return import(pathToFileURL(file).href);
 }

@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { median, nodeFloor, row } from './lib.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const cli = join(root, 'dist/gastown.mjs');
+const cli = join(root, 'dist/gastown.cjs');
 const EDITS = 7;
 const reviewer = 'reviewer@example.com';
 const env = {

@@ -48,7 +48,7 @@ export interface RunnerTarget {
 }
 
 export function defaultRunnerTarget(): RunnerTarget {
-  return { node: process.execPath, cli: join(packageRoot(), 'dist', 'gastown.mjs') };
+  return { node: process.execPath, cli: join(packageRoot(), 'dist', 'gastown.cjs') };
 }
 
 /** The package's runner template with the install-time paths filled in (single-quoted for sh). */

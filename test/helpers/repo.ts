@@ -5,7 +5,7 @@ import { join, resolve } from 'node:path';
 import { execa, type Options } from 'execa';
 
 export const ROOT = resolve(import.meta.dirname, '../..');
-export const CLI = join(ROOT, 'dist/gastown.mjs');
+export const CLI = join(ROOT, 'dist/gastown.cjs');
 export const CORPUS = resolve(ROOT, '../shared/corpus');
 
 /** A fixed identity so commits are reproducible and no global config leaks in. */
