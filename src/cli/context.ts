@@ -1,5 +1,6 @@
 // What every command receives: where it runs, how to print, and the injected clock/env.
 // Kept tiny because it is loaded on every start.
+import { writeSync } from 'node:fs';
 import { type ErrorLocation, formatLocated } from '../errors.js';
 
 export interface Output {
@@ -31,11 +32,14 @@ export interface CliContext {
   exitCode: number;
 }
 
-/** Colour only on a TTY and never when NO_COLOR is set (https://no-color.org). */
-export function useColor(stream: NodeJS.WriteStream, env: NodeJS.ProcessEnv): boolean {
+/**
+ * Colour only on a TTY and never when NO_COLOR is set (https://no-color.org). The environment
+ * is consulted first, so with NO_COLOR or FORCE_COLOR set no terminal module is loaded.
+ */
+export function useColor(isTTY: () => boolean, env: NodeJS.ProcessEnv): boolean {
   if (env.NO_COLOR !== undefined && env.NO_COLOR !== '') return false;
   if (env.FORCE_COLOR !== undefined && env.FORCE_COLOR !== '0') return true;
-  return Boolean(stream.isTTY) && env.TERM !== 'dumb';
+  return env.TERM !== 'dumb' && isTTY();
 }
 
 function makeColors(enabled: boolean): Colors {
@@ -50,15 +54,56 @@ function makeColors(enabled: boolean): Colors {
   };
 }
 
+/**
+ * Writes to stdout (1) or stderr (2) without `process.stdout`/`process.stderr`: creating those
+ * streams loads node's stream machinery, ~3 ms of every start-up, and a writeSync is what they
+ * do for files and pipes on Linux anyway. A reader that went away (EPIPE: `gastown … | head`)
+ * is its choice, not our error: later output to that descriptor is dropped and the command
+ * finishes what it was doing (a half-applied `advance` because `head` exited would be worse).
+ * A non-blocking descriptor that is full (EAGAIN) hands what is left of this and all later
+ * output to the stream, which queues it, so the order of bytes is kept.
+ */
+export function writeOutput(fd: 1 | 2, text: string): void {
+  const state = outputs[fd];
+  if (state === 'closed') return;
+  if (state === 'stream') {
+    (fd === 1 ? process.stdout : process.stderr).write(text);
+    return;
+  }
+  let rest = Buffer.from(text);
+  try {
+    while (rest.length > 0) rest = rest.subarray(writeSync(fd, rest));
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'EPIPE') outputs[fd] = 'closed';
+    else if (code === 'EAGAIN') {
+      outputs[fd] = 'stream';
+      const stream = fd === 1 ? process.stdout : process.stderr;
+      stream.on('error', (e: NodeJS.ErrnoException) => {
+        if (e.code !== 'EPIPE') throw e;
+      });
+      stream.write(rest);
+    } else throw err;
+  }
+}
+const outputs: Record<1 | 2, 'sync' | 'stream' | 'closed'> = { 1: 'sync', 2: 'sync' };
+
 export function createContext(env: NodeJS.ProcessEnv = process.env, cwd = process.cwd()): CliContext {
-  const color = makeColors(useColor(process.stderr, env));
+  let colors: Colors | undefined;
+  // Decided on first use: most runs print no colour at all.
+  const color = (): Colors =>
+    (colors ??= makeColors(
+      useColor(() => (process.getBuiltinModule('node:tty') as typeof import('node:tty')).isatty(2), env),
+    ));
   const io: Output = {
-    out: (line) => process.stdout.write(`${line}\n`),
-    err: (line) => process.stderr.write(`${line}\n`),
-    json: (value) => process.stdout.write(`${JSON.stringify(value, null, 2)}\n`),
+    out: (line) => writeOutput(1, `${line}\n`),
+    err: (line) => writeOutput(2, `${line}\n`),
+    json: (value) => writeOutput(1, `${JSON.stringify(value, null, 2)}\n`),
     warn: (message, location) =>
-      process.stderr.write(`${color.yellow('warning')}: ${formatLocated(location ?? {}, message)}\n`),
-    color,
+      writeOutput(2, `${color().yellow('warning')}: ${formatLocated(location ?? {}, message)}\n`),
+    get color() {
+      return color();
+    },
   };
   const fixed = env.GASTOWN_NOW ? new Date(env.GASTOWN_NOW) : undefined;
   if (fixed && Number.isNaN(fixed.getTime()))

@@ -4,19 +4,12 @@
 // This is the only module that calls process.exit.
 import { Command, CommanderError } from 'commander';
 import { ExitCode, formatLocated, isGastownError } from '../errors.js';
-import { createContext } from './context.js';
+import { createContext, writeOutput } from './context.js';
 import { commandNameOf, registerTable } from './table/index.js';
 
 const VERSION = '0.1.0';
 
 async function main(argv: string[]): Promise<number> {
-  // `gastown molecule status | head`: a closed pipe is the reader's choice, not our error.
-  for (const stream of [process.stdout, process.stderr]) {
-    stream.on('error', (err: NodeJS.ErrnoException) => {
-      if (err.code === 'EPIPE') process.exit(ExitCode.ok);
-      throw err;
-    });
-  }
   const ctx = createContext();
   const program = new Command('gastown')
     .description(
@@ -25,6 +18,8 @@ async function main(argv: string[]): Promise<number> {
     .version(VERSION, '-V, --version')
     .option('-C, --cwd <dir>', 'run as if started in <dir>')
     .showHelpAfterError('(run with --help for usage)')
+    // Help and usage errors go out like every other line (context.ts writeOutput).
+    .configureOutput({ writeOut: (s) => writeOutput(1, s), writeErr: (s) => writeOutput(2, s) })
     .exitOverride();
   program.hook('preAction', (root) => {
     const dir = root.opts().cwd as string | undefined;
@@ -55,7 +50,7 @@ main(process.argv).then(
     process.exitCode = code;
   },
   (err) => {
-    process.stderr.write(`internal error: ${String(err)}\n`);
+    writeOutput(2, `internal error: ${String(err)}\n`);
     process.exit(ExitCode.failure);
   },
 );
