@@ -38,7 +38,7 @@ const lazyChildProcess = {
  * git through execa, the watcher) stays in chunks of its own.
  */
 const groups = [
-  { name: 'base', priority: 2, test: /[\\/]src[\\/](errors|cli[\\/]context)\.ts$/ },
+  { name: 'base', priority: 2, test: /[\\/]src[\\/](errors|hash|cli[\\/]context)\.ts$/ },
   {
     name: 'core',
     priority: 1,

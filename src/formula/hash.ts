@@ -1,6 +1,6 @@
 // Content hash of a resolved formula: sha256 over canonical JSON (sorted keys, no undefined), so the
 // same formula hashes the same in every process and key order never matters.
-import { createHash } from 'node:crypto';
+import { hashHex } from '../hash.js';
 import type { ResolvedFormula } from './model.js';
 
 export function canonicalJson(value: unknown): string {
@@ -35,7 +35,7 @@ export function formulaHash(f: ResolvedFormula): string {
   for (const key of Object.keys(f)) {
     if (key !== 'hash' && key !== 'warnings') rest[key] = (f as unknown as Record<string, unknown>)[key];
   }
-  return createHash('sha256').update(canonicalJson(rest)).digest('hex');
+  return hashHex('sha256', canonicalJson(rest));
 }
 
 /**

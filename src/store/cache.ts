@@ -1,8 +1,8 @@
 // The content-keyed cache under `.beads/.cache/` (derived data: delete it any time). A
 // molecule's key is the set of its file names plus the bytes of its mutable files; never mtimes.
-import * as crypto from 'node:crypto';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { hashHex } from '../hash.js';
 import { writeFileAtomic } from './atomic.js';
 import { cacheDir, DIGEST_FILE, EVENTS, ensureCacheDir, FORMULA_FILE, MOLECULE_FILE } from './layout.js';
 
@@ -14,14 +14,8 @@ function isImmutable(rel: string): boolean {
   return rel.startsWith(`${EVENTS}/`) || rel === MOLECULE_FILE || rel === FORMULA_FILE || rel === DIGEST_FILE;
 }
 
-// One-shot `crypto.hash` (node >= 20.12) skips building a Hash object per molecule.
-const oneShot = (crypto as { hash?: (algorithm: string, data: string) => string }).hash;
-const sha1 = oneShot
-  ? (text: string) => oneShot('sha1', text)
-  : (text: string) => crypto.createHash('sha1').update(text).digest('hex');
-
 function fingerprintLine(rel: string, content: () => string): string {
-  return isImmutable(rel) ? rel : `${rel} ${sha1(content())}`;
+  return isImmutable(rel) ? rel : `${rel} ${hashHex('sha1', content())}`;
 }
 
 /**
@@ -85,7 +79,7 @@ export function eventsKey(dir: string, salt: string): string | undefined {
   }
   // Sorting the names sorts `events/<name>` the same way: they share the prefix.
   const text = names.length === 0 ? '' : `${EVENTS}/${names.sort().join(`\n${EVENTS}/`)}`;
-  return sha1(`${text}\n|${salt}`);
+  return hashHex('sha1', `${text}\n|${salt}`);
 }
 
 /** The same lines from a molecule's files in memory (path relative to its folder → content). */
@@ -102,7 +96,7 @@ export function moleculeKeyLinesOf(files: ReadonlyMap<string, string>, scope: Ke
 /** A key from key lines plus whatever else the plan depended on (`salt`): one sha1. */
 export function hashKey(lines: string[], salt: string): string {
   lines.sort();
-  return sha1(`${lines.join('\n')}\n|${salt}`);
+  return hashHex('sha1', `${lines.join('\n')}\n|${salt}`);
 }
 
 /** A molecule folder's content key from the disk (scope `all`); undefined if it is gone. */

@@ -1,8 +1,8 @@
 // `.beads/config.toml`: engine settings, people, agents and teams. A missing file means the
 // defaults; a malformed one is an error naming the file and key; sections we do not know are
 // kept in `extra` for other parts of gastown.
-import { createHash } from 'node:crypto';
 import { join } from 'node:path';
+import { hashHex } from '../hash.js';
 import { readIfExists } from './atomic.js';
 import { FieldError } from './check.js';
 import { BEADS } from './layout.js';
@@ -48,7 +48,7 @@ function strings(v: unknown, file: string, path: string): string[] {
 export function parseConfig(text: string, file: string): GastownConfig {
   const raw = parseToml(text, file);
   const config = defaultConfig();
-  config.hash = createHash('sha1').update(text).digest('hex');
+  config.hash = hashHex('sha1', text);
   for (const [key, value] of Object.entries(raw)) {
     if (key === 'engine') {
       const engine = table(value, file, 'engine');
