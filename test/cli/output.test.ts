@@ -1,9 +1,8 @@
 // How the CLI prints: a reader that goes away mid-run (`gastown … | head`) and colour rules.
 import { spawn } from 'node:child_process';
-import { copyFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { CLI, CORPUS, gastown, makeRepo, testEnv } from '../helpers/repo.js';
+import { CLI, gastown, testEnv } from '../helpers/repo.js';
+import { shinyRepo } from '../triggers/helpers.js';
 
 const cleanups: (() => void)[] = [];
 afterEach(() => {
@@ -11,18 +10,8 @@ afterEach(() => {
 });
 
 async function repoWithMolecule() {
-  const repo = await makeRepo();
+  const repo = await shinyRepo();
   cleanups.push(repo.cleanup);
-  expect((await gastown(['init', '--hooks', 'none'], repo.path)).exitCode).toBe(0);
-  copyFileSync(
-    join(CORPUS, 'gastown/shiny.formula.toml'),
-    join(repo.path, '.beads/formulas/shiny.formula.toml'),
-  );
-  const created = await gastown(
-    ['molecule', 'create', '--formula', 'shiny', '--name', 'm1', '--var', 'feature=x'],
-    repo.path,
-  );
-  expect(created.exitCode, String(created.stderr)).toBe(0);
   return repo;
 }
 
