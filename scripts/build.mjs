@@ -54,8 +54,9 @@ await build({
   cwd: root,
   platform: 'node',
   logLevel: 'warn',
-  // Modules both imported and lazily imported (reconcile.ts by advance and the engine barrel)
-  // are expected: the lazy import keeps callers cheap where the static one is not loaded.
+  // A module imported lazily in one place and statically in another is expected: the lazy
+  // import keeps a caller cheap where the static importer is not loaded (the doctor, gates,
+  // hook and watch chunks reach the engine that way).
   onLog(level, log, handler) {
     if (log.code === 'INEFFECTIVE_DYNAMIC_IMPORT') return;
     handler(level, log);

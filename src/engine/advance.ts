@@ -28,9 +28,9 @@ import {
   listMoleculeIds,
   moleculeExists,
 } from './io.js';
-import type { StepAction } from './molecules.js';
-import type { ReconcileOutcome } from './reconcile.js';
-import type { Shape, SharedVerdicts } from './shapes.js';
+import { recordStepLocked, type StepAction } from './molecules.js';
+import { type ReconcileOutcome, reconcileMolecule } from './reconcile.js';
+import { type Shape, SharedVerdicts } from './shapes.js';
 import { parseTrailers } from './trailers.js';
 import type { MoleculeStatus, Transition } from './types.js';
 
@@ -122,8 +122,6 @@ async function applyCommitTrailers(
       continue;
     }
     try {
-      // Loaded here: a run with no trailers (the common, no-op case) does not need it.
-      const { recordStepLocked } = await import('./molecules.js');
       const r = await recordStepLocked(
         root,
         t.molecule,
@@ -160,18 +158,11 @@ async function reconcileAll(
   const cache = openCache(root, config, opts);
   const base = `${moleculesDir(root)}/`;
   const nowMs = opts.now.getTime();
-  // fold, plan and apply are loaded on the first molecule the cache cannot answer for: a no-op
-  // run over a warm cache never needs them.
-  let reconcile: typeof import('./reconcile.js') | undefined;
   const share = cache !== undefined && opts.shareVerdicts !== false;
+  // Made on the first molecule a warm cache cannot answer for.
   let verdicts: SharedVerdicts | undefined;
-  const sharedVerdicts = async () => {
-    verdicts ??= new (await import('./shapes.js')).SharedVerdicts(root);
-    return verdicts;
-  };
   const reconcileOne = async (id: string, listedEvents?: Dirent[], shape?: Shape) => {
-    reconcile ??= await import('./reconcile.js');
-    const r = await reconcile.reconcileMolecule(id, {
+    const r = await reconcileMolecule(id, {
       root,
       now: opts.now,
       config,
@@ -216,7 +207,7 @@ async function reconcileAll(
     }
     finalStatus.set(id, completed ? 'completed' : 'active');
     const shape =
-      listed && !completed && share ? (verdicts ?? (await sharedVerdicts())).shapeOf(id, listed) : undefined;
+      listed && !completed && share ? (verdicts ??= new SharedVerdicts(root)).shapeOf(id, listed) : undefined;
     const shared = shape && verdicts?.reuse(id, shape);
     if (shared && cache?.adopt(id, shared)) {
       finalStatus.set(id, shared.state as MoleculeStatus);

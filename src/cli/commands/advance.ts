@@ -1,5 +1,6 @@
 // `gastown advance`: reconcile every molecule once, print what changed.
 import { advance as runAdvance } from '../../engine/advance.js';
+import { parseTrailers } from '../../engine/trailers.js';
 import { ExitCode, UsageError } from '../../errors.js';
 import type { CliContext } from '../context.js';
 
@@ -26,7 +27,6 @@ export async function advance(ctx: CliContext, flags: AdvanceFlags): Promise<num
     // A CI clone ran no hook: apply HEAD's own trailers. Nothing walks history, so a shallow
     // clone (depth 1) gives the same result as a full one.
     const { commitMessage } = await import('../../git/repo.js');
-    const { parseTrailers } = await import('../../engine/index.js');
     const message = await commitMessage(ctx.cwd, 'HEAD').catch(() => '');
     if (parseTrailers(message).length > 0) fromCommit = 'HEAD';
   }
