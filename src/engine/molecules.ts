@@ -23,7 +23,7 @@ import { withLock } from '../store/lock.js';
 import { parseToml, stringifyToml, type TomlTable } from '../store/toml.js';
 import type { GastownConfig, MoleculeMeta } from '../store/types.js';
 import { applyEffects, type Problem } from './apply.js';
-import { displayPath } from './formulas.js';
+import { displayPath, resolveFormula } from './formulas.js';
 import {
   fileMoleculeStatus,
   isMoleculeCompleted,
@@ -140,7 +140,6 @@ async function prepareMolecule(root: string, opts: CreateMoleculeOptions): Promi
       ? (inputsTable as TomlTable)
       : {}),
   };
-  const { resolveFormula } = await import('./formulas.js');
   const formula =
     opts.resolved ??
     (await resolveFormula(root, {
