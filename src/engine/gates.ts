@@ -118,14 +118,26 @@ export const gateRunnerFor = (gate: string): GateRunner | undefined => gateRunne
 export const allMoleculePlanners = (): MoleculePlanner[] => [...moleculePlanners.values()];
 export const currentConditionEvaluator = (): ConditionEvaluator | undefined => conditionEvaluator;
 
-/** Names of what is registered, part of cache keys: a new plugin invalidates cached plans. */
+/**
+ * What the built-in plugins (PLUGINS below) register. Reconcile loads them before planning any
+ * formula that needs them, so a plan never depends on whether they were loaded when the cache
+ * was opened; the signature counts them as present either way. (It did not: an advance that
+ * loaded them early, for a commit's trailers, salted every key differently from a plain run,
+ * and the next two runs each re-read every molecule.)
+ */
+const BUILT_IN_GATE_PLANNERS = ['command', 'human', 'molecule', 'timer'];
+const BUILT_IN_MOLECULE_PLANNERS = ['loop', 'on_complete'];
+
+/** Names of the planners, part of cache keys: a planner registered by an embedder invalidates cached plans. */
 export function registrySignature(): string {
+  const names = (builtIn: string[], registered: Iterable<string>) =>
+    [...new Set([...builtIn, ...registered])].sort();
   return [
-    ...gatePlanners.keys(),
+    ...names(BUILT_IN_GATE_PLANNERS, gatePlanners.keys()),
     '|',
-    ...moleculePlanners.keys(),
+    ...names(BUILT_IN_MOLECULE_PLANNERS, moleculePlanners.keys()),
     '|',
-    conditionEvaluator ? 'cond' : '',
+    'cond',
   ].join(',');
 }
 
