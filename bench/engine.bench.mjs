@@ -121,6 +121,12 @@ export default async function main() {
       timePaired(process.execPath, cli('advance'), opts),
       '<= 2x',
     );
+    // Which path the warm runs took: stamps (one stat per molecule, the quiet check) or keys
+    // (a listing per molecule; stamps are recorded only for folders unchanged for 2 s).
+    const warm = JSON.parse(
+      execFileSync(process.execPath, [CLI, 'advance', '--json'], { cwd: repo, env, encoding: 'utf8' }),
+    );
+    console.log(`  warm runs answered by: ${JSON.stringify(warm.unchanged)}`);
     pairedRow(
       'gastown advance, no-op (cold: .beads/.cache deleted)',
       timePaired(process.execPath, cli('advance'), { ...opts, runs: 9, warmup: 1, setup: dropCache }),

@@ -33,16 +33,22 @@ const lazyChildProcess = {
 /**
  * Chunks by hand. Left to itself a bundler makes one chunk per distinct set of importers, and
  * `advance` then loads 14 files; each costs a read, a compile and a link. `base` is what the
- * entry needs from src/ (so `--version` does not load the engine); `core` is everything the
- * engine's hot path touches. Heavier, rarer code (formula validation with zod, gates with yaml,
- * git through execa, the watcher) stays in chunks of its own.
+ * entry needs from src/ (so `--version` does not load the engine); `quick` is what `advance`
+ * needs to answer "nothing changed" (engine/quiet.ts) without the engine; `core` is everything
+ * else the engine's hot path touches. Heavier, rarer code (formula validation with zod, gates
+ * with yaml, git through execa, the watcher) stays in chunks of its own.
  */
 const groups = [
-  { name: 'base', priority: 2, test: /[\\/]src[\\/](errors|hash|cli[\\/]context)\.ts$/ },
+  { name: 'base', priority: 3, test: /[\\/]src[\\/](errors|hash|cli[\\/]context)\.ts$/ },
+  {
+    name: 'quick',
+    priority: 2,
+    test: /[\\/]src[\\/](store[\\/](layout|atomic|ids|cache|lock)|engine[\\/](gates|quiet)|cli[\\/]commands[\\/]advance)\.ts$/,
+  },
   {
     name: 'core',
     priority: 1,
-    test: /[\\/]src[\\/](engine|store)[\\/]|[\\/]node_modules[\\/]smol-toml[\\/]|[\\/]src[\\/]cli[\\/]commands[\\/]advance\.ts$/,
+    test: /[\\/]src[\\/](engine|store)[\\/]|[\\/]node_modules[\\/]smol-toml[\\/]/,
   },
 ];
 

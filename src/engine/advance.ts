@@ -1,8 +1,9 @@
 // advance: reconcile every molecule once (and apply a commit's trailers first). Idempotent:
 // a second run in a row writes nothing.
-import { type Dirent, existsSync } from 'node:fs';
+import { type Dirent, existsSync, type Stats } from 'node:fs';
 import { GastownError } from '../errors.js';
 import {
+  configStamp,
   eventsKey,
   gitOperationInProgress,
   hashKey,
@@ -11,6 +12,9 @@ import {
   moleculeKeyLinesOf,
   readSummaries,
   type SummaryFile,
+  stampIsSettled,
+  statFolder,
+  statStamp,
   writeSummaries,
 } from '../store/cache.js';
 import { identityForEmail, loadConfig } from '../store/config.js';
@@ -52,12 +56,19 @@ export interface AdvanceOptions {
    * turn it off to check that both ways give the same result.
    */
   shareVerdicts?: boolean;
+  /** How old a folder's last change must be for its stamp to be recorded (store/cache.ts). */
+  stampWindowMs?: number;
 }
 
 export interface AdvanceResult {
   transitions: Transition[];
   written: string[];
   problems: { molecule?: string; file?: string; message: string }[];
+  /**
+   * How many molecules the cache answered for without reading them: by their `events/` folder's
+   * stamp (one stat) or by their content key (a listing). Absent on a dry run (no cache).
+   */
+  unchanged?: { stamp: number; key: number };
 }
 
 export async function advance(opts: AdvanceOptions): Promise<AdvanceResult> {
@@ -67,10 +78,14 @@ export async function advance(opts: AdvanceOptions): Promise<AdvanceResult> {
       throw new GastownError('usage', `invalid molecule id ${JSON.stringify(id)}`, { exitCode: 2 });
   }
   const run = async () => {
+    // Before any stat of this run (see stampIsSettled); the real clock, as file times are.
+    const runStartMs = Date.now();
+    // Stat before read: a change in between leaves a stamp that will not match.
+    const configStamped = configStamp(root, runStartMs, opts.stampWindowMs);
     const config = loadConfig(root);
     const result: AdvanceResult = { transitions: [], written: [], problems: [] };
     if (opts.fromCommit !== undefined) await applyCommitTrailers(root, opts, config, result);
-    await reconcileAll(root, opts, config, result);
+    await reconcileAll(root, opts, config, result, { runStartMs, config: configStamped });
     return result;
   };
   return opts.dryRun ? run() : withLock(root, opts.lockWaitMs, run);
@@ -149,13 +164,14 @@ async function reconcileAll(
   opts: AdvanceOptions,
   config: GastownConfig,
   result: AdvanceResult,
+  stamps: RunStamps,
 ): Promise<void> {
   const ids = opts.molecules ?? listMoleculeIds(root);
   const finalStatus = new Map<string, MoleculeStatus>();
   const fromFiles = fileMoleculeStatus(root);
   const moleculeStatus = (id: string) => finalStatus.get(id) ?? fromFiles(id);
   const waitingOn = new Map<string, string>();
-  const cache = openCache(root, config, opts);
+  const cache = openCache(root, config, opts, stamps);
   const base = `${moleculesDir(root)}/`;
   const nowMs = opts.now.getTime();
   const share = cache !== undefined && opts.shareVerdicts !== false;
@@ -195,7 +211,11 @@ async function reconcileAll(
     }
     // A molecule this clone never saw (a cold start): one listing of events/ says whether it
     // completed and is reused to read it, instead of two stats and a second listing.
-    const listed = cache?.neverSeen(id) ? listEvents(root, id) : undefined;
+    let listed: Dirent[] | undefined;
+    if (cache?.neverSeen(id)) {
+      cache.statTaken(id, statFolder(`${base}${id}/${EVENTS}`));
+      listed = listEvents(root, id);
+    }
     const completed = listed
       ? listed.some((e) => e.name === COMPLETED_EVENT_NAME) || existsSync(`${base}${id}/${DIGEST_FILE}`)
       : isMoleculeCompleted(root, id);
@@ -226,27 +246,49 @@ async function reconcileAll(
     }
   }
   result.problems.push(...problems);
+  if (cache) result.unchanged = cache.counts;
   cache?.save();
+}
+
+interface RunStamps {
+  runStartMs: number;
+  /** configStamp taken before the config was read; undefined when too recent to record. */
+  config: string | undefined;
 }
 
 /**
  * Summaries of quiet molecules keyed by content (docs/state.md, ".cache/summaries.json"):
  * a molecule whose files, config, plugins and `after` molecule are unchanged and whose last plan
- * was empty is skipped after one or two readdirs, without parsing anything.
+ * was empty is skipped after one readdir, or one stat when its `events/` folder's stamp is the
+ * one recorded with the key (store/cache.ts, statStamp), without parsing anything.
  */
-function openCache(root: string, config: GastownConfig, opts: AdvanceOptions) {
+function openCache(root: string, config: GastownConfig, opts: AdvanceOptions, stamps: RunStamps) {
   if (opts.dryRun) return undefined;
   const { data: file, text } = readSummaries(root);
   const fresh: SummaryFile = {
     version: file.version,
     molecules: opts.molecules ? { ...file.molecules } : {},
   };
+  const counts = { stamp: 0, key: 0 };
   // A no-op run over an unchanged cache rewrites nothing; skip even serialising it then.
   let hits = 0;
   let touched = false;
   // Mid-merge, files can change under the same names: look at everything.
   const trustNames = !gitOperationInProgress(root);
   const salt = `${config.hash}|${registrySignature()}`;
+  fresh.salt = salt;
+  if (stamps.config !== undefined) fresh.config = { stamp: stamps.config, hash: config.hash };
+  // Stamps recorded under another config or plugin set vouch for keys salted differently.
+  const stampsHold = file.salt === salt;
+  const { runStartMs } = stamps;
+  // Stats of `events/` taken before a molecule was read, for the summary its reconcile records.
+  const taken = new Map<string, Stats>();
+  const stampOf = (id: string, afterCompleted: boolean | undefined): string | undefined => {
+    const st = taken.get(id);
+    taken.delete(id);
+    if (!st || !stampIsSettled(st, runStartMs, opts.stampWindowMs)) return undefined;
+    return `${statStamp(st)}|${afterCompleted === undefined ? '' : String(afterCompleted)}`;
+  };
   // Built once: path.join per molecule shows up in the no-op profile.
   const base = `${moleculesDir(root)}/`;
   const saltOf = (scope: KeyScope, afterCompleted: boolean | undefined) =>
@@ -271,15 +313,36 @@ function openCache(root: string, config: GastownConfig, opts: AdvanceOptions) {
       const scope: KeyScope = s.events ? 'events' : 'all';
       const after = s.after;
       const afterCompleted = after === undefined ? undefined : statusOf(after) === 'completed';
+      // Stat first, list second: a change after the stat leaves a stamp that will not match.
+      const st = scope === 'events' ? statFolder(`${base}${id}/${EVENTS}`) : undefined;
+      const stamp = st && `${statStamp(st)}|${afterCompleted === undefined ? '' : String(afterCompleted)}`;
+      if (stamp !== undefined && stampsHold && s.stamp === stamp) {
+        fresh.molecules[id] = s;
+        counts.stamp++;
+        hits++;
+        return s.state;
+      }
       let key = scope === 'events' ? eventsKey(base + id, saltOf(scope, afterCompleted)) : undefined;
       if (key === undefined) {
         const lines = moleculeKeyLines(base + id, scope);
         if (lines === undefined) return undefined;
         key = keyOf(lines, scope, afterCompleted);
       }
-      if (key !== s.key) return undefined;
-      fresh.molecules[id] = s;
-      hits++;
+      if (key !== s.key) {
+        if (st) taken.set(id, st);
+        return undefined;
+      }
+      counts.key++;
+      const settled = st && stampIsSettled(st, runStartMs, opts.stampWindowMs) ? stamp : undefined;
+      if (settled === s.stamp) {
+        fresh.molecules[id] = s;
+        hits++;
+      } else {
+        // Record (or drop) the stamp: the summary file changes, the summary does not.
+        const { stamp: _old, ...rest } = s;
+        fresh.molecules[id] = settled === undefined ? rest : { ...rest, stamp: settled };
+        touched = true;
+      }
       return s.state;
     },
     record(id: string, r: ReconcileOutcome, afterCompleted: boolean | undefined) {
@@ -300,15 +363,26 @@ function openCache(root: string, config: GastownConfig, opts: AdvanceOptions) {
       };
       if (r.plan.recheckAt !== undefined) summary.recheckAt = r.plan.recheckAt;
       if (r.state.meta?.after) summary.after = r.state.meta.after;
-      if (scope === 'events') summary.events = true;
+      if (scope === 'events') {
+        summary.events = true;
+        const stamp = stampOf(id, afterCompleted);
+        if (stamp !== undefined) summary.stamp = stamp;
+      }
       fresh.molecules[id] = summary;
     },
     /** Records a summary earned by another molecule of the same shape (shapes.ts). */
     adopt(id: string, summary: CachedSummary): boolean {
       if (!trustNames) return false;
       touched = true;
-      fresh.molecules[id] = summary;
+      // The stamp is this molecule's own, never the one of the molecule that earned the verdict.
+      const { stamp: _theirs, ...rest } = summary;
+      const stamp = stampOf(id, undefined);
+      fresh.molecules[id] = stamp === undefined ? rest : { ...rest, stamp };
       return true;
+    },
+    /** Remembers the stat of `events/` taken before the molecule's files were read. */
+    statTaken(id: string, st: Stats | undefined): void {
+      if (st) taken.set(id, st);
     },
     summaryOf(id: string): CachedSummary | undefined {
       return fresh.molecules[id];
@@ -334,10 +408,17 @@ function openCache(root: string, config: GastownConfig, opts: AdvanceOptions) {
         quiet: true,
         ...(scope === 'events' ? { events: true as const } : {}),
       };
+      const stamp = scope === 'events' ? stampOf(id, undefined) : undefined;
+      if (stamp !== undefined) (fresh.molecules[id] as CachedSummary).stamp = stamp;
       return true;
     },
+    counts,
     save() {
-      const same = opts.molecules ? !touched : !touched && hits === Object.keys(file.molecules).length;
+      const same =
+        file.salt === salt &&
+        file.config?.stamp === fresh.config?.stamp &&
+        file.config?.hash === fresh.config?.hash &&
+        (opts.molecules ? !touched : !touched && hits === Object.keys(file.molecules).length);
       if (same && text !== undefined) return;
       try {
         writeSummaries(root, fresh, text);

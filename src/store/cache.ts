@@ -1,10 +1,18 @@
 // The content-keyed cache under `.beads/.cache/` (derived data: delete it any time). A
 // molecule's key is the set of its file names plus the bytes of its mutable files; never mtimes.
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, type Stats, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { hashHex } from '../hash.js';
 import { writeFileAtomic } from './atomic.js';
-import { cacheDir, DIGEST_FILE, EVENTS, ensureCacheDir, FORMULA_FILE, MOLECULE_FILE } from './layout.js';
+import {
+  CONFIG_FILE,
+  cacheDir,
+  DIGEST_FILE,
+  EVENTS,
+  ensureCacheDir,
+  FORMULA_FILE,
+  MOLECULE_FILE,
+} from './layout.js';
 
 /**
  * Files whose name is the fact: written once, never rewritten (docs/state.md). Everything else
@@ -82,6 +90,46 @@ export function eventsKey(dir: string, salt: string): string | undefined {
   return hashHex('sha1', `${text}\n|${salt}`);
 }
 
+/**
+ * How long after a folder last changed its stamp is not trusted: a second change within one tick
+ * of the file system's clock leaves ctime as it was (git's "racily clean" problem), so a stamp is
+ * recorded only for a folder that last changed well before the run that stats it began.
+ */
+export const STAMP_WINDOW_MS = 2000;
+
+/**
+ * A folder's stat, reduced to what says "not touched since": device, inode and ctime. ctime,
+ * not mtime: user space cannot set it, and adding, removing or renaming an entry updates it; a
+ * folder replaced by a copy has another inode. The stamp never stands for content: it only lets
+ * a run skip recomputing a content key that was already computed from this very folder.
+ */
+export function statStamp(st: Stats): string {
+  return `${st.dev}:${st.ino}:${st.ctimeMs}`;
+}
+
+/** A folder's stat, or undefined if it is gone or not a folder. */
+export function statFolder(path: string): Stats | undefined {
+  const st = statSync(path, { throwIfNoEntry: false });
+  return st?.isDirectory() ? st : undefined;
+}
+
+/**
+ * The config file's stamp (`absent` when there is none), taken before it is read: while it
+ * holds, the config hash recorded with it does too. Undefined when it changed too recently to
+ * vouch for anything (see stampIsSettled).
+ */
+export function configStamp(root: string, runStartMs?: number, windowMs?: number): string | undefined {
+  const st = statSync(join(root, CONFIG_FILE), { throwIfNoEntry: false });
+  if (st === undefined) return 'absent';
+  if (runStartMs !== undefined && !stampIsSettled(st, runStartMs, windowMs)) return undefined;
+  return `${statStamp(st)}:${st.size}`;
+}
+
+/** True when a stat taken after `runStartMs` may be recorded as a stamp (see STAMP_WINDOW_MS). */
+export function stampIsSettled(st: Stats, runStartMs: number, windowMs = STAMP_WINDOW_MS): boolean {
+  return st.ctimeMs <= runStartMs - windowMs;
+}
+
 /** The same lines from a molecule's files in memory (path relative to its folder → content). */
 export function moleculeKeyLinesOf(files: ReadonlyMap<string, string>, scope: KeyScope = 'all'): string[] {
   const lines: string[] = [];
@@ -147,14 +195,25 @@ export interface MoleculeSummary {
   after?: string;
   /** The key covers `events/` names only (see KeyScope); absent: the whole folder. */
   events?: true;
+  /**
+   * statStamp of `events/` taken before the names the key was checked against were listed,
+   * plus `|` and whether `after` had completed: while the folder's stat and that answer are
+   * the same, the key is too. Only for `events` keys (a file edited in place leaves its
+   * folder's stat alone; fact files are never edited, their names are the fact).
+   */
+  stamp?: string;
 }
 
 export interface SummaryFile {
   version: number;
+  /** What every key was salted with (config, plugins): stamps count only while it holds. */
+  salt?: string;
+  /** The config file's stamp and the hash of the bytes read after it was taken (quiet.ts). */
+  config?: { stamp: string; hash: string };
   molecules: Record<string, MoleculeSummary>;
 }
 
-export const SUMMARY_VERSION = 3;
+export const SUMMARY_VERSION = 4;
 const SUMMARY_FILE = 'summaries.json';
 
 export function readSummaries(root: string): { data: SummaryFile; text?: string } {

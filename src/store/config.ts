@@ -5,11 +5,9 @@ import { join } from 'node:path';
 import { hashHex } from '../hash.js';
 import { readIfExists } from './atomic.js';
 import { FieldError } from './check.js';
-import { BEADS } from './layout.js';
+import { CONFIG_FILE } from './layout.js';
 import { parseToml, type TomlTable } from './toml.js';
 import type { EngineConfig, GastownConfig } from './types.js';
-
-export const CONFIG_FILE = `${BEADS}/config.toml`;
 
 export const DEFAULT_ENGINE: EngineConfig = {
   commit: true,

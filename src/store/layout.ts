@@ -5,6 +5,8 @@ import { GastownError } from '../errors.js';
 import { assertMoleculeId, assertPathSegment } from './ids.js';
 
 export const BEADS = '.beads';
+/** Repo-relative; read by store/config.ts. */
+export const CONFIG_FILE = `${BEADS}/config.toml`;
 export const CACHE_DIR = '.cache';
 export const MOLECULES = 'molecules';
 export const MOLECULE_FILE = 'molecule.toml';

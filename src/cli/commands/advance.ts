@@ -1,6 +1,6 @@
 // `gastown advance`: reconcile every molecule once, print what changed.
-import { advance as runAdvance } from '../../engine/advance.js';
-import { parseTrailers } from '../../engine/trailers.js';
+import type { AdvanceResult } from '../../engine/advance.js';
+import { quietCheck } from '../../engine/quiet.js';
 import { ExitCode, UsageError } from '../../errors.js';
 import type { CliContext } from '../context.js';
 
@@ -14,14 +14,37 @@ interface AdvanceFlags {
   ci?: boolean;
 }
 
+function milliseconds(value: string | undefined, what: string): number | undefined {
+  if (value === undefined || value === '') return undefined;
+  const ms = Number(value);
+  if (!Number.isInteger(ms) || ms < 0)
+    throw new UsageError(`${what} must be a number of milliseconds, got ${JSON.stringify(value)}`);
+  return ms;
+}
+
+/**
+ * `advance` when nothing changed since the last run (engine/quiet.ts): the same output as the
+ * full path would print, or undefined when the quiet check cannot vouch for every molecule.
+ */
+export function quietAdvance(ctx: CliContext, flags: { json: boolean }): number | undefined {
+  const quiet = quietCheck(ctx.cwd, ctx.now().getTime());
+  if (!quiet) return undefined;
+  report(ctx, flags, {
+    transitions: [],
+    written: [],
+    problems: [],
+    unchanged: { stamp: quiet.molecules, key: 0 },
+  });
+  return ExitCode.ok;
+}
+
 export async function advance(ctx: CliContext, flags: AdvanceFlags): Promise<number> {
-  let lockWaitMs: number | undefined;
-  const wait = flags.lockWait ?? ctx.env.GASTOWN_LOCK_WAIT_MS;
-  if (wait !== undefined && wait !== '') {
-    lockWaitMs = Number(wait);
-    if (!Number.isInteger(lockWaitMs) || lockWaitMs < 0)
-      throw new UsageError(`--lock-wait must be a number of milliseconds, got ${JSON.stringify(wait)}`);
-  }
+  const lockWaitMs = milliseconds(flags.lockWait ?? ctx.env.GASTOWN_LOCK_WAIT_MS, '--lock-wait');
+  const stampWindowMs = milliseconds(ctx.env.GASTOWN_STAMP_WINDOW_MS, 'GASTOWN_STAMP_WINDOW_MS');
+  const [{ advance: runAdvance }, { parseTrailers }] = await Promise.all([
+    import('../../engine/advance.js'),
+    import('../../engine/trailers.js'),
+  ]);
   let fromCommit = flags.fromCommit;
   if (flags.ci && fromCommit === undefined) {
     // A CI clone ran no hook: apply HEAD's own trailers. Nothing walks history, so a shallow
@@ -37,6 +60,7 @@ export async function advance(ctx: CliContext, flags: AdvanceFlags): Promise<num
     ...(fromCommit !== undefined ? { fromCommit } : {}),
     ...(flags.molecule && flags.molecule.length > 0 ? { molecules: flags.molecule } : {}),
     ...(lockWaitMs !== undefined ? { lockWaitMs } : {}),
+    ...(stampWindowMs !== undefined ? { stampWindowMs } : {}),
   });
   let engineCommit: string | undefined;
   if (flags.commit && !flags.dryRun && result.written.length > 0) {
@@ -49,6 +73,14 @@ export async function advance(ctx: CliContext, flags: AdvanceFlags): Promise<num
     engineCommit = made.commit;
     if (!made.commit && made.skipped && !flags.json) ctx.io.warn(`no engine commit: ${made.skipped}`);
   }
+  report(ctx, flags, result, engineCommit);
+  if (flags.ci && result.problems.length > 0) return ExitCode.failure;
+  return result.problems.some((p) => p.message.startsWith('conflict') || p.file !== undefined)
+    ? ExitCode.failure
+    : ExitCode.ok;
+}
+
+function report(ctx: CliContext, flags: AdvanceFlags, result: AdvanceResult, engineCommit?: string): void {
   if (flags.json) {
     ctx.io.json({
       dry_run: flags.dryRun ?? false,
@@ -71,8 +103,4 @@ export async function advance(ctx: CliContext, flags: AdvanceFlags): Promise<num
       );
     if (engineCommit) ctx.io.out(`engine commit ${engineCommit.slice(0, 12)}`);
   }
-  if (flags.ci && result.problems.length > 0) return ExitCode.failure;
-  return result.problems.some((p) => p.message.startsWith('conflict') || p.file !== undefined)
-    ? ExitCode.failure
-    : ExitCode.ok;
 }

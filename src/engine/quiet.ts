@@ -1,0 +1,55 @@
+// The quiet check: answers "nothing to do" for a plain `advance` from the summaries and one
+// stat per molecule, before the engine is loaded. It says yes only where reconcileAll would hit
+// the cache by stamp for every molecule and rewrite nothing; any doubt returns undefined and the
+// full path decides (and waits for the lock, reports problems, repairs).
+import { existsSync, readdirSync } from 'node:fs';
+import { configStamp, gitOperationInProgress, readSummaries, statFolder, statStamp } from '../store/cache.js';
+import { isMoleculeId } from '../store/ids.js';
+import { EVENTS, findRoot, moleculesDir } from '../store/layout.js';
+import { lockPath } from '../store/lock.js';
+import { registrySignature } from './gates.js';
+
+export interface QuietVerdict {
+  /** Molecules checked, all unchanged by stamp. */
+  molecules: number;
+}
+
+export function quietCheck(start: string, nowMs: number): QuietVerdict | undefined {
+  const root = findRoot(start);
+  const { data, text } = readSummaries(root);
+  const config = data.config;
+  if (text === undefined || data.salt === undefined || config === undefined) return undefined;
+  // The config's bytes are what its hash was taken of while its stamp holds.
+  if (configStamp(root) !== config.stamp) return undefined;
+  if (data.salt !== `${config.hash}|${registrySignature()}`) return undefined;
+  // Another process is applying effects (or died doing so): the full path waits or takes over.
+  if (existsSync(lockPath(root)) || gitOperationInProgress(root)) return undefined;
+  let names: string[];
+  try {
+    names = readdirSync(moleculesDir(root));
+  } catch {
+    return undefined;
+  }
+  const ids = names.filter(isMoleculeId).sort();
+  // A summary of a molecule that is gone makes the full path rewrite the file.
+  if (ids.length !== Object.keys(data.molecules).length) return undefined;
+  const base = `${moleculesDir(root)}/`;
+  const seen = new Map<string, string>();
+  for (const id of ids) {
+    const s = data.molecules[id];
+    if (!s?.quiet || !s.events || s.stamp === undefined) return undefined;
+    if (s.recheckAt !== undefined && nowMs >= s.recheckAt) return undefined;
+    let afterPart = '';
+    if (s.after !== undefined) {
+      // reconcileAll asks a molecule it already passed for its state, others the files: only
+      // the first is known here without reading.
+      const state = seen.get(s.after);
+      if (state === undefined) return undefined;
+      afterPart = String(state === 'completed');
+    }
+    const st = statFolder(`${base}${id}/${EVENTS}`);
+    if (st === undefined || `${statStamp(st)}|${afterPart}` !== s.stamp) return undefined;
+    seen.set(id, s.state);
+  }
+  return { molecules: ids.length };
+}
