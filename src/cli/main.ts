@@ -16,9 +16,25 @@ function plainAdvance(args: readonly string[]): { json: boolean } | undefined {
   return args[1] === '--json' ? { json: true } : undefined;
 }
 
+/**
+ * `gastown hook <name> [args...]`: the hidden entry point the installed hook runner calls on
+ * every commit, checkout and merge; it has no options, so commander adds nothing but start-up.
+ */
+function hookCall(args: readonly string[]): { name: string; args: string[] } | undefined {
+  const name = args[1];
+  if (args[0] !== 'hook' || name === undefined || name.startsWith('-')) return undefined;
+  const rest = args.slice(2);
+  return rest.some((a) => a.startsWith('-')) ? undefined : { name, args: rest };
+}
+
 async function main(argv: string[]): Promise<number> {
   const ctx = createContext();
   try {
+    const call = hookCall(argv.slice(2));
+    if (call) {
+      const { hook } = await import('./commands/hook.js');
+      return await hook(ctx, call.name, call.args);
+    }
     const plain = plainAdvance(argv.slice(2));
     if (plain) {
       const { quietAdvance } = await import('./commands/advance.js');
