@@ -35,10 +35,12 @@ describe('stamps', () => {
   });
   afterAll(() => repo.cleanup());
 
-  it('a cold run records them; the next plain advance answers from them, in the same words as the full path', async () => {
+  it('a run that checks keys records them; the next plain advance answers from them, in the same words as the full path', async () => {
     const cwd = repo.path;
     rmSync(join(cwd, '.beads/.cache'), { recursive: true, force: true });
+    // Cold: every molecule read. Then every key checked by a listing, and stamps recorded.
     expect(await advanceJson(cwd)).toMatchObject({ transitions: [], unchanged: { stamp: 0, key: 0 } });
+    expect(await advanceJson(cwd)).toMatchObject({ transitions: [], unchanged: { stamp: 0, key: 3 } });
     const before = summaries();
     const quiet = await gt(cwd, ['advance', '--json'], NOW_ENV);
     expect(JSON.parse(String(quiet.stdout))).toEqual({
