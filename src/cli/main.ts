@@ -1,7 +1,8 @@
 #!/usr/bin/env node
-// Entry point: the command table. Each group's definitions live in src/cli/table/ and load
-// their implementation lazily, so `gastown --help` stays close to `node -e 0`.
-// This is the only module that calls process.exit.
+// Entry point. Two argv shapes that run on every commit are dispatched directly (the hook entry
+// point, a plain `advance`); everything else goes to the command table (program.ts), whose
+// groups live in src/cli/table/ and load their implementation lazily, so `gastown --help` stays
+// close to `node -e 0`. This is the only module that calls process.exit.
 import { ExitCode, formatLocated, isGastownError } from '../errors.js';
 import { createContext, writeOutput } from './context.js';
 

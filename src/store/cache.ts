@@ -1,5 +1,6 @@
 // The content-keyed cache under `.beads/.cache/` (derived data: delete it any time). A
 // molecule's key is the set of its file names plus the bytes of its mutable files; never mtimes.
+// A stamp (device, inode, ctime) may vouch that a folder is unchanged since its key was checked.
 import { existsSync, readdirSync, readFileSync, type Stats, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { hashHex } from '../hash.js';
