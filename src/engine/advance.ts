@@ -10,11 +10,11 @@ import {
   type KeyScope,
   moleculeKeyLines,
   moleculeKeyLinesOf,
+  moleculeStamp,
   readSummaries,
   type SummaryFile,
   stampIsSettled,
   statFolder,
-  statStamp,
   writeSummaries,
 } from '../store/cache.js';
 import { identityForEmail, loadConfig } from '../store/config.js';
@@ -285,7 +285,7 @@ function openCache(root: string, config: GastownConfig, opts: AdvanceOptions, st
     const st = taken.get(id);
     taken.delete(id);
     if (!st || !stampIsSettled(st, runStartMs, opts.stampWindowMs)) return undefined;
-    return `${statStamp(st)}|${afterCompleted === undefined ? '' : String(afterCompleted)}`;
+    return moleculeStamp(st, afterCompleted);
   };
   // Built once: path.join per molecule shows up in the no-op profile.
   const base = `${moleculesDir(root)}/`;
@@ -313,7 +313,7 @@ function openCache(root: string, config: GastownConfig, opts: AdvanceOptions, st
       const afterCompleted = after === undefined ? undefined : statusOf(after) === 'completed';
       // Stat first, list second: a change after the stat leaves a stamp that will not match.
       const st = scope === 'events' ? statFolder(`${base}${id}/${EVENTS}`) : undefined;
-      const stamp = st && `${statStamp(st)}|${afterCompleted === undefined ? '' : String(afterCompleted)}`;
+      const stamp = st && moleculeStamp(st, afterCompleted);
       if (stamp !== undefined && stampsHold && s.stamp === stamp) {
         fresh.molecules[id] = s;
         counts.stamp++;

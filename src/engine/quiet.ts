@@ -3,7 +3,13 @@
 // the cache by stamp for every molecule and rewrite nothing; any doubt returns undefined and the
 // full path decides (and waits for the lock, reports problems, repairs).
 import { existsSync, readdirSync } from 'node:fs';
-import { configStamp, gitOperationInProgress, readSummaries, statFolder, statStamp } from '../store/cache.js';
+import {
+  configStamp,
+  gitOperationInProgress,
+  moleculeStamp,
+  readSummaries,
+  statFolder,
+} from '../store/cache.js';
 import { isMoleculeId } from '../store/ids.js';
 import { EVENTS, findRoot, moleculesDir } from '../store/layout.js';
 import { lockPath } from '../store/lock.js';
@@ -39,16 +45,16 @@ export function quietCheck(start: string, nowMs: number): QuietVerdict | undefin
     const s = data.molecules[id];
     if (!s?.quiet || !s.events || s.stamp === undefined) return undefined;
     if (s.recheckAt !== undefined && nowMs >= s.recheckAt) return undefined;
-    let afterPart = '';
+    let afterCompleted: boolean | undefined;
     if (s.after !== undefined) {
       // reconcileAll asks a molecule it already passed for its state, others the files: only
       // the first is known here without reading.
       const state = seen.get(s.after);
       if (state === undefined) return undefined;
-      afterPart = String(state === 'completed');
+      afterCompleted = state === 'completed';
     }
     const st = statFolder(`${base}${id}/${EVENTS}`);
-    if (st === undefined || `${statStamp(st)}|${afterPart}` !== s.stamp) return undefined;
+    if (st === undefined || moleculeStamp(st, afterCompleted) !== s.stamp) return undefined;
     seen.set(id, s.state);
   }
   return { molecules: ids.length };

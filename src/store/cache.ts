@@ -108,6 +108,15 @@ export function statStamp(st: Stats): string {
   return `${st.dev}:${st.ino}:${st.ctimeMs}`;
 }
 
+/**
+ * A molecule's stamp as its summary records it: its `events/` folder's statStamp and whether the
+ * molecule it waits for (`after`) had completed (empty when it waits for none). Advance records
+ * it and the quiet check compares with it, so both build it here.
+ */
+export function moleculeStamp(events: Stats, afterCompleted: boolean | undefined): string {
+  return `${statStamp(events)}|${afterCompleted === undefined ? '' : String(afterCompleted)}`;
+}
+
 /** A folder's stat, or undefined if it is gone or not a folder. */
 export function statFolder(path: string): Stats | undefined {
   const st = statSync(path, { throwIfNoEntry: false });
