@@ -86,6 +86,28 @@ export function generate(dir) {
   );
 }
 
+// The reads-only floor (see its rows): sync calls and a three-call read (open, read, close), the
+// cheapest way Node offers and the way gastown reads small files.
+const READS_ONLY = `const { closeSync, openSync, readdirSync, readSync } = require('node:fs');
+const [dir, mode] = process.argv.slice(2);
+const buf = Buffer.allocUnsafe(1 << 20);
+const read = (path) => {
+  const fd = openSync(path, 'r');
+  try {
+    return buf.latin1Slice(0, readSync(fd, buf, 0, buf.length, 0));
+  } finally {
+    closeSync(fd);
+  }
+};
+for (const id of readdirSync(dir)) {
+  readdirSync(dir + '/' + id + '/events');
+  if (mode === 'all') {
+    read(dir + '/' + id + '/molecule.toml');
+    read(dir + '/' + id + '/formula.resolved.toml');
+  }
+}
+`;
+
 export default async function main() {
   const work = mkdtempSync(join(tmpdir(), 'gastown-bench-engine-'));
   try {
@@ -131,6 +153,18 @@ export default async function main() {
       'gastown advance, no-op (cold: .beads/.cache deleted)',
       timePaired(process.execPath, cli('advance'), { ...opts, runs: 9, warmup: 1, setup: dropCache }),
       '<= 3x',
+    );
+
+    // What no cold run can go below on this machine: a bare script with none of gastown's code
+    // that only lists every `events/` folder, then also reads each molecule.toml and frozen formula
+    // (no parsing, no planning). Against these rows the cold advance row can be read.
+    const reads = join(work, 'reads-only.cjs');
+    writeFileSync(reads, READS_ONLY);
+    const dir = join(repo, '.beads/molecules');
+    pairedRow('reads alone: 1,000 events/ listings', timePaired(process.execPath, [reads, dir, 'ls'], opts));
+    pairedRow(
+      'reads alone: listings + molecule.toml + frozen formula',
+      timePaired(process.execPath, [reads, dir, 'all'], opts),
     );
 
     // In-process: fold + plan of one molecule with 20,000 steps (1,000 chains of 20).
