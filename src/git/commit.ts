@@ -14,6 +14,12 @@ export interface Identity {
   email: string;
 }
 
+/** A commit and its tree, as read by whoever called (the hook runner's `git log`). */
+export interface CommitHead {
+  commit: string;
+  tree: string;
+}
+
 export interface CommitFilesOptions {
   root: string;
   /** This worktree's git directory (for the temporary index). */
@@ -29,6 +35,11 @@ export interface CommitFilesOptions {
    * already moved the branch but before git removes `rebase-merge/`.
    */
   allowOperation?: Operation;
+  /**
+   * HEAD as the caller already read it: the parent, and its tree. If HEAD has moved since, the
+   * compare-and-swap at the end refuses the commit, as it would for any race.
+   */
+  head?: CommitHead;
 }
 
 export interface CommitFilesResult {
@@ -43,11 +54,7 @@ export async function commitFiles(opts: CommitFilesOptions): Promise<CommitFiles
     throw new GastownError('git.busy', `not committing: a ${op} is in progress`);
   if (opts.paths.length === 0) return {};
   const { root } = opts;
-  const head = await git(['rev-parse', 'HEAD', 'HEAD^{tree}'], {
-    cwd: root,
-    allowFailure: true,
-  });
-  const [parent, parentTree] = head.exitCode === 0 ? head.stdout.trim().split('\n') : [];
+  const [parent, parentTree] = opts.head ? [opts.head.commit, opts.head.tree] : await readHead(root);
   // Common case (a hook right after a commit): nothing staged beyond HEAD, so the user's own
   // index can take the paths directly — one index write instead of a temporary index plus a
   // second write to bring the user's index up to date.
@@ -106,4 +113,9 @@ export async function commitFiles(opts: CommitFilesOptions): Promise<CommitFiles
   } finally {
     if (!indexClean) rmSync(tmpIndex, { force: true });
   }
+}
+
+async function readHead(root: string): Promise<(string | undefined)[]> {
+  const head = await git(['rev-parse', 'HEAD', 'HEAD^{tree}'], { cwd: root, allowFailure: true });
+  return head.exitCode === 0 ? head.stdout.trim().split('\n') : [];
 }

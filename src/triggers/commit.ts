@@ -1,7 +1,7 @@
 // Engine commits: after a trigger's reconcile writes files, commit exactly those files in a
 // commit of the engine's own, so `git log` tells agents' and people's commits apart from the
 // engine's, and `git log -- .beads/molecules/<id>` reads as the molecule's history.
-import { commitFiles, type Identity } from '../git/commit.js';
+import { type CommitHead, commitFiles, type Identity } from '../git/commit.js';
 import { git } from '../git/exec.js';
 import { operationInProgress, type RepoPaths, repoPaths } from '../git/repo.js';
 
@@ -92,7 +92,7 @@ export async function commitTransitions(
   result: ReconcileOutcome,
   settings: EngineCommitSettings,
   env?: Record<string, string>,
-  options: { finishingRebase?: boolean; paths?: RepoPaths } = {},
+  options: { finishingRebase?: boolean; paths?: RepoPaths; head?: CommitHead } = {},
 ): Promise<EngineCommit> {
   const paths = uniq(result.written);
   if (!settings.commit) return { skipped: 'disabled', paths };
@@ -112,6 +112,7 @@ export async function commitTransitions(
     identity: settings.identity,
     ...(env ? { env } : {}),
     ...(finishing ? { allowOperation: 'rebase' as const } : {}),
+    ...(options.head ? { head: options.head } : {}),
   });
   if (!made.commit) return { skipped: 'unchanged', paths };
   return { commit: made.commit, message, paths };

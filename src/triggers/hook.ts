@@ -5,6 +5,7 @@
 // one-line warning and exit 0, except a pre-commit refusal (REFUSE_EXIT).
 import { existsSync } from 'node:fs';
 import { isAbsolute, join, resolve } from 'node:path';
+import type { CommitHead } from '../git/commit.js';
 import { git } from '../git/exec.js';
 import { operationInProgress, type RepoPaths, readStaged, repoPaths, stagedPaths } from '../git/repo.js';
 import {
@@ -74,12 +75,19 @@ export async function runHook(
     let commits: string[];
     let scope: string[] | undefined;
     let record: CommitRecord | undefined;
+    let head: CommitHead | undefined;
     if (name === 'post-commit') {
-      // One `git log` gives the scope and the commit advance applies (id, author, trailers).
-      const head = await readCommit(paths.root, 'HEAD');
-      commits = [head.record.sha];
-      record = head.record;
-      scope = head.scope;
+      // One `git log` gives the scope and the commit advance applies (id, author, trailers); the
+      // runner's, when it handed it over.
+      const given = headFromRunner(process.env.GASTOWN_HEAD_LOG);
+      delete process.env.GASTOWN_HEAD_LOG; // not for the processes this one starts
+      const read = given
+        ? { record: given.record, scope: scopeOf(paths.root, given.record.message, given.names) }
+        : await readCommit(paths.root, 'HEAD');
+      commits = [read.record.sha];
+      record = read.record;
+      scope = read.scope;
+      if (given) head = { commit: given.record.sha, tree: given.tree };
     } else if (name === 'post-rewrite') {
       if (args[0] !== 'rebase') return 0;
       commits = await withActionTrailers(paths.root, rewrittenCommits(stdin));
@@ -96,6 +104,7 @@ export async function runHook(
       scope,
       paths,
       ...(record ? { records: [record] } : {}),
+      ...(head ? { head } : {}),
     });
   } catch (err) {
     deps.log(`gastown: ${name}: ${oneLine(err)}; git continues (run \`gastown advance\` to catch up)`);
@@ -114,6 +123,30 @@ export function pathsFromRunner(cwd: string, text: string | undefined): RepoPath
   if (resolve(cwd) !== root || !isAbsolute(gitDir)) return undefined;
   return { root, gitDir, commonDir: resolve(cwd, commonDir), hooksDir: resolve(cwd, hooksDir) };
 }
+
+/**
+ * The runner's post-commit `git log` of HEAD (GASTOWN_HEAD_LOG): id, tree, author name and
+ * email, the message, a line holding only \x01, then the names the commit touched. Undefined
+ * when it is absent or not in that shape (then Node reads HEAD itself).
+ */
+export function headFromRunner(
+  text: string | undefined,
+): { record: CommitRecord; tree: string; names: string } | undefined {
+  if (!text) return undefined;
+  // The last one: git quotes a control character in a path, a message could hold anything.
+  const cut = text.lastIndexOf('\n\x01');
+  if (cut < 0) return undefined;
+  const lines = text.slice(0, cut).split('\n');
+  if (lines.length < 4) return undefined;
+  const [sha = '', tree = '', authorName = '', authorEmail = ''] = lines;
+  if (!OBJECT_ID.test(sha) || !OBJECT_ID.test(tree)) return undefined;
+  return {
+    record: { sha, authorName, authorEmail, message: lines.slice(4).join('\n') },
+    tree,
+    names: text.slice(cut + 2),
+  };
+}
+const OBJECT_ID = /^(?:[0-9a-f]{40}|[0-9a-f]{64})$/;
 
 /** New commit ids from post-rewrite's stdin (`<old> <new> [extra]` per line), in order, once each. */
 export function rewrittenCommits(stdin: string): string[] {
@@ -209,6 +242,8 @@ export async function reconcileAndCommit(
     paths?: RepoPaths;
     /** Commits of `commits` already read, by id. */
     records?: CommitRecord[];
+    /** HEAD and its tree as already read (the engine commit's parent). */
+    head?: CommitHead;
   } = {},
 ): Promise<void> {
   const settings = deps.settings(root);
@@ -246,6 +281,7 @@ export async function reconcileAndCommit(
   const made = await commitTransitions(root, total, settings, deps.env, {
     finishingRebase: options.finishingRebase === true,
     ...(options.paths ? { paths: options.paths } : {}),
+    ...(options.head ? { head: options.head } : {}),
   });
   if (made.commit)
     deps.log(`gastown: engine commit ${made.commit.slice(0, 7)} (${made.paths.length} file(s))`);

@@ -136,6 +136,24 @@ describe('post-commit', () => {
     }
   });
 
+  it('reads HEAD once: Node takes the runner’s git log instead of asking git again', async () => {
+    const cwd = await repo();
+    const trace = join(cwd, '.git/trace2.jsonl');
+    const r = await git(cwd, DONE_DESIGN, { GIT_TRACE2_EVENT: trace });
+    expect(r.exitCode).toBe(0);
+    expect((await log(cwd, 1))[0]?.trailers).toContain('Gastown-Transition: m1/implement ready');
+    // Every git process of the commit, its hooks and the engine commit, by its arguments.
+    const started = readFileSync(trace, 'utf8')
+      .split('\n')
+      .filter(Boolean)
+      .map((line) => JSON.parse(line) as { event: string; argv?: string[] })
+      .filter((e) => e.event === 'start')
+      .map((e) => (e.argv ?? []).slice(1).join(' '));
+    expect(started.filter((a) => a.startsWith('log '))).toHaveLength(1);
+    expect(started.filter((a) => a.startsWith('rev-parse HEAD'))).toEqual([]);
+    expect(started.filter((a) => a.startsWith('commit-tree '))).toHaveLength(1);
+  });
+
   it('never starts node for a commit that touches no .beads/ file and has no trailer', async () => {
     const cwd = await repo();
     const marker = join(cwd, '.git/node-started');
