@@ -44,6 +44,13 @@ export interface DoctorFacts {
   shallow: boolean;
   /** Checkpoints still pending past their deadline; undefined when not looked at. */
   overdue?: OverdueCheckpoint[];
+  /**
+   * What folding and auditing each molecule found (fields that contradict the file name, unknown
+   * steps, facts no gate backs, conflicts); undefined when not looked at.
+   */
+  moleculeProblems?: { molecule: string; file: string; message: string }[];
+  /** How many molecules were audited. */
+  moleculesAudited?: number;
 }
 
 export interface OverdueCheckpoint {
@@ -218,6 +225,23 @@ export function checkReferences(f: DoctorFacts): Finding[] {
   return out;
 }
 
+export function checkMolecules(f: DoctorFacts): Finding[] {
+  if (!f.moleculeProblems) return [];
+  // A file the file check rejects already is reported once, there.
+  const reported = new Set(f.fileProblems.map((p) => p.file));
+  const problems = f.moleculeProblems.filter((p) => !reported.has(p.file));
+  if (problems.length === 0) {
+    const n = f.moleculesAudited ?? 0;
+    return n > 0 ? [{ check: 'molecules', level: 'ok', message: `${n} molecule(s): every fact stands` }] : [];
+  }
+  return problems.map((p) => ({
+    check: 'molecules',
+    level: 'error' as const,
+    message: `${p.file}: ${p.message}`,
+    hint: `\`gastown molecule status ${p.molecule}\` shows the molecule`,
+  }));
+}
+
 export function checkOverdue(f: DoctorFacts): Finding[] {
   if (!f.overdue) return [];
   if (f.overdue.length === 0)
@@ -283,6 +307,7 @@ export const CHECKS = [
   checkNode,
   checkFiles,
   checkReferences,
+  checkMolecules,
   checkOverdue,
   checkLock,
   checkShallow,

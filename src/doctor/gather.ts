@@ -203,5 +203,57 @@ export async function gatherFacts(paths: RepoPaths, now: Date = clock()): Promis
     });
   }
   facts.overdue = await findOverdueCheckpoints(root, now);
+  const audit = await auditMolecules(root, now);
+  facts.moleculeProblems = audit.problems;
+  facts.moleculesAudited = audit.count;
   return facts;
+}
+
+/**
+ * Folds every molecule and checks each fact stands as the engine would before planning
+ * (plan.ts `unbackedFacts`), completed ones too: an auditor's pass over the whole history the
+ * files hold. Checkpoint decisions are judged from git as `advance` judges them.
+ */
+export async function auditMolecules(
+  root: string,
+  now: Date,
+): Promise<{ count: number; problems: { molecule: string; file: string; message: string }[] }> {
+  const [io, reconcile, plan, gates, config] = await Promise.all([
+    import('../engine/io.js'),
+    import('../engine/reconcile.js'),
+    import('../engine/plan.js'),
+    import('../engine/gates.js'),
+    import('../store/config.js'),
+  ]);
+  const problems: { molecule: string; file: string; message: string }[] = [];
+  let cfg: ReturnType<typeof config.loadConfig>;
+  try {
+    cfg = config.loadConfig(root);
+  } catch {
+    return { count: 0, problems }; // the file check reports a broken config
+  }
+  const ids = io.listMoleculeIds(root);
+  const env = { config: cfg, now, moleculeStatus: io.fileMoleculeStatus(root) };
+  for (const id of ids) {
+    let state: ReturnType<typeof reconcile.foldFiles>;
+    try {
+      state = reconcile.foldFiles(id, io.readMoleculeFiles(root, id));
+    } catch (err) {
+      problems.push({ molecule: id, file: io.moleculeRelDir(id), message: (err as Error).message });
+      continue;
+    }
+    const found = reconcile.stateProblems(state);
+    const formula = state.formula;
+    if (found.length === 0 && formula) {
+      if (gates.formulaNeedsPlugins(formula)) {
+        await gates.loadGatePlugins();
+        await gates.gatherFacts(state, { root, now, config: cfg, settled: true });
+      }
+      for (const p of plan.unbackedFacts(state, formula, env))
+        found.push({ molecule: id, file: p.file, message: p.message });
+    }
+    for (const p of found)
+      problems.push({ molecule: id, file: p.file ?? io.moleculeRelDir(id), message: p.message });
+  }
+  return { count: ids.length, problems };
 }

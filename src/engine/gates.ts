@@ -47,6 +47,13 @@ export interface GatePlan {
 
 export type GatePlanner = (ctx: GatePlanContext) => GatePlan | undefined;
 
+/**
+ * Says why a gated step's recorded `done` does not stand (no counted approval, no passing
+ * report), or undefined when it does or cannot be told yet. Anyone with commit access can
+ * write an event file; a gate's verdict lives in the gate's own files, so it is checked there.
+ */
+export type GateVerifier = (ctx: GatePlanContext) => string | undefined;
+
 export interface MoleculePlanContext {
   state: MoleculeState;
   formula: ResolvedFormula;
@@ -79,28 +86,33 @@ export type ConditionEvaluator = (
  * Gathers facts a planner needs from outside the folder (who made a commit, when a file was
  * committed) before the molecule is planned, so planners stay pure. Added by the gates owner.
  */
-export type FactGatherer = (
-  state: MoleculeState,
-  ctx: { root: string; now: Date; config: GastownConfig },
-) => Promise<void>;
+export type FactGatherer = (state: MoleculeState, ctx: GatherContext) => Promise<void>;
+export interface GatherContext {
+  root: string;
+  now: Date;
+  config: GastownConfig;
+  /** Also for a completed or cancelled molecule (doctor audits those). */
+  settled?: boolean;
+}
 const factGatherers = new Map<string, FactGatherer>();
 export function registerFactGatherer(name: string, gatherer: FactGatherer): void {
   factGatherers.set(name, gatherer);
 }
-export async function gatherFacts(
-  state: MoleculeState,
-  ctx: { root: string; now: Date; config: GastownConfig },
-): Promise<void> {
+export async function gatherFacts(state: MoleculeState, ctx: GatherContext): Promise<void> {
   for (const g of factGatherers.values()) await g(state, ctx);
 }
 
 const gatePlanners = new Map<string, GatePlanner>();
+const gateVerifiers = new Map<string, GateVerifier>();
 const gateRunners = new Map<string, GateRunner>();
 const moleculePlanners = new Map<string, MoleculePlanner>();
 let conditionEvaluator: ConditionEvaluator | undefined;
 
 export function registerGatePlanner(type: string, planner: GatePlanner): void {
   gatePlanners.set(type, planner);
+}
+export function registerGateVerifier(type: string, verifier: GateVerifier): void {
+  gateVerifiers.set(type, verifier);
 }
 export function registerGateRunner(gate: string, runner: GateRunner): void {
   gateRunners.set(gate, runner);
@@ -114,6 +126,7 @@ export function registerConditionEvaluator(evaluator: ConditionEvaluator | undef
 }
 
 export const gatePlannerFor = (type: string): GatePlanner | undefined => gatePlanners.get(type);
+export const gateVerifierFor = (type: string): GateVerifier | undefined => gateVerifiers.get(type);
 export const gateRunnerFor = (gate: string): GateRunner | undefined => gateRunners.get(gate);
 export const allMoleculePlanners = (): MoleculePlanner[] => [...moleculePlanners.values()];
 export const currentConditionEvaluator = (): ConditionEvaluator | undefined => conditionEvaluator;

@@ -332,6 +332,12 @@ export function stepActionEffects(
   }
   const by = opts.as;
   const label = `${stepId}`;
+  // A fact that cannot stand stops the molecule; re-opening is one way out of it.
+  const unbacked = plan.problems?.[0];
+  if (unbacked && action !== 'reopen')
+    throw new GastownError('molecule.invalid', `molecule ${state.id} is invalid: ${unbacked.message}`, {
+      location: { file: unbacked.file },
+    });
   if (action === 'reopen') {
     const effects = reopenEffects(state, formula, stepId, {
       ...(opts.reason ? { reason: opts.reason } : {}),
@@ -652,7 +658,7 @@ export function statusOf(state: MoleculeState, plan: PlanResult): StatusJson {
     current: steps.filter((s) => s.state === 'in_progress').map((s) => s.id),
     vars: meta?.vars ?? {},
     conflicts: state.conflicts.map((c) => ({ file: c.file, message: c.message })),
-    problems: state.errors.map((e) => ({
+    problems: [...state.errors, ...(plan.problems ?? [])].map((e) => ({
       file: e.file,
       ...(e.path ? { path: e.path } : {}),
       message: e.message,

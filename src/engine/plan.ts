@@ -1,10 +1,19 @@
 // plan: a molecule's state → what must happen next. Pure: the clock, config and other
 // molecules' states come in through `env`; nothing here touches the disk.
 import type { ResolvedFormula, ResolvedStep } from '../formula/model.js';
+import { stepEventPath } from '../store/layout.js';
 import type { EventFact, GastownConfig } from '../store/types.js';
-import { allMoleculePlanners, currentConditionEvaluator, type GatePlan, gatePlannerFor } from './gates.js';
+import {
+  allMoleculePlanners,
+  currentConditionEvaluator,
+  type GatePlan,
+  type GatePlanContext,
+  gatePlannerFor,
+  gateVerifierFor,
+} from './gates.js';
 import type {
   Effect,
+  FileProblem,
   MoleculeState,
   MoleculeStatus,
   PlanEnv,
@@ -137,6 +146,73 @@ export function stepAssignee(step: ResolvedStep, state: MoleculeState): string |
   return state.meta?.assignee;
 }
 
+/** The kinds that say a step's attempt began, in the order status is derived from them. */
+const LIVE_KINDS = ['done', 'failed', 'skipped', 'started', 'ready'] as const;
+
+/**
+ * Facts that cannot stand, whoever wrote them (an event file is only a file; an agent can
+ * commit one by hand): a step recorded as ready, started or finished while a step it needs is
+ * not done; a later attempt that nothing re-opened; a gated step recorded `done` that its gate
+ * did not pass (the gate's verifier, e.g. no counted approval). Pure. The engine never writes
+ * such facts, so each is reported with the way out, never repaired silently.
+ */
+export function unbackedFacts(state: MoleculeState, formula: ResolvedFormula, env: PlanEnv): FileProblem[] {
+  const out: FileProblem[] = [];
+  const fileOf = (s: StepState) => {
+    const kind = LIVE_KINDS.find((k) => s.facts[k] !== undefined) ?? Object.keys(s.facts)[0] ?? 'ready';
+    return `${state.dir}/${stepEventPath(s.id, s.attempt, kind)}`;
+  };
+  const fix = (step: string) =>
+    `; remove the file (history stays in git) or run \`gastown step reopen ${state.id} ${step}\``;
+  for (const step of formula.steps) {
+    const s = state.stepById.get(step.id);
+    // A squashed molecule's digest stands for its facts.
+    if (!s || Object.keys(s.facts).length === 0) continue;
+    if (s.attempt > 1 && s.facts.reopened === undefined) {
+      out.push({
+        file: fileOf(s),
+        message: `${step.id} has facts for attempt ${s.attempt} but nothing re-opened it (no ${stepEventPath(step.id, s.attempt, 'reopened')})${fix(step.id)}`,
+      });
+      continue;
+    }
+    if (s.status === 'pending') continue;
+    const open = step.needs.filter((n) => !SATISFIED.has(state.stepById.get(n)?.status ?? 'pending'));
+    if (open.length > 0) {
+      const what = open.map((n) => `${n} (${state.stepById.get(n)?.status ?? 'pending'})`).join(', ');
+      out.push({
+        file: fileOf(s),
+        message: `${step.id} is recorded ${s.status} in attempt ${s.attempt} but it needs ${what}${fix(step.id)}`,
+      });
+      continue;
+    }
+    const verify = s.status === 'done' && step.gate ? gateVerifierFor(step.gate.type) : undefined;
+    const why = verify?.(gateContext(state, formula, step, s, true, env));
+    if (why !== undefined)
+      out.push({ file: fileOf(s), message: `${step.id} is recorded done but ${why}${fix(step.id)}` });
+  }
+  return out;
+}
+
+function gateContext(
+  state: MoleculeState,
+  formula: ResolvedFormula,
+  step: ResolvedStep,
+  s: StepState,
+  needsMet: boolean,
+  env: PlanEnv,
+): GatePlanContext {
+  return {
+    state,
+    formula,
+    step,
+    stepState: s,
+    needsMet,
+    vars: state.meta?.vars ?? {},
+    env,
+    reopen: (stepId, opts) => reopenEffects(state, formula, stepId, opts),
+  };
+}
+
 export function planMolecule(state: MoleculeState, formula: ResolvedFormula, env: PlanEnv): PlanResult {
   const result: PlanResult = { effects: [], status: 'active', notes: {} };
   const note = (step: string, text: string) => {
@@ -146,6 +222,8 @@ export function planMolecule(state: MoleculeState, formula: ResolvedFormula, env
   if (state.conflicts.length > 0) return { ...result, status: 'conflict' };
   if (state.facts.cancelled) return { ...result, status: 'cancelled' };
   if (state.facts.completed || state.digest) return { ...result, status: 'completed' };
+  const problems = unbackedFacts(state, formula, env);
+  if (problems.length > 0) return { ...result, status: 'invalid', problems };
 
   const meta = state.meta;
   if (meta?.after) {
@@ -157,8 +235,6 @@ export function planMolecule(state: MoleculeState, formula: ResolvedFormula, env
   }
 
   const vars = meta?.vars ?? {};
-  const reopen = (stepId: string, opts: { reason?: string; by?: string; cause?: string }) =>
-    reopenEffects(state, formula, stepId, opts);
   const blocked: string[] = [];
   const absorb = (stepId: string | undefined, gp: GatePlan | undefined) => {
     if (!gp) return;
@@ -177,7 +253,7 @@ export function planMolecule(state: MoleculeState, formula: ResolvedFormula, env
     if (step.gate) {
       const planner = gatePlannerFor(step.gate.type);
       if (planner) {
-        const gp = planner({ state, formula, step, stepState: s, needsMet, vars, env, reopen });
+        const gp = planner(gateContext(state, formula, step, s, needsMet, env));
         absorb(step.id, gp);
         hold = gp?.holdReady === true;
       } else {
@@ -213,7 +289,10 @@ export function planMolecule(state: MoleculeState, formula: ResolvedFormula, env
   }
 
   for (const planner of allMoleculePlanners())
-    absorb(undefined, planner({ state, formula, vars, env, reopen }));
+    absorb(
+      undefined,
+      planner({ state, formula, vars, env, reopen: (id, opts) => reopenEffects(state, formula, id, opts) }),
+    );
 
   const allSettled = state.steps.every((s) => SATISFIED.has(s.status));
   if (allSettled && result.effects.length === 0) {

@@ -101,8 +101,9 @@ export interface ReconcileOutcome {
 }
 
 /** Problems that make a molecule unusable, as the `problems` entries advance reports. */
-export function stateProblems(state: MoleculeState): Problem[] {
+export function stateProblems(state: MoleculeState, plan?: PlanResult): Problem[] {
   return [
+    ...(plan?.problems ?? []).map((p) => ({ molecule: state.id, file: p.file, message: p.message })),
     ...state.errors.map((e) => ({
       molecule: state.id,
       file: e.file,
@@ -169,7 +170,7 @@ export async function reconcileMolecule(
     state = foldFiles(id, fresh, trusted);
     plan = await planState(state, ctx);
   }
-  problems.push(...stateProblems(state));
+  problems.push(...stateProblems(state, plan));
   return { state, plan, transitions, written, problems };
 }
 

@@ -113,4 +113,6 @@ export interface PlanResult {
   recheckAt?: number;
   /** Plan depends on more than the folder's files (git history, trust): never cache it. */
   volatile?: boolean;
+  /** Facts that cannot stand (plan.ts `unbackedFacts`): the molecule is `invalid` and nothing moves. */
+  problems?: FileProblem[];
 }

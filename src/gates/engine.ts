@@ -15,16 +15,23 @@ import {
   renderRejectionFeedback,
 } from '../checkpoint/file.js';
 import { renderFrontMatter } from '../checkpoint/frontmatter.js';
-import { judgeApprovals, type TrustConfig, type VoteFact } from '../checkpoint/trust.js';
+import {
+  type ApprovalVerdict,
+  judgeApprovals,
+  type TrustConfig,
+  type VoteFact,
+} from '../checkpoint/trust.js';
 import {
   type GatePlan,
   type GatePlanContext,
+  type GatherContext,
   type MoleculePlanContext,
   type RunContext,
   registerConditionEvaluator,
   registerFactGatherer,
   registerGatePlanner,
   registerGateRunner,
+  registerGateVerifier,
   registerMoleculePlanner,
 } from '../engine/gates.js';
 import { eventPathOf } from '../engine/io.js';
@@ -80,9 +87,12 @@ const commitMemo = new Map<string, Date>();
 
 const sha1 = (s: string) => createHash('sha1').update(s).digest('hex');
 
-async function gatherGitFacts(state: MoleculeState, ctx: { root: string }): Promise<void> {
+async function gatherGitFacts(state: MoleculeState, ctx: GatherContext): Promise<void> {
   const formula = state.formula;
   if (!formula) return;
+  // A completed molecule is planned no more; only an audit (doctor) re-checks its checkpoints.
+  const settledMolecule = state.facts.completed || state.facts.cancelled || state.digest;
+  if (settledMolecule && !ctx.settled) return;
   const facts: GitFacts = { authors: new Map(), committedAt: new Map() };
   const author = async (rel: string, text: string) => {
     const key = `${ctx.root}\0${state.dir}/${rel}\0${sha1(text)}`;
@@ -104,7 +114,9 @@ async function gatherGitFacts(state: MoleculeState, ctx: { root: string }): Prom
   };
   for (const step of formula.steps) {
     const s = state.stepById.get(step.id);
-    if (!s || !step.gate || SETTLED.has(s.status)) continue;
+    if (!s || !step.gate) continue;
+    // A done checkpoint is verified (verifyHuman); other settled steps need nothing from git.
+    if (SETTLED.has(s.status) && !(s.status === 'done' && step.gate.type === 'human')) continue;
     if (step.gate.type === 'human') {
       const id = checkpointId(step.id, s.attempt);
       const rel = checkpointPaths.request(id);
@@ -114,7 +126,8 @@ async function gatherGitFacts(state: MoleculeState, ctx: { root: string }): Prom
       if (decision !== undefined && decision !== 'pending') await author(rel, text);
       const dir = `${checkpointPaths.approvalsDir(id)}/`;
       for (const [p, t] of state.files) if (p.startsWith(dir) && p.endsWith('.md')) await author(p, t);
-      if ((step.gate as HumanGate).timeout && !s.facts['timed-out']) await committed(rel);
+      if ((step.gate as HumanGate).timeout && (!s.facts['timed-out'] || s.status === 'done'))
+        await committed(rel);
     } else if (step.gate.type === 'timer') {
       const rel = eventPathOf({ step: step.id, attempt: s.attempt, kind: 'waiting', extra: {} });
       if (state.files.has(rel)) await committed(rel);
@@ -252,6 +265,79 @@ function planHuman(ctx: GatePlanContext): GatePlan | undefined {
       volatile: true,
     };
 
+  const judged = judgeCheckpoint(ctx, id, rel, text);
+  if ('error' in judged) {
+    // Bad input changes nothing: the checkpoint waits and the molecule says why.
+    return { holdReady: true, effects, blocked: judged.error, note: judged.error, volatile: true };
+  }
+  const notes: string[] = [];
+  if (judged.votes === 0)
+    notes.push(
+      `checkpoint ${file}: waiting for ${who}${gate.min_approvals > 1 ? ` (${gate.min_approvals} approvals)` : ''}`,
+    );
+  else if (!judged.verdict) {
+    notes.push(`decision in ${file} not checked yet (who made it is read from git by \`gastown advance\`)`);
+  } else {
+    const { verdict, reason } = judged;
+    if (verdict.state === 'approved') {
+      const by = [
+        ...new Set(
+          verdict.votes
+            .filter((v) => v.counts && v.decision === 'approved')
+            .map((v) => v.who ?? v.email ?? '?'),
+        ),
+      ].join(', ');
+      effects.push(
+        stepTransition(
+          state.id,
+          step.id,
+          s.attempt,
+          'done',
+          `${step.id} approved by ${by} (checkpoint ${id})`,
+          {
+            by,
+            cause: rel,
+            reason,
+          },
+        ),
+      );
+      return { holdReady: true, effects, volatile: true };
+    }
+    if (verdict.state === 'rejected' && verdict.rejection) {
+      const r = verdict.rejection;
+      effects.push(...rejectEffects(ctx, id, rel, r.reason || 'rejected', r.who ?? r.email));
+      return { holdReady: true, effects, volatile: true };
+    }
+    notes.push(`checkpoint ${file}: ${verdict.summary}`);
+  }
+
+  const plan: GatePlan = { holdReady: true, effects, volatile: true };
+  if (gate.timeout) {
+    if (s.facts['timed-out']) {
+      if (gate.on_timeout === 'escalate')
+        plan.blocked = `checkpoint ${id} of ${state.id} had no decision within ${gate.timeout}: escalated to ${who}`;
+    } else {
+      const d = evaluateDeadline(gate.timeout, factsOf.get(state)?.committedAt.get(rel), env.now);
+      if (d.overdue) effects.push(...timeoutEffects(ctx, id, rel));
+      else {
+        notes.push(d.summary);
+        if (d.deadline) plan.recheckAt = d.deadline.getTime();
+      }
+    }
+  }
+  plan.note = notes.join('; ');
+  return plan;
+}
+
+type CheckpointJudgement =
+  | { error: string }
+  /** `verdict` is absent when no git facts were gathered (who decided is not known). */
+  | { votes: number; verdict?: ApprovalVerdict; reason?: string };
+
+/** The checkpoint's votes (its decision and every approvals file), judged by who made them. */
+function judgeCheckpoint(ctx: GatePlanContext, id: string, rel: string, text: string): CheckpointJudgement {
+  const { state, step, env } = ctx;
+  const file = `${state.dir}/${rel}`;
   let votes: {
     file: ApprovalFile | { decision: 'approved' | 'rejected'; reason: string; file: string };
     rel: string;
@@ -266,84 +352,76 @@ function planHuman(ctx: GatePlanContext): GatePlan | undefined {
         votes.push({ file: parseApproval(`${state.dir}/${p}`, t), rel: p });
   } catch (err) {
     if (!isGastownError(err)) throw err;
-    // Bad input changes nothing: the checkpoint waits and the molecule says why.
-    return { holdReady: true, effects, blocked: err.toString(), note: err.toString(), volatile: true };
+    return { error: err.toString() };
   }
-
   const facts = factsOf.get(state);
-  const reviewed = step.needs;
-  const notes: string[] = [];
-  if (votes.length > 0) {
-    if (!facts) {
-      notes.push(`decision in ${file} not checked yet (who made it is read from git by \`gastown advance\`)`);
-    } else {
-      const voteFacts: VoteFact[] = votes.map(({ file: v, rel: p }) => {
-        const a = facts.authors.get(p) ?? { committed: false };
-        return {
-          decision: v.decision,
-          reason: v.reason,
-          source: v.file,
-          committed: a.committed,
-          ...(a.email ? { email: a.email } : {}),
-          ...(a.commit ? { commit: a.commit } : {}),
-        };
-      });
-      const verdict = judgeApprovals({
-        policy: gate,
-        config: trustConfigOf(env.config),
-        votes: voteFacts,
-        doers: doersOf(state, reviewed),
-        reviewed,
-      });
-      if (verdict.state === 'approved') {
-        const by = [
-          ...new Set(
-            verdict.votes
-              .filter((v) => v.counts && v.decision === 'approved')
-              .map((v) => v.who ?? v.email ?? '?'),
-          ),
-        ].join(', ');
-        const reason = votes.map((v) => v.file.reason).find((r) => r !== '');
-        effects.push(
-          stepTransition(
-            state.id,
-            step.id,
-            s.attempt,
-            'done',
-            `${step.id} approved by ${by} (checkpoint ${id})`,
-            { by, cause: rel, reason },
-          ),
-        );
-        return { holdReady: true, effects, volatile: true };
-      }
-      if (verdict.state === 'rejected' && verdict.rejection) {
-        const r = verdict.rejection;
-        effects.push(...rejectEffects(ctx, id, rel, r.reason || 'rejected', r.who ?? r.email));
-        return { holdReady: true, effects, volatile: true };
-      }
-      notes.push(`checkpoint ${file}: ${verdict.summary}`);
-    }
-  } else
-    notes.push(
-      `checkpoint ${file}: waiting for ${who}${gate.min_approvals > 1 ? ` (${gate.min_approvals} approvals)` : ''}`,
-    );
+  if (votes.length === 0 || !facts) return { votes: votes.length };
+  const voteFacts: VoteFact[] = votes.map(({ file: v, rel: p }) => {
+    const a = facts.authors.get(p) ?? { committed: false };
+    return {
+      decision: v.decision,
+      reason: v.reason,
+      source: v.file,
+      committed: a.committed,
+      ...(a.email ? { email: a.email } : {}),
+      ...(a.commit ? { commit: a.commit } : {}),
+    };
+  });
+  const verdict = judgeApprovals({
+    policy: step.gate as HumanGate,
+    config: trustConfigOf(env.config),
+    votes: voteFacts,
+    doers: doersOf(state, step.needs),
+    reviewed: step.needs,
+  });
+  const reason = votes.map((v) => v.file.reason).find((r) => r !== '');
+  return { votes: votes.length, verdict, ...(reason !== undefined ? { reason } : {}) };
+}
 
-  const plan: GatePlan = { holdReady: true, effects, volatile: true };
-  if (gate.timeout) {
-    if (s.facts['timed-out']) {
-      if (gate.on_timeout === 'escalate')
-        plan.blocked = `checkpoint ${id} of ${state.id} had no decision within ${gate.timeout}: escalated to ${who}`;
-    } else {
-      const d = evaluateDeadline(gate.timeout, facts?.committedAt.get(rel), env.now);
-      if (d.overdue) effects.push(...timeoutEffects(ctx, id, rel));
-      else {
-        notes.push(d.summary);
-        if (d.deadline) plan.recheckAt = d.deadline.getTime();
-      }
-    }
+/**
+ * A checkpoint step recorded done stands when a counted approval backs it, or when its
+ * deadline passed under `on_timeout = "approve"`. Judged again from the files and git, so a
+ * done fact written by hand (or an approval made by someone not allowed to give it) does not
+ * pass the checkpoint.
+ */
+function verifyHuman(ctx: GatePlanContext): string | undefined {
+  const { state, step, stepState: s, env } = ctx;
+  const gate = step.gate as HumanGate;
+  const id = checkpointId(step.id, s.attempt);
+  const rel = checkpointPaths.request(id);
+  const text = state.files.get(rel);
+  if (text === undefined) return `there is no checkpoint ${state.dir}/${rel} for it`;
+  const facts = factsOf.get(state);
+  if (!facts) return undefined; // who decided is read from git by advance and doctor
+  if (s.facts.done?.by === 'timeout') {
+    if (gate.on_timeout !== 'approve' || !s.facts['timed-out'])
+      return `by timeout, and checkpoint ${id} does not approve on timeout`;
+    const d = evaluateDeadline(gate.timeout as string, facts.committedAt.get(rel), env.now);
+    return d.overdue ? undefined : `by timeout, and the deadline of checkpoint ${id} has not passed`;
   }
-  plan.note = notes.join('; ');
-  return plan;
+  const judged = judgeCheckpoint(ctx, id, rel, text);
+  if ('error' in judged) return judged.error;
+  const verdict = judged.verdict;
+  if (!verdict) return `no approval is recorded in ${state.dir}/${rel}`;
+  if (verdict.state === 'approved') return undefined;
+  // An uncommitted decision belongs to whoever runs this process, which need not be who made it
+  // (a person approves, an agent runs the next command in the same clone): judged once committed.
+  if (verdict.votes.some((v) => !v.committed)) return undefined;
+  return `no counted approval backs it: ${verdict.summary}`;
+}
+
+/** A command gate recorded done stands when its report for that attempt says it passed. */
+function verifyCommand(ctx: GatePlanContext): string | undefined {
+  const { state, step, stepState: s } = ctx;
+  const rel = gateReportPath(step.id, s.attempt);
+  const text = state.files.get(rel);
+  if (text === undefined) return `its gate has no report ${state.dir}/${rel}`;
+  try {
+    const verdict = readGateReport(text).verdict;
+    return verdict === 'pass' ? undefined : `its gate report ${state.dir}/${rel} says ${verdict}`;
+  } catch (err) {
+    return `its gate report ${state.dir}/${rel} cannot be read: ${(err as Error).message}`;
+  }
 }
 
 /** A rejection: feedback for the assignee, `on_reject` and everything after it re-opened. */
@@ -826,6 +904,8 @@ registerGatePlanner('human', planHuman);
 registerGatePlanner('command', planCommand);
 registerGatePlanner('timer', planTimer);
 registerGatePlanner('molecule', planMoleculeWait);
+registerGateVerifier('human', verifyHuman);
+registerGateVerifier('command', verifyCommand);
 registerGateRunner('command', runCommand);
 registerGateRunner('bond', runBond);
 registerMoleculePlanner('loop', planLoops);

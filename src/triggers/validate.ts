@@ -33,6 +33,8 @@ export function classify(path: string): FileKind {
     return 'checkpoint';
   }
   if (path.startsWith('.beads/') && path.endsWith('.toml')) return 'toml';
+  // Every file in events/ is a fact, whatever its name ends with: a bad name is refused there.
+  if (/^\.beads\/molecules\/[^/]+\/events\/[^/]+$/.test(path)) return 'toml';
   return 'other';
 }
 

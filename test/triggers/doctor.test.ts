@@ -12,7 +12,7 @@ import {
   runChecks,
 } from '../../src/doctor/checks.js';
 import { gastown, gitIn } from '../helpers/repo.js';
-import { initRepo, type Repo } from './helpers.js';
+import { git, initRepo, type Repo, shinyRepo } from './helpers.js';
 
 const base: DoctorFacts = {
   git: { text: 'git version 2.39.5', parts: [2, 39, 5] },
@@ -198,5 +198,63 @@ describe('gastown doctor', () => {
     expect(fixed.stdout).toContain('fixed removed .beads/.cache/lock');
     expect(() => readFileSync(join(cwd, '.beads/.cache/lock'))).toThrow();
     expect(fixed.exitCode).toBe(1); // the formula is still broken
+  });
+
+  // Each is state that fold (status, advance) rejects; doctor and pre-commit must say so too.
+  const BROKEN: [string, string, string, string][] = [
+    ['molecule.toml', 'id mismatch', 'molecule.toml', '__ID__'],
+    [
+      'events/design.1.ready.toml',
+      'step disagrees with the name',
+      'step = "other"\nattempt = 1\nkind = "ready"\n',
+      '`step` is "other"',
+    ],
+    [
+      'events/design.1.started.toml',
+      'attempt is not a number',
+      'step = "design"\nattempt = "one"\nkind = "started"\n',
+      'attempt',
+    ],
+    ['events/design.1.done.toml', 'an empty event', '', 'kind'],
+    [
+      'events/design-done.toml',
+      'a bad event file name',
+      'step = "design"\nattempt = 1\nkind = "done"\n',
+      'not an event file name',
+    ],
+  ];
+  for (const [rel, what, text, expected] of BROKEN) {
+    it(`finds ${what} (${rel}); pre-commit refuses it`, async () => {
+      const repo = await shinyRepo();
+      repos.push(repo);
+      const cwd = repo.path;
+      const file = join(cwd, '.beads/molecules/m1', rel);
+      const body =
+        text === 'molecule.toml' ? readFileSync(file, 'utf8').replace(/^id = "m1"$/m, 'id = "m2"') : text;
+      if (text === 'molecule.toml') expect(body).toContain('id = "m2"');
+      writeFileSync(file, body);
+      const want = expected === '__ID__' ? 'but the folder is "m1"' : expected;
+      const doctor = await gastown(['doctor'], cwd);
+      expect(doctor.exitCode).toBe(1);
+      expect(doctor.stdout).toContain(`.beads/molecules/m1/${rel}`);
+      expect(doctor.stdout).toContain(want);
+      await gitIn(cwd, 'add', '-A');
+      const commit = await git(cwd, ['commit', '-q', '-m', 'broken state']);
+      expect(commit.exitCode).not.toBe(0);
+      expect(commit.stderr).toContain(`.beads/molecules/m1/${rel}`);
+      expect(await gitIn(cwd, 'log', '-1', '--format=%s')).toBe('start m1');
+    });
+  }
+
+  it('finds an event for a step the frozen formula does not have, which pre-commit cannot know', async () => {
+    const repo = await shinyRepo();
+    repos.push(repo);
+    writeFileSync(
+      join(repo.path, '.beads/molecules/m1/events/deploy.1.done.toml'),
+      'step = "deploy"\nattempt = 1\nkind = "done"\n',
+    );
+    const doctor = await gastown(['doctor'], repo.path);
+    expect(doctor.exitCode).toBe(1);
+    expect(doctor.stdout).toContain('event for unknown step "deploy"');
   });
 });

@@ -1,0 +1,194 @@
+// Facts an agent writes by hand do not pass a gate: a `done` for a checkpoint step with no
+// counted approval, a `done` for a command gate whose report failed, a later attempt nothing
+// re-opened, a step finished before the steps it needs. Each makes the molecule invalid, names
+// the file, moves nothing, and doctor exits 1; the way out (remove the file, approve properly)
+// works. Real git repositories and the built CLI.
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { execa } from 'execa';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { commitAll as commitAllIn, gastown, gitIn, makeRepo } from '../helpers/repo.js';
+
+const FORMULA = `formula = "guarded"
+type = "workflow"
+
+[[steps]]
+id = "work"
+title = "Do the work"
+
+[[steps]]
+id = "review"
+title = "Review the work"
+needs = ["work"]
+
+[steps.gate]
+type = "human"
+approvers = ["@jgil"]
+prevent_self_approval = true
+
+[[steps]]
+id = "tests"
+title = "Run the tests"
+needs = ["review"]
+
+[steps.gate]
+type = "command"
+run = [["node", "-e", "process.exit(1)"]]
+max_attempts = 1
+
+[[steps]]
+id = "ship"
+title = "Ship it"
+needs = ["tests"]
+`;
+
+const JGIL = {
+  GIT_AUTHOR_NAME: 'J Gil',
+  GIT_AUTHOR_EMAIL: 'jgil@example.com',
+  GIT_COMMITTER_NAME: 'J Gil',
+  GIT_COMMITTER_EMAIL: 'jgil@example.com',
+};
+const MOL = '.beads/molecules/m1';
+
+describe('hand-written facts do not pass a gate', () => {
+  let repo: { path: string; cleanup(): void };
+  const run = (args: string[], env: Record<string, string> = {}) => gastown(args, repo.path, env);
+  const ok = async (args: string[], env: Record<string, string> = {}) => {
+    const r = await run(args, env);
+    if (r.exitCode !== 0) throw new Error(`gastown ${args.join(' ')}: ${r.stderr}${r.stdout}`);
+    return String(r.stdout);
+  };
+  const status = async () =>
+    JSON.parse(String((await run(['molecule', 'status', 'm1', '--json'])).stdout)) as {
+      state: string;
+      steps: { id: string; state: string; attempt: number }[];
+      problems: { file: string; message: string }[];
+    };
+  const stepState = async (id: string) => (await status()).steps.find((s) => s.id === id)?.state;
+  const write = (rel: string, text: string) => writeFileSync(join(repo.path, rel), text);
+  const read = (rel: string) => readFileSync(join(repo.path, rel), 'utf8');
+  const commitAll = (message: string, env: Record<string, string> = {}) =>
+    commitAllIn(repo.path, message, env);
+  /** Every tracked and untracked file under .beads/ except the cache, with its bytes. */
+  const snapshot = async () => {
+    const files = (await gitIn(repo.path, 'ls-files', '--cached', '--others', '--exclude-standard', '.beads'))
+      .split('\n')
+      .filter((f) => f !== '');
+    return Object.fromEntries(files.map((f) => [f, read(f)]));
+  };
+
+  beforeEach(async () => {
+    repo = await makeRepo();
+    await execa('mkdir', ['-p', '.beads/formulas'], { cwd: repo.path });
+    // The fixed test identity (agent@example.com) is the agent: it commits the forgeries.
+    write(
+      '.beads/config.toml',
+      '[users.jgil]\nemails = ["jgil@example.com"]\n\n[agents.polecat-1]\nemails = ["agent@example.com"]\n',
+    );
+    write('.beads/.gitignore', '.cache/\n');
+    write('.beads/formulas/guarded.formula.toml', FORMULA);
+    await commitAll('project');
+    await ok(['molecule', 'create', '--formula', 'guarded', '--name', 'm1', '--assignee', 'polecat-1']);
+    await ok(['step', 'done', 'm1', 'work', '--as', 'polecat-1']);
+    await commitAll('work done');
+    expect(read(`${MOL}/checkpoints/review.md`)).toMatch(/^decision: pending/m);
+  });
+  afterEach(() => repo.cleanup());
+
+  it('a done for the checkpoint step, committed by the agent, is refused; removing it and a real approval go on', async () => {
+    write(`${MOL}/events/review.1.done.toml`, 'step = "review"\nattempt = 1\nkind = "done"\nby = "@jgil"\n');
+    await commitAll('review done');
+    const before = await snapshot();
+
+    const adv = await run(['advance']);
+    expect(adv.exitCode).toBe(1);
+    expect(adv.stderr).toContain(`${MOL}/events/review.1.done.toml`);
+    expect(adv.stderr).toContain('review is recorded done but no approval is recorded');
+    expect(await snapshot()).toEqual(before);
+    const st = await status();
+    expect(st.state).toBe('invalid');
+    expect(st.problems[0]?.file).toBe(`${MOL}/events/review.1.done.toml`);
+    expect(await stepState('tests')).toBe('pending');
+    const doctor = await run(['doctor']);
+    expect(doctor.exitCode).toBe(1);
+    expect(doctor.stdout + doctor.stderr).toContain('events/review.1.done.toml');
+
+    // The agent also sets the decision itself: an approval by the agent does not count either.
+    write(
+      `${MOL}/checkpoints/review.md`,
+      read(`${MOL}/checkpoints/review.md`).replace(/^decision: pending.*$/m, 'decision: approved'),
+    );
+    await commitAll('approve it myself');
+    const again = await run(['advance']);
+    expect(again.exitCode).toBe(1);
+    expect(again.stderr).toContain('no counted approval backs it');
+    expect(again.stderr).toContain('agent@example.com');
+    expect(existsReport()).toBe(false);
+
+    // The way out: the forged file goes, the decision goes back, @jgil approves.
+    rmSync(join(repo.path, `${MOL}/events/review.1.done.toml`));
+    write(
+      `${MOL}/checkpoints/review.md`,
+      read(`${MOL}/checkpoints/review.md`).replace(/^decision: approved.*$/m, 'decision: pending'),
+    );
+    await commitAll('undo the forgery');
+    await ok(['advance']);
+    expect(await stepState('review')).toBe('pending');
+    await ok(['checkpoint', 'approve', 'm1', 'review'], JGIL);
+    await commitAll('approved', JGIL);
+    await ok(['advance']);
+    expect(await stepState('review')).toBe('done');
+    expect((await status()).state).not.toBe('invalid');
+    expect((await run(['doctor'])).stdout).not.toContain('events/review.1.done.toml');
+  });
+
+  const existsReport = () => {
+    try {
+      read(`${MOL}/reports/tests.1.md`);
+      return true;
+    } catch {
+      return false;
+    }
+  };
+
+  it('a done for a command gate whose report failed, and a later attempt nothing re-opened, are refused', async () => {
+    await ok(['checkpoint', 'approve', 'm1', 'review'], JGIL);
+    await commitAll('approved', JGIL);
+    await ok(['advance']);
+    expect(read(`${MOL}/reports/tests.1.md`)).toMatch(/^verdict: fail$/m);
+    expect((await status()).state).toBe('blocked');
+
+    write(`${MOL}/events/tests.1.done.toml`, 'step = "tests"\nattempt = 1\nkind = "done"\nby = "gate"\n');
+    await commitAll('tests pass, trust me');
+    const adv = await run(['advance']);
+    expect(adv.exitCode).toBe(1);
+    expect(adv.stderr).toContain(`${MOL}/events/tests.1.done.toml`);
+    expect(adv.stderr).toContain('says fail');
+    expect(await stepState('ship')).toBe('pending');
+    // Nor can the agent go on with the next step.
+    const next = await run(['step', 'start', 'm1', 'ship', '--as', 'polecat-1']);
+    expect(next.exitCode).not.toBe(0);
+
+    rmSync(join(repo.path, `${MOL}/events/tests.1.done.toml`));
+    write(`${MOL}/events/tests.2.done.toml`, 'step = "tests"\nattempt = 2\nkind = "done"\nby = "gate"\n');
+    await commitAll('attempt two, trust me');
+    const second = await run(['advance']);
+    expect(second.exitCode).toBe(1);
+    expect(second.stderr).toContain('nothing re-opened it');
+    expect(await stepState('ship')).toBe('pending');
+    expect((await run(['doctor'])).exitCode).toBe(1);
+  });
+
+  it('a step recorded done before the checkpoint it needs is refused', async () => {
+    write(`${MOL}/events/ship.1.done.toml`, 'step = "ship"\nattempt = 1\nkind = "done"\nby = "polecat-1"\n');
+    await commitAll('shipped early');
+    const adv = await run(['advance']);
+    expect(adv.exitCode).toBe(1);
+    expect(adv.stderr).toContain('ship is recorded done in attempt 1 but it needs tests (pending)');
+    expect(adv.stderr).toContain('gastown step reopen m1 ship');
+    // Re-opening the step is the way out: the early fact becomes history.
+    await ok(['step', 'reopen', 'm1', 'ship', '--reason', 'done before its needs']);
+    expect((await status()).state).not.toBe('invalid');
+    expect(await stepState('ship')).toBe('pending');
+  });
+});
