@@ -23,6 +23,7 @@ import { DIGEST_FILE, EVENTS, findRoot, moleculesDir, parseEventName } from '../
 import { withLock } from '../store/lock.js';
 import type { GastownConfig } from '../store/types.js';
 import type { Problem } from './apply.js';
+import { alreadyHandled, commitsToCatchUp, type TrailerCommit } from './catchup.js';
 import { formulaNeedsPlugins, registrySignature } from './gates.js';
 import {
   COMPLETED_EVENT_NAME,
@@ -36,7 +37,7 @@ import { recordStepLocked, type StepAction } from './molecules.js';
 import { type ReconcileOutcome, reconcileMolecule } from './reconcile.js';
 import { type Shape, SharedVerdicts } from './shapes.js';
 import { parseTrailers } from './trailers.js';
-import type { MoleculeStatus, Transition } from './types.js';
+import type { MoleculeState, MoleculeStatus, Transition } from './types.js';
 
 export interface AdvanceOptions {
   root: string;
@@ -58,6 +59,11 @@ export interface AdvanceOptions {
   shareVerdicts?: boolean;
   /** How old a folder's last change must be for its stamp to be recorded (store/cache.ts). */
   stampWindowMs?: number;
+  /**
+   * Also apply the trailers of commits since this clone's last catch-up that no fact records
+   * (catchup.ts): commits no hook saw. Plain `advance` and `advance --ci` set it; hooks do not.
+   */
+  catchUp?: boolean;
 }
 
 export interface AdvanceResult {
@@ -84,45 +90,60 @@ export async function advance(opts: AdvanceOptions): Promise<AdvanceResult> {
     const configStamped = configStamp(root, runStartMs, opts.stampWindowMs);
     const config = loadConfig(root);
     const result: AdvanceResult = { transitions: [], written: [], problems: [] };
-    if (opts.fromCommit !== undefined) await applyCommitTrailers(root, opts, config, result);
+    const given = opts.fromCommit !== undefined ? await readCommitRecord(root, opts) : undefined;
+    const catchUp = opts.catchUp ? await commitsToCatchUp(root) : undefined;
+    if (catchUp) {
+      const folded = new Map<string, MoleculeState>();
+      for (const c of catchUp.commits)
+        if (c.sha !== given?.sha) await applyTrailersOf(root, c, opts, config, result, folded);
+    }
+    if (given) await applyTrailersOf(root, given, opts, config, result);
     await reconcileAll(root, opts, config, result, { runStartMs, config: configStamped });
+    if (!opts.dryRun) catchUp?.done();
     return result;
   };
   return opts.dryRun ? run() : withLock(root, opts.lockWaitMs, run);
 }
 
-async function applyCommitTrailers(
-  root: string,
-  opts: AdvanceOptions,
-  config: GastownConfig,
-  result: AdvanceResult,
-): Promise<void> {
+/** `fromCommit` as git has it (or as the hook already read it). */
+async function readCommitRecord(root: string, opts: AdvanceOptions): Promise<TrailerCommit> {
   const sha = opts.fromCommit as string;
   if (!/^[0-9a-zA-Z_./~^@{}-]+$/.test(sha) || sha.startsWith('-'))
     throw new GastownError('usage', `invalid commit ${JSON.stringify(sha)}`, { exitCode: 2 });
   const known = opts.commitRecord?.sha === sha ? opts.commitRecord : undefined;
-  let commit: string;
-  let name: string;
-  let email: string;
-  let message: string;
-  if (known) {
-    ({ sha: commit, authorName: name, authorEmail: email, message } = known);
-  } else {
-    const { git } = await import('../git/exec.js');
-    const log = await git(['log', '-1', '--format=%H%n%an%n%ae%n%B', sha, '--'], {
-      cwd: root,
-      allowFailure: true,
-    });
-    if (log.exitCode !== 0)
-      throw new GastownError('git.commit', `cannot read commit ${sha}: ${log.stderr.trim()}`);
-    const [c = '', n = '', e = '', ...body] = log.stdout.split('\n');
-    [commit, name, email, message] = [c, n, e, body.join('\n')];
-  }
-  const by = identityForEmail(config, email) ?? (name || email);
+  if (known) return known;
+  const { git } = await import('../git/exec.js');
+  const log = await git(['log', '-1', '--format=%H%n%an%n%ae%n%B', sha, '--'], {
+    cwd: root,
+    allowFailure: true,
+  });
+  if (log.exitCode !== 0)
+    throw new GastownError('git.commit', `cannot read commit ${sha}: ${log.stderr.trim()}`);
+  const [c = '', n = '', e = '', ...body] = log.stdout.split('\n');
+  return { sha: c, authorName: n, authorEmail: e, message: body.join('\n') };
+}
+
+/**
+ * Applies one commit's action trailers. Given `caughtUp` (the molecules folded so far), the
+ * commit is one a catch-up found: trailers something already handled are skipped, and so is
+ * one that cannot apply (`advance --from-commit SHA` says why); otherwise every trailer that
+ * cannot apply is a problem.
+ */
+async function applyTrailersOf(
+  root: string,
+  c: TrailerCommit,
+  opts: AdvanceOptions,
+  config: GastownConfig,
+  result: AdvanceResult,
+  caughtUp?: Map<string, MoleculeState>,
+): Promise<void> {
+  const by = identityForEmail(config, c.authorEmail) ?? (c.authorName || c.authorEmail);
   const actions: Record<string, StepAction> = { done: 'done', fail: 'fail', start: 'start' };
-  for (const t of parseTrailers(message)) {
-    const where = `trailer Gastown-${t.kind[0]?.toUpperCase()}${t.kind.slice(1)}: ${t.molecule}/${t.step} in ${commit.slice(0, 12)}`;
-    if (!isMoleculeId(t.molecule) || !moleculeExists(root, t.molecule)) {
+  for (const t of parseTrailers(c.message)) {
+    const where = `trailer Gastown-${t.kind[0]?.toUpperCase()}${t.kind.slice(1)}: ${t.molecule}/${t.step} in ${c.sha.slice(0, 12)}`;
+    if (caughtUp) {
+      if (await alreadyHandled(root, c.sha, t, caughtUp)) continue;
+    } else if (!isMoleculeId(t.molecule) || !moleculeExists(root, t.molecule)) {
       result.problems.push({ message: `${where}: no molecule ${t.molecule}` });
       continue;
     }
@@ -142,15 +163,16 @@ async function applyCommitTrailers(
         t.molecule,
         t.step,
         actions[t.kind] as StepAction,
-        { as: by, commit, now: opts.now },
+        { as: by, commit: c.sha, now: opts.now },
         config,
       );
+      caughtUp?.delete(t.molecule); // its files changed
       for (const tr of r.transitions) opts.onTransition?.(tr);
       result.transitions.push(...r.transitions);
       result.written.push(...r.written);
     } catch (err) {
       if (!(err instanceof GastownError)) throw err;
-      result.problems.push({ molecule: t.molecule, message: `${where}: ${err.message}` });
+      if (!caughtUp) result.problems.push({ molecule: t.molecule, message: `${where}: ${err.message}` });
     }
   }
 }

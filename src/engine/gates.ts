@@ -10,6 +10,7 @@ import type { ResolvedFormula, ResolvedStep } from '../formula/model.js';
 import type { GastownConfig } from '../store/types.js';
 import type {
   Effect,
+  FileProblem,
   MoleculeState,
   PlanEnv,
   RunEffect,
@@ -43,6 +44,8 @@ export interface GatePlan {
   recheckAt?: number;
   /** The plan depends on more than the folder's files (git history): never cache it. */
   volatile?: boolean;
+  /** A gate file that cannot be read (a checkpoint's bad decision): reported by advance and status. */
+  problem?: FileProblem;
 }
 
 export type GatePlanner = (ctx: GatePlanContext) => GatePlan | undefined;

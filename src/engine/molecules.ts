@@ -333,7 +333,7 @@ export function stepActionEffects(
   const by = opts.as;
   const label = `${stepId}`;
   // A fact that cannot stand stops the molecule; re-opening is one way out of it.
-  const unbacked = plan.problems?.[0];
+  const unbacked = plan.status === 'invalid' ? plan.problems?.[0] : undefined;
   if (unbacked && action !== 'reopen')
     throw new GastownError('molecule.invalid', `molecule ${state.id} is invalid: ${unbacked.message}`, {
       location: { file: unbacked.file },

@@ -244,6 +244,7 @@ export function planMolecule(state: MoleculeState, formula: ResolvedFormula, env
     if (gp.recheckAt !== undefined)
       result.recheckAt = Math.min(result.recheckAt ?? Number.POSITIVE_INFINITY, gp.recheckAt);
     if (gp.volatile) result.volatile = true;
+    if (gp.problem) (result.problems ??= []).push(gp.problem);
   };
 
   for (const step of formula.steps) {

@@ -3,6 +3,7 @@
 // the cache by stamp for every molecule and rewrite nothing; any doubt returns undefined and the
 // full path decides (and waits for the lock, reports problems, repairs).
 import { existsSync, readdirSync } from 'node:fs';
+import { headMovedSinceCatchUp } from '../git/head.js';
 import {
   configStamp,
   gitOperationInProgress,
@@ -30,6 +31,8 @@ export function quietCheck(start: string, nowMs: number): QuietVerdict | undefin
   if (data.salt !== `${config.hash}|${registrySignature()}`) return undefined;
   // Another process is applying effects (or died doing so): the full path waits or takes over.
   if (existsSync(lockPath(root)) || gitOperationInProgress(root)) return undefined;
+  // New commits may carry trailers no hook applied: the full path catches them up.
+  if (headMovedSinceCatchUp(root)) return undefined;
   let names: string[];
   try {
     names = readdirSync(moleculesDir(root));

@@ -113,6 +113,9 @@ export interface PlanResult {
   recheckAt?: number;
   /** Plan depends on more than the folder's files (git history, trust): never cache it. */
   volatile?: boolean;
-  /** Facts that cannot stand (plan.ts `unbackedFacts`): the molecule is `invalid` and nothing moves. */
+  /**
+   * Facts that cannot stand (plan.ts `unbackedFacts`: the molecule is `invalid` and nothing
+   * moves), or gate files that cannot be read (the molecule is blocked on them).
+   */
   problems?: FileProblem[];
 }

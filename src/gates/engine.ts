@@ -38,6 +38,7 @@ import { eventPathOf } from '../engine/io.js';
 import { reopenEffects, stepTransition } from '../engine/plan.js';
 import type {
   Effect,
+  FileProblem,
   MoleculeState,
   RunEffect,
   StepState,
@@ -267,8 +268,15 @@ function planHuman(ctx: GatePlanContext): GatePlan | undefined {
 
   const judged = judgeCheckpoint(ctx, id, rel, text);
   if ('error' in judged) {
-    // Bad input changes nothing: the checkpoint waits and the molecule says why.
-    return { holdReady: true, effects, blocked: judged.error, note: judged.error, volatile: true };
+    // Bad input changes nothing: the checkpoint waits, the molecule says why, advance reports it.
+    return {
+      holdReady: true,
+      effects,
+      blocked: judged.error,
+      note: judged.error,
+      problem: judged.problem,
+      volatile: true,
+    };
   }
   const notes: string[] = [];
   if (judged.votes === 0)
@@ -330,7 +338,7 @@ function planHuman(ctx: GatePlanContext): GatePlan | undefined {
 }
 
 type CheckpointJudgement =
-  | { error: string }
+  | { error: string; problem: FileProblem }
   /** `verdict` is absent when no git facts were gathered (who decided is not known). */
   | { votes: number; verdict?: ApprovalVerdict; reason?: string };
 
@@ -352,7 +360,11 @@ function judgeCheckpoint(ctx: GatePlanContext, id: string, rel: string, text: st
         votes.push({ file: parseApproval(`${state.dir}/${p}`, t), rel: p });
   } catch (err) {
     if (!isGastownError(err)) throw err;
-    return { error: err.toString() };
+    const { file: where = file, path } = err.location;
+    return {
+      error: err.toString(),
+      problem: { file: where, message: err.message, ...(path ? { path } : {}) },
+    };
   }
   const facts = factsOf.get(state);
   if (votes.length === 0 || !facts) return { votes: votes.length };
@@ -539,7 +551,7 @@ function planCommand(ctx: GatePlanContext): GatePlan | undefined {
     report = readGateReport(text);
   } catch (err) {
     const msg = `${file}: ${(err as Error).message}`;
-    return { holdReady: true, blocked: msg, note: msg };
+    return { holdReady: true, blocked: msg, note: msg, problem: { file, message: (err as Error).message } };
   }
   const reasons = report.reasons;
   const effects: Effect[] = [];

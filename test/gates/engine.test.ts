@@ -130,6 +130,12 @@ describe('gates in the engine', () => {
       const adv = await run(['advance']);
       expect(adv.stdout + adv.stderr).not.toMatch(/at .*\.js:\d+/); // no stack trace
       expect(treeHash(join(repo.path, '.beads'))).toBe(tree);
+      // advance (and CI) say so and fail, rather than reporting nothing to do.
+      for (const args of [['advance'], ['advance', '--ci']]) {
+        const r = await run(args);
+        expect(r.exitCode).toBe(1);
+        expect(r.stderr).toContain('.beads/molecules/m1/checkpoints/review.md');
+      }
       const st = await status('m1');
       expect(st.state).toBe('blocked');
       expect(st.blocked_reason).toContain('.beads/molecules/m1/checkpoints/review.md');

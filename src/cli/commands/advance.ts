@@ -61,6 +61,8 @@ export async function advance(ctx: CliContext, flags: AdvanceFlags): Promise<num
     ...(flags.molecule && flags.molecule.length > 0 ? { molecules: flags.molecule } : {}),
     ...(lockWaitMs !== undefined ? { lockWaitMs } : {}),
     ...(stampWindowMs !== undefined ? { stampWindowMs } : {}),
+    // A run over named molecules or one commit is a targeted run; every other catches up.
+    catchUp: flags.ci === true || (flags.fromCommit === undefined && !flags.molecule?.length),
   });
   let engineCommit: string | undefined;
   if (flags.commit && !flags.dryRun && result.written.length > 0) {
@@ -74,10 +76,9 @@ export async function advance(ctx: CliContext, flags: AdvanceFlags): Promise<num
     if (!made.commit && made.skipped && !flags.json) ctx.io.warn(`no engine commit: ${made.skipped}`);
   }
   report(ctx, flags, result, engineCommit);
-  if (flags.ci && result.problems.length > 0) return ExitCode.failure;
-  return result.problems.some((p) => p.message.startsWith('conflict') || p.file !== undefined)
-    ? ExitCode.failure
-    : ExitCode.ok;
+  // Any problem fails the run: a trailer naming no molecule, `--molecule` naming none, a file
+  // that is not valid state. Scripts and CI must not read "nothing to do" as success then.
+  return result.problems.length > 0 ? ExitCode.failure : ExitCode.ok;
 }
 
 function report(ctx: CliContext, flags: AdvanceFlags, result: AdvanceResult, engineCommit?: string): void {

@@ -1,0 +1,132 @@
+// Catching up commit trailers that no hook applied: a pull request merged with the web UI's
+// button, `--no-verify`, a clone without hooks. A plain `advance` (and `advance --ci`) reads the
+// trailers of every commit since the last catch-up of this clone and applies the ones no fact
+// records yet, oldest first. The mark (HEAD at the last catch-up) lives in the git directory,
+// per worktree: it is about this clone's history, and deleting `.beads/.cache` must not make
+// every later run walk the whole history again.
+import { join } from 'node:path';
+import { CATCH_UP_MARK, readHead, readCatchUpMark as readMark } from '../git/head.js';
+import { writeFileAtomic } from '../store/atomic.js';
+import { gitOperationInProgress } from '../store/cache.js';
+import { isMoleculeId } from '../store/ids.js';
+import { stepEventPath } from '../store/layout.js';
+import { moleculeExists, moleculeRelDir, readMoleculeFiles } from './io.js';
+import { foldFiles } from './reconcile.js';
+import { parseTrailers, type Trailer } from './trailers.js';
+import type { MoleculeState } from './types.js';
+
+export interface TrailerCommit {
+  sha: string;
+  authorName: string;
+  authorEmail: string;
+  message: string;
+}
+
+export interface CatchUpPlan {
+  /** Commits with action trailers, oldest first. */
+  commits: TrailerCommit[];
+  /** Records that these commits are caught up (call after applying them). */
+  done(): void;
+}
+
+/**
+ * The commits since the last catch-up that carry action trailers, or undefined when there is
+ * nothing to look at (HEAD unchanged, no commits, git mid-operation: the hooks handle those).
+ */
+export async function commitsToCatchUp(root: string): Promise<CatchUpPlan | undefined> {
+  if (gitOperationInProgress(root)) return undefined;
+  // Loaded here: most runs stop at the mark and never start git.
+  const head0 = readHead(root);
+  if (head0 && readMark(head0.gitDir) === head0.sha) return undefined;
+  const { git } = await import('../git/exec.js');
+  let head = head0;
+  let gitDir = head?.gitDir;
+  if (!head) {
+    const r = await git(['rev-parse', 'HEAD', '--absolute-git-dir'], { cwd: root, allowFailure: true });
+    const [sha, dir] = r.stdout.split('\n');
+    if (r.exitCode !== 0 || !sha || !dir) return undefined;
+    head = { sha, gitDir: dir };
+    gitDir = dir;
+  }
+  const mark = readMark(gitDir as string);
+  if (mark === head.sha) return undefined;
+  const log = (range: string) =>
+    git(
+      [
+        'log',
+        '--reverse',
+        '--format=%x1e%H%x1f%an%x1f%ae%x1f%B',
+        '-i',
+        '-E',
+        '--grep=^gastown-(done|fail|start)[[:space:]]*:',
+        range,
+        '--',
+      ],
+      { cwd: root, allowFailure: true },
+    );
+  // A mark this clone's history no longer has (a rewritten branch, objects pruned): look at all.
+  let r = mark ? await log(`${mark}..${head.sha}`) : await log(head.sha);
+  if (r.exitCode !== 0 && mark) r = await log(head.sha);
+  const commits: TrailerCommit[] = [];
+  if (r.exitCode === 0) {
+    for (const entry of r.stdout.split('\x1e').slice(1)) {
+      const [sha = '', authorName = '', authorEmail = '', message = ''] = entry.split('\x1f');
+      commits.push({ sha, authorName, authorEmail, message });
+    }
+  }
+  const sha = head.sha;
+  const dir = gitDir as string;
+  return {
+    commits,
+    done: () => {
+      try {
+        writeFileAtomic(join(dir, CATCH_UP_MARK), `${sha}\n`, { durable: false });
+      } catch {
+        // Losing the mark costs one longer look next time, nothing else.
+      }
+    },
+  };
+}
+
+/**
+ * Why a caught-up trailer must not be applied, or undefined when it should be: its molecule is
+ * gone or settled, a fact already records it (its `commit`), or its step was re-opened after
+ * the commit (the trailer was about an earlier attempt).
+ */
+export async function alreadyHandled(
+  root: string,
+  commit: string,
+  t: Trailer,
+  states: Map<string, MoleculeState>,
+): Promise<string | undefined> {
+  if (!isMoleculeId(t.molecule) || !moleculeExists(root, t.molecule)) return 'no such molecule';
+  let state = states.get(t.molecule);
+  if (!state) {
+    state = foldFiles(t.molecule, readMoleculeFiles(root, t.molecule));
+    states.set(t.molecule, state);
+  }
+  if (state.facts.completed || state.facts.cancelled || state.digest) return 'molecule settled';
+  const s = state.stepById.get(t.step);
+  if (!s) return 'no such step';
+  const facts = [s.facts, ...Object.values(s.history)];
+  if (facts.some((byKind) => Object.values(byKind).some((f) => f.commit === commit))) return 'recorded';
+  if (s.attempt > 1) {
+    const { git } = await import('../git/exec.js');
+    // The commit that added this attempt's `reopened` fact; the trailer counts only if newer.
+    const rel = `${moleculeRelDir(t.molecule)}/${stepEventPath(t.step, s.attempt, 'reopened')}`;
+    const added = await git(['log', '-1', '--diff-filter=A', '--format=%H', '--', rel], {
+      cwd: root,
+      allowFailure: true,
+    });
+    const reopenCommit = added.stdout.trim();
+    if (reopenCommit === '') return 're-opened after it';
+    const older = await git(['merge-base', '--is-ancestor', commit, reopenCommit], {
+      cwd: root,
+      allowFailure: true,
+    });
+    if (older.exitCode === 0) return 're-opened after it';
+  }
+  return undefined;
+}
+
+export { parseTrailers };

@@ -1,0 +1,66 @@
+// HEAD's commit id read from the git directory's files, without starting git: a plain
+// `advance` asks whether HEAD moved since its last catch-up on every run, and a git process
+// costs more than the whole no-op run may. Anything unusual (an unborn branch, a symbolic ref
+// chain, a ref format this does not know) gives undefined and the caller asks git.
+import { readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+
+export interface HeadFacts {
+  /** This worktree's git directory (HEAD and the catch-up mark live here). */
+  gitDir: string;
+  sha: string;
+}
+
+const OBJECT_ID = /^(?:[0-9a-f]{40}|[0-9a-f]{64})$/;
+
+function read(path: string): string | undefined {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch {
+    return undefined;
+  }
+}
+
+/** `<root>/.git` as a directory, or the `gitdir:` a linked worktree's `.git` file names. */
+export function gitDirOf(root: string): string | undefined {
+  const dotGit = join(root, '.git');
+  const text = read(dotGit);
+  if (text === undefined) return dotGit; // a directory (readFileSync fails) or nothing
+  const m = /^gitdir:\s*(.+)$/m.exec(text);
+  return m ? resolve(root, (m[1] as string).trim()) : undefined;
+}
+
+export function readHead(root: string): HeadFacts | undefined {
+  const gitDir = gitDirOf(root);
+  if (!gitDir) return undefined;
+  const head = read(join(gitDir, 'HEAD'))?.trim();
+  if (head === undefined) return undefined;
+  if (OBJECT_ID.test(head)) return { gitDir, sha: head };
+  const ref = /^ref:\s*(refs\/\S+)$/.exec(head)?.[1];
+  if (!ref || ref.includes('..')) return undefined;
+  // Branch refs live in the common directory, shared by every worktree.
+  const common = read(join(gitDir, 'commondir'))?.trim();
+  const commonDir = common ? resolve(gitDir, common) : gitDir;
+  const loose = read(join(commonDir, ref))?.trim();
+  if (loose !== undefined) return OBJECT_ID.test(loose) ? { gitDir, sha: loose } : undefined;
+  const packed = read(join(commonDir, 'packed-refs'));
+  if (packed === undefined) return undefined;
+  for (const line of packed.split('\n')) {
+    const [sha, name] = line.split(' ');
+    if (name === ref && sha && OBJECT_ID.test(sha)) return { gitDir, sha };
+  }
+  return undefined;
+}
+
+/** HEAD when this clone last caught up commit trailers (engine/catchup.ts), kept per worktree. */
+export const CATCH_UP_MARK = 'gastown-trailers-head';
+
+export function readCatchUpMark(gitDir: string): string | undefined {
+  return read(join(gitDir, CATCH_UP_MARK))?.trim() || undefined;
+}
+
+/** True when HEAD moved since the last catch-up (or none was made): the quiet check must not vouch. */
+export function headMovedSinceCatchUp(root: string): boolean {
+  const head = readHead(root);
+  return head !== undefined && readCatchUpMark(head.gitDir) !== head.sha;
+}
