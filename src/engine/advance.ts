@@ -73,22 +73,31 @@ export interface AdvanceResult {
 
 export async function advance(opts: AdvanceOptions): Promise<AdvanceResult> {
   const root = findRoot(opts.root);
+  checkMoleculeIds(opts);
+  const run = () => advanceLocked({ ...opts, root });
+  return opts.dryRun ? run() : withLock(root, opts.lockWaitMs, run);
+}
+
+/** advance for a caller that already holds the lock (the lock is not reentrant). */
+export async function advanceLocked(opts: AdvanceOptions): Promise<AdvanceResult> {
+  const root = findRoot(opts.root);
+  checkMoleculeIds(opts);
+  // Before any stat of this run (see stampIsSettled); the real clock, as file times are.
+  const runStartMs = Date.now();
+  // Stat before read: a change in between leaves a stamp that will not match.
+  const configStamped = configStamp(root, runStartMs, opts.stampWindowMs);
+  const config = loadConfig(root);
+  const result: AdvanceResult = { transitions: [], written: [], problems: [] };
+  if (opts.fromCommit !== undefined) await applyCommitTrailers(root, opts, config, result);
+  await reconcileAll(root, opts, config, result, { runStartMs, config: configStamped });
+  return result;
+}
+
+function checkMoleculeIds(opts: AdvanceOptions): void {
   for (const id of opts.molecules ?? []) {
     if (!isMoleculeId(id))
       throw new GastownError('usage', `invalid molecule id ${JSON.stringify(id)}`, { exitCode: 2 });
   }
-  const run = async () => {
-    // Before any stat of this run (see stampIsSettled); the real clock, as file times are.
-    const runStartMs = Date.now();
-    // Stat before read: a change in between leaves a stamp that will not match.
-    const configStamped = configStamp(root, runStartMs, opts.stampWindowMs);
-    const config = loadConfig(root);
-    const result: AdvanceResult = { transitions: [], written: [], problems: [] };
-    if (opts.fromCommit !== undefined) await applyCommitTrailers(root, opts, config, result);
-    await reconcileAll(root, opts, config, result, { runStartMs, config: configStamped });
-    return result;
-  };
-  return opts.dryRun ? run() : withLock(root, opts.lockWaitMs, run);
 }
 
 async function applyCommitTrailers(
