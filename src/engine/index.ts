@@ -43,6 +43,7 @@ export {
   recordStep,
   squashMolecule,
   statusOf,
+  stepActor,
   waitingOn,
   waitsFor,
 } from './molecules.js';
