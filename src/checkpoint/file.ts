@@ -2,6 +2,7 @@
 // `<step>.attempt-<n>.md` (attempt n ≥ 2). The engine writes one with `decision: pending` when a
 // human-gated step becomes ready; a person edits `decision:` (or runs `gastown checkpoint
 // approve|reject`). Render and parse are pure.
+import { isDeepStrictEqual } from 'node:util';
 import { GastownError } from '../errors.js';
 import type { HumanGate } from '../formula/model.js';
 import { FrontMatterError, parseFrontMatter, renderFrontMatter } from './frontmatter.js';
@@ -335,30 +336,106 @@ export function renderApproval(fields: { checkpoint: string; decision: Vote; rea
 }
 
 /**
- * Sets `decision:` and `reason:` in a checkpoint's text, changing only those lines (what a person
- * editing the file would do), so the diff in a pull request is exactly the decision.
+ * Sets `decision:` and `reason:` in a checkpoint's text and changes nothing else: comments after
+ * the values, other fields, line endings and the body keep their bytes (what a person editing
+ * the file would do), so the diff in a pull request is exactly the decision.
  */
-export function setDecision(text: string, decision: Vote, reason: string): string {
-  const src = text.replace(/\r\n/g, '\n');
-  const end = src.indexOf('\n---', 3);
-  if (!src.startsWith('---\n') || end < 0) throw new Error('no front matter');
-  const head = src.slice(0, end + 1).split('\n');
-  const rest = src.slice(end + 1);
-  const reasonLine = `reason: ${JSON.stringify(reason)}`;
-  const di = head.findIndex((l) => /^decision\s*:/.test(l));
-  if (di < 0) head.splice(head.length - 1, 0, `decision: ${decision}`);
-  else head[di] = `decision: ${decision}`;
-  const ri = head.findIndex((l) => /^reason\s*:/.test(l));
-  if (ri >= 0) {
-    // Drop continuation lines of a multi-line reason before replacing it.
-    let j = ri + 1;
-    while (j < head.length && /^\s+\S/.test(head[j] as string)) j++;
-    head.splice(ri, j - ri, reasonLine);
-  } else {
-    const at = head.findIndex((l) => /^decision\s*:/.test(l));
-    head.splice(at + 1, 0, reasonLine);
+export function setDecision(text: string, decision: Vote, reason: string, file = 'checkpoint'): string {
+  const cannot = (why: string) =>
+    new GastownError('checkpoint.invalid', `cannot set the decision: ${why}; edit \`decision:\` by hand`, {
+      location: { file },
+    });
+  let before: ReturnType<typeof parseFrontMatter>;
+  try {
+    before = parseFrontMatter(text);
+  } catch (err) {
+    if (err instanceof FrontMatterError) throw cannot(err.message);
+    throw err;
   }
-  return head.join('\n') + rest;
+  const want: Record<string, unknown> = { ...before.data, decision };
+  // Every candidate must read back as exactly the intended fields and the same body.
+  const reads = (lines: string[]) => {
+    try {
+      const after = parseFrontMatter(lines.join('\n'));
+      return after.body === before.body && isDeepStrictEqual(after.data, want);
+    } catch {
+      return false;
+    }
+  };
+  const unchangeable = () =>
+    cannot(`the file's \`${Object.keys(want).join('`, `')}\` cannot be set line by line`);
+  let lines = setField(text.split('\n'), 'decision', decision, reads);
+  if (lines === undefined) throw cannot('it has no `decision:` line');
+  if (!reads(lines)) throw unchangeable();
+  if (before.data.reason !== reason && !(reason === '' && before.data.reason === undefined)) {
+    want.reason = reason;
+    const value = JSON.stringify(reason);
+    let next = setField(lines, 'reason', value, reads);
+    if (next === undefined) {
+      const at = lines.findIndex((l) => /^decision[ \t]*:/.test(l));
+      const cr = lines[at]?.endsWith('\r') ? '\r' : '';
+      next = [...lines.slice(0, at + 1), `reason: ${value}${cr}`, ...lines.slice(at + 1)];
+    }
+    if (!reads(next)) throw unchangeable();
+    lines = next;
+  }
+  return lines.join('\n');
+}
+
+/**
+ * `lines` with the top-level `key:` of the front matter set to `value` (YAML): first only the
+ * value on the key's line, keeping a comment after it; when that does not read back (the value
+ * went on over the lines below), the key's line and its indented continuation lines are replaced.
+ * Undefined when there is no such key.
+ */
+function setField(
+  lines: string[],
+  key: string,
+  value: string,
+  reads: (lines: string[]) => boolean,
+): string[] | undefined {
+  const close = lines.findIndex((l, i) => i > 0 && /^---[ \t]*\r?$/.test(l));
+  const at = lines.findIndex(
+    (l, i) => i < close && l.startsWith(key) && /^[ \t]*:/.test(l.slice(key.length)),
+  );
+  if (at < 0) return undefined;
+  const raw = lines[at] as string;
+  const cr = raw.endsWith('\r') ? '\r' : '';
+  const line = cr ? raw.slice(0, -1) : raw;
+  const colon = line.indexOf(':') + 1;
+  const from = colon + (/^[ \t]*/.exec(line.slice(colon)) as RegExpExecArray)[0].length;
+  const head = from > colon ? line.slice(0, from) : `${line.slice(0, colon)} `;
+  const end = scalarEnd(line, from);
+  if (end !== undefined) {
+    const narrow = [...lines];
+    narrow[at] = `${head}${value}${line.slice(end)}${cr}`;
+    if (reads(narrow)) return narrow;
+  }
+  let next = at + 1;
+  while (next < close && /^([ \t]|\r?$)/.test(lines[next] as string)) next++;
+  while (next > at + 1 && /^[ \t]*\r?$/.test(lines[next - 1] as string)) next--;
+  return [...lines.slice(0, at), `${head}${value}${cr}`, ...lines.slice(next)];
+}
+
+/** Where a one-line YAML scalar starting at `from` ends; undefined when it goes on past the line. */
+function scalarEnd(line: string, from: number): number | undefined {
+  const q = line[from];
+  if (q === '"' || q === "'") {
+    for (let i = from + 1; i < line.length; i++) {
+      if (q === '"' && line[i] === '\\') i++;
+      else if (line[i] === q) {
+        if (q === "'" && line[i + 1] === "'") i++;
+        else return i + 1;
+      }
+    }
+    return undefined;
+  }
+  // Block scalars and flow collections may span lines.
+  if (q === '|' || q === '>' || q === '[' || q === '{') return undefined;
+  const comment = /[ \t]#/.exec(line.slice(from));
+  let end = comment ? from + comment.index : line.length;
+  while (end > from && (line[end - 1] === ' ' || line[end - 1] === '\t')) end--;
+  return end;
 }
 
 /** Feedback for the assignee when a checkpoint rejected their work (engine-made, deterministic). */

@@ -79,30 +79,39 @@ export interface AdvanceResult {
 
 export async function advance(opts: AdvanceOptions): Promise<AdvanceResult> {
   const root = findRoot(opts.root);
+  checkMoleculeIds(opts);
+  const run = () => advanceLocked({ ...opts, root });
+  return opts.dryRun ? run() : withLock(root, opts.lockWaitMs, run);
+}
+
+/** advance for a caller that already holds the lock (the lock is not reentrant). */
+export async function advanceLocked(opts: AdvanceOptions): Promise<AdvanceResult> {
+  const root = findRoot(opts.root);
+  checkMoleculeIds(opts);
+  // Before any stat of this run (see stampIsSettled); the real clock, as file times are.
+  const runStartMs = Date.now();
+  // Stat before read: a change in between leaves a stamp that will not match.
+  const configStamped = configStamp(root, runStartMs, opts.stampWindowMs);
+  const config = loadConfig(root);
+  const result: AdvanceResult = { transitions: [], written: [], problems: [] };
+  const given = opts.fromCommit !== undefined ? await readCommitRecord(root, opts) : undefined;
+  const catchUp = opts.catchUp ? await commitsToCatchUp(root) : undefined;
+  if (catchUp) {
+    const folded = new Map<string, MoleculeState>();
+    for (const c of catchUp.commits)
+      if (c.sha !== given?.sha) await applyTrailersOf(root, c, opts, config, result, folded);
+  }
+  if (given) await applyTrailersOf(root, given, opts, config, result);
+  await reconcileAll(root, opts, config, result, { runStartMs, config: configStamped });
+  if (!opts.dryRun) catchUp?.done();
+  return result;
+}
+
+function checkMoleculeIds(opts: AdvanceOptions): void {
   for (const id of opts.molecules ?? []) {
     if (!isMoleculeId(id))
       throw new GastownError('usage', `invalid molecule id ${JSON.stringify(id)}`, { exitCode: 2 });
   }
-  const run = async () => {
-    // Before any stat of this run (see stampIsSettled); the real clock, as file times are.
-    const runStartMs = Date.now();
-    // Stat before read: a change in between leaves a stamp that will not match.
-    const configStamped = configStamp(root, runStartMs, opts.stampWindowMs);
-    const config = loadConfig(root);
-    const result: AdvanceResult = { transitions: [], written: [], problems: [] };
-    const given = opts.fromCommit !== undefined ? await readCommitRecord(root, opts) : undefined;
-    const catchUp = opts.catchUp ? await commitsToCatchUp(root) : undefined;
-    if (catchUp) {
-      const folded = new Map<string, MoleculeState>();
-      for (const c of catchUp.commits)
-        if (c.sha !== given?.sha) await applyTrailersOf(root, c, opts, config, result, folded);
-    }
-    if (given) await applyTrailersOf(root, given, opts, config, result);
-    await reconcileAll(root, opts, config, result, { runStartMs, config: configStamped });
-    if (!opts.dryRun) catchUp?.done();
-    return result;
-  };
-  return opts.dryRun ? run() : withLock(root, opts.lockWaitMs, run);
 }
 
 /** `fromCommit` as git has it (or as the hook already read it). */

@@ -1,6 +1,6 @@
 // The molecule engine's public API (docs/state.md). Used by the CLI, hooks, the watcher and the demo.
 export type { AdvanceOptions, AdvanceResult } from './advance.js';
-export { advance } from './advance.js';
+export { advance, advanceLocked } from './advance.js';
 export type { ApplyContext, ApplyOutcome, Problem } from './apply.js';
 export { applyEffects } from './apply.js';
 export { fold, parseFrozenFormula } from './fold.js';
@@ -43,6 +43,7 @@ export {
   recordStep,
   squashMolecule,
   statusOf,
+  stepActor,
   waitingOn,
   waitsFor,
 } from './molecules.js';

@@ -370,7 +370,8 @@ export function stepActionEffects(
     }
     if (!readyLike && s.status !== 'pending')
       throw new GastownError('step.state', `step ${stepId} is already ${s.status} (attempt ${s.attempt})`);
-    const who = by ?? s.facts.ready?.assignee;
+    // Without an actor `by` stays unset: the assignee is who should do it, not who did.
+    const who = by;
     return [
       stepTransition(state.id, stepId, s.attempt, 'started', `${label} started${who ? ` by ${who}` : ''}`, {
         by: who,
@@ -382,6 +383,7 @@ export function stepActionEffects(
   if (s.status === kind) return [];
   if (!readyLike && s.status !== 'pending')
     throw new GastownError('step.state', `step ${stepId} is already ${s.status} (attempt ${s.attempt})`);
+  // Who claimed it, when that was recorded; never guessed from the assignee.
   const who = by ?? s.facts.started?.by;
   const why = opts.reason ? `: ${opts.reason}` : '';
   return [
@@ -392,6 +394,27 @@ export function stepActionEffects(
       output: opts.output,
     }),
   ];
+}
+
+/**
+ * Who did the current attempt of a step, as recorded: its `started` fact's `by`, else its `done`
+ * fact's. Undefined when nobody was named. Reads only.
+ */
+export function stepActor(rootOrCwd: string, molecule: string, step: string): string | undefined {
+  const root = findRoot(rootOrCwd);
+  assertMoleculeId(molecule);
+  if (!moleculeExists(root, molecule))
+    throw new GastownError(
+      'molecule.unknown',
+      `no molecule ${molecule} (looked in ${moleculeRelDir(molecule)})`,
+    );
+  const state = foldFiles(molecule, readMoleculeFiles(root, molecule));
+  const s = state.stepById.get(step);
+  if (!s && state.formula)
+    throw new UsageError(
+      `molecule ${molecule} has no step ${JSON.stringify(step)} (steps: ${state.formula.steps.map((x) => x.id).join(', ')})`,
+    );
+  return s?.facts.started?.by ?? s?.facts.done?.by;
 }
 
 /** Records a transition on one step, then reconciles the molecule. Returns what changed. */

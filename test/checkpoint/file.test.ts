@@ -123,13 +123,40 @@ describe('checkpoint files', () => {
     const after = setDecision(before, 'rejected', 'Cover degraded mode: "fallback" workflows');
     const changed = after.split('\n').filter((l, i) => l !== before.split('\n')[i]);
     expect(changed).toEqual([
-      'decision: rejected',
-      'reason: "Cover degraded mode: \\"fallback\\" workflows"',
+      'decision: rejected # pending | approved | rejected',
+      'reason: "Cover degraded mode: \\"fallback\\" workflows" # required when rejecting',
     ]);
     expect(parseCheckpoint(FILE, after)).toMatchObject({
       decision: 'rejected',
       reason: 'Cover degraded mode: "fallback" workflows',
     });
+    // Approving with no text leaves the empty reason as it is: only the decision changes.
+    expect(setDecision(before, 'approved', '')).toBe(
+      before.replace('decision: pending #', 'decision: approved #'),
+    );
+  });
+
+  it('setDecision keeps every other byte: comments, CRLF, a BOM, quoted values with #, the body', () => {
+    const text =
+      "\uFEFF---\r\ncheckpoint: review\r\nstep: review\r\nattempt: 1\r\n# a person's note\r\n" +
+      'decision:   "pending"   # say it here\r\nreason: \'not # a comment\'  # why\r\n' +
+      'extra: [a, b] # kept\r\n---\r\nBody with decision: pending\r\n';
+    expect(setDecision(text, 'rejected', 'needs work')).toBe(
+      text
+        .replace('"pending"   # say', 'rejected   # say')
+        .replace("'not # a comment'  # why", '"needs work"  # why'),
+    );
+    // A reason over several lines is replaced whole; a missing one is added after the decision.
+    const multi =
+      '---\nstep: s\nattempt: 1\ndecision: pending\nreason: |\n  line one\n  line two\nz: 1\n---\n';
+    expect(setDecision(multi, 'rejected', 'no')).toBe(
+      '---\nstep: s\nattempt: 1\ndecision: rejected\nreason: "no"\nz: 1\n---\n',
+    );
+    const bare = '---\nstep: s\nattempt: 1\ndecision: pending\n---\n';
+    expect(setDecision(bare, 'approved', '')).toBe(bare.replace('pending', 'approved'));
+    expect(setDecision(bare, 'approved', 'fine')).toBe(
+      '---\nstep: s\nattempt: 1\ndecision: approved\nreason: "fine"\n---\n',
+    );
   });
 
   it('approval files allow approved or rejected only', () => {

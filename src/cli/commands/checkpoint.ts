@@ -3,10 +3,11 @@
 // their own when the request already carries someone's decision); who made it comes from git.
 import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { firstCommitTime, localIdentity } from '../../checkpoint/authors.js';
+import { decisionAuthor, firstCommitTime, localIdentity } from '../../checkpoint/authors.js';
 import {
   type Checkpoint,
   checkpointPaths,
+  parseApproval,
   parseCheckpoint,
   parseCheckpointId,
   renderApproval,
@@ -14,12 +15,20 @@ import {
   setDecision,
   type Vote,
 } from '../../checkpoint/file.js';
-import { advance, listMoleculeIds, moleculeStatus, type Transition } from '../../engine/index.js';
+import {
+  advanceLocked,
+  foldFiles,
+  listMoleculeIds,
+  moleculeStatus,
+  readMoleculeFiles,
+  type Transition,
+} from '../../engine/index.js';
 import { GastownError, isGastownError, UsageError } from '../../errors.js';
 import { evaluateDeadline } from '../../gates/waits.js';
 import { createFileExclusive, writeFileAtomic } from '../../store/atomic.js';
 import { assertMoleculeId, ulid } from '../../store/ids.js';
 import { findRoot, moleculeDir, moleculeRel } from '../../store/layout.js';
+import { withLock } from '../../store/lock.js';
 import type { CliContext } from '../context.js';
 
 interface Located {
@@ -79,6 +88,59 @@ function emailSlug(email: string): string {
   );
 }
 
+/** What the engine already recorded for a checkpoint's attempt; undefined while it is open. */
+interface Recorded {
+  outcome: 'approved' | 'rejected' | 'skipped' | 'superseded';
+  by?: string;
+  /** The step's current attempt. */
+  attempt: number;
+}
+
+const by = (who: string | undefined) => (who ? { by: who } : {});
+
+function recordedOutcome(root: string, molecule: string, cp: Checkpoint, id: string): Recorded | undefined {
+  const state = foldFiles(molecule, readMoleculeFiles(root, molecule));
+  const s = state.stepById.get(cp.step);
+  if (!s || s.attempt < cp.attempt) return undefined;
+  const facts = s.attempt === cp.attempt ? s.facts : (s.history[cp.attempt] ?? {});
+  const at = { attempt: s.attempt };
+  if (facts.done) return { outcome: 'approved', ...by(facts.done.by), ...at };
+  if (facts.failed) return { outcome: 'rejected', ...by(facts.failed.by), ...at };
+  if (facts.skipped) return { outcome: 'skipped', ...at };
+  if (s.attempt === cp.attempt) return undefined;
+  // A rejection re-opens `on_reject` with this request as the cause.
+  const rel = checkpointPaths.request(id);
+  for (const other of state.steps)
+    for (const f of [other.facts, ...Object.values(other.history)])
+      if (f.reopened?.cause === rel) return { outcome: 'rejected', ...by(f.reopened.by), ...at };
+  return { outcome: 'superseded', ...at };
+}
+
+/** Why a decision on a recorded checkpoint cannot be made, and what to do instead. */
+function recordedError(
+  molecule: string,
+  cp: Checkpoint,
+  id: string,
+  file: string,
+  r: Recorded,
+): GastownError {
+  const who = r.by ? ` by ${r.by}` : '';
+  const reopen = `gastown step reopen ${molecule} ${cp.step} --reason "..."`;
+  const message =
+    r.outcome === 'superseded'
+      ? `checkpoint ${id} of ${molecule} belongs to attempt ${cp.attempt} of ${cp.step}, which was re-opened (now attempt ${r.attempt}); nothing was changed. Its new checkpoint opens when the steps under review are done again (gastown checkpoint list --pending)`
+      : r.outcome === 'skipped'
+        ? `step ${cp.step} of ${molecule} was skipped; checkpoint ${id} has nothing to decide`
+        : r.outcome === 'approved' && r.attempt > cp.attempt
+          ? `checkpoint ${id} of ${molecule} is already approved and recorded${who}, and ${cp.step} was re-opened since (now attempt ${r.attempt}); nothing was changed. Its new checkpoint opens when the steps under review are done again (gastown checkpoint list --pending)`
+          : r.outcome === 'approved'
+            ? `checkpoint ${id} of ${molecule} is already approved and recorded (step ${cp.step} is done${who}); nothing was changed. To revisit it, re-open the step: ${reopen}`
+            : r.attempt > cp.attempt
+              ? `checkpoint ${id} of ${molecule} is already rejected and recorded${who}: the work under review was re-opened, and ${cp.step} gets a new checkpoint when it is done again (gastown checkpoint list --pending); nothing was changed`
+              : `checkpoint ${id} of ${molecule} is already rejected and recorded (step ${cp.step} failed${who}); nothing was changed. To revisit it, re-open the step: ${reopen}`;
+  return new GastownError('checkpoint.decided', message, { location: { file } });
+}
+
 async function decide(
   ctx: CliContext,
   molecule: string,
@@ -87,50 +149,95 @@ async function decide(
   reason: string,
   json: boolean | undefined,
 ): Promise<number> {
-  const at = locate(ctx, molecule, name);
-  const cp = parseCheckpoint(at.file, at.text);
-  let written: string;
-  if (cp.decision === 'pending') {
-    writeFileAtomic(join(at.root, at.file), setDecision(at.text, decision, reason));
-    written = at.file;
-  } else {
-    // The request already carries a decision (someone else's, or one that did not count): a
-    // person adds their own approval file instead of rewriting another's decision.
-    const me = await localIdentity(at.root);
-    if (!me.email)
-      throw new GastownError(
-        'checkpoint.identity',
-        'no git identity here: set user.email so your decision can be attributed',
+  const root = findRoot(ctx.cwd);
+  assertMoleculeId(molecule);
+  // Under the lock from the first read: nothing is written when another process holds it, and
+  // no engine run changes the molecule between the checks below and the write.
+  return withLock(root, undefined, async () => {
+    const at = locate(ctx, molecule, name);
+    const cp = parseCheckpoint(at.file, at.text);
+    const unchanged = (why: string) => {
+      if (json) ctx.io.json({ checkpoint: at.id, molecule, decision, file: null, unchanged: why });
+      else ctx.io.out(`${why}; nothing written`);
+      return 0;
+    };
+    const recorded = recordedOutcome(at.root, molecule, cp, at.id);
+    if (recorded?.outcome === decision)
+      return unchanged(
+        `checkpoint ${at.id} of ${molecule} is already ${decision} and recorded${recorded.by ? ` (by ${recorded.by})` : ''}`,
       );
-    const rel = checkpointPaths.approval(at.id, emailSlug(me.email));
-    const path = join(moleculeDir(at.root, molecule), rel);
-    mkdirSync(dirname(path), { recursive: true });
-    if (existsSync(path)) writeFileAtomic(path, renderApproval({ checkpoint: at.id, decision, reason }));
-    else createFileExclusive(path, renderApproval({ checkpoint: at.id, decision, reason }));
-    written = moleculeRel(molecule, rel);
+    if (recorded) throw recordedError(molecule, cp, at.id, at.file, recorded);
+    let written: string;
+    if (cp.decision === 'pending') {
+      writeFileAtomic(join(at.root, at.file), setDecision(at.text, decision, reason, at.file));
+      written = at.file;
+    } else {
+      // The request already carries a decision (someone else's, or one that did not count): a
+      // person adds their own approval file instead of rewriting another's decision.
+      const me = await localIdentity(at.root);
+      if (!me.email)
+        throw new GastownError(
+          'checkpoint.identity',
+          'no git identity here: set user.email so your decision can be attributed',
+        );
+      const rel = checkpointPaths.approval(at.id, emailSlug(me.email));
+      const path = join(moleculeDir(at.root, molecule), rel);
+      written = moleculeRel(molecule, rel);
+      const mine = existsSync(path) ? readFileSync(path, 'utf8') : undefined;
+      // The same vote by the same person again would only add a file that counts for nothing.
+      if (mine !== undefined) {
+        if (sameVote(written, mine, decision))
+          return unchanged(`you (${me.email}) already ${decision} ${at.id} of ${molecule} in ${written}`);
+      } else if (cp.decision === decision) {
+        // An uncommitted decision counts as the local identity's, as the engine judges it.
+        const author = await decisionAuthor(at.root, at.file, at.text);
+        if (!author.committed)
+          return unchanged(
+            `${at.file} already says ${decision} and is not committed, so it counts as yours (${me.email}); commit it as whoever decided before another person approves`,
+          );
+        if (author.email?.toLowerCase() === me.email.toLowerCase())
+          return unchanged(
+            `you (${me.email}) already ${decision} ${at.id} of ${molecule} in ${at.file}${author.commit ? ` (commit ${author.commit.slice(0, 12)})` : ''}`,
+          );
+      }
+      mkdirSync(dirname(path), { recursive: true });
+      const content = renderApproval({ checkpoint: at.id, decision, reason });
+      if (mine !== undefined) writeFileAtomic(path, content);
+      else createFileExclusive(path, content);
+    }
+    const result = await advanceLocked({ root: at.root, now: ctx.now(), molecules: [molecule] });
+    const status = await moleculeStatus(at.root, molecule, ctx.now());
+    const step = status.steps.find((s) => s.id === cp.step);
+    const pendingNote =
+      step && step.state !== 'done' && step.attempt === cp.attempt ? step.notes?.join('; ') : undefined;
+    if (json) {
+      ctx.io.json({
+        checkpoint: at.id,
+        molecule,
+        decision,
+        file: written,
+        transitions: result.transitions,
+        step: step ?? null,
+        problems: result.problems,
+      });
+    } else {
+      ctx.io.out(`${decision} ${at.id} of ${molecule} (${written})`);
+      printTransitions(ctx, result.transitions);
+      if (pendingNote) ctx.io.out(`  ${ctx.io.color.yellow('!')} ${pendingNote}`);
+      for (const p of result.problems) ctx.io.warn(p.message, p.file ? { file: p.file } : undefined);
+    }
+    return 0;
+  });
+}
+
+/** Whether an approval file already says `decision` (a broken one is replaced). */
+function sameVote(file: string, text: string, decision: Vote): boolean {
+  try {
+    return parseApproval(file, text).decision === decision;
+  } catch (err) {
+    if (isGastownError(err)) return false;
+    throw err;
   }
-  const result = await advance({ root: at.root, now: ctx.now(), molecules: [molecule] });
-  const status = await moleculeStatus(at.root, molecule, ctx.now());
-  const step = status.steps.find((s) => s.id === cp.step);
-  const pendingNote =
-    step && step.state !== 'done' && step.attempt === cp.attempt ? step.notes?.join('; ') : undefined;
-  if (json) {
-    ctx.io.json({
-      checkpoint: at.id,
-      molecule,
-      decision,
-      file: written,
-      transitions: result.transitions,
-      step: step ?? null,
-      problems: result.problems,
-    });
-  } else {
-    ctx.io.out(`${decision} ${at.id} of ${molecule} (${written})`);
-    printTransitions(ctx, result.transitions);
-    if (pendingNote) ctx.io.out(`  ${ctx.io.color.yellow('!')} ${pendingNote}`);
-    for (const p of result.problems) ctx.io.warn(p.message, p.file ? { file: p.file } : undefined);
-  }
-  return 0;
 }
 
 function printTransitions(ctx: CliContext, transitions: Transition[]): void {

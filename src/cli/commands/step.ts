@@ -1,6 +1,6 @@
 // `gastown step start|done|fail|reopen <molecule> <step>`.
-import { recordStep, type StepAction, type Transition } from '../../engine/index.js';
-import { ExitCode } from '../../errors.js';
+import { recordStep, type StepAction, stepActor, type Transition } from '../../engine/index.js';
+import { ExitCode, UsageError } from '../../errors.js';
 import type { CliContext } from '../context.js';
 import { currentSteps, printTransitions } from './molecule.js';
 
@@ -20,6 +20,13 @@ async function record(
   flags: StepFlags,
 ): Promise<number> {
   const as = flags.as ?? (ctx.env.GASTOWN_AGENT || undefined);
+  // The next step is claimed for whoever did this one; nobody is named who did not act. Decided
+  // before anything is written.
+  const claimer = flags.continue ? (as ?? stepActor(ctx.cwd, molecule, step)) : undefined;
+  if (flags.continue && claimer === undefined)
+    throw new UsageError(
+      `--continue claims the next step for someone, and nobody is recorded as doing ${molecule}/${step}: say who with --as AGENT or GASTOWN_AGENT`,
+    );
   const transitions: Transition[] = await recordStep(ctx.cwd, molecule, step, action, {
     now: ctx.now(),
     cwd: ctx.cwd,
@@ -29,13 +36,13 @@ async function record(
   });
   let next: { molecule: string; step: string; title: string } | undefined;
   if (flags.continue) {
-    const candidates = await currentSteps(ctx.cwd, ctx.now(), molecule, as);
+    const candidates = await currentSteps(ctx.cwd, ctx.now(), molecule, claimer);
     const pick = candidates.find((c) => c.state === 'ready');
     if (pick) {
       transitions.push(
         ...(await recordStep(ctx.cwd, molecule, pick.step, 'start', {
           now: ctx.now(),
-          ...(as !== undefined ? { as } : {}),
+          ...(claimer !== undefined ? { as: claimer } : {}),
         })),
       );
       next = { molecule, step: pick.step, title: pick.title };
@@ -54,7 +61,7 @@ async function record(
     ctx.io.out(
       next
         ? `next: ${next.molecule}/${next.step}: ${next.title}`
-        : `no step of ${molecule} is ready${as ? ` for ${as}` : ''}`,
+        : `no step of ${molecule} is ready${claimer ? ` for ${claimer}` : ''}`,
     );
   return ExitCode.ok;
 }

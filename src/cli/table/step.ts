@@ -21,7 +21,10 @@ export function registerStep(program: Command, ctx: CliContext): void {
       .description('mark a ready or claimed step done; the steps after it become ready'),
   )
     .option('--output <file>', "store this file as the step's output (outputs/<step>.md)")
-    .option('--continue', 'then claim the next ready step and print it')
+    .option(
+      '--continue',
+      'then claim the next ready step for the same agent (--as, $GASTOWN_AGENT, or who started this one) and print it',
+    )
     .action(lazy(ctx, async () => (await impl()).done));
   common(step.command('fail <molecule> <step>').description('mark a ready or claimed step failed')).action(
     lazy(ctx, async () => (await impl()).fail),
