@@ -32,6 +32,7 @@ import {
   listEvents,
   listMoleculeIds,
   moleculeExists,
+  readMoleculeFiles,
 } from './io.js';
 import { recordStepLocked, type StepAction } from './molecules.js';
 import { type ReconcileOutcome, reconcileMolecule } from './reconcile.js';
@@ -96,13 +97,14 @@ export async function advanceLocked(opts: AdvanceOptions): Promise<AdvanceResult
   const result: AdvanceResult = { transitions: [], written: [], problems: [] };
   const given = opts.fromCommit !== undefined ? await readCommitRecord(root, opts) : undefined;
   const catchUp = opts.catchUp ? await commitsToCatchUp(root) : undefined;
+  const simulated: Simulated = new Map();
   if (catchUp) {
     const folded = new Map<string, MoleculeState>();
     for (const c of catchUp.commits)
-      if (c.sha !== given?.sha) await applyTrailersOf(root, c, opts, config, result, folded);
+      if (c.sha !== given?.sha) await applyTrailersOf(root, c, opts, config, result, simulated, folded);
   }
-  if (given) await applyTrailersOf(root, given, opts, config, result);
-  await reconcileAll(root, opts, config, result, { runStartMs, config: configStamped });
+  if (given) await applyTrailersOf(root, given, opts, config, result, simulated);
+  await reconcileAll(root, opts, config, result, { runStartMs, config: configStamped }, simulated);
   if (!opts.dryRun) catchUp?.done();
   return result;
 }
@@ -144,6 +146,7 @@ async function applyTrailersOf(
   opts: AdvanceOptions,
   config: GastownConfig,
   result: AdvanceResult,
+  simulated: Simulated,
   caughtUp?: Map<string, MoleculeState>,
 ): Promise<void> {
   const by = identityForEmail(config, c.authorEmail) ?? (c.authorName || c.authorEmail);
@@ -157,24 +160,26 @@ async function applyTrailersOf(
       continue;
     }
     if (opts.molecules && !opts.molecules.includes(t.molecule)) continue;
-    if (opts.dryRun) {
-      result.transitions.push({
-        molecule: t.molecule,
-        step: t.step,
-        kind: t.kind,
-        summary: `${where} would be applied`,
-      });
-      continue;
-    }
     try {
+      const earlier = simulated.get(t.molecule);
       const r = await recordStepLocked(
         root,
         t.molecule,
         t.step,
         actions[t.kind] as StepAction,
-        { as: by, commit: c.sha, now: opts.now },
+        {
+          as: by,
+          commit: c.sha,
+          now: opts.now,
+          ...(opts.dryRun
+            ? { dryRun: true, files: earlier?.files ?? readMoleculeFiles(root, t.molecule) }
+            : {}),
+        },
         config,
       );
+      // A dry run goes on from the simulated files; reconcileAll leaves this molecule alone.
+      if (opts.dryRun && r.status !== undefined)
+        simulated.set(t.molecule, { files: r.files, status: r.status });
       caughtUp?.delete(t.molecule); // its files changed
       for (const tr of r.transitions) opts.onTransition?.(tr);
       result.transitions.push(...r.transitions);
@@ -196,6 +201,7 @@ async function reconcileAll(
   config: GastownConfig,
   result: AdvanceResult,
   stamps: RunStamps,
+  simulated: Simulated,
 ): Promise<void> {
   const ids = opts.molecules ?? listMoleculeIds(root);
   const finalStatus = new Map<string, MoleculeStatus>();
@@ -231,6 +237,11 @@ async function reconcileAll(
   };
   const problems: Problem[] = [];
   for (const id of ids) {
+    const done = simulated.get(id);
+    if (done) {
+      finalStatus.set(id, done.status);
+      continue;
+    }
     if (opts.molecules && !moleculeExists(root, id)) {
       problems.push({ molecule: id, message: `no molecule ${id}` });
       continue;
@@ -278,6 +289,9 @@ async function reconcileAll(
   if (cache) result.unchanged = cache.counts;
   cache?.save();
 }
+
+/** A dry run's molecules that trailers changed in memory: their files and status after it. */
+type Simulated = Map<string, { files: Map<string, string>; status: MoleculeStatus }>;
 
 interface RunStamps {
   runStartMs: number;

@@ -269,6 +269,19 @@ export async function loadMolecule(
   return { state, plan };
 }
 
+/** loadMolecule over files the caller holds in memory (a dry run's simulated state). */
+async function planLoaded(
+  root: string,
+  id: string,
+  files: Map<string, string>,
+  config: GastownConfig,
+  now: Date,
+): Promise<{ state: MoleculeState; plan: PlanResult }> {
+  const state = foldFiles(id, files);
+  const plan = await planState(state, { root, config, now, moleculeStatus: fileMoleculeStatus(root) });
+  return { state, plan };
+}
+
 function throwIfUnusable(state: MoleculeState): void {
   const first = state.errors[0];
   if (first) {
@@ -541,16 +554,29 @@ export async function cancelMolecule(
   });
 }
 
-/** recordStep for a caller that already holds the lock (advance applying trailers). */
+/**
+ * recordStep for a caller that already holds the lock (advance applying trailers). With
+ * `dryRun`, nothing is written: the effects and the reconcile after them run on the molecule's
+ * files in memory (`files`, when the caller simulated earlier steps already), and `files`
+ * returned holds the outcome, so a dry run reports what a real one would do.
+ */
 export async function recordStepLocked(
   root: string,
   molecule: string,
   step: string,
   action: StepAction,
-  opts: RecordStepOptions,
+  opts: RecordStepOptions & { dryRun?: boolean; files?: Map<string, string> },
   config: GastownConfig,
-): Promise<{ transitions: Transition[]; written: string[]; problems: Problem[] }> {
-  const { state, plan } = await loadMolecule(root, molecule, config, opts.now);
+): Promise<{
+  transitions: Transition[];
+  written: string[];
+  problems: Problem[];
+  files: Map<string, string>;
+  status?: MoleculeStatus;
+}> {
+  const { state, plan } = opts.files
+    ? await planLoaded(root, molecule, opts.files, config, opts.now)
+    : await loadMolecule(root, molecule, config, opts.now);
   let outputRel: string | undefined;
   const pre: Effect[] = [];
   const planned = stepActionEffects(state, plan, step, action, {
@@ -558,7 +584,8 @@ export async function recordStepLocked(
     ...(opts.reason !== undefined ? { reason: opts.reason } : {}),
     ...(opts.commit !== undefined ? { commit: opts.commit } : {}),
   });
-  if (planned.length === 0) return { transitions: [], written: [], problems: [] };
+  if (planned.length === 0)
+    return { transitions: [], written: [], problems: [], files: state.files as Map<string, string> };
   if (opts.output !== undefined && action === 'done') {
     const src = isAbsolute(opts.output) ? opts.output : resolve(opts.cwd ?? root, opts.output);
     let content: string;
@@ -580,10 +607,12 @@ export async function recordStepLocked(
     for (const e of planned) if (e.type === 'transition') e.fact.output = outputRel;
   }
   const files = state.files as Map<string, string>;
+  const dryRun = opts.dryRun === true;
   const applied = await applyEffects([...pre, ...planned], {
     root,
     now: opts.now,
     config,
+    dryRun,
     files: new Map([[molecule, files]]),
     state,
   });
@@ -593,13 +622,15 @@ export async function recordStepLocked(
   }
   const r = await reconcileMolecule(
     molecule,
-    { root, now: opts.now, config, moleculeStatus: fileMoleculeStatus(root) },
+    { root, now: opts.now, config, dryRun, moleculeStatus: fileMoleculeStatus(root) },
     files,
   );
   return {
     transitions: [...applied.transitions, ...r.transitions],
     written: [...applied.written, ...r.written],
     problems: r.problems,
+    files,
+    status: r.plan.status,
   };
 }
 

@@ -102,6 +102,29 @@ describe('catching up trailers no hook applied', () => {
     expect(r.stdout).toContain('m1: implement is ready');
   });
 
+  for (const args of [['advance', '--from-commit', 'HEAD'], ['advance']]) {
+    it(`${args.join(' ')} --dry-run reports what the real run does, and writes nothing`, async () => {
+      const repo = await shinyWithoutHooks();
+      const cwd = repo.path;
+      await gastown(['advance'], cwd);
+      await trailerCommit(cwd, 'design done', 'Gastown-Done: m1/design');
+      const status = () => gitIn(cwd, 'status', '--porcelain', '--untracked-files=all', '.beads');
+      const before = await status();
+      const dry = await gastown([...args, '--dry-run', '--json'], cwd);
+      expect(dry.exitCode).toBe(0);
+      expect(await status()).toBe(before);
+      const real = await gastown([...args, '--json'], cwd);
+      const pick = (out: string) => {
+        const r = JSON.parse(out) as { transitions: { summary: string }[]; written: string[] };
+        return { transitions: r.transitions.map((t) => t.summary), written: r.written };
+      };
+      const done = pick(String(real.stdout));
+      expect(done.transitions).toEqual(['design done by Test Agent', 'implement is ready']);
+      expect(done.written).toHaveLength(2);
+      expect(pick(String(dry.stdout))).toEqual(done);
+    });
+  }
+
   it('a trailer older than its step’s re-open does not complete the new attempt', async () => {
     const repo = await shinyWithoutHooks();
     const cwd = repo.path;
