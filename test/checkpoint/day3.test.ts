@@ -5,15 +5,9 @@ import { join } from 'node:path';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { junitReport } from '../gates/fixtures.js';
-import { commitAll as commitAllIn, gastown, makeRepo } from '../helpers/repo.js';
+import { commitAll as commitAllIn, gastown, JGIL, makeRepo } from '../helpers/repo.js';
 
 const NOW = { GASTOWN_NOW: '2026-01-06T09:30:00Z' };
-const JGIL = {
-  GIT_AUTHOR_NAME: 'J Gil',
-  GIT_AUTHOR_EMAIL: 'jgil@example.com',
-  GIT_COMMITTER_NAME: 'J Gil',
-  GIT_COMMITTER_EMAIL: 'jgil@example.com',
-};
 const MOL = '.beads/molecules/day3';
 
 describe('Day 3: checkpoints and the test-validation gate', () => {

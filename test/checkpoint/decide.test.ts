@@ -6,7 +6,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { commitAll as commitAllIn, gastown, makeRepo } from '../helpers/repo.js';
+import { commitAll as commitAllIn, gastown, JGIL, makeRepo, person } from '../helpers/repo.js';
 
 const formulaWith = (minApprovals: number) => `formula = "review"
 type = "workflow"
@@ -33,13 +33,6 @@ needs = ["review"]
 `;
 
 const NOW = { GASTOWN_NOW: '2026-01-06T09:30:00Z' };
-const person = (name: string, email: string) => ({
-  GIT_AUTHOR_NAME: name,
-  GIT_AUTHOR_EMAIL: email,
-  GIT_COMMITTER_NAME: name,
-  GIT_COMMITTER_EMAIL: email,
-});
-const JGIL = person('J Gil', 'jgil@example.com');
 const ANA = person('Ana', 'ana@example.com');
 
 /** Every file under .beads/ but the cache, names and bytes: "nothing changed" made checkable. */

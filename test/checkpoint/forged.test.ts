@@ -7,7 +7,7 @@ import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { commitAll as commitAllIn, gastown, gitIn, makeRepo } from '../helpers/repo.js';
+import { commitAll as commitAllIn, gastown, gitIn, JGIL, makeRepo } from '../helpers/repo.js';
 
 const FORMULA = `formula = "guarded"
 type = "workflow"
@@ -42,12 +42,6 @@ title = "Ship it"
 needs = ["tests"]
 `;
 
-const JGIL = {
-  GIT_AUTHOR_NAME: 'J Gil',
-  GIT_AUTHOR_EMAIL: 'jgil@example.com',
-  GIT_COMMITTER_NAME: 'J Gil',
-  GIT_COMMITTER_EMAIL: 'jgil@example.com',
-};
 const MOL = '.beads/molecules/m1';
 
 describe('hand-written facts do not pass a gate', () => {

@@ -1,8 +1,8 @@
 // `gastown advance --ci --commit` in a clone where no hook ran, including a shallow clone.
-import { copyFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { CORPUS, gastown, gitIn, makeRepo, tempDir } from '../helpers/repo.js';
+import { gastown, gitIn, tempDir } from '../helpers/repo.js';
+import { shinyRepo } from '../triggers/helpers.js';
 
 const cleanups: (() => void)[] = [];
 afterEach(() => {
@@ -10,23 +10,8 @@ afterEach(() => {
 });
 
 async function repoWithUnappliedTrailer() {
-  const repo = await makeRepo();
+  const repo = await shinyRepo({ hooks: 'none' });
   cleanups.push(repo.cleanup);
-  expect((await gastown(['init', '--hooks', 'none'], repo.path)).exitCode).toBe(0);
-  copyFileSync(
-    join(CORPUS, 'gastown/shiny.formula.toml'),
-    join(repo.path, '.beads/formulas/shiny.formula.toml'),
-  );
-  expect(
-    (
-      await gastown(
-        ['molecule', 'create', '--formula', 'shiny', '--name', 'm1', '--var', 'feature=x'],
-        repo.path,
-      )
-    ).exitCode,
-  ).toBe(0);
-  await gitIn(repo.path, 'add', '-A');
-  await gitIn(repo.path, 'commit', '-q', '-m', 'start m1');
   // No hooks are installed: this trailer is what a web-UI merge or a --no-verify commit leaves behind.
   await gitIn(
     repo.path,

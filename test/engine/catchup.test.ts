@@ -2,10 +2,11 @@
 // only HEAD's: a pull request merged with a merge commit, commits made with --no-verify. Each
 // trailer applies once; one about an attempt that was re-opened since does not apply to the new
 // attempt. Real git repositories without hooks, the built CLI.
-import { copyFileSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { CORPUS, gastown, gitIn, makeRepo, tempDir } from '../helpers/repo.js';
+import { gastown, gitIn, tempDir } from '../helpers/repo.js';
+import { shinyRepo } from '../triggers/helpers.js';
 
 const cleanups: (() => void)[] = [];
 afterEach(() => {
@@ -13,20 +14,8 @@ afterEach(() => {
 });
 
 async function shinyWithoutHooks() {
-  const repo = await makeRepo();
+  const repo = await shinyRepo({ hooks: 'none' });
   cleanups.push(repo.cleanup);
-  expect((await gastown(['init', '--hooks', 'none'], repo.path)).exitCode).toBe(0);
-  copyFileSync(
-    join(CORPUS, 'gastown/shiny.formula.toml'),
-    join(repo.path, '.beads/formulas/shiny.formula.toml'),
-  );
-  const made = await gastown(
-    ['molecule', 'create', '--formula', 'shiny', '--name', 'm1', '--var', 'feature=x'],
-    repo.path,
-  );
-  expect(made.exitCode).toBe(0);
-  await gitIn(repo.path, 'add', '-A');
-  await gitIn(repo.path, 'commit', '-q', '-m', 'start m1');
   return repo;
 }
 

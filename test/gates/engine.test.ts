@@ -4,7 +4,7 @@ import { createHash } from 'node:crypto';
 import { mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { commitAll as commitAllIn, gastown, makeRepo } from '../helpers/repo.js';
+import { commitAll as commitAllIn, gastown, JGIL, makeRepo } from '../helpers/repo.js';
 
 const FORMULA = `formula = "review"
 type = "workflow"
@@ -39,12 +39,6 @@ max_attempts = 1
 `;
 
 const AT = (t: string) => ({ GASTOWN_NOW: `2026-01-06T${t}:00Z` });
-const JGIL = {
-  GIT_AUTHOR_NAME: 'J Gil',
-  GIT_AUTHOR_EMAIL: 'jgil@example.com',
-  GIT_COMMITTER_NAME: 'J Gil',
-  GIT_COMMITTER_EMAIL: 'jgil@example.com',
-};
 
 /** Hash of every file under .beads/ (names and bytes): "nothing changed" made checkable. */
 function treeHash(dir: string): string {

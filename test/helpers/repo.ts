@@ -18,6 +18,19 @@ export const IDENTITY = {
   GIT_COMMITTER_DATE: '2026-01-06T09:00:00Z',
 };
 
+/** Git environment under which `name <email>` authors and commits (an approver, say). */
+export function person(name: string, email: string): Record<string, string> {
+  return {
+    GIT_AUTHOR_NAME: name,
+    GIT_AUTHOR_EMAIL: email,
+    GIT_COMMITTER_NAME: name,
+    GIT_COMMITTER_EMAIL: email,
+  };
+}
+
+/** The approver most tests configure as `[users.jgil]`. */
+export const JGIL = person('J Gil', 'jgil@example.com');
+
 /** Environment for child processes: isolated from the user's git config and colours. */
 export function testEnv(extra: Record<string, string> = {}): Record<string, string> {
   return {

@@ -38,8 +38,8 @@ export async function initRepo(opts: { husky?: boolean; hooks?: string } = {}): 
   return repo;
 }
 
-/** init + shiny formula + molecule m1 (design ready), all committed. */
-export async function shinyRepo(opts: { husky?: boolean } = {}): Promise<Repo> {
+/** init + shiny formula + molecule m1 (design ready), all committed. `hooks: 'none'`: no hooks. */
+export async function shinyRepo(opts: { husky?: boolean; hooks?: string } = {}): Promise<Repo> {
   const repo = await initRepo(opts);
   copyFileSync(
     join(CORPUS, 'gastown/shiny.formula.toml'),
