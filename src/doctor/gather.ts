@@ -6,15 +6,20 @@ import { hostname } from 'node:os';
 import { join } from 'node:path';
 import type { HumanGate } from '../formula/model.js';
 import { gitVersion, isShallow, type RepoPaths } from '../git/repo.js';
+import { fileKind, isUnreadableStateError, notRegularMessage, readSmallFile } from '../store/atomic.js';
 import { hooksStatus } from '../triggers/install.js';
 import { formatProblem, validateStaged } from '../triggers/validate.js';
 import type { DoctorFacts, OverdueCheckpoint } from './checks.js';
 
 const LOCK = '.beads/.cache/lock';
 
-/** Every file under `.beads/` except the cache, repo-relative. */
-export function listBeadsFiles(root: string): string[] {
-  const out: string[] = [];
+/**
+ * Every regular file under `.beads/` except the cache, repo-relative, and every other entry
+ * (symlink, fifo, device, socket) with what it is: those are reported, never followed or read.
+ */
+export function listBeadsFiles(root: string): { files: string[]; special: { file: string; kind: string }[] } {
+  const files: string[] = [];
+  const special: { file: string; kind: string }[] = [];
   const walk = (rel: string) => {
     let entries: import('node:fs').Dirent[];
     try {
@@ -24,13 +29,14 @@ export function listBeadsFiles(root: string): string[] {
     }
     for (const e of entries) {
       const child = `${rel}/${e.name}`;
-      if (child === '.beads/.cache') continue;
+      if (child === '.beads/.cache' || e.name.includes('.gastown-tmp-')) continue;
       if (e.isDirectory()) walk(child);
-      else if (e.isFile() && !e.name.includes('.gastown-tmp-')) out.push(child);
+      else if (e.isFile()) files.push(child);
+      else special.push({ file: child, kind: fileKind(e) });
     }
   };
   walk('.beads');
-  return out.sort();
+  return { files: files.sort(), special };
 }
 
 function nodeOnPath(): boolean {
@@ -168,17 +174,34 @@ export async function gatherFacts(paths: RepoPaths, now: Date = clock()): Promis
   };
   if (!beadsExists) return facts;
 
-  const files = listBeadsFiles(root);
-  const texts = new Map(files.map((f) => [f, readFileSync(join(root, f), 'utf8')] as const));
+  const { files, special } = listBeadsFiles(root);
+  const unreadable = special.map(({ file, kind }) => ({
+    file,
+    location: file,
+    message: notRegularMessage(kind),
+  }));
+  const texts = new Map<string, string>();
+  for (const f of files) {
+    // Bounded and regular-only (store/atomic.ts): a huge file is named, not read.
+    try {
+      texts.set(f, readSmallFile(join(root, f)));
+    } catch (err) {
+      if (!isUnreadableStateError(err)) throw err;
+      unreadable.push({ file: f, location: f, message: err.message });
+    }
+  }
   const { stagedValidators } = await import('../triggers/validators.js');
   const validators = await stagedValidators(root);
-  facts.filesChecked = files.length;
+  facts.filesChecked = files.length + special.length;
   // formatProblem with an empty message gives just the location (`file:line: path`).
-  facts.fileProblems = validateStaged(texts, validators).map((p) => ({
-    file: p.file,
-    location: formatProblem({ ...p, message: '' }),
-    message: p.message,
-  }));
+  facts.fileProblems = [
+    ...unreadable.sort((a, b) => a.file.localeCompare(b.file)),
+    ...validateStaged(texts, validators).map((p) => ({
+      file: p.file,
+      location: formatProblem({ ...p, message: '' }),
+      message: p.message,
+    })),
+  ];
 
   const { createFileLibrary, formulaSearchDirs } = await import('../formula/index.js');
   const { parse } = await import('smol-toml');

@@ -6,6 +6,7 @@ import { checkDigest, checkEvent, checkFrozenFormula, checkMoleculeMeta } from '
 import { DIGEST_FILE, EVENTS, FORMULA_FILE, MOLECULE_FILE, parseEventName } from '../store/layout.js';
 import { hasConflictMarkers, parseFlatToml, parseWrittenToml } from '../store/toml.js';
 import type { EventFact, MoleculeMeta } from '../store/types.js';
+import type { FolderFiles } from './io.js';
 import type { FileProblem, MoleculeState, StepState, StepStatus } from './types.js';
 
 const TERMINAL = ['done', 'failed', 'skipped'] as const;
@@ -89,16 +90,22 @@ export function fold(
   // Keys, then get: a lazily filled map reads only the files that are looked at.
   for (const path of files.keys()) {
     if (trusted?.has(path)) continue;
-    if (hasConflictMarkers(files.get(path) as string))
+    const text = files.get(path);
+    // Undefined: a lazily read file turned out unreadable (below).
+    if (text !== undefined && hasConflictMarkers(text))
       problem(state.conflicts, path, 'unresolved merge: the file has git conflict markers');
   }
+  // Symlinks, fifos, devices and files over the size limit (io.ts FolderFiles): never read.
+  const unreadable = (files as Partial<FolderFiles>).unreadable;
+  if (unreadable) for (const [path, why] of unreadable) problem(state.errors, path, why);
   // Building `rel(path)` per event is measurable on a cold advance; most folders have no conflict.
   const conflicted = state.conflicts.length > 0 ? new Set(state.conflicts.map((c) => c.file)) : undefined;
   const usable = (path: string) => files.has(path) && !conflicted?.has(rel(path));
 
   const metaText = files.get(MOLECULE_FILE);
-  if (metaText === undefined) problem(state.errors, MOLECULE_FILE, 'missing molecule.toml');
-  else if (usable(MOLECULE_FILE)) {
+  if (metaText === undefined) {
+    if (!unreadable?.has(MOLECULE_FILE)) problem(state.errors, MOLECULE_FILE, 'missing molecule.toml');
+  } else if (usable(MOLECULE_FILE)) {
     const meta = guard(MOLECULE_FILE, () => parseMoleculeMeta(metaText, rel(MOLECULE_FILE)));
     if (meta) {
       state.meta = meta;
@@ -112,8 +119,9 @@ export function fold(
     }
   }
   const formulaText = files.get(FORMULA_FILE);
-  if (formulaText === undefined) problem(state.errors, FORMULA_FILE, 'missing formula.resolved.toml');
-  else if (usable(FORMULA_FILE)) {
+  if (formulaText === undefined) {
+    if (!unreadable?.has(FORMULA_FILE)) problem(state.errors, FORMULA_FILE, 'missing formula.resolved.toml');
+  } else if (usable(FORMULA_FILE)) {
     state.formula = guard(FORMULA_FILE, () =>
       (options.parseFormula ?? parseFrozenFormula)(formulaText, rel(FORMULA_FILE)),
     );

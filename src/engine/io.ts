@@ -2,7 +2,14 @@
 // writing facts.
 import { type Dirent, existsSync, readdirSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
-import { readSharedFile, readSmallFile, tempFilePid } from '../store/atomic.js';
+import {
+  fileKind,
+  isUnreadableStateError,
+  notRegularMessage,
+  readSharedFile,
+  readSmallFile,
+  tempFilePid,
+} from '../store/atomic.js';
 import { isMoleculeId } from '../store/ids.js';
 import {
   BEADS,
@@ -59,11 +66,21 @@ const COMPLETED_EVENT = moleculeEventPath('completed');
 export const COMPLETED_EVENT_NAME = COMPLETED_EVENT.slice(EVENTS.length + 1);
 
 /**
+ * A molecule's files as read from disk. A file that is not readable state (a symlink, fifo,
+ * device or socket, or one over the size limit) is not in the map but in `unreadable`, with
+ * why; fold reports each, so that molecule is invalid and the others are not disturbed.
+ */
+export class FolderFiles extends Map<string, string> {
+  readonly unreadable = new Map<string, string>();
+}
+
+/**
  * A molecule's files where some contents are read from disk only when first asked for with
  * `get`. Iterating entries or values reads everything still pending, so a consumer that does
  * not know about laziness still sees every file's bytes; `keys`, `has` and `size` read nothing.
+ * A pending file that turns out unreadable leaves the map (get returns undefined) for `unreadable`.
  */
-export class LazyFiles extends Map<string, string> {
+export class LazyFiles extends FolderFiles {
   private pending = new Map<string, string>();
 
   /** Registers `rel` to be read from `abs` on first `get`. */
@@ -76,7 +93,14 @@ export class LazyFiles extends Map<string, string> {
     const abs = this.pending.get(rel);
     if (abs !== undefined) {
       this.pending.delete(rel);
-      super.set(rel, readSmallFile(abs));
+      try {
+        super.set(rel, readSmallFile(abs));
+      } catch (err) {
+        if (!isUnreadableStateError(err)) throw err;
+        super.delete(rel);
+        this.unreadable.set(rel, err.message);
+        return undefined;
+      }
     }
     return super.get(rel);
   }
@@ -136,8 +160,8 @@ export function readMoleculeFiles(
   cleanTemp = false,
   lazyEvents = false,
   listedEvents?: Dirent[],
-): Map<string, string> {
-  const files = lazyEvents ? new LazyFiles() : new Map<string, string>();
+): FolderFiles {
+  const files = lazyEvents ? new LazyFiles() : new FolderFiles();
   walk({ files, cleanTemp, lazyEvents, listedEvents }, `${moleculesDir(root)}/${id}`, '');
   return files;
 }
@@ -175,7 +199,7 @@ export function readFactsOnly(
 }
 
 interface Walk {
-  files: Map<string, string>;
+  files: FolderFiles;
   cleanTemp: boolean;
   lazyEvents: boolean;
   listedEvents: Dirent[] | undefined;
@@ -201,11 +225,21 @@ function walk(w: Walk, dir: string, prefix: string): void {
       continue;
     }
     const rel = prefix ? `${prefix}/${name}` : name;
+    // The listing's types, not a stat: a symlink is reported, never followed.
     if (entry.isDirectory()) walk(w, `${dir}/${name}`, rel);
-    else if (!entry.isFile()) continue;
+    else if (!entry.isFile()) w.files.unreadable.set(rel, notRegularMessage(fileKind(entry)));
     else if (w.lazyEvents && prefix === EVENTS) (w.files as LazyFiles).defer(rel, `${dir}/${name}`);
-    else if (rel === FORMULA_FILE) w.files.set(rel, readSharedFile(`${dir}/${name}`));
-    else w.files.set(rel, readSmallFile(`${dir}/${name}`));
+    else {
+      try {
+        w.files.set(
+          rel,
+          rel === FORMULA_FILE ? readSharedFile(`${dir}/${name}`) : readSmallFile(`${dir}/${name}`),
+        );
+      } catch (err) {
+        if (!isUnreadableStateError(err)) throw err;
+        w.files.unreadable.set(rel, err.message);
+      }
+    }
   }
 }
 

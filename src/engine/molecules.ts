@@ -1,11 +1,19 @@
 // Operations on molecules that people and agents start: create, record a step transition,
 // status, list, squash, burn. Each takes the lock for its writes and reconciles afterwards.
-import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, unlinkSync } from 'node:fs';
+import { existsSync, mkdirSync, renameSync, rmSync, unlinkSync } from 'node:fs';
 import { isAbsolute, join, resolve } from 'node:path';
 import { ExitCode, GastownError, UsageError } from '../errors.js';
 import { formulaHash } from '../formula/hash.js';
 import type { MoleculeGate, ResolvedFormula } from '../formula/model.js';
-import { createFileExclusive, writeFileAtomic } from '../store/atomic.js';
+import {
+  createFileExclusive,
+  isUnreadableStateError,
+  MAX_STATE_FILE_BYTES,
+  readBoundedFile,
+  readSmallFile,
+  tooLargeError,
+  writeFileAtomic,
+} from '../store/atomic.js';
 import { FieldError } from '../store/check.js';
 import { loadConfig } from '../store/config.js';
 import { assertMoleculeId } from '../store/ids.js';
@@ -66,8 +74,10 @@ export interface CreateMoleculeResult {
 function readInputsFile(path: string): { vars: Record<string, string>; inputs: TomlTable } {
   let text: string;
   try {
-    text = readFileSync(path, 'utf8');
-  } catch {
+    // Bounded: the file is copied into molecule.toml, which must stay readable as state.
+    text = readBoundedFile(path, path);
+  } catch (err) {
+    if (isUnreadableStateError(err)) throw new UsageError(`inputs ${err.message}`, { file: path });
     throw new UsageError(`cannot read inputs file ${path}`);
   }
   const table = parseToml(text, path);
@@ -108,8 +118,9 @@ export async function createMoleculeLocked(
 
 interface PreparedMolecule {
   id: string;
-  meta: MoleculeMeta;
-  frozen: TomlTable;
+  /** The bytes of molecule.toml and formula.resolved.toml, checked against the size limit. */
+  metaText: string;
+  frozenText: string;
   formula: string;
 }
 
@@ -178,13 +189,23 @@ async function prepareMolecule(root: string, opts: CreateMoleculeOptions): Promi
   };
   relative.hash = formulaHash(relative);
   meta.formula_hash = relative.hash;
-  return { id, meta, frozen: relative as unknown as TomlTable, formula: formula.formula };
+  const metaText = stringifyToml(meta as unknown as TomlTable, MOLECULE_KEY_ORDER);
+  const frozenText = renderFrozenFormula(relative as unknown as TomlTable);
+  // A file over the limit would make the new molecule unreadable: refuse before writing any.
+  for (const [name, text] of [
+    [MOLECULE_FILE, metaText],
+    [FORMULA_FILE, frozenText],
+  ] as const) {
+    const bytes = Buffer.byteLength(text, 'utf8');
+    if (bytes > MAX_STATE_FILE_BYTES) throw tooLargeError(`${moleculeRelDir(id)}/${name}`, bytes);
+  }
+  return { id, metaText, frozenText, formula: formula.formula };
 }
 
 /** Writes the folder whole (built aside, then renamed into place) and reconciles it. Lock held. */
 async function writeMolecule(
   root: string,
-  { id, meta, frozen, formula }: PreparedMolecule,
+  { id, metaText, frozenText, formula }: PreparedMolecule,
   now: Date,
 ): Promise<CreateMoleculeResult> {
   const target = join(moleculesDir(root), id);
@@ -193,11 +214,8 @@ async function writeMolecule(
   const staging = join(moleculesDir(root), `${TEMP_PREFIX}${process.pid}-${id}`);
   rmSync(staging, { recursive: true, force: true });
   mkdirSync(staging, { recursive: true });
-  writeFileAtomic(
-    join(staging, MOLECULE_FILE),
-    stringifyToml(meta as unknown as TomlTable, MOLECULE_KEY_ORDER),
-  );
-  writeFileAtomic(join(staging, FORMULA_FILE), renderFrozenFormula(frozen));
+  writeFileAtomic(join(staging, MOLECULE_FILE), metaText);
+  writeFileAtomic(join(staging, FORMULA_FILE), frozenText);
   try {
     renameSync(staging, target);
   } catch (err) {
@@ -479,7 +497,7 @@ export async function reconcileWaiting(
       // Cheap filter before folding: the id must appear in the metadata or the frozen formula.
       const mentions = [MOLECULE_FILE, FORMULA_FILE].some((f) => {
         try {
-          return readFileSync(join(dir, f), 'utf8').includes(other);
+          return readSmallFile(join(dir, f)).includes(other);
         } catch {
           return false;
         }
@@ -590,8 +608,9 @@ export async function recordStepLocked(
     const src = isAbsolute(opts.output) ? opts.output : resolve(opts.cwd ?? root, opts.output);
     let content: string;
     try {
-      content = readFileSync(src, 'utf8');
-    } catch {
+      content = readBoundedFile(src, opts.output);
+    } catch (err) {
+      if (isUnreadableStateError(err)) throw new UsageError(`output ${err.message}`, { file: opts.output });
       throw new UsageError(`cannot read output file ${opts.output}`);
     }
     const attempt = state.stepById.get(step)?.attempt ?? 1;
@@ -836,7 +855,7 @@ export async function burnMolecule(
     const waiting = listMoleculeIds(root).filter((other) => {
       if (other === id) return false;
       try {
-        const meta = readFileSync(join(moleculesDir(root), other, MOLECULE_FILE), 'utf8');
+        const meta = readSmallFile(join(moleculesDir(root), other, MOLECULE_FILE));
         return new RegExp(`^after\\s*=\\s*"${id}"`, 'm').test(meta) && !isMoleculeCompleted(root, other);
       } catch {
         return false;

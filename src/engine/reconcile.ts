@@ -7,7 +7,7 @@ import type { GastownConfig } from '../store/types.js';
 import { type ApplyOutcome, applyEffects, type Problem } from './apply.js';
 import { fold, parseFrozenFormula } from './fold.js';
 import { formulaNeedsPlugins, gatherFacts, loadGatePlugins } from './gates.js';
-import { moleculeRelDir, readFactsOnly, readMoleculeFiles } from './io.js';
+import { FolderFiles, moleculeRelDir, readFactsOnly, readMoleculeFiles } from './io.js';
 import { planMolecule } from './plan.js';
 import type { MoleculeState, MoleculeStatus, PlanEnv, PlanResult, Transition } from './types.js';
 
@@ -218,6 +218,10 @@ function readMoleculeFilesAfterRun(
   const fresh = readMoleculeFiles(ctx.root, id);
   files.clear();
   for (const [k, v] of fresh) files.set(k, v);
+  if (files instanceof FolderFiles) {
+    files.unreadable.clear();
+    for (const [k, why] of fresh.unreadable) files.unreadable.set(k, why);
+  }
   return files;
 }
 

@@ -3,18 +3,27 @@
 import {
   closeSync,
   constants as fsConstants,
+  fstatSync,
   fsyncSync,
   linkSync,
   mkdirSync,
   openSync,
-  readFileSync,
   readSync,
   renameSync,
+  type Stats,
   unlinkSync,
   writeSync,
 } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
+import { GastownError } from '../errors.js';
 import { TEMP_PREFIX } from './layout.js';
+
+/**
+ * The most bytes gastown reads from one state file (docs/state.md, "Size and type"): what it
+ * writes is a few KiB (formulas are limited to 1 MiB, gate reports keep a tail of the output),
+ * and a larger file is refused before it is read rather than crashing on Node's string limit.
+ */
+export const MAX_STATE_FILE_BYTES = 2 * 1024 * 1024;
 
 let counter = 0;
 
@@ -108,14 +117,65 @@ export function createFileExclusive(path: string, content: string): CreateOutcom
 
 // One buffer for every small read in this process (state files are a few hundred bytes).
 let readBuffer: Buffer | undefined;
-const READ_FLAGS = fsConstants.O_RDONLY | (fsConstants.O_NOFOLLOW ?? 0);
+// O_NONBLOCK: opening a fifo for reading would otherwise wait for a writer, forever.
+const READ_FLAGS = fsConstants.O_RDONLY | (fsConstants.O_NOFOLLOW ?? 0) | (fsConstants.O_NONBLOCK ?? 0);
+
+export function formatBytes(n: number): string {
+  if (n >= 1024 * 1024) return `${(n / 1024 / 1024).toFixed(1)} MiB`;
+  if (n >= 1024) return `${(n / 1024).toFixed(1)} KiB`;
+  return `${n} bytes`;
+}
+
+/** A file over MAX_STATE_FILE_BYTES; `size` undefined when only "more than the limit" is known. */
+export function tooLargeError(
+  path: string,
+  size: number | undefined,
+  limit = MAX_STATE_FILE_BYTES,
+): GastownError {
+  const is = size === undefined ? `more than ${formatBytes(limit)}` : formatBytes(size);
+  return new GastownError(
+    'store.too-large',
+    `file is ${is}; files gastown reads as state are limited to ${formatBytes(limit)}`,
+    { location: { file: path } },
+  );
+}
+
+/** What a directory entry or stat that is not a regular file is, for messages. */
+export function fileKind(
+  e: Pick<
+    Stats,
+    'isSymbolicLink' | 'isFIFO' | 'isSocket' | 'isCharacterDevice' | 'isBlockDevice' | 'isDirectory'
+  >,
+): string {
+  if (e.isSymbolicLink()) return 'a symbolic link';
+  if (e.isFIFO()) return 'a fifo';
+  if (e.isSocket()) return 'a socket';
+  if (e.isCharacterDevice() || e.isBlockDevice()) return 'a device';
+  if (e.isDirectory()) return 'a directory';
+  return 'an unknown kind of file';
+}
+
+export function notRegularMessage(kind: string): string {
+  return `${kind}, not a regular file: gastown reads only regular files as state and never follows links`;
+}
+
+export function notRegularError(path: string, kind: string): GastownError {
+  return new GastownError('store.not-regular', notRegularMessage(kind), { location: { file: path } });
+}
+
+/** Is `err` one of the two errors above (a file that is not readable state)? */
+export function isUnreadableStateError(err: unknown): err is GastownError {
+  return err instanceof GastownError && (err.code === 'store.too-large' || err.code === 'store.not-regular');
+}
 
 /**
  * Reads a small regular file as UTF-8 with open + read + close (readFileSync adds a second read
  * to see end of file, which is a quarter of a cold reconcile's system calls). A read shorter than
- * the buffer is the end of a regular file on the file systems we run on; a file that fills the
- * buffer is read on until a read returns nothing. Symlinks are refused (ELOOP), as readers that
- * list with file types skip them anyway.
+ * the buffer is the end of a regular file on the file systems we run on; an empty read or one
+ * that fills the buffer is checked with fstat (a fifo reads empty, a device fills the buffer), so
+ * the common small file costs no extra system call. Symlinks are refused (O_NOFOLLOW), fifos,
+ * devices and sockets too (`store.not-regular`), and a file over MAX_STATE_FILE_BYTES
+ * (`store.too-large`) before more than the buffer is read. Errors name `path`.
  */
 export function readSmallFile(path: string): string {
   return readSmall(path, false);
@@ -138,18 +198,74 @@ export function readSharedFile(path: string): string {
   return readSmall(path, true);
 }
 
+function openForState(path: string): number {
+  try {
+    return openSync(path, READ_FLAGS);
+  } catch (err) {
+    // ELOOP is O_NOFOLLOW refusing a symlink as the last component.
+    if ((err as NodeJS.ErrnoException).code === 'ELOOP') throw notRegularError(path, 'a symbolic link');
+    throw err;
+  }
+}
+
+function checkRegular(fd: number, path: string): void {
+  const st = fstatSync(fd);
+  if (!st.isFile()) throw notRegularError(path, fileKind(st));
+  if (st.size > MAX_STATE_FILE_BYTES) throw tooLargeError(path, st.size);
+}
+
 function readSmall(path: string, shared: boolean): string {
   readBuffer ??= Buffer.allocUnsafe(64 * 1024);
   const buf = readBuffer;
-  const fd = openSync(path, READ_FLAGS);
+  const fd = openForState(path);
   try {
-    const n = readSync(fd, buf, 0, buf.length, null);
-    if (n < buf.length) return shared ? sharedText(buf, n) : buf.toString('utf8', 0, n);
+    let n: number;
+    try {
+      n = readSync(fd, buf, 0, buf.length, null);
+    } catch (err) {
+      checkRegular(fd, path); // EAGAIN from a fifo with a writer: say what it is
+      throw err;
+    }
+    if (n > 0 && n < buf.length) return shared ? sharedText(buf, n) : buf.toString('utf8', 0, n);
+    checkRegular(fd, path);
+    if (n === 0) return '';
     const chunks = [Buffer.from(buf.subarray(0, n))];
+    let total = n;
     for (;;) {
       const more = readSync(fd, buf, 0, buf.length, null);
       if (more === 0) break;
+      total += more;
+      // The file grew past the limit after fstat: stop reading.
+      if (total > MAX_STATE_FILE_BYTES) throw tooLargeError(path, undefined);
       chunks.push(Buffer.from(buf.subarray(0, more)));
+    }
+    return Buffer.concat(chunks).toString('utf8');
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/**
+ * A file someone hands gastown to copy into state (`--inputs`, `step done --output`): read at
+ * most `limit` + 1 bytes, so an endless device or a huge file is refused without reading it
+ * whole. Links and pipes are followed and read (`--inputs /dev/stdin` is fine): it is the
+ * caller's file, not state. Throws `store.too-large` naming `label`.
+ */
+export function readBoundedFile(path: string, label: string, limit = MAX_STATE_FILE_BYTES): string {
+  const fd = openSync(path, 'r');
+  try {
+    const chunks: Buffer[] = [];
+    let total = 0;
+    for (;;) {
+      const chunk = Buffer.allocUnsafe(Math.min(64 * 1024, limit + 1 - total));
+      const n = readSync(fd, chunk, 0, chunk.length, null);
+      if (n === 0) break;
+      total += n;
+      if (total > limit) {
+        const st = fstatSync(fd);
+        throw tooLargeError(label, st.isFile() ? st.size : undefined, limit);
+      }
+      chunks.push(chunk.subarray(0, n));
     }
     return Buffer.concat(chunks).toString('utf8');
   } finally {
@@ -170,9 +286,10 @@ function sharedText(buf: Buffer, n: number): string {
   return text;
 }
 
+/** readSmallFile, undefined when the file (or its folder) does not exist. */
 export function readIfExists(path: string): string | undefined {
   try {
-    return readFileSync(path, 'utf8');
+    return readSmallFile(path);
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT' || (err as NodeJS.ErrnoException).code === 'ENOTDIR')
       return undefined;

@@ -4,7 +4,7 @@
 import { existsSync, readdirSync, readFileSync, type Stats, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { hashHex } from '../hash.js';
-import { writeFileAtomic } from './atomic.js';
+import { fileKind, isUnreadableStateError, readSmallFile, writeFileAtomic } from './atomic.js';
 import {
   CONFIG_FILE,
   cacheDir,
@@ -38,27 +38,30 @@ export type KeyScope = 'all' | 'events';
 /**
  * The lines a molecule folder's content key is made of, from the disk: file names, plus the
  * bytes of mutable files for scope `all`. One readdir per folder; no stat, no mtime.
- * Undefined if the folder (or, for `events`, its events folder) is gone.
+ * Undefined if the folder (or, for `events`, its events folder) is gone. The listing's types
+ * decide: a symlink, fifo or device is never followed or read, and it and a file over the size
+ * limit get a line no key recorded from readable files has, so the molecule is reconciled and
+ * its problem reported.
  */
 export function moleculeKeyLines(dir: string, scope: KeyScope = 'all'): string[] | undefined {
   const lines: string[] = [];
   // String concatenation, not path.join: this runs for every file of every molecule.
-  const walk = (abs: string, prefix: string): boolean => {
-    let names: string[];
-    try {
-      names = readdirSync(abs);
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOTDIR') return false;
-      throw err;
-    }
-    for (const name of names) {
+  const walk = (abs: string, prefix: string): void => {
+    for (const e of readdirSync(abs, { withFileTypes: true })) {
+      const name = e.name;
       if (name.charCodeAt(0) === 46 /* . */) continue;
       const rel = prefix ? `${prefix}/${name}` : name;
-      // Files have an extension in this layout; anything else is tried as a folder first.
-      if (!name.includes('.') && walk(`${abs}/${name}`, rel)) continue;
-      lines.push(fingerprintLine(rel, () => readFileSync(`${abs}/${name}`, 'utf8')));
+      if (e.isDirectory()) walk(`${abs}/${name}`, rel);
+      else if (!e.isFile()) lines.push(`${rel} !${fileKind(e)}`);
+      else {
+        try {
+          lines.push(fingerprintLine(rel, () => readSmallFile(`${abs}/${name}`)));
+        } catch (err) {
+          if (!isUnreadableStateError(err)) throw err;
+          lines.push(`${rel} !unreadable`);
+        }
+      }
     }
-    return true;
   };
   try {
     if (scope === 'events') walk(`${dir}/${EVENTS}`, EVENTS);

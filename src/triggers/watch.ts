@@ -3,8 +3,9 @@
 // with --commit), so this module is about events: what counts as an edit, what is our own
 // write, when to run, and stopping without leaving anything half done.
 import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { lstatSync, readFileSync } from 'node:fs';
 import { join, relative, sep } from 'node:path';
+import { MAX_STATE_FILE_BYTES } from '../store/atomic.js';
 import type { ReconcileOutcome } from './commit.js';
 
 export interface WatchOptions {
@@ -57,6 +58,9 @@ export function isIgnoredPath(rel: string): boolean {
 
 function hashFile(abs: string): string | undefined {
   try {
+    // Only regular files under the state size limit: a symlink to /dev/zero or a fifo is never read.
+    const st = lstatSync(abs);
+    if (!st.isFile() || st.size > MAX_STATE_FILE_BYTES) return undefined;
     return createHash('sha1').update(readFileSync(abs)).digest('hex');
   } catch {
     return undefined;

@@ -1,7 +1,7 @@
 // `gastown checkpoint list|show|approve|reject|comment`. A decision made here is the same edit a
 // person makes by hand (the `decision:` line of the checkpoint file, or an approval file of
 // their own when the request already carries someone's decision); who made it comes from git.
-import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { decisionAuthor, firstCommitTime, localIdentity } from '../../checkpoint/authors.js';
 import {
@@ -25,7 +25,7 @@ import {
 } from '../../engine/index.js';
 import { GastownError, isGastownError, UsageError } from '../../errors.js';
 import { evaluateDeadline } from '../../gates/waits.js';
-import { createFileExclusive, writeFileAtomic } from '../../store/atomic.js';
+import { createFileExclusive, readSmallFile, writeFileAtomic } from '../../store/atomic.js';
 import { assertMoleculeId, ulid } from '../../store/ids.js';
 import { findRoot, moleculeDir, moleculeRel } from '../../store/layout.js';
 import { withLock } from '../../store/lock.js';
@@ -76,7 +76,7 @@ function locate(ctx: CliContext, molecule: string, name: string): Located {
   }
   const rel = checkpointPaths.request(id);
   const file = moleculeRel(molecule, rel);
-  return { root, molecule, rel, file, text: readFileSync(join(root, file), 'utf8'), id };
+  return { root, molecule, rel, file, text: readSmallFile(join(root, file)), id };
 }
 
 function emailSlug(email: string): string {
@@ -183,7 +183,7 @@ async function decide(
       const rel = checkpointPaths.approval(at.id, emailSlug(me.email));
       const path = join(moleculeDir(at.root, molecule), rel);
       written = moleculeRel(molecule, rel);
-      const mine = existsSync(path) ? readFileSync(path, 'utf8') : undefined;
+      const mine = existsSync(path) ? readSmallFile(path) : undefined;
       // The same vote by the same person again would only add a file that counts for nothing.
       if (mine !== undefined) {
         if (sameVote(written, mine, decision))
@@ -338,7 +338,7 @@ export async function list(ctx: CliContext, opts: { pending?: boolean; json?: bo
       };
       let cp: Checkpoint | undefined;
       try {
-        cp = parseCheckpoint(file, readFileSync(join(root, file), 'utf8'));
+        cp = parseCheckpoint(file, readSmallFile(join(root, file)));
       } catch (err) {
         if (!isGastownError(err)) throw err;
         entry.error = err.toString();
@@ -411,7 +411,7 @@ export async function show(
       if (!f.endsWith('.md')) continue;
       comments.push({
         file: moleculeRel(molecule, `feedback/${target}/${f}`),
-        text: readFileSync(join(dir, f), 'utf8'),
+        text: readSmallFile(join(dir, f)),
       });
     }
   }
