@@ -55,6 +55,7 @@ import type {
   ResolvedStep,
   TimerGate,
 } from '../formula/model.js';
+import { isShallowClone } from '../git/head.js';
 import { outputPath } from '../store/layout.js';
 import type { GastownConfig } from '../store/types.js';
 import { type ExprContext, ExprError, evaluateExpression } from './expr.js';
@@ -79,6 +80,8 @@ interface GitFacts {
   authors: Map<string, DecisionAuthor>;
   /** Molecule-relative path → committer time of the commit that added it (undefined: not committed). */
   committedAt: Map<string, Date | undefined>;
+  /** A shallow clone: a decision made past its boundary is attributed to the boundary commit. */
+  shallow: boolean;
 }
 
 const factsOf = new WeakMap<MoleculeState, GitFacts>();
@@ -94,7 +97,7 @@ async function gatherGitFacts(state: MoleculeState, ctx: GatherContext): Promise
   // A completed molecule is planned no more; only an audit (doctor) re-checks its checkpoints.
   const settledMolecule = state.facts.completed || state.facts.cancelled || state.digest;
   if (settledMolecule && !ctx.settled) return;
-  const facts: GitFacts = { authors: new Map(), committedAt: new Map() };
+  const facts: GitFacts = { authors: new Map(), committedAt: new Map(), shallow: isShallowClone(ctx.root) };
   const author = async (rel: string, text: string) => {
     const key = `${ctx.root}\0${state.dir}/${rel}\0${sha1(text)}`;
     let a = authorMemo.get(key);
@@ -404,7 +407,9 @@ function verifyHuman(ctx: GatePlanContext): string | undefined {
   const text = state.files.get(rel);
   if (text === undefined) return `there is no checkpoint ${state.dir}/${rel} for it`;
   const facts = factsOf.get(state);
-  if (!facts) return undefined; // who decided is read from git by advance and doctor
+  // Who decided is read from git by advance and doctor; a shallow clone (CI at depth 1) cannot
+  // tell, as its oldest commit seems to add every file: checked where the history is.
+  if (!facts || facts.shallow) return undefined;
   if (s.facts.done?.by === 'timeout') {
     if (gate.on_timeout !== 'approve' || !s.facts['timed-out'])
       return `by timeout, and checkpoint ${id} does not approve on timeout`;

@@ -30,6 +30,18 @@ export function gitDirOf(root: string): string | undefined {
   return m ? resolve(root, (m[1] as string).trim()) : undefined;
 }
 
+/** The directory shared by every worktree: `commondir` names it from a linked worktree's git dir. */
+function commonDirOf(gitDir: string): string {
+  const common = read(join(gitDir, 'commondir'))?.trim();
+  return common ? resolve(gitDir, common) : gitDir;
+}
+
+/** A shallow clone (`git clone --depth`): who made a commit past its boundary cannot be told. */
+export function isShallowClone(root: string): boolean {
+  const gitDir = gitDirOf(root);
+  return gitDir !== undefined && read(join(commonDirOf(gitDir), 'shallow')) !== undefined;
+}
+
 export function readHead(root: string): HeadFacts | undefined {
   const gitDir = gitDirOf(root);
   if (!gitDir) return undefined;
@@ -39,8 +51,7 @@ export function readHead(root: string): HeadFacts | undefined {
   const ref = /^ref:\s*(refs\/\S+)$/.exec(head)?.[1];
   if (!ref || ref.includes('..')) return undefined;
   // Branch refs live in the common directory, shared by every worktree.
-  const common = read(join(gitDir, 'commondir'))?.trim();
-  const commonDir = common ? resolve(gitDir, common) : gitDir;
+  const commonDir = commonDirOf(gitDir);
   const loose = read(join(commonDir, ref))?.trim();
   if (loose !== undefined) return OBJECT_ID.test(loose) ? { gitDir, sha: loose } : undefined;
   const packed = read(join(commonDir, 'packed-refs'));

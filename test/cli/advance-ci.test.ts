@@ -1,8 +1,9 @@
 // `gastown advance --ci --commit` in a clone where no hook ran, including a shallow clone.
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { gastown, gitIn, tempDir } from '../helpers/repo.js';
-import { shinyRepo } from '../triggers/helpers.js';
+import { commitAll, gastown, gitIn, JGIL, makeRepo, tempDir } from '../helpers/repo.js';
+import { REVIEW_FLOW, shinyRepo } from '../triggers/helpers.js';
 
 const cleanups: (() => void)[] = [];
 afterEach(() => {
@@ -54,6 +55,36 @@ describe('advance --ci', () => {
     expect(again.exitCode).toBe(0);
     expect(String(again.stdout)).toContain('nothing to do');
     expect((await gitIn(clone, 'rev-parse', 'HEAD')).trim()).toBe(before);
+  });
+
+  it('in a shallow clone, an approval made past its boundary is not judged again: no false "invalid"', async () => {
+    const repo = await makeRepo();
+    cleanups.push(repo.cleanup);
+    const cwd = repo.path;
+    expect((await gastown(['init', '--hooks', 'none'], cwd)).exitCode).toBe(0);
+    writeFileSync(join(cwd, '.beads/formulas/review-flow.formula.toml'), REVIEW_FLOW);
+    writeFileSync(join(cwd, '.beads/config.toml'), '[users.jgil]\nemails = ["jgil@example.com"]\n');
+    expect(
+      (await gastown(['molecule', 'create', '--formula', 'review-flow', '--name', 'r1'], cwd)).exitCode,
+    ).toBe(0);
+    expect((await gastown(['step', 'done', 'r1', 'draft', '--as', 'polecat-1'], cwd)).exitCode).toBe(0);
+    await commitAll(cwd, 'draft');
+    expect((await gastown(['checkpoint', 'approve', 'r1', 'approve'], cwd, JGIL)).exitCode).toBe(0);
+    await commitAll(cwd, 'approved', JGIL);
+    // Someone else commits on top: in a depth-1 clone this commit seems to add every file.
+    await gitIn(cwd, 'commit', '-q', '--allow-empty', '-m', 'later work');
+    const full = await gastown(['advance', '--ci'], cwd);
+    expect(full.exitCode, String(full.stderr)).toBe(0);
+
+    const dir = tempDir();
+    cleanups.push(dir.cleanup);
+    const clone = join(dir.path, 'clone');
+    await gitIn(dir.path, 'clone', '-q', '--depth', '1', `file://${cwd}`, clone);
+    const r = await gastown(['advance', '--ci'], clone);
+    expect(r.exitCode, String(r.stderr)).toBe(0);
+    const st = JSON.parse(String((await gastown(['molecule', 'status', 'r1', '--json'], clone)).stdout));
+    expect(st.state).not.toBe('invalid');
+    expect(st.ready).toEqual(['ship']);
   });
 
   it('exits 1 when a molecule has a problem', async () => {
