@@ -3,6 +3,7 @@
 // uncommitted edit, e.g. seen by the watcher). Also when a file was first committed, which is
 // when a checkpoint's deadline clock starts.
 import { git } from '../git/exec.js';
+import { shallowBoundary } from '../git/head.js';
 
 export interface DecisionAuthor {
   email?: string;
@@ -47,6 +48,8 @@ export async function decisionAuthor(
     return { committed: false, ...me };
   }
   // Newest first: the first commit whose patch adds a `decision:` line set the current value.
+  // At a shallow clone's boundary that commit only seems to add it: who decided is unknown.
+  const boundary = shallowBoundary(root);
   const log = await git(
     ['log', '--no-color', '--no-ext-diff', '-U0', '-p', '--format=%x1e%H%x1f%ae%x1f%an', '--', relPath],
     { cwd: root, allowFailure: true },
@@ -55,6 +58,7 @@ export async function decisionAuthor(
     const [meta = '', ...rest] = entry.split('\n');
     const [commit, email, name] = meta.split('\x1f');
     if (rest.some((l) => /^\+decision\s*:/.test(l))) {
+      if (commit && boundary.has(commit)) return { committed: true, commit };
       return {
         committed: true,
         ...(commit ? { commit } : {}),

@@ -37,7 +37,7 @@ import {
 import { recordStepLocked, type StepAction } from './molecules.js';
 import { type ReconcileOutcome, reconcileMolecule } from './reconcile.js';
 import { type Shape, SharedVerdicts } from './shapes.js';
-import { parseTrailers } from './trailers.js';
+import { parseTrailers, type Trailer } from './trailers.js';
 import type { MoleculeState, MoleculeStatus, Transition } from './types.js';
 
 export interface AdvanceOptions {
@@ -65,6 +65,11 @@ export interface AdvanceOptions {
    * (catchup.ts): commits no hook saw. Plain `advance` and `advance --ci` set it; hooks do not.
    */
   catchUp?: boolean;
+  /**
+   * `fromCommit` is a commit seen before in another form (merged in, rewritten by a rebase):
+   * its trailers are applied only where catchup.ts `alreadyHandled` says nothing handled them.
+   */
+  replayed?: boolean;
 }
 
 export interface AdvanceResult {
@@ -103,7 +108,16 @@ export async function advanceLocked(opts: AdvanceOptions): Promise<AdvanceResult
     for (const c of catchUp.commits)
       if (c.sha !== given?.sha) await applyTrailersOf(root, c, opts, config, result, simulated, folded);
   }
-  if (given) await applyTrailersOf(root, given, opts, config, result, simulated);
+  if (given)
+    await applyTrailersOf(
+      root,
+      given,
+      opts,
+      config,
+      result,
+      simulated,
+      opts.replayed ? new Map() : undefined,
+    );
   await reconcileAll(root, opts, config, result, { runStartMs, config: configStamped }, simulated);
   if (!opts.dryRun) catchUp?.done();
   return result;
@@ -151,43 +165,66 @@ async function applyTrailersOf(
 ): Promise<void> {
   const by = identityForEmail(config, c.authorEmail) ?? (c.authorName || c.authorEmail);
   const actions: Record<string, StepAction> = { done: 'done', fail: 'fail', start: 'start' };
-  for (const t of parseTrailers(c.message)) {
-    const where = `trailer Gastown-${t.kind[0]?.toUpperCase()}${t.kind.slice(1)}: ${t.molecule}/${t.step} in ${c.sha.slice(0, 12)}`;
+  const where = (t: Trailer) =>
+    `trailer Gastown-${t.kind[0]?.toUpperCase()}${t.kind.slice(1)}: ${t.molecule}/${t.step} in ${c.sha.slice(0, 12)}`;
+  const trailers = parseTrailers(c.message);
+  // Problems in the order the trailers are written, whichever pass found them.
+  const failures = new Map<Trailer, Problem>();
+  let pending: Trailer[] = [];
+  for (const t of trailers) {
     if (caughtUp) {
       if (await alreadyHandled(root, c.sha, t, caughtUp)) continue;
     } else if (!isMoleculeId(t.molecule) || !moleculeExists(root, t.molecule)) {
-      result.problems.push({ message: `${where}: no molecule ${t.molecule}` });
+      failures.set(t, { message: `${where(t)}: no molecule ${t.molecule}` });
       continue;
     }
     if (opts.molecules && !opts.molecules.includes(t.molecule)) continue;
-    try {
-      const earlier = simulated.get(t.molecule);
-      const r = await recordStepLocked(
-        root,
-        t.molecule,
-        t.step,
-        actions[t.kind] as StepAction,
-        {
-          as: by,
-          commit: c.sha,
-          now: opts.now,
-          ...(opts.dryRun
-            ? { dryRun: true, files: earlier?.files ?? readMoleculeFiles(root, t.molecule) }
-            : {}),
-        },
-        config,
-      );
-      // A dry run goes on from the simulated files; reconcileAll leaves this molecule alone.
-      if (opts.dryRun && r.status !== undefined)
-        simulated.set(t.molecule, { files: r.files, status: r.status });
-      caughtUp?.delete(t.molecule); // its files changed
-      for (const tr of r.transitions) opts.onTransition?.(tr);
-      result.transitions.push(...r.transitions);
-      result.written.push(...r.written);
-    } catch (err) {
-      if (!(err instanceof GastownError)) throw err;
-      if (!caughtUp) result.problems.push({ molecule: t.molecule, message: `${where}: ${err.message}` });
+    pending.push(t);
+  }
+  // One commit may name steps in any order (`Done: implement` above `Done: design`): a trailer
+  // that cannot apply yet is tried again after the others, as long as some trailer applied.
+  for (let progress = true; progress && pending.length > 0; ) {
+    progress = false;
+    const later: Trailer[] = [];
+    for (const t of pending) {
+      try {
+        const earlier = simulated.get(t.molecule);
+        const r = await recordStepLocked(
+          root,
+          t.molecule,
+          t.step,
+          actions[t.kind] as StepAction,
+          {
+            as: by,
+            commit: c.sha,
+            now: opts.now,
+            ...(opts.dryRun
+              ? { dryRun: true, files: earlier?.files ?? readMoleculeFiles(root, t.molecule) }
+              : {}),
+          },
+          config,
+        );
+        // A dry run goes on from the simulated files; reconcileAll leaves this molecule alone.
+        if (opts.dryRun && r.status !== undefined)
+          simulated.set(t.molecule, { files: r.files, status: r.status });
+        caughtUp?.delete(t.molecule); // its files changed
+        for (const tr of r.transitions) opts.onTransition?.(tr);
+        result.transitions.push(...r.transitions);
+        result.written.push(...r.written);
+        if (r.transitions.length > 0) progress = true;
+        failures.delete(t);
+      } catch (err) {
+        if (!(err instanceof GastownError)) throw err;
+        failures.set(t, { molecule: t.molecule, message: `${where(t)}: ${err.message}` });
+        later.push(t);
+      }
     }
+    pending = later;
+  }
+  if (caughtUp) return; // a caught-up trailer that cannot apply is skipped (see catchup.ts)
+  for (const t of trailers) {
+    const p = failures.get(t);
+    if (p) result.problems.push(p);
   }
 }
 

@@ -89,9 +89,10 @@ export async function commitsToCatchUp(root: string): Promise<CatchUpPlan | unde
 }
 
 /**
- * Why a caught-up trailer must not be applied, or undefined when it should be: its molecule is
- * gone or settled, a fact already records it (its `commit`), or its step was re-opened after
- * the commit (the trailer was about an earlier attempt).
+ * Why a trailer of a commit seen again (a catch-up, a merge, a rebase) must not be applied, or
+ * undefined when it should be: its molecule is gone or settled, a fact already records it (its
+ * `commit`), or its step's current attempt was re-opened in a commit this one does not descend
+ * from (the trailer was about an earlier attempt).
  */
 export async function alreadyHandled(
   root: string,
@@ -120,11 +121,13 @@ export async function alreadyHandled(
     });
     const reopenCommit = added.stdout.trim();
     if (reopenCommit === '') return 're-opened after it';
-    const older = await git(['merge-base', '--is-ancestor', commit, reopenCommit], {
+    // Only a commit made on top of the re-open saw it: one before it, or on a branch that
+    // forked before it (merged later, or rewritten by a rebase), was about an earlier attempt.
+    const after = await git(['merge-base', '--is-ancestor', reopenCommit, commit], {
       cwd: root,
       allowFailure: true,
     });
-    if (older.exitCode === 0) return 're-opened after it';
+    if (after.exitCode !== 0) return 'the step was re-opened after it';
   }
   return undefined;
 }

@@ -176,8 +176,8 @@ export function unbackedFacts(state: MoleculeState, formula: ResolvedFormula, en
       continue;
     }
     if (s.status === 'pending') continue;
-    const open = step.needs.filter((n) => !SATISFIED.has(state.stepById.get(n)?.status ?? 'pending'));
-    if (open.length > 0) {
+    const open = openNeeds(state, step);
+    if (open.length > 0 && !reopenedUnder(state, open)) {
       const what = open.map((n) => `${n} (${state.stepById.get(n)?.status ?? 'pending'})`).join(', ');
       out.push({
         file: fileOf(s),
@@ -192,6 +192,18 @@ export function unbackedFacts(state: MoleculeState, formula: ResolvedFormula, en
   }
   return out;
 }
+
+const openNeeds = (state: MoleculeState, step: ResolvedStep) =>
+  step.needs.filter((n) => !SATISFIED.has(state.stepById.get(n)?.status ?? 'pending'));
+
+/**
+ * Every open need was re-opened (it is past attempt 1): facts of the step that needs it predate
+ * that re-open, as when one clone re-opens a step while another moves the next one on and the
+ * two merge. The re-open would have re-opened this step too had it seen those facts, so the
+ * planner does it now instead of calling the state invalid.
+ */
+const reopenedUnder = (state: MoleculeState, open: readonly string[]) =>
+  open.every((n) => (state.stepById.get(n)?.attempt ?? 1) > 1);
 
 function gateContext(
   state: MoleculeState,
@@ -247,9 +259,23 @@ export function planMolecule(state: MoleculeState, formula: ResolvedFormula, env
     if (gp.problem) (result.problems ??= []).push(gp.problem);
   };
 
+  const stale = new Set<string>();
   for (const step of formula.steps) {
     const s = state.stepById.get(step.id) as StepState;
     const needsMet = step.needs.every((n) => SATISFIED.has(state.stepById.get(n)?.status ?? 'pending'));
+    if (!needsMet && s.status !== 'pending' && !stale.has(step.id)) {
+      // Live facts under a re-opened need (unbackedFacts let only these through): re-open.
+      const open = openNeeds(state, step);
+      for (const e of reopenEffects(state, formula, step.id, {
+        reason: `it needs ${open.join(', ')}, re-opened since`,
+        cause: open[0] as string,
+      })) {
+        stale.add(e.fact.step as string);
+        result.effects.push(e);
+      }
+      continue;
+    }
+    if (stale.has(step.id)) continue;
     let hold = false;
     if (step.gate) {
       const planner = gatePlannerFor(step.gate.type);

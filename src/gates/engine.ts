@@ -130,7 +130,7 @@ async function gatherGitFacts(state: MoleculeState, ctx: GatherContext): Promise
       if (decision !== undefined && decision !== 'pending') await author(rel, text);
       const dir = `${checkpointPaths.approvalsDir(id)}/`;
       for (const [p, t] of state.files) if (p.startsWith(dir) && p.endsWith('.md')) await author(p, t);
-      if ((step.gate as HumanGate).timeout && (!s.facts['timed-out'] || s.status === 'done'))
+      if ((step.gate as HumanGate).timeout && !s.facts['timed-out'] && s.status !== 'done')
         await committed(rel);
     } else if (step.gate.type === 'timer') {
       const rel = eventPathOf({ step: step.id, attempt: s.attempt, kind: 'waiting', extra: {} });
@@ -400,7 +400,7 @@ function judgeCheckpoint(ctx: GatePlanContext, id: string, rel: string, text: st
  * pass the checkpoint.
  */
 function verifyHuman(ctx: GatePlanContext): string | undefined {
-  const { state, step, stepState: s, env } = ctx;
+  const { state, step, stepState: s } = ctx;
   const gate = step.gate as HumanGate;
   const id = checkpointId(step.id, s.attempt);
   const rel = checkpointPaths.request(id);
@@ -411,10 +411,10 @@ function verifyHuman(ctx: GatePlanContext): string | undefined {
   // tell, as its oldest commit seems to add every file: checked where the history is.
   if (!facts || facts.shallow) return undefined;
   if (s.facts.done?.by === 'timeout') {
-    if (gate.on_timeout !== 'approve' || !s.facts['timed-out'])
-      return `by timeout, and checkpoint ${id} does not approve on timeout`;
-    const d = evaluateDeadline(gate.timeout as string, facts.committedAt.get(rel), env.now);
-    return d.overdue ? undefined : `by timeout, and the deadline of checkpoint ${id} has not passed`;
+    // The deadline is not judged again: a rebase rewrites the commit times it was counted from.
+    return gate.on_timeout === 'approve' && s.facts['timed-out']
+      ? undefined
+      : `by timeout, and checkpoint ${id} does not approve on timeout`;
   }
   const judged = judgeCheckpoint(ctx, id, rel, text);
   if ('error' in judged) return judged.error;

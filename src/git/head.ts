@@ -38,8 +38,22 @@ function commonDirOf(gitDir: string): string {
 
 /** A shallow clone (`git clone --depth`): who made a commit past its boundary cannot be told. */
 export function isShallowClone(root: string): boolean {
+  return shallowBoundary(root).size > 0;
+}
+
+/**
+ * The commits at a shallow clone's boundary (`<common dir>/shallow`): each seems to add every
+ * file it has, so git's answer to "which commit set this line" is wrong there.
+ */
+export function shallowBoundary(root: string): Set<string> {
   const gitDir = gitDirOf(root);
-  return gitDir !== undefined && read(join(commonDirOf(gitDir), 'shallow')) !== undefined;
+  const text = gitDir !== undefined ? read(join(commonDirOf(gitDir), 'shallow')) : undefined;
+  return new Set(
+    (text ?? '')
+      .split('\n')
+      .filter((l) => OBJECT_ID.test(l.trim()))
+      .map((l) => l.trim()),
+  );
 }
 
 export function readHead(root: string): HeadFacts | undefined {

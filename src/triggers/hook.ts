@@ -101,6 +101,7 @@ export async function runHook(
     }
     await reconcileAndCommit(paths.root, commits, deps, {
       finishingRebase: name === 'post-rewrite',
+      replayed: name === 'post-rewrite' || name === 'post-merge',
       scope,
       paths,
       ...(record ? { records: [record] } : {}),
@@ -244,6 +245,8 @@ export async function reconcileAndCommit(
     records?: CommitRecord[];
     /** HEAD and its tree as already read (the engine commit's parent). */
     head?: CommitHead;
+    /** `commits` came in by a merge or a rebase rather than being made just now. */
+    replayed?: boolean;
   } = {},
 ): Promise<void> {
   const settings = deps.settings(root);
@@ -265,6 +268,8 @@ export async function reconcileAndCommit(
         lockWaitMs,
         ...(fromCommit ? { fromCommit } : {}),
         ...(commitRecord ? { commitRecord } : {}),
+        // Merged or rebased commits may carry trailers about attempts re-opened since.
+        ...(fromCommit && options.replayed ? { replayed: true } : {}),
         ...(scope ? { molecules: scope } : {}),
       }),
     );

@@ -7,7 +7,7 @@ import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { commitAll as commitAllIn, gastown, gitIn, JGIL, makeRepo } from '../helpers/repo.js';
+import { commitAll as commitAllIn, gastown, gitIn, JGIL, makeRepo, testEnv } from '../helpers/repo.js';
 
 const FORMULA = `formula = "guarded"
 type = "workflow"
@@ -171,6 +171,35 @@ describe('hand-written facts do not pass a gate', () => {
     expect(second.stderr).toContain('nothing re-opened it');
     expect(await stepState('ship')).toBe('pending');
     expect((await run(['doctor'])).exitCode).toBe(1);
+  });
+
+  it('an approval by timeout still stands after a rebase moved the commit times it was counted from', async () => {
+    write(
+      '.beads/formulas/timed.formula.toml',
+      'formula = "timed"\n\n[[steps]]\nid = "draft"\n\n[[steps]]\nid = "approve"\nneeds = ["draft"]\n\n[steps.gate]\ntype = "human"\napprovers = ["@jgil"]\ntimeout = "1h"\non_timeout = "approve"\n\n[[steps]]\nid = "ship"\nneeds = ["approve"]\n',
+    );
+    await ok(['molecule', 'create', '--formula', 'timed', '--name', 't1']);
+    await ok(['step', 'done', 't1', 'draft', '--as', 'polecat-1']);
+    await commitAll('request committed at 09:00');
+    const at = { GASTOWN_NOW: '2026-01-06T10:30:00Z' };
+    await ok(['advance'], at);
+    await commitAll('approved by timeout');
+    const st = async () =>
+      JSON.parse(String((await run(['molecule', 'status', 't1', '--json'], at)).stdout)) as {
+        state: string;
+        steps: { id: string; state: string }[];
+      };
+    expect((await st()).steps.find((x) => x.id === 'ship')?.state).toBe('ready');
+    // Rebased at 10:15: the request's commit now says 10:15, so its deadline would be 11:15.
+    const rebase = await execa('git', ['rebase', '-q', '--force-rebase', '--root'], {
+      cwd: repo.path,
+      env: { ...testEnv(), GIT_COMMITTER_DATE: '2026-01-06T10:15:00Z' },
+      extendEnv: false,
+      reject: false,
+    });
+    expect(rebase.exitCode, String(rebase.stderr)).toBe(0);
+    await ok(['advance'], at);
+    expect((await st()).state).toBe('active');
   });
 
   it('a step recorded done before the checkpoint it needs is refused', async () => {

@@ -1,8 +1,9 @@
 // `gastown advance --ci --commit` in a clone where no hook ran, including a shallow clone.
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { execa } from 'execa';
 import { afterEach, describe, expect, it } from 'vitest';
-import { commitAll, gastown, gitIn, JGIL, makeRepo, tempDir } from '../helpers/repo.js';
+import { commitAll, gastown, gitIn, JGIL, makeRepo, tempDir, testEnv } from '../helpers/repo.js';
 import { REVIEW_FLOW, shinyRepo } from '../triggers/helpers.js';
 
 const cleanups: (() => void)[] = [];
@@ -85,6 +86,45 @@ describe('advance --ci', () => {
     const st = JSON.parse(String((await gastown(['molecule', 'status', 'r1', '--json'], clone)).stdout));
     expect(st.state).not.toBe('invalid');
     expect(st.ready).toEqual(['ship']);
+  });
+
+  it('in a shallow clone, an approval made past its boundary is credited to nobody', async () => {
+    const repo = await makeRepo();
+    cleanups.push(repo.cleanup);
+    const cwd = repo.path;
+    expect((await gastown(['init', '--hooks', 'none'], cwd)).exitCode).toBe(0);
+    writeFileSync(join(cwd, '.beads/formulas/review-flow.formula.toml'), REVIEW_FLOW);
+    writeFileSync(join(cwd, '.beads/config.toml'), '[users.jgil]\nemails = ["jgil@example.com"]\n');
+    expect(
+      (await gastown(['molecule', 'create', '--formula', 'review-flow', '--name', 'r1'], cwd)).exitCode,
+    ).toBe(0);
+    expect((await gastown(['step', 'done', 'r1', 'draft', '--as', 'polecat-1'], cwd)).exitCode).toBe(0);
+    await commitAll(cwd, 'draft');
+    // The agent approves its own work; @jgil then commits something else on top.
+    const cp = join(cwd, '.beads/molecules/r1/checkpoints/approve.md');
+    writeFileSync(cp, readFileSync(cp, 'utf8').replace(/^decision: pending.*$/m, 'decision: approved'));
+    await commitAll(cwd, 'approve it myself');
+    await gitIn(cwd, 'commit', '-q', '--allow-empty', '-m', 'unrelated');
+    await execa(
+      'git',
+      ['commit', '-q', '--amend', '--reset-author', '--allow-empty', '-m', 'unrelated, by jgil'],
+      {
+        cwd,
+        env: testEnv(JGIL),
+        extendEnv: false,
+      },
+    );
+
+    const dir = tempDir();
+    cleanups.push(dir.cleanup);
+    const clone = join(dir.path, 'clone');
+    await gitIn(dir.path, 'clone', '-q', '--depth', '1', `file://${cwd}`, clone);
+    const r = await gastown(['advance', '--ci', '--json'], clone);
+    const out = JSON.parse(String(r.stdout)) as { transitions: { summary: string }[] };
+    expect(out.transitions.map((t) => t.summary).join('\n')).not.toContain('approved by');
+    const st = JSON.parse(String((await gastown(['molecule', 'status', 'r1', '--json'], clone)).stdout));
+    expect(st.steps.find((s: { id: string }) => s.id === 'approve').state).not.toBe('done');
+    expect(JSON.stringify(st)).toContain('cannot be told');
   });
 
   it('exits 1 when a molecule has a problem', async () => {

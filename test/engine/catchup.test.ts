@@ -114,6 +114,26 @@ describe('catching up trailers no hook applied', () => {
     });
   }
 
+  it('one commit naming steps out of order applies them all', async () => {
+    const repo = await shinyWithoutHooks();
+    const cwd = repo.path;
+    await gitIn(
+      cwd,
+      'commit',
+      '-q',
+      '--allow-empty',
+      '-m',
+      'both',
+      '--trailer',
+      'Gastown-Done: m1/implement',
+      '--trailer',
+      'Gastown-Done: m1/design',
+    );
+    const r = await gastown(['advance', '--from-commit', 'HEAD'], cwd);
+    expect(r.exitCode, String(r.stderr)).toBe(0);
+    expect(await stepStates(cwd)).toMatchObject({ design: 'done@1', implement: 'done@1', review: 'ready@1' });
+  });
+
   it('a trailer older than its step’s re-open does not complete the new attempt', async () => {
     const repo = await shinyWithoutHooks();
     const cwd = repo.path;

@@ -64,6 +64,29 @@ describe('merge safety', () => {
     expect(stepStates(s)).toEqual({ lint: 'done', test: 'done', build: 'done', report: 'ready' });
   });
 
+  it('a re-open on one clone and progress past it on the other merge into a re-open of that progress', async () => {
+    env = await setup();
+    const { a, b } = env;
+    for (const step of ['lint', 'test', 'build'])
+      await gtOk(a, ['step', 'done', 'qc', step, '--as', 'agent-a']);
+    expect(stepStates(await gtJson<Status>(a, ['molecule', 'status', 'qc'])).report).toBe('ready');
+    await commitAndPush(a, 'all checks done');
+    // b has not seen that: it re-opens lint, which had not moved anything on there.
+    await gtOk(b, ['step', 'reopen', 'qc', 'lint', '--reason', 'wrong config']);
+    await gitIn(b, 'add', '-A');
+    await gitIn(b, 'commit', '-q', '-m', 'lint re-opened');
+    await gitIn(b, 'pull', '-q', '--no-rebase', '--no-edit', 'origin', 'main');
+    expect(await gitIn(b, 'ls-files', '-u')).toBe('');
+    // report became ready on a before lint was re-opened on b: the merge re-opens it too.
+    const adv = await gt(b, ['advance']);
+    expect(adv.exitCode, String(adv.stderr)).toBe(0);
+    expect(String(adv.stdout)).toContain('report re-opened as attempt 2');
+    const s = await gtJson<Status>(b, ['molecule', 'status', 'qc']);
+    expect(s.state).toBe('active');
+    expect(stepStates(s)).toEqual({ lint: 'ready', test: 'done', build: 'done', report: 'pending' });
+    expect((await gt(b, ['doctor'])).stdout).not.toContain('report.1.ready.toml');
+  });
+
   it('the same step completed differently on two clones is reported as a conflict', async () => {
     env = await setup();
     const { a, b } = env;

@@ -217,6 +217,79 @@ describe('post-rewrite', () => {
   });
 });
 
+describe('trailers seen again', () => {
+  const trailer = (cwd: string, step: string) =>
+    git(cwd, [
+      'commit',
+      '-q',
+      '--allow-empty',
+      '-m',
+      `${step} done`,
+      '--trailer',
+      `Gastown-Done: m1/${step}`,
+    ]);
+  const states = async (cwd: string) => {
+    const st = JSON.parse((await gastown(['molecule', 'status', 'm1', '--json'], cwd)).stdout) as {
+      steps: { id: string; state: string; attempt: number }[];
+    };
+    return Object.fromEntries(st.steps.map((x) => [x.id, `${x.state}@${x.attempt}`]));
+  };
+
+  it('a rebase does not complete a re-opened step with the trailers written before the re-open', async () => {
+    const cwd = await repo();
+    expect((await trailer(cwd, 'design')).exitCode).toBe(0);
+    expect((await trailer(cwd, 'implement')).exitCode).toBe(0);
+    const reopen = await gastown(
+      ['step', 'reopen', 'm1', 'implement', '--reason', 'redo', '--as', 'lead'],
+      cwd,
+    );
+    expect(reopen.exitCode).toBe(0);
+    await gitIn(cwd, 'add', '-A');
+    expect((await git(cwd, ['commit', '-q', '-m', 'implement re-opened'])).exitCode).toBe(0);
+    expect(await states(cwd)).toMatchObject({ implement: 'ready@2', review: 'pending@2' });
+
+    const r = await git(cwd, ['rebase', '-q', '--force-rebase', 'HEAD~5']);
+    expect(r.exitCode, r.stderr).toBe(0);
+    expect(await states(cwd)).toMatchObject({ implement: 'ready@2', review: 'pending@2' });
+    expect(await gitIn(cwd, 'status', '--porcelain')).toBe('');
+  });
+
+  it('a trailer from a branch that forked before the re-open does not complete the new attempt', async () => {
+    const cwd = await repo();
+    expect((await trailer(cwd, 'design')).exitCode).toBe(0);
+    await gitIn(cwd, 'checkout', '-q', '-b', 'side');
+    expect(
+      (
+        await git(
+          cwd,
+          [
+            'commit',
+            '-q',
+            '--allow-empty',
+            '-m',
+            'implement on side',
+            '--trailer',
+            'Gastown-Done: m1/implement',
+          ],
+          { GASTOWN_HOOKS: '0' },
+        )
+      ).exitCode,
+    ).toBe(0);
+    await gitIn(cwd, 'checkout', '-q', 'main');
+    await gastown(['step', 'start', 'm1', 'implement', '--as', 'polecat-1'], cwd);
+    await gastown(['step', 'reopen', 'm1', 'implement', '--reason', 'redo', '--as', 'lead'], cwd);
+    await gitIn(cwd, 'add', '-A');
+    expect((await git(cwd, ['commit', '-q', '-m', 'implement re-opened'])).exitCode).toBe(0);
+    expect(await states(cwd)).toMatchObject({ implement: 'ready@2' });
+    // Merged by the hook (post-merge) and again by a plain advance's catch-up: neither applies it.
+    const m = await git(cwd, ['merge', '-q', '--no-ff', '-m', 'merge side', 'side']);
+    expect(m.exitCode, m.stderr).toBe(0);
+    expect(await states(cwd)).toMatchObject({ implement: 'ready@2' });
+    expect((await gastown(['advance'], cwd)).exitCode).toBe(0);
+    expect(await states(cwd)).toMatchObject({ implement: 'ready@2' });
+  });
+});
+
 describe('pre-commit', () => {
   it('refuses a broken formula, naming the file and the field, and commits nothing', async () => {
     const cwd = await repo();
