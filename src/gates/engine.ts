@@ -217,6 +217,9 @@ function doersOf(state: MoleculeState, steps: readonly string[]): string[] {
 function planHuman(ctx: GatePlanContext): GatePlan | undefined {
   const { state, step, stepState: s, needsMet, env } = ctx;
   const gate = step.gate as HumanGate;
+  // A recorded approval resting on an uncommitted vote is judged once that vote is committed
+  // (verifyHuman): the same files then mean something else, so this plan is not cached.
+  if (s.status === 'done') return uncommittedVote(state, s) ? { volatile: true } : undefined;
   if (SETTLED.has(s.status) || !needsMet) return undefined;
   const id = checkpointId(step.id, s.attempt);
   const rel = checkpointPaths.request(id);
@@ -393,6 +396,18 @@ function judgeCheckpoint(ctx: GatePlanContext, id: string, rel: string, text: st
   return { votes: votes.length, verdict, ...(reason !== undefined ? { reason } : {}) };
 }
 
+/** Whether any vote on the step's current checkpoint is a working-tree edit (gathered facts). */
+function uncommittedVote(state: MoleculeState, s: StepState): boolean {
+  const facts = factsOf.get(state);
+  if (!facts) return false;
+  const id = checkpointId(s.id, s.attempt);
+  const request = checkpointPaths.request(id);
+  const dir = `${checkpointPaths.approvalsDir(id)}/`;
+  for (const [rel, a] of facts.authors)
+    if ((rel === request || rel.startsWith(dir)) && !a.committed) return true;
+  return false;
+}
+
 /**
  * A checkpoint step recorded done stands when a counted approval backs it, or when its
  * deadline passed under `on_timeout = "approve"`. Judged again from the files and git, so a
@@ -424,7 +439,7 @@ function verifyHuman(ctx: GatePlanContext): string | undefined {
   // An uncommitted decision belongs to whoever runs this process, which need not be who made it
   // (a person approves, an agent runs the next command in the same clone): judged once committed.
   if (verdict.votes.some((v) => !v.committed)) return undefined;
-  return `no counted approval backs it: ${verdict.summary}`;
+  return `no counted approval backs it: ${verdict.summary} (an approver's own vote fixes that: \`gastown checkpoint approve ${state.id} ${step.id}\`, committed by them)`;
 }
 
 /** A command gate recorded done stands when its report for that attempt says it passed. */

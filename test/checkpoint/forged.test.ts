@@ -202,6 +202,26 @@ describe('hand-written facts do not pass a gate', () => {
     expect((await st()).state).toBe('active');
   });
 
+  it('an approval made in a shared working tree and committed by the agent: the approver votes again and it stands', async () => {
+    // @jgil approves in the working tree; the engine records it; the agent commits everything.
+    await ok(['checkpoint', 'approve', 'm1', 'review'], JGIL);
+    expect(read(`${MOL}/events/review.1.done.toml`)).toContain('@jgil');
+    await commitAll('agent commits the lot');
+    const adv = await run(['advance']);
+    expect(adv.exitCode).toBe(1);
+    expect(adv.stderr).toContain('gastown checkpoint approve m1 review');
+    // The way back: @jgil's own vote, committed by @jgil.
+    const again = await run(['checkpoint', 'approve', 'm1', 'review'], JGIL);
+    expect(again.exitCode, String(again.stderr)).toBe(0);
+    expect(again.stdout).toContain('review.approvals/');
+    await commitAll('my approval', JGIL);
+    expect((await run(['advance'])).exitCode).toBe(0);
+    expect((await status()).state).not.toBe('invalid');
+    // Once it stands, approving again is the no-op it was.
+    const third = await run(['checkpoint', 'approve', 'm1', 'review'], JGIL);
+    expect(third.stdout).toContain('nothing written');
+  });
+
   it('a step recorded done before the checkpoint it needs is refused', async () => {
     write(`${MOL}/events/ship.1.done.toml`, 'step = "ship"\nattempt = 1\nkind = "done"\nby = "polecat-1"\n');
     await commitAll('shipped early');

@@ -116,6 +116,13 @@ function recordedOutcome(root: string, molecule: string, cp: Checkpoint, id: str
   return { outcome: 'superseded', ...at };
 }
 
+/** The molecule is invalid because the checkpoint step's recorded `done` has no counted vote. */
+async function approvalUnbacked(root: string, molecule: string, cp: Checkpoint, now: Date): Promise<boolean> {
+  const status = await moleculeStatus(root, molecule, now);
+  const done = `/events/${cp.step}.${cp.attempt}.done.toml`;
+  return status.state === 'invalid' && status.problems.some((p) => p.file?.endsWith(done));
+}
+
 /** Why a decision on a recorded checkpoint cannot be made, and what to do instead. */
 function recordedError(
   molecule: string,
@@ -161,7 +168,16 @@ async function decide(
       else ctx.io.out(`${why}; nothing written`);
       return 0;
     };
-    const recorded = recordedOutcome(at.root, molecule, cp, at.id);
+    let recorded = recordedOutcome(at.root, molecule, cp, at.id);
+    // A recorded approval that no counted vote backs (it was committed by someone else: a shared
+    // working tree, a squash merge) stops the molecule; an approver's own vote is the way back.
+    if (
+      recorded?.outcome === 'approved' &&
+      decision === 'approved' &&
+      recorded.attempt === cp.attempt &&
+      (await approvalUnbacked(at.root, molecule, cp, ctx.now()))
+    )
+      recorded = undefined;
     if (recorded?.outcome === decision)
       return unchanged(
         `checkpoint ${at.id} of ${molecule} is already ${decision} and recorded${recorded.by ? ` (by ${recorded.by})` : ''}`,
