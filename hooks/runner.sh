@@ -44,7 +44,10 @@ post-commit)
 post-merge)
   # A squash merge ($1 = 1) made no commit; the next commit's hook reconciles.
   [ "${1-0}" = 1 ] && exit 0
-  git diff --quiet ORIG_HEAD HEAD -- .beads 2>/dev/null && exit 0 ;;
+  # Node is needed when the merge changed .beads/ or brought commits with action trailers.
+  if git diff --quiet ORIG_HEAD HEAD -- .beads 2>/dev/null; then
+    git log --no-merges --format=%B ORIG_HEAD..HEAD -- 2>/dev/null | relevant || exit 0
+  fi ;;
 post-checkout)
   # Only branch checkouts between two real commits (not file checkouts, clones, new worktrees).
   [ "${3-0}" = 1 ] || exit 0
@@ -71,7 +74,10 @@ if [ "$hook" != pre-commit ] && [ "$hook" != post-rewrite ]; then
   repo=$(git rev-parse --show-toplevel --absolute-git-dir --git-common-dir --git-path hooks 2>/dev/null) || exit 0
   rest=${repo#*"$nl"}
   gitdir=${rest%%"$nl"*}
-  for f in rebase-merge rebase-apply MERGE_HEAD CHERRY_PICK_HEAD REVERT_HEAD sequencer; do
+  ops='rebase-merge rebase-apply CHERRY_PICK_HEAD REVERT_HEAD sequencer'
+  # post-merge runs once the merge commit is made, while git still keeps MERGE_HEAD.
+  [ "$hook" = post-merge ] || ops="$ops MERGE_HEAD"
+  for f in $ops; do
     [ -e "$gitdir/$f" ] && exit 0
   done
   GASTOWN_REPO_PATHS=$repo

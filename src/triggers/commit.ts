@@ -92,7 +92,7 @@ export async function commitTransitions(
   result: ReconcileOutcome,
   settings: EngineCommitSettings,
   env?: Record<string, string>,
-  options: { finishingRebase?: boolean; paths?: RepoPaths; head?: CommitHead } = {},
+  options: { finishingRebase?: boolean; finishingMerge?: boolean; paths?: RepoPaths; head?: CommitHead } = {},
 ): Promise<EngineCommit> {
   const paths = uniq(result.written);
   if (!settings.commit) return { skipped: 'disabled', paths };
@@ -101,7 +101,10 @@ export async function commitTransitions(
   const op = operationInProgress(where.gitDir);
   // A finishing rebase (post-rewrite) has already pointed the branch at its result once HEAD
   // is symbolic again; committing on top of it is safe. Anything else in progress: wait.
-  const finishing = op === 'rebase' && options.finishingRebase === true && (await headIsSymbolic(where.root));
+  const finishing =
+    (op === 'rebase' && options.finishingRebase === true && (await headIsSymbolic(where.root))) ||
+    // post-merge: the merge commit is made; MERGE_HEAD is what git has not cleaned up yet.
+    (op === 'merge' && options.finishingMerge === true);
   if (op && !finishing) return { skipped: 'operation-in-progress', paths };
   const message = engineCommitMessage(result.transitions, paths);
   const made = await commitFiles({
@@ -111,7 +114,7 @@ export async function commitTransitions(
     message,
     identity: settings.identity,
     ...(env ? { env } : {}),
-    ...(finishing ? { allowOperation: 'rebase' as const } : {}),
+    ...(finishing && op ? { allowOperation: op } : {}),
     ...(options.head ? { head: options.head } : {}),
   });
   if (!made.commit) return { skipped: 'unchanged', paths };

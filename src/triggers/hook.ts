@@ -71,7 +71,9 @@ export async function runHook(
     const paths = pathsFromRunner(cwd, process.env.GASTOWN_REPO_PATHS) ?? (await repoPaths(cwd));
     // post-rewrite runs while the finished rebase's state is still on disk; every other hook
     // waits for git to be done.
-    if (name !== 'post-rewrite' && operationInProgress(paths.gitDir)) return 0;
+    // post-merge runs once the merge commit is made, while git still keeps MERGE_HEAD.
+    const op = name === 'post-rewrite' ? undefined : operationInProgress(paths.gitDir);
+    if (op && !(name === 'post-merge' && op === 'merge')) return 0;
     let commits: string[];
     let scope: string[] | undefined;
     let record: CommitRecord | undefined;
@@ -101,6 +103,7 @@ export async function runHook(
     }
     await reconcileAndCommit(paths.root, commits, deps, {
       finishingRebase: name === 'post-rewrite',
+      finishingMerge: name === 'post-merge',
       replayed: name === 'post-rewrite' || name === 'post-merge',
       scope,
       paths,
@@ -239,6 +242,7 @@ export async function reconcileAndCommit(
   deps: HookDeps,
   options: {
     finishingRebase?: boolean;
+    finishingMerge?: boolean;
     scope?: string[] | undefined;
     paths?: RepoPaths;
     /** Commits of `commits` already read, by id. */
@@ -285,6 +289,7 @@ export async function reconcileAndCommit(
   for (const t of total.transitions) deps.log(`gastown: ${transitionTrailer(t)}`);
   const made = await commitTransitions(root, total, settings, deps.env, {
     finishingRebase: options.finishingRebase === true,
+    finishingMerge: options.finishingMerge === true,
     ...(options.paths ? { paths: options.paths } : {}),
     ...(options.head ? { head: options.head } : {}),
   });

@@ -217,6 +217,44 @@ describe('post-rewrite', () => {
   });
 });
 
+describe('post-merge', () => {
+  const states = async (cwd: string) => {
+    const st = JSON.parse((await gastown(['molecule', 'status', 'm1', '--json'], cwd)).stdout) as {
+      steps: { id: string; state: string; attempt: number }[];
+    };
+    return Object.fromEntries(st.steps.map((x) => [x.id, `${x.state}@${x.attempt}`]));
+  };
+  const noHooks = { GASTOWN_HOOKS: '0' };
+
+  it('a real merge (git still keeps MERGE_HEAD while post-merge runs) applies the trailers it brought', async () => {
+    const cwd = await repo();
+    await gitIn(cwd, 'checkout', '-q', '-b', 'feature');
+    const done = ['commit', '-q', '--allow-empty', '-m', 'design', '--trailer', 'Gastown-Done: m1/design'];
+    expect((await git(cwd, done, noHooks)).exitCode).toBe(0);
+    await gitIn(cwd, 'checkout', '-q', 'main');
+    writeFileSync(join(cwd, 'other.txt'), 'main moves\n');
+    await gitIn(cwd, 'add', 'other.txt');
+    expect((await git(cwd, ['commit', '-q', '-m', 'main moves'])).exitCode).toBe(0);
+    const m = await git(cwd, ['merge', '-q', '--no-ff', '--no-edit', 'feature']);
+    expect(m.exitCode, m.stderr).toBe(0);
+    expect(await states(cwd)).toMatchObject({ design: 'done@1', implement: 'ready@1' });
+    const [engine] = await log(cwd, 1);
+    expect(engine?.author).toBe('gastown');
+    expect(await gitIn(cwd, 'status', '--porcelain')).toBe('');
+  });
+
+  it('a fast-forward merge that brings only trailers applies them', async () => {
+    const cwd = await repo();
+    await gitIn(cwd, 'checkout', '-q', '-b', 'feature');
+    const done = ['commit', '-q', '--allow-empty', '-m', 'design', '--trailer', 'Gastown-Done: m1/design'];
+    expect((await git(cwd, done, noHooks)).exitCode).toBe(0);
+    await gitIn(cwd, 'checkout', '-q', 'main');
+    const m = await git(cwd, ['merge', '-q', '--ff-only', 'feature']);
+    expect(m.exitCode, m.stderr).toBe(0);
+    expect(await states(cwd)).toMatchObject({ design: 'done@1', implement: 'ready@1' });
+  });
+});
+
 describe('trailers seen again', () => {
   const trailer = (cwd: string, step: string) =>
     git(cwd, [
