@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import type { HumanGate } from '../formula/model.js';
 import { gitVersion, isShallow, type RepoPaths } from '../git/repo.js';
 import { fileKind, isUnreadableStateError, notRegularMessage, readSmallFile } from '../store/atomic.js';
+import { markUnfinishedRun } from '../store/lock.js';
 import { hooksStatus } from '../triggers/install.js';
 import { formatProblem, validateStaged } from '../triggers/validate.js';
 import type { DoctorFacts, OverdueCheckpoint } from './checks.js';
@@ -85,6 +86,7 @@ export function removeStaleLock(root: string): boolean {
   const fact = readLockFact(root);
   if (!fact || (fact.alive && fact.pid !== undefined) || !fact.sameHost) return false;
   rmSync(join(root, LOCK), { force: true });
+  markUnfinishedRun(join(root, '.beads/.cache'));
   return true;
 }
 

@@ -1,9 +1,18 @@
 // `.beads/.cache/lock`: at most one process applies effects at a time. The file holds the
 // holder's pid, host and start time. A lock whose holder is a dead process on this host is
 // taken over; a live holder is waited for briefly, then we give up with ExitCode.busy.
-import { closeSync, openSync, readFileSync, renameSync, unlinkSync, writeSync } from 'node:fs';
+import {
+  closeSync,
+  existsSync,
+  openSync,
+  readFileSync,
+  renameSync,
+  unlinkSync,
+  writeFileSync,
+  writeSync,
+} from 'node:fs';
 import { hostname } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { ExitCode, GastownError } from '../errors.js';
 import { cacheDir, ensureCacheDir } from './layout.js';
 import type { LockInfo } from './types.js';
@@ -90,6 +99,31 @@ function takeOverStale(path: string, staleText: string): void {
   }
   try {
     unlinkSync(aside);
+  } catch {
+    /* gone */
+  }
+  markUnfinishedRun(dirname(path));
+}
+
+/**
+ * A process died holding the lock (a hook stopped at its time limit, a kill): files it wrote
+ * may not be in any commit. The next engine commit looks for them (triggers/commit.ts) while
+ * this mark, next to the lock, is there.
+ */
+const UNFINISHED = 'unfinished';
+export function markUnfinishedRun(cacheDir: string): void {
+  try {
+    writeFileSync(join(cacheDir, UNFINISHED), `${new Date().toISOString()}\n`);
+  } catch {
+    /* best effort: the mark only makes a later commit more thorough */
+  }
+}
+export function unfinishedRunMarked(root: string): boolean {
+  return existsSync(join(dirname(lockPath(root)), UNFINISHED));
+}
+export function clearUnfinishedRun(root: string): void {
+  try {
+    unlinkSync(join(dirname(lockPath(root)), UNFINISHED));
   } catch {
     /* gone */
   }

@@ -4,6 +4,7 @@
 import { type CommitHead, commitFiles, type Identity } from '../git/commit.js';
 import { git } from '../git/exec.js';
 import { operationInProgress, type RepoPaths, repoPaths } from '../git/repo.js';
+import { clearUnfinishedRun, unfinishedRunMarked } from '../store/lock.js';
 
 /** The parts of the engine's Transition an engine commit records (structurally the engine's type). */
 export interface TransitionLike {
@@ -94,9 +95,15 @@ export async function commitTransitions(
   env?: Record<string, string>,
   options: { finishingRebase?: boolean; finishingMerge?: boolean; paths?: RepoPaths; head?: CommitHead } = {},
 ): Promise<EngineCommit> {
-  const paths = uniq(result.written);
+  let paths = uniq(result.written);
   if (!settings.commit) return { skipped: 'disabled', paths };
-  if (paths.length === 0) return { skipped: 'nothing-written', paths };
+  // After a run that died holding the lock, its files too (they are in no commit otherwise).
+  const unfinished = unfinishedRunMarked(root);
+  if (unfinished) paths = uniq([...paths, ...(await leftByUnfinishedRun(root))]);
+  if (paths.length === 0) {
+    if (unfinished) clearUnfinishedRun(root);
+    return { skipped: 'nothing-written', paths };
+  }
   const where = options.paths ?? (await repoPaths(root));
   const op = operationInProgress(where.gitDir);
   // A finishing rebase (post-rewrite) has already pointed the branch at its result once HEAD
@@ -117,8 +124,27 @@ export async function commitTransitions(
     ...(finishing && op ? { allowOperation: op } : {}),
     ...(options.head ? { head: options.head } : {}),
   });
+  if (unfinished) clearUnfinishedRun(root);
   if (!made.commit) return { skipped: 'unchanged', paths };
   return { commit: made.commit, message, paths };
+}
+
+/**
+ * Untracked files only the engine makes: facts, gate reports, checkpoint requests. Never a
+ * changed tracked file (a person's decision edit) nor an approvals file (a person's vote, which
+ * must keep its author).
+ */
+async function leftByUnfinishedRun(root: string): Promise<string[]> {
+  const r = await git(['ls-files', '-z', '--others', '--exclude-standard', '--', '.beads/molecules'], {
+    cwd: root,
+    allowFailure: true,
+  });
+  if (r.exitCode !== 0) return [];
+  return r.stdout
+    .split('\0')
+    .filter((p) =>
+      /^\.beads\/molecules\/[^/]+\/(events\/[^/]+|reports\/[^/]+|checkpoints\/[^/]+\.md)$/.test(p),
+    );
 }
 
 async function headIsSymbolic(root: string): Promise<boolean> {

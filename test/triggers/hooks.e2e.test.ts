@@ -255,6 +255,45 @@ describe('post-merge', () => {
   });
 });
 
+describe('a hook stopped at its time limit', () => {
+  it('leaves no fact out of history: the next engine commit takes what the stopped run wrote', async () => {
+    const cwd = await repo();
+    writeFileSync(
+      join(cwd, '.beads/formulas/slow-gate.formula.toml'),
+      'formula = "slow-gate"\n\n[[steps]]\nid = "work"\n\n[[steps]]\nid = "tests"\nneeds = ["work"]\n\n[steps.gate]\ntype = "command"\nrun = [["node", "-e", "setTimeout(() => {}, 1500)"]]\n',
+    );
+    const config = join(cwd, '.beads/config.toml');
+    const text = readFileSync(config, 'utf8');
+    expect(text).toContain('hook_timeout = "5s"');
+    writeFileSync(config, text.replace('hook_timeout = "5s"', 'hook_timeout = "400ms"'));
+    expect(
+      (await gastown(['molecule', 'create', '--formula', 'slow-gate', '--name', 'g1'], cwd)).exitCode,
+    ).toBe(0);
+    await gitIn(cwd, 'add', '-A');
+    expect((await git(cwd, ['commit', '-q', '-m', 'pour g1'])).exitCode).toBe(0);
+
+    const r = await git(cwd, [
+      'commit',
+      '-q',
+      '--allow-empty',
+      '-m',
+      'work',
+      '--trailer',
+      'Gastown-Done: g1/work',
+    ]);
+    expect(r.exitCode).toBe(0);
+    expect(r.stderr).toContain('hook_timeout');
+    // The stopped run recorded the step before the gate held it up; nothing committed that.
+    expect(await gitIn(cwd, 'status', '--porcelain', '--untracked-files=all', '.beads')).toContain(
+      '.beads/molecules/g1/events/work.1.done.toml',
+    );
+    const adv = await gastown(['advance', '--commit'], cwd);
+    expect(adv.exitCode, adv.stderr).toBe(0);
+    expect(await gitIn(cwd, 'status', '--porcelain', '--untracked-files=all', '.beads')).toBe('');
+    expect(await gitIn(cwd, 'ls-files', '.beads/molecules/g1/events')).toContain('work.1.done.toml');
+  });
+});
+
 describe('trailers seen again', () => {
   const trailer = (cwd: string, step: string) =>
     git(cwd, [

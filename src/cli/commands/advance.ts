@@ -65,7 +65,16 @@ export async function advance(ctx: CliContext, flags: AdvanceFlags): Promise<num
     catchUp: flags.ci === true || (flags.fromCommit === undefined && !flags.molecule?.length),
   });
   let engineCommit: string | undefined;
-  if (flags.commit && !flags.dryRun && result.written.length > 0) {
+  // Also with nothing written when a run died holding the lock: what it left goes in this commit.
+  const [{ unfinishedRunMarked }, { findRoot }] = await Promise.all([
+    import('../../store/lock.js'),
+    import('../../store/layout.js'),
+  ]);
+  if (
+    flags.commit &&
+    !flags.dryRun &&
+    (result.written.length > 0 || unfinishedRunMarked(findRoot(ctx.cwd)))
+  ) {
     const { repoPaths } = await import('../../git/repo.js');
     const { commitTransitions } = await import('../../triggers/commit.js');
     const { loadTriggerSettings } = await import('../../triggers/settings.js');
@@ -73,7 +82,8 @@ export async function advance(ctx: CliContext, flags: AdvanceFlags): Promise<num
     const settings = { ...loadTriggerSettings(paths.root), commit: true };
     const made = await commitTransitions(paths.root, result, settings, undefined, { paths });
     engineCommit = made.commit;
-    if (!made.commit && made.skipped && !flags.json) ctx.io.warn(`no engine commit: ${made.skipped}`);
+    if (!made.commit && made.skipped && made.skipped !== 'nothing-written' && !flags.json)
+      ctx.io.warn(`no engine commit: ${made.skipped}`);
   }
   report(ctx, flags, result, engineCommit);
   // Any problem fails the run: a trailer naming no molecule, `--molecule` naming none, a file
