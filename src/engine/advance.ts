@@ -70,6 +70,10 @@ export interface AdvanceOptions {
    * its trailers are applied only where catchup.ts `alreadyHandled` says nothing handled them.
    */
   replayed?: boolean;
+  /** With `replayed`: the commit `fromCommit` was rewritten from (a rebase's old id)… */
+  replayedFrom?: string;
+  /** …and every commit that rebase rewrote, new id → old id. */
+  rewrites?: ReadonlyMap<string, string>;
 }
 
 export interface AdvanceResult {
@@ -100,7 +104,11 @@ export async function advanceLocked(opts: AdvanceOptions): Promise<AdvanceResult
   const configStamped = configStamp(root, runStartMs, opts.stampWindowMs);
   const config = loadConfig(root);
   const result: AdvanceResult = { transitions: [], written: [], problems: [] };
-  const given = opts.fromCommit !== undefined ? await readCommitRecord(root, opts) : undefined;
+  const read = opts.fromCommit !== undefined ? await readCommitRecord(root, opts) : undefined;
+  const given =
+    read && opts.replayedFrom
+      ? { ...read, origin: opts.replayedFrom, ...(opts.rewrites ? { rewrites: opts.rewrites } : {}) }
+      : read;
   const catchUp = opts.catchUp ? await commitsToCatchUp(root) : undefined;
   const simulated: Simulated = new Map();
   if (catchUp) {
@@ -173,7 +181,7 @@ async function applyTrailersOf(
   let pending: Trailer[] = [];
   for (const t of trailers) {
     if (caughtUp) {
-      if (await alreadyHandled(root, c.sha, t, caughtUp)) continue;
+      if (await alreadyHandled(root, c, t, caughtUp)) continue;
     } else if (!isMoleculeId(t.molecule) || !moleculeExists(root, t.molecule)) {
       failures.set(t, { message: `${where(t)}: no molecule ${t.molecule}` });
       continue;
@@ -544,16 +552,23 @@ function keyScopeOf(r: ReconcileOutcome): KeyScope {
   return state.formula && !formulaNeedsPlugins(state.formula) ? 'events' : 'all';
 }
 
-/** Two terminal facts (done/failed/skipped) for one step attempt, judged by file names alone. */
+/**
+ * Judged by file names alone: two terminal facts (done/failed/skipped) for one step attempt, or
+ * a step whose newest attempt has none (a re-open merged into a completed molecule).
+ */
 function hasContradictingNames(lines: readonly string[]): boolean {
   const terminal = new Set<string>();
+  const newest = new Map<string, number>();
   for (const line of lines) {
     if (!line.startsWith(`${EVENTS}/`)) continue;
     const e = parseEventName(line.slice(EVENTS.length + 1));
-    if (e?.scope !== 'step' || (e.kind !== 'done' && e.kind !== 'failed' && e.kind !== 'skipped')) continue;
+    if (e?.scope !== 'step') continue;
+    if ((newest.get(e.step) ?? 0) < e.attempt) newest.set(e.step, e.attempt);
+    if (e.kind !== 'done' && e.kind !== 'failed' && e.kind !== 'skipped') continue;
     const key = `${e.step}.${e.attempt}`;
     if (terminal.has(key)) return true;
     terminal.add(key);
   }
+  for (const [step, attempt] of newest) if (!terminal.has(`${step}.${attempt}`)) return true;
   return false;
 }

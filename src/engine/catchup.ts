@@ -20,6 +20,13 @@ export interface TrailerCommit {
   authorName: string;
   authorEmail: string;
   message: string;
+  /**
+   * The commit this one was rewritten from (post-rewrite's stdin): where it was written, which
+   * decides whether it saw a re-open (a rebase puts every commit on top of everything).
+   */
+  origin?: string;
+  /** Every commit of that rewrite, new id → old id (a re-open may have been rewritten too). */
+  rewrites?: ReadonlyMap<string, string>;
 }
 
 export interface CatchUpPlan {
@@ -96,10 +103,11 @@ export async function commitsToCatchUp(root: string): Promise<CatchUpPlan | unde
  */
 export async function alreadyHandled(
   root: string,
-  commit: string,
+  c: TrailerCommit,
   t: Trailer,
   states: Map<string, MoleculeState>,
 ): Promise<string | undefined> {
+  const commit = c.origin ?? c.sha;
   if (!isMoleculeId(t.molecule) || !moleculeExists(root, t.molecule)) return 'no such molecule';
   let state = states.get(t.molecule);
   if (!state) {
@@ -110,7 +118,8 @@ export async function alreadyHandled(
   const s = state.stepById.get(t.step);
   if (!s) return 'no such step';
   const facts = [s.facts, ...Object.values(s.history)];
-  if (facts.some((byKind) => Object.values(byKind).some((f) => f.commit === commit))) return 'recorded';
+  const recorded = (f: { commit?: string }) => f.commit === c.sha || f.commit === commit;
+  if (facts.some((byKind) => Object.values(byKind).some(recorded))) return 'recorded';
   if (s.attempt > 1) {
     const { git } = await import('../git/exec.js');
     // The commit that added this attempt's `reopened` fact; the trailer counts only if newer.
@@ -123,7 +132,8 @@ export async function alreadyHandled(
     if (reopenCommit === '') return 're-opened after it';
     // Only a commit made on top of the re-open saw it: one before it, or on a branch that
     // forked before it (merged later, or rewritten by a rebase), was about an earlier attempt.
-    const after = await git(['merge-base', '--is-ancestor', reopenCommit, commit], {
+    const reopenWritten = c.rewrites?.get(reopenCommit) ?? reopenCommit;
+    const after = await git(['merge-base', '--is-ancestor', reopenWritten, commit], {
       cwd: root,
       allowFailure: true,
     });

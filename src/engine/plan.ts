@@ -1,7 +1,7 @@
 // plan: a molecule's state → what must happen next. Pure: the clock, config and other
 // molecules' states come in through `env`; nothing here touches the disk.
 import type { ResolvedFormula, ResolvedStep } from '../formula/model.js';
-import { stepEventPath } from '../store/layout.js';
+import { moleculeEventPath, stepEventPath } from '../store/layout.js';
 import type { EventFact, GastownConfig } from '../store/types.js';
 import {
   allMoleculePlanners,
@@ -157,7 +157,7 @@ const LIVE_KINDS = ['done', 'failed', 'skipped', 'started', 'ready'] as const;
  * such facts, so each is reported with the way out, never repaired silently.
  */
 export function unbackedFacts(state: MoleculeState, formula: ResolvedFormula, env: PlanEnv): FileProblem[] {
-  const out: FileProblem[] = [];
+  const out: FileProblem[] = [...completedButOpen(state)];
   const fileOf = (s: StepState) => {
     const kind = LIVE_KINDS.find((k) => s.facts[k] !== undefined) ?? Object.keys(s.facts)[0] ?? 'ready';
     return `${state.dir}/${stepEventPath(s.id, s.attempt, kind)}`;
@@ -191,6 +191,23 @@ export function unbackedFacts(state: MoleculeState, formula: ResolvedFormula, en
       out.push({ file: fileOf(s), message: `${step.id} is recorded done but ${why}${fix(step.id)}` });
   }
   return out;
+}
+
+/**
+ * A molecule recorded completed with a step not done or skipped: a re-open merged in after the
+ * other clone completed it. Neither fact wins by itself.
+ */
+function completedButOpen(state: MoleculeState): FileProblem[] {
+  if (!state.facts.completed || state.digest) return [];
+  const open = state.steps.filter((s) => !SATISFIED.has(s.status));
+  if (open.length === 0) return [];
+  const what = open.map((s) => `${s.id} (${s.status}, attempt ${s.attempt})`).join(', ');
+  return [
+    {
+      file: `${state.dir}/${moleculeEventPath('completed')}`,
+      message: `the molecule is recorded completed but ${what} is not done: a re-open came in after it completed. Remove this file to do the work again, or the re-open's facts to keep it completed`,
+    },
+  ];
 }
 
 const openNeeds = (state: MoleculeState, step: ResolvedStep) =>
@@ -233,7 +250,12 @@ export function planMolecule(state: MoleculeState, formula: ResolvedFormula, env
   if (state.errors.length > 0) return { ...result, status: 'invalid' };
   if (state.conflicts.length > 0) return { ...result, status: 'conflict' };
   if (state.facts.cancelled) return { ...result, status: 'cancelled' };
-  if (state.facts.completed || state.digest) return { ...result, status: 'completed' };
+  if (state.facts.completed || state.digest) {
+    const contradiction = completedButOpen(state);
+    return contradiction.length > 0
+      ? { ...result, status: 'invalid', problems: contradiction }
+      : { ...result, status: 'completed' };
+  }
   const problems = unbackedFacts(state, formula, env);
   if (problems.length > 0) return { ...result, status: 'invalid', problems };
 

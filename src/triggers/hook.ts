@@ -78,6 +78,7 @@ export async function runHook(
     let scope: string[] | undefined;
     let record: CommitRecord | undefined;
     let head: CommitHead | undefined;
+    let origins: Map<string, string> | undefined;
     if (name === 'post-commit') {
       // One `git log` gives the scope and the commit advance applies (id, author, trailers); the
       // runner's, when it handed it over.
@@ -93,6 +94,7 @@ export async function runHook(
     } else if (name === 'post-rewrite') {
       if (args[0] !== 'rebase') return 0;
       commits = await withActionTrailers(paths.root, rewrittenCommits(stdin));
+      origins = rewrittenFrom(stdin);
     } else if (name === 'post-merge') {
       commits = await withActionTrailers(paths.root, await mergedCommits(paths.root));
     } else if (name === 'post-checkout') {
@@ -105,6 +107,7 @@ export async function runHook(
       finishingRebase: name === 'post-rewrite',
       finishingMerge: name === 'post-merge',
       replayed: name === 'post-rewrite' || name === 'post-merge',
+      ...(origins ? { origins } : {}),
       scope,
       paths,
       ...(record ? { records: [record] } : {}),
@@ -151,6 +154,17 @@ export function headFromRunner(
   };
 }
 const OBJECT_ID = /^(?:[0-9a-f]{40}|[0-9a-f]{64})$/;
+
+/** New commit id → the id it was rewritten from, from post-rewrite's stdin. */
+export function rewrittenFrom(stdin: string): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const line of stdin.split('\n')) {
+    const [from, to] = line.trim().split(/\s+/);
+    if (from && to && /^[0-9a-f]{7,64}$/.test(from) && /^[0-9a-f]{7,64}$/.test(to) && !out.has(to))
+      out.set(to, from);
+  }
+  return out;
+}
 
 /** New commit ids from post-rewrite's stdin (`<old> <new> [extra]` per line), in order, once each. */
 export function rewrittenCommits(stdin: string): string[] {
@@ -251,6 +265,8 @@ export async function reconcileAndCommit(
     head?: CommitHead;
     /** `commits` came in by a merge or a rebase rather than being made just now. */
     replayed?: boolean;
+    /** A rebase's new commit id → the id it was rewritten from. */
+    origins?: Map<string, string>;
   } = {},
 ): Promise<void> {
   const settings = deps.settings(root);
@@ -274,6 +290,9 @@ export async function reconcileAndCommit(
         ...(commitRecord ? { commitRecord } : {}),
         // Merged or rebased commits may carry trailers about attempts re-opened since.
         ...(fromCommit && options.replayed ? { replayed: true } : {}),
+        ...(fromCommit && options.origins?.has(fromCommit)
+          ? { replayedFrom: options.origins.get(fromCommit) as string, rewrites: options.origins }
+          : {}),
         ...(scope ? { molecules: scope } : {}),
       }),
     );

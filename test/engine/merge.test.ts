@@ -87,6 +87,32 @@ describe('merge safety', () => {
     expect((await gt(b, ['doctor'])).stdout).not.toContain('report.1.ready.toml');
   });
 
+  it('a re-open merged into a molecule the other clone completed is reported, not lost', async () => {
+    env = await setup();
+    const { a, b } = env;
+    for (const step of ['lint', 'test', 'build', 'report']) await gtOk(a, ['step', 'done', 'qc', step]);
+    expect((await gtJson<Status>(a, ['molecule', 'status', 'qc'])).state).toBe('completed');
+    await commitAndPush(a, 'all done');
+    await gtOk(b, ['step', 'reopen', 'qc', 'lint', '--reason', 'wrong config']);
+    await gitIn(b, 'add', '-A');
+    await gitIn(b, 'commit', '-q', '-m', 'lint re-opened');
+    await gitIn(b, 'pull', '-q', '--no-rebase', '--no-edit', 'origin', 'main');
+    for (const args of [['advance'], ['molecule', 'status', 'qc'], ['doctor']]) {
+      const r = await gt(b, args);
+      expect(r.exitCode, args.join(' ')).toBe(1);
+      expect(String(r.stdout) + String(r.stderr)).toContain(
+        '.beads/molecules/qc/events/molecule.completed.toml',
+      );
+    }
+    // A fresh clone (no cache: completed molecules are judged by their file names) sees it too.
+    await gitIn(b, 'push', '-q', 'origin', 'main');
+    const dir = tempDir();
+    const c = join(dir.path, 'c');
+    await gitIn(dir.path, 'clone', '-q', join(a, '../remote.git'), c);
+    expect((await gt(c, ['advance'])).exitCode).toBe(1);
+    dir.cleanup();
+  });
+
   it('the same step completed differently on two clones is reported as a conflict', async () => {
     env = await setup();
     const { a, b } = env;

@@ -331,6 +331,57 @@ describe('trailers seen again', () => {
     expect(await gitIn(cwd, 'status', '--porcelain')).toBe('');
   });
 
+  it('pull --rebase: a trailer written before the re-open it is rebased onto does not complete the new attempt', async () => {
+    const cwd = await repo();
+    expect((await trailer(cwd, 'design')).exitCode).toBe(0);
+    await gitIn(cwd, 'checkout', '-q', '-b', 'upstream');
+    await gastown(['step', 'reopen', 'm1', 'design', '--reason', 'redo', '--as', 'lead'], cwd);
+    await gitIn(cwd, 'add', '-A');
+    expect((await git(cwd, ['commit', '-q', '-m', 'design re-opened'])).exitCode).toBe(0);
+    await gitIn(cwd, 'checkout', '-q', 'main');
+    // Written for attempt 1, where no hook ran, before this clone saw the re-open.
+    const late = [
+      'commit',
+      '-q',
+      '--allow-empty',
+      '-m',
+      'design again',
+      '--trailer',
+      'Gastown-Done: m1/design',
+    ];
+    expect((await git(cwd, late, { GASTOWN_HOOKS: '0' })).exitCode).toBe(0);
+    const r = await git(cwd, ['rebase', '-q', 'upstream']);
+    expect(r.exitCode, r.stderr).toBe(0);
+    expect(await states(cwd)).toMatchObject({ design: 'ready@2' });
+  });
+
+  it('a rebase keeps a trailer written on top of a re-open that it rewrites too', async () => {
+    const cwd = await repo();
+    expect((await trailer(cwd, 'design')).exitCode).toBe(0);
+    await gitIn(cwd, 'checkout', '-q', '-b', 'upstream');
+    writeFileSync(join(cwd, 'up.txt'), 'upstream moves\n');
+    await gitIn(cwd, 'add', 'up.txt');
+    expect((await git(cwd, ['commit', '-q', '-m', 'upstream moves'])).exitCode).toBe(0);
+    await gitIn(cwd, 'checkout', '-q', 'main');
+    await gastown(['step', 'reopen', 'm1', 'design', '--reason', 'redo', '--as', 'lead'], cwd);
+    await gitIn(cwd, 'add', '-A');
+    expect((await git(cwd, ['commit', '-q', '-m', 'design re-opened'])).exitCode).toBe(0);
+    const redone = [
+      'commit',
+      '-q',
+      '--allow-empty',
+      '-m',
+      'design redone',
+      '--trailer',
+      'Gastown-Done: m1/design',
+    ];
+    expect((await git(cwd, redone, { GASTOWN_HOOKS: '0' })).exitCode).toBe(0);
+    expect(await states(cwd)).toMatchObject({ design: 'ready@2' });
+    const r = await git(cwd, ['rebase', '-q', 'upstream']);
+    expect(r.exitCode, r.stderr).toBe(0);
+    expect(await states(cwd)).toMatchObject({ design: 'done@2', implement: 'ready@2' });
+  });
+
   it('a trailer from a branch that forked before the re-open does not complete the new attempt', async () => {
     const cwd = await repo();
     expect((await trailer(cwd, 'design')).exitCode).toBe(0);
