@@ -121,7 +121,7 @@ export function judgeVote(f: Omit<TrustFacts, 'votes'>, vote: VoteFact): JudgedV
     return {
       ...vote,
       counts: false,
-      why: `the author of ${vote.source} cannot be told (the commit that set it is not in this clone's history)`,
+      why: `the author of ${vote.source} cannot be told (this clone is shallow: the commit that set it is at or past the edge of its history)`,
     };
   const email = lower(vote.email);
   const base = { ...vote, email };

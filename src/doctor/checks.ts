@@ -294,7 +294,7 @@ export function checkShallow(f: DoctorFacts): Finding[] {
           check: 'shallow',
           level: 'info',
           message:
-            'shallow clone: fine for reconcile (state never depends on history); `verify` needs full history',
+            'shallow clone: reconcile works, but who approved a checkpoint cannot be told past the edge of its history (fetch more, e.g. fetch-depth: 0 in CI, for approvals to be judged)',
         },
       ]
     : [];

@@ -84,7 +84,7 @@ describe('approval trust', () => {
       'made by @bob (commit abcdef123456), who is not an approver here (allowed: @jgil, team:leads)',
       'made by stranger@x.org (commit abcdef123456), which is no user in .beads/config.toml (allowed: @jgil, team:leads)',
       "made by the engine's identity (gastown@localhost), not a person",
-      "the author of checkpoints/analysis-checkpoint.md cannot be told (the commit that set it is not in this clone's history)",
+      'the author of checkpoints/analysis-checkpoint.md cannot be told (this clone is shallow: the commit that set it is at or past the edge of its history)',
     ]);
   });
 
