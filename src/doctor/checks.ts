@@ -29,6 +29,8 @@ export interface DoctorFacts {
     dir: string;
     hooks: HookFact[];
     runnerPresent: boolean;
+    /** The installed runner is the one this gastown would install; absent: not looked at. */
+    runnerCurrent?: boolean;
     runnerFile: string;
     node?: string;
     nodeReachable: boolean;
@@ -151,6 +153,14 @@ export function checkHooks(f: DoctorFacts): Finding[] {
       check: 'hooks',
       level: 'error',
       message: `hook runner missing in this clone (${h.runnerFile})`,
+      hint: 'run `gastown hooks install`',
+    });
+  }
+  if (h.runnerPresent && h.runnerCurrent === false) {
+    out.push({
+      check: 'hooks',
+      level: 'warn',
+      message: `hook runner ${h.runnerFile} is not the one this gastown installs (an older version?)`,
       hint: 'run `gastown hooks install`',
     });
   }

@@ -161,6 +161,7 @@ export async function gatherFacts(paths: RepoPaths, now: Date = clock()): Promis
       dir: hooks.dir,
       hooks: hooks.hooks,
       runnerPresent: hooks.runner.present,
+      runnerCurrent: hooks.runnerCurrent,
       runnerFile: hooks.runner.file,
       ...(hooks.runner.node ? { node: hooks.runner.node } : {}),
       nodeReachable: hooks.nodeReachable,

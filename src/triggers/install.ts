@@ -275,6 +275,8 @@ export interface HooksStatus {
   hooksDir: string;
   hooks: HookState[];
   runner: { file: string; present: boolean } & Partial<RunnerTarget>;
+  /** The installed runner is this gastown's template (with its recorded paths). */
+  runnerCurrent: boolean;
   /** The recorded node exists and is executable. */
   nodeReachable: boolean;
   cliPresent: boolean;
@@ -296,7 +298,13 @@ export async function hooksStatus(paths: RepoPaths): Promise<HooksStatus> {
   });
   const runnerFile = runnerPath(paths);
   const present = existsSync(runnerFile);
-  const target = present ? parseRunner(readFileSync(runnerFile, 'utf8')) : {};
+  const content = present ? readFileSync(runnerFile, 'utf8') : undefined;
+  const target = content !== undefined ? parseRunner(content) : {};
+  const runnerCurrent =
+    content !== undefined &&
+    target.node !== undefined &&
+    target.cli !== undefined &&
+    content === renderRunner(readRunnerTemplate(), { node: target.node, cli: target.cli });
   const nodeReachable = target.node !== undefined && isExecutable(target.node);
   const cliPresent = target.cli !== undefined && existsSync(target.cli);
   const anyInstalled = hooks.some((h) => h.installed);
@@ -306,6 +314,7 @@ export async function hooksStatus(paths: RepoPaths): Promise<HooksStatus> {
     hooksDir: paths.hooksDir,
     hooks,
     runner: { file: runnerFile, present, ...target },
+    runnerCurrent,
     nodeReachable,
     cliPresent,
   };

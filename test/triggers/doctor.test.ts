@@ -246,6 +246,27 @@ describe('gastown doctor', () => {
     });
   }
 
+  it('warns when the installed hook runner is not the one this gastown installs; hooks install mends it', async () => {
+    const repo = await initRepo();
+    repos.push(repo);
+    const runner = join(repo.path, '.git/gastown/runner.sh');
+    const hooks = async () => {
+      const r = await gastown(['doctor', '--json'], repo.path);
+      return (
+        JSON.parse(r.stdout) as { checks: { check: string; level: string; message: string }[] }
+      ).checks.filter((c) => c.check === 'hooks');
+    };
+    expect((await hooks()).map((c) => c.level)).toEqual(['ok']);
+    // What an older gastown installed: the same paths, another script.
+    writeFileSync(runner, readFileSync(runner, 'utf8').replace('ops=', 'old_ops='));
+    const stale = await hooks();
+    expect(stale).toHaveLength(1);
+    expect(stale[0]).toMatchObject({ level: 'warn' });
+    expect(stale[0]?.message).toContain('is not the one this gastown installs');
+    expect((await gastown(['hooks', 'install'], repo.path)).exitCode).toBe(0);
+    expect((await hooks()).map((c) => c.level)).toEqual(['ok']);
+  });
+
   it('finds an event for a step the frozen formula does not have, which pre-commit cannot know', async () => {
     const repo = await shinyRepo();
     repos.push(repo);
