@@ -1,6 +1,9 @@
 // Engine commits: after a trigger's reconcile writes files, commit exactly those files in a
 // commit of the engine's own, so `git log` tells agents' and people's commits apart from the
 // engine's, and `git log -- .beads/molecules/<id>` reads as the molecule's history.
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { localIdentity } from '../checkpoint/authors.js';
 import { type CommitHead, commitFiles, type Identity } from '../git/commit.js';
 import { git } from '../git/exec.js';
 import { operationInProgress, type RepoPaths, repoPaths } from '../git/repo.js';
@@ -113,6 +116,28 @@ export async function commitTransitions(
     // post-merge: the merge commit is made; MERGE_HEAD is what git has not cleaned up yet.
     (op === 'merge' && options.finishingMerge === true);
   if (op && !finishing) return { skipped: 'operation-in-progress', paths };
+  // An approval the engine acted on but nobody committed goes first, in a commit of its own by
+  // whoever made it (the local identity, as the engine judged it); otherwise the engine commit
+  // would publish a `done` whose approval no other clone can see.
+  const votes = await uncommittedVotesBehind(where.root, paths);
+  let head = options.head;
+  if (votes.length > 0) {
+    const me = await localIdentity(where.root);
+    if (me.email) {
+      const approval = await commitFiles({
+        root: where.root,
+        gitDir: where.gitDir,
+        paths: votes,
+        message: `checkpoint decision in ${votes.map((v) => v.replace(/^\.beads\/molecules\//, '')).join(', ')}\n`,
+        identity: { name: me.name ?? me.email, email: me.email },
+        ...(env ? { env } : {}),
+        ...(finishing && op ? { allowOperation: op } : {}),
+        ...(head ? { head } : {}),
+      });
+      // The engine commit goes on top of it: HEAD as the caller read it is no longer HEAD.
+      if (approval.commit) head = undefined;
+    }
+  }
   const message = engineCommitMessage(result.transitions, paths);
   const made = await commitFiles({
     root: where.root,
@@ -122,11 +147,43 @@ export async function commitTransitions(
     identity: settings.identity,
     ...(env ? { env } : {}),
     ...(finishing && op ? { allowOperation: op } : {}),
-    ...(options.head ? { head: options.head } : {}),
+    ...(head ? { head } : {}),
   });
   if (unfinished) clearUnfinishedRun(root);
   if (!made.commit) return { skipped: 'unchanged', paths };
   return { commit: made.commit, message, paths };
+}
+
+/**
+ * The checkpoint files (request and approvals) behind a `done` being committed, where they
+ * differ from HEAD: the `done` facts name their checkpoint in `cause`.
+ */
+async function uncommittedVotesBehind(root: string, paths: readonly string[]): Promise<string[]> {
+  const behind: string[] = [];
+  for (const p of paths) {
+    const m = /^(\.beads\/molecules\/[^/]+)\/events\/[^/]+\.\d+\.done\.toml$/.exec(p);
+    if (!m) continue;
+    let text: string;
+    try {
+      text = readFileSync(join(root, p), 'utf8');
+    } catch {
+      continue;
+    }
+    const cause = /^cause = "(checkpoints\/[^"/]+)\.md"$/m.exec(text)?.[1];
+    if (cause) behind.push(`${m[1]}/${cause}.md`, `${m[1]}/${cause}.approvals`);
+  }
+  if (behind.length === 0) return [];
+  const r = await git(['status', '--porcelain', '-z', '--untracked-files=all', '--', ...behind], {
+    cwd: root,
+    allowFailure: true,
+  });
+  if (r.exitCode !== 0) return [];
+  // `XY path` entries; a rename's second path follows in its own entry and is skipped.
+  return r.stdout
+    .split('\0')
+    .filter((e) => e.length > 3 && e[2] === ' ')
+    .map((e) => e.slice(3))
+    .filter((f) => behind.some((b) => f === b || f.startsWith(`${b}/`)));
 }
 
 /**

@@ -127,6 +127,39 @@ describe('advance --ci', () => {
     expect(JSON.stringify(st)).toContain('cannot be told');
   });
 
+  it('advance --commit after an approval made in the working tree commits the approval as its maker first', async () => {
+    const repo = await makeRepo();
+    cleanups.push(repo.cleanup);
+    const cwd = repo.path;
+    expect((await gastown(['init', '--hooks', 'none'], cwd)).exitCode).toBe(0);
+    writeFileSync(join(cwd, '.beads/formulas/review-flow.formula.toml'), REVIEW_FLOW);
+    writeFileSync(join(cwd, '.beads/config.toml'), '[users.jgil]\nemails = ["jgil@example.com"]\n');
+    expect(
+      (await gastown(['molecule', 'create', '--formula', 'review-flow', '--name', 'r1'], cwd)).exitCode,
+    ).toBe(0);
+    expect((await gastown(['step', 'done', 'r1', 'draft', '--as', 'polecat-1'], cwd)).exitCode).toBe(0);
+    await commitAll(cwd, 'draft');
+    // @jgil edits the decision and runs the engine with --commit, committing nothing himself.
+    const cp = join(cwd, '.beads/molecules/r1/checkpoints/approve.md');
+    writeFileSync(cp, readFileSync(cp, 'utf8').replace(/^decision: pending.*$/m, 'decision: approved'));
+    const r = await gastown(['advance', '--commit'], cwd, JGIL);
+    expect(r.exitCode, String(r.stderr)).toBe(0);
+    expect(await gitIn(cwd, 'status', '--porcelain')).toBe('');
+    const log = (await gitIn(cwd, 'log', '-2', '--format=%an|%s', '--name-only')).trim();
+    expect(log).toMatch(/^gastown\|gastown: /);
+    expect(log).toContain('J Gil|checkpoint decision in r1/checkpoints/approve.md');
+    // Another clone sees the approval behind the done, by @jgil.
+    const dir = tempDir();
+    cleanups.push(dir.cleanup);
+    const clone = join(dir.path, 'clone');
+    await gitIn(dir.path, 'clone', '-q', `file://${cwd}`, clone);
+    const c = await gastown(['advance', '--ci'], clone);
+    expect(c.exitCode, String(c.stderr)).toBe(0);
+    const st = JSON.parse(String((await gastown(['molecule', 'status', 'r1', '--json'], clone)).stdout));
+    expect(st.state).toBe('active');
+    expect(st.ready).toEqual(['ship']);
+  });
+
   it('exits 1 when a molecule has a problem', async () => {
     const repo = await repoWithUnappliedTrailer();
     await gitIn(
