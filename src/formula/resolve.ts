@@ -488,6 +488,11 @@ class Resolver {
       if (Object.keys(g.unknown).length > 0) step.extra.gate = g.unknown;
       for (const r of g.stepRefs)
         step.refs.push({ key: `gate.${r.key}`, id: r.id, origin: { file, path: `${path}.gate.${r.key}` } });
+    } else if (raw.type === 'human') {
+      // beads' step type for work a person does: run it as a checkpoint any configured person
+      // decides, so an agent cannot close it by saying "done".
+      const g = normalizeGate({ type: 'human' });
+      if (g.gate) step.gate = g.gate;
     }
     if (raw.on_complete !== undefined) {
       const oc = raw.on_complete;

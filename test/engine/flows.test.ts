@@ -2,7 +2,7 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { gitIn } from '../helpers/repo.js';
+import { gitIn, JGIL } from '../helpers/repo.js';
 import { gt, gtJson, gtOk, repoWithFormulas, type Status, stepStates } from './cli.js';
 
 const DAY3 = `# .beads/convoys/soc2-audit-trail/molecules/day3-workflow-refs.toml
@@ -38,6 +38,7 @@ describe('molecule commands', () => {
       'gastown/code-review',
       'gastown/rule-of-five',
       'beads/quick-check',
+      'beads/feature-workflow',
     );
   });
   afterAll(() => repo.cleanup());
@@ -224,6 +225,34 @@ describe('molecule commands', () => {
     expect(readFileSync(join(cwd, '.beads/molecules/loop/outputs/design.2.md'), 'utf8')).toBe(
       'The design misses the cache.\n',
     );
+  });
+
+  it('runs a beads step of type "human" as a checkpoint: an agent\'s done does not close it', async () => {
+    const cwd = repo.path;
+    writeFileSync(join(cwd, '.beads/config.toml'), '[users.jgil]\nemails = ["jgil@example.com"]\n');
+    await gtOk(cwd, [
+      'molecule',
+      'create',
+      '--formula',
+      'feature-workflow',
+      '--name',
+      'fw',
+      '--var',
+      'feature_name=x',
+    ]);
+    const refused = await gt(cwd, ['step', 'done', 'fw', 'design', '--as', 'polecat-1']);
+    expect(refused.exitCode).toBe(1);
+    expect(String(refused.stderr)).toContain('checkpoint');
+    expect(readFileSync(join(cwd, '.beads/molecules/fw/checkpoints/design.md'), 'utf8')).toMatch(
+      /^decision: pending/m,
+    );
+    await gitIn(cwd, 'add', '-A');
+    await gitIn(cwd, 'commit', '-q', '-m', 'pour fw');
+    await gtOk(cwd, ['checkpoint', 'approve', 'fw', 'design'], JGIL);
+    expect(stepStates(await gtJson<Status>(cwd, ['molecule', 'status', 'fw']))).toMatchObject({
+      design: 'done',
+      implement: 'ready',
+    });
   });
 
   it('squashes a completed molecule into a digest and burns a molecule', async () => {
