@@ -160,6 +160,12 @@ async function prepareMolecule(root: string, opts: CreateMoleculeOptions): Promi
       ...(opts.preset !== undefined ? { preset: opts.preset } : {}),
       ...(opts.legs !== undefined ? { legs: opts.legs } : {}),
     }));
+  // Nothing to run: an aspect (it applies to other formulas through `compose`) or an empty
+  // formula would make a molecule that completes the moment it exists.
+  if (formula.steps.length === 0)
+    throw new UsageError(
+      `formula ${formula.formula} has no steps to run${formula.type === 'aspect' ? ': an aspect applies to other formulas through `compose`; pour a formula that composes it' : ''}`,
+    );
   // Defaults of vars the caller did not set are frozen too, so templates resolve the same forever.
   for (const [name, def] of Object.entries(formula.vars ?? {})) {
     if (vars[name] === undefined && def.default !== undefined) vars[name] = def.default;
@@ -688,6 +694,8 @@ export interface StatusJson {
   cancelled?: { by?: string; reason?: string };
 }
 
+const MOVABLE = new Set<string>(['active', 'blocked', 'failed']);
+
 export function statusOf(state: MoleculeState, plan: PlanResult): StatusJson {
   const willBeReady = new Set(
     plan.effects.flatMap((e) =>
@@ -727,7 +735,8 @@ export function statusOf(state: MoleculeState, plan: PlanResult): StatusJson {
       total: steps.length,
     },
     steps,
-    ready: steps.filter((s) => s.state === 'ready').map((s) => s.id),
+    // Nothing can be worked on in a molecule that is invalid, in conflict or over.
+    ready: MOVABLE.has(plan.status) ? steps.filter((s) => s.state === 'ready').map((s) => s.id) : [],
     current: steps.filter((s) => s.state === 'in_progress').map((s) => s.id),
     vars: meta?.vars ?? {},
     conflicts: state.conflicts.map((c) => ({ file: c.file, message: c.message })),

@@ -39,6 +39,7 @@ describe('molecule commands', () => {
       'gastown/rule-of-five',
       'beads/quick-check',
       'beads/feature-workflow',
+      'gastown/security-audit',
     );
   });
   afterAll(() => repo.cleanup());
@@ -253,6 +254,13 @@ describe('molecule commands', () => {
       design: 'done',
       implement: 'ready',
     });
+  });
+
+  it('refuses to pour an aspect on its own: it has no steps, only advice for formulas that compose it', async () => {
+    const r = await gt(repo.path, ['molecule', 'create', '--formula', 'security-audit', '--name', 'sa']);
+    expect(r.exitCode).toBe(2);
+    expect(String(r.stderr)).toContain('an aspect applies to other formulas through `compose`');
+    expect(existsSync(join(repo.path, '.beads/molecules/sa'))).toBe(false);
   });
 
   it('squashes a completed molecule into a digest and burns a molecule', async () => {

@@ -104,6 +104,11 @@ describe('merge safety', () => {
         '.beads/molecules/qc/events/molecule.completed.toml',
       );
     }
+    // Nothing is offered as ready work while it is invalid.
+    const st = JSON.parse(String((await gt(b, ['molecule', 'status', 'qc', '--json'])).stdout)) as Status;
+    expect(st.state).toBe('invalid');
+    expect(stepStates(st).lint).toBe('ready');
+    expect(st.ready).toEqual([]);
     // A fresh clone (no cache: completed molecules are judged by their file names) sees it too.
     await gitIn(b, 'push', '-q', 'origin', 'main');
     const dir = tempDir();
