@@ -28,6 +28,21 @@ async function repoWithUnappliedTrailer() {
   return repo;
 }
 
+/** No hooks, @jgil a user, review-flow molecule r1 with its draft done and committed. */
+async function draftedReviewFlow(): Promise<string> {
+  const repo = await makeRepo();
+  cleanups.push(repo.cleanup);
+  const cwd = repo.path;
+  expect((await gastown(['init', '--hooks', 'none'], cwd)).exitCode).toBe(0);
+  writeFileSync(join(cwd, '.beads/formulas/review-flow.formula.toml'), REVIEW_FLOW);
+  writeFileSync(join(cwd, '.beads/config.toml'), '[users.jgil]\nemails = ["jgil@example.com"]\n');
+  const made = await gastown(['molecule', 'create', '--formula', 'review-flow', '--name', 'r1'], cwd);
+  expect(made.exitCode).toBe(0);
+  expect((await gastown(['step', 'done', 'r1', 'draft', '--as', 'polecat-1'], cwd)).exitCode).toBe(0);
+  await commitAll(cwd, 'draft');
+  return cwd;
+}
+
 describe('advance --ci', () => {
   it('applies HEAD trailers in a shallow clone and commits the transitions', async () => {
     const repo = await repoWithUnappliedTrailer();
@@ -59,17 +74,7 @@ describe('advance --ci', () => {
   });
 
   it('in a shallow clone, an approval made past its boundary is not judged again: no false "invalid"', async () => {
-    const repo = await makeRepo();
-    cleanups.push(repo.cleanup);
-    const cwd = repo.path;
-    expect((await gastown(['init', '--hooks', 'none'], cwd)).exitCode).toBe(0);
-    writeFileSync(join(cwd, '.beads/formulas/review-flow.formula.toml'), REVIEW_FLOW);
-    writeFileSync(join(cwd, '.beads/config.toml'), '[users.jgil]\nemails = ["jgil@example.com"]\n');
-    expect(
-      (await gastown(['molecule', 'create', '--formula', 'review-flow', '--name', 'r1'], cwd)).exitCode,
-    ).toBe(0);
-    expect((await gastown(['step', 'done', 'r1', 'draft', '--as', 'polecat-1'], cwd)).exitCode).toBe(0);
-    await commitAll(cwd, 'draft');
+    const cwd = await draftedReviewFlow();
     expect((await gastown(['checkpoint', 'approve', 'r1', 'approve'], cwd, JGIL)).exitCode).toBe(0);
     await commitAll(cwd, 'approved', JGIL);
     // Someone else commits on top: in a depth-1 clone this commit seems to add every file.
@@ -89,17 +94,7 @@ describe('advance --ci', () => {
   });
 
   it('in a shallow clone, an approval made past its boundary is credited to nobody', async () => {
-    const repo = await makeRepo();
-    cleanups.push(repo.cleanup);
-    const cwd = repo.path;
-    expect((await gastown(['init', '--hooks', 'none'], cwd)).exitCode).toBe(0);
-    writeFileSync(join(cwd, '.beads/formulas/review-flow.formula.toml'), REVIEW_FLOW);
-    writeFileSync(join(cwd, '.beads/config.toml'), '[users.jgil]\nemails = ["jgil@example.com"]\n');
-    expect(
-      (await gastown(['molecule', 'create', '--formula', 'review-flow', '--name', 'r1'], cwd)).exitCode,
-    ).toBe(0);
-    expect((await gastown(['step', 'done', 'r1', 'draft', '--as', 'polecat-1'], cwd)).exitCode).toBe(0);
-    await commitAll(cwd, 'draft');
+    const cwd = await draftedReviewFlow();
     // The agent approves its own work; @jgil then commits something else on top.
     const cp = join(cwd, '.beads/molecules/r1/checkpoints/approve.md');
     writeFileSync(cp, readFileSync(cp, 'utf8').replace(/^decision: pending.*$/m, 'decision: approved'));
@@ -128,17 +123,7 @@ describe('advance --ci', () => {
   });
 
   it('advance --commit after an approval made in the working tree commits the approval as its maker first', async () => {
-    const repo = await makeRepo();
-    cleanups.push(repo.cleanup);
-    const cwd = repo.path;
-    expect((await gastown(['init', '--hooks', 'none'], cwd)).exitCode).toBe(0);
-    writeFileSync(join(cwd, '.beads/formulas/review-flow.formula.toml'), REVIEW_FLOW);
-    writeFileSync(join(cwd, '.beads/config.toml'), '[users.jgil]\nemails = ["jgil@example.com"]\n');
-    expect(
-      (await gastown(['molecule', 'create', '--formula', 'review-flow', '--name', 'r1'], cwd)).exitCode,
-    ).toBe(0);
-    expect((await gastown(['step', 'done', 'r1', 'draft', '--as', 'polecat-1'], cwd)).exitCode).toBe(0);
-    await commitAll(cwd, 'draft');
+    const cwd = await draftedReviewFlow();
     // @jgil edits the decision and runs the engine with --commit, committing nothing himself.
     const cp = join(cwd, '.beads/molecules/r1/checkpoints/approve.md');
     writeFileSync(cp, readFileSync(cp, 'utf8').replace(/^decision: pending.*$/m, 'decision: approved'));
