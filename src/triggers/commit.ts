@@ -3,7 +3,7 @@
 // engine's, and `git log -- .beads/molecules/<id>` reads as the molecule's history.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { localIdentity } from '../checkpoint/authors.js';
+import { decisionIn, localIdentity } from '../checkpoint/authors.js';
 import { type CommitHead, commitFiles, type Identity } from '../git/commit.js';
 import { git } from '../git/exec.js';
 import { operationInProgress, type RepoPaths, repoPaths } from '../git/repo.js';
@@ -32,9 +32,17 @@ export interface EngineCommitSettings {
   identity: Identity;
 }
 
+/** A molecule left out of an engine commit, and why. */
+export interface HeldMolecule {
+  molecule: string;
+  reason: string;
+}
+
 export interface EngineCommit {
   /** The new commit's id; absent when nothing was committed (see `skipped`). */
   commit?: string;
+  /** Molecules whose files were left out (an approval behind them is not committed). */
+  held?: HeldMolecule[];
   message?: string;
   /** Why nothing was committed. */
   skipped?: 'disabled' | 'nothing-written' | 'operation-in-progress' | 'unchanged';
@@ -96,14 +104,22 @@ export async function commitTransitions(
   result: ReconcileOutcome,
   settings: EngineCommitSettings,
   env?: Record<string, string>,
-  options: { finishingRebase?: boolean; finishingMerge?: boolean; paths?: RepoPaths; head?: CommitHead } = {},
+  options: {
+    finishingRebase?: boolean;
+    finishingMerge?: boolean;
+    paths?: RepoPaths;
+    head?: CommitHead;
+    /** Molecules to look at even when nothing of theirs was written (a hook's scope). */
+    molecules?: readonly string[];
+  } = {},
 ): Promise<EngineCommit> {
   let paths = uniq(result.written);
   if (!settings.commit) return { skipped: 'disabled', paths };
   // After a run that died holding the lock, its files too (they are in no commit otherwise).
   const unfinished = unfinishedRunMarked(root);
   if (unfinished) paths = uniq([...paths, ...(await leftByUnfinishedRun(root))]);
-  if (paths.length === 0) {
+  const scope = options.molecules ?? [];
+  if (paths.length === 0 && scope.length === 0) {
     if (unfinished) clearUnfinishedRun(root);
     return { skipped: 'nothing-written', paths };
   }
@@ -116,10 +132,15 @@ export async function commitTransitions(
     // post-merge: the merge commit is made; MERGE_HEAD is what git has not cleaned up yet.
     (op === 'merge' && options.finishingMerge === true);
   if (op && !finishing) return { skipped: 'operation-in-progress', paths };
-  // An approval the engine acted on but nobody committed goes first, in a commit of its own by
-  // whoever made it (the local identity, as the engine judged it); otherwise the engine commit
-  // would publish a `done` whose approval no other clone can see.
-  const votes = await uncommittedVotesBehind(where.root, paths);
+  // Approvals behind the checkpoints these files record (see checkpointGuard): committed first
+  // as the person the engine judged them by, or the molecule is held back.
+  const guard = await checkpointGuard(where.root, new Set(result.written), paths, scope);
+  paths = guard.paths;
+  const votes = guard.votes;
+  if (paths.length === 0) {
+    if (unfinished) clearUnfinishedRun(root);
+    return { skipped: 'nothing-written', paths, held: guard.held };
+  }
   let head = options.head;
   if (votes.length > 0) {
     const me = await localIdentity(where.root);
@@ -150,40 +171,111 @@ export async function commitTransitions(
     ...(head ? { head } : {}),
   });
   if (unfinished) clearUnfinishedRun(root);
-  if (!made.commit) return { skipped: 'unchanged', paths };
-  return { commit: made.commit, message, paths };
+  const held = guard.held.length > 0 ? { held: guard.held } : {};
+  if (!made.commit) return { skipped: 'unchanged', paths, ...held };
+  return { commit: made.commit, message, paths, ...held };
 }
 
 /**
- * The checkpoint files (request and approvals) behind a `done` being committed, where they
- * differ from HEAD: the `done` facts name their checkpoint in `cause`.
+ * What an engine commit may publish of molecules with human checkpoints. A `done` recorded from
+ * a checkpoint rests on its decision (the request file or an approvals file); publishing one
+ * without the other makes every other clone call the molecule invalid. So, per such molecule:
+ * - a vote behind a `done` this run recorded goes into an approval commit of its own, authored
+ *   by the local identity (the one the engine just judged it by);
+ * - a vote behind a `done` an earlier run recorded (its author is not known here) holds the
+ *   whole molecule back, with the reason, until someone commits it;
+ * - otherwise the molecule's untracked facts, reports and checkpoint requests (recorded by an
+ *   earlier run, e.g. `checkpoint approve`) go in with this run's, so what is published agrees.
  */
-async function uncommittedVotesBehind(root: string, paths: readonly string[]): Promise<string[]> {
-  const behind: string[] = [];
-  for (const p of paths) {
-    const m = /^(\.beads\/molecules\/[^/]+)\/events\/[^/]+\.\d+\.done\.toml$/.exec(p);
-    if (!m) continue;
-    let text: string;
+async function checkpointGuard(
+  root: string,
+  writtenNow: ReadonlySet<string>,
+  paths: string[],
+  scope: readonly string[],
+): Promise<{ paths: string[]; votes: string[]; held: HeldMolecule[] }> {
+  const gated = uniq([...paths.map(moleculeOfPath).filter(isString), ...scope]).filter((id) => {
     try {
-      text = readFileSync(join(root, p), 'utf8');
+      // The frozen formula is TOML we write: a human gate is a line `type = "human"`.
+      return /^type = "human"$/m.test(
+        readFileSync(join(root, `.beads/molecules/${id}/formula.resolved.toml`), 'utf8'),
+      );
     } catch {
-      continue;
+      return false;
     }
-    const cause = /^cause = "(checkpoints\/[^"/]+)\.md"$/m.exec(text)?.[1];
-    if (cause) behind.push(`${m[1]}/${cause}.md`, `${m[1]}/${cause}.approvals`);
-  }
-  if (behind.length === 0) return [];
-  const r = await git(['status', '--porcelain', '-z', '--untracked-files=all', '--', ...behind], {
-    cwd: root,
-    allowFailure: true,
   });
-  if (r.exitCode !== 0) return [];
-  // `XY path` entries; a rename's second path follows in its own entry and is skipped.
-  return r.stdout
+  if (gated.length === 0) return { paths, votes: [], held: [] };
+  const r = await git(
+    [
+      'status',
+      '--porcelain',
+      '-z',
+      '--untracked-files=all',
+      '--',
+      ...gated.map((id) => `.beads/molecules/${id}`),
+    ],
+    { cwd: root, allowFailure: true },
+  );
+  if (r.exitCode !== 0) return { paths, votes: [], held: [] };
+  // `XY path` entries; a rename's source follows as an entry of its own and is skipped.
+  const changed = r.stdout
     .split('\0')
     .filter((e) => e.length > 3 && e[2] === ' ')
-    .map((e) => e.slice(3))
-    .filter((f) => behind.some((b) => f === b || f.startsWith(`${b}/`)));
+    .map((e) => ({ untracked: e.startsWith('??'), path: e.slice(3) }));
+  const votes: string[] = [];
+  const held: HeldMolecule[] = [];
+  const extra: string[] = [];
+  for (const id of gated) {
+    const dir = `.beads/molecules/${id}/`;
+    const mine = changed.filter((c) => c.path.startsWith(dir));
+    const dones = uniq([
+      ...paths.filter((p) => p.startsWith(`${dir}events/`) && p.endsWith('.done.toml')),
+      ...mine.filter((c) => c.untracked && /\/events\/[^/]+\.done\.toml$/.test(c.path)).map((c) => c.path),
+    ]);
+    const now: string[] = [];
+    let hold: string | undefined;
+    for (const done of dones) {
+      let text: string;
+      try {
+        text = readFileSync(join(root, done), 'utf8');
+      } catch {
+        continue;
+      }
+      const cause = /^cause = "(checkpoints\/[^"/]+)\.md"$/m.exec(text)?.[1];
+      if (!cause) continue;
+      const request = `${dir}${cause}.md`;
+      const approvals = `${dir}${cause}.approvals/`;
+      const pending = mine
+        .filter((c) => c.path === request || c.path.startsWith(approvals))
+        .map((c) => c.path);
+      if (pending.length === 0) continue;
+      if (writtenNow.has(done)) now.push(...pending);
+      else
+        hold ??= `${pending.join(', ')} is not committed, and the approval recorded from it (${done}) was recorded by an earlier run: commit it as the person who decided`;
+    }
+    if (hold) {
+      held.push({ molecule: id, reason: hold });
+      continue;
+    }
+    votes.push(...now);
+    for (const c of mine) {
+      if (!c.untracked || now.includes(c.path)) continue;
+      if (/\/(events|reports)\/[^/]+$/.test(c.path)) extra.push(c.path);
+      // A request still pending; one carrying a decision is a vote, and keeps its author.
+      else if (/\/checkpoints\/[^/]+\.md$/.test(c.path) && decisionAt(root, c.path) === 'pending')
+        extra.push(c.path);
+    }
+  }
+  const heldIds = new Set(held.map((h) => h.molecule));
+  const kept = uniq([...paths, ...extra]).filter((p) => !heldIds.has(moleculeOfPath(p) ?? ''));
+  return { paths: kept, votes: uniq(votes), held };
+}
+
+function decisionAt(root: string, rel: string): string | undefined {
+  try {
+    return decisionIn(readFileSync(join(root, rel), 'utf8'));
+  } catch {
+    return undefined;
+  }
 }
 
 /**

@@ -307,11 +307,14 @@ export async function reconcileAndCommit(
   }
   for (const t of total.transitions) deps.log(`gastown: ${transitionTrailer(t)}`);
   const made = await commitTransitions(root, total, settings, deps.env, {
+    // The molecules this commit touched: facts an earlier run left uncommitted go in now.
+    ...(scope ? { molecules: scope } : {}),
     finishingRebase: options.finishingRebase === true,
     finishingMerge: options.finishingMerge === true,
     ...(options.paths ? { paths: options.paths } : {}),
     ...(options.head ? { head: options.head } : {}),
   });
+  for (const h of made.held ?? []) deps.log(`gastown: ${h.molecule} not committed: ${h.reason}`);
   if (made.commit)
     deps.log(`gastown: engine commit ${made.commit.slice(0, 7)} (${made.paths.length} file(s))`);
   else if (made.skipped === 'operation-in-progress') {

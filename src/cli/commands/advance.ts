@@ -82,6 +82,7 @@ export async function advance(ctx: CliContext, flags: AdvanceFlags): Promise<num
     const settings = { ...loadTriggerSettings(paths.root), commit: true };
     const made = await commitTransitions(paths.root, result, settings, undefined, { paths });
     engineCommit = made.commit;
+    for (const h of made.held ?? []) ctx.io.warn(`${h.molecule} not committed: ${h.reason}`);
     if (!made.commit && made.skipped && made.skipped !== 'nothing-written' && !flags.json)
       ctx.io.warn(`no engine commit: ${made.skipped}`);
   }

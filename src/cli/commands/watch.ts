@@ -51,6 +51,7 @@ export async function watch(ctx: CliContext, opts: WatchOpts): Promise<number> {
       for (const p of result.problems) ctx.io.warn(p.message, p.file ? { file: p.file } : {});
       if (opts.commit) {
         const made = await commitTransitions(root, result, loadTriggerSettings(root));
+        for (const h of made.held ?? []) ctx.io.warn(`${h.molecule} not committed: ${h.reason}`);
         if (made.commit) {
           if (opts.json)
             ctx.io.out(JSON.stringify({ event: 'commit', commit: made.commit, files: made.paths }));
