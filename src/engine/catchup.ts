@@ -5,7 +5,7 @@
 // per worktree: it is about this clone's history, and deleting `.beads/.cache` must not make
 // every later run walk the whole history again.
 import { join } from 'node:path';
-import { CATCH_UP_MARK, readHead, readCatchUpMark as readMark } from '../git/head.js';
+import { CATCH_UP_MARK, readHead, readCatchUpMark as readMark, readRewrites } from '../git/head.js';
 import { writeFileAtomic } from '../store/atomic.js';
 import { gitOperationInProgress } from '../store/cache.js';
 import { isMoleculeId } from '../store/ids.js';
@@ -76,9 +76,12 @@ export async function commitsToCatchUp(root: string): Promise<CatchUpPlan | unde
   if (r.exitCode !== 0 && mark) r = await log(head.sha);
   const commits: TrailerCommit[] = [];
   if (r.exitCode === 0) {
+    // A commit a rebase rewrote is judged where it was written (TrailerCommit.origin).
+    const rewrites = readRewrites(gitDir as string);
     for (const entry of r.stdout.split('\x1e').slice(1)) {
       const [sha = '', authorName = '', authorEmail = '', message = ''] = entry.split('\x1f');
-      commits.push({ sha, authorName, authorEmail, message });
+      const origin = rewrites.get(sha);
+      commits.push({ sha, authorName, authorEmail, message, ...(origin ? { origin, rewrites } : {}) });
     }
   }
   const sha = head.sha;

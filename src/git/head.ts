@@ -2,7 +2,7 @@
 // `advance` asks whether HEAD moved since its last catch-up on every run, and a git process
 // costs more than the whole no-op run may. Anything unusual (an unborn branch, a symbolic ref
 // chain, a ref format this does not know) gives undefined and the caller asks git.
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 
 export interface HeadFacts {
@@ -88,4 +88,31 @@ export function readCatchUpMark(gitDir: string): string | undefined {
 export function headMovedSinceCatchUp(root: string): boolean {
   const head = readHead(root);
   return head !== undefined && readCatchUpMark(head.gitDir) !== head.sha;
+}
+
+/**
+ * Rebases remembered (post-rewrite's `<old> <new>` lines, per worktree), so a catch-up that
+ * meets a rewritten commit judges it as it was written. Bounded: the newest lines are kept.
+ */
+export const REWRITES_FILE = 'gastown-rewrites';
+const MAX_REWRITES = 10_000;
+
+export function readRewrites(gitDir: string): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const line of (read(join(gitDir, REWRITES_FILE)) ?? '').split('\n')) {
+    const [from, to] = line.split(' ');
+    if (from && to && OBJECT_ID.test(from) && OBJECT_ID.test(to)) out.set(to, out.get(from) ?? from);
+  }
+  return out;
+}
+
+export function rememberRewrites(gitDir: string, pairs: ReadonlyMap<string, string>): void {
+  if (pairs.size === 0) return;
+  const old = (read(join(gitDir, REWRITES_FILE)) ?? '').split('\n').filter((l) => l !== '');
+  const lines = [...old, ...[...pairs].map(([to, from]) => `${from} ${to}`)].slice(-MAX_REWRITES);
+  try {
+    writeFileSync(join(gitDir, REWRITES_FILE), `${lines.join('\n')}\n`);
+  } catch {
+    /* best effort: without it a catch-up judges a rebased commit where it now sits */
+  }
 }

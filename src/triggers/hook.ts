@@ -3,10 +3,12 @@
 // trailers of the commits that just landed) and commit what reconcile wrote; pre-commit
 // validates the staged `.beads/` files. Nothing here may break git: every failure becomes a
 // one-line warning and exit 0, except a pre-commit refusal (REFUSE_EXIT).
+
 import { existsSync } from 'node:fs';
 import { isAbsolute, join, resolve } from 'node:path';
 import type { CommitHead } from '../git/commit.js';
 import { git } from '../git/exec.js';
+import { rememberRewrites } from '../git/head.js';
 import { operationInProgress, type RepoPaths, readStaged, repoPaths, stagedPaths } from '../git/repo.js';
 import {
   commitTransitions,
@@ -95,6 +97,8 @@ export async function runHook(
       if (args[0] !== 'rebase') return 0;
       commits = await withActionTrailers(paths.root, rewrittenCommits(stdin));
       origins = rewrittenFrom(stdin);
+      // Kept for later catch-ups, which see only the new ids.
+      rememberRewrites(paths.gitDir, origins);
     } else if (name === 'post-merge') {
       commits = await withActionTrailers(paths.root, await mergedCommits(paths.root));
     } else if (name === 'post-checkout') {

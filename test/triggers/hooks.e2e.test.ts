@@ -353,6 +353,9 @@ describe('trailers seen again', () => {
     const r = await git(cwd, ['rebase', '-q', 'upstream']);
     expect(r.exitCode, r.stderr).toBe(0);
     expect(await states(cwd)).toMatchObject({ design: 'ready@2' });
+    // A later catch-up sees only the rebased commit: it judges it as written, too.
+    expect((await gastown(['advance'], cwd)).exitCode).toBe(0);
+    expect(await states(cwd)).toMatchObject({ design: 'ready@2' });
   });
 
   it('a rebase keeps a trailer written on top of a re-open that it rewrites too', async () => {
