@@ -117,7 +117,9 @@ export async function hooksStatusCommand(ctx: CliContext, opts: { json?: boolean
         : 'installed but git will not run it (not executable / no husky stub)';
     ctx.io.out(`  ${h.hook.padEnd(14)} ${state}`);
   }
-  ctx.io.out(`  runner         ${s.runner.present ? s.runner.file : 'missing'}`);
+  ctx.io.out(
+    `  runner         ${s.runner.present ? `${s.runner.file}${s.runnerCurrent ? '' : ' (not this version: run `gastown hooks install`)'}` : 'missing'}`,
+  );
   if (s.runner.present) {
     ctx.io.out(
       `  node           ${s.nodeReachable ? s.runner.node : `not found at ${s.runner.node ?? '?'} (hooks fall back to PATH)`}`,
