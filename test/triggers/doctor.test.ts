@@ -263,6 +263,7 @@ describe('gastown doctor', () => {
     expect(stale).toHaveLength(1);
     expect(stale[0]).toMatchObject({ level: 'warn' });
     expect(stale[0]?.message).toContain('is not the one this gastown installs');
+    expect((await gastown(['hooks', 'status'], repo.path)).stdout).toContain('(not this version');
     expect((await gastown(['hooks', 'install'], repo.path)).exitCode).toBe(0);
     expect((await hooks()).map((c) => c.level)).toEqual(['ok']);
   });
