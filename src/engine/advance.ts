@@ -1,7 +1,9 @@
 // advance: reconcile every molecule once (and apply a commit's trailers first). Idempotent:
 // a second run in a row writes nothing.
-import { type Dirent, existsSync, type Stats } from 'node:fs';
+import { type Dirent, existsSync, mkdirSync, type Stats } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { GastownError } from '../errors.js';
+import { createFileExclusive } from '../store/atomic.js';
 import {
   configStamp,
   eventsKey,
@@ -23,7 +25,14 @@ import { DIGEST_FILE, EVENTS, findRoot, moleculesDir, parseEventName } from '../
 import { withLock } from '../store/lock.js';
 import type { GastownConfig } from '../store/types.js';
 import type { Problem } from './apply.js';
-import { alreadyHandled, commitsToCatchUp, type TrailerCommit } from './catchup.js';
+import {
+  alreadyHandled,
+  commitsToCatchUp,
+  ignoredTrailerPath,
+  mustRecordVerdict,
+  renderIgnoredTrailer,
+  type TrailerCommit,
+} from './catchup.js';
 import { formulaNeedsPlugins, registrySignature } from './gates.js';
 import {
   COMPLETED_EVENT_NAME,
@@ -32,6 +41,7 @@ import {
   listEvents,
   listMoleculeIds,
   moleculeExists,
+  moleculeRelDir,
   readMoleculeFiles,
 } from './io.js';
 import { recordStepLocked, type StepAction } from './molecules.js';
@@ -181,7 +191,10 @@ async function applyTrailersOf(
   let pending: Trailer[] = [];
   for (const t of trailers) {
     if (caughtUp) {
-      if (await alreadyHandled(root, c, t, caughtUp)) continue;
+      const why = await alreadyHandled(root, c, t, caughtUp);
+      if (why !== undefined && mustRecordVerdict(why) && !opts.dryRun)
+        result.written.push(...recordIgnoredTrailer(root, c, t, why));
+      if (why !== undefined) continue;
     } else if (!isMoleculeId(t.molecule) || !moleculeExists(root, t.molecule)) {
       failures.set(t, { message: `${where(t)}: no molecule ${t.molecule}` });
       continue;
@@ -234,6 +247,15 @@ async function applyTrailersOf(
     const p = failures.get(t);
     if (p) result.problems.push(p);
   }
+}
+
+/** Writes `trailers/<commit>.toml` once; returns the repo-relative path when it wrote it. */
+function recordIgnoredTrailer(root: string, c: TrailerCommit, t: Trailer, why: string): string[] {
+  const rel = ignoredTrailerPath(c.sha);
+  const path = join(moleculesDir(root), t.molecule, rel);
+  mkdirSync(dirname(path), { recursive: true });
+  const outcome = createFileExclusive(path, renderIgnoredTrailer(c, t, why));
+  return outcome === 'written' ? [`${moleculeRelDir(t.molecule)}/${rel}`] : [];
 }
 
 /**

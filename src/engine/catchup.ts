@@ -120,9 +120,11 @@ export async function alreadyHandled(
   if (state.facts.completed || state.facts.cancelled || state.digest) return 'molecule settled';
   const s = state.stepById.get(t.step);
   if (!s) return 'no such step';
+  if (state.files.has(ignoredTrailerPath(c.sha))) return 'recorded';
   const facts = [s.facts, ...Object.values(s.history)];
-  const recorded = (f: { commit?: string }) => f.commit === c.sha || f.commit === commit;
-  if (facts.some((byKind) => Object.values(byKind).some(recorded))) return 'recorded';
+  if (facts.some((byKind) => Object.values(byKind).some((f) => f.commit === c.sha))) return 'recorded';
+  // Recorded under the id it had before a rebase: other clones know only the new id.
+  if (facts.some((byKind) => Object.values(byKind).some((f) => f.commit === commit))) return REWRITTEN;
   if (s.attempt > 1) {
     const { git } = await import('../git/exec.js');
     // The commit that added this attempt's `reopened` fact; the trailer counts only if newer.
@@ -132,7 +134,7 @@ export async function alreadyHandled(
       allowFailure: true,
     });
     const reopenCommit = added.stdout.trim();
-    if (reopenCommit === '') return 're-opened after it';
+    if (reopenCommit === '') return STALE;
     // Only a commit made on top of the re-open saw it: one before it, or on a branch that
     // forked before it (merged later, or rewritten by a rebase), was about an earlier attempt.
     const reopenWritten = c.rewrites?.get(reopenCommit) ?? reopenCommit;
@@ -140,9 +142,30 @@ export async function alreadyHandled(
       cwd: root,
       allowFailure: true,
     });
-    if (after.exitCode !== 0) return 'the step was re-opened after it';
+    if (after.exitCode !== 0) return STALE;
   }
   return undefined;
+}
+
+const REWRITTEN = 'recorded before a rebase';
+const STALE = 'the step was re-opened after it';
+
+/**
+ * Verdicts only this clone can reach (it alone knows what a rebase rewrote, or saw the
+ * trailer before it was rebased): recorded as a file (`trailers/<commit>.toml`) that goes into
+ * the engine commit, so every clone skips the trailer too. Others (a fact names the commit, the
+ * molecule is gone) every clone reaches by itself.
+ */
+export const mustRecordVerdict = (why: string) => why === REWRITTEN || why === STALE;
+
+/** A trailer judged not to apply, kept in the molecule folder. */
+export function ignoredTrailerPath(sha: string): string {
+  return `trailers/${sha}.toml`;
+}
+
+export function renderIgnoredTrailer(c: TrailerCommit, t: Trailer, why: string): string {
+  const q = JSON.stringify;
+  return `commit = ${q(c.sha)}\nstep = ${q(t.step)}\nkind = ${q(t.kind)}\nreason = ${q(why)}\n${c.origin ? `written_as = ${q(c.origin)}\n` : ''}`;
 }
 
 export { parseTrailers };

@@ -212,6 +212,9 @@ function completedButOpen(state: MoleculeState): FileProblem[] {
   ];
 }
 
+/** The current attempt has begun: any fact but its `reopened` (ready, a checkpoint opened, …). */
+const hasLiveFacts = (s: StepState) => Object.keys(s.facts).some((k) => k !== 'reopened');
+
 const openNeeds = (state: MoleculeState, step: ResolvedStep) =>
   step.needs.filter((n) => !SATISFIED.has(state.stepById.get(n)?.status ?? 'pending'));
 
@@ -287,8 +290,9 @@ export function planMolecule(state: MoleculeState, formula: ResolvedFormula, env
   for (const step of formula.steps) {
     const s = state.stepById.get(step.id) as StepState;
     const needsMet = step.needs.every((n) => SATISFIED.has(state.stepById.get(n)?.status ?? 'pending'));
-    if (!needsMet && s.status !== 'pending' && !stale.has(step.id)) {
-      // Live facts under a re-opened need (unbackedFacts let only these through): re-open.
+    if (!needsMet && hasLiveFacts(s) && !stale.has(step.id)) {
+      // Begun under needs that are not done: for a step past pending, unbackedFacts let only
+      // re-opened needs through; a pending step with a checkpoint or wait opened is stale too.
       const open = openNeeds(state, step);
       for (const e of reopenEffects(state, formula, step.id, {
         reason: `it needs ${open.join(', ')}, re-opened since`,

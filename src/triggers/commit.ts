@@ -135,6 +135,14 @@ export async function commitTransitions(
   // Approvals behind the checkpoints these files record (see checkpointGuard): committed first
   // as the person the engine judged them by, or the molecule is held back.
   const guard = await checkpointGuard(where.root, new Set(result.written), paths, scope);
+  // A molecule this run found invalid (a fact that cannot stand, a conflict) publishes nothing:
+  // what it would publish is what other clones would then call invalid too.
+  for (const p of result.problems) {
+    if (!p.molecule || !p.file || guard.held.some((h) => h.molecule === p.molecule)) continue;
+    guard.held.push({ molecule: p.molecule, reason: `${p.file}: ${p.message}` });
+    guard.paths = guard.paths.filter((f) => moleculeOfPath(f) !== p.molecule);
+    guard.votes = guard.votes.filter((f) => moleculeOfPath(f) !== p.molecule);
+  }
   paths = guard.paths;
   const votes = guard.votes;
   if (paths.length === 0) {
@@ -268,6 +276,21 @@ async function checkpointGuard(
   const heldIds = new Set(held.map((h) => h.molecule));
   const kept = uniq([...paths, ...extra]).filter((p) => !heldIds.has(moleculeOfPath(p) ?? ''));
   return { paths: kept, votes: uniq(votes), held };
+}
+
+/** Molecules with untracked files in `events/` (one `git ls-files`). */
+export async function moleculesWithUntrackedFacts(root: string): Promise<string[]> {
+  const r = await git(['ls-files', '-z', '--others', '--exclude-standard', '--', '.beads/molecules'], {
+    cwd: root,
+    allowFailure: true,
+  });
+  if (r.exitCode !== 0) return [];
+  return uniq(
+    r.stdout
+      .split('\0')
+      .map((p) => /^\.beads\/molecules\/([^/]+)\/events\/[^/]+$/.exec(p)?.[1])
+      .filter(isString),
+  );
 }
 
 function decisionAt(root: string, rel: string): string | undefined {

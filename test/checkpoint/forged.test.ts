@@ -222,6 +222,24 @@ describe('hand-written facts do not pass a gate', () => {
     expect(third.stdout).toContain('nothing written');
   });
 
+  it('a checkpoint opened for an attempt that a merged re-open replaced is re-opened, not reused', async () => {
+    // What a merge leaves when another clone re-opened work before this one opened the review.
+    write(
+      `${MOL}/events/work.2.reopened.toml`,
+      'step = "work"\nattempt = 2\nkind = "reopened"\nreason = "redo"\n',
+    );
+    await commitAll('merge a re-open of work');
+    const adv = await run(['advance']);
+    expect(adv.exitCode, String(adv.stderr)).toBe(0);
+    expect(adv.stdout).toContain('review re-opened as attempt 2');
+    const st = await status();
+    expect(st.state).toBe('active');
+    expect(st.steps.find((x) => x.id === 'review')).toMatchObject({ state: 'pending', attempt: 2 });
+    // Work attempt 2 done: a fresh request for attempt 2, not the old one.
+    await ok(['step', 'done', 'm1', 'work', '--as', 'polecat-1']);
+    expect(read(`${MOL}/checkpoints/review.attempt-2.md`)).toMatch(/^decision: pending/m);
+  });
+
   it('a step recorded done before the checkpoint it needs is refused', async () => {
     write(`${MOL}/events/ship.1.done.toml`, 'step = "ship"\nattempt = 1\nkind = "done"\nby = "polecat-1"\n');
     await commitAll('shipped early');

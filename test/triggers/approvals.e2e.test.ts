@@ -111,4 +111,29 @@ describe('approvals and engine commits', () => {
     expect(await untracked(cwd)).toContain(`?? ${bobsVote}`);
     expect(await freshCloneState(cwd)).toEqual({ code: 0, state: 'active' });
   });
+
+  it('a molecule found invalid publishes nothing: a discarded vote leaves its done out of history', async () => {
+    const cwd = await poured('approvers = ["@jgil"]');
+    expect((await gastown(['checkpoint', 'approve', 'r1', 'approve'], cwd, JGIL)).exitCode).toBe(0);
+    await gitIn(cwd, 'checkout', '--', '.beads/molecules/r1/checkpoints/approve.md');
+    const ship = ['commit', '-q', '--allow-empty', '-m', 'ship it', '--trailer', 'Gastown-Done: r1/ship'];
+    const r = await git(cwd, ship, JGIL);
+    expect(r.stderr).toContain('r1 not committed');
+    expect(await freshCloneState(cwd)).toEqual({ code: 0, state: 'active' });
+  });
+
+  it('advance --commit publishes facts held back once their approval was committed without hooks', async () => {
+    const cwd = await poured('approvers = ["@jgil"]');
+    expect((await gastown(['checkpoint', 'approve', 'r1', 'approve'], cwd, JGIL)).exitCode).toBe(0);
+    await gitIn(cwd, 'add', '.beads/molecules/r1/checkpoints/approve.md');
+    expect(
+      (await git(cwd, ['commit', '-q', '-m', 'approve'], { ...JGIL, GASTOWN_HOOKS: '0' })).exitCode,
+    ).toBe(0);
+    expect(await untracked(cwd)).toContain('approve.1.done.toml');
+    const adv = await gastown(['advance', '--commit'], cwd);
+    expect(adv.exitCode, adv.stderr).toBe(0);
+    expect(await untracked(cwd)).toBe('');
+    const clone = await freshCloneState(cwd);
+    expect(clone).toEqual({ code: 0, state: 'active' });
+  });
 });

@@ -356,6 +356,15 @@ describe('trailers seen again', () => {
     // A later catch-up sees only the rebased commit: it judges it as written, too.
     expect((await gastown(['advance'], cwd)).exitCode).toBe(0);
     expect(await states(cwd)).toMatchObject({ design: 'ready@2' });
+    // So does any other clone, which never saw the rebase: the verdict was committed.
+    expect(await gitIn(cwd, 'status', '--porcelain')).toBe('');
+    const dir = tempDir();
+    const clone = join(dir.path, 'c');
+    await gitIn(dir.path, 'clone', '-q', `file://${cwd}`, clone);
+    const ci = await gastown(['advance', '--ci', '--json'], clone);
+    dir.cleanup();
+    expect(ci.exitCode, ci.stderr).toBe(0);
+    expect(JSON.parse(ci.stdout).transitions).toEqual([]);
   });
 
   it('a rebase keeps a trailer written on top of a re-open that it rewrites too', async () => {

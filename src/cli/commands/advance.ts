@@ -65,22 +65,16 @@ export async function advance(ctx: CliContext, flags: AdvanceFlags): Promise<num
     catchUp: flags.ci === true || (flags.fromCommit === undefined && !flags.molecule?.length),
   });
   let engineCommit: string | undefined;
-  // Also with nothing written when a run died holding the lock: what it left goes in this commit.
-  const [{ unfinishedRunMarked }, { findRoot }] = await Promise.all([
-    import('../../store/lock.js'),
-    import('../../store/layout.js'),
-  ]);
-  if (
-    flags.commit &&
-    !flags.dryRun &&
-    (result.written.length > 0 || unfinishedRunMarked(findRoot(ctx.cwd)))
-  ) {
+  if (flags.commit && !flags.dryRun) {
     const { repoPaths } = await import('../../git/repo.js');
-    const { commitTransitions } = await import('../../triggers/commit.js');
+    const { commitTransitions, moleculesWithUntrackedFacts } = await import('../../triggers/commit.js');
     const { loadTriggerSettings } = await import('../../triggers/settings.js');
     const paths = await repoPaths(ctx.cwd);
     const settings = { ...loadTriggerSettings(paths.root), commit: true };
-    const made = await commitTransitions(paths.root, result, settings, undefined, { paths });
+    // Facts an earlier run recorded and nothing committed yet (a held approval since committed,
+    // a run that died) go in with this commit, even when this run wrote nothing.
+    const molecules = await moleculesWithUntrackedFacts(paths.root);
+    const made = await commitTransitions(paths.root, result, settings, undefined, { paths, molecules });
     engineCommit = made.commit;
     for (const h of made.held ?? []) ctx.io.warn(`${h.molecule} not committed: ${h.reason}`);
     if (!made.commit && made.skipped && made.skipped !== 'nothing-written' && !flags.json)
