@@ -134,15 +134,12 @@ export async function commitTransitions(
   if (op && !finishing) return { skipped: 'operation-in-progress', paths };
   // Approvals behind the checkpoints these files record (see checkpointGuard): committed first
   // as the person the engine judged them by, or the molecule is held back.
-  const guard = await checkpointGuard(where.root, new Set(result.written), paths, scope);
   // A molecule this run found invalid (a fact that cannot stand, a conflict) publishes nothing:
   // what it would publish is what other clones would then call invalid too.
-  for (const p of result.problems) {
-    if (!p.molecule || !p.file || guard.held.some((h) => h.molecule === p.molecule)) continue;
-    guard.held.push({ molecule: p.molecule, reason: `${p.file}: ${p.message}` });
-    guard.paths = guard.paths.filter((f) => moleculeOfPath(f) !== p.molecule);
-    guard.votes = guard.votes.filter((f) => moleculeOfPath(f) !== p.molecule);
-  }
+  const invalid = new Map<string, string>();
+  for (const p of result.problems)
+    if (p.molecule && p.file && !invalid.has(p.molecule)) invalid.set(p.molecule, `${p.file}: ${p.message}`);
+  const guard = await checkpointGuard(where.root, new Set(result.written), paths, scope, invalid);
   paths = guard.paths;
   const votes = guard.votes;
   if (paths.length === 0) {
@@ -200,8 +197,16 @@ async function checkpointGuard(
   writtenNow: ReadonlySet<string>,
   paths: string[],
   scope: readonly string[],
+  invalid: ReadonlyMap<string, string>,
 ): Promise<{ paths: string[]; votes: string[]; held: HeldMolecule[] }> {
-  const gated = uniq([...paths.map(moleculeOfPath).filter(isString), ...scope]).filter((id) => {
+  const held: HeldMolecule[] = [...invalid].map(([molecule, reason]) => ({ molecule, reason }));
+  const withoutHeld = (list: string[]) => {
+    const ids = new Set(held.map((h) => h.molecule));
+    return ids.size === 0 ? list : list.filter((p) => !ids.has(moleculeOfPath(p) ?? ''));
+  };
+  const touched = uniq([...paths.map(moleculeOfPath).filter(isString), ...scope]);
+  const gated = touched.filter((id) => {
+    if (invalid.has(id)) return false;
     try {
       // The frozen formula is TOML we write: a human gate is a line `type = "human"`.
       return /^type = "human"$/m.test(
@@ -211,7 +216,7 @@ async function checkpointGuard(
       return false;
     }
   });
-  if (gated.length === 0) return { paths, votes: [], held: [] };
+  if (gated.length === 0) return { paths: withoutHeld(paths), votes: [], held };
   const r = await git(
     [
       'status',
@@ -223,14 +228,13 @@ async function checkpointGuard(
     ],
     { cwd: root, allowFailure: true },
   );
-  if (r.exitCode !== 0) return { paths, votes: [], held: [] };
+  if (r.exitCode !== 0) return { paths: withoutHeld(paths), votes: [], held };
   // `XY path` entries; a rename's source follows as an entry of its own and is skipped.
   const changed = r.stdout
     .split('\0')
     .filter((e) => e.length > 3 && e[2] === ' ')
     .map((e) => ({ untracked: e.startsWith('??'), path: e.slice(3) }));
   const votes: string[] = [];
-  const held: HeldMolecule[] = [];
   const extra: string[] = [];
   for (const id of gated) {
     const dir = `.beads/molecules/${id}/`;
@@ -265,58 +269,48 @@ async function checkpointGuard(
       continue;
     }
     votes.push(...now);
-    for (const c of mine) {
-      if (!c.untracked || now.includes(c.path)) continue;
-      if (/\/(events|reports)\/[^/]+$/.test(c.path)) extra.push(c.path);
-      // A request still pending; one carrying a decision is a vote, and keeps its author.
-      else if (/\/checkpoints\/[^/]+\.md$/.test(c.path) && decisionAt(root, c.path) === 'pending')
-        extra.push(c.path);
-    }
+    for (const c of mine)
+      if (c.untracked && !now.includes(c.path) && engineMadeFile(root, c.path)) extra.push(c.path);
   }
-  const heldIds = new Set(held.map((h) => h.molecule));
-  const kept = uniq([...paths, ...extra]).filter((p) => !heldIds.has(moleculeOfPath(p) ?? ''));
-  return { paths: kept, votes: uniq(votes), held };
+  return { paths: withoutHeld(uniq([...paths, ...extra])), votes: uniq(votes), held };
 }
 
-/** Molecules with untracked files in `events/` (one `git ls-files`). */
-export async function moleculesWithUntrackedFacts(root: string): Promise<string[]> {
+/** Untracked files under `.beads/molecules/`, repo-relative (one `git ls-files`). */
+async function untrackedMoleculeFiles(root: string): Promise<string[]> {
   const r = await git(['ls-files', '-z', '--others', '--exclude-standard', '--', '.beads/molecules'], {
     cwd: root,
     allowFailure: true,
   });
-  if (r.exitCode !== 0) return [];
+  return r.exitCode === 0 ? r.stdout.split('\0').filter((p) => p !== '') : [];
+}
+
+/** Molecules with untracked files in `events/`. */
+export async function moleculesWithUntrackedFacts(root: string): Promise<string[]> {
   return uniq(
-    r.stdout
-      .split('\0')
+    (await untrackedMoleculeFiles(root))
       .map((p) => /^\.beads\/molecules\/([^/]+)\/events\/[^/]+$/.exec(p)?.[1])
       .filter(isString),
   );
 }
 
-function decisionAt(root: string, rel: string): string | undefined {
+/**
+ * A file only the engine makes, which an engine commit may carry when it is untracked: a fact, a
+ * gate report, a checkpoint request still pending. Never an approvals file nor a request carrying
+ * a decision (a person's vote, which must keep its author).
+ */
+function engineMadeFile(root: string, rel: string): boolean {
+  if (/^\.beads\/molecules\/[^/]+\/(events|reports)\/[^/]+$/.test(rel)) return true;
+  if (!/^\.beads\/molecules\/[^/]+\/checkpoints\/[^/]+\.md$/.test(rel)) return false;
   try {
-    return decisionIn(readFileSync(join(root, rel), 'utf8'));
+    return decisionIn(readFileSync(join(root, rel), 'utf8')) === 'pending';
   } catch {
-    return undefined;
+    return false;
   }
 }
 
-/**
- * Untracked files only the engine makes: facts, gate reports, checkpoint requests. Never a
- * changed tracked file (a person's decision edit) nor an approvals file (a person's vote, which
- * must keep its author).
- */
+/** What a run that died may have left: the untracked files only the engine makes. */
 async function leftByUnfinishedRun(root: string): Promise<string[]> {
-  const r = await git(['ls-files', '-z', '--others', '--exclude-standard', '--', '.beads/molecules'], {
-    cwd: root,
-    allowFailure: true,
-  });
-  if (r.exitCode !== 0) return [];
-  return r.stdout
-    .split('\0')
-    .filter((p) =>
-      /^\.beads\/molecules\/[^/]+\/(events\/[^/]+|reports\/[^/]+|checkpoints\/[^/]+\.md)$/.test(p),
-    );
+  return (await untrackedMoleculeFiles(root)).filter((p) => engineMadeFile(root, p));
 }
 
 async function headIsSymbolic(root: string): Promise<boolean> {
