@@ -95,8 +95,8 @@ export async function runHook(
       if (given) head = { commit: given.record.sha, tree: given.tree };
     } else if (name === 'post-rewrite') {
       if (args[0] !== 'rebase') return 0;
-      commits = await withActionTrailers(paths.root, rewrittenCommits(stdin));
       origins = rewrittenFrom(stdin);
+      commits = await withActionTrailers(paths.root, [...origins.keys()]);
       // Kept for later catch-ups, which see only the new ids.
       rememberRewrites(paths.gitDir, origins);
     } else if (name === 'post-merge') {
@@ -159,23 +159,16 @@ export function headFromRunner(
 }
 const OBJECT_ID = /^(?:[0-9a-f]{40}|[0-9a-f]{64})$/;
 
-/** New commit id → the id it was rewritten from, from post-rewrite's stdin. */
+/**
+ * New commit id → the id it was rewritten from, from post-rewrite's stdin (`<old> <new>` per
+ * line), in order, once each.
+ */
 export function rewrittenFrom(stdin: string): Map<string, string> {
   const out = new Map<string, string>();
   for (const line of stdin.split('\n')) {
     const [from, to] = line.trim().split(/\s+/);
     if (from && to && /^[0-9a-f]{7,64}$/.test(from) && /^[0-9a-f]{7,64}$/.test(to) && !out.has(to))
       out.set(to, from);
-  }
-  return out;
-}
-
-/** New commit ids from post-rewrite's stdin (`<old> <new> [extra]` per line), in order, once each. */
-export function rewrittenCommits(stdin: string): string[] {
-  const out: string[] = [];
-  for (const line of stdin.split('\n')) {
-    const sha = line.trim().split(/\s+/)[1];
-    if (sha && /^[0-9a-f]{7,64}$/.test(sha) && !out.includes(sha)) out.push(sha);
   }
   return out;
 }
