@@ -12,7 +12,7 @@ import { isMoleculeId } from '../store/ids.js';
 import { stepEventPath } from '../store/layout.js';
 import { moleculeExists, moleculeRelDir, readMoleculeFiles } from './io.js';
 import { foldFiles } from './reconcile.js';
-import { parseTrailers, type Trailer } from './trailers.js';
+import type { Trailer } from './trailers.js';
 import type { MoleculeState } from './types.js';
 
 export interface TrailerCommit {
@@ -42,21 +42,20 @@ export interface CatchUpPlan {
  */
 export async function commitsToCatchUp(root: string): Promise<CatchUpPlan | undefined> {
   if (gitOperationInProgress(root)) return undefined;
+  let head = readHead(root);
+  let mark = head && readMark(head.gitDir);
+  if (head && mark === head.sha) return undefined;
   // Loaded here: most runs stop at the mark and never start git.
-  const head0 = readHead(root);
-  if (head0 && readMark(head0.gitDir) === head0.sha) return undefined;
   const { git } = await import('../git/exec.js');
-  let head = head0;
-  let gitDir = head?.gitDir;
   if (!head) {
     const r = await git(['rev-parse', 'HEAD', '--absolute-git-dir'], { cwd: root, allowFailure: true });
     const [sha, dir] = r.stdout.split('\n');
     if (r.exitCode !== 0 || !sha || !dir) return undefined;
     head = { sha, gitDir: dir };
-    gitDir = dir;
+    mark = readMark(dir);
+    if (mark === sha) return undefined;
   }
-  const mark = readMark(gitDir as string);
-  if (mark === head.sha) return undefined;
+  const gitDir = head.gitDir;
   const log = (range: string) =>
     git(
       [
@@ -77,7 +76,7 @@ export async function commitsToCatchUp(root: string): Promise<CatchUpPlan | unde
   const commits: TrailerCommit[] = [];
   if (r.exitCode === 0) {
     // A commit a rebase rewrote is judged where it was written (TrailerCommit.origin).
-    const rewrites = readRewrites(gitDir as string);
+    const rewrites = readRewrites(gitDir);
     for (const entry of r.stdout.split('\x1e').slice(1)) {
       const [sha = '', authorName = '', authorEmail = '', message = ''] = entry.split('\x1f');
       const origin = rewrites.get(sha);
@@ -85,12 +84,11 @@ export async function commitsToCatchUp(root: string): Promise<CatchUpPlan | unde
     }
   }
   const sha = head.sha;
-  const dir = gitDir as string;
   return {
     commits,
     done: () => {
       try {
-        writeFileAtomic(join(dir, CATCH_UP_MARK), `${sha}\n`, { durable: false });
+        writeFileAtomic(join(gitDir, CATCH_UP_MARK), `${sha}\n`, { durable: false });
       } catch {
         // Losing the mark costs one longer look next time, nothing else.
       }
@@ -167,5 +165,3 @@ export function renderIgnoredTrailer(c: TrailerCommit, t: Trailer, why: string):
   const q = JSON.stringify;
   return `commit = ${q(c.sha)}\nstep = ${q(t.step)}\nkind = ${q(t.kind)}\nreason = ${q(why)}\n${c.origin ? `written_as = ${q(c.origin)}\n` : ''}`;
 }
-
-export { parseTrailers };

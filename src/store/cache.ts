@@ -2,7 +2,8 @@
 // molecule's key is the set of its file names plus the bytes of its mutable files; never mtimes.
 // A stamp (device, inode, ctime) may vouch that a folder is unchanged since its key was checked.
 import { existsSync, readdirSync, readFileSync, type Stats, statSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
+import { gitDirOf } from '../git/head.js';
 import { hashHex } from '../hash.js';
 import { fileKind, isUnreadableStateError, readSmallFile, writeFileAtomic } from './atomic.js';
 import {
@@ -176,14 +177,7 @@ export function moleculeKeyOf(files: ReadonlyMap<string, string>): string {
  * conflict markers under unchanged names, so nothing is skipped then.
  */
 export function gitOperationInProgress(root: string): boolean {
-  let gitDir = join(root, '.git');
-  try {
-    const text = readFileSync(gitDir, 'utf8'); // a linked worktree: "gitdir: <path>"
-    const m = /^gitdir:\s*(.+)$/m.exec(text);
-    if (m) gitDir = resolve(root, (m[1] as string).trim());
-  } catch {
-    /* a directory (or no git): use it as it is */
-  }
+  const gitDir = gitDirOf(root) ?? join(root, '.git');
   return [
     'MERGE_HEAD',
     'CHERRY_PICK_HEAD',
