@@ -100,7 +100,7 @@ export interface AdvanceResult {
 export async function advance(opts: AdvanceOptions): Promise<AdvanceResult> {
   const root = findRoot(opts.root);
   checkMoleculeIds(opts);
-  const run = () => advanceLocked({ ...opts, root });
+  const run = () => advanceIn(root, opts);
   return opts.dryRun ? run() : withLock(root, opts.lockWaitMs, run);
 }
 
@@ -108,6 +108,10 @@ export async function advance(opts: AdvanceOptions): Promise<AdvanceResult> {
 export async function advanceLocked(opts: AdvanceOptions): Promise<AdvanceResult> {
   const root = findRoot(opts.root);
   checkMoleculeIds(opts);
+  return advanceIn(root, opts);
+}
+
+async function advanceIn(root: string, opts: AdvanceOptions): Promise<AdvanceResult> {
   // Before any stat of this run (see stampIsSettled); the real clock, as file times are.
   const runStartMs = Date.now();
   // Stat before read: a change in between leaves a stamp that will not match.

@@ -288,12 +288,10 @@ export async function loadMolecule(
   assertMoleculeId(id);
   if (!moleculeExists(root, id))
     throw new GastownError('molecule.unknown', `no molecule ${id} (looked in ${moleculeRelDir(id)})`);
-  const state = foldFiles(id, readMoleculeFiles(root, id));
-  const plan = await planState(state, { root, config, now, moleculeStatus: fileMoleculeStatus(root) });
-  return { state, plan };
+  return planLoaded(root, id, readMoleculeFiles(root, id), config, now);
 }
 
-/** loadMolecule over files the caller holds in memory (a dry run's simulated state). */
+/** Folds and plans files the caller holds (read from disk, or a dry run's simulated state). */
 async function planLoaded(
   root: string,
   id: string,

@@ -72,6 +72,9 @@ export function dependentsOf(formula: ResolvedFormula, stepId: string): string[]
   return out;
 }
 
+/** The current attempt has begun: any fact but its `reopened` (ready, a checkpoint opened, …). */
+const hasLiveFacts = (s: StepState) => Object.keys(s.facts).some((k) => k !== 'reopened');
+
 /**
  * Re-opens `stepId` and every step that transitively needs it, each as its next attempt.
  * Steps that have no fact in their current attempt (never became ready, or already re-opened)
@@ -87,8 +90,7 @@ export function reopenEffects(
   for (const id of [stepId, ...dependentsOf(formula, stepId)]) {
     const s = state.stepById.get(id);
     if (!s) continue;
-    const live = Object.keys(s.facts).some((k) => k !== 'reopened');
-    if (!live) continue;
+    if (!hasLiveFacts(s)) continue;
     const next = s.attempt + 1;
     const why = opts.reason ? `: ${opts.reason}` : '';
     effects.push(
@@ -211,9 +213,6 @@ function completedButOpen(state: MoleculeState): FileProblem[] {
     },
   ];
 }
-
-/** The current attempt has begun: any fact but its `reopened` (ready, a checkpoint opened, …). */
-const hasLiveFacts = (s: StepState) => Object.keys(s.facts).some((k) => k !== 'reopened');
 
 const openNeeds = (state: MoleculeState, step: ResolvedStep) =>
   step.needs.filter((n) => !SATISFIED.has(state.stepById.get(n)?.status ?? 'pending'));
