@@ -4,6 +4,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
+import type { MoleculeState } from '../engine/types.js';
 import type { HumanGate } from '../formula/model.js';
 import { gitVersion, isShallow, type RepoPaths } from '../git/repo.js';
 import { fileKind, isUnreadableStateError, notRegularMessage, readSmallFile } from '../store/atomic.js';
@@ -101,24 +102,35 @@ function clock(): Date {
  * of the request plus the gate's timeout, as the engine counts it). Read from the files and
  * git only; nothing is planned or written.
  */
-export async function findOverdueCheckpoints(root: string, now: Date): Promise<OverdueCheckpoint[]> {
-  const [{ listMoleculeIds, readMoleculeFiles }, { foldFiles }, file, authors, waits, duration] =
-    await Promise.all([
-      import('../engine/io.js'),
-      import('../engine/reconcile.js'),
-      import('../checkpoint/file.js'),
-      import('../checkpoint/authors.js'),
-      import('../gates/waits.js'),
-      import('../gates/duration.js'),
-    ]);
-  const out: OverdueCheckpoint[] = [];
-  for (const id of listMoleculeIds(root)) {
-    let state: ReturnType<typeof foldFiles>;
+/** Every molecule folded once, for the checks below; a folder that cannot be read, with why. */
+type Folded = { id: string; state: MoleculeState } | { id: string; error: string };
+
+async function foldAll(root: string): Promise<Folded[]> {
+  const [io, reconcile] = await Promise.all([import('../engine/io.js'), import('../engine/reconcile.js')]);
+  return io.listMoleculeIds(root).map((id) => {
     try {
-      state = foldFiles(id, readMoleculeFiles(root, id));
-    } catch {
-      continue; // unreadable folders are reported by the file check
+      return { id, state: reconcile.foldFiles(id, io.readMoleculeFiles(root, id)) };
+    } catch (err) {
+      return { id, error: (err as Error).message };
     }
+  });
+}
+
+export async function findOverdueCheckpoints(
+  root: string,
+  now: Date,
+  folded: readonly Folded[],
+): Promise<OverdueCheckpoint[]> {
+  const [file, authors, waits, duration] = await Promise.all([
+    import('../checkpoint/file.js'),
+    import('../checkpoint/authors.js'),
+    import('../gates/waits.js'),
+    import('../gates/duration.js'),
+  ]);
+  const out: OverdueCheckpoint[] = [];
+  for (const f of folded) {
+    if (!('state' in f)) continue; // unreadable folders are reported by the file check
+    const { id, state } = f;
     if (!state.formula || state.facts.completed || state.facts.cancelled || state.digest) continue;
     for (const step of state.formula.steps) {
       const gate = step.gate;
@@ -228,8 +240,9 @@ export async function gatherFacts(paths: RepoPaths, now: Date = clock()): Promis
       ...(after !== undefined ? { after } : {}),
     });
   }
-  facts.overdue = await findOverdueCheckpoints(root, now);
-  const audit = await auditMolecules(root, now);
+  const folded = await foldAll(root);
+  facts.overdue = await findOverdueCheckpoints(root, now, folded);
+  const audit = await auditMolecules(root, now, folded);
   facts.moleculeProblems = audit.problems;
   facts.moleculesAudited = audit.count;
   return facts;
@@ -243,6 +256,7 @@ export async function gatherFacts(paths: RepoPaths, now: Date = clock()): Promis
 export async function auditMolecules(
   root: string,
   now: Date,
+  folded: readonly Folded[],
 ): Promise<{ count: number; problems: { molecule: string; file: string; message: string }[] }> {
   const [io, reconcile, plan, gates, config] = await Promise.all([
     import('../engine/io.js'),
@@ -258,16 +272,14 @@ export async function auditMolecules(
   } catch {
     return { count: 0, problems }; // the file check reports a broken config
   }
-  const ids = io.listMoleculeIds(root);
   const env = { config: cfg, now, moleculeStatus: io.fileMoleculeStatus(root) };
-  for (const id of ids) {
-    let state: ReturnType<typeof reconcile.foldFiles>;
-    try {
-      state = reconcile.foldFiles(id, io.readMoleculeFiles(root, id));
-    } catch (err) {
-      problems.push({ molecule: id, file: io.moleculeRelDir(id), message: (err as Error).message });
+  for (const f of folded) {
+    const { id } = f;
+    if (!('state' in f)) {
+      problems.push({ molecule: id, file: io.moleculeRelDir(id), message: f.error });
       continue;
     }
+    const { state } = f;
     const found = reconcile.stateProblems(state);
     const formula = state.formula;
     if (found.length === 0 && formula) {
@@ -281,5 +293,5 @@ export async function auditMolecules(
     for (const p of found)
       problems.push({ molecule: id, file: p.file ?? io.moleculeRelDir(id), message: p.message });
   }
-  return { count: ids.length, problems };
+  return { count: folded.length, problems };
 }
