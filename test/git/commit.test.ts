@@ -1,6 +1,6 @@
 // The git interface: committing exactly some paths (never the user's other staged work),
 // refusing mid-merge, reading staged blobs byte-exactly.
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { commitFiles } from '../../src/git/commit.js';
@@ -70,6 +70,33 @@ describe('engine commits', () => {
       }),
     ).rejects.toThrow(/merge is in progress/);
     expect(await gitIn(cwd, 'rev-parse', 'HEAD')).toBe(head);
+  });
+
+  it('never moves HEAD over a commit made since it was read, and never stages the engine’s files', async () => {
+    const cwd = await repo();
+    const [commit = '', tree = ''] = (await gitIn(cwd, 'rev-parse', 'HEAD', 'HEAD^{tree}')).split('\n');
+    // The user commits between the engine reading HEAD and moving it.
+    writeFileSync(join(cwd, 'user.txt'), 'mine\n');
+    await gitIn(cwd, 'add', 'user.txt');
+    await gitIn(cwd, 'commit', '-q', '-m', 'user work');
+    const userHead = await gitIn(cwd, 'rev-parse', 'HEAD');
+    mkdirSync(join(cwd, '.beads/molecules/m1/events'), { recursive: true });
+    const fact = '.beads/molecules/m1/events/design.1.ready.toml';
+    writeFileSync(join(cwd, fact), 'step = "design"\n');
+    await expect(
+      commitFiles({
+        root: cwd,
+        gitDir: join(cwd, '.git'),
+        paths: [fact],
+        message: 'gastown: design ready\n',
+        identity: engine.identity,
+        env: ENV,
+        head: { commit, tree },
+      }),
+    ).rejects.toThrow(/HEAD/);
+    expect(await gitIn(cwd, 'rev-parse', 'HEAD')).toBe(userHead);
+    expect(await gitIn(cwd, 'status', '--porcelain', '--untracked-files=all')).toBe(`?? ${fact}`);
+    expect(existsSync(join(cwd, '.git/gastown-commit'))).toBe(false);
   });
 
   it('makes no empty commit when the files already match HEAD', async () => {

@@ -1,8 +1,10 @@
 // The engine-commit path end to end: what a hook leaves running, what an engine commit
 // publishes, what a kill in the middle of one leaves, and what pre-commit lets in. Real git, the
 // built CLI, temp repositories.
-import { readdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { gastown, gitIn, tempDir } from '../helpers/repo.js';
 import { git, log, type Repo, shinyRepo } from './helpers.js';
 
 const repos: Repo[] = [];
@@ -13,6 +15,15 @@ async function repo(opts: { hooks?: string } = {}) {
   const r = await shinyRepo(opts);
   repos.push(r);
   return r.path;
+}
+
+const M1 = '.beads/molecules/m1';
+const DESIGN_DONE = `${M1}/events/design.1.done.toml`;
+const IMPLEMENT_READY = `${M1}/events/implement.1.ready.toml`;
+
+/** A `done` for m1's design written by hand, as an agent with an editor would. */
+function handWrittenDone(cwd: string): void {
+  writeFileSync(join(cwd, DESIGN_DONE), 'step = "design"\nattempt = 1\nkind = "done"\n');
 }
 
 /** Processes still alive whose environment carries `tag` (everything a command started inherits it). */
@@ -31,6 +42,15 @@ function processesTagged(tag: string): string[] {
   return found;
 }
 
+async function statusOf(cwd: string, id = 'm1') {
+  const r = await gastown(['molecule', 'status', id, '--json'], cwd);
+  return JSON.parse(r.stdout) as {
+    state: string;
+    steps: { id: string; state: string }[];
+    problems: { file: string; message: string }[];
+  };
+}
+
 describe('the hook runner', () => {
   it('leaves no process behind once a hooked Gastown-Done commit returns', async () => {
     const cwd = await repo();
@@ -46,5 +66,115 @@ describe('the hook runner', () => {
     expect((await log(cwd, 1))[0]?.author).toBe('gastown');
     // …and neither it nor its watchdog (a `sleep` of hook_timeout) outlived git.
     expect(processesTagged(tag)).toEqual([]);
+  });
+});
+
+describe('what an engine commit publishes', () => {
+  it('takes the hand-written done along with the ready it caused, so a clone agrees', async () => {
+    const cwd = await repo({ hooks: 'none' });
+    handWrittenDone(cwd);
+    const r = await gastown(['advance', '--commit'], cwd);
+    expect(r.exitCode, r.stderr).toBe(0);
+    const files = (await gitIn(cwd, 'show', '--name-only', '--format=', 'HEAD')).split('\n');
+    expect(files).toContain(IMPLEMENT_READY);
+    expect(files).toContain(DESIGN_DONE);
+    expect(await gitIn(cwd, 'status', '--porcelain', '--untracked-files=all')).toBe('');
+    // Another clone sees what was committed, and calls it what this one does.
+    const other = tempDir();
+    try {
+      await gitIn(other.path, 'clone', '-q', cwd, 'clone');
+      const s = await statusOf(join(other.path, 'clone'));
+      expect(s.problems).toEqual([]);
+      expect(s.state).toBe('active');
+      expect(s.steps.find((x) => x.id === 'implement')?.state).toBe('ready');
+    } finally {
+      other.cleanup();
+    }
+  });
+
+  it('publishes nothing for a molecule with another uncommitted change, and says which', async () => {
+    const cwd = await repo({ hooks: 'none' });
+    const notes = `${M1}/outputs/design.md`;
+    mkdirSync(join(cwd, M1, 'outputs'), { recursive: true });
+    writeFileSync(join(cwd, notes), 'first draft\n');
+    await gitIn(cwd, 'add', notes);
+    await gitIn(cwd, 'commit', '-q', '-m', 'notes');
+    writeFileSync(join(cwd, notes), 'second draft, not committed\n');
+    handWrittenDone(cwd);
+    const head = await gitIn(cwd, 'rev-parse', 'HEAD');
+    const r = await gastown(['advance', '--commit'], cwd);
+    expect(r.exitCode, r.stderr).toBe(0);
+    expect(r.stderr).toContain(`m1 not committed: ${notes} (modified) not committed`);
+    expect(await gitIn(cwd, 'rev-parse', 'HEAD')).toBe(head);
+    // Once the person commits their file, the next run publishes the molecule whole.
+    await gitIn(cwd, 'commit', '-q', '-m', 'notes', '--', notes);
+    const again = await gastown(['advance', '--commit'], cwd);
+    expect(again.exitCode, again.stderr).toBe(0);
+    const files = (await gitIn(cwd, 'show', '--name-only', '--format=', 'HEAD')).split('\n');
+    expect(files).toEqual(expect.arrayContaining([DESIGN_DONE, IMPLEMENT_READY]));
+    expect(await gitIn(cwd, 'status', '--porcelain', '--untracked-files=all')).toBe('');
+  });
+});
+
+describe('a kill -9 while advance --commit commits', () => {
+  const LOCK = '.beads/.cache/lock';
+
+  it('before HEAD moves: the user’s index is untouched, the lock stays, the next run commits it all', async () => {
+    const cwd = await repo({ hooks: 'none' });
+    handWrittenDone(cwd);
+    const head = await gitIn(cwd, 'rev-parse', 'HEAD');
+    const killed = await gastown(['advance', '--commit'], cwd, { GASTOWN_FAULT_KILL_AT: 'commit-index' });
+    expect(killed.signal).toBe('SIGKILL');
+    expect(await gitIn(cwd, 'rev-parse', 'HEAD')).toBe(head);
+    // Nothing is staged: a commit of the user's now takes nothing of the engine's.
+    expect(await gitIn(cwd, 'diff', '--cached', '--name-only')).toBe('');
+    expect(existsSync(join(cwd, LOCK))).toBe(true);
+    writeFileSync(join(cwd, 'mine.txt'), 'my own work\n');
+    await gitIn(cwd, 'add', 'mine.txt');
+
+    const next = await gastown(['advance', '--commit'], cwd);
+    expect(next.exitCode, next.stderr).toBe(0);
+    const [engine] = await log(cwd, 1);
+    expect(engine?.author).toBe('gastown');
+    const files = (await gitIn(cwd, 'show', '--name-only', '--format=', 'HEAD')).split('\n');
+    expect(files).toEqual(expect.arrayContaining([DESIGN_DONE, IMPLEMENT_READY]));
+    expect(files).not.toContain('mine.txt');
+    expect(await gitIn(cwd, 'status', '--porcelain', '--untracked-files=all')).toBe('A  mine.txt');
+    expect(existsSync(join(cwd, LOCK))).toBe(false);
+  });
+
+  it('after HEAD moved: the next run brings the index up to it, keeping what the user staged', async () => {
+    const cwd = await repo({ hooks: 'none' });
+    writeFileSync(join(cwd, 'mine.txt'), 'my own work\n');
+    await gitIn(cwd, 'add', 'mine.txt');
+    handWrittenDone(cwd);
+    const killed = await gastown(['advance', '--commit'], cwd, { GASTOWN_FAULT_KILL_AT: 'commit-ref' });
+    expect(killed.signal).toBe('SIGKILL');
+    expect((await log(cwd, 1))[0]?.author).toBe('gastown');
+    // The index still lags HEAD: as it stands, the user's next commit would delete the facts.
+    expect(await gitIn(cwd, 'diff', '--cached', '--name-only')).toContain(DESIGN_DONE);
+
+    const next = await gastown(['advance', '--commit'], cwd);
+    expect(next.exitCode, next.stderr).toBe(0);
+    expect(await gitIn(cwd, 'status', '--porcelain', '--untracked-files=all')).toBe('A  mine.txt');
+    expect(existsSync(join(cwd, LOCK))).toBe(false);
+  });
+
+  it('after HEAD moved: the user’s next commit, through pre-commit, keeps the engine’s facts', async () => {
+    const cwd = await repo();
+    writeFileSync(join(cwd, 'mine.txt'), 'my own work\n');
+    await gitIn(cwd, 'add', 'mine.txt');
+    handWrittenDone(cwd);
+    const killed = await gastown(['advance', '--commit'], cwd, { GASTOWN_FAULT_KILL_AT: 'commit-ref' });
+    expect(killed.signal).toBe('SIGKILL');
+    const r = await git(cwd, ['commit', '-q', '-m', 'my work']);
+    expect(r.exitCode, r.stderr).toBe(0);
+    const [mine] = await log(cwd, 1);
+    expect(mine?.subject).toBe('my work');
+    expect(await gitIn(cwd, 'show', '--name-only', '--format=', 'HEAD')).toBe('mine.txt');
+    expect(await gitIn(cwd, 'ls-files', DESIGN_DONE, IMPLEMENT_READY)).toBe(
+      `${DESIGN_DONE}\n${IMPLEMENT_READY}`,
+    );
+    expect(await gitIn(cwd, 'status', '--porcelain', '--untracked-files=all')).toBe('');
   });
 });
