@@ -1,7 +1,7 @@
 // The Node side of gastown's git hooks (`gastown hook <name>`), reached only when the shell
 // runner's fast path found something that matters. Post-* hooks reconcile (applying the
 // trailers of the commits that just landed) and commit what reconcile wrote; pre-commit
-// validates the staged `.beads/` files. Nothing here may break git: every failure becomes a
+// validates the staged `.beads/` files and judges each molecule they touch. Nothing here may break git: every failure becomes a
 // one-line warning and exit 0, except a pre-commit refusal (REFUSE_EXIT).
 
 import { existsSync } from 'node:fs';
@@ -9,7 +9,14 @@ import { isAbsolute, join, resolve } from 'node:path';
 import { type CommitHead, commitJournalPath, finishInterruptedCommit } from '../git/commit.js';
 import { git } from '../git/exec.js';
 import { rememberRewrites } from '../git/head.js';
-import { operationInProgress, type RepoPaths, readStaged, repoPaths, stagedPaths } from '../git/repo.js';
+import {
+  operationInProgress,
+  type RepoPaths,
+  readIndexFiles,
+  repoPaths,
+  stagedChanges,
+} from '../git/repo.js';
+import { MAX_STATE_FILE_BYTES } from '../store/atomic.js';
 import { findRoot } from '../store/layout.js';
 import { withLock } from '../store/lock.js';
 import {
@@ -18,7 +25,7 @@ import {
   type ReconcileOutcome,
   transitionTrailer,
 } from './commit.js';
-import { formatProblem, type StagedValidators, validateStaged } from './validate.js';
+import { formatProblem, type StagedProblem, type StagedValidators, validateStagedTree } from './validate.js';
 
 /** Exit code the runner turns into "refuse the commit" (sysexits EX_DATAERR). */
 export const REFUSE_EXIT = 65;
@@ -329,14 +336,16 @@ export async function reconcileAndCommit(
 }
 
 async function preCommit(cwd: string, deps: HookDeps): Promise<number> {
-  let problems: ReturnType<typeof validateStaged>;
+  let problems: StagedProblem[];
   try {
     const paths = await repoPaths(cwd);
     await finishEngineCommit(paths, deps);
-    const staged = await stagedPaths(paths.root, '.beads');
-    if (staged.length === 0) return 0;
-    const texts = await readStaged(paths.root, staged);
-    problems = validateStaged(texts, await deps.validators(paths.root));
+    const changed = await stagedChanges(paths.root, '.beads');
+    if (changed.length === 0) return 0;
+    // The changed files, and every staged file of each molecule they touch (judged whole).
+    const molecules = uniqueStrings(changed.map((p) => /^\.beads\/molecules\/[^/]+/.exec(p)?.[0]));
+    const index = await readIndexFiles(paths.root, [...changed, ...molecules], MAX_STATE_FILE_BYTES);
+    problems = await validateStagedTree(changed, index, await deps.validators(paths.root));
   } catch (err) {
     // Validation could not run: say so and let the commit through (CI runs the same checks).
     deps.log(`gastown: pre-commit check could not run: ${oneLine(err)}; commit allowed`);
@@ -366,6 +375,10 @@ async function finishEngineCommit(paths: RepoPaths, deps: HookDeps): Promise<voi
   } catch (err) {
     deps.log(`gastown: an interrupted engine commit is still unfinished: ${oneLine(err)}`);
   }
+}
+
+function uniqueStrings(xs: readonly (string | undefined)[]): string[] {
+  return [...new Set(xs.filter((x): x is string => x !== undefined))];
 }
 
 function oneLine(err: unknown): string {

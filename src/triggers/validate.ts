@@ -3,6 +3,7 @@
 // the staged texts; the validators for each kind are injected (the formula engine's, the
 // checkpoint parser, the store's checks).
 import { formatLocated, isGastownError } from '../errors.js';
+import { isMoleculeId } from '../store/ids.js';
 
 export interface StagedProblem {
   file: string;
@@ -21,7 +22,15 @@ export interface StagedValidators {
   approval(file: string, text: string): void;
   /** Throws when a TOML file does not parse (or, for files the store knows, fails its checks). */
   toml(file: string, text: string): void;
+  /**
+   * What `molecule status` calls wrong with molecule `id` made of `files` (paths relative to its
+   * folder, each a text or why it was not read): nothing unless it is invalid or in conflict.
+   */
+  molecule(id: string, files: ReadonlyMap<string, StagedFile>): Promise<StagedProblem[]>;
 }
+
+/** A staged file: its text, or why it was not read (git/repo.ts IndexFile). */
+export type StagedFile = { text: string } | { unreadable: string };
 
 export type FileKind = 'formula' | 'checkpoint' | 'approval' | 'toml' | 'other';
 
@@ -78,4 +87,44 @@ export function formatProblem(p: StagedProblem): string {
     },
     p.message,
   );
+}
+
+const MOLECULE_PATH = /^\.beads\/molecules\/([^/]+)\//;
+
+/**
+ * Pre-commit's check of the staged tree: each changed file on its own (validateStaged), then each
+ * molecule a change touches as a whole, as `molecule status` judges it, from the staged files
+ * (`index`: every staged file of those molecules and every changed file, read within the size
+ * limit). `changed` lists deletions too: deleting a molecule's file can break it.
+ */
+export async function validateStagedTree(
+  changed: readonly string[],
+  index: ReadonlyMap<string, StagedFile>,
+  v: StagedValidators,
+): Promise<StagedProblem[]> {
+  const problems: StagedProblem[] = [];
+  const texts = new Map<string, string>();
+  for (const file of changed) {
+    const f = index.get(file);
+    if (f === undefined) continue; // deleted
+    if ('unreadable' in f) problems.push({ file, message: f.unreadable });
+    else texts.set(file, f.text);
+  }
+  problems.push(...validateStaged(texts, v));
+  const reported = new Set(problems.map((p) => p.file));
+  const ids = changed.map((p) => MOLECULE_PATH.exec(p)?.[1]);
+  // A folder whose name is no molecule id is no molecule (the engine lists none such).
+  const molecules = [...new Set(ids.filter((id): id is string => id !== undefined && isMoleculeId(id)))];
+  for (const id of molecules) {
+    const dir = `.beads/molecules/${id}/`;
+    const files = new Map<string, StagedFile>();
+    for (const [path, f] of index) if (path.startsWith(dir)) files.set(path.slice(dir.length), f);
+    if (files.size === 0) continue; // the whole molecule is being removed
+    for (const p of await v.molecule(id, files)) {
+      if (reported.has(p.file)) continue; // said already, with its line
+      reported.add(p.file);
+      problems.push(p);
+    }
+  }
+  return problems;
 }

@@ -1,7 +1,7 @@
 // The engine-commit path end to end: what a hook leaves running, what an engine commit
 // publishes, what a kill in the middle of one leaves, and what pre-commit lets in. Real git, the
 // built CLI, temp repositories.
-import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { gastown, gitIn, tempDir } from '../helpers/repo.js';
@@ -176,5 +176,52 @@ describe('a kill -9 while advance --commit commits', () => {
       `${DESIGN_DONE}\n${IMPLEMENT_READY}`,
     );
     expect(await gitIn(cwd, 'status', '--porcelain', '--untracked-files=all')).toBe('');
+  });
+});
+
+describe('pre-commit judges the staged tree as status does', () => {
+  async function commitRefused(cwd: string, file: string, why: RegExp | string) {
+    const head = await gitIn(cwd, 'rev-parse', 'HEAD');
+    const r = await git(cwd, ['commit', '-q', '-m', 'change']);
+    expect(r.exitCode, r.stderr).not.toBe(0);
+    expect(r.stderr).toContain(`gastown: ${file}`);
+    if (typeof why === 'string') expect(r.stderr).toContain(why);
+    else expect(r.stderr).toMatch(why);
+    expect(r.stderr).toContain('commit refused');
+    expect(await gitIn(cwd, 'rev-parse', 'HEAD')).toBe(head);
+  }
+
+  it('refuses an event or a checkpoint over the size limit, naming it and its size', async () => {
+    const cwd = await repo();
+    const big = `step = "design"\nattempt = 1\nkind = "done"\nreason = "${'x'.repeat(3_000_000)}"\n`;
+    writeFileSync(join(cwd, DESIGN_DONE), big);
+    await gitIn(cwd, 'add', DESIGN_DONE);
+    await commitRefused(cwd, DESIGN_DONE, /2\.9 MiB; files gastown reads as state are limited to 2\.0 MiB/);
+    await gitIn(cwd, 'rm', '-q', '--cached', DESIGN_DONE);
+    unlinkSync(join(cwd, DESIGN_DONE));
+    const request = `${M1}/checkpoints/notes.md`;
+    mkdirSync(join(cwd, M1, 'checkpoints'), { recursive: true });
+    writeFileSync(join(cwd, request), `---\ndecision: pending\n---\n${'y'.repeat(3_000_000)}\n`);
+    await gitIn(cwd, 'add', request);
+    await commitRefused(cwd, request, /limited to 2\.0 MiB/);
+  });
+
+  it('refuses deleting molecule.toml, which status calls invalid', async () => {
+    const cwd = await repo();
+    await gitIn(cwd, 'rm', '-q', `${M1}/molecule.toml`);
+    expect((await statusOf(cwd)).state).toBe('invalid');
+    await commitRefused(cwd, `${M1}/molecule.toml`, /missing molecule\.toml/);
+  });
+
+  it('refuses an event for a step the formula does not have, which status calls invalid', async () => {
+    const cwd = await repo();
+    const stray = `${M1}/events/nosuch.1.done.toml`;
+    writeFileSync(join(cwd, stray), 'step = "nosuch"\nattempt = 1\nkind = "done"\n');
+    await gitIn(cwd, 'add', stray);
+    const s = await statusOf(cwd);
+    expect(s.state).toBe('invalid');
+    const problem = s.problems.find((p) => p.file === stray);
+    expect(problem?.message).toMatch(/nosuch/);
+    await commitRefused(cwd, stray, problem?.message ?? '');
   });
 });

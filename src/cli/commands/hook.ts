@@ -13,7 +13,7 @@ export async function hook(ctx: CliContext, name: string, args: string[]): Promi
       return advanceLocked(opts);
     },
     settings: (root) => loadTriggerSettings(root),
-    validators: (root) => stagedValidators(root),
+    validators: (root) => stagedValidators(root, () => ctx.now()),
     now: () => ctx.now(),
     log: (line) => ctx.io.err(line),
   };
