@@ -1,8 +1,9 @@
 // The Node side of gastown's git hooks (`gastown hook <name>`), reached only when the shell
 // runner's fast path found something that matters. Post-* hooks reconcile (applying the
 // trailers of the commits that just landed) and commit what reconcile wrote; pre-commit
-// validates the staged `.beads/` files and judges each molecule they touch. Nothing here may break git: every failure becomes a
-// one-line warning and exit 0, except a pre-commit refusal (REFUSE_EXIT).
+// validates the staged `.beads/` files and judges each molecule they touch. Nothing here may
+// break git: every failure becomes a one-line warning and exit 0, except a pre-commit refusal
+// (REFUSE_EXIT).
 
 import { existsSync } from 'node:fs';
 import { isAbsolute, join, resolve } from 'node:path';

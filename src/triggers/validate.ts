@@ -1,7 +1,8 @@
 // Pre-commit validation of staged `.beads/` files: refuse a commit that would store a broken
-// formula, a malformed checkpoint edit, unparsable TOML or unresolved conflict markers. Pure over
-// the staged texts; the validators for each kind are injected (the formula engine's, the
-// checkpoint parser, the store's checks).
+// formula, a malformed checkpoint edit, unparsable TOML, unresolved conflict markers, or a
+// molecule `status` would call invalid. Over the staged texts only; the validators for each kind
+// are injected (the formula engine's, the checkpoint parser, the store's checks, the engine's
+// verdict).
 import { formatLocated, isGastownError } from '../errors.js';
 import { isMoleculeId } from '../store/ids.js';
 
@@ -112,14 +113,23 @@ export async function validateStagedTree(
   }
   problems.push(...validateStaged(texts, v));
   const reported = new Set(problems.map((p) => p.file));
-  const ids = changed.map((p) => MOLECULE_PATH.exec(p)?.[1]);
   // A folder whose name is no molecule id is no molecule (the engine lists none such).
-  const molecules = [...new Set(ids.filter((id): id is string => id !== undefined && isMoleculeId(id)))];
-  for (const id of molecules) {
-    const dir = `.beads/molecules/${id}/`;
-    const files = new Map<string, StagedFile>();
-    for (const [path, f] of index) if (path.startsWith(dir)) files.set(path.slice(dir.length), f);
-    if (files.size === 0) continue; // the whole molecule is being removed
+  const touched = new Set<string>();
+  for (const file of changed) {
+    const id = MOLECULE_PATH.exec(file)?.[1];
+    if (id !== undefined && isMoleculeId(id)) touched.add(id);
+  }
+  const byMolecule = new Map<string, Map<string, StagedFile>>();
+  for (const [path, f] of index) {
+    const m = MOLECULE_PATH.exec(path);
+    const id = m?.[1];
+    if (!m || id === undefined || !touched.has(id)) continue;
+    let files = byMolecule.get(id);
+    if (!files) byMolecule.set(id, (files = new Map()));
+    files.set(path.slice(m[0].length), f);
+  }
+  // A molecule with no staged file left is being removed whole: nothing to judge.
+  for (const [id, files] of byMolecule) {
     for (const p of await v.molecule(id, files)) {
       if (reported.has(p.file)) continue; // said already, with its line
       reported.add(p.file);
