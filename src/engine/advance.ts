@@ -21,8 +21,8 @@ import {
 } from '../store/cache.js';
 import { identityForEmail, loadConfig } from '../store/config.js';
 import { isMoleculeId } from '../store/ids.js';
-import { DIGEST_FILE, EVENTS, findRoot, moleculesDir, parseEventName } from '../store/layout.js';
-import { withLock } from '../store/lock.js';
+import { cacheDir, DIGEST_FILE, EVENTS, findRoot, moleculesDir, parseEventName } from '../store/layout.js';
+import { markUnfinishedRun, withLock } from '../store/lock.js';
 import type { GastownConfig } from '../store/types.js';
 import type { Problem } from './apply.js';
 import {
@@ -47,6 +47,7 @@ import {
 import { recordStepLocked, type StepAction } from './molecules.js';
 import { type ReconcileOutcome, reconcileMolecule } from './reconcile.js';
 import { type Shape, SharedVerdicts } from './shapes.js';
+import { isStopped, safePoint } from './stop.js';
 import { parseTrailers, type Trailer } from './trailers.js';
 import type { MoleculeState, MoleculeStatus, Transition } from './types.js';
 
@@ -84,6 +85,11 @@ export interface AdvanceOptions {
   replayedFrom?: string;
   /** …and every commit that rebase rewrote, new id → old id. */
   rewrites?: ReadonlyMap<string, string>;
+  /**
+   * Stop at the next safe point once aborted (`watch` on SIGINT/SIGTERM): the run throws
+   * stop.ts's error, and what it applied so far is whole facts the next run builds on.
+   */
+  signal?: AbortSignal;
 }
 
 export interface AdvanceResult {
@@ -101,7 +107,16 @@ export async function advance(opts: AdvanceOptions): Promise<AdvanceResult> {
   const root = findRoot(opts.root);
   checkMoleculeIds(opts);
   const run = () => advanceIn(root, opts);
-  return opts.dryRun ? run() : withLock(root, opts.lockWaitMs, run);
+  if (opts.dryRun) return run();
+  return withLock(root, opts.lockWaitMs, async () => {
+    try {
+      return await run();
+    } catch (err) {
+      // Facts a stopped run wrote go into the next engine commit, as a dead run's do.
+      if (isStopped(err)) markUnfinishedRun(cacheDir(root));
+      throw err;
+    }
+  });
 }
 
 /** advance for a caller that already holds the lock (the lock is not reentrant). */
@@ -127,8 +142,10 @@ async function advanceIn(root: string, opts: AdvanceOptions): Promise<AdvanceRes
   const simulated: Simulated = new Map();
   if (catchUp) {
     const folded = new Map<string, MoleculeState>();
-    for (const c of catchUp.commits)
+    for (const c of catchUp.commits) {
+      if (opts.signal) await safePoint(opts.signal);
       if (c.sha !== given?.sha) await applyTrailersOf(root, c, opts, config, result, simulated, folded);
+    }
   }
   if (given)
     await applyTrailersOf(
@@ -294,11 +311,12 @@ async function reconcileAll(
       moleculeStatus,
       trustSettledFacts: cache?.neverSeen(id) ?? false,
       ...(listedEvents ? { listedEvents } : {}),
+      ...(opts.signal ? { signal: opts.signal } : {}),
       ...(opts.onTransition ? { onTransition: opts.onTransition } : {}),
     });
     finalStatus.set(id, r.plan.status);
     const after = r.state.meta?.after;
-    if (r.plan.status === 'blocked' && after) waitingOn.set(id, after);
+    if (r.plan.waitingFor) waitingOn.set(id, r.plan.waitingFor);
     else waitingOn.delete(id);
     result.transitions.push(...r.transitions);
     result.written.push(...r.written);
@@ -308,6 +326,7 @@ async function reconcileAll(
   };
   const problems: Problem[] = [];
   for (const id of ids) {
+    if (opts.signal) await safePoint(opts.signal);
     const done = simulated.get(id);
     if (done) {
       finalStatus.set(id, done.status);
@@ -346,10 +365,16 @@ async function reconcileAll(
     }
     problems.push(...(await reconcileOne(id, listed, shape)));
   }
+  // A molecule is planned again once, when the molecule it waits for completed in this run: a
+  // chain settles in one run, and a block its `after` did not cause never loops.
+  const replanned = new Set<string>();
   for (let changed = true; changed; ) {
     changed = false;
     for (const [id, other] of waitingOn) {
       if (finalStatus.get(other) !== 'completed') continue;
+      waitingOn.delete(id);
+      if (replanned.has(id)) continue;
+      replanned.add(id);
       changed = true;
       // Only problems of the final pass are reported for this molecule.
       for (let i = problems.length - 1; i >= 0; i--) if (problems[i]?.molecule === id) problems.splice(i, 1);

@@ -62,6 +62,8 @@ export interface RunGateOptions {
   env?: NodeJS.ProcessEnv;
   /** Limit per command when the gate sets none. */
   defaultTimeoutMs?: number;
+  /** Stops the command running and runs no more (the caller records nothing then). */
+  signal?: AbortSignal;
 }
 
 const OUTPUT_TAIL_LINES = 40;
@@ -138,6 +140,7 @@ export async function runCommandGate(gate: CommandGate, opts: RunGateOptions): P
     if (errors.length === 0) {
       const { execa } = await import('execa');
       for (const raw of gate.run) {
+        if (opts.signal?.aborted) break;
         const argv = substituteArgv(raw, vars);
         const run: CommandRun = { argv, cwd: place.rel, ok: false, output: '' };
         commands.push(run);
@@ -155,6 +158,7 @@ export async function runCommandGate(gate: CommandGate, opts: RunGateOptions): P
           stdin: 'ignore',
           shell: false,
           windowsHide: true,
+          ...(opts.signal ? { cancelSignal: opts.signal } : {}),
           ...(timeoutMs !== undefined ? { timeout: timeoutMs, forceKillAfterDelay: 2000 } : {}),
         });
         run.output = tail(String(r.all ?? ''));
