@@ -2,6 +2,7 @@
 // runner's machine output, scan for forbidden patterns, and decide. Running is the edge;
 // `judgeGate` is the pure decision over what was seen.
 import { createHash } from 'node:crypto';
+import { once } from 'node:events';
 import { existsSync, readFileSync, realpathSync } from 'node:fs';
 import { isAbsolute, relative, resolve, sep } from 'node:path';
 import type { CommandGate } from '../formula/model.js';
@@ -149,7 +150,7 @@ export async function runCommandGate(gate: CommandGate, opts: RunGateOptions): P
           run.problem = 'empty command';
           continue;
         }
-        const r = await execa(file, args, {
+        const subprocess = execa(file, args, {
           cwd: place.path,
           env,
           extendEnv: false,
@@ -161,6 +162,10 @@ export async function runCommandGate(gate: CommandGate, opts: RunGateOptions): P
           ...(opts.signal ? { cancelSignal: opts.signal } : {}),
           ...(timeoutMs !== undefined ? { timeout: timeoutMs, forceKillAfterDelay: 2000 } : {}),
         });
+        const r = await subprocess;
+        // A cancelled command is signalled, not waited for: wait, so it does not outlive the stop.
+        if (r.isCanceled && subprocess.exitCode === null && subprocess.signalCode === null)
+          await once(subprocess, 'exit');
         run.output = tail(String(r.all ?? ''));
         if (r.exitCode !== undefined) run.exitCode = r.exitCode;
         const code = (r as { code?: string }).code;

@@ -2,19 +2,29 @@
 // plan keeps producing effects, or stops at the next safe point when asked to (watch on a
 // signal). The built-in formulas' escalated checkpoint behind an `after` molecule is the case
 // that once made advance, the hooks and watch spin forever.
-import { existsSync, mkdirSync, readdirSync, readFileSync, watch, writeFileSync } from 'node:fs';
+import {
+  cpSync,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  watch,
+  writeFileSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import { execa, type ResultPromise } from 'execa';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { advance, createMolecule, moleculeStatus, registerGatePlanner } from '../../src/engine/index.js';
 import { isStopped } from '../../src/engine/stop.js';
 import { lockPath, unfinishedRunMarked } from '../../src/store/lock.js';
-import { CLI, commitAll, gastown, makeRepo, testEnv } from '../helpers/repo.js';
+import { CLI, commitAll, gastown, makeRepo, tempDir, testEnv } from '../helpers/repo.js';
 import { formula, step } from './formulas.js';
 
 const cleanups: (() => void | Promise<void>)[] = [];
 afterEach(async () => {
-  for (const c of cleanups.splice(0)) await c();
+  // Last in, first out: a child is stopped before its repository is removed.
+  for (const c of cleanups.splice(0).reverse()) await c();
 });
 
 async function repo() {
@@ -34,13 +44,13 @@ async function ok(cwd: string, args: string[], env: Record<string, string> = {})
 /**
  * `first` (shiny) completed, `second` (polecat-work, after first) at its review checkpoint,
  * all committed at 09:00; five hours later the 4h review has timed out with on_timeout =
- * "escalate".
+ * "escalate". Made once; each test works on a copy.
  */
-async function escalatedBehindAfter(): Promise<{ cwd: string; later: Record<string, string> }> {
-  const cwd = await repo();
-  await ok(cwd, ['init', '--hooks', 'none']);
-  await ok(cwd, ['molecule', 'create', '--formula', 'shiny', '--name', 'first', '--var', 'feature=x']);
-  await ok(cwd, [
+async function escalatedBehindAfter(): Promise<string> {
+  const cwd = await makeRepo();
+  await ok(cwd.path, ['init', '--hooks', 'none']);
+  await ok(cwd.path, ['molecule', 'create', '--formula', 'shiny', '--name', 'first', '--var', 'feature=x']);
+  await ok(cwd.path, [
     'molecule',
     'create',
     '--formula',
@@ -53,14 +63,15 @@ async function escalatedBehindAfter(): Promise<{ cwd: string; later: Record<stri
     'first',
   ]);
   for (const s of ['design', 'implement', 'review', 'test', 'submit'])
-    await ok(cwd, ['step', 'done', 'first', s, '--as', 'polecat']);
-  await ok(cwd, ['advance']);
-  await ok(cwd, ['step', 'done', 'second', 'implement', '--as', 'polecat']);
-  await ok(cwd, ['step', 'done', 'second', 'done', '--as', 'polecat']);
-  expect(existsSync(join(cwd, '.beads/molecules/second/checkpoints/review.md'))).toBe(true);
-  await commitAll(cwd, 'second at its review');
-  return { cwd, later: { GASTOWN_NOW: '2026-01-06T14:00:00Z' } };
+    await ok(cwd.path, ['step', 'done', 'first', s, '--as', 'polecat']);
+  await ok(cwd.path, ['advance']);
+  await ok(cwd.path, ['step', 'done', 'second', 'implement', '--as', 'polecat']);
+  await ok(cwd.path, ['step', 'done', 'second', 'done', '--as', 'polecat']);
+  expect(existsSync(join(cwd.path, '.beads/molecules/second/checkpoints/review.md'))).toBe(true);
+  await commitAll(cwd.path, 'second at its review');
+  return cwd.path;
 }
+const later = { GASTOWN_NOW: '2026-01-06T14:00:00Z' };
 
 /** The built CLI as a child the test can signal; killed when the test ends, however it ends. */
 function spawnCli(cwd: string, args: string[], env: Record<string, string>, signal: AbortSignal) {
@@ -71,9 +82,13 @@ function spawnCli(cwd: string, args: string[], env: Record<string, string>, sign
     reject: false,
     stdin: 'ignore',
     cancelSignal: signal,
+    // A signal the test sends is the only one: no SIGKILL a few seconds later (how long it
+    // takes to stop is bounded by the test's timeout, not by a delay here).
+    forceKillAfterDelay: false,
   });
-  cleanups.push(() => {
+  cleanups.push(async () => {
     proc.kill('SIGKILL');
+    await proc;
   });
   return proc;
 }
@@ -96,10 +111,22 @@ function lineMatching(proc: ResultPromise, re: RegExp): Promise<string> {
 }
 
 describe('an escalated checkpoint in a molecule whose `after` molecule completed', () => {
+  let made: string;
+  beforeAll(async () => {
+    made = await escalatedBehindAfter();
+  });
+  afterAll(() => rmSync(made, { recursive: true, force: true }));
+  const copy = () => {
+    const dir = tempDir();
+    cleanups.push(dir.cleanup);
+    cpSync(made, dir.path, { recursive: true });
+    return dir.path;
+  };
+
   it('advance and advance --dry-run record the timeout once and return; the next run has nothing to do', async ({
     signal,
   }) => {
-    const { cwd, later } = await escalatedBehindAfter();
+    const cwd = copy();
     const dry = await spawnCli(cwd, ['advance', '--dry-run'], later, signal);
     expect(dry.exitCode, String(dry.stderr)).toBe(0);
     expect(dry.stdout).toContain('second: checkpoint review timed out (no decision within 4h): escalate');
@@ -119,7 +146,7 @@ describe('an escalated checkpoint in a molecule whose `after` molecule completed
   });
 
   it('watch records it at start-up, then stops on SIGTERM', async ({ signal }) => {
-    const { cwd, later } = await escalatedBehindAfter();
+    const cwd = copy();
     const proc = spawnCli(cwd, ['watch', '--debounce', '50'], later, signal);
     await lineMatching(proc, /^watching /);
     proc.kill('SIGTERM');
@@ -134,10 +161,12 @@ describe('a plan that never settles', () => {
   it('is stopped and reported as a problem naming the molecule; the other molecules still settle', async () => {
     const root = await repo();
     mkdirSync(join(root, '.beads'), { recursive: true });
-    // Once armed, asks for one more new file on every plan, forever.
+    // Once armed, asks for one more new file on every plan. It gives up after 1,000 plans, far
+    // past any bound reconcile should set, so without one this test fails instead of hanging.
     let armed = false;
+    let plans = 0;
     registerGatePlanner('test-restless', ({ state }) =>
-      armed
+      armed && ++plans <= 1000
         ? {
             holdReady: true,
             effects: [
@@ -211,9 +240,10 @@ describe('gastown watch on a signal', () => {
   }) => {
     const cwd = await repo();
     await ok(cwd, ['init', '--hooks', 'none']);
-    // The gate's command says it started (its pid in a file), then runs until it is stopped.
+    // The gate's command says it started (its pid in a file, written whole), then runs until it
+    // is stopped.
     const program =
-      "require('fs').writeFileSync('gate.pid', String(process.pid)); setInterval(() => {}, 1000);";
+      "const fs = require('fs'); fs.writeFileSync('gate.tmp', String(process.pid)); fs.renameSync('gate.tmp', 'gate.pid'); setInterval(() => {}, 1000);";
     writeFileSync(
       join(cwd, '.beads/formulas/long-gate.formula.toml'),
       `formula = "long-gate"\n\n[[steps]]\nid = "work"\n\n[[steps]]\nid = "check"\nneeds = ["work"]\n\n[steps.gate]\ntype = "command"\nrun = [[${JSON.stringify(process.execPath)}, "-e", ${JSON.stringify(program)}]]\n`,
