@@ -25,11 +25,15 @@ import { cacheDir, DIGEST_FILE, EVENTS, findRoot, moleculesDir, parseEventName }
 import { markUnfinishedRun, withLock } from '../store/lock.js';
 import type { GastownConfig } from '../store/types.js';
 import type { Problem } from './apply.js';
+import { CommitView } from './atcommit.js';
 import {
-  alreadyHandled,
+  alreadyRecorded,
   commitsToCatchUp,
+  commitTime,
   ignoredTrailerPath,
   mustRecordVerdict,
+  NO_MOLECULE,
+  notApplicableNow,
   renderIgnoredTrailer,
   type TrailerCommit,
 } from './catchup.js';
@@ -48,7 +52,7 @@ import { recordStepLocked, type StepAction } from './molecules.js';
 import { type ReconcileOutcome, reconcileMolecule } from './reconcile.js';
 import { type Shape, SharedVerdicts } from './shapes.js';
 import { isStopped, safePoint } from './stop.js';
-import { parseTrailers, type Trailer } from './trailers.js';
+import { formatTrailer, parseTrailers, type Trailer } from './trailers.js';
 import type { MoleculeState, MoleculeStatus, Transition } from './types.js';
 
 export interface AdvanceOptions {
@@ -97,10 +101,22 @@ export interface AdvanceResult {
   written: string[];
   problems: { molecule?: string; file?: string; message: string }[];
   /**
+   * Trailers of commits seen again (a catch-up, a merge, a rebase) that did not apply, and why;
+   * absent when there are none. Trailers already applied are not listed.
+   */
+  skippedTrailers?: SkippedTrailer[];
+  /**
    * How many molecules the cache answered for without reading them: by their `events/` folder's
    * stamp (one stat) or by their content key (a listing). Absent on a dry run (no cache).
    */
   unchanged?: { stamp: number; key: number };
+}
+
+export interface SkippedTrailer {
+  commit: string;
+  /** As written: `Gastown-Done: m1/merge`. */
+  trailer: string;
+  reason: string;
 }
 
 export async function advance(opts: AdvanceOptions): Promise<AdvanceResult> {
@@ -177,21 +193,22 @@ async function readCommitRecord(root: string, opts: AdvanceOptions): Promise<Tra
   const known = opts.commitRecord?.sha === sha ? opts.commitRecord : undefined;
   if (known) return known;
   const { git } = await import('../git/exec.js');
-  const log = await git(['log', '-1', '--format=%H%n%an%n%ae%n%B', sha, '--'], {
+  const log = await git(['log', '-1', '--format=%H%n%an%n%ae%n%ct%n%B', sha, '--'], {
     cwd: root,
     allowFailure: true,
   });
   if (log.exitCode !== 0)
     throw new GastownError('git.commit', `cannot read commit ${sha}: ${log.stderr.trim()}`);
-  const [c = '', n = '', e = '', ...body] = log.stdout.split('\n');
-  return { sha: c, authorName: n, authorEmail: e, message: body.join('\n') };
+  const [c = '', n = '', e = '', ct = '', ...body] = log.stdout.split('\n');
+  return { sha: c, authorName: n, authorEmail: e, time: commitTime(ct), message: body.join('\n') };
 }
 
 /**
- * Applies one commit's action trailers. Given `caughtUp` (the molecules folded so far), the
- * commit is one a catch-up found: trailers something already handled are skipped, and so is
- * one that cannot apply (`advance --from-commit SHA` says why); otherwise every trailer that
- * cannot apply is a problem.
+ * Applies one commit's action trailers. Each is judged as of its commit first (atcommit.ts), so
+ * every clone gives it the same verdict. Given `caughtUp` (the molecules folded so far), the
+ * commit is one seen again (a catch-up, a merge, a rebase): trailers already recorded are
+ * passed over quietly, and one that cannot apply is skipped and listed in `skippedTrailers`;
+ * otherwise every trailer that cannot apply is a problem.
  */
 async function applyTrailersOf(
   root: string,
@@ -204,24 +221,44 @@ async function applyTrailersOf(
 ): Promise<void> {
   const by = identityForEmail(config, c.authorEmail) ?? (c.authorName || c.authorEmail);
   const actions: Record<string, StepAction> = { done: 'done', fail: 'fail', start: 'start' };
-  const where = (t: Trailer) =>
-    `trailer Gastown-${t.kind[0]?.toUpperCase()}${t.kind.slice(1)}: ${t.molecule}/${t.step} in ${c.sha.slice(0, 12)}`;
   const trailers = parseTrailers(c.message);
-  // Problems in the order the trailers are written, whichever pass found them.
-  const failures = new Map<Trailer, Problem>();
-  let pending: Trailer[] = [];
+  const view = new CommitView({
+    root,
+    commit: c.sha,
+    time: c.time ?? opts.now,
+    config,
+    current: (id) =>
+      simulated.get(id)?.files ?? (moleculeExists(root, id) ? readMoleculeFiles(root, id) : undefined),
+  });
+  // Why each trailer that does not apply does not, reported in the order they are written.
+  const failures = new Map<Trailer, string>();
+  const judged: Trailer[] = [];
   for (const t of trailers) {
     if (caughtUp) {
-      const why = await alreadyHandled(root, c, t, caughtUp);
+      const why = alreadyRecorded(root, c, t, caughtUp);
       if (why !== undefined && mustRecordVerdict(why) && !opts.dryRun)
         result.written.push(...recordIgnoredTrailer(root, c, t, why));
+      // A molecule removed since (burned) had its trailers applied back then: quiet.
+      if (why === NO_MOLECULE && !(await view.files(t.molecule)))
+        failures.set(t, `no molecule ${t.molecule}`);
       if (why !== undefined) continue;
     } else if (!isMoleculeId(t.molecule) || !moleculeExists(root, t.molecule)) {
-      failures.set(t, { message: `${where(t)}: no molecule ${t.molecule}` });
+      failures.set(t, `no molecule ${t.molecule}`);
       continue;
     }
     if (opts.molecules && !opts.molecules.includes(t.molecule)) continue;
-    pending.push(t);
+    judged.push(t);
+  }
+  const refused = judged.length > 0 ? await view.refused(judged, by) : new Map<Trailer, string>();
+  let pending: Trailer[] = [];
+  for (const t of judged) {
+    const why = refused.get(t) ?? (caughtUp ? await notApplicableNow(root, c, t, caughtUp) : undefined);
+    if (why === undefined) pending.push(t);
+    else {
+      failures.set(t, why);
+      if (!refused.has(t) && mustRecordVerdict(why) && !opts.dryRun)
+        result.written.push(...recordIgnoredTrailer(root, c, t, why));
+    }
   }
   // One commit may name steps in any order (`Done: implement` above `Done: design`): a trailer
   // that cannot apply yet is tried again after the others, as long as some trailer applied.
@@ -257,16 +294,22 @@ async function applyTrailersOf(
         failures.delete(t);
       } catch (err) {
         if (!(err instanceof GastownError)) throw err;
-        failures.set(t, { molecule: t.molecule, message: `${where(t)}: ${err.message}` });
+        failures.set(t, err.message);
         later.push(t);
       }
     }
     pending = later;
   }
-  if (caughtUp) return; // a caught-up trailer that cannot apply is skipped (see catchup.ts)
   for (const t of trailers) {
-    const p = failures.get(t);
-    if (p) result.problems.push(p);
+    const why = failures.get(t);
+    if (why === undefined) continue;
+    if (caughtUp)
+      (result.skippedTrailers ??= []).push({ commit: c.sha, trailer: formatTrailer(t), reason: why });
+    else
+      result.problems.push({
+        ...(moleculeExists(root, t.molecule) ? { molecule: t.molecule } : {}),
+        message: `trailer ${formatTrailer(t)} in ${c.sha.slice(0, 12)}: ${why}`,
+      });
   }
 }
 
@@ -311,7 +354,7 @@ async function reconcileAll(
       moleculeStatus,
       trustSettledFacts: cache?.neverSeen(id) ?? false,
       ...(listedEvents ? { listedEvents } : {}),
-      ...(opts.signal ? { signal: opts.signal } : {}),
+      signal: opts.signal,
       ...(opts.onTransition ? { onTransition: opts.onTransition } : {}),
     });
     finalStatus.set(id, r.plan.status);

@@ -25,6 +25,11 @@ export interface ApplyContext {
   dryRun?: boolean;
   /** In-memory files of the molecules being applied to; updated with what is written. */
   files?: Map<string, Map<string, string>>;
+  /**
+   * With `dryRun`: `files` is the whole molecule (a state other than the disk's, such as the
+   * molecule as of an older commit), so the disk is never consulted.
+   */
+  detached?: boolean;
   state?: MoleculeState;
   onTransition?: (t: Transition) => void;
   /** Stop before the next effect once aborted; a gate run in flight is cancelled (stop.ts). */
@@ -90,7 +95,7 @@ export async function applyEffects(effects: readonly Effect[], ctx: ApplyContext
         now: ctx.now,
         config: ctx.config,
         state: ctx.state,
-        ...(ctx.signal ? { signal: ctx.signal } : {}),
+        signal: ctx.signal,
         report: (r) => {
           out.written.push(...r.written);
           for (const t of r.transitions) {
@@ -118,7 +123,9 @@ export async function applyEffects(effects: readonly Effect[], ctx: ApplyContext
     const memory = ctx.files?.get(effect.molecule);
     let outcome: 'written' | 'same' | 'conflict';
     if (ctx.dryRun) {
-      const existing = memory?.get(rel) ?? readIfExists(join(moleculesDir(ctx.root), effect.molecule, rel));
+      const existing =
+        memory?.get(rel) ??
+        (ctx.detached ? undefined : readIfExists(join(moleculesDir(ctx.root), effect.molecule, rel)));
       outcome = existing === undefined ? 'written' : existing === content ? 'same' : 'conflict';
     } else {
       outcome = createFileExclusive(join(moleculesDir(ctx.root), effect.molecule, rel), content);

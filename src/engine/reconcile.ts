@@ -93,6 +93,8 @@ export interface ReconcileContext {
   listedEvents?: Dirent[];
   /** Stop at the next safe point once this is aborted (stop.ts); gate runs are cancelled. */
   signal?: AbortSignal;
+  /** A dry run over preloaded files that are the whole molecule: the disk is never read. */
+  detached?: boolean;
 }
 
 export interface ReconcileOutcome {
@@ -181,10 +183,11 @@ export async function reconcileMolecule(
       now: ctx.now,
       config: ctx.config,
       dryRun: ctx.dryRun ?? false,
+      detached: ctx.detached === true,
       files: memory,
       state,
       ...(ctx.onTransition ? { onTransition: ctx.onTransition } : {}),
-      ...(ctx.signal ? { signal: ctx.signal } : {}),
+      signal: ctx.signal,
     });
     transitions.push(...applied.transitions);
     written.push(...applied.written);

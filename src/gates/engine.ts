@@ -659,7 +659,7 @@ async function runCommand(
     attempt: effect.attempt,
     vars,
     defaultTimeoutMs: 30 * 60_000,
-    ...(ctx.signal ? { signal: ctx.signal } : {}),
+    signal: ctx.signal,
   });
   return [
     write(

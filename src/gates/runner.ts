@@ -159,7 +159,7 @@ export async function runCommandGate(gate: CommandGate, opts: RunGateOptions): P
           stdin: 'ignore',
           shell: false,
           windowsHide: true,
-          ...(opts.signal ? { cancelSignal: opts.signal } : {}),
+          cancelSignal: opts.signal,
           ...(timeoutMs !== undefined ? { timeout: timeoutMs, forceKillAfterDelay: 2000 } : {}),
         });
         const r = await subprocess;
