@@ -256,7 +256,7 @@ async function applyTrailersOf(
     if (why === undefined) pending.push(t);
     else {
       failures.set(t, why);
-      if (!refused.has(t) && mustRecordVerdict(why) && !opts.dryRun)
+      if (mustRecordVerdict(why) && !opts.dryRun)
         result.written.push(...recordIgnoredTrailer(root, c, t, why));
     }
   }

@@ -212,7 +212,7 @@ function unsettled(id: string, rounds: number, effects: readonly Effect[]): Prob
   const more = effects.length > 3 ? ` and ${effects.length - 3} more` : '';
   return {
     molecule: id,
-    message: `molecule ${id} did not settle: after ${rounds} rounds its plan still produces effects (${what}${more}); stopped there. A gate planner or the engine keeps asking for new writes: report it with \`gastown molecule status ${id}\``,
+    message: `molecule ${id} did not settle: after ${rounds} rounds its plan still asks for ${what}${more}; stopped there (a plan that keeps asking for new writes is a bug in a gate planner or the engine)`,
   };
 }
 
