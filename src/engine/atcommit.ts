@@ -3,7 +3,7 @@
 // recorded since (each names its commit), planned at that commit's time. Every clone has exactly
 // that, whatever hooks ran and whenever it last caught up, so every clone reaches the same
 // verdict: a trailer for a step that was not ready then, or for a molecule made later, is refused
-// everywhere, even once the step is ready (docs/hooks.md, "Catching up").
+// everywhere, even once the step is ready (docs/hooks.md).
 import { createHash } from 'node:crypto';
 import { GastownError } from '../errors.js';
 import { isMoleculeId } from '../store/ids.js';
