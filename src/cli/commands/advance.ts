@@ -107,15 +107,20 @@ function exitFor(result: AdvanceResult): number {
 }
 
 function report(ctx: CliContext, flags: AdvanceFlags, result: AdvanceResult, engineCommit?: string): void {
+  const { skippedTrailers, ...rest } = result;
   if (flags.json) {
     ctx.io.json({
       dry_run: flags.dryRun ?? false,
-      ...result,
+      ...rest,
+      ...(skippedTrailers ? { skipped_trailers: skippedTrailers } : {}),
       ...(engineCommit ? { commit: engineCommit } : {}),
     });
   } else {
     const verb = flags.dryRun ? 'would change' : 'changed';
     for (const t of result.transitions) ctx.io.out(`${ctx.io.color.green('→')} ${t.molecule}: ${t.summary}`);
+    // Trailers a catch-up did not apply: said once, not a failure (the commit stays as it is).
+    for (const s of skippedTrailers ?? [])
+      ctx.io.out(`${ctx.io.color.yellow('skipped')} ${s.trailer} in ${s.commit.slice(0, 12)}: ${s.reason}`);
     for (const p of result.problems) ctx.io.warn(p.message, p.file ? { file: p.file } : undefined);
     if (result.transitions.length === 0)
       ctx.io.out(

@@ -1,5 +1,5 @@
 // `gastown watch`: reconcile whenever something under .beads/ changes, print each transition
-// as it happens, stop cleanly on Ctrl-C (SIGINT) or SIGTERM.
+// as it happens, stop promptly on Ctrl-C (SIGINT) or SIGTERM, whatever it is doing.
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { AdvanceResult } from '../../engine/advance.js';
@@ -28,8 +28,31 @@ export async function watch(ctx: CliContext, opts: WatchOpts): Promise<number> {
   if (!existsSync(join(root, '.beads'))) {
     throw new GastownError('store.no-beads', `no .beads/ in ${root} (run \`gastown init\`)`);
   }
-  const { advance, advanceLocked } = await import('../../engine/index.js');
-  const { withLock } = await import('../../store/lock.js');
+  // Handlers first: a signal during start-up or a long first reconcile stops it too. The abort
+  // stops the reconcile in flight at its next safe point and cancels a gate command it runs.
+  // They stay registered while it stops: execa's exit handler re-raises a signal nobody else
+  // listens to, which would kill this process before it finished stopping. A second signal does
+  // exactly that on purpose.
+  const stop = new AbortController();
+  const stopped = new Promise<string>((resolve) => {
+    const onSignal = (signal: NodeJS.Signals) => {
+      if (stop.signal.aborted) {
+        process.off('SIGINT', onSignal);
+        process.off('SIGTERM', onSignal);
+        process.kill(process.pid, signal);
+        return;
+      }
+      stop.abort();
+      resolve(signal);
+    };
+    process.on('SIGINT', onSignal);
+    process.on('SIGTERM', onSignal);
+  });
+  const [{ advance, advanceLocked }, { isStopped }, { withLock }] = await Promise.all([
+    import('../../engine/index.js'),
+    import('../../engine/stop.js'),
+    import('../../store/lock.js'),
+  ]);
   const emit = (t: TransitionLike) => {
     if (opts.json) ctx.io.out(JSON.stringify({ event: 'transition', ...t }));
     else ctx.io.out(`${transitionTrailer(t)}${t.summary ? `  ${t.summary}` : ''}`);
@@ -48,6 +71,7 @@ export async function watch(ctx: CliContext, opts: WatchOpts): Promise<number> {
         root,
         now: ctx.now(),
         lockWaitMs: 1000,
+        signal: stop.signal,
         onTransition: (t: TransitionLike) => {
           streamed = true;
           emit(t);
@@ -77,15 +101,10 @@ export async function watch(ctx: CliContext, opts: WatchOpts): Promise<number> {
     retryable: isBusy,
     // Busy means a hook or another command is reconciling right now: retried quietly.
     onError: (err) => {
-      if (!isBusy(err)) ctx.io.warn(err instanceof Error ? err.message : String(err));
+      if (!isBusy(err) && !isStopped(err)) ctx.io.warn(err instanceof Error ? err.message : String(err));
     },
   });
 
-  const stopped = new Promise<string>((resolve) => {
-    const onSignal = (signal: string) => resolve(signal);
-    process.once('SIGINT', onSignal);
-    process.once('SIGTERM', onSignal);
-  });
   const first = await Promise.race([watcher.ready.then(() => undefined), stopped]);
   if (first === undefined) {
     if (opts.json) ctx.io.out(JSON.stringify({ event: 'ready', root }));
