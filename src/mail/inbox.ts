@@ -100,6 +100,8 @@ export async function readInbox(
       items.push(item);
     }
   }
+  // One list in id order: ULIDs sort by the time they were made, across the reader's mailboxes.
+  items.sort((x, y) => (x.id < y.id ? -1 : x.id > y.id ? 1 : x.mailbox < y.mailbox ? -1 : 1));
   return { items, warnings };
 }
 

@@ -26,8 +26,8 @@ export function mailDir(root: string): string {
  * refused, so a write never lands outside the repository.
  */
 function ensureRealDirs(root: string, parts: readonly string[]): string {
-  let dir = join(root, BEADS);
-  for (const part of ['mail', ...parts]) {
+  let dir = root;
+  for (const part of [BEADS, 'mail', ...parts]) {
     dir = join(dir, part);
     const st = lstatSync(dir, { throwIfNoEntry: false });
     if (st === undefined) mkdirSync(dir);

@@ -226,7 +226,7 @@ function bodyOf(flags: BodyFlags, dash: string | undefined): string {
   const given = [flags.body !== undefined, flags.bodyFile !== undefined, dash === '-'].filter(Boolean).length;
   if (given > 1)
     throw new UsageError('give the body once: --body TEXT, --body-file FILE or - (standard input)');
-  const readFrom = (path: string, label: string) => {
+  const readFrom = (path: string | number, label: string) => {
     try {
       return readBoundedFile(path, label, MAX_MAIL_BODY_BYTES);
     } catch (err) {
@@ -236,7 +236,7 @@ function bodyOf(flags: BodyFlags, dash: string | undefined): string {
     }
   };
   if (flags.bodyFile !== undefined) return readFrom(flags.bodyFile, flags.bodyFile);
-  if (dash === '-') return readFrom('/dev/stdin', 'standard input');
+  if (dash === '-') return readFrom(0, 'standard input');
   return flags.body ?? '';
 }
 
@@ -314,6 +314,8 @@ export async function reply(
     ...(h.molecule ? { molecule: h.molecule } : {}),
     ...(h.step ? { step: h.step } : {}),
   });
+  // Whoever replies keeps no copy of their own (a team they belong to would give them one).
+  if (!to.includes(o.me)) message.files = message.files.filter((f) => f.mailbox !== o.me);
   mark(o, item, 'read');
   return deliverLocally(ctx, o, message, flags.json);
 }
