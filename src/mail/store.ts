@@ -4,7 +4,6 @@
 import { lstatSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { GastownError } from '../errors.js';
-import { hashHex } from '../hash.js';
 import {
   type CreateOutcome,
   createFileExclusive,
@@ -203,8 +202,9 @@ interface FolderCache {
   headers: Record<string, MailHeader>;
 }
 
+/** Folder names are safe path components already (address.ts). */
 function cachePath(root: string, folder: string): string {
-  return join(cacheDir(root), 'mail', `${hashHex('sha1', folder).slice(0, 16)}.json`);
+  return join(cacheDir(root), 'mail', `${folder}.json`);
 }
 
 function readCache(root: string, folder: string): Record<string, MailHeader> {

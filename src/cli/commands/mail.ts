@@ -13,13 +13,14 @@ import {
 } from '../../mail/inbox.js';
 import type { Mark } from '../../mail/layout.js';
 import { MAX_MAIL_BODY_BYTES, type MailHeader } from '../../mail/message.js';
-import { composeMessage, writeMailFiles } from '../../mail/send.js';
 import { readEntry, writeMark } from '../../mail/store.js';
 import { formatBytes, readBoundedFile } from '../../store/atomic.js';
 import { identityForEmail, loadConfig } from '../../store/config.js';
 import { findRoot } from '../../store/layout.js';
 import type { GastownConfig } from '../../store/types.js';
 import type { CliContext } from '../context.js';
+
+type ComposedMessage = ReturnType<typeof import('../../mail/send.js').composeMessage>;
 
 interface Who {
   for?: string;
@@ -256,6 +257,8 @@ export async function send(
 ): Promise<number> {
   const o = await open(ctx, flags);
   const body = bodyOf(flags, dash);
+  // Sending loads the outbox too; reading the inbox does not.
+  const { composeMessage } = await import('../../mail/send.js');
   const message = composeMessage(o.config, {
     from: o.me,
     to: flags.to ?? [],
@@ -269,12 +272,13 @@ export async function send(
   return deliverLocally(ctx, o, message, flags.json);
 }
 
-function deliverLocally(
+async function deliverLocally(
   ctx: CliContext,
   o: Opened,
-  message: ReturnType<typeof composeMessage>,
+  message: ComposedMessage,
   json: boolean | undefined,
-): number {
+): Promise<number> {
+  const { writeMailFiles } = await import('../../mail/send.js');
   for (const u of message.unknownMembers)
     ctx.io.warn(`team member ${u} has no mailbox in .beads/config.toml; the others got the message`);
   const written = writeMailFiles(o.root, o.config, message.files);
@@ -303,6 +307,7 @@ export async function reply(
   const cc = flags.all
     ? [...h.to, ...(h.cc ?? [])].filter((a, i, all) => a !== o.me && a !== h.from && all.indexOf(a) === i)
     : [];
+  const { composeMessage } = await import('../../mail/send.js');
   const message = composeMessage(o.config, {
     from: o.me,
     to,
