@@ -1,6 +1,8 @@
 // Writing mail: a message people and agents send (named by a ULID), and the engine's typed
 // messages (named by what happened, typed.ts). Both go through writeMailFiles, which queues each
 // copy for notification before writing it (docs/mail.md, "Notifications").
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { GastownError, UsageError } from '../errors.js';
 import { notificationEndpoints } from '../notify/config.js';
 import { queueCopy } from '../notify/outbox.js';
@@ -37,7 +39,8 @@ export function writeMailFiles(
 ): WrittenFile[] {
   const notify = notificationEndpoints(config).length > 0;
   return files.map((f) => {
-    if (notify) queueCopy(root, f.folder, f.id);
+    // A copy already there was queued when it was first written (and may be announced already).
+    if (notify && !existsSync(join(root, f.path))) queueCopy(root, f.folder, f.id);
     const [written] = writeCopies(root, [f.folder], f.id, f.content);
     return { ...f, outcome: (written as { outcome: CreateOutcome }).outcome };
   });
