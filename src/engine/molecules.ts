@@ -43,6 +43,7 @@ import {
 import { reopenEffects, stepTransition } from './plan.js';
 import { foldFiles, planState, reconcileMolecule, stateProblems } from './reconcile.js';
 import type { Effect, MoleculeState, MoleculeStatus, PlanResult, StepState, Transition } from './types.js';
+import { judgeMolecule } from './verdict.js';
 
 export interface CreateMoleculeOptions {
   formula: string;
@@ -766,7 +767,10 @@ export async function moleculeStatus(
   now: Date = new Date(),
 ): Promise<StatusJson> {
   const root = findRoot(rootOrCwd);
-  const { state, plan } = await loadMolecule(root, id, loadConfig(root), now);
+  assertMoleculeId(id);
+  if (!moleculeExists(root, id))
+    throw new GastownError('molecule.unknown', `no molecule ${id} (looked in ${moleculeRelDir(id)})`);
+  const { state, plan } = await judgeMolecule(id, { root, config: loadConfig(root), now });
   return statusOf(state, plan);
 }
 
@@ -776,6 +780,8 @@ export interface MoleculeListEntry {
   state: MoleculeStatus;
   progress: { done: number; total: number };
   blocked_reason?: string;
+  /** Why an `invalid` or `conflict` molecule is so: its first problem, with the way back. */
+  problem?: string;
   convoy?: string;
 }
 
@@ -784,14 +790,16 @@ export async function listMolecules(rootOrCwd: string, now: Date = new Date()): 
   const config = loadConfig(root);
   const out: MoleculeListEntry[] = [];
   for (const id of listMoleculeIds(root)) {
-    const { state, plan } = await loadMolecule(root, id, config, now);
+    const { state, plan } = await judgeMolecule(id, { root, config, now });
     const s = statusOf(state, plan);
+    const problem = s.problems[0] ?? s.conflicts[0];
     out.push({
       id,
       formula: s.formula,
       state: s.state,
       progress: s.progress,
       ...(s.blocked_reason ? { blocked_reason: s.blocked_reason } : {}),
+      ...(problem ? { problem: problem.file ? `${problem.file}: ${problem.message}` : problem.message } : {}),
       ...(s.convoy ? { convoy: s.convoy } : {}),
     });
   }
@@ -808,9 +816,18 @@ export async function squashMolecule(
   opts: { now: Date; lockWaitMs?: number },
 ): Promise<{ written: string[]; removed: string[] }> {
   const root = findRoot(rootOrCwd);
+  assertMoleculeId(id);
   return withLock(root, opts.lockWaitMs, async () => {
-    const { state, plan } = await loadMolecule(root, id, loadConfig(root), opts.now);
+    if (!moleculeExists(root, id))
+      throw new GastownError('molecule.unknown', `no molecule ${id} (looked in ${moleculeRelDir(id)})`);
+    // Judged as status judges it: a digest would hide the facts an audit finds unbacked.
+    const { state, plan } = await judgeMolecule(id, { root, config: loadConfig(root), now: opts.now });
     throwIfUnusable(state);
+    const unbacked = plan.problems?.[0];
+    if (plan.status === 'invalid' && unbacked)
+      throw new GastownError('molecule.invalid', `molecule ${id} is invalid: ${unbacked.message}`, {
+        location: { file: unbacked.file },
+      });
     if (plan.status !== 'completed')
       throw new GastownError(
         'molecule.state',

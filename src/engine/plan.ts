@@ -166,8 +166,12 @@ export function unbackedFacts(state: MoleculeState, formula: ResolvedFormula, en
     const kind = LIVE_KINDS.find((k) => s.facts[k] !== undefined) ?? Object.keys(s.facts)[0] ?? 'ready';
     return `${state.dir}/${stepEventPath(s.id, s.attempt, kind)}`;
   };
+  // A settled molecule's steps cannot be re-opened: removing the file is its way back.
+  const settled = state.facts.completed || state.facts.cancelled || state.digest;
   const fix = (step: string) =>
-    `; remove the file (history stays in git) or run \`gastown step reopen ${state.id} ${step}\``;
+    settled
+      ? '; remove the file (history stays in git)'
+      : `; remove the file (history stays in git) or run \`gastown step reopen ${state.id} ${step}\``;
   for (const step of formula.steps) {
     const s = state.stepById.get(step.id);
     // A squashed molecule's digest stands for its facts.

@@ -140,7 +140,8 @@ export async function list(ctx: CliContext, flags: { json?: boolean }): Promise<
   }
   const width = Math.max(...entries.map((e) => e.id.length));
   for (const e of entries) {
-    const why = e.blocked_reason ? `  ${ctx.io.color.dim(e.blocked_reason)}` : '';
+    const reason = e.problem ?? e.blocked_reason;
+    const why = reason ? `  ${e.problem ? ctx.io.color.red(reason) : ctx.io.color.dim(reason)}` : '';
     ctx.io.out(
       `${e.id.padEnd(width)}  ${e.state.padEnd(9)}  ${e.progress.done}/${e.progress.total}  ${e.formula}${why}`,
     );
