@@ -26,7 +26,9 @@ const SATISFIED = new Set(['done', 'skipped']);
 
 /** `{{name}}` → the var's value; unknown names stay as they are. */
 export function substitute(text: string, vars: Record<string, string>): string {
-  return text.replace(/\{\{\s*([A-Za-z0-9_.-]+)\s*\}\}/g, (whole, name: string) => vars[name] ?? whole);
+  return text.replace(/\{\{\s*([A-Za-z0-9_.-]+)\s*\}\}/g, (whole, name: string) =>
+    Object.hasOwn(vars, name) ? (vars[name] as string) : whole,
+  );
 }
 
 /** The spec's signature: just the effects. */

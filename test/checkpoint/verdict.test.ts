@@ -154,6 +154,10 @@ describe('lists show the verdict, not the field', () => {
     expect(list[0]?.problem).toContain('no counted approval backs it');
     expect((await ok(['molecule', 'list'])).split('\n')[0]).toMatch(/^m1 +invalid/);
 
+    const current = await run(['molecule', 'current', 'm1']);
+    expect(current.exitCode).toBe(1);
+    expect(current.stdout).toContain('m1 is invalid: .beads/molecules/m1/events/review.1.done.toml');
+
     const [entry] = await json<Entry[]>(['checkpoint', 'list']);
     expect(entry?.decision).toBe('invalid');
     expect(entry?.note).toContain('no counted approval backs it');

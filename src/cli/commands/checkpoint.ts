@@ -64,7 +64,8 @@ function requestIds(root: string, molecule: string): string[] {
 function locate(ctx: CliContext, molecule: string, name: string): Located {
   const root = findRoot(ctx.cwd);
   assertMoleculeId(molecule);
-  if (!existsSync(moleculeDir(root, molecule))) throw new UsageError(`no molecule ${molecule}`);
+  if (!existsSync(moleculeDir(root, molecule)))
+    throw new GastownError('molecule.unknown', `no molecule ${molecule}`);
   const ids = requestIds(root, molecule);
   let id = ids.includes(name) && /\.attempt-\d+$/.test(name) ? name : undefined;
   if (!id) {
@@ -75,7 +76,8 @@ function locate(ctx: CliContext, molecule: string, name: string): Located {
   }
   if (!id) {
     const known = ids.length > 0 ? ids.join(', ') : 'none yet';
-    throw new UsageError(
+    throw new GastownError(
+      'checkpoint.unknown',
       `molecule ${molecule} has no checkpoint ${JSON.stringify(name)} (checkpoints: ${known})`,
     );
   }
