@@ -1,8 +1,8 @@
 // The formula engine, loaded only when a molecule is created (it brings zod and friends).
 import { relative, resolve, sep } from 'node:path';
-import { builtinFormulasDir } from '../paths.js';
 import { GastownError } from '../errors.js';
 import type { Diagnostic, ResolvedFormula } from '../formula/model.js';
+import { builtinFormulasDir } from '../paths.js';
 
 export interface ResolveRequest {
   formula: string;

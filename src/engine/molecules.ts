@@ -4,8 +4,8 @@ import { existsSync, mkdirSync, renameSync, rmSync, unlinkSync } from 'node:fs';
 import { isAbsolute, join, resolve } from 'node:path';
 import { ExitCode, GastownError, UsageError } from '../errors.js';
 import { formulaHash } from '../formula/hash.js';
-import { reservedVarProblem } from '../formula/vars.js';
 import type { MoleculeGate, ResolvedFormula } from '../formula/model.js';
+import { reservedVarProblem } from '../formula/vars.js';
 import {
   createFileExclusive,
   isUnreadableStateError,

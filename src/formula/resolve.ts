@@ -1271,8 +1271,9 @@ const GO_TEMPLATE_WORDS = new Set(['else', 'end', 'break', 'continue']);
 /** Calls `f` with every string inside `v` and its key path below `path` (`gate.run[0][1]`). */
 function forEachString(v: unknown, path: string, f: (s: string, path: string) => void): void {
   if (typeof v === 'string') f(v, path);
-  else if (Array.isArray(v)) v.forEach((x, i) => forEachString(x, `${path}[${i}]`, f));
-  else if (v && typeof v === 'object' && !(v instanceof Date))
+  else if (Array.isArray(v)) {
+    for (const [i, x] of v.entries()) forEachString(x, `${path}[${i}]`, f);
+  } else if (v && typeof v === 'object' && !(v instanceof Date))
     for (const [k, x] of Object.entries(v)) forEachString(x, `${path}.${k}`, f);
 }
 
