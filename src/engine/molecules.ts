@@ -17,7 +17,7 @@ import {
 } from '../store/atomic.js';
 import { FieldError } from '../store/check.js';
 import { loadConfig } from '../store/config.js';
-import { assertMoleculeId } from '../store/ids.js';
+import { assertMoleculeId, assertPathSegment } from '../store/ids.js';
 import {
   DIGEST_FILE,
   EVENTS,
@@ -438,6 +438,8 @@ export function stepActionEffects(
   const formula = state.formula as ResolvedFormula;
   const s = state.stepById.get(stepId);
   if (!s) {
+    // A malformed name is a usage error; a well-formed one the molecule lacks is a problem found.
+    assertPathSegment(stepId, 'step id');
     throw new GastownError(
       'step.unknown',
       `molecule ${state.id} has no step ${JSON.stringify(stepId)} (steps: ${formula.steps.map((x) => x.id).join(', ')})`,
@@ -561,11 +563,13 @@ export function stepActor(rootOrCwd: string, molecule: string, step: string): st
     );
   const state = foldFiles(molecule, readMoleculeFiles(root, molecule));
   const s = state.stepById.get(step);
-  if (!s && state.formula)
+  if (!s && state.formula) {
+    assertPathSegment(step, 'step id');
     throw new GastownError(
       'step.unknown',
       `molecule ${molecule} has no step ${JSON.stringify(step)} (steps: ${state.formula.steps.map((x) => x.id).join(', ')})`,
     );
+  }
   return s?.facts.started?.by ?? s?.facts.done?.by;
 }
 
