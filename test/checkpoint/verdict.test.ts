@@ -162,6 +162,11 @@ describe('lists show the verdict, not the field', () => {
     expect(entry?.decision).toBe('invalid');
     expect(entry?.note).toContain('no counted approval backs it');
 
+    // A digest would hide the unbacked fact: squash refuses, as it refuses any invalid molecule.
+    const squash = await run(['molecule', 'squash', 'm1']);
+    expect(squash.exitCode).toBe(1);
+    expect(squash.stderr).toContain('molecule m1 is invalid');
+
     // The way back: the approver's own vote, committed by them.
     await ok(['checkpoint', 'approve', 'm1', 'review'], JGIL);
     await commitAll('approve again after the squash', JGIL);

@@ -189,11 +189,16 @@ async function decide(
     // A vote the engine would not count is refused before anything is written: it would leave a
     // file that reads `approved` while the checkpoint stays pending.
     const me = await localIdentity(at.root);
+    if (!me.email)
+      throw new GastownError(
+        'checkpoint.identity',
+        'no git identity here: set user.email so your decision can be attributed',
+      );
     const mine = judgeCheckpointVote(state, cp.step, config, {
       decision,
       source: at.file,
       committed: false,
-      ...(me.email ? { email: me.email } : {}),
+      email: me.email,
     });
     if (mine && !mine.counts)
       throw new GastownError(
@@ -208,11 +213,6 @@ async function decide(
     } else {
       // The request already carries a decision (someone else's, or one that did not count): a
       // person adds their own approval file instead of rewriting another's decision.
-      if (!me.email)
-        throw new GastownError(
-          'checkpoint.identity',
-          'no git identity here: set user.email so your decision can be attributed',
-        );
       const rel = checkpointPaths.approval(at.id, emailSlug(me.email));
       const path = join(moleculeDir(at.root, molecule), rel);
       written = moleculeRel(molecule, rel);
