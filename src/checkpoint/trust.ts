@@ -69,6 +69,15 @@ function agentsOf(cfg: TrustConfig, email: string): string[] {
     .map(([name]) => name);
 }
 
+/** How a vote's author is named to people: `@handle` for a user, the agent's name, else the email. */
+export function displayActor(cfg: TrustConfig, email: string | undefined): string {
+  if (!email) return 'someone unknown';
+  const e = lower(email);
+  const handle = handleOf(cfg, e);
+  if (handle) return `@${handle}`;
+  return agentsOf(cfg, e)[0] ?? e;
+}
+
 /** Approver entries (`@handle`, `team:<name>`) → allowed handles, plus entries that name nobody. */
 export function expandApprovers(
   cfg: TrustConfig,

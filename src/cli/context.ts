@@ -1,7 +1,7 @@
 // What every command receives: where it runs, how to print, and the injected clock/env.
 // Kept tiny because it is loaded on every start.
 import { writeSync } from 'node:fs';
-import { type ErrorLocation, formatLocated } from '../errors.js';
+import { type ErrorLocation, formatLocated, UsageError } from '../errors.js';
 
 export interface Output {
   /** Normal output on stdout. */
@@ -107,7 +107,9 @@ export function createContext(env: NodeJS.ProcessEnv = process.env, cwd = proces
   };
   const fixed = env.GASTOWN_NOW ? new Date(env.GASTOWN_NOW) : undefined;
   if (fixed && Number.isNaN(fixed.getTime()))
-    throw new Error(`GASTOWN_NOW is not a date: ${env.GASTOWN_NOW}`);
+    throw new UsageError(
+      `GASTOWN_NOW ${JSON.stringify(env.GASTOWN_NOW)} is not a date (use an ISO 8601 time such as 2026-01-06T09:00:00Z)`,
+    );
   return { cwd, env, io, now: () => fixed ?? new Date(), exitCode: 0 };
 }
 

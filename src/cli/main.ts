@@ -30,7 +30,15 @@ function hookCall(args: readonly string[]): { name: string; args: string[] } | u
 }
 
 async function main(argv: string[]): Promise<number> {
-  const ctx = createContext();
+  let ctx: ReturnType<typeof createContext>;
+  try {
+    ctx = createContext();
+  } catch (err) {
+    // A bad environment value is reported like a bad flag: one line, exit 2.
+    if (!isGastownError(err)) throw err;
+    writeOutput(2, `error: ${formatLocated(err.location, err.message)}\n`);
+    return err.exitCode;
+  }
   try {
     const call = hookCall(argv.slice(2));
     if (call) {

@@ -249,20 +249,19 @@ export async function gatherFacts(paths: RepoPaths, now: Date = clock()): Promis
 }
 
 /**
- * Folds every molecule and checks each fact stands as the engine would before planning
- * (plan.ts `unbackedFacts`), completed ones too: an auditor's pass over the whole history the
- * files hold. Checkpoint decisions are judged from git as `advance` judges them.
+ * Every molecule's verdict, as `molecule status` and `list` give it (engine/verdict.ts: the plan,
+ * and for a completed, cancelled or squashed molecule the audit of every fact), completed ones
+ * too: an auditor's pass over the whole history the files hold.
  */
 export async function auditMolecules(
   root: string,
   now: Date,
   folded: readonly Folded[],
 ): Promise<{ count: number; problems: { molecule: string; file: string; message: string }[] }> {
-  const [io, reconcile, plan, gates, config] = await Promise.all([
+  const [io, reconcile, verdict, config] = await Promise.all([
     import('../engine/io.js'),
     import('../engine/reconcile.js'),
-    import('../engine/plan.js'),
-    import('../engine/gates.js'),
+    import('../engine/verdict.js'),
     import('../store/config.js'),
   ]);
   const problems: { molecule: string; file: string; message: string }[] = [];
@@ -272,25 +271,14 @@ export async function auditMolecules(
   } catch {
     return { count: 0, problems }; // the file check reports a broken config
   }
-  const env = { config: cfg, now, moleculeStatus: io.fileMoleculeStatus(root) };
   for (const f of folded) {
     const { id } = f;
     if (!('state' in f)) {
       problems.push({ molecule: id, file: io.moleculeRelDir(id), message: f.error });
       continue;
     }
-    const { state } = f;
-    const found = reconcile.stateProblems(state);
-    const formula = state.formula;
-    if (found.length === 0 && formula) {
-      if (gates.formulaNeedsPlugins(formula)) {
-        await gates.loadGatePlugins();
-        await gates.gatherFacts(state, { root, now, config: cfg, settled: true });
-      }
-      for (const p of plan.unbackedFacts(state, formula, env))
-        found.push({ molecule: id, file: p.file, message: p.message });
-    }
-    for (const p of found)
+    const { state, plan } = await verdict.judgeState(f.state, { root, config: cfg, now });
+    for (const p of reconcile.stateProblems(state, plan))
       problems.push({ molecule: id, file: p.file ?? io.moleculeRelDir(id), message: p.message });
   }
   return { count: folded.length, problems };

@@ -26,7 +26,9 @@ const SATISFIED = new Set(['done', 'skipped']);
 
 /** `{{name}}` → the var's value; unknown names stay as they are. */
 export function substitute(text: string, vars: Record<string, string>): string {
-  return text.replace(/\{\{\s*([A-Za-z0-9_.-]+)\s*\}\}/g, (whole, name: string) => vars[name] ?? whole);
+  return text.replace(/\{\{\s*([A-Za-z0-9_.-]+)\s*\}\}/g, (whole, name: string) =>
+    Object.hasOwn(vars, name) ? (vars[name] as string) : whole,
+  );
 }
 
 /** The spec's signature: just the effects. */
@@ -166,8 +168,12 @@ export function unbackedFacts(state: MoleculeState, formula: ResolvedFormula, en
     const kind = LIVE_KINDS.find((k) => s.facts[k] !== undefined) ?? Object.keys(s.facts)[0] ?? 'ready';
     return `${state.dir}/${stepEventPath(s.id, s.attempt, kind)}`;
   };
+  // A settled molecule's steps cannot be re-opened: removing the file is its way back.
+  const settled = state.facts.completed || state.facts.cancelled || state.digest;
   const fix = (step: string) =>
-    `; remove the file (history stays in git) or run \`gastown step reopen ${state.id} ${step}\``;
+    settled
+      ? '; remove the file (history stays in git)'
+      : `; remove the file (history stays in git) or run \`gastown step reopen ${state.id} ${step}\``;
   for (const step of formula.steps) {
     const s = state.stepById.get(step.id);
     // A squashed molecule's digest stands for its facts.

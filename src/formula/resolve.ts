@@ -28,7 +28,13 @@ import {
   STEP_KEYS,
   TOP_KEYS,
 } from './schema.js';
-import { evaluateRange, rangeVarNames } from './vars.js';
+import {
+  evaluateRange,
+  placeholderNames,
+  RUNTIME_PLACEHOLDERS,
+  rangeVarNames,
+  reservedVarProblem,
+} from './vars.js';
 
 export interface FormulaSource {
   file: string;
@@ -95,6 +101,18 @@ interface TargetInfo {
 export interface ResolveOptions {
   vars?: Record<string, string>;
   target?: string;
+}
+
+/**
+ * Where each var was declared, which is not always the formula's own file (a parent's, through
+ * `extends`): cooking reports a missing value there. Kept beside the definitions, not in them,
+ * so frozen formulas and their hashes do not change.
+ */
+const varOrigins = new WeakMap<VarDef, Origin>();
+
+/** The file and key path that declared `def`, when it came from the resolver. */
+export function varOrigin(def: VarDef): { file: string; path: string } | undefined {
+  return varOrigins.get(def);
 }
 
 export function resolveSource(
@@ -366,8 +384,14 @@ class Resolver {
         );
         continue;
       }
+      const reserved = reservedVarProblem(name);
+      if (reserved) {
+        this.error('formula.var-name', at(path), reserved);
+        continue;
+      }
       if (typeof v !== 'object') {
         out[name] = { name, required: false, default: String(v) };
+        varOrigins.set(out[name], at(path));
         continue;
       }
       const def: VarDef = { name, required: v.required === true };
@@ -411,6 +435,7 @@ class Resolver {
         }
       }
       out[name] = def;
+      varOrigins.set(def, at(path));
     }
     return out;
   }
@@ -1103,7 +1128,34 @@ class Resolver {
     }
   }
 
+  /**
+   * `{{name}}` in a step that names no declared var, input or runtime value: a typo or a missing
+   * `[vars.name]`. It stays as written in every molecule, so it is a warning naming the field.
+   * Expansions and aspects are checked where they are applied (their vars are the host's).
+   */
+  private checkPlaceholders(c: Composed): void {
+    if (c.type === 'expansion' || c.type === 'aspect') return;
+    const known = new Set([...Object.keys(c.vars), ...Object.keys(c.inputs), ...RUNTIME_PLACEHOLDERS]);
+    const fields = ['title', 'description', 'acceptance', 'assignee', 'notes', 'labels', 'condition', 'gate'];
+    for (const s of c.steps) {
+      for (const field of fields) {
+        const value = (s as unknown as Record<string, unknown>)[field];
+        forEachString(value, field, (text, path) => {
+          for (const name of placeholderNames(text)) {
+            if (known.has(name) || GO_TEMPLATE_WORDS.has(name)) continue;
+            this.warn(
+              'formula.var-undeclared',
+              { file: s.origin.file, path: `${s.origin.path}.${path}` },
+              `step "${s.id}" uses {{${name}}}, which no [vars.${name}] or input declares; it stays as written (declare it, or fix the name)`,
+            );
+          }
+        });
+      }
+    }
+  }
+
   finish(c: Composed): ResolvedFormula {
+    this.checkPlaceholders(c);
     const raw = c.raw;
     const order = topoOrder(c.steps);
     const byId = new Map(c.steps.map((s) => [s.id, s]));
@@ -1211,6 +1263,18 @@ function replaceTarget(s: string, t: TargetInfo): string {
     .replaceAll('{target.title}', t.title)
     .replaceAll('{target.id}', t.id)
     .replaceAll('{target}', t.id);
+}
+
+/** Go-template actions that look like `{{name}}` (Gas Town's prose keeps them verbatim). */
+const GO_TEMPLATE_WORDS = new Set(['else', 'end', 'break', 'continue']);
+
+/** Calls `f` with every string inside `v` and its key path below `path` (`gate.run[0][1]`). */
+function forEachString(v: unknown, path: string, f: (s: string, path: string) => void): void {
+  if (typeof v === 'string') f(v, path);
+  else if (Array.isArray(v)) {
+    for (const [i, x] of v.entries()) forEachString(x, `${path}[${i}]`, f);
+  } else if (v && typeof v === 'object' && !(v instanceof Date))
+    for (const [k, x] of Object.entries(v)) forEachString(x, `${path}.${k}`, f);
 }
 
 function mapStrings(v: unknown, f: (s: string) => string): unknown {

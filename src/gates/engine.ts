@@ -13,11 +13,14 @@ import {
   parseCheckpoint,
   renderCheckpoint,
   renderRejectionFeedback,
+  voteText,
 } from '../checkpoint/file.js';
 import { renderFrontMatter } from '../checkpoint/frontmatter.js';
 import {
   type ApprovalVerdict,
+  type JudgedVote,
   judgeApprovals,
+  judgeVote,
   type TrustConfig,
   type VoteFact,
 } from '../checkpoint/trust.js';
@@ -352,14 +355,13 @@ type CheckpointJudgement =
 function judgeCheckpoint(ctx: GatePlanContext, id: string, rel: string, text: string): CheckpointJudgement {
   const { state, step, env } = ctx;
   const file = `${state.dir}/${rel}`;
-  let votes: {
-    file: ApprovalFile | { decision: 'approved' | 'rejected'; reason: string; file: string };
-    rel: string;
-  }[];
+  let votes: { file: ApprovalFile; rel: string }[];
   try {
     const cp = parseCheckpoint(file, text);
     votes =
-      cp.decision === 'pending' ? [] : [{ file: { file, decision: cp.decision, reason: cp.reason }, rel }];
+      cp.decision === 'pending'
+        ? []
+        : [{ file: { file, decision: cp.decision, reason: cp.reason, note: cp.note }, rel }];
     const dir = `${checkpointPaths.approvalsDir(id)}/`;
     for (const [p, t] of state.files)
       if (p.startsWith(dir) && p.endsWith('.md'))
@@ -378,7 +380,7 @@ function judgeCheckpoint(ctx: GatePlanContext, id: string, rel: string, text: st
     const a = facts.authors.get(p) ?? { committed: false };
     return {
       decision: v.decision,
-      reason: v.reason,
+      reason: voteText(v),
       source: v.file,
       committed: a.committed,
       ...(a.email ? { email: a.email } : {}),
@@ -392,8 +394,74 @@ function judgeCheckpoint(ctx: GatePlanContext, id: string, rel: string, text: st
     doers: doersOf(state, step.needs),
     reviewed: step.needs,
   });
-  const reason = votes.map((v) => v.file.reason).find((r) => r !== '');
+  const reason = votes.map((v) => voteText(v.file)).find((r) => r !== '');
   return { votes: votes.length, verdict, ...(reason !== undefined ? { reason } : {}) };
+}
+
+/** A read-only context for judging one step's checkpoint outside a plan (the CLI's views). */
+function viewContext(
+  state: MoleculeState,
+  stepId: string,
+  config: GastownConfig,
+): GatePlanContext | undefined {
+  const formula = state.formula;
+  const step = formula?.steps.find((s) => s.id === stepId);
+  const s = state.stepById.get(stepId);
+  if (!formula || !step || step.gate?.type !== 'human' || !s) return undefined;
+  const env = { config, now: new Date(0), moleculeStatus: () => undefined };
+  return {
+    state,
+    formula,
+    step,
+    stepState: s,
+    needsMet: true,
+    vars: state.meta?.vars ?? {},
+    env,
+    reopen: () => [],
+  };
+}
+
+/**
+ * The engine's judgement of the votes on a step's current checkpoint, as the planner makes it:
+ * undefined when the step has no human gate; `verdict` absent while nobody voted or when the
+ * facts from git were not gathered for `state` (engine/verdict.ts judgeState gathers them).
+ */
+export function checkpointJudgement(
+  state: MoleculeState,
+  stepId: string,
+  config: GastownConfig,
+): { error: string } | { votes: number; verdict?: ApprovalVerdict } | undefined {
+  const ctx = viewContext(state, stepId, config);
+  if (!ctx) return undefined;
+  const id = checkpointId(stepId, ctx.stepState.attempt);
+  const rel = checkpointPaths.request(id);
+  const text = state.files.get(rel);
+  if (text === undefined) return { votes: 0 };
+  const judged = judgeCheckpoint(ctx, id, rel, text);
+  return 'error' in judged ? { error: judged.error } : judged;
+}
+
+/**
+ * How the engine would judge `vote` on the step's current checkpoint (the frozen formula's
+ * approvers, who did the work under review): `checkpoint approve|reject` asks before writing.
+ */
+export function judgeCheckpointVote(
+  state: MoleculeState,
+  stepId: string,
+  config: GastownConfig,
+  vote: VoteFact,
+): JudgedVote | undefined {
+  const ctx = viewContext(state, stepId, config);
+  if (!ctx) return undefined;
+  return judgeVote(
+    {
+      policy: ctx.step.gate as HumanGate,
+      config: trustConfigOf(config),
+      doers: doersOf(state, ctx.step.needs),
+      reviewed: ctx.step.needs,
+    },
+    vote,
+  );
 }
 
 /** Whether any vote on the step's current checkpoint is a working-tree edit (gathered facts). */

@@ -108,3 +108,22 @@ export function identityForEmail(config: GastownConfig, email: string): string |
     if (u.emails.some((x) => x.toLowerCase() === e)) return `@${handle}`;
   return undefined;
 }
+
+/**
+ * Why `name` (given as `--as` or `GASTOWN_AGENT`) is no one the config knows, or undefined when
+ * it is: an agent's name, a person's handle (`@jgil` or `jgil`) or one of their emails. A config
+ * that lists nobody has no one to check against, so any name goes.
+ */
+export function unknownActorProblem(config: GastownConfig, name: string): string | undefined {
+  const agents = Object.keys(config.agents);
+  const people = Object.keys(config.users);
+  if (agents.length === 0 && people.length === 0) return undefined;
+  const bare = name.replace(/^@/, '');
+  if (Object.hasOwn(config.agents, name) || Object.hasOwn(config.users, bare)) return undefined;
+  if (name.includes('@') && identityForEmail(config, name) !== undefined) return undefined;
+  const known = [
+    agents.length > 0 ? `agents: ${agents.join(', ')}` : '',
+    people.length > 0 ? `people: ${people.map((p) => `@${p}`).join(', ')}` : '',
+  ].filter(Boolean);
+  return `${JSON.stringify(name)} is no agent or person in ${CONFIG_FILE} (${known.join('; ')})`;
+}

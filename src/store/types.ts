@@ -8,8 +8,10 @@ export interface MoleculeMeta {
   formula_hash: string;
   formula_version?: string | number;
   vars: Record<string, string>;
-  /** The `--inputs` file as given (minus `[vars]`): `[inputs]`, `[scope]`, `[team_coordination]`, … */
+  /** The `--inputs` file's `[inputs]` table: the formula's inputs. */
   inputs: TomlTable;
+  /** The rest of the `--inputs` file (not `[vars]`, not `[inputs]`): `[scope]`, `[team_coordination]`, … */
+  context?: TomlTable;
   convoy?: string;
   /** The molecule waits for this molecule to be completed before any step becomes ready. */
   after?: string;

@@ -61,9 +61,47 @@ export function transitionTrailer(t: TransitionLike): string {
   return `${t.step ? `${t.molecule}/${t.step}` : t.molecule} ${t.kind}`;
 }
 
+/** How a transition's kind reads in a commit subject. */
+const SUBJECT_VERB: Record<string, string> = {
+  reopened: 're-opened',
+  checkpoint: 'opened',
+  'timed-out': 'timed out',
+};
+
+/** `analysis done`, `review checkpoint opened`, `completed` (a molecule-level transition). */
+function subjectPhrase(t: TransitionLike): string {
+  const verb = SUBJECT_VERB[t.kind] ?? t.kind;
+  if (!t.step) return verb;
+  const what = t.kind === 'checkpoint' && !/checkpoint$/.test(t.step) ? `${t.step} checkpoint` : t.step;
+  return `${what} ${verb}`;
+}
+
 /**
- * The engine commit message: a subject `gastown: <summary>`, then one `Gastown-Molecule` trailer
- * per molecule touched and one `Gastown-Transition` trailer per transition, in order.
+ * `day3 analysis done; analysis-checkpoint opened; m2 completed`: each transition named, the
+ * molecule once before its first, cut to `max` characters with `and N more`.
+ */
+function engineSubject(transitions: readonly TransitionLike[], max: number): string {
+  const parts: string[] = [];
+  let previous: string | undefined;
+  for (const t of transitions) {
+    const phrase = subjectPhrase(t);
+    parts.push(t.molecule === previous ? phrase : `${t.molecule} ${phrase}`);
+    previous = t.molecule;
+  }
+  const all = parts.join('; ');
+  if (all.length <= max) return all;
+  for (let n = parts.length - 1; n >= 1; n--) {
+    const cut = `${parts.slice(0, n).join('; ')} and ${parts.length - n} more`;
+    if (cut.length <= max) return cut;
+  }
+  const more = ` and ${parts.length - 1} more`;
+  return `${(parts[0] as string).slice(0, Math.max(1, max - more.length - 3))}...${parts.length > 1 ? more : ''}`;
+}
+
+/**
+ * The engine commit message: a subject `gastown: <what happened>` (a lone transition's own
+ * summary, else each transition named), then one `Gastown-Molecule`
+ * trailer per molecule touched and one `Gastown-Transition` trailer per transition, in order.
  * Pure: the same transitions always give the same message.
  */
 export function engineCommitMessage(
@@ -74,17 +112,14 @@ export function engineCommitMessage(
     ...transitions.map((t) => t.molecule),
     ...written.map(moleculeOfPath).filter(isString),
   ]);
-  let summary: string;
-  if (transitions.length === 1) summary = transitions[0]!.summary || transitionTrailer(transitions[0]!);
-  else if (transitions.length > 1) {
-    const joined = transitions.map(transitionTrailer).join(', ');
-    summary =
-      joined.length <= SUBJECT_MAX - 'gastown: '.length
-        ? joined
-        : `${transitions.length} transitions in ${molecules.join(', ')}`;
-  } else summary = `record state of ${molecules.join(', ') || '.beads'}`;
-  if (`gastown: ${summary}`.length > SUBJECT_MAX)
-    summary = `${summary.slice(0, SUBJECT_MAX - 'gastown: '.length - 3)}...`;
+  const room = SUBJECT_MAX - 'gastown: '.length;
+  const only = transitions.length === 1 ? transitions[0] : undefined;
+  let summary = only?.summary
+    ? only.summary
+    : transitions.length > 0
+      ? engineSubject(transitions, room)
+      : `record state of ${molecules.join(', ') || '.beads'}`;
+  if (summary.length > room) summary = `${summary.slice(0, room - 3)}...`;
   const trailers = [
     ...molecules.map((m) => `Gastown-Molecule: ${m}`),
     ...transitions.map((t) => `Gastown-Transition: ${transitionTrailer(t)}`),

@@ -23,7 +23,8 @@ describe('crash safety', () => {
       ['qc-2', 'quick-check'],
       ['shiny-1', 'shiny'],
     ] as const) {
-      await gtOk(cwd, ['molecule', 'create', '--formula', formula, '--name', name, '--var', 'feature=f']);
+      const vars = formula === 'shiny' ? ['--var', 'feature=f'] : [];
+      await gtOk(cwd, ['molecule', 'create', '--formula', formula, '--name', name, ...vars]);
       rmSync(join(cwd, '.beads/molecules', name, 'events'), { recursive: true });
     }
     const ev = (m: string, step: string, kind: string) => {

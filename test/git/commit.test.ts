@@ -117,7 +117,7 @@ describe('engine commits', () => {
     }));
     const msg = engineCommitMessage(ts, []);
     const [subject, blank, ...trailers] = msg.trimEnd().split('\n');
-    expect(subject).toBe('gastown: 12 transitions in day3');
+    expect(subject).toBe('gastown: day3 step-0 ready; step-1 ready; step-2 ready and 9 more');
     expect(blank).toBe('');
     expect(trailers).toEqual([
       'Gastown-Molecule: day3',

@@ -126,7 +126,7 @@ describe('gastown watch', () => {
     // Only people named in the config may approve; the reviewer edits with their local identity.
     appendFileSync(
       join(cwd, '.beads/config.toml'),
-      '\n[users.reviewer]\nemails = ["reviewer@example.com"]\n',
+      '\n[users.reviewer]\nemails = ["reviewer@example.com"]\n\n[agents.polecat-1]\nemails = ["polecat-1@agents.example.com"]\n',
     );
     writeFileSync(join(cwd, '.beads/formulas/review-flow.formula.toml'), REVIEW_FLOW);
     expect(
