@@ -4,7 +4,13 @@
 // git just before planning (who made a decision, when a request was committed); the command
 // gate runs while the applier holds the lock, once per attempt.
 import { createHash } from 'node:crypto';
-import { type DecisionAuthor, decisionAuthor, decisionIn, firstCommitTime } from '../checkpoint/authors.js';
+import {
+  configAt,
+  type DecisionAuthor,
+  decisionAuthor,
+  decisionIn,
+  firstCommitTime,
+} from '../checkpoint/authors.js';
 import {
   type ApprovalFile,
   checkpointId,
@@ -46,6 +52,7 @@ import type {
   WriteEffect,
 } from '../engine/types.js';
 import { GastownError, isGastownError } from '../errors.js';
+import { canonicalJson } from '../formula/hash.js';
 import type {
   CommandGate,
   HumanGate,
@@ -55,8 +62,9 @@ import type {
   ResolvedStep,
   TimerGate,
 } from '../formula/model.js';
-import { isShallowClone } from '../git/head.js';
-import { outputPath } from '../store/layout.js';
+import { isShallowClone, readHead } from '../git/head.js';
+import { defaultConfig, parseConfig } from '../store/config.js';
+import { CONFIG_FILE, outputPath } from '../store/layout.js';
 import type { GastownConfig } from '../store/types.js';
 import { type ExprContext, ExprError, evaluateExpression } from './expr.js';
 import { gateReportPath, readGateReport, renderGateReport } from './report.js';
@@ -78,6 +86,8 @@ import {
 interface GitFacts {
   /** Molecule-relative path of a decision file → who set its decision. */
   authors: Map<string, DecisionAuthor>;
+  /** Molecule-relative path of a decision file → the trust configuration it is judged against. */
+  trust: Map<string, VoteTrust>;
   /** Molecule-relative path → committer time of the commit that added it (undefined: not committed). */
   committedAt: Map<string, Date | undefined>;
   /** A shallow clone: a decision made past its boundary is attributed to the boundary commit. */
@@ -88,6 +98,62 @@ const factsOf = new WeakMap<MoleculeState, GitFacts>();
 // Within one process a file's author and first commit do not change; remember them across rounds.
 const authorMemo = new Map<string, DecisionAuthor>();
 const commitMemo = new Map<string, Date>();
+// A commit's trust configuration never changes (keyed by root and commit id).
+const trustMemo = new Map<string, VoteTrust>();
+
+/** What a vote is judged against (trust.ts VoteFact `config`, `refused`). */
+interface VoteTrust {
+  config?: TrustConfig;
+  refused?: string;
+}
+
+/** The trust tables of a config file's text, comparable across commits; undefined: unreadable. */
+function trustTables(text: string | undefined, file: string): string | undefined {
+  try {
+    const cfg = text === undefined ? defaultConfig() : parseConfig(text, file);
+    return canonicalJson(trustConfigOf(cfg));
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The configuration a decision is judged against: as committed at the parent of the commit that
+ * made it (at HEAD for an uncommitted edit, which HEAD will be the parent of). The commit's own
+ * change to who may approve never applies to it; a commit that changes the trust tables and
+ * makes a decision is refused outright and reported. An uncommitted edit where HEAD has no
+ * config yet is judged against the working tree's (nothing committed to go by).
+ */
+async function voteTrust(root: string, a: DecisionAuthor): Promise<VoteTrust> {
+  if (a.committed && (!a.commit || !a.email)) return {}; // who decided is unknown: never counts
+  const head = a.committed ? undefined : (readHead(root)?.sha ?? 'HEAD');
+  const rev = a.commit ?? (head as string);
+  const key = `${root}\0${rev}`;
+  const known = rev !== 'HEAD' ? trustMemo.get(key) : undefined;
+  if (known) return known;
+  const where = a.committed ? `${CONFIG_FILE} before commit ${rev.slice(0, 12)}` : `${CONFIG_FILE} at HEAD`;
+  let trust: VoteTrust;
+  if (a.committed) {
+    const [before, after] = await configAt(root, [`${rev}^`, rev]);
+    try {
+      trust = { config: trustConfigOf(before === undefined ? defaultConfig() : parseConfig(before, where)) };
+      const was = trustTables(before, where);
+      if (was !== trustTables(after, `${CONFIG_FILE} at ${rev.slice(0, 12)}`))
+        trust.refused = `commit ${rev.slice(0, 12)} changes who may approve (${CONFIG_FILE} [users], [agents], [teams]) and makes this decision; a decision is judged against the configuration before its commit and counts only from a commit that leaves it alone`;
+    } catch (err) {
+      trust = { refused: `${where} cannot be read: ${(err as Error).message}` };
+    }
+  } else {
+    const [atHead] = await configAt(root, [rev]);
+    try {
+      trust = atHead === undefined ? {} : { config: trustConfigOf(parseConfig(atHead, where)) };
+    } catch (err) {
+      trust = { refused: `${where} cannot be read: ${(err as Error).message}` };
+    }
+  }
+  if (rev !== 'HEAD') trustMemo.set(key, trust);
+  return trust;
+}
 
 const sha1 = (s: string) => createHash('sha1').update(s).digest('hex');
 
@@ -97,7 +163,12 @@ async function gatherGitFacts(state: MoleculeState, ctx: GatherContext): Promise
   // A completed molecule is planned no more; only an audit (doctor) re-checks its checkpoints.
   const settledMolecule = state.facts.completed || state.facts.cancelled || state.digest;
   if (settledMolecule && !ctx.settled) return;
-  const facts: GitFacts = { authors: new Map(), committedAt: new Map(), shallow: isShallowClone(ctx.root) };
+  const facts: GitFacts = {
+    authors: new Map(),
+    trust: new Map(),
+    committedAt: new Map(),
+    shallow: isShallowClone(ctx.root),
+  };
   const author = async (rel: string, text: string) => {
     const key = `${ctx.root}\0${state.dir}/${rel}\0${sha1(text)}`;
     let a = authorMemo.get(key);
@@ -106,6 +177,7 @@ async function gatherGitFacts(state: MoleculeState, ctx: GatherContext): Promise
       if (a.committed) authorMemo.set(key, a);
     }
     facts.authors.set(rel, a);
+    facts.trust.set(rel, await voteTrust(ctx.root, a));
   };
   const committed = async (rel: string) => {
     const key = `${ctx.root}\0${state.dir}/${rel}`;
@@ -326,6 +398,10 @@ function planHuman(ctx: GatePlanContext): GatePlan | undefined {
   }
 
   const plan: GatePlan = { holdReady: true, effects, volatile: true };
+  // A vote that cannot count whoever made it (its commit also rewrote who may approve) is
+  // reported, not only noted: advance and status name the commit and the files.
+  const refused = judged.verdict?.votes.find((v) => v.refused !== undefined);
+  if (refused) plan.problem = { file: refused.source, message: refused.refused as string };
   if (gate.timeout) {
     if (s.facts['timed-out']) {
       if (gate.on_timeout === 'escalate')
@@ -376,6 +452,7 @@ function judgeCheckpoint(ctx: GatePlanContext, id: string, rel: string, text: st
   if (votes.length === 0 || !facts) return { votes: votes.length };
   const voteFacts: VoteFact[] = votes.map(({ file: v, rel: p }) => {
     const a = facts.authors.get(p) ?? { committed: false };
+    const t = facts.trust.get(p);
     return {
       decision: v.decision,
       reason: v.reason,
@@ -383,6 +460,8 @@ function judgeCheckpoint(ctx: GatePlanContext, id: string, rel: string, text: st
       committed: a.committed,
       ...(a.email ? { email: a.email } : {}),
       ...(a.commit ? { commit: a.commit } : {}),
+      ...(t?.config ? { config: t.config } : {}),
+      ...(t?.refused ? { refused: t.refused } : {}),
     };
   });
   const verdict = judgeApprovals({

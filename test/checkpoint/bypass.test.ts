@@ -174,6 +174,60 @@ describe('ways around a gate', () => {
     });
   });
 
+  describe('the approver list rewritten by the approving commit', () => {
+    // The agent adds its own email to @jgil and removes itself as an agent.
+    const forged = '[users.jgil]\nemails = ["jgil@example.com", "agent@example.com"]\n';
+
+    it('does not count: judged against the config before the commit, and reported naming commit and files', async () => {
+      write('.beads/config.toml', forged);
+      await approveAs({}, 'approve, and make myself @jgil');
+      const commit = (await gitIn(repo.path, 'rev-parse', 'HEAD')).trim();
+
+      const adv = await run(['advance']);
+      expect(adv.exitCode).toBe(1);
+      expect(adv.stderr).toContain(`${MOL}/checkpoints/review.md`);
+      expect(adv.stderr).toContain(
+        `commit ${commit.slice(0, 12)} changes who may approve (.beads/config.toml [users], [agents], [teams]) and makes this decision`,
+      );
+      expect(await stepState('review')).toBe('pending');
+      expect(await stepState('tests')).toBe('pending');
+      expect((await status()).problems.map((p) => p.file)).toContain(`${MOL}/checkpoints/review.md`);
+
+      // A done recorded for it by hand does not stand either (doctor audits it).
+      write(
+        `${MOL}/events/review.1.done.toml`,
+        'step = "review"\nattempt = 1\nkind = "done"\nby = "@jgil"\n',
+      );
+      await commitAll('review done');
+      const doctor = await run(['doctor']);
+      expect(doctor.exitCode).toBe(1);
+      expect(doctor.stdout + doctor.stderr).toContain('events/review.1.done.toml');
+    });
+
+    it('an uncommitted edit of both is judged against the config at HEAD', async () => {
+      write('.beads/config.toml', forged);
+      write(
+        `${MOL}/checkpoints/review.md`,
+        read(`${MOL}/checkpoints/review.md`).replace(/^decision: pending.*$/m, 'decision: approved'),
+      );
+      await run(['advance']);
+      const review = (await status()).steps.find((s) => s.id === 'review');
+      expect(review?.state).toBe('pending');
+      expect(review?.notes?.join('\n')).toContain(
+        'made by agent@example.com (an uncommitted edit), which is polecat-1',
+      );
+    });
+
+    it("an approver's own commit still counts, and so does a config change in a commit of its own", async () => {
+      write('.beads/config.toml', `${CONFIG}\n[users.ana]\nemails = ["ana@example.com"]\n`);
+      await commitAll('add ana', JGIL);
+      await approveAs(JGIL, 'approved');
+      await ok(['advance']);
+      expect(await stepState('review')).toBe('done');
+      expect((await run(['doctor'])).exitCode).toBe(0);
+    });
+  });
+
   describe('an edited frozen formula', () => {
     const frozen = `${MOL}/formula.resolved.toml`;
 
