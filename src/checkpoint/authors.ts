@@ -71,9 +71,16 @@ export async function decisionAuthor(
   return { committed: true };
 }
 
-/** Committer time of the oldest commit that added `relPath`; undefined when not committed. */
-export async function firstCommitTime(root: string, relPath: string): Promise<Date | undefined> {
-  const r = await git(['log', '--diff-filter=A', '--format=%cI', '--', relPath], {
+/**
+ * Committer time (or, with `authored`, author time) of the oldest commit that added `relPath`;
+ * undefined when not committed. A rebase rewrites committer times and keeps author times.
+ */
+export async function firstCommitTime(
+  root: string,
+  relPath: string,
+  authored = false,
+): Promise<Date | undefined> {
+  const r = await git(['log', '--diff-filter=A', `--format=${authored ? '%aI' : '%cI'}`, '--', relPath], {
     cwd: root,
     allowFailure: true,
   });

@@ -27,6 +27,7 @@ import {
   type TrustConfig,
   type VoteFact,
 } from '../checkpoint/trust.js';
+import { isInjected } from '../clock.js';
 import {
   type GatePlan,
   type GatePlanContext,
@@ -90,6 +91,8 @@ interface GitFacts {
   trust: Map<string, VoteTrust>;
   /** Molecule-relative path → committer time of the commit that added it (undefined: not committed). */
   committedAt: Map<string, Date | undefined>;
+  /** The same with author times, which a rebase keeps: what a timeout approval is checked by. */
+  authoredAt: Map<string, Date | undefined>;
   /** A shallow clone: a decision made past its boundary is attributed to the boundary commit. */
   shallow: boolean;
 }
@@ -167,6 +170,7 @@ async function gatherGitFacts(state: MoleculeState, ctx: GatherContext): Promise
     authors: new Map(),
     trust: new Map(),
     committedAt: new Map(),
+    authoredAt: new Map(),
     shallow: isShallowClone(ctx.root),
   };
   const author = async (rel: string, text: string) => {
@@ -188,6 +192,15 @@ async function gatherGitFacts(state: MoleculeState, ctx: GatherContext): Promise
     }
     facts.committedAt.set(rel, at);
   };
+  const authored = async (rel: string) => {
+    const key = `${ctx.root}\0${state.dir}/${rel}\0authored`;
+    let at = commitMemo.get(key);
+    if (!at) {
+      at = await firstCommitTime(ctx.root, `${state.dir}/${rel}`, true);
+      if (at) commitMemo.set(key, at);
+    }
+    facts.authoredAt.set(rel, at);
+  };
   for (const step of formula.steps) {
     const s = state.stepById.get(step.id);
     if (!s || !step.gate) continue;
@@ -204,6 +217,11 @@ async function gatherGitFacts(state: MoleculeState, ctx: GatherContext): Promise
       for (const [p, t] of state.files) if (p.startsWith(dir) && p.endsWith('.md')) await author(p, t);
       if ((step.gate as HumanGate).timeout && !s.facts['timed-out'] && s.status !== 'done')
         await committed(rel);
+      // An approval by timeout is checked again from the times of the commits (verifyHuman).
+      if (s.status === 'done' && s.facts.done?.by === 'timeout' && s.facts['timed-out']) {
+        await authored(rel);
+        await authored(timedOutPath(step.id, s.attempt));
+      }
     } else if (step.gate.type === 'timer') {
       const rel = eventPathOf({ step: step.id, attempt: s.attempt, kind: 'waiting', extra: {} });
       if (state.files.has(rel)) await committed(rel);
@@ -291,7 +309,8 @@ function planHuman(ctx: GatePlanContext): GatePlan | undefined {
   const gate = step.gate as HumanGate;
   // A recorded approval resting on an uncommitted vote is judged once that vote is committed
   // (verifyHuman): the same files then mean something else, so this plan is not cached.
-  if (s.status === 'done') return uncommittedVote(state, s) ? { volatile: true } : undefined;
+  if (s.status === 'done')
+    return uncommittedVote(state, s) || uncommittedTimeout(state, s) ? { volatile: true } : undefined;
   if (SETTLED.has(s.status) || !needsMet) return undefined;
   const id = checkpointId(step.id, s.attempt);
   const rel = checkpointPaths.request(id);
@@ -487,6 +506,14 @@ function uncommittedVote(state: MoleculeState, s: StepState): boolean {
   return false;
 }
 
+/** A timeout approval not committed yet: checked against commit times once it is (verifyHuman). */
+function uncommittedTimeout(state: MoleculeState, s: StepState): boolean {
+  const facts = factsOf.get(state);
+  if (!facts || s.facts.done?.by !== 'timeout') return false;
+  const rel = timedOutPath(s.id, s.attempt);
+  return facts.authoredAt.has(rel) && facts.authoredAt.get(rel) === undefined;
+}
+
 /**
  * A checkpoint step recorded done stands when a counted approval backs it, or when its
  * deadline passed under `on_timeout = "approve"`. Judged again from the files and git, so a
@@ -505,10 +532,9 @@ function verifyHuman(ctx: GatePlanContext): string | undefined {
   // tell, as its oldest commit seems to add every file: checked where the history is.
   if (!facts || facts.shallow) return undefined;
   if (s.facts.done?.by === 'timeout') {
-    // The deadline is not judged again: a rebase rewrites the commit times it was counted from.
-    return gate.on_timeout === 'approve' && s.facts['timed-out']
-      ? undefined
-      : `by timeout, and checkpoint ${id} does not approve on timeout`;
+    if (gate.on_timeout !== 'approve' || !s.facts['timed-out'])
+      return `by timeout, and checkpoint ${id} does not approve on timeout`;
+    return timeoutUnbacked(ctx, facts, gate, rel);
   }
   const judged = judgeCheckpoint(ctx, id, rel, text);
   if ('error' in judged) return judged.error;
@@ -519,6 +545,37 @@ function verifyHuman(ctx: GatePlanContext): string | undefined {
   // (a person approves, an agent runs the next command in the same clone): judged once committed.
   if (verdict.votes.some((v) => !v.committed)) return undefined;
   return `no counted approval backs it: ${verdict.summary} (an approver's own vote fixes that: \`gastown checkpoint approve ${state.id} ${step.id}\`, committed by them)`;
+}
+
+const timedOutPath = (step: string, attempt: number) =>
+  eventPathOf({ step, attempt, kind: 'timed-out', extra: {} });
+
+/**
+ * An approval by timeout, checked again from commit times: the request's commit plus the timeout
+ * must not be later than the commit that recorded the timeout (or, not committed yet, than now).
+ * Author times, which a rebase keeps (a rebase rewrites committer times); `git rebase
+ * --ignore-date` resets them and makes such an approval fail this check.
+ */
+function timeoutUnbacked(
+  ctx: GatePlanContext,
+  facts: GitFacts,
+  gate: HumanGate,
+  rel: string,
+): string | undefined {
+  const { state, step, stepState: s, env } = ctx;
+  const requested = facts.authoredAt.get(rel);
+  const file = `${state.dir}/${rel}`;
+  if (!requested)
+    return `it was approved by timeout while ${file} is not committed, so its ${gate.timeout} clock never started`;
+  const d = evaluateDeadline(gate.timeout as string, requested, env.now);
+  const factRel = timedOutPath(step.id, s.attempt);
+  const decided = facts.authoredAt.get(factRel);
+  const at = decided ?? env.now;
+  if (!d.deadline || at.getTime() >= d.deadline.getTime()) return undefined;
+  const when = decided
+    ? `the commit that added ${state.dir}/${factRel} is from ${at.toISOString()}`
+    : `it is ${at.toISOString()} now`;
+  return `it was approved by timeout before its deadline: ${file} was committed at ${requested.toISOString()}, its ${gate.timeout} timeout ends at ${d.deadline.toISOString()}, and ${when}`;
 }
 
 /** A command gate recorded done stands when its report for that attempt says it passed. */
@@ -578,6 +635,8 @@ function timeoutEffects(ctx: GatePlanContext, id: string, rel: string): Effect[]
   const { state, step, stepState: s } = ctx;
   const gate = step.gate as HumanGate;
   const reason = `no decision within ${gate.timeout}`;
+  // A test clock (src/clock.ts) decided this: the facts say so, and doctor reports them.
+  const marker: Record<string, string> = isInjected(ctx.env.now) ? { clock: 'injected' } : {};
   const fact = stepTransition(
     state.id,
     step.id,
@@ -587,7 +646,7 @@ function timeoutEffects(ctx: GatePlanContext, id: string, rel: string): Effect[]
     {
       reason,
       cause: rel,
-      extra: { action: gate.on_timeout },
+      extra: { action: gate.on_timeout, ...marker },
     },
   );
   if (gate.on_timeout === 'approve')
@@ -599,7 +658,7 @@ function timeoutEffects(ctx: GatePlanContext, id: string, rel: string): Effect[]
         s.attempt,
         'done',
         `${step.id} approved by timeout (checkpoint ${id})`,
-        { by: 'timeout', reason, cause: rel },
+        { by: 'timeout', reason, cause: rel, extra: marker },
       ),
     ];
   if (gate.on_timeout === 'reject')

@@ -7,6 +7,7 @@ import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { frozenFormulaHash, parseFrozenFormula } from '../../src/engine/fold.js';
 import { commitAll as commitAllIn, gastown, gitIn, JGIL, makeRepo } from '../helpers/repo.js';
 
 const FORMULA = `formula = "guarded"
@@ -228,6 +229,75 @@ describe('ways around a gate', () => {
     });
   });
 
+  describe('the clock', () => {
+    const timed = (timeout: string) =>
+      `formula = "timed"\n\n[[steps]]\nid = "draft"\n\n[[steps]]\nid = "approve"\nneeds = ["draft"]\n\n[steps.gate]\ntype = "human"\napprovers = ["@jgil"]\ntimeout = "${timeout}"\non_timeout = "approve"\n\n[[steps]]\nid = "ship"\nneeds = ["approve"]\n`;
+    const T1 = '.beads/molecules/t1';
+    const at = (iso: string) => ({ GIT_AUTHOR_DATE: iso, GIT_COMMITTER_DATE: iso });
+    /** A molecule whose approval request is committed at 09:00 (the fixed test date). */
+    const requested = async (timeout: string) => {
+      write('.beads/formulas/timed.formula.toml', timed(timeout));
+      await ok(['molecule', 'create', '--formula', 'timed', '--name', 't1']);
+      await ok(['step', 'done', 't1', 'draft', '--as', 'polecat-1']);
+      await commitAll('request committed at 2026-01-06T09:00');
+    };
+    const approveState = async () => (await status('t1')).steps.find((s) => s.id === 'approve')?.state;
+
+    it('GASTOWN_NOW set by the agent is ignored without the test switch: nothing times out', async () => {
+      await requested('36500d'); // ends in December 2125, after the system clock
+      const adv = await run(['advance'], { GASTOWN_NOW: '2200-01-01T00:00:00Z' });
+      expect(adv.exitCode).toBe(0);
+      expect(adv.stderr).toContain('GASTOWN_NOW is ignored: the clock can be set only by the test harness');
+      expect(await approveState()).toBe('pending');
+      expect(() => read(`${T1}/events/approve.1.timed-out.toml`)).toThrow();
+    });
+
+    it('under the test switch the facts say so, doctor reports them, and commit times refute them', async () => {
+      await requested('36500d');
+      await ok(['advance'], { GASTOWN_TEST_CLOCK: '1', GASTOWN_NOW: '2200-01-01T00:00:00Z' });
+      expect(read(`${T1}/events/approve.1.timed-out.toml`)).toContain('clock = "injected"');
+      expect(read(`${T1}/events/approve.1.done.toml`)).toContain('clock = "injected"');
+      const doctor = await run(['doctor']);
+      expect(doctor.exitCode).toBe(1);
+      expect(doctor.stdout + doctor.stderr).toContain(
+        `${T1}/events/approve.1.timed-out.toml: recorded under an injected clock`,
+      );
+
+      // Committed (at the fixed 09:00): the deadline, counted from commit times, had not passed.
+      await commitAll('approved by timeout, trust me');
+      const adv = await run(['advance']);
+      expect(adv.exitCode).toBe(1);
+      expect(adv.stderr).toContain(`${T1}/events/approve.1.done.toml`);
+      expect(adv.stderr).toContain(
+        `approve is recorded done but it was approved by timeout before its deadline: ${T1}/checkpoints/approve.md was committed at 2026-01-06T09:00:00.000Z, its 36500d timeout ends at 2125-12-13T09:00:00.000Z, and the commit that added ${T1}/events/approve.1.timed-out.toml is from 2026-01-06T09:00:00.000Z`,
+      );
+      expect((await status('t1')).state).toBe('invalid');
+    });
+
+    it('a timeout decided by the system clock stands when committed after the deadline, not before', async () => {
+      await requested('1h'); // ended at 10:00, long before the system clock
+      await ok(['advance']);
+      expect(await approveState()).toBe('done');
+      expect(read(`${T1}/events/approve.1.timed-out.toml`)).not.toContain('clock');
+
+      // Committed as if decided at 09:30: refuted by the commit times.
+      await commitAll('approved by timeout at 09:30', at('2026-01-06T09:30:00Z'));
+      const adv = await run(['advance']);
+      expect(adv.exitCode).toBe(1);
+      expect(adv.stderr).toContain(
+        'its 1h timeout ends at 2026-01-06T10:00:00.000Z, and the commit that added .beads/molecules/t1/events/approve.1.timed-out.toml is from 2026-01-06T09:30:00.000Z',
+      );
+      expect((await run(['doctor'])).exitCode).toBe(1);
+
+      // The same files committed at 10:30 stand.
+      await gitIn(repo.path, 'reset', '-q', '--soft', 'HEAD~1');
+      await commitAll('approved by timeout', at('2026-01-06T10:30:00Z'));
+      expect((await run(['advance'])).exitCode).toBe(0);
+      expect((await status('t1')).state).toBe('active');
+      expect((await run(['doctor'])).exitCode).toBe(0);
+    });
+  });
+
   describe('an edited frozen formula', () => {
     const frozen = `${MOL}/formula.resolved.toml`;
 
@@ -257,6 +327,30 @@ describe('ways around a gate', () => {
       await commitAll('restore the frozen formula');
       await ok(['advance']);
       expect((await status()).state).not.toBe('invalid');
+      expect((await run(['doctor'])).exitCode).toBe(0);
+    });
+
+    it('rewritten together with formula_hash, doctor reports both files from history', async () => {
+      const text = read(frozen).replace('process.exit(1)', 'process.exit(0)');
+      const hash = frozenFormulaHash(parseFrozenFormula(text, frozen));
+      write(frozen, text);
+      const meta = `${MOL}/molecule.toml`;
+      write(meta, read(meta).replace(/^formula_hash = ".*"$/m, `formula_hash = "${hash}"`));
+      // The two agree, so the engine takes the edited copy; doctor looks at what changed them.
+      expect((await status()).state).not.toBe('invalid');
+      const uncommitted = await run(['doctor']);
+      expect(uncommitted.exitCode).toBe(1);
+      expect(uncommitted.stdout).toContain(
+        `${frozen}: changed in the working tree after the molecule was created`,
+      );
+      await commitAll('tests pass now');
+      const commit = (await gitIn(repo.path, 'rev-parse', 'HEAD')).trim().slice(0, 12);
+      const doctor = await run(['doctor']);
+      expect(doctor.exitCode).toBe(1);
+      expect(doctor.stdout).toContain(
+        `${frozen}: changed by commit ${commit} after the molecule was created`,
+      );
+      expect(doctor.stdout).toContain(`${meta}: changed by commit ${commit} after the molecule was created`);
     });
 
     it('is caught on a cold start, also where molecules share a verdict', async () => {
