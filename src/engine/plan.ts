@@ -156,9 +156,10 @@ const LIVE_KINDS = ['done', 'failed', 'skipped', 'started', 'ready'] as const;
  * commit one by hand): a step recorded as ready, started or finished while a step it needs is
  * not done; a later attempt that nothing re-opened; a skip its condition does not explain; a
  * gated step recorded `done` that its gate did not pass (the gate's verifier, e.g. no counted
- * approval); a completed molecule with a step not done. Pure. The engine never writes such facts, so each is reported with the way out.
- * The one exception, facts under needs that were re-opened since (a merge race), is left to
- * planMolecule, which re-opens them as a transition with its reason.
+ * approval); a completed molecule with a step not done. Pure. The engine never writes such
+ * facts, so each is reported with the way out. The one exception, facts under needs that were
+ * re-opened since (a merge race), is left to planMolecule, which re-opens them as a transition
+ * with its reason.
  */
 export function unbackedFacts(state: MoleculeState, formula: ResolvedFormula, env: PlanEnv): FileProblem[] {
   const out: FileProblem[] = [...completedButOpen(state)];
