@@ -4,11 +4,13 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
+import { InjectedDate, TEST_CLOCK_SWITCH, testClockOn } from '../clock.js';
 import type { MoleculeState } from '../engine/types.js';
 import type { HumanGate } from '../formula/model.js';
 import { gitVersion, isShallow, type RepoPaths } from '../git/repo.js';
 import { fileKind, isUnreadableStateError, notRegularMessage, readSmallFile } from '../store/atomic.js';
 import { markUnfinishedRun } from '../store/lock.js';
+import type { EventFact } from '../store/types.js';
 import { hooksStatus } from '../triggers/install.js';
 import { formatProblem, validateStaged } from '../triggers/validate.js';
 import type { DoctorFacts, OverdueCheckpoint } from './checks.js';
@@ -91,9 +93,10 @@ export function removeStaleLock(root: string): boolean {
   return true;
 }
 
-/** The clock doctor judges deadlines by: `GASTOWN_NOW` when set (as every command honours), else now. */
+/** The clock doctor judges deadlines by: `GASTOWN_NOW` under the test switch (src/clock.ts), else now. */
 function clock(): Date {
-  const fixed = process.env.GASTOWN_NOW ? new Date(process.env.GASTOWN_NOW) : undefined;
+  const env = process.env;
+  const fixed = env.GASTOWN_NOW && testClockOn(env) ? new InjectedDate(env.GASTOWN_NOW) : undefined;
   return fixed && !Number.isNaN(fixed.getTime()) ? fixed : new Date();
 }
 
@@ -243,9 +246,61 @@ export async function gatherFacts(paths: RepoPaths, now: Date = clock()): Promis
   const folded = await foldAll(root);
   facts.overdue = await findOverdueCheckpoints(root, now, folded);
   const audit = await auditMolecules(root, now, folded);
-  facts.moleculeProblems = audit.problems;
+  facts.moleculeProblems = [...audit.problems, ...(await frozenFileEdits(root))];
   facts.moleculesAudited = audit.count;
   return facts;
+}
+
+const FROZEN_FILES = [
+  ':(glob).beads/molecules/*/molecule.toml',
+  ':(glob).beads/molecules/*/formula.resolved.toml',
+];
+
+/**
+ * molecule.toml and formula.resolved.toml are written once, by `molecule create`, so one whose
+ * content differs from what the commit that added it holds is a hand edit, even an edit that
+ * keeps `formula_hash` and the frozen formula in agreement. Reported with the newest commit that
+ * modified it; a file restored to its first content is not reported.
+ */
+async function frozenFileEdits(root: string): Promise<{ molecule: string; file: string; message: string }[]> {
+  const { git } = await import('../git/exec.js');
+  const run = async (args: string[]) =>
+    (await git([...args, '--', ...FROZEN_FILES], { cwd: root, allowFailure: true })).stdout;
+  // Newest first: the last add of a path is its creation, the first modification the newest.
+  const added = new Map<string, string>();
+  for (const m of (await run(['log', '--diff-filter=A', '--no-abbrev', '--raw', '--format='])).matchAll(
+    /^:\S+ \S+ \S+ (\S+) A\t(.+)$/gm,
+  ))
+    added.set(m[2] as string, m[1] as string);
+  const modifiedBy = new Map<string, string>();
+  for (const entry of (await run(['log', '--diff-filter=M', '--name-only', '--format=%x00%H'])).split('\0')) {
+    const [commit = '', ...files] = entry.split('\n').filter((l) => l !== '');
+    for (const f of files) if (!modifiedBy.has(f)) modifiedBy.set(f, commit.slice(0, 12));
+  }
+  const edited = new Map<string, string>();
+  for (const m of (await run(['ls-files', '-s'])).matchAll(/^\d+ (\S+) \d\t(.+)$/gm)) {
+    const [, blob, file] = m as unknown as [string, string, string];
+    const first = added.get(file);
+    if (first === undefined || first === blob) continue;
+    const by = modifiedBy.get(file);
+    edited.set(file, by ? `changed by commit ${by}` : 'changed (staged)');
+  }
+  for (const f of (await run(['diff', '--name-only'])).split('\n'))
+    if (f !== '' && added.has(f)) edited.set(f, 'changed in the working tree');
+  return [...edited].map(([file, what]) => ({
+    molecule: file.split('/')[2] as string,
+    file,
+    message: `${what} after the molecule was created; it is written once, by \`gastown molecule create\`: restore it from git (\`git log -p -- ${file}\`)`,
+  }));
+}
+
+/** Event files (molecule-relative) whose fact says a test clock decided it (gates/engine.ts). */
+function injectedClockFacts(state: MoleculeState, pathOf: (f: EventFact) => string): string[] {
+  const out: string[] = [];
+  for (const s of state.steps)
+    for (const facts of [s.facts, ...Object.values(s.history)])
+      for (const f of Object.values(facts)) if (f.extra.clock === 'injected') out.push(pathOf(f));
+  return out;
 }
 
 /**
@@ -278,7 +333,14 @@ export async function auditMolecules(
       continue;
     }
     const { state, plan } = await verdict.judgeState(f.state, { root, config: cfg, now });
-    for (const p of reconcile.stateProblems(state, plan))
+    const found = reconcile.stateProblems(state, plan);
+    for (const rel of injectedClockFacts(state, io.eventPathOf))
+      found.push({
+        molecule: id,
+        file: `${state.dir}/${rel}`,
+        message: `recorded under an injected clock (GASTOWN_NOW with ${TEST_CLOCK_SWITCH}=1, a switch for tests): no real time decided it; remove the file (history stays in git) or re-open the step`,
+      });
+    for (const p of found)
       problems.push({ molecule: id, file: p.file ?? io.moleculeRelDir(id), message: p.message });
   }
   return { count: folded.length, problems };

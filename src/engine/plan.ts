@@ -156,11 +156,12 @@ const LIVE_KINDS = ['done', 'failed', 'skipped', 'started', 'ready'] as const;
 /**
  * Facts that cannot stand, whoever wrote them (an event file is only a file; an agent can
  * commit one by hand): a step recorded as ready, started or finished while a step it needs is
- * not done; a later attempt that nothing re-opened; a gated step recorded `done` that its gate
- * did not pass (the gate's verifier, e.g. no counted approval); a completed molecule with a
- * step not done. Pure. The engine never writes such facts, so each is reported with the way out.
- * The one exception, facts under needs that were re-opened since (a merge race), is left to
- * planMolecule, which re-opens them as a transition with its reason.
+ * not done; a later attempt that nothing re-opened; a skip its condition does not explain; a
+ * gated step recorded `done` that its gate did not pass (the gate's verifier, e.g. no counted
+ * approval); a completed molecule with a step not done. Pure. The engine never writes such
+ * facts, so each is reported with the way out. The one exception, facts under needs that were
+ * re-opened since (a merge race), is left to planMolecule, which re-opens them as a transition
+ * with its reason.
  */
 export function unbackedFacts(state: MoleculeState, formula: ResolvedFormula, env: PlanEnv): FileProblem[] {
   const out: FileProblem[] = [...completedButOpen(state)];
@@ -195,12 +196,34 @@ export function unbackedFacts(state: MoleculeState, formula: ResolvedFormula, en
       });
       continue;
     }
+    if (s.status === 'skipped') {
+      const why = skipUnbacked(state, step);
+      if (why !== undefined)
+        out.push({ file: fileOf(s), message: `${step.id} is recorded skipped but ${why}${fix(step.id)}` });
+      continue;
+    }
     const verify = s.status === 'done' && step.gate ? gateVerifierFor(step.gate.type) : undefined;
     const why = verify?.(gateContext(state, formula, step, s, true, env));
     if (why !== undefined)
       out.push({ file: fileOf(s), message: `${step.id} is recorded done but ${why}${fix(step.id)}` });
   }
   return out;
+}
+
+/**
+ * Why a recorded skip does not stand, or undefined when it does. The engine skips a step for
+ * one reason only: its `condition` is false once its needs are met (planMolecule). So a skip
+ * stands when the condition, evaluated again, is false; a step with no condition, or whose
+ * condition is true or cannot be told, was never skipped by the engine.
+ */
+function skipUnbacked(state: MoleculeState, step: ResolvedStep): string | undefined {
+  if (step.condition === undefined)
+    return 'it has no condition (the engine skips a step only when its condition is false)';
+  const verdict = evaluateCondition(step.condition, state, state.meta?.vars ?? {});
+  if (verdict === false) return undefined;
+  return verdict === true
+    ? `its condition ${JSON.stringify(step.condition)} is true`
+    : `its condition ${JSON.stringify(step.condition)} cannot be evaluated (the engine treats that as true)`;
 }
 
 /**

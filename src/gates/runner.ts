@@ -5,6 +5,7 @@ import { createHash } from 'node:crypto';
 import { once } from 'node:events';
 import { existsSync, readFileSync, realpathSync } from 'node:fs';
 import { isAbsolute, relative, resolve, sep } from 'node:path';
+import { optionInjections } from '../formula/argv.js';
 import type { CommandGate } from '../formula/model.js';
 import { durationMs, formatDuration } from './duration.js';
 import { type ForbiddenHit, scanForbidden } from './forbid.js';
@@ -138,6 +139,10 @@ export async function runCommandGate(gate: CommandGate, opts: RunGateOptions): P
     }
     const before = new Map(resultPaths.map((r) => [r.full, hashFile(r.full)]));
 
+    // A value that would become an option refuses the gate before anything runs. Cooking
+    // refused such vars already; this holds for what is substituted only now (molecule.toml).
+    for (const p of optionInjections(gate.run, (t) => substituteElement(t, vars), gate.allow_option_vars))
+      errors.push(`${p.key}: ${p.message}`);
     if (errors.length === 0) {
       const { execa } = await import('execa');
       for (const raw of gate.run) {

@@ -130,7 +130,7 @@ describe('doctor: overdue checkpoints', () => {
     repos.push(repo);
     const cwd = repo.path;
     writeFileSync(join(cwd, '.beads/formulas/timed-review.formula.toml'), TIMED_REVIEW);
-    const at = (t: string) => ({ GASTOWN_NOW: `2026-01-06T${t}:00Z` });
+    const at = (t: string) => ({ GASTOWN_TEST_CLOCK: '1', GASTOWN_NOW: `2026-01-06T${t}:00Z` });
     expect(
       (await gastown(['molecule', 'create', '--formula', 'timed-review', '--name', 'm1'], cwd)).exitCode,
     ).toBe(0);
