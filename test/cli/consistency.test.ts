@@ -118,7 +118,7 @@ describe('small inconsistencies', () => {
   });
 
   it('a malformed GASTOWN_NOW is a one-line usage error, not an internal error', async () => {
-    const r = await run(['molecule', 'list'], { GASTOWN_NOW: '+5h' });
+    const r = await run(['molecule', 'list'], { GASTOWN_TEST_CLOCK: '1', GASTOWN_NOW: '+5h' });
     expect(r.exitCode).toBe(2);
     expect(r.stderr).toBe(
       'error: GASTOWN_NOW "+5h" is not a date (use an ISO 8601 time such as 2026-01-06T09:00:00Z)',

@@ -63,7 +63,7 @@ async function escalatedBehindAfter(): Promise<string> {
     'first',
   ]);
   for (const s of ['design', 'implement', 'review', 'test', 'submit'])
-    await ok(cwd.path, ['step', 'done', 'first', s, '--as', 'polecat']);
+    await ok(cwd.path, ['step', 'done', 'first', s, '--as', s === 'review' ? 'reviewer' : 'polecat']);
   await ok(cwd.path, ['advance']);
   await ok(cwd.path, ['step', 'done', 'second', 'implement', '--as', 'polecat']);
   await ok(cwd.path, ['step', 'done', 'second', 'done', '--as', 'polecat']);
@@ -71,7 +71,7 @@ async function escalatedBehindAfter(): Promise<string> {
   await commitAll(cwd.path, 'second at its review');
   return cwd.path;
 }
-const later = { GASTOWN_NOW: '2026-01-06T14:00:00Z' };
+const later = { GASTOWN_TEST_CLOCK: '1', GASTOWN_NOW: '2026-01-06T14:00:00Z' };
 
 /** The built CLI as a child the test can signal; killed when the test ends, however it ends. */
 function spawnCli(cwd: string, args: string[], env: Record<string, string>, signal: AbortSignal) {
