@@ -3,6 +3,7 @@
 // is kept verbatim as an ExternalGate and reported as parsed but not executed.
 import { parseDuration } from './duration.js';
 import type { CommandGate, Gate, HumanGate, MoleculeGate, TimerGate } from './model.js';
+import { patternProblem } from './pattern.js';
 import { kindOf } from './schema.js';
 
 export interface GateProblem {
@@ -322,12 +323,7 @@ export function approverProblem(a: string): string | undefined {
 
 function regexProblem(pattern: string): string | undefined {
   if (PLACEHOLDER.test(pattern)) return undefined;
-  try {
-    new RegExp(pattern);
-    return undefined;
-  } catch (e) {
-    return `not a valid regular expression: ${(e as Error).message}`;
-  }
+  return patternProblem(pattern);
 }
 
 /**

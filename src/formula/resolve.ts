@@ -21,6 +21,7 @@ import type {
   VarDef,
 } from './model.js';
 import { type ParsedFile, parseFormulaText } from './parse.js';
+import { patternMatches, patternProblem } from './pattern.js';
 import {
   type RawAdvice,
   type RawFormula,
@@ -383,15 +384,8 @@ class Resolver {
       if (v.type !== undefined) def.type = v.type;
       if (v.pattern !== undefined) {
         def.pattern = v.pattern;
-        try {
-          new RegExp(v.pattern);
-        } catch (e) {
-          this.error(
-            'formula.var-pattern',
-            at(`${path}.pattern`),
-            `not a valid regular expression: ${(e as Error).message}`,
-          );
-        }
+        const problem = patternProblem(v.pattern);
+        if (problem) this.error('formula.var-pattern', at(`${path}.pattern`), problem);
       }
       if (def.required && def.default !== undefined) {
         this.warn(
@@ -408,7 +402,7 @@ class Resolver {
             `default "${def.default}" is not one of ${def.enum.join(', ')}`,
           );
         }
-        if (def.pattern && safeTest(def.pattern, def.default) === false) {
+        if (def.pattern && patternMatches(def.pattern, def.default) === false) {
           this.error(
             'formula.var-default',
             at(`${path}.default`),
@@ -1278,14 +1272,6 @@ function rawIdProblem(id: string): string | undefined {
 
 function isSafeName(name: string): boolean {
   return /^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(name) && !name.includes('..');
-}
-
-function safeTest(pattern: string, value: string): boolean | undefined {
-  try {
-    return new RegExp(pattern).test(value);
-  } catch {
-    return undefined;
-  }
 }
 
 function defaultsOf(vars: Record<string, VarDef>): Record<string, string> {
