@@ -43,7 +43,7 @@ const groups = [
   {
     name: 'quick',
     priority: 2,
-    test: /[\\/]src[\\/](store[\\/](layout|atomic|ids|cache|lock)|engine[\\/](gates|quiet)|cli[\\/]commands[\\/]advance)\.ts$/,
+    test: /[\\/]src[\\/](store[\\/](layout|atomic|ids|cache|lock|links)|engine[\\/](gates|quiet)|cli[\\/]commands[\\/]advance)\.ts$/,
   },
   {
     name: 'core',

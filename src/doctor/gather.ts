@@ -8,12 +8,15 @@ import type { MoleculeState } from '../engine/types.js';
 import type { HumanGate } from '../formula/model.js';
 import { gitVersion, isShallow, type RepoPaths } from '../git/repo.js';
 import { fileKind, isUnreadableStateError, notRegularMessage, readSmallFile } from '../store/atomic.js';
+import { beadsTreeProblems } from '../store/links.js';
 import { markUnfinishedRun } from '../store/lock.js';
 import { hooksStatus } from '../triggers/install.js';
 import { formatProblem, validateStaged } from '../triggers/validate.js';
 import type { DoctorFacts, OverdueCheckpoint } from './checks.js';
 
 const LOCK = '.beads/.cache/lock';
+
+const EVENTS_DIR = /^\.beads\/molecules\/[^/]+\/events$/;
 
 /**
  * Every regular file under `.beads/` except the cache, repo-relative, and every other entry
@@ -32,11 +35,14 @@ export function listBeadsFiles(root: string): { files: string[]; special: { file
     for (const e of entries) {
       const child = `${rel}/${e.name}`;
       if (child === '.beads/.cache' || e.name.includes('.gastown-tmp-')) continue;
-      if (e.isDirectory()) walk(child);
+      // Every entry of events/ is a fact file: a folder there is no fact (fold says the same).
+      if (e.isDirectory() && !EVENTS_DIR.test(rel)) walk(child);
       else if (e.isFile()) files.push(child);
       else special.push({ file: child, kind: fileKind(e) });
     }
   };
+  // A linked `.beads` (or molecules/, .cache/) is reported by beadsTreeProblems, not walked.
+  if (beadsTreeProblems(root).some((p) => p.file === '.beads')) return { files, special };
   walk('.beads');
   return { files: files.sort(), special };
 }
@@ -190,11 +196,13 @@ export async function gatherFacts(paths: RepoPaths, now: Date = clock()): Promis
   if (!beadsExists) return facts;
 
   const { files, special } = listBeadsFiles(root);
-  const unreadable = special.map(({ file, kind }) => ({
-    file,
-    location: file,
-    message: notRegularMessage(kind),
-  }));
+  const tree = beadsTreeProblems(root);
+  const unreadable = [
+    ...tree.map((p) => ({ ...p, location: p.file })),
+    ...special
+      .filter(({ file }) => !tree.some((p) => p.file === file))
+      .map(({ file, kind }) => ({ file, location: file, message: notRegularMessage(kind) })),
+  ];
   const texts = new Map<string, string>();
   for (const f of files) {
     // Bounded and regular-only (store/atomic.ts): a huge file is named, not read.

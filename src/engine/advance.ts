@@ -22,6 +22,7 @@ import {
 import { identityForEmail, loadConfig } from '../store/config.js';
 import { isMoleculeId } from '../store/ids.js';
 import { DIGEST_FILE, EVENTS, findRoot, moleculesDir, parseEventName } from '../store/layout.js';
+import { checkBeadsPath } from '../store/links.js';
 import { withLock } from '../store/lock.js';
 import type { GastownConfig } from '../store/types.js';
 import type { Problem } from './apply.js';
@@ -41,6 +42,7 @@ import {
   listEvents,
   listMoleculeIds,
   moleculeExists,
+  moleculeFolderProblem,
   moleculeRelDir,
   readMoleculeFiles,
 } from './io.js';
@@ -256,7 +258,7 @@ async function applyTrailersOf(
 /** Writes `trailers/<commit>.toml` once; returns the repo-relative path when it wrote it. */
 function recordIgnoredTrailer(root: string, c: TrailerCommit, t: Trailer, why: string): string[] {
   const rel = ignoredTrailerPath(c.sha);
-  const path = join(moleculesDir(root), t.molecule, rel);
+  const path = checkBeadsPath(root, join(moleculesDir(root), t.molecule, rel));
   mkdirSync(dirname(path), { recursive: true });
   const outcome = createFileExclusive(path, renderIgnoredTrailer(c, t, why));
   return outcome === 'written' ? [`${moleculeRelDir(t.molecule)}/${rel}`] : [];
@@ -274,7 +276,8 @@ async function reconcileAll(
   stamps: RunStamps,
   simulated: Simulated,
 ): Promise<void> {
-  const ids = opts.molecules ?? listMoleculeIds(root);
+  const notFolders = new Map<string, string>();
+  const ids = opts.molecules ?? listMoleculeIds(root, notFolders);
   const finalStatus = new Map<string, MoleculeStatus>();
   const fromFiles = fileMoleculeStatus(root);
   const moleculeStatus = (id: string) => finalStatus.get(id) ?? fromFiles(id);
@@ -315,6 +318,13 @@ async function reconcileAll(
     }
     if (opts.molecules && !moleculeExists(root, id)) {
       problems.push({ molecule: id, message: `no molecule ${id}` });
+      continue;
+    }
+    // A link in the molecule's place is never followed: reported, and nothing is written.
+    const odd = opts.molecules ? moleculeFolderProblem(root, id) : notFolders.get(id);
+    if (odd !== undefined) {
+      finalStatus.set(id, 'invalid');
+      problems.push({ molecule: id, file: moleculeRelDir(id), message: odd });
       continue;
     }
     const hit = cache?.lookup(id, nowMs, moleculeStatus);
@@ -510,7 +520,8 @@ function openCache(root: string, config: GastownConfig, opts: AdvanceOptions, st
         lines = moleculeKeyLines(base + id, scope);
         if (lines === undefined) return false;
       }
-      if (hasContradictingNames(lines)) return false;
+      // A name that is no fact, or an entry that is no regular file: reconcile reports it.
+      if (hasContradictingNames(lines) || lines.some((l) => l.includes(' !'))) return false;
       touched = true;
       fresh.molecules[id] = {
         key: keyOf(lines, scope, undefined),
@@ -579,8 +590,9 @@ function keyScopeOf(r: ReconcileOutcome): KeyScope {
 }
 
 /**
- * Judged by file names alone: two terminal facts (done/failed/skipped) for one step attempt, or
- * a step whose newest attempt has none (a re-open merged into a completed molecule).
+ * Judged by file names alone: two terminal facts (done/failed/skipped) for one step attempt, a
+ * step whose newest attempt has none (a re-open merged into a completed molecule), or a name
+ * that is no fact.
  */
 function hasContradictingNames(lines: readonly string[]): boolean {
   const terminal = new Set<string>();
@@ -588,7 +600,8 @@ function hasContradictingNames(lines: readonly string[]): boolean {
   for (const line of lines) {
     if (!line.startsWith(`${EVENTS}/`)) continue;
     const e = parseEventName(line.slice(EVENTS.length + 1));
-    if (e?.scope !== 'step') continue;
+    if (e === undefined) return true; // no fact name at all: fold reports it
+    if (e.scope !== 'step') continue;
     if ((newest.get(e.step) ?? 0) < e.attempt) newest.set(e.step, e.attempt);
     if (e.kind !== 'done' && e.kind !== 'failed' && e.kind !== 'skipped') continue;
     const key = `${e.step}.${e.attempt}`;

@@ -14,7 +14,8 @@ import {
 import { hostname } from 'node:os';
 import { dirname, join } from 'node:path';
 import { ExitCode, GastownError } from '../errors.js';
-import { cacheDir, ensureCacheDir } from './layout.js';
+import { cacheDir } from './layout.js';
+import { ensureCacheDir } from './links.js';
 import type { LockInfo } from './types.js';
 
 export const LOCK_FILE = 'lock';

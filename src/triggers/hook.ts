@@ -326,7 +326,11 @@ async function preCommit(cwd: string, deps: HookDeps): Promise<number> {
     const staged = await stagedPaths(paths.root, '.beads');
     if (staged.length === 0) return 0;
     const texts = await readStaged(paths.root, staged);
-    problems = validateStaged(texts, await deps.validators(paths.root));
+    const { stagedNonRegular } = await import('./validators.js');
+    problems = [
+      ...(await stagedNonRegular(paths.root)),
+      ...validateStaged(texts, await deps.validators(paths.root)),
+    ];
   } catch (err) {
     // Validation could not run: say so and let the commit through (CI runs the same checks).
     deps.log(`gastown: pre-commit check could not run: ${oneLine(err)}; commit allowed`);

@@ -28,6 +28,7 @@ import { evaluateDeadline } from '../../gates/waits.js';
 import { createFileExclusive, readSmallFile, writeFileAtomic } from '../../store/atomic.js';
 import { assertMoleculeId, ulid } from '../../store/ids.js';
 import { findRoot, moleculeDir, moleculeRel } from '../../store/layout.js';
+import { checkBeadsPath } from '../../store/links.js';
 import { withLock } from '../../store/lock.js';
 import type { CliContext } from '../context.js';
 
@@ -185,7 +186,10 @@ async function decide(
     if (recorded) throw recordedError(molecule, cp, at.id, at.file, recorded);
     let written: string;
     if (cp.decision === 'pending') {
-      writeFileAtomic(join(at.root, at.file), setDecision(at.text, decision, reason, at.file));
+      writeFileAtomic(
+        checkBeadsPath(at.root, join(at.root, at.file)),
+        setDecision(at.text, decision, reason, at.file),
+      );
       written = at.file;
     } else {
       // The request already carries a decision (someone else's, or one that did not count): a
@@ -197,7 +201,7 @@ async function decide(
           'no git identity here: set user.email so your decision can be attributed',
         );
       const rel = checkpointPaths.approval(at.id, emailSlug(me.email));
-      const path = join(moleculeDir(at.root, molecule), rel);
+      const path = checkBeadsPath(at.root, join(moleculeDir(at.root, molecule), rel));
       written = moleculeRel(molecule, rel);
       const mine = existsSync(path) ? readSmallFile(path) : undefined;
       // The same vote by the same person again would only add a file that counts for nothing.
@@ -291,7 +295,7 @@ export async function comment(
   // The comment is for whoever does the step under review (where a rejection would send it).
   const target = cp.on_reject ?? cp.reviews[0] ?? cp.step;
   const rel = checkpointPaths.comment(target, ulid(ctx.now().getTime()));
-  const path = join(moleculeDir(at.root, molecule), rel);
+  const path = checkBeadsPath(at.root, join(moleculeDir(at.root, molecule), rel));
   mkdirSync(dirname(path), { recursive: true });
   createFileExclusive(
     path,
