@@ -1,20 +1,17 @@
 // Reads the facts `gastown doctor` judges: git, hooks, node, every `.beads/` file, molecule
 // references, the lock, shallowness. No judgement here (see checks.ts).
 import { execFileSync } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { hostname } from 'node:os';
+import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { MoleculeState } from '../engine/types.js';
 import type { HumanGate } from '../formula/model.js';
 import { gitVersion, isShallow, type RepoPaths } from '../git/repo.js';
 import { fileKind, isUnreadableStateError, notRegularMessage, readSmallFile } from '../store/atomic.js';
 import { beadsTreeProblems } from '../store/links.js';
-import { markUnfinishedRun } from '../store/lock.js';
+import { clearDeadLock, judgeHolder, lockPath, readLock } from '../store/lock.js';
 import { hooksStatus } from '../triggers/install.js';
 import { formatProblem, validateStaged } from '../triggers/validate.js';
 import type { DoctorFacts, OverdueCheckpoint } from './checks.js';
-
-const LOCK = '.beads/.cache/lock';
 
 const EVENTS_DIR = /^\.beads\/molecules\/[^/]+\/events$/;
 
@@ -56,45 +53,30 @@ function nodeOnPath(): boolean {
   }
 }
 
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
 export function readLockFact(root: string): DoctorFacts['lock'] {
-  const file = join(root, LOCK);
-  if (!existsSync(file)) return undefined;
-  try {
-    const info = JSON.parse(readFileSync(file, 'utf8')) as {
-      pid?: unknown;
-      host?: unknown;
-      started?: unknown;
-    };
-    if (typeof info.pid !== 'number' || typeof info.host !== 'string') throw new Error('malformed');
-    const sameHost = info.host === hostname();
-    return {
-      pid: info.pid,
-      host: info.host,
-      ...(typeof info.started === 'string' ? { started: info.started } : {}),
-      alive: sameHost ? isAlive(info.pid) : true,
-      sameHost,
-    };
-  } catch {
-    return { alive: false, sameHost: true };
-  }
+  const held = readLock(lockPath(root));
+  if (!held) return undefined;
+  if (held.kind === 'special') return { alive: false, sameHost: true, special: held.what };
+  const info = held.info;
+  if (!info) return { alive: false, sameHost: true };
+  const holder = judgeHolder(info);
+  return {
+    pid: info.pid,
+    host: info.host,
+    ...(typeof info.started === 'string' ? { started: info.started } : {}),
+    alive: holder.state === 'running' || holder.state === 'remote',
+    sameHost: holder.state !== 'remote',
+    ...(holder.state === 'gone' || holder.state === 'foreign' ? { why: holder.why } : {}),
+    ...(holder.state === 'foreign' ? { foreign: true } : {}),
+  };
 }
 
-/** `doctor --fix`: removes a lock whose holder is gone (re-checked right before removing). */
-export function removeStaleLock(root: string): boolean {
-  const fact = readLockFact(root);
-  if (!fact || (fact.alive && fact.pid !== undefined) || !fact.sameHost) return false;
-  rmSync(join(root, LOCK), { force: true });
-  markUnfinishedRun(join(root, '.beads/.cache'));
-  return true;
+/**
+ * `doctor --fix`: removes a lock no gastown process can hold (its holder gone or not gastown, a
+ * torn file, a link, an empty folder), judged again right before removing; says why it kept one.
+ */
+export function removeStaleLock(root: string): { removed?: string; kept?: string } {
+  return clearDeadLock(root);
 }
 
 /** The clock doctor judges deadlines by: `GASTOWN_NOW` when set (as every command honours), else now. */
