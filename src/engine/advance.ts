@@ -514,14 +514,17 @@ function openCache(root: string, config: GastownConfig, opts: AdvanceOptions, st
       // One readdir of events/ gives both the contradiction check and the key; a squashed
       // molecule (digest, no events/) is keyed by its whole folder.
       let scope: KeyScope = 'events';
-      let lines = (listed && eventKeyLines(listed)) ?? moleculeKeyLines(base + id, scope);
+      // A listing's lines are regular files only (eventKeyLines); others may mark an entry that is
+      // not one (` !a directory`), which reconcile reports, as it does a name that is no fact.
+      const fromListing = listed && eventKeyLines(listed);
+      let lines = fromListing ?? moleculeKeyLines(base + id, scope);
       if (lines === undefined) {
         scope = 'all';
         lines = moleculeKeyLines(base + id, scope);
         if (lines === undefined) return false;
       }
-      // A name that is no fact, or an entry that is no regular file: reconcile reports it.
-      if (hasContradictingNames(lines) || lines.some((l) => l.includes(' !'))) return false;
+      if (!fromListing && lines.some((l) => l.includes(' !'))) return false;
+      if (hasContradictingNames(lines)) return false;
       touched = true;
       fresh.molecules[id] = {
         key: keyOf(lines, scope, undefined),
