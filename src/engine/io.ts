@@ -51,18 +51,7 @@ export function listMoleculeIds(root: string, notFolders?: Map<string, string>):
   return ids.sort();
 }
 
-function folderMessage(
-  e: Pick<
-    Dirent,
-    | 'isFile'
-    | 'isSymbolicLink'
-    | 'isFIFO'
-    | 'isSocket'
-    | 'isCharacterDevice'
-    | 'isBlockDevice'
-    | 'isDirectory'
-  >,
-): string {
+function folderMessage(e: Parameters<typeof fileKind>[0] & { isFile(): boolean }): string {
   return linkMessage(e.isFile() ? 'a file, not a folder' : fileKind(e));
 }
 

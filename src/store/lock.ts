@@ -22,7 +22,7 @@ import { join } from 'node:path';
 import { ExitCode, GastownError } from '../errors.js';
 import { fileKind, writeFileAtomic } from './atomic.js';
 import { BEADS, CACHE_DIR, cacheDir } from './layout.js';
-import { assertBeadsTree, ensureCacheDir } from './links.js';
+import { assertBeadsTree, beadsTreeProblems, ensureCacheDir } from './links.js';
 import type { LockInfo } from './types.js';
 
 export const LOCK_FILE = 'lock';
@@ -213,6 +213,8 @@ function takeOverStale(root: string, path: string, staleText: string): boolean {
  * an empty directory. Returns what it removed, or why it left it.
  */
 export function clearDeadLock(root: string): { removed?: string; kept?: string } {
+  // Through a linked .beads/ or .cache/ it would remove and write elsewhere; doctor reports the link.
+  if (beadsTreeProblems(root).length > 0) return {};
   const path = lockPath(root);
   const held = readLock(path);
   if (!held) return {};

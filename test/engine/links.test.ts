@@ -13,6 +13,7 @@ import {
   symlinkSync,
   writeFileSync,
 } from 'node:fs';
+import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CORPUS, gitIn, makeRepo, tempDir } from '../helpers/repo.js';
@@ -124,17 +125,33 @@ describe('links and odd entries under .beads/', () => {
       if (!existsSync(real)) mkdirSync(real);
       renameSync(real, away);
       symlinkSync(away, real);
+      // A lock left by a dead process (pid above Linux's pid_max): doctor --fix must not touch it.
+      const planted = rel === '.beads/.cache' ? join(away, 'lock') : undefined;
+      if (planted)
+        writeFileSync(planted, JSON.stringify({ pid: 4194305, host: hostname(), started: '2026-01-01' }));
       const before = snapshot(away);
-      for (const args of [['step', 'done', 'm2', 'lint'], ['advance']]) {
+      for (const args of [
+        ['step', 'done', 'm2', 'lint'],
+        ['advance'],
+        ['molecule', 'create', '--formula', 'quick-check', '--name', 'm9'],
+      ]) {
         const r = await gt(cwd, args);
         expect(r.exitCode, `${rel}: ${args.join(' ')}`).toBe(1);
         expect(r.stderr).toContain(`${rel}: a symbolic link: gastown never writes or deletes through a link`);
         expect(r.stderr).not.toMatch(STACK);
       }
-      expect(snapshot(away), rel).toEqual(before);
-      const doctor = await gt(cwd, ['doctor']);
+      // Commands that write no state still keep their caches out of a linked folder (a formula
+      // not validated before, so its result is not cached yet).
+      const probe = `probe-${rel.replaceAll(/[./]/g, '')}`;
+      writeFileSync(join(cwd, `${probe}.formula.toml`), `formula = "${probe}"\n[[steps]]\nid = "a"\n`);
+      const validate = await gt(cwd, ['formula', 'validate', `${probe}.formula.toml`]);
+      expect(validate.exitCode, rel).toBe(0);
+      rmSync(join(cwd, `${probe}.formula.toml`));
+      const doctor = await gt(cwd, ['doctor', '--fix']);
       expect(doctor.exitCode).toBe(1);
       expect(doctor.stdout).toContain(`${rel}: a symbolic link`);
+      expect(snapshot(away), rel).toEqual(before);
+      if (planted) rmSync(planted);
       rmSync(real);
       renameSync(away, real);
     }
