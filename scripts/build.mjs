@@ -44,7 +44,7 @@ const groups = [
   {
     name: 'quick',
     priority: 2,
-    test: /[\\/]src[\\/](store[\\/](layout|atomic|ids|cache|lock)|engine[\\/](gates|quiet)|cli[\\/]commands[\\/]advance)\.ts$/,
+    test: /[\\/]src[\\/](store[\\/](layout|atomic|ids|cache|lock|links)|engine[\\/](gates|quiet)|cli[\\/]commands[\\/]advance)\.ts$/,
   },
   {
     // The config reader and TOML: what `mail` needs of the store, without the engine.

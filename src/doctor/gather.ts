@@ -1,21 +1,21 @@
 // Reads the facts `gastown doctor` judges: git, hooks, node, every `.beads/` file, molecule
 // references, the lock, shallowness. No judgement here (see checks.ts).
 import { execFileSync } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { hostname } from 'node:os';
+import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { InjectedDate, TEST_CLOCK_SWITCH, testClockOn } from '../clock.js';
 import type { MoleculeState } from '../engine/types.js';
 import type { HumanGate } from '../formula/model.js';
 import { gitVersion, isShallow, type RepoPaths } from '../git/repo.js';
 import { fileKind, isUnreadableStateError, notRegularMessage, readSmallFile } from '../store/atomic.js';
-import { markUnfinishedRun } from '../store/lock.js';
+import { beadsTreeProblems } from '../store/links.js';
+import { clearDeadLock, judgeHolder, lockPath, readLock } from '../store/lock.js';
 import type { EventFact } from '../store/types.js';
 import { hooksStatus } from '../triggers/install.js';
 import { formatProblem, validateStaged } from '../triggers/validate.js';
 import type { DoctorFacts, OverdueCheckpoint } from './checks.js';
 
-const LOCK = '.beads/.cache/lock';
+const EVENTS_DIR = /^\.beads\/molecules\/[^/]+\/events$/;
 
 /**
  * Every regular file under `.beads/` except the cache, repo-relative, and every other entry
@@ -34,11 +34,14 @@ export function listBeadsFiles(root: string): { files: string[]; special: { file
     for (const e of entries) {
       const child = `${rel}/${e.name}`;
       if (child === '.beads/.cache' || e.name.includes('.gastown-tmp-')) continue;
-      if (e.isDirectory()) walk(child);
+      // Every entry of events/ is a fact file: a folder there is no fact (fold says the same).
+      if (e.isDirectory() && !EVENTS_DIR.test(rel)) walk(child);
       else if (e.isFile()) files.push(child);
       else special.push({ file: child, kind: fileKind(e) });
     }
   };
+  // A linked `.beads` (or molecules/, .cache/) is reported by beadsTreeProblems, not walked.
+  if (beadsTreeProblems(root).some((p) => p.file === '.beads')) return { files, special };
   walk('.beads');
   return { files: files.sort(), special };
 }
@@ -52,45 +55,30 @@ function nodeOnPath(): boolean {
   }
 }
 
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
 export function readLockFact(root: string): DoctorFacts['lock'] {
-  const file = join(root, LOCK);
-  if (!existsSync(file)) return undefined;
-  try {
-    const info = JSON.parse(readFileSync(file, 'utf8')) as {
-      pid?: unknown;
-      host?: unknown;
-      started?: unknown;
-    };
-    if (typeof info.pid !== 'number' || typeof info.host !== 'string') throw new Error('malformed');
-    const sameHost = info.host === hostname();
-    return {
-      pid: info.pid,
-      host: info.host,
-      ...(typeof info.started === 'string' ? { started: info.started } : {}),
-      alive: sameHost ? isAlive(info.pid) : true,
-      sameHost,
-    };
-  } catch {
-    return { alive: false, sameHost: true };
-  }
+  const held = readLock(lockPath(root));
+  if (!held) return undefined;
+  if (held.kind === 'special') return { alive: false, sameHost: true, special: held.what };
+  const info = held.info;
+  if (!info) return { alive: false, sameHost: true };
+  const holder = judgeHolder(info);
+  return {
+    pid: info.pid,
+    host: info.host,
+    ...(typeof info.started === 'string' ? { started: info.started } : {}),
+    alive: holder.state === 'running' || holder.state === 'remote',
+    sameHost: holder.state !== 'remote',
+    ...(holder.state === 'gone' || holder.state === 'foreign' ? { why: holder.why } : {}),
+    ...(holder.state === 'foreign' ? { foreign: true } : {}),
+  };
 }
 
-/** `doctor --fix`: removes a lock whose holder is gone (re-checked right before removing). */
-export function removeStaleLock(root: string): boolean {
-  const fact = readLockFact(root);
-  if (!fact || (fact.alive && fact.pid !== undefined) || !fact.sameHost) return false;
-  rmSync(join(root, LOCK), { force: true });
-  markUnfinishedRun(join(root, '.beads/.cache'));
-  return true;
+/**
+ * `doctor --fix`: removes a lock no gastown process can hold (its holder gone or not gastown, a
+ * torn file, a link, an empty folder), judged again right before removing; says why it kept one.
+ */
+export function removeStaleLock(root: string): { removed?: string; kept?: string } {
+  return clearDeadLock(root);
 }
 
 /** The clock doctor judges deadlines by: `GASTOWN_NOW` under the test switch (src/clock.ts), else now. */
@@ -193,11 +181,13 @@ export async function gatherFacts(paths: RepoPaths, now: Date = clock()): Promis
   if (!beadsExists) return facts;
 
   const { files, special } = listBeadsFiles(root);
-  const unreadable = special.map(({ file, kind }) => ({
-    file,
-    location: file,
-    message: notRegularMessage(kind),
-  }));
+  const tree = beadsTreeProblems(root);
+  const unreadable = [
+    ...tree.map((p) => ({ ...p, location: p.file })),
+    ...special
+      .filter(({ file }) => !tree.some((p) => p.file === file))
+      .map(({ file, kind }) => ({ file, location: file, message: notRegularMessage(kind) })),
+  ];
   const texts = new Map<string, string>();
   for (const f of files) {
     // Bounded and regular-only (store/atomic.ts): a huge file is named, not read.

@@ -21,7 +21,8 @@ import {
 } from '../store/cache.js';
 import { identityForEmail, loadConfig } from '../store/config.js';
 import { isMoleculeId } from '../store/ids.js';
-import { cacheDir, DIGEST_FILE, EVENTS, findRoot, moleculesDir, parseEventName } from '../store/layout.js';
+import { DIGEST_FILE, EVENTS, findRoot, moleculesDir, parseEventName } from '../store/layout.js';
+import { checkBeadsPath } from '../store/links.js';
 import { markUnfinishedRun, withLock } from '../store/lock.js';
 import type { GastownConfig } from '../store/types.js';
 import type { Problem } from './apply.js';
@@ -45,6 +46,7 @@ import {
   listEvents,
   listMoleculeIds,
   moleculeExists,
+  moleculeFolderProblem,
   moleculeRelDir,
   readMoleculeFiles,
 } from './io.js';
@@ -129,7 +131,7 @@ export async function advance(opts: AdvanceOptions): Promise<AdvanceResult> {
       return await run();
     } catch (err) {
       // Facts a stopped run wrote go into the next engine commit, as a dead run's do.
-      if (isStopped(err)) markUnfinishedRun(cacheDir(root));
+      if (isStopped(err)) markUnfinishedRun(root);
       throw err;
     }
   });
@@ -316,7 +318,7 @@ async function applyTrailersOf(
 /** Writes `trailers/<commit>.toml` once; returns the repo-relative path when it wrote it. */
 function recordIgnoredTrailer(root: string, c: TrailerCommit, t: Trailer, why: string): string[] {
   const rel = ignoredTrailerPath(c.sha);
-  const path = join(moleculesDir(root), t.molecule, rel);
+  const path = checkBeadsPath(root, join(moleculesDir(root), t.molecule, rel));
   mkdirSync(dirname(path), { recursive: true });
   const outcome = createFileExclusive(path, renderIgnoredTrailer(c, t, why));
   return outcome === 'written' ? [`${moleculeRelDir(t.molecule)}/${rel}`] : [];
@@ -334,7 +336,8 @@ async function reconcileAll(
   stamps: RunStamps,
   simulated: Simulated,
 ): Promise<void> {
-  const ids = opts.molecules ?? listMoleculeIds(root);
+  const notFolders = new Map<string, string>();
+  const ids = opts.molecules ?? listMoleculeIds(root, notFolders);
   const finalStatus = new Map<string, MoleculeStatus>();
   const fromFiles = fileMoleculeStatus(root);
   const moleculeStatus = (id: string) => finalStatus.get(id) ?? fromFiles(id);
@@ -377,6 +380,13 @@ async function reconcileAll(
     }
     if (opts.molecules && !moleculeExists(root, id)) {
       problems.push({ molecule: id, message: `no molecule ${id}` });
+      continue;
+    }
+    // A link in the molecule's place is never followed: reported, and nothing is written.
+    const odd = opts.molecules ? moleculeFolderProblem(root, id) : notFolders.get(id);
+    if (odd !== undefined) {
+      finalStatus.set(id, 'invalid');
+      problems.push({ molecule: id, file: moleculeRelDir(id), message: odd });
       continue;
     }
     const hit = cache?.lookup(id, nowMs, moleculeStatus);
@@ -572,12 +582,16 @@ function openCache(root: string, config: GastownConfig, opts: AdvanceOptions, st
       // One readdir of events/ gives both the contradiction check and the key; a squashed
       // molecule (digest, no events/) is keyed by its whole folder.
       let scope: KeyScope = 'events';
-      let lines = (listed && eventKeyLines(listed)) ?? moleculeKeyLines(base + id, scope);
+      // A listing's lines are regular files only (eventKeyLines); others may mark an entry that is
+      // not one (` !a directory`), which reconcile reports, as it does a name that is no fact.
+      const fromListing = listed && eventKeyLines(listed);
+      let lines = fromListing ?? moleculeKeyLines(base + id, scope);
       if (lines === undefined) {
         scope = 'all';
         lines = moleculeKeyLines(base + id, scope);
         if (lines === undefined) return false;
       }
+      if (!fromListing && lines.some((l) => l.includes(' !'))) return false;
       if (hasContradictingNames(lines)) return false;
       touched = true;
       fresh.molecules[id] = {
@@ -647,8 +661,9 @@ function keyScopeOf(r: ReconcileOutcome): KeyScope {
 }
 
 /**
- * Judged by file names alone: two terminal facts (done/failed/skipped) for one step attempt, or
- * a step whose newest attempt has none (a re-open merged into a completed molecule).
+ * Judged by file names alone: two terminal facts (done/failed/skipped) for one step attempt, a
+ * step whose newest attempt has none (a re-open merged into a completed molecule), or a name
+ * that is no fact.
  */
 function hasContradictingNames(lines: readonly string[]): boolean {
   const terminal = new Set<string>();
@@ -656,7 +671,8 @@ function hasContradictingNames(lines: readonly string[]): boolean {
   for (const line of lines) {
     if (!line.startsWith(`${EVENTS}/`)) continue;
     const e = parseEventName(line.slice(EVENTS.length + 1));
-    if (e?.scope !== 'step') continue;
+    if (e === undefined) return true; // no fact name at all: fold reports it
+    if (e.scope !== 'step') continue;
     if ((newest.get(e.step) ?? 0) < e.attempt) newest.set(e.step, e.attempt);
     if (e.kind !== 'done' && e.kind !== 'failed' && e.kind !== 'skipped') continue;
     const key = `${e.step}.${e.attempt}`;

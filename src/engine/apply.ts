@@ -6,6 +6,7 @@ import { GastownError } from '../errors.js';
 import { createFileExclusive, readIfExists } from '../store/atomic.js';
 import { assertPathSegment } from '../store/ids.js';
 import { moleculesDir } from '../store/layout.js';
+import { checkBeadsPath } from '../store/links.js';
 import type { GastownConfig } from '../store/types.js';
 import { gateRunnerFor } from './gates.js';
 import { eventPathOf, moleculeRelDir, renderEvent } from './io.js';
@@ -128,7 +129,20 @@ export async function applyEffects(effects: readonly Effect[], ctx: ApplyContext
         (ctx.detached ? undefined : readIfExists(join(moleculesDir(ctx.root), effect.molecule, rel)));
       outcome = existing === undefined ? 'written' : existing === content ? 'same' : 'conflict';
     } else {
-      outcome = createFileExclusive(join(moleculesDir(ctx.root), effect.molecule, rel), content);
+      const abs = join(moleculesDir(ctx.root), effect.molecule, rel);
+      try {
+        checkBeadsPath(ctx.root, abs);
+      } catch (err) {
+        // A folder on the way is a link: this molecule gets a problem, the others go on.
+        if (!(err instanceof GastownError)) throw err;
+        out.problems.push({
+          molecule: effect.molecule,
+          file: err.location.file ?? repoRel,
+          message: err.message,
+        });
+        continue;
+      }
+      outcome = createFileExclusive(abs, content);
     }
     if (outcome === 'conflict') {
       out.problems.push({

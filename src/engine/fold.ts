@@ -4,7 +4,14 @@ import { isGastownError } from '../errors.js';
 import { formulaHash } from '../formula/hash.js';
 import type { ResolvedFormula, ResolvedStep } from '../formula/model.js';
 import { checkDigest, checkEvent, checkFrozenFormula, checkMoleculeMeta } from '../store/check.js';
-import { DIGEST_FILE, EVENTS, FORMULA_FILE, MOLECULE_FILE, parseEventName } from '../store/layout.js';
+import {
+  DIGEST_FILE,
+  EVENTS,
+  eventNameProblem,
+  FORMULA_FILE,
+  MOLECULE_FILE,
+  parseEventName,
+} from '../store/layout.js';
 import { hasConflictMarkers, parseFlatToml, parseWrittenToml } from '../store/toml.js';
 import type { EventFact, MoleculeMeta } from '../store/types.js';
 import type { FolderFiles } from './io.js';
@@ -102,6 +109,12 @@ export function fold(
     }
   };
 
+  // The folder is a symbolic link (or a file): nothing in it was read, and nothing is written.
+  const folder = (files as Partial<FolderFiles>).folder;
+  if (folder !== undefined) {
+    state.errors.push({ file: dir, message: folder });
+    return state;
+  }
   const trusted = options.trusted;
   // Keys, then get: a lazily filled map reads only the files that are looked at.
   for (const path of files.keys()) {
@@ -169,11 +182,7 @@ export function fold(
     const name = path.slice(EVENTS_PREFIX.length);
     const parsed = parseEventName(name);
     if (!parsed) {
-      problem(
-        state.errors,
-        path,
-        'not an event file name (expected <step>.<attempt>.<kind>.toml or molecule.<kind>.toml)',
-      );
+      problem(state.errors, path, eventNameProblem(name));
       continue;
     }
     if (parsed.scope === 'molecule') {

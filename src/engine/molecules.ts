@@ -28,6 +28,7 @@ import {
   outputPath,
   TEMP_PREFIX,
 } from '../store/layout.js';
+import { checkBeadsPath } from '../store/links.js';
 import { withLock } from '../store/lock.js';
 import { parseToml, stringifyToml, type TomlTable } from '../store/toml.js';
 import type { GastownConfig, MoleculeMeta } from '../store/types.js';
@@ -38,6 +39,7 @@ import {
   isMoleculeCompleted,
   listMoleculeIds,
   moleculeExists,
+  moleculeFolderProblem,
   moleculeRelDir,
   readMoleculeFiles,
 } from './io.js';
@@ -164,8 +166,7 @@ async function prepareMolecule(root: string, opts: CreateMoleculeOptions): Promi
       );
   }
   if (opts.convoy !== undefined) assertMoleculeId(opts.convoy, 'convoy id');
-  if (moleculeExists(root, id))
-    throw new GastownError('molecule.exists', `molecule ${id} already exists (${moleculeRelDir(id)})`);
+  assertFreeName(root, id);
 
   let fromFile: { vars: Record<string, string>; inputs: TomlTable; context: TomlTable } = {
     vars: {},
@@ -284,9 +285,8 @@ async function writeMolecule(
   { id, metaText, frozenText, formula }: PreparedMolecule,
   now: Date,
 ): Promise<CreateMoleculeResult> {
-  const target = join(moleculesDir(root), id);
-  if (existsSync(target))
-    throw new GastownError('molecule.exists', `molecule ${id} already exists (${moleculeRelDir(id)})`);
+  const target = checkBeadsPath(root, join(moleculesDir(root), id));
+  assertFreeName(root, id);
   const staging = join(moleculesDir(root), `${TEMP_PREFIX}${process.pid}-${id}`);
   rmSync(staging, { recursive: true, force: true });
   mkdirSync(staging, { recursive: true });
@@ -313,6 +313,17 @@ async function writeMolecule(
     ],
     written: [`${dir}/${MOLECULE_FILE}`, `${dir}/${FORMULA_FILE}`, ...r.written],
   };
+}
+
+/** Nothing is at the new molecule's name: not a folder, and not a link (never replaced or followed). */
+function assertFreeName(root: string, id: string): void {
+  if (!moleculeExists(root, id)) return;
+  const odd = moleculeFolderProblem(root, id);
+  if (odd !== undefined)
+    throw new GastownError('molecule.exists', `molecule ${id} cannot be created: its folder is ${odd}`, {
+      location: { file: moleculeRelDir(id) },
+    });
+  throw new GastownError('molecule.exists', `molecule ${id} already exists (${moleculeRelDir(id)})`);
 }
 
 const MOLECULE_KEY_ORDER = [
@@ -986,7 +997,7 @@ export async function squashMolecule(
         })),
       };
       const outcome = createFileExclusive(
-        join(moleculesDir(root), id, DIGEST_FILE),
+        checkBeadsPath(root, join(moleculesDir(root), id, DIGEST_FILE)),
         stringifyToml(digest, ['id', 'state']),
       );
       if (outcome === 'conflict')
@@ -994,12 +1005,13 @@ export async function squashMolecule(
       if (outcome === 'written') written.push(`${dir}/${DIGEST_FILE}`);
     }
     const removed: string[] = [];
+    const events = checkBeadsPath(root, join(moleculesDir(root), id, EVENTS), { self: true });
     for (const path of state.files.keys()) {
       if (!path.startsWith(`${EVENTS}/`)) continue;
       unlinkSync(join(moleculesDir(root), id, path));
       removed.push(`${dir}/${path}`);
     }
-    rmSync(join(moleculesDir(root), id, EVENTS), { recursive: true, force: true });
+    rmSync(events, { recursive: true, force: true });
     return { written, removed };
   });
 }
@@ -1030,7 +1042,8 @@ export async function burnMolecule(
         { exitCode: ExitCode.failure },
       );
     }
-    rmSync(join(moleculesDir(root), id), { recursive: true, force: true });
+    // A link in the molecule's place is removed itself; what it points to is never touched.
+    rmSync(checkBeadsPath(root, join(moleculesDir(root), id)), { recursive: true, force: true });
     return { removed: moleculeRelDir(id) };
   });
 }

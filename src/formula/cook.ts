@@ -3,6 +3,7 @@
 import { cookGate } from './gates.js';
 import { setLazyHash } from './hash.js';
 import type { Diagnostic, ResolvedFormula, ResolvedStep } from './model.js';
+import { patternMatches } from './pattern.js';
 import { type FormulaResult, varOrigin } from './resolve.js';
 import { evaluateCookCondition, parseCookCondition, substituteVars } from './vars.js';
 
@@ -46,12 +47,7 @@ export function cookFormula(resolved: ResolvedFormula, opts: CookOptions = {}): 
       error('formula.var-enum', path, `var "${name}" = "${value}" must be one of ${def.enum.join(', ')}`);
     }
     if (def.pattern !== undefined) {
-      let ok: boolean;
-      try {
-        ok = new RegExp(def.pattern).test(value);
-      } catch {
-        ok = false;
-      }
+      const ok = patternMatches(def.pattern, value) === true;
       if (!ok)
         error(
           'formula.var-pattern',

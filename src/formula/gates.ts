@@ -4,6 +4,7 @@
 import { optionInjections } from './argv.js';
 import { parseDuration } from './duration.js';
 import type { CommandGate, Gate, HumanGate, MoleculeGate, TimerGate } from './model.js';
+import { patternProblem } from './pattern.js';
 import { kindOf } from './schema.js';
 
 export interface GateProblem {
@@ -326,12 +327,7 @@ export function approverProblem(a: string): string | undefined {
 
 function regexProblem(pattern: string): string | undefined {
   if (PLACEHOLDER.test(pattern)) return undefined;
-  try {
-    new RegExp(pattern);
-    return undefined;
-  } catch (e) {
-    return `not a valid regular expression: ${(e as Error).message}`;
-  }
+  return patternProblem(pattern);
 }
 
 /**

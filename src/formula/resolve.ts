@@ -2,6 +2,7 @@
 // inline expand) becomes one flat, validated list of steps in stable topological order.
 // Pure: files come from the injected FormulaLibrary; nothing here touches the disk.
 
+import { isPathSegment, pathSegmentProblem } from '../store/ids.js';
 import { normalizeGate } from './gates.js';
 import { findCycle, topoOrder } from './graph.js';
 import { setLazyHash } from './hash.js';
@@ -20,6 +21,7 @@ import type {
   VarDef,
 } from './model.js';
 import { type ParsedFile, parseFormulaText } from './parse.js';
+import { patternMatches, patternProblem } from './pattern.js';
 import {
   type RawAdvice,
   type RawFormula,
@@ -307,8 +309,13 @@ class Resolver {
         title: this.opts.target ?? 'main',
         description: raw.description ?? '',
       };
-      if (!isSafeId(target.id))
-        this.error('formula.target', at('template'), `target "${target.id}" is not a valid step id`);
+      const problem = pathSegmentProblem(target.id);
+      if (problem)
+        this.error(
+          'formula.target',
+          at('template'),
+          `target "${target.id}" is not a valid step id: ${problem}`,
+        );
       const steps = this.expandTemplate(c, target, [], new Map(), undefined);
       if (steps) c.steps = mergeById(c.steps, steps);
     }
@@ -401,15 +408,8 @@ class Resolver {
       if (v.type !== undefined) def.type = v.type;
       if (v.pattern !== undefined) {
         def.pattern = v.pattern;
-        try {
-          new RegExp(v.pattern);
-        } catch (e) {
-          this.error(
-            'formula.var-pattern',
-            at(`${path}.pattern`),
-            `not a valid regular expression: ${(e as Error).message}`,
-          );
-        }
+        const problem = patternProblem(v.pattern);
+        if (problem) this.error('formula.var-pattern', at(`${path}.pattern`), problem);
       }
       if (def.required && def.default !== undefined) {
         this.warn(
@@ -426,7 +426,7 @@ class Resolver {
             `default "${def.default}" is not one of ${def.enum.join(', ')}`,
           );
         }
-        if (def.pattern && safeTest(def.pattern, def.default) === false) {
+        if (def.pattern && patternMatches(def.pattern, def.default) === false) {
           this.error(
             'formula.var-default',
             at(`${path}.default`),
@@ -449,11 +449,12 @@ class Resolver {
       this.error('formula.step-id', { file, path: `${path}.id` }, 'id is required');
       return undefined;
     }
-    if (!isSafeId(id)) {
+    const problem = rawIdProblem(id);
+    if (problem) {
       this.error(
         'formula.step-id',
         { file, path: `${path}.id` },
-        `step id "${id}" must not contain "/", "..", whitespace or control characters`,
+        `step id "${id}" cannot be stored: ${problem}`,
       );
       return undefined;
     }
@@ -596,13 +597,12 @@ class Resolver {
     const loop = raw.loop!;
     const at = (key: string): Origin => ({ file, path: `${path}.loop${key ? `.${key}` : ''}` });
     const id = raw.id;
-    if (id === undefined || !isSafeId(id)) {
+    const problem = id === undefined ? 'id is required' : rawIdProblem(id);
+    if (id === undefined || problem) {
       this.error(
         'formula.step-id',
         { file, path: `${path}.id` },
-        id === undefined
-          ? 'id is required'
-          : `step id "${id}" must not contain "/", "..", whitespace or control characters`,
+        id === undefined ? 'id is required' : `step id "${id}" cannot be stored: ${problem}`,
       );
       return;
     }
@@ -778,13 +778,12 @@ class Resolver {
     const legIds = new Set(c.legs.map((l) => l.id));
     (raw.legs ?? []).forEach((l, i) => {
       const path = `legs[${i}]`;
-      if (l.id === undefined || !isSafeId(l.id)) {
+      const problem = l.id === undefined ? undefined : pathSegmentProblem(l.id);
+      if (l.id === undefined || problem) {
         this.error(
           'formula.leg-id',
           at(`${path}.id`),
-          l.id === undefined
-            ? 'id is required'
-            : `leg id "${l.id}" must not contain "/", "..", whitespace or control characters`,
+          l.id === undefined ? 'id is required' : `leg id "${l.id}" cannot be stored: ${problem}`,
         );
         return;
       }
@@ -805,8 +804,13 @@ class Resolver {
     if (raw.synthesis) {
       const s = raw.synthesis;
       const id = s.id ?? 'synthesis';
-      if (!isSafeId(id))
-        this.error('formula.step-id', at('synthesis.id'), `synthesis id "${id}" is not a valid step id`);
+      const problem = pathSegmentProblem(id);
+      if (problem)
+        this.error(
+          'formula.step-id',
+          at('synthesis.id'),
+          `synthesis id "${id}" cannot be stored: ${problem}`,
+        );
       if (legIds.has(id))
         this.error('formula.duplicate-id', at('synthesis'), `a leg is already called "${id}"`);
       (s.depends_on ?? []).forEach((d, i) => {
@@ -1104,6 +1108,14 @@ class Resolver {
     this.checkDuplicateIds(c.steps);
     const ids = new Set(c.steps.map((s) => s.id));
     for (const s of c.steps) {
+      // Ids made by expansion, advice or aliases, once their placeholders are filled in.
+      const problem = pathSegmentProblem(s.id);
+      if (problem)
+        this.error(
+          'formula.step-id',
+          { file: s.origin.file, path: `${s.origin.path}.id` },
+          `step id "${s.id}" cannot be stored: ${problem}`,
+        );
       for (const n of s.needs) {
         if (!ids.has(n)) {
           const o = s.needPaths.get(n) ?? s.origin;
@@ -1308,21 +1320,22 @@ function matchPointcut(pc: { glob?: string; type?: string; label?: string }, s: 
   return true;
 }
 
-/** Step ids become file names and commit trailers: no path separators, `..`, whitespace or controls. */
-export function isSafeId(id: string): boolean {
-  return id !== '' && id.length <= 200 && !/[/\\\s\u0000-\u001f\u007f]/.test(id) && !id.includes('..');
+/** Step ids become file names and commit trailers: the store's rule (store/ids.ts). */
+export const isSafeId = isPathSegment;
+
+/**
+ * A step id as written. One with a placeholder (`{target}.draft`) is checked whole once it is
+ * filled in (checkGraph); until then only what no substitution can repair is refused.
+ */
+function rawIdProblem(id: string): string | undefined {
+  if (!id.includes('{')) return pathSegmentProblem(id);
+  if (/[/\\\s\u0000-\u001f\u007f]/.test(id) || id.includes('..'))
+    return 'it must not contain "/", "..", whitespace or control characters';
+  return undefined;
 }
 
 function isSafeName(name: string): boolean {
   return /^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(name) && !name.includes('..');
-}
-
-function safeTest(pattern: string, value: string): boolean | undefined {
-  try {
-    return new RegExp(pattern).test(value);
-  } catch {
-    return undefined;
-  }
 }
 
 function defaultsOf(vars: Record<string, VarDef>): Record<string, string> {

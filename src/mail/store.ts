@@ -12,7 +12,8 @@ import {
   readSmallFile,
   writeFileAtomic,
 } from '../store/atomic.js';
-import { BEADS, cacheDir, ensureCacheDir, TEMP_PREFIX } from '../store/layout.js';
+import { BEADS, cacheDir, TEMP_PREFIX } from '../store/layout.js';
+import { ensureCacheDir } from '../store/links.js';
 import { MAIL_DIR, MARKS, type Mark, messageRel, STATE_DIR } from './layout.js';
 import { isMessageId, type MailHeader, MessageError, parseMessage } from './message.js';
 

@@ -12,7 +12,8 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, unlinkSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { createFileExclusive, writeFileAtomic } from '../store/atomic.js';
-import { cacheDir, ensureCacheDir, TEMP_PREFIX } from '../store/layout.js';
+import { cacheDir, TEMP_PREFIX } from '../store/layout.js';
+import { ensureCacheDir } from '../store/links.js';
 import type { AttemptRecord, OutboxView } from './plan.js';
 
 export function outboxDir(root: string): string {

@@ -7,7 +7,8 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { writeFileAtomic } from './atomic.js';
 import { jsonExact, nullPrototypes } from './json-exact.js';
-import { cacheDir, ensureCacheDir } from './layout.js';
+import { cacheDir } from './layout.js';
+import { ensureCacheDir } from './links.js';
 import { parseToml, type TomlTable } from './toml.js';
 
 const FILE = 'config.json';

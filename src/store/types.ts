@@ -79,4 +79,9 @@ export interface LockInfo {
   pid: number;
   host: string;
   started: string;
+  /**
+   * The holder's start time in clock ticks since boot (/proc/<pid>/stat field 22), where /proc
+   * exists: with the pid it names one process, so a pid reused by another process is told apart.
+   */
+  proc_start?: string;
 }

@@ -8,7 +8,6 @@ import { GastownError } from '../errors.js';
 import { type CommitHead, commitFiles, finishInterruptedCommit, type Identity } from '../git/commit.js';
 import { git } from '../git/exec.js';
 import { operationInProgress, type RepoPaths, repoPaths } from '../git/repo.js';
-import { cacheDir } from '../store/layout.js';
 import { clearUnfinishedRun, markUnfinishedRun, unfinishedRunMarked } from '../store/lock.js';
 
 /** The parts of the engine's Transition an engine commit records (structurally the engine's type). */
@@ -215,7 +214,7 @@ export async function commitTransitions(
       ...(head ? { head } : {}),
     });
     if (approval.indexBehind !== undefined) {
-      markUnfinishedRun(cacheDir(root));
+      markUnfinishedRun(root);
       throw new GastownError(
         'git.failed',
         `committed the checkpoint decision as ${approval.commit?.slice(0, 12)} but could not update the index (${approval.indexBehind}); run \`gastown advance --commit\` again`,
@@ -236,7 +235,7 @@ export async function commitTransitions(
     ...(head ? { head } : {}),
   });
   // The ref moved but the index did not follow: the journal stays for the next run to finish.
-  if (made.indexBehind !== undefined) markUnfinishedRun(cacheDir(root));
+  if (made.indexBehind !== undefined) markUnfinishedRun(root);
   else if (unfinished) clearUnfinishedRun(root);
   const held = guard.held.length > 0 ? { held: guard.held } : {};
   const behind = made.indexBehind !== undefined ? { indexBehind: made.indexBehind } : {};

@@ -346,7 +346,11 @@ async function preCommit(cwd: string, deps: HookDeps): Promise<number> {
     // The changed files, and every staged file of each molecule they touch (judged whole).
     const molecules = uniqueStrings(changed.map((p) => /^\.beads\/molecules\/[^/]+/.exec(p)?.[0]));
     const index = await readIndexFiles(paths.root, [...changed, ...molecules], MAX_STATE_FILE_BYTES);
-    problems = await validateStagedTree(changed, index, await deps.validators(paths.root));
+    const { stagedNonRegular } = await import('./validators.js');
+    problems = [
+      ...(await stagedNonRegular(paths.root)),
+      ...(await validateStagedTree(changed, index, await deps.validators(paths.root))),
+    ];
   } catch (err) {
     // Validation could not run: say so and let the commit through (CI runs the same checks).
     deps.log(`gastown: pre-commit check could not run: ${oneLine(err)}; commit allowed`);

@@ -32,6 +32,7 @@ import { createFileExclusive, readSmallFile, writeFileAtomic } from '../../store
 import { loadConfig } from '../../store/config.js';
 import { assertMoleculeId, ulid } from '../../store/ids.js';
 import { findRoot, moleculeDir, moleculeRel } from '../../store/layout.js';
+import { checkBeadsPath } from '../../store/links.js';
 import { withLock } from '../../store/lock.js';
 import type { GastownConfig } from '../../store/types.js';
 import type { CliContext } from '../context.js';
@@ -208,13 +209,16 @@ async function decide(
       );
     let written: string;
     if (cp.decision === 'pending') {
-      writeFileAtomic(join(at.root, at.file), setDecision(at.text, decision, reason, at.file));
+      writeFileAtomic(
+        checkBeadsPath(at.root, join(at.root, at.file)),
+        setDecision(at.text, decision, reason, at.file),
+      );
       written = at.file;
     } else {
       // The request already carries a decision (someone else's, or one that did not count): a
       // person adds their own approval file instead of rewriting another's decision.
       const rel = checkpointPaths.approval(at.id, emailSlug(me.email));
-      const path = join(moleculeDir(at.root, molecule), rel);
+      const path = checkBeadsPath(at.root, join(moleculeDir(at.root, molecule), rel));
       written = moleculeRel(molecule, rel);
       const mine = existsSync(path) ? readSmallFile(path) : undefined;
       // The same vote by the same person again would only add a file that counts for nothing.
@@ -308,7 +312,7 @@ export async function comment(
   // The comment is for whoever does the step under review (where a rejection would send it).
   const target = cp.on_reject ?? cp.reviews[0] ?? cp.step;
   const rel = checkpointPaths.comment(target, ulid(ctx.now().getTime()));
-  const path = join(moleculeDir(at.root, molecule), rel);
+  const path = checkBeadsPath(at.root, join(moleculeDir(at.root, molecule), rel));
   mkdirSync(dirname(path), { recursive: true });
   createFileExclusive(
     path,
