@@ -40,6 +40,8 @@ export function testEnv(extra: Record<string, string> = {}): Record<string, stri
     NO_COLOR: '1',
     // Caches used outside a repository go to a scratch folder, never the user's ~/.cache.
     XDG_CACHE_HOME: join(tmpdir(), 'gastown-test-xdg-cache'),
+    // The test switch for fault injection (src/testing/fault.ts): GASTOWN_FAULT_KILL_AT works.
+    GASTOWN_TEST_FAULTS: '1',
     ...IDENTITY,
     ...extra,
   };
