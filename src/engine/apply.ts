@@ -10,6 +10,7 @@ import type { GastownConfig } from '../store/types.js';
 import { effectFaultPoint } from '../testing/fault.js';
 import { gateRunnerFor } from './gates.js';
 import { eventPathOf, moleculeRelDir, renderEvent } from './io.js';
+import { throwIfStopped } from './stop.js';
 import type { Effect, MoleculeState, Transition } from './types.js';
 
 export interface Problem {
@@ -25,8 +26,15 @@ export interface ApplyContext {
   dryRun?: boolean;
   /** In-memory files of the molecules being applied to; updated with what is written. */
   files?: Map<string, Map<string, string>>;
+  /**
+   * With `dryRun`: `files` is the whole molecule (a state other than the disk's, such as the
+   * molecule as of an older commit), so the disk is never consulted.
+   */
+  detached?: boolean;
   state?: MoleculeState;
   onTransition?: (t: Transition) => void;
+  /** Stop before the next effect once aborted; a gate run in flight is cancelled (stop.ts). */
+  signal?: AbortSignal;
 }
 
 export interface ApplyOutcome {
@@ -52,7 +60,8 @@ function checkRelPath(path: string): void {
 export async function applyEffects(effects: readonly Effect[], ctx: ApplyContext): Promise<ApplyOutcome> {
   const out: ApplyOutcome = { transitions: [], written: [], problems: [], changed: 0 };
   for (const effect of effects) {
-    // Tests kill the process here to prove that any prefix of effects is a safe state.
+    // Any prefix of the effects is a state the next run completes (tests kill the process here).
+    throwIfStopped(ctx.signal);
     effectFaultPoint();
     if (effect.type === 'run') {
       const runner = gateRunnerFor(effect.gate);
@@ -78,6 +87,7 @@ export async function applyEffects(effects: readonly Effect[], ctx: ApplyContext
         now: ctx.now,
         config: ctx.config,
         state: ctx.state,
+        signal: ctx.signal,
         report: (r) => {
           out.written.push(...r.written);
           for (const t of r.transitions) {
@@ -86,6 +96,8 @@ export async function applyEffects(effects: readonly Effect[], ctx: ApplyContext
           }
         },
       });
+      // A run cut short by the stop signal records nothing: it runs again next time.
+      throwIfStopped(ctx.signal);
       out.changed += 1;
       const nested = await applyEffects(
         more.filter((e) => e.type !== 'run'),
@@ -103,7 +115,9 @@ export async function applyEffects(effects: readonly Effect[], ctx: ApplyContext
     const memory = ctx.files?.get(effect.molecule);
     let outcome: 'written' | 'same' | 'conflict';
     if (ctx.dryRun) {
-      const existing = memory?.get(rel) ?? readIfExists(join(moleculesDir(ctx.root), effect.molecule, rel));
+      const existing =
+        memory?.get(rel) ??
+        (ctx.detached ? undefined : readIfExists(join(moleculesDir(ctx.root), effect.molecule, rel)));
       outcome = existing === undefined ? 'written' : existing === content ? 'same' : 'conflict';
     } else {
       outcome = createFileExclusive(join(moleculesDir(ctx.root), effect.molecule, rel), content);

@@ -198,6 +198,11 @@ export function readFactsOnly(
   return files;
 }
 
+/** A name starting with a dot (a writer's temp file, editor litter) is never part of state. */
+export function isHiddenName(name: string): boolean {
+  return name.startsWith('.');
+}
+
 interface Walk {
   files: FolderFiles;
   cleanTemp: boolean;
@@ -213,7 +218,7 @@ function walk(w: Walk, dir: string, prefix: string): void {
       : readdirSync(dir, { withFileTypes: true });
   for (const entry of entries) {
     const name = entry.name;
-    if (name.startsWith('.')) {
+    if (isHiddenName(name)) {
       const pid = tempFilePid(name);
       if (w.cleanTemp && pid !== undefined && !isProcessAlive(pid)) {
         try {

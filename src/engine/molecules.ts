@@ -770,6 +770,22 @@ export async function moleculeStatus(
   return statusOf(state, plan);
 }
 
+/**
+ * What `molecule status` would say is wrong with a molecule made of `files` (pre-commit hands
+ * the staged ones): the problems when its verdict is invalid or conflict, none otherwise.
+ */
+export async function verdictProblems(
+  root: string,
+  id: string,
+  files: Map<string, string>,
+  config: GastownConfig,
+  now: Date,
+): Promise<Problem[]> {
+  const { state, plan } = await planLoaded(root, id, files, config, now);
+  const { state: verdict } = statusOf(state, plan);
+  return verdict === 'invalid' || verdict === 'conflict' ? stateProblems(state, plan) : [];
+}
+
 export interface MoleculeListEntry {
   id: string;
   formula: string;

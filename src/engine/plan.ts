@@ -268,7 +268,12 @@ export function planMolecule(state: MoleculeState, formula: ResolvedFormula, env
     const other = env.moleculeStatus(meta.after);
     if (other !== 'completed') {
       const why = other === undefined ? ' (it does not exist)' : '';
-      return { ...result, status: 'blocked', blockedReason: `waiting for molecule ${meta.after}${why}` };
+      return {
+        ...result,
+        status: 'blocked',
+        blockedReason: `waiting for molecule ${meta.after}${why}`,
+        waitingFor: meta.after,
+      };
     }
   }
 

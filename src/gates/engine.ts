@@ -641,7 +641,10 @@ function summaryOf(r: ReturnType<typeof readGateReport>): string {
   return parts.length > 0 ? ` (${parts.join(', ')})` : '';
 }
 
-async function runCommand(effect: RunEffect, ctx: { root: string; state: MoleculeState }): Promise<Effect[]> {
+async function runCommand(
+  effect: RunEffect,
+  ctx: { root: string; state: MoleculeState; signal?: AbortSignal },
+): Promise<Effect[]> {
   const step = ctx.state.formula?.steps.find((s) => s.id === effect.step);
   if (step?.gate?.type !== 'command') return [];
   const vars = {
@@ -656,6 +659,7 @@ async function runCommand(effect: RunEffect, ctx: { root: string; state: Molecul
     attempt: effect.attempt,
     vars,
     defaultTimeoutMs: 30 * 60_000,
+    signal: ctx.signal,
   });
   return [
     write(

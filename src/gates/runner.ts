@@ -2,6 +2,7 @@
 // runner's machine output, scan for forbidden patterns, and decide. Running is the edge;
 // `judgeGate` is the pure decision over what was seen.
 import { createHash } from 'node:crypto';
+import { once } from 'node:events';
 import { existsSync, readFileSync, realpathSync } from 'node:fs';
 import { isAbsolute, relative, resolve, sep } from 'node:path';
 import type { CommandGate } from '../formula/model.js';
@@ -62,6 +63,8 @@ export interface RunGateOptions {
   env?: NodeJS.ProcessEnv;
   /** Limit per command when the gate sets none. */
   defaultTimeoutMs?: number;
+  /** Stops the command running and runs no more (the caller records nothing then). */
+  signal?: AbortSignal;
 }
 
 const OUTPUT_TAIL_LINES = 40;
@@ -138,6 +141,7 @@ export async function runCommandGate(gate: CommandGate, opts: RunGateOptions): P
     if (errors.length === 0) {
       const { execa } = await import('execa');
       for (const raw of gate.run) {
+        if (opts.signal?.aborted) break;
         const argv = substituteArgv(raw, vars);
         const run: CommandRun = { argv, cwd: place.rel, ok: false, output: '' };
         commands.push(run);
@@ -146,7 +150,7 @@ export async function runCommandGate(gate: CommandGate, opts: RunGateOptions): P
           run.problem = 'empty command';
           continue;
         }
-        const r = await execa(file, args, {
+        const subprocess = execa(file, args, {
           cwd: place.path,
           env,
           extendEnv: false,
@@ -155,8 +159,13 @@ export async function runCommandGate(gate: CommandGate, opts: RunGateOptions): P
           stdin: 'ignore',
           shell: false,
           windowsHide: true,
+          cancelSignal: opts.signal,
           ...(timeoutMs !== undefined ? { timeout: timeoutMs, forceKillAfterDelay: 2000 } : {}),
         });
+        const r = await subprocess;
+        // A cancelled command is signalled, not waited for: wait, so it does not outlive the stop.
+        if (r.isCanceled && subprocess.exitCode === null && subprocess.signalCode === null)
+          await once(subprocess, 'exit');
         run.output = tail(String(r.all ?? ''));
         if (r.exitCode !== undefined) run.exitCode = r.exitCode;
         const code = (r as { code?: string }).code;

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { hashHex } from '../hash.js';
 import { readIfExists } from './atomic.js';
 import { FieldError } from './check.js';
+import { parseConfigTomlCached } from './config-cache.js';
 import { CONFIG_FILE } from './layout.js';
 import { parseToml, type TomlTable } from './toml.js';
 import type { EngineConfig, GastownConfig } from './types.js';
@@ -23,7 +24,7 @@ export function defaultConfig(): GastownConfig {
 export function loadConfig(root: string): GastownConfig {
   const text = readIfExists(join(root, CONFIG_FILE));
   if (text === undefined) return defaultConfig();
-  return parseConfig(text, CONFIG_FILE);
+  return parseConfig(text, CONFIG_FILE, parseConfigTomlCached(root, text, CONFIG_FILE));
 }
 
 function isTable(v: unknown): v is TomlTable {
@@ -43,10 +44,15 @@ function strings(v: unknown, file: string, path: string): string[] {
   return v as string[];
 }
 
-export function parseConfig(text: string, file: string): GastownConfig {
-  const raw = parseToml(text, file);
+export function parseConfig(
+  text: string,
+  file: string,
+  raw: TomlTable = parseToml(text, file),
+): GastownConfig {
   const config = defaultConfig();
-  config.hash = hashHex('sha1', text);
+  // Hashed on first use: most commands never read it, and hashing loads node:crypto (~5 ms).
+  let hash: string | undefined;
+  Object.defineProperty(config, 'hash', { enumerable: true, get: () => (hash ??= hashHex('sha1', text)) });
   for (const [key, value] of Object.entries(raw)) {
     if (key === 'engine') {
       const engine = table(value, file, 'engine');

@@ -137,8 +137,12 @@ function defaultWait(): number {
   return Number.isInteger(fromEnv) && fromEnv >= 0 ? fromEnv : DEFAULT_LOCK_WAIT_MS;
 }
 
-export async function acquireLock(root: string, waitMs: number = defaultWait()): Promise<Lock> {
-  const path = lockPath(root);
+/** `path` names another lock file under the cache (the notification outbox has its own). */
+export async function acquireLock(
+  root: string,
+  waitMs: number = defaultWait(),
+  path: string = lockPath(root),
+): Promise<Lock> {
   ensureCacheDir(root);
   const host = hostname();
   const mine: LockInfo = { pid: process.pid, host, started: new Date().toISOString() };

@@ -5,8 +5,10 @@
 // Honoured only when the test switch GASTOWN_TEST_FAULTS=1 is set (the test harness sets it for
 // every process it starts; nothing else should). Then GASTOWN_FAULT_KILL_AT names the point where
 // the process SIGKILLs itself:
-//   <n>      right before applying its n-th effect (engine/apply.ts), counted from 1
-//   <name>   at the fault point called <name>
+//   <n>             right before applying its n-th effect (engine/apply.ts), counted from 1
+//   commit-index    in an engine commit, once the private index holds it, before HEAD moves
+//   commit-ref      in an engine commit, once HEAD moved, before the user's index follows
+//                   (both git/commit.ts)
 // Unset, empty or without the switch: every fault point is a no-op.
 
 let spec: string | undefined | null = null;

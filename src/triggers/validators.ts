@@ -4,14 +4,19 @@ import { GastownError } from '../errors.js';
 import type { StagedValidators } from './validate.js';
 
 /** The real validators: the formula engine's, the checkpoint parser, the store's TOML checks. */
-export async function stagedValidators(root: string): Promise<StagedValidators> {
-  const [formula, checkpoint, toml, config, check, layout] = await Promise.all([
+export async function stagedValidators(
+  root: string,
+  now: () => Date = () => new Date(),
+): Promise<StagedValidators> {
+  const [formula, checkpoint, toml, config, check, layout, io, molecules] = await Promise.all([
     import('../formula/index.js'),
     import('../checkpoint/file.js'),
     import('../store/toml.js'),
     import('../store/config.js'),
     import('../store/check.js'),
     import('../store/layout.js'),
+    import('../engine/io.js'),
+    import('../engine/molecules.js'),
   ]);
   const lib = formula.createFileLibrary(formula.formulaSearchDirs(root));
   return {
@@ -28,6 +33,17 @@ export async function stagedValidators(root: string): Promise<StagedValidators> 
         })),
     checkpoint: (file, text) => void checkpoint.parseCheckpoint(file, text),
     approval: (file, text) => void checkpoint.parseApproval(file, text),
+    // The staged files as the engine reads a folder (io.ts), judged as `molecule status` does.
+    molecule: async (id, staged) => {
+      const files = new io.FolderFiles();
+      for (const [rel, f] of staged) {
+        if (rel.split('/').some(io.isHiddenName)) continue;
+        if ('unreadable' in f) files.unreadable.set(rel, f.unreadable);
+        else files.set(rel, f.text);
+      }
+      const problems = await molecules.verdictProblems(root, id, files, config.loadConfig(root), now());
+      return problems.map((p) => ({ file: p.file ?? `.beads/molecules/${id}`, message: p.message }));
+    },
     toml: (file, text) => {
       if (file === '.beads/config.toml') return void config.parseConfig(text, file);
       const obj = toml.parseToml(text, file);

@@ -268,7 +268,7 @@ describe('gastown doctor', () => {
     expect((await hooks()).map((c) => c.level)).toEqual(['ok']);
   });
 
-  it('finds an event for a step the frozen formula does not have, which pre-commit cannot know', async () => {
+  it('finds an event for a step the frozen formula does not have', async () => {
     const repo = await shinyRepo();
     repos.push(repo);
     writeFileSync(
