@@ -8,6 +8,7 @@ import { assertPathSegment } from '../store/ids.js';
 import { moleculesDir } from '../store/layout.js';
 import { checkBeadsPath } from '../store/links.js';
 import type { GastownConfig } from '../store/types.js';
+import { effectFaultPoint } from '../testing/fault.js';
 import { gateRunnerFor } from './gates.js';
 import { eventPathOf, moleculeRelDir, renderEvent } from './io.js';
 import { throwIfStopped } from './stop.js';
@@ -46,15 +47,6 @@ export interface ApplyOutcome {
   changed: number;
 }
 
-// Test-only fault injection: GASTOWN_FAULT_KILL_AT=n makes this process SIGKILL itself right
-// before applying its n-th effect, to prove that any prefix of effects is a safe state.
-const killAt = Number.parseInt(process.env.GASTOWN_FAULT_KILL_AT ?? '', 10);
-let effectCounter = 0;
-function faultPoint(): void {
-  effectCounter += 1;
-  if (Number.isInteger(killAt) && effectCounter === killAt) process.kill(process.pid, 'SIGKILL');
-}
-
 function checkRelPath(path: string): void {
   const parts = path.split('/');
   if (path.startsWith('/') || parts.some((p) => p === '' || p === '.' || p === '..' || p.includes('\0'))) {
@@ -69,9 +61,9 @@ function checkRelPath(path: string): void {
 export async function applyEffects(effects: readonly Effect[], ctx: ApplyContext): Promise<ApplyOutcome> {
   const out: ApplyOutcome = { transitions: [], written: [], problems: [], changed: 0 };
   for (const effect of effects) {
-    // Any prefix of the effects is a state the next run completes.
+    // Any prefix of the effects is a state the next run completes (tests kill the process here).
     throwIfStopped(ctx.signal);
-    faultPoint();
+    effectFaultPoint();
     if (effect.type === 'run') {
       const runner = gateRunnerFor(effect.gate);
       if (!runner) {

@@ -10,6 +10,7 @@ import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { GastownError } from '../errors.js';
 import { writeFileAtomic } from '../store/atomic.js';
+import { faultPoint } from '../testing/fault.js';
 import { git } from './exec.js';
 import { type Operation, operationInProgress } from './repo.js';
 
@@ -69,13 +70,6 @@ export function commitJournalPath(gitDir: string): string {
   return join(gitDir, JOURNAL);
 }
 
-// Test-only fault injection, as in engine/apply.ts: GASTOWN_FAULT_KILL_AT=commit-index kills this
-// process once the private index holds the commit's files (before HEAD moves), commit-ref once
-// HEAD has moved (before the user's index follows).
-function faultPoint(name: string): void {
-  if (process.env.GASTOWN_FAULT_KILL_AT === name) process.kill(process.pid, 'SIGKILL');
-}
-
 export async function commitFiles(opts: CommitFilesOptions): Promise<CommitFilesResult> {
   const op = operationInProgress(opts.gitDir);
   if (op && op !== opts.allowOperation)
@@ -111,6 +105,7 @@ export async function commitFiles(opts: CommitFilesOptions): Promise<CommitFiles
         input: opts.message,
       })
     ).stdout.trim();
+    // Tests kill the process here: the private index holds the commit, HEAD has not moved.
     faultPoint('commit-index');
     const journal = commitJournalPath(opts.gitDir);
     const entry: Journal = { parent: parent ?? null, commit, paths: [...opts.paths] };
@@ -129,6 +124,7 @@ export async function commitFiles(opts: CommitFilesOptions): Promise<CommitFiles
         `HEAD moved while the engine committed; nothing committed (${moved.stderr.trim()})`,
       );
     }
+    // And here: HEAD has moved, the user's index has not followed yet.
     faultPoint('commit-ref');
     const behind = await followInIndex(root, commit, opts.paths, opts.env);
     if (behind === undefined) rmSync(journal, { force: true });

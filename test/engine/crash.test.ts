@@ -67,4 +67,13 @@ describe('crash safety', () => {
       rmSync(copy, { recursive: true, force: true });
     }
   }, 120_000);
+
+  it('ignores the fault variable without the test switch', async () => {
+    const copy = join(scratch.path, 'no-switch');
+    cpSync(base.path, copy, { recursive: true });
+    const r = await gt(copy, ['advance'], { GASTOWN_FAULT_KILL_AT: '1', GASTOWN_TEST_FAULTS: '' });
+    expect(r.signal).toBeUndefined();
+    expect(r.exitCode, String(r.stderr)).toBe(0);
+    expect(await treeHash(copy)).toBe(expected);
+  });
 });
