@@ -12,7 +12,7 @@ import { isMoleculeId } from '../store/ids.js';
 import { stepEventPath } from '../store/layout.js';
 import { moleculeExists, moleculeRelDir, readMoleculeFiles } from './io.js';
 import { foldFiles } from './reconcile.js';
-import type { Trailer } from './trailers.js';
+import { ACTION_TRAILER_GREP, type Trailer } from './trailers.js';
 import type { MoleculeState } from './types.js';
 
 export interface TrailerCommit {
@@ -66,7 +66,7 @@ export async function commitsToCatchUp(root: string): Promise<CatchUpPlan | unde
         '--format=%x1e%H%x1f%an%x1f%ae%x1f%ct%x1f%B',
         '-i',
         '-E',
-        '--grep=^gastown-(done|fail|start)[[:space:]]*:',
+        `--grep=${ACTION_TRAILER_GREP}`,
         range,
         '--',
       ],

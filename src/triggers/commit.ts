@@ -4,10 +4,12 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { decisionIn, localIdentity } from '../checkpoint/authors.js';
+import { MOLECULE_KEY, TRANSITION_KEY } from '../engine/trailers.js';
 import { GastownError } from '../errors.js';
 import { type CommitHead, commitFiles, finishInterruptedCommit, type Identity } from '../git/commit.js';
 import { git } from '../git/exec.js';
-import { operationInProgress, type RepoPaths, repoPaths } from '../git/repo.js';
+import { type RepoPaths, repoPaths } from '../git/repo.js';
+import { operationInProgress } from '../git/states.js';
 import { clearUnfinishedRun, markUnfinishedRun, unfinishedRunMarked } from '../store/lock.js';
 
 /** The parts of the engine's Transition an engine commit records (structurally the engine's type). */
@@ -120,8 +122,8 @@ export function engineCommitMessage(
       : `record state of ${molecules.join(', ') || '.beads'}`;
   if (summary.length > room) summary = `${summary.slice(0, room - 3)}...`;
   const trailers = [
-    ...molecules.map((m) => `Gastown-Molecule: ${m}`),
-    ...transitions.map((t) => `Gastown-Transition: ${transitionTrailer(t)}`),
+    ...molecules.map((m) => `${MOLECULE_KEY}: ${m}`),
+    ...transitions.map((t) => `${TRANSITION_KEY}: ${transitionTrailer(t)}`),
   ];
   return `gastown: ${summary}\n\n${trailers.join('\n')}\n`;
 }

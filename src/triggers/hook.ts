@@ -7,16 +7,12 @@
 
 import { existsSync } from 'node:fs';
 import { isAbsolute, join, resolve } from 'node:path';
+import { hasActionTrailer, isEngineCommit, trailerMolecules } from '../engine/trailers.js';
 import { type CommitHead, commitJournalPath, finishInterruptedCommit } from '../git/commit.js';
 import { git } from '../git/exec.js';
 import { rememberRewrites } from '../git/head.js';
-import {
-  operationInProgress,
-  type RepoPaths,
-  readIndexFiles,
-  repoPaths,
-  stagedChanges,
-} from '../git/repo.js';
+import { type RepoPaths, readIndexFiles, repoPaths, stagedChanges } from '../git/repo.js';
+import { operationInProgress } from '../git/states.js';
 import { MAX_STATE_FILE_BYTES } from '../store/atomic.js';
 import { findRoot } from '../store/layout.js';
 import { withLock } from '../store/lock.js';
@@ -57,18 +53,6 @@ export interface HookDeps {
   /** One line to stderr (git shows hook output to the user). */
   log(line: string): void;
   env?: Record<string, string>;
-}
-
-const ACTION_TRAILER = /^gastown-(done|fail|start)\s*:/im;
-const ENGINE_TRAILER = /^gastown-molecule\s*:/im;
-
-export function hasActionTrailer(message: string): boolean {
-  return ACTION_TRAILER.test(message);
-}
-
-/** An engine commit names molecules but asks for no transition itself. */
-export function isEngineCommit(message: string): boolean {
-  return ENGINE_TRAILER.test(message) && !ACTION_TRAILER.test(message);
 }
 
 export async function runHook(
@@ -223,9 +207,7 @@ async function readCommit(
 }
 
 function scopeOf(root: string, message: string, names: string): string[] | undefined {
-  const ids = new Set<string>();
-  for (const m of message.matchAll(/^gastown-(?:done|fail|start)\s*:\s*([^/\s]+)\//gim))
-    ids.add(m[1] as string);
+  const ids = new Set(trailerMolecules(message));
   for (const line of names.split('\n')) {
     const path = line.trim();
     if (!path.startsWith('.beads/')) continue;

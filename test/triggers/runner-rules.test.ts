@@ -1,0 +1,110 @@
+// hooks/runner.sh repeats three rules of the TypeScript in shell: the action-trailer key test,
+// the "git is mid-operation" state files and the hook time limit's reading of config.toml. Each
+// is pinned here by running the real runner in a real repository against the TypeScript rule:
+// the runner starts Node exactly when the TypeScript says the event can matter.
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { execa } from 'execa';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { hasActionTrailer } from '../../src/engine/trailers.js';
+import { OPERATION_STATES } from '../../src/git/states.js';
+import { readRunnerTemplate, renderRunner } from '../../src/triggers/install.js';
+import { gitIn, makeRepo, tempDir, testEnv } from '../helpers/repo.js';
+
+let repo: { path: string; cleanup(): void };
+let scratch: { path: string; cleanup(): void };
+let runner: string;
+let record: string;
+
+beforeAll(async () => {
+  repo = await makeRepo();
+  scratch = tempDir();
+  // Stands in for the CLI: notes that the runner started Node, and with which arguments.
+  const cli = join(scratch.path, 'record.cjs');
+  writeFileSync(
+    cli,
+    "require('node:fs').appendFileSync(process.env.RECORD, process.argv.slice(2).join(' ') + '\\n');\n",
+  );
+  record = join(scratch.path, 'record.txt');
+  runner = join(scratch.path, 'runner.sh');
+  writeFileSync(runner, renderRunner(readRunnerTemplate(), { node: process.execPath, cli }));
+});
+afterAll(() => {
+  repo.cleanup();
+  scratch.cleanup();
+});
+
+/** Runs the runner for `hook`; true when it started Node. */
+async function startsNode(hook: string, args: string[] = [], input = ''): Promise<boolean> {
+  rmSync(record, { force: true });
+  const env = testEnv({ RECORD: record });
+  delete env.GASTOWN_HOOKS;
+  delete env.GASTOWN_HOOK_ACTIVE;
+  const r = await execa('sh', [runner, hook, ...args], {
+    cwd: repo.path,
+    env,
+    extendEnv: false,
+    reject: false,
+    input,
+  });
+  expect(r.exitCode).toBe(0);
+  return existsSync(record);
+}
+
+async function commit(message: string): Promise<string> {
+  await gitIn(repo.path, 'commit', '-q', '--allow-empty', '--cleanup=verbatim', '-m', message);
+  return (await gitIn(repo.path, 'rev-parse', 'HEAD')).trim();
+}
+
+const MESSAGES = [
+  'design done\n\nGastown-Done: m1/design\n',
+  'x\n\ngastown-fail:m1/a\n',
+  'x\n\nGASTOWN-START: m1/a\n',
+  // Blanks before the colon: git's trailer parser and src/engine/trailers.ts accept them.
+  'x\n\nGastown-Done : m1/a\n',
+  'x\n\nGastown-Fail\t: m1/a\n',
+  'x\n\nGastown-Molecule: m1\nGastown-Transition: m1/a ready\n',
+  'x\n\nGastown-Doner: m1/a\n',
+  'x\n\nGastown-Done m1/a\n',
+  'prose that quotes Gastown-Done: m1/a mid-line\n',
+  'plain message\n',
+];
+
+describe('hooks/runner.sh against src/engine/trailers.ts', () => {
+  it('post-commit starts Node exactly for the messages the trailer module calls relevant', async () => {
+    for (const message of MESSAGES) {
+      await commit(message);
+      expect({ message, started: await startsNode('post-commit') }).toEqual({
+        message,
+        started: hasActionTrailer(message),
+      });
+    }
+  });
+
+  it('post-rewrite (the grep copy) agrees too', async () => {
+    for (const message of MESSAGES) {
+      const sha = await commit(message);
+      expect({ message, started: await startsNode('post-rewrite', ['rebase'], `${sha} ${sha}\n`) }).toEqual({
+        message,
+        started: hasActionTrailer(message),
+      });
+    }
+  });
+});
+
+describe('hooks/runner.sh against src/git/states.ts', () => {
+  it('post-commit starts no Node while any state file of OPERATION_STATES is present, and does without', async () => {
+    const head = await commit('x\n\nGastown-Done: m1/a\n');
+    const gitDir = join(repo.path, '.git');
+    expect(await startsNode('post-commit')).toBe(true);
+    for (const [file] of OPERATION_STATES) {
+      const path = join(gitDir, file);
+      if (/^[a-z-]+$/.test(file)) mkdirSync(path);
+      else writeFileSync(path, `${head}\n`);
+      expect({ file, started: await startsNode('post-commit') }).toEqual({ file, started: false });
+      rmSync(path, { recursive: true, force: true });
+    }
+    expect(await startsNode('post-commit')).toBe(true);
+    expect(readFileSync(record, 'utf8')).toBe('hook post-commit\n');
+  });
+});
