@@ -32,10 +32,12 @@ import {
 } from './schema.js';
 import {
   evaluateRange,
+  isVarName,
   placeholderNames,
   RUNTIME_PLACEHOLDERS,
   rangeVarNames,
   reservedVarProblem,
+  substituteVars,
 } from './vars.js';
 
 export interface FormulaSource {
@@ -383,7 +385,7 @@ class Resolver {
     const out: Record<string, VarDef> = {};
     for (const [name, v] of Object.entries(raw.vars ?? {})) {
       const path = `vars.${name}`;
-      if (!/^[A-Za-z_][A-Za-z0-9_-]*$/.test(name)) {
+      if (!isVarName(name)) {
         this.error(
           'formula.var-name',
           at(path),
@@ -749,9 +751,8 @@ class Resolver {
       return undefined;
     }
     const subst = (s: string): string => {
-      let t = s.includes('{target') ? replaceTarget(s, target) : s;
-      if (vars) for (const [k, v] of Object.entries(vars)) t = t.replaceAll(`{{${k}}}`, v);
-      return t;
+      const t = s.includes('{target') ? replaceTarget(s, target) : s;
+      return vars ? substituteVars(t, vars) : t;
     };
     const raws = template.map((t) => mapStrings(t, subst) as RawStep);
     const steps: WorkStep[] = [];
