@@ -2,7 +2,7 @@
 // inline expand) becomes one flat, validated list of steps in stable topological order.
 // Pure: files come from the injected FormulaLibrary; nothing here touches the disk.
 
-import { isPathSegment, pathSegmentProblem } from '../store/ids.js';
+import { isFormulaName, isPathSegment, pathSegmentProblem } from '../store/ids.js';
 import { normalizeGate } from './gates.js';
 import { findCycle, topoOrder } from './graph.js';
 import { setLazyHash } from './hash.js';
@@ -256,7 +256,7 @@ class Resolver {
     if (name === undefined || name.trim() === '') {
       this.error('formula.name', at('formula'), 'the formula name is required (`formula = "name"`)');
       name = stem(file);
-    } else if (!isSafeName(name)) {
+    } else if (!isFormulaName(name)) {
       this.error(
         'formula.name',
         at('formula'),
@@ -1333,10 +1333,6 @@ function rawIdProblem(id: string): string | undefined {
   if (/[/\\\s\u0000-\u001f\u007f]/.test(id) || id.includes('..'))
     return 'it must not contain "/", "..", whitespace or control characters';
   return undefined;
-}
-
-function isSafeName(name: string): boolean {
-  return /^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(name) && !name.includes('..');
 }
 
 function defaultsOf(vars: Record<string, VarDef>): Record<string, string> {

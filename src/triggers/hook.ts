@@ -14,6 +14,7 @@ import { rememberRewrites } from '../git/head.js';
 import { type RepoPaths, readIndexFiles, repoPaths, stagedChanges } from '../git/repo.js';
 import { operationInProgress } from '../git/states.js';
 import { MAX_STATE_FILE_BYTES } from '../store/atomic.js';
+import { isMoleculeId } from '../store/ids.js';
 import { findRoot } from '../store/layout.js';
 import { withLock } from '../store/lock.js';
 import {
@@ -176,8 +177,6 @@ async function mergedCommits(root: string): Promise<string[]> {
   return r.exitCode === 0 ? r.stdout.split('\n').filter(Boolean) : [];
 }
 
-const MOLECULE_ID = /^[a-z0-9][a-z0-9-]*$/;
-
 /**
  * The molecules a commit can have changed: those its trailers name and those whose folder it
  * touched. A hook reconciles just these (a repository may hold thousands); undefined means
@@ -217,7 +216,7 @@ function scopeOf(root: string, message: string, names: string): string[] | undef
   }
   if (ids.size === 0) return undefined;
   for (const id of ids)
-    if (!MOLECULE_ID.test(id) || !existsSync(join(root, '.beads/molecules', id))) return undefined;
+    if (!isMoleculeId(id) || !existsSync(join(root, '.beads/molecules', id))) return undefined;
   return [...ids];
 }
 
