@@ -117,12 +117,19 @@ fi
 
 # A hook never holds git longer than [engine] hook_timeout (default 5s): past it, Node is
 # stopped (its writes are atomic and reconcile is idempotent, so the next run catches up).
-t=$(sed -n 's/^[[:space:]]*hook_timeout[[:space:]]*=[[:space:]]*"\([0-9]*[a-z]*\)".*/\1/p' .beads/config.toml 2>/dev/null | head -n 1)
+# The key is read from the [engine] table as config.toml writes it (one `key = "value"` line,
+# basic or literal string); test/triggers/runner-rules.test.ts pins this to the TOML loader.
+t=$(awk '/^[[:space:]]*\[/ { s = $0; gsub(/[[:space:]]|#.*/, "", s); engine = s == "[engine]"; next }
+  engine && sub(/^[[:space:]]*hook_timeout[[:space:]]*=[[:space:]]*/, "") &&
+    match($0, /^("[0-9]+[a-z]+"|\047[0-9]+[a-z]+\047)([[:space:]]|#|$)/) {
+    v = substr($0, 2); sub(/["\047].*/, "", v); print v; exit
+  }' .beads/config.toml 2>/dev/null)
 case $t in
 *[0-9]ms) limit=$(awk "BEGIN { print ${t%ms} / 1000 }") ;;
 *[0-9]s) limit=${t%s} ;;
 *[0-9]m) limit=$((${t%m} * 60)) ;;
 *[0-9]h) limit=$((${t%h} * 3600)) ;;
+*[0-9]d) limit=$((${t%d} * 86400)) ;;
 *) limit=5 ;;
 esac
 

@@ -11,6 +11,7 @@ import { git } from '../git/exec.js';
 import { type RepoPaths, repoPaths } from '../git/repo.js';
 import { operationInProgress } from '../git/states.js';
 import { clearUnfinishedRun, markUnfinishedRun, unfinishedRunMarked } from '../store/lock.js';
+import { parseFlatToml } from '../store/toml.js';
 
 /** The parts of the engine's Transition an engine commit records (structurally the engine's type). */
 export interface TransitionLike {
@@ -329,13 +330,14 @@ async function publishGuard(
     const now: string[] = [];
     let hold: string | undefined;
     for (const done of dones) {
-      let text: string;
+      let fields: Record<string, unknown>;
       try {
-        text = readFileSync(join(root, done), 'utf8');
+        fields = parseFlatToml(readFileSync(join(root, done), 'utf8'), done);
       } catch {
-        continue;
+        continue; // unreadable or not TOML: the engine reports it; nothing to hold back here
       }
-      const cause = /^cause = "(checkpoints\/[^"/]+)\.md"$/m.exec(text)?.[1];
+      const cause =
+        typeof fields.cause === 'string' ? /^(checkpoints\/[^/]+)\.md$/.exec(fields.cause)?.[1] : undefined;
       if (!cause) continue;
       const request = `${dir}${cause}.md`;
       const approvals = `${dir}${cause}.approvals/`;
