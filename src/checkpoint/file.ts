@@ -6,6 +6,7 @@ import { isDeepStrictEqual } from 'node:util';
 import { GastownError } from '../errors.js';
 import type { HumanGate } from '../formula/model.js';
 import { FrontMatterError, parseFrontMatter, renderFrontMatter } from './frontmatter.js';
+import { splitFrontMatter } from './frontmatter-split.js';
 
 export const DECISIONS = ['pending', 'approved', 'rejected'] as const;
 export type Decision = (typeof DECISIONS)[number];
@@ -136,12 +137,10 @@ export function renderCheckpoint(spec: CheckpointSpec): string {
 
 /** An output's front matter (machine fields such as confidence) as a YAML block, then its prose. */
 function reviewText(text: string): string {
-  const src = text.replace(/\r\n/g, '\n');
-  const end = src.startsWith('---\n') ? src.indexOf('\n---', 3) : -1;
-  if (end < 0) return demoteHeadings(src.trim());
-  const nl = src.indexOf('\n', end + 4);
-  const fields = src.slice(4, end).trim();
-  const body = nl < 0 ? '' : src.slice(nl + 1).trim();
+  const split = splitFrontMatter(text);
+  if (!('yaml' in split)) return demoteHeadings(text.replace(/\r\n/g, '\n').trim());
+  const fields = split.yaml.trim();
+  const body = split.body.trim();
   return [fields ? `\`\`\`yaml\n${fields}\n\`\`\`` : '', demoteHeadings(body)]
     .filter((s) => s !== '')
     .join('\n\n');
