@@ -7,10 +7,10 @@ import { join } from 'node:path';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hasActionTrailer } from '../../src/engine/trailers.js';
-import { parseConfig } from '../../src/store/config.js';
-import { triggerSettings } from '../../src/triggers/settings.js';
 import { OPERATION_STATES } from '../../src/git/states.js';
+import { parseConfig } from '../../src/store/config.js';
 import { readRunnerTemplate, renderRunner } from '../../src/triggers/install.js';
+import { triggerSettings } from '../../src/triggers/settings.js';
 import { gitIn, makeRepo, tempDir, testEnv } from '../helpers/repo.js';
 
 let repo: { path: string; cleanup(): void };
