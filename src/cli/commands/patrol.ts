@@ -1,0 +1,2 @@
+export const patrol = async () => 0,
+  heartbeat = patrol;
