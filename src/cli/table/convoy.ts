@@ -46,8 +46,10 @@ export function registerConvoy(program: Command, ctx: CliContext): void {
 export function registerEscalate(program: Command, ctx: CliContext): void {
   const e = program
     .command('escalate')
-    .description('raise a problem to people by severity; unacknowledged, it climbs (docs/escalation.md)')
-    .argument('[what]', 'what is wrong (one line)')
+    .description('raise a problem to people by severity; unacknowledged, it climbs (docs/escalation.md)');
+  // The default subcommand: `gastown escalate "what" --severity high` is `escalate raise …`.
+  e.command('raise [what]', { isDefault: true })
+    .description('raise an escalation (the default: gastown escalate "what" --severity high)')
     .option('--severity <level>', 'low, medium, high or critical')
     .option('--molecule <id>', 'the molecule it is about')
     .option('--to <address>', 'also to this address (besides the routes for its severity)')
