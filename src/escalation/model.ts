@@ -55,7 +55,8 @@ function fail(path: string, message: string): never {
 }
 
 function parseRoute(text: unknown, path: string): Route {
-  if (typeof text !== 'string') fail(path, `\`${path}\` must be a string such as "mail:@jgil", "webhook:pager" or "log"`);
+  if (typeof text !== 'string')
+    fail(path, `\`${path}\` must be a string such as "mail:@jgil", "webhook:pager" or "log"`);
   if (text === 'log') return { kind: 'log' };
   if (text.startsWith('mail:')) {
     const address = text.slice(5);
@@ -64,10 +65,14 @@ function parseRoute(text: unknown, path: string): Route {
   }
   if (text.startsWith('webhook:')) {
     const name = text.slice(8);
-    if (!/^[A-Za-z0-9_][A-Za-z0-9_-]*$/.test(name)) fail(path, `\`${path}\`: ${JSON.stringify(name)} is not a webhook name`);
+    if (!/^[A-Za-z0-9_][A-Za-z0-9_-]*$/.test(name))
+      fail(path, `\`${path}\`: ${JSON.stringify(name)} is not a webhook name`);
     return { kind: 'webhook', name };
   }
-  return fail(path, `\`${path}\` must be "mail:<address>", "webhook:<name>" or "log", not ${JSON.stringify(text)}`);
+  return fail(
+    path,
+    `\`${path}\` must be "mail:<address>", "webhook:<name>" or "log", not ${JSON.stringify(text)}`,
+  );
 }
 
 function severityField(t: TomlTable, key: string, fallback: Severity): Severity {
@@ -85,7 +90,8 @@ export function escalationSettings(config: GastownConfig): EscalationSettings {
   const hit = cache.get(config);
   if (hit) return hit;
   const raw = (config.extra as TomlTable | undefined)?.escalation ?? {};
-  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) fail('escalation', '`escalation` must be a table');
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw))
+    fail('escalation', '`escalation` must be a table');
   const t = raw as TomlTable;
   const staleText = t.stale_after ?? DEFAULT_STALE_AFTER;
   const staleAfterMs = typeof staleText === 'string' ? parseDuration(staleText) : undefined;
@@ -99,10 +105,12 @@ export function escalationSettings(config: GastownConfig): EscalationSettings {
     fail('escalation.routes', '`escalation.routes` must be a table');
   const routes = {} as Record<Severity, Route[]>;
   for (const key of Object.keys(rawRoutes as TomlTable))
-    if (!isSeverity(key)) fail(`escalation.routes.${key}`, `unknown severity \`${key}\`: use ${SEVERITIES.join(', ')}`);
+    if (!isSeverity(key))
+      fail(`escalation.routes.${key}`, `unknown severity \`${key}\`: use ${SEVERITIES.join(', ')}`);
   for (const s of SEVERITIES) {
     const list = (rawRoutes as TomlTable)[s] ?? ['log'];
-    if (!Array.isArray(list)) fail(`escalation.routes.${s}`, `\`escalation.routes.${s}\` must be an array of strings`);
+    if (!Array.isArray(list))
+      fail(`escalation.routes.${s}`, `\`escalation.routes.${s}\` must be an array of strings`);
     routes[s] = list.map((r, i) => parseRoute(r, `escalation.routes.${s}[${i}]`));
   }
   const out: EscalationSettings = {
@@ -142,13 +150,16 @@ export function checkEscalation(obj: TomlTable, file: string, folderId: string):
       if (required) throw new FieldError(file, key, `missing required field \`${key}\``);
       return undefined;
     }
-    if (typeof v !== 'string' || v === '') throw new FieldError(file, key, `\`${key}\` must be a non-empty string`);
+    if (typeof v !== 'string' || v === '')
+      throw new FieldError(file, key, `\`${key}\` must be a non-empty string`);
     return v;
   };
   const id = s('id', true) as string;
-  if (id !== folderId) throw new FieldError(file, 'id', `\`id\` is ${JSON.stringify(id)} but the folder is ${folderId}`);
+  if (id !== folderId)
+    throw new FieldError(file, 'id', `\`id\` is ${JSON.stringify(id)} but the folder is ${folderId}`);
   const severity = s('severity', true) as string;
-  if (!isSeverity(severity)) throw new FieldError(file, 'severity', `\`severity\` must be one of ${SEVERITIES.join(', ')}`);
+  if (!isSeverity(severity))
+    throw new FieldError(file, 'severity', `\`severity\` must be one of ${SEVERITIES.join(', ')}`);
   const source = s('source', false) ?? 'manual';
   if (source !== 'manual' && source !== 'checkpoint' && source !== 'gate')
     throw new FieldError(file, 'source', '`source` must be manual, checkpoint or gate');

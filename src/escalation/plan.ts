@@ -155,10 +155,15 @@ export interface BlockedMolecule {
  * checkpoint that had no decision within its timeout (on_timeout = "escalate"), and a command
  * gate that failed max_attempts times. Ids are derived from the block, so each is raised once.
  */
-export function planAutoEscalations(blocked: readonly BlockedMolecule[], settings: EscalationSettings): EscalationRecord[] {
+export function planAutoEscalations(
+  blocked: readonly BlockedMolecule[],
+  settings: EscalationSettings,
+): EscalationRecord[] {
   const out: EscalationRecord[] = [];
   for (const b of blocked) {
-    for (const m of b.reason.matchAll(/checkpoint (\S+) of \S+ had no decision within (\S+): escalated to ([^;]+)/g)) {
+    for (const m of b.reason.matchAll(
+      /checkpoint (\S+) of \S+ had no decision within (\S+): escalated to ([^;]+)/g,
+    )) {
       const checkpoint = m[1] as string;
       out.push({
         id: `${b.molecule}.${checkpoint}.checkpoint-overdue`,

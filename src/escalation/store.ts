@@ -65,11 +65,16 @@ export async function addedTimes(root: string): Promise<Map<string, number>> {
 }
 
 /** Reads one escalation's folder; `times` from addedTimes (omit for a view without staleness). */
-export function readEscalation(root: string, id: string, times?: ReadonlyMap<string, number>): EscalationState {
+export function readEscalation(
+  root: string,
+  id: string,
+  times?: ReadonlyMap<string, number>,
+): EscalationState {
   assertPathSegment(id, 'escalation id');
   const rel = escalationRel(id);
   const text = readIfExists(abs(root, rel));
-  if (text === undefined) throw new GastownError('escalation.unknown', `no escalation ${id} (looked for ${rel})`);
+  if (text === undefined)
+    throw new GastownError('escalation.unknown', `no escalation ${id} (looked for ${rel})`);
   const record = checkEscalation(parseWrittenToml(text, rel), rel, id);
   const state: EscalationState = { record, level: 0, acks: [], closed: [], since: new Map() };
   const t0 = times?.get(rel);
@@ -103,7 +108,11 @@ export async function readEscalations(root: string, withTimes = true): Promise<E
 }
 
 /** Writes an escalation's files: its record, then its first mail. Returns the paths written. */
-function writeEscalation(root: string, config: GastownConfig, record: EscalationRecord): { written: string[]; logged: boolean } {
+function writeEscalation(
+  root: string,
+  config: GastownConfig,
+  record: EscalationRecord,
+): { written: string[]; logged: boolean } {
   const settings = escalationSettings(config);
   const rel = escalationRel(record.id);
   const dir = abs(root, `${ESCALATIONS_DIR}/${record.id}`);
@@ -128,9 +137,12 @@ export interface RaiseOptions {
 
 export function checkRaise(config: GastownConfig, opts: RaiseOptions): EscalationRecord {
   const what = opts.what.trim();
-  if (what === '' || /[\r\n]/.test(what)) throw new UsageError('escalate: say what is wrong in one non-empty line');
+  if (what === '' || /[\r\n]/.test(what))
+    throw new UsageError('escalate: say what is wrong in one non-empty line');
   if (!isSeverity(opts.severity))
-    throw new UsageError(`--severity must be one of ${SEVERITIES.join(', ')}, not ${JSON.stringify(opts.severity)}`);
+    throw new UsageError(
+      `--severity must be one of ${SEVERITIES.join(', ')}, not ${JSON.stringify(opts.severity)}`,
+    );
   if (opts.to !== undefined) assertAddress(config, opts.to, '--to');
   escalationSettings(config); // a malformed [escalation] section stops it before anything is written
   return {
@@ -158,7 +170,10 @@ export function markEscalation(
 ): { path: string; changed: boolean } {
   const state = readEscalation(root, id);
   if (kind === 'ack' && state.closed.length > 0)
-    throw new GastownError('escalation.closed', `escalation ${id} is closed; there is nothing to acknowledge`);
+    throw new GastownError(
+      'escalation.closed',
+      `escalation ${id} is closed; there is nothing to acknowledge`,
+    );
   const name = kind === 'ack' ? ackFile(addressFolder(by)) : closedFile(addressFolder(by));
   const rel = escalationRel(id, name);
   checkBeadsPath(root, abs(root, rel));
@@ -191,9 +206,11 @@ export async function escalateDue(
   }
   const states = await readEscalations(root);
   for (const r of planReescalations(states, escalationSettings(config), config, now)) {
-    for (const w of writeMailFiles(root, config, r.mail)) if (w.outcome === 'written') out.written.push(w.path);
+    for (const w of writeMailFiles(root, config, r.mail))
+      if (w.outcome === 'written') out.written.push(w.path);
     checkBeadsPath(root, abs(root, r.file.path));
-    if (createFileExclusive(abs(root, r.file.path), r.file.content) === 'written') out.written.push(r.file.path);
+    if (createFileExclusive(abs(root, r.file.path), r.file.content) === 'written')
+      out.written.push(r.file.path);
     out.reescalated.push(r);
   }
   return out;

@@ -2,9 +2,8 @@
 // `.beads/.cache/heartbeats/`, written by `gastown heartbeat`; a claim is a step attempt an agent
 // started and has not finished. Pure classification here; reading and writing in heartbeat.ts.
 import { parseDuration } from '../formula/duration.js';
-import { parseEventName } from '../store/layout.js';
 import { FieldError } from '../store/check.js';
-import { CONFIG_FILE } from '../store/layout.js';
+import { CONFIG_FILE, parseEventName } from '../store/layout.js';
 import type { TomlTable } from '../store/toml.js';
 import type { GastownConfig } from '../store/types.js';
 
@@ -26,13 +25,21 @@ export function patrolSettings(config: GastownConfig): PatrolSettings {
     const v = raw[key] ?? fallback;
     const d = typeof v === 'string' ? parseDuration(v) : undefined;
     if (d === undefined || d <= 0)
-      throw new FieldError(CONFIG_FILE, `patrol.${key}`, `\`patrol.${key}\` must be a duration such as "15m"`);
+      throw new FieldError(
+        CONFIG_FILE,
+        `patrol.${key}`,
+        `\`patrol.${key}\` must be a duration such as "15m"`,
+      );
     return d;
   };
   const stalledAfterMs = ms('stalled_after', DEFAULT_STALLED_AFTER);
   const zombieAfterMs = ms('zombie_after', DEFAULT_ZOMBIE_AFTER);
   if (zombieAfterMs < stalledAfterMs)
-    throw new FieldError(CONFIG_FILE, 'patrol.zombie_after', '`patrol.zombie_after` must not be shorter than `patrol.stalled_after`');
+    throw new FieldError(
+      CONFIG_FILE,
+      'patrol.zombie_after',
+      '`patrol.zombie_after` must not be shorter than `patrol.stalled_after`',
+    );
   return { stalledAfterMs, zombieAfterMs };
 }
 

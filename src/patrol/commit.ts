@@ -37,6 +37,12 @@ export async function commitOwn(
     const me = await localIdentity(where.root);
     if (me.email) identity = { name: me.name ?? me.email, email: me.email };
   }
-  const made = await commitFiles({ root: where.root, gitDir: where.gitDir, paths: [...new Set(paths)], message, identity });
+  const made = await commitFiles({
+    root: where.root,
+    gitDir: where.gitDir,
+    paths: [...new Set(paths)],
+    message,
+    identity,
+  });
   return made.commit ? { commit: made.commit } : { skipped: 'unchanged' };
 }

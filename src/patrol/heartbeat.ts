@@ -34,7 +34,10 @@ export function readHeartbeats(root: string): Map<string, number> {
     const agent = folderAddress(name.slice(0, -5));
     if (!agent) continue;
     try {
-      const data = JSON.parse(readIfExists(join(heartbeatsDir(root), name)) ?? '') as { agent?: unknown; at?: unknown };
+      const data = JSON.parse(readIfExists(join(heartbeatsDir(root), name)) ?? '') as {
+        agent?: unknown;
+        at?: unknown;
+      };
       const at = typeof data.at === 'string' ? Date.parse(data.at) : Number.NaN;
       if (data.agent === agent && Number.isFinite(at)) out.set(agent, at);
     } catch {

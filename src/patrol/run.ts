@@ -13,13 +13,13 @@ import { judgeMolecule } from '../engine/verdict.js';
 import { escalationSettings } from '../escalation/model.js';
 import { type BlockedMolecule, planAutoEscalations } from '../escalation/plan.js';
 import { escalateDue } from '../escalation/store.js';
-import { type DeliverResult, deliverPending } from '../notify/deliver.js';
 import { notificationEndpoints } from '../notify/config.js';
+import { type DeliverResult, deliverPending } from '../notify/deliver.js';
 import { loadConfig } from '../store/config.js';
 import { EVENTS, moleculesDir } from '../store/layout.js';
 import { withLock } from '../store/lock.js';
 import type { GastownConfig } from '../store/types.js';
-import { agentState, type AgentState, openClaims, patrolSettings } from './agents.js';
+import { type AgentState, agentState, openClaims, patrolSettings } from './agents.js';
 import { commitOwn } from './commit.js';
 import { readHeartbeats } from './heartbeat.js';
 
@@ -87,7 +87,8 @@ async function locked(opts: PatrolOptions, config: GastownConfig, out: PatrolRes
     claims.push(...openClaims(id, names));
     if (!escalationCandidates(root, id, names)) continue;
     const { plan } = await judgeMolecule(id, { root, config, now });
-    if (plan.status === 'blocked' && plan.blockedReason) blocked.push({ molecule: id, reason: plan.blockedReason });
+    if (plan.status === 'blocked' && plan.blockedReason)
+      blocked.push({ molecule: id, reason: plan.blockedReason });
   }
   const settings = escalationSettings(config);
   const esc = await escalateDue(root, config, now.getTime(), planAutoEscalations(blocked, settings));
@@ -137,12 +138,17 @@ async function locked(opts: PatrolOptions, config: GastownConfig, out: PatrolRes
   if (written.length > 0 || adv.transitions.length > 0) {
     const { commitTransitions } = await import('../triggers/commit.js');
     const { triggerSettings } = await import('../triggers/settings.js');
-    const made = await commitTransitions(root, { ...adv, transitions: out.transitions as never, written }, {
-      ...triggerSettings(config),
-      commit: true,
-    });
+    const made = await commitTransitions(
+      root,
+      { ...adv, transitions: out.transitions as never, written },
+      {
+        ...triggerSettings(config),
+        commit: true,
+      },
+    );
     if (made.commit) out.commits.push(made.commit);
-    for (const h of made.held ?? []) out.problems.push({ molecule: h.molecule, message: `not committed: ${h.reason}` });
+    for (const h of made.held ?? [])
+      out.problems.push({ molecule: h.molecule, message: `not committed: ${h.reason}` });
   }
   if (own.length > 0) {
     const lines = [

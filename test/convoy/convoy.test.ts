@@ -147,4 +147,20 @@ describe('convoy soc2-audit-trail', () => {
     await gtOk(cwd, ['convoy', 'close', 'soc2-audit-trail']);
     expect((await gtJson<ConvoyJson>(cwd, ['convoy', 'show', 'soc2-audit-trail'])).state).toBe('closed');
   });
+
+  it('a cancelled predecessor blocks its successor with the reason', async () => {
+    const cwd = repo.path;
+    await gtOk(cwd, ['molecule', 'create', '--formula', 'day', '--name', 'first'], AT_COMMIT_TIME);
+    await gtOk(
+      cwd,
+      ['molecule', 'create', '--formula', 'day', '--name', 'second', '--after', 'first'],
+      AT_COMMIT_TIME,
+    );
+    await gtOk(cwd, ['molecule', 'cancel', 'first', '--reason', 'dropped']);
+    const s = await gtJson<{ state: string; blocked_reason: string }>(cwd, ['molecule', 'status', 'second']);
+    expect(s.state).toBe('blocked');
+    expect(s.blocked_reason).toBe(
+      'waiting for molecule first (it is cancelled: this molecule starts only once that one completes with every gate passed)',
+    );
+  });
 });

@@ -1,4 +1,6 @@
 // `gastown escalate "what" --severity …` and `escalate list|show|ack|close` (docs/escalation.md).
+
+import { ExitCode, UsageError } from '../../errors.js';
 import { escalationSettings } from '../../escalation/model.js';
 import { type EscalationState, severityAt, staleAt, statusOf } from '../../escalation/plan.js';
 import {
@@ -9,7 +11,6 @@ import {
   readEscalation,
   readEscalations,
 } from '../../escalation/store.js';
-import { ExitCode, UsageError } from '../../errors.js';
 import { commitOwn } from '../../patrol/commit.js';
 import { identityForEmail, loadConfig } from '../../store/config.js';
 import { findRoot } from '../../store/layout.js';
@@ -26,8 +27,10 @@ export async function raise(
   what: string | undefined,
   flags: { severity?: string; molecule?: string; to?: string; as?: string; json?: boolean },
 ): Promise<number> {
-  if (what === undefined) throw new UsageError('escalate: say what is wrong: gastown escalate "what" --severity high');
-  if (flags.severity === undefined) throw new UsageError('escalate: --severity is required (low, medium, high or critical)');
+  if (what === undefined)
+    throw new UsageError('escalate: say what is wrong: gastown escalate "what" --severity high');
+  if (flags.severity === undefined)
+    throw new UsageError('escalate: --severity is required (low, medium, high or critical)');
   const root = findRoot(ctx.cwd);
   const config = loadConfig(root);
   const by = actorOf(ctx, flags.as);
@@ -41,11 +44,23 @@ export async function raise(
   });
   const { written, logged, made } = await withLock(root, undefined, async () => {
     const w = raiseEscalation(root, config, record);
-    const made = await commitOwn(root, config, w.written, `escalation ${record.id} raised (${record.severity})\n\n${record.what}\n\nGastown-Escalation: ${record.id} raised ${record.severity}\n`, 'local');
+    const made = await commitOwn(
+      root,
+      config,
+      w.written,
+      `escalation ${record.id} raised (${record.severity})\n\n${record.what}\n\nGastown-Escalation: ${record.id} raised ${record.severity}\n`,
+      'local',
+    );
     return { ...w, made };
   });
   report(ctx, made);
-  if (flags.json) ctx.io.json({ id: record.id, severity: record.severity, written, ...(made.commit ? { commit: made.commit } : {}) });
+  if (flags.json)
+    ctx.io.json({
+      id: record.id,
+      severity: record.severity,
+      written,
+      ...(made.commit ? { commit: made.commit } : {}),
+    });
   else {
     ctx.io.out(`escalation ${record.id} raised (${record.severity})`);
     if (logged) ctx.io.err(`escalation ${record.id} [${record.severity}] ${record.what}`);
@@ -82,7 +97,9 @@ export async function list(ctx: CliContext, flags: { all?: boolean; json?: boole
   }
   if (all.length === 0) ctx.io.out(flags.all ? 'no escalations' : 'no open escalations');
   for (const e of all)
-    ctx.io.out(`${e.record.id}  ${severityAt(e)}  ${statusOf(e)}  ${e.record.what}${e.record.molecule ? ` (${e.record.molecule})` : ''}`);
+    ctx.io.out(
+      `${e.record.id}  ${severityAt(e)}  ${statusOf(e)}  ${e.record.what}${e.record.molecule ? ` (${e.record.molecule})` : ''}`,
+    );
   return ExitCode.ok;
 }
 
@@ -129,17 +146,37 @@ async function mark(
     const r = markEscalation(root, id, kind, by, flags.reason);
     const verb = kind === 'ack' ? 'acknowledged' : 'closed';
     const made = r.changed
-      ? await commitOwn(root, config, [r.path], `escalation ${id} ${verb} by ${by}\n\nGastown-Escalation: ${id} ${verb}\n`, 'local')
+      ? await commitOwn(
+          root,
+          config,
+          [r.path],
+          `escalation ${id} ${verb} by ${by}\n\nGastown-Escalation: ${id} ${verb}\n`,
+          'local',
+        )
       : {};
     return { r, made };
   });
   report(ctx, made);
-  if (flags.json) ctx.io.json({ id, by, file: r.path, changed: r.changed, ...(made.commit ? { commit: made.commit } : {}) });
-  else ctx.io.out(`${kind === 'ack' ? 'acknowledged' : 'closed'} escalation ${id}${r.changed ? '' : ' (already)'}`);
+  if (flags.json)
+    ctx.io.json({
+      id,
+      by,
+      file: r.path,
+      changed: r.changed,
+      ...(made.commit ? { commit: made.commit } : {}),
+    });
+  else
+    ctx.io.out(
+      `${kind === 'ack' ? 'acknowledged' : 'closed'} escalation ${id}${r.changed ? '' : ' (already)'}`,
+    );
   return ExitCode.ok;
 }
 
-export async function ack(ctx: CliContext, id: string, flags: { as?: string; json?: boolean }): Promise<number> {
+export async function ack(
+  ctx: CliContext,
+  id: string,
+  flags: { as?: string; json?: boolean },
+): Promise<number> {
   return mark(ctx, id, 'ack', flags);
 }
 

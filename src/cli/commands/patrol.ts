@@ -18,14 +18,17 @@ export async function patrol(ctx: CliContext, flags: { commit?: boolean; json?: 
   for (const t of r.transitions) ctx.io.out(`${c.green('→')} ${t.molecule}: ${t.summary}`);
   for (const id of r.convoys_landed) ctx.io.out(`${c.green('→')} convoy ${id} landed`);
   for (const id of r.escalations_raised) ctx.io.out(`${c.yellow('!')} escalation ${id} raised`);
-  for (const e of r.reescalated) ctx.io.out(`${c.yellow('!')} escalation ${e.id} re-escalated to ${e.severity} (${e.level})`);
+  for (const e of r.reescalated)
+    ctx.io.out(`${c.yellow('!')} escalation ${e.id} re-escalated to ${e.severity} (${e.level})`);
   for (const x of r.released) ctx.io.out(`${c.yellow('↺')} ${x.molecule}/${x.step} released from ${x.agent}`);
   for (const a of r.agents)
     ctx.io.out(
       `agent ${a.agent} ${a.state === 'working' ? c.green(a.state) : c.yellow(a.state)}${a.last_heartbeat ? ` (last heartbeat ${a.last_heartbeat})` : ''}${a.claims.length ? `: ${a.claims.map((x) => `${x.molecule}/${x.step}`).join(', ')}` : ''}`,
     );
   if (r.deliveries && (r.deliveries.delivered || r.deliveries.failed || r.deliveries.retrying))
-    ctx.io.out(`notifications: ${r.deliveries.delivered} delivered, ${r.deliveries.retrying} to retry, ${r.deliveries.failed} failed`);
+    ctx.io.out(
+      `notifications: ${r.deliveries.delivered} delivered, ${r.deliveries.retrying} to retry, ${r.deliveries.failed} failed`,
+    );
   for (const p of r.problems) ctx.io.warn(p.message, p.file ? { file: p.file } : undefined);
   for (const commit of r.commits) ctx.io.out(`engine commit ${commit.slice(0, 12)}`);
   if (r.written.length === 0 && r.transitions.length === 0) ctx.io.out('nothing to do');
