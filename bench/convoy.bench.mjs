@@ -20,7 +20,10 @@ function makeConvoy(repo) {
     join(repo, '.beads/convoys/big/convoy.toml'),
     'id = "big"\nname = "A hundred molecules"\nowner = "@jgil"\nteams = [ "platform", "security" ]\n',
   );
-  writeFileSync(join(repo, '.beads/config.toml'), '[engine]\ncommit = false\n\n[users.jgil]\nemails = ["jgil@example.com"]\n');
+  writeFileSync(
+    join(repo, '.beads/config.toml'),
+    '[engine]\ncommit = false\n\n[users.jgil]\nemails = ["jgil@example.com"]\n',
+  );
   for (let m = 0; m < MEMBERS; m++) {
     const file = join(repo, '.beads/molecules', `m-${String(m).padStart(4, '0')}`, 'molecule.toml');
     const text = readFileSync(file, 'utf8');

@@ -1,9 +1,16 @@
 // Convoys on disk: create, add, close, read a view, and land (docs/convoys.md). Planning is in
 // plan.ts; this module reads and writes the files. A write holds the engine lock.
-import { existsSync, mkdirSync, readdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, type Stats, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseCheckpoint } from '../checkpoint/file.js';
-import { isMoleculeCompleted, listMoleculeIds, moleculeExists, moleculeRelDir } from '../engine/io.js';
+import { formulaNeedsPlugins, registrySignature } from '../engine/gates.js';
+import {
+  fileMoleculeStatus,
+  isMoleculeCompleted,
+  listMoleculeIds,
+  moleculeExists,
+  moleculeRelDir,
+} from '../engine/io.js';
 import { statusOf } from '../engine/molecules.js';
 import { judgeMolecule } from '../engine/verdict.js';
 import { GastownError, UsageError } from '../errors.js';
@@ -12,6 +19,7 @@ import { git } from '../git/exec.js';
 import { assertAddress } from '../mail/address.js';
 import { writeMailFiles } from '../mail/send.js';
 import { createFileExclusive, readIfExists, readSmallFile, writeFileAtomic } from '../store/atomic.js';
+import { hashKey, moleculeKeyLines, stampIsSettled, statStamp } from '../store/cache.js';
 import { FieldError } from '../store/check.js';
 import { loadConfig } from '../store/config.js';
 import { assertMoleculeId } from '../store/ids.js';
@@ -20,6 +28,7 @@ import { checkBeadsPath } from '../store/links.js';
 import { withLock } from '../store/lock.js';
 import { parseWrittenToml, stringifyToml, type TomlTable } from '../store/toml.js';
 import type { GastownConfig } from '../store/types.js';
+import { type ConvoyCacheFile, readConvoyCache, writeConvoyCache } from './cache.js';
 import {
   CLOSED_FILE,
   CONVOYS_DIR,
@@ -63,21 +72,49 @@ export interface Membership {
   after?: string;
 }
 
-export function readMemberships(root: string): Map<string, Membership> {
+/**
+ * Each molecule's membership. With `cache`, a molecule whose folder's stamp is what it was when
+ * its molecule.toml was last read is not read again: molecule.toml is only ever replaced whole
+ * (`molecule create`, `convoy add`, a checkout), which changes its folder's ctime. `statOf` hands
+ * folder stats a caller already took.
+ */
+export function readMemberships(
+  root: string,
+  cache?: ConvoyCacheFile,
+  statOf?: (id: string) => Stats | undefined,
+): Map<string, Membership> {
   const out = new Map<string, Membership>();
+  const fresh: ConvoyCacheFile['members'] = Object.create(null);
+  const wall = Date.now();
   for (const id of listMoleculeIds(root)) {
     const rel = `${moleculeRelDir(id)}/${MOLECULE_FILE}`;
+    const st = cache
+      ? (statOf?.(id) ?? statSync(abs(root, moleculeRelDir(id)), { throwIfNoEntry: false }))
+      : undefined;
+    const stamp = st && stampIsSettled(st, wall, stampWindow()) ? statStamp(st) : undefined;
+    const hit = stamp !== undefined ? cache?.members[id] : undefined;
+    if (hit && hit.stamp === stamp) {
+      fresh[id] = hit;
+      out.set(id, {
+        ...(hit.convoy !== undefined ? { convoy: hit.convoy } : {}),
+        ...(hit.after !== undefined ? { after: hit.after } : {}),
+      });
+      continue;
+    }
     let meta: TomlTable;
     try {
       meta = parseWrittenToml(readSmallFile(abs(root, rel)), rel);
     } catch {
       continue; // an unreadable molecule is reported by `molecule status` and doctor
     }
-    out.set(id, {
+    const m: Membership = {
       ...(typeof meta.convoy === 'string' ? { convoy: meta.convoy } : {}),
       ...(typeof meta.after === 'string' ? { after: meta.after } : {}),
-    });
+    };
+    if (stamp !== undefined) fresh[id] = { stamp, ...m };
+    out.set(id, m);
   }
+  if (cache) cache.members = fresh;
   return out;
 }
 
@@ -224,9 +261,43 @@ export async function closeConvoy(
   });
 }
 
+/**
+ * memberInfo through the cache: reused while the molecule's files, the config, the plugins and
+ * its `after` molecule's state are what they were, and no recheck time has passed.
+ */
+async function cachedMemberInfo(
+  root: string,
+  config: GastownConfig,
+  id: string,
+  after: string | undefined,
+  now: Date,
+  cache: ConvoyCacheFile,
+  infos: ConvoyCacheFile['infos'],
+): Promise<MemberInfo> {
+  const lines = moleculeKeyLines(join(moleculesDir(root), id));
+  const afterState = after === undefined ? '' : `${after}:${fileMoleculeStatus(root)(after) ?? 'missing'}`;
+  const key = lines && hashKey(lines, `${config.hash}|${registrySignature()}|${afterState}`);
+  const hit = key !== undefined ? cache.infos[id] : undefined;
+  if (hit && hit.key === key && (hit.recheckAt === undefined || hit.recheckAt > now.getTime())) {
+    infos[id] = hit;
+    return hit.info;
+  }
+  const { info, cacheable, recheckAt } = await memberInfo(root, config, id, now);
+  if (key !== undefined && cacheable)
+    infos[id] = { key, ...(recheckAt !== undefined ? { recheckAt } : {}), info };
+  return info;
+}
+
 /** The state of a local member for the view: its verdict, attempts, pass rate and checkpoint. */
-async function memberInfo(root: string, config: GastownConfig, id: string, now: Date): Promise<MemberInfo> {
+async function memberInfo(
+  root: string,
+  config: GastownConfig,
+  id: string,
+  now: Date,
+): Promise<{ info: MemberInfo; cacheable: boolean; recheckAt?: number }> {
   const { state, plan } = await judgeMolecule(id, { root, config, now });
+  // A verdict that reads git (checkpoint authors, the audit of a settled gated molecule) is never kept.
+  const cacheable = !plan.volatile && !(state.formula && formulaNeedsPlugins(state.formula));
   const s = statusOf(state, plan);
   const info: MemberInfo = {
     id,
@@ -267,7 +338,7 @@ async function memberInfo(root: string, config: GastownConfig, id: string, now: 
       /* a malformed checkpoint is the molecule's problem, shown by `molecule status` */
     }
   }
-  return info;
+  return { info, cacheable, ...(plan.recheckAt !== undefined ? { recheckAt: plan.recheckAt } : {}) };
 }
 
 /**
@@ -306,9 +377,18 @@ export async function readConvoyView(
 ): Promise<ConvoyView> {
   const meta = readConvoy(root, id);
   const config = opts.config ?? loadConfig(root);
-  const memberships = opts.memberships ?? readMemberships(root);
+  const { data: cache, text } = readConvoyCache(root);
+  const memberships = opts.memberships ?? readMemberships(root, cache);
   const members: MemberInfo[] = [];
-  for (const mol of convoyMembers(memberships, id)) members.push(await memberInfo(root, config, mol, now));
+  // Entries of other convoys' members stay; this convoy's are replaced by what was used now.
+  const infos: ConvoyCacheFile['infos'] = { ...cache.infos };
+  const mine = convoyMembers(memberships, id);
+  for (const mol of mine) delete infos[mol];
+  for (const mol of mine)
+    members.push(await cachedMemberInfo(root, config, mol, memberships.get(mol)?.after, now, cache, infos));
+  for (const gone of Object.keys(infos)) if (!memberships.has(gone)) delete infos[gone];
+  cache.infos = infos;
+  writeConvoyCache(root, cache, text);
   for (const e of meta.external)
     members.push(await externalInfo(root, e.remote, e.molecule, e.ref ?? `refs/remotes/${e.remote}/main`));
   return convoyView(meta, members, {
@@ -331,7 +411,11 @@ export interface LandingOutcome {
  * again, a no-op; a second run or a second clone writes nothing new). Call holding the lock.
  * Only a member's completed fact is read, so a convoy with a member still working costs one stat.
  */
-export async function landConvoysLocked(root: string, config: GastownConfig): Promise<LandingOutcome> {
+export async function landConvoysLocked(
+  root: string,
+  config: GastownConfig,
+  statOf?: (id: string) => Stats | undefined,
+): Promise<LandingOutcome> {
   const out: LandingOutcome = { landed: [], written: [], problems: [] };
   const ids = listConvoyIds(root).filter(
     (id) =>
@@ -339,7 +423,9 @@ export async function landConvoysLocked(root: string, config: GastownConfig): Pr
       !existsSync(abs(root, convoyRel(id, CLOSED_FILE))),
   );
   if (ids.length === 0) return out;
-  const memberships = readMemberships(root);
+  const { data: cache, text } = readConvoyCache(root);
+  const memberships = readMemberships(root, cache, statOf);
+  writeConvoyCache(root, cache, text);
   for (const id of ids) {
     let meta: ConvoyMeta;
     try {
@@ -401,4 +487,10 @@ export async function landAfterAdvance(
   result.problems.push(...r.problems);
   if (r.landed.length > 0) Object.assign(result, { convoys_landed: r.landed });
   return r.landed;
+}
+
+/** `GASTOWN_STAMP_WINDOW_MS` as advance reads it (tests set 0); undefined: the default. */
+export function stampWindow(env: NodeJS.ProcessEnv = process.env): number | undefined {
+  const ms = Number.parseInt(env.GASTOWN_STAMP_WINDOW_MS ?? '', 10);
+  return Number.isInteger(ms) && ms >= 0 ? ms : undefined;
 }

@@ -3,12 +3,13 @@
 // re-escalations, releasing steps claimed by dead agents; then the engine commits; then, outside
 // the lock, notifications are delivered. Each part is idempotent, so cron, CI and `watch` may
 // all run it, at any rate.
-import { readdirSync } from 'node:fs';
+import { readdirSync, type Stats, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { landConvoysLocked } from '../convoy/store.js';
+import { landConvoysLocked, stampWindow } from '../convoy/store.js';
 import { advanceLocked } from '../engine/advance.js';
 import { listMoleculeIds } from '../engine/io.js';
 import { recordStepLocked, stepActor } from '../engine/molecules.js';
+import { quietCheck } from '../engine/quiet.js';
 import { judgeMolecule } from '../engine/verdict.js';
 import { escalationSettings } from '../escalation/model.js';
 import { type BlockedMolecule, planAutoEscalations } from '../escalation/plan.js';
@@ -20,6 +21,13 @@ import { EVENTS, moleculesDir } from '../store/layout.js';
 import { withLock } from '../store/lock.js';
 import type { GastownConfig } from '../store/types.js';
 import { type AgentState, agentState, openClaims, patrolSettings } from './agents.js';
+import {
+  entryStamp,
+  type PatrolCacheFile,
+  type PatrolEntry,
+  readPatrolCache,
+  writePatrolCache,
+} from './cache.js';
 import { commitOwn } from './commit.js';
 import { readHeartbeats } from './heartbeat.js';
 
@@ -62,34 +70,67 @@ function escalationCandidates(root: string, id: string, names: readonly string[]
   }
 }
 
-async function locked(opts: PatrolOptions, config: GastownConfig, out: PatrolResult): Promise<void> {
+async function locked(
+  opts: PatrolOptions & { quiet?: boolean },
+  config: GastownConfig,
+  out: PatrolResult,
+): Promise<void> {
   const { root, now } = opts;
-  const adv = await advanceLocked({ root, now, catchUp: true });
+  // Nothing changed since the last reconcile (the quiet check `advance` uses, taken before the
+  // lock): advance would do nothing, so it is not loaded.
+  const adv = opts.quiet
+    ? { transitions: [], written: [], problems: [] }
+    : await advanceLocked({ root, now, catchUp: true });
   out.transitions.push(...adv.transitions);
   out.problems.push(...adv.problems);
   const written = [...adv.written];
 
-  const landing = await landConvoysLocked(root, config);
-  out.convoys_landed.push(...landing.landed);
-  out.problems.push(...landing.problems);
-  const own = [...landing.written];
-
   // One listing of every molecule's facts serves escalations and claims.
   const blocked: BlockedMolecule[] = [];
   const claims: { molecule: string; step: string; attempt: number }[] = [];
+  const { data: cache, text } = readPatrolCache(root);
+  const fresh: PatrolCacheFile['molecules'] = Object.create(null);
+  // Wall-clock time, not the injected clock: stamps are about the file system's own times.
+  const wall = Date.now();
+  const window = stampWindow(opts.env);
+  const folderStats = new Map<string, Stats>();
   for (const id of listMoleculeIds(root)) {
-    let names: string[];
-    try {
-      names = readdirSync(join(moleculesDir(root), id, EVENTS));
-    } catch {
-      continue;
+    const dir = join(moleculesDir(root), id);
+    const folder = statSync(dir, { throwIfNoEntry: false });
+    const events = statSync(join(dir, EVENTS), { throwIfNoEntry: false });
+    if (!folder || !events?.isDirectory()) continue;
+    folderStats.set(id, folder);
+    const stamp = entryStamp(folder, events, wall, window);
+    const hit = stamp !== undefined ? cache.molecules[id] : undefined;
+    let entry: PatrolEntry;
+    if (hit && hit.stamp === stamp) entry = hit;
+    else {
+      let names: string[];
+      try {
+        names = readdirSync(join(dir, EVENTS));
+      } catch {
+        continue;
+      }
+      entry = {
+        stamp: stamp ?? '',
+        claims: openClaims(id, names),
+        candidate: escalationCandidates(root, id, names),
+      };
     }
-    claims.push(...openClaims(id, names));
-    if (!escalationCandidates(root, id, names)) continue;
+    if (stamp !== undefined) fresh[id] = entry;
+    claims.push(...entry.claims);
+    if (!entry.candidate) continue;
     const { plan } = await judgeMolecule(id, { root, config, now });
     if (plan.status === 'blocked' && plan.blockedReason)
       blocked.push({ molecule: id, reason: plan.blockedReason });
   }
+  cache.molecules = fresh;
+  writePatrolCache(root, cache, text);
+
+  const landing = await landConvoysLocked(root, config, (id) => folderStats.get(id));
+  out.convoys_landed.push(...landing.landed);
+  out.problems.push(...landing.problems);
+  const own = [...landing.written];
   const settings = escalationSettings(config);
   const esc = await escalateDue(root, config, now.getTime(), planAutoEscalations(blocked, settings));
   out.escalations_raised.push(...esc.raised.map((r) => r.id));
@@ -184,7 +225,8 @@ export async function patrol(opts: PatrolOptions): Promise<PatrolResult> {
     commits: [],
     problems: [],
   };
-  await withLock(opts.root, opts.lockWaitMs, () => locked(opts, config, out));
+  const quiet = quietCheck(opts.root, opts.now.getTime()) !== undefined;
+  await withLock(opts.root, opts.lockWaitMs, () => locked({ ...opts, quiet }, config, out));
   if (notificationEndpoints(config).length > 0) {
     const r = await deliverPending(opts.root, config, { env: opts.env ?? process.env });
     out.deliveries = { delivered: r.delivered, failed: r.failed, retrying: r.retrying };

@@ -1,14 +1,7 @@
 // `gastown convoy create|add|show|list|close` (docs/convoys.md).
 import type { ConvoyView } from '../../convoy/plan.js';
 import { progressBar } from '../../convoy/plan.js';
-import {
-  addToConvoy,
-  closeConvoy,
-  createConvoy,
-  listConvoyIds,
-  readConvoyView,
-  readMemberships,
-} from '../../convoy/store.js';
+import { addToConvoy, closeConvoy, createConvoy, listConvoyIds, readConvoyView } from '../../convoy/store.js';
 import { ExitCode } from '../../errors.js';
 import { loadConfig } from '../../store/config.js';
 import { findRoot } from '../../store/layout.js';
@@ -103,10 +96,8 @@ export async function show(ctx: CliContext, id: string, flags: { json?: boolean 
 export async function list(ctx: CliContext, flags: { json?: boolean }): Promise<number> {
   const root = findRoot(ctx.cwd);
   const config = loadConfig(root);
-  const memberships = readMemberships(root);
   const views: ConvoyView[] = [];
-  for (const id of listConvoyIds(root))
-    views.push(await readConvoyView(root, id, ctx.now(), { config, memberships }));
+  for (const id of listConvoyIds(root)) views.push(await readConvoyView(root, id, ctx.now(), { config }));
   if (flags.json) {
     ctx.io.json(
       views.map((v) => ({ id: v.id, name: v.name, owner: v.owner, state: v.state, progress: v.progress })),
