@@ -122,6 +122,9 @@ describe('escalation', () => {
     expect(r.exitCode).toBe(2);
     expect(r.stderr).toContain('--severity must be one of low, medium, high, critical, not "urgent"');
     expect(await treeHash(cwd)).toBe(before);
+    const noMolecule = await gt(cwd, ['escalate', 'db down', '--severity', 'high', '--molecule', 'nope']);
+    expect(noMolecule.exitCode).toBe(1);
+    expect(noMolecule.stderr).toContain('--molecule names molecule nope, which does not exist');
     const unknown = await gt(cwd, ['escalate', 'ack', 'NOPE', '--as', '@jgil']);
     expect(unknown.exitCode).toBe(1);
     expect(unknown.stderr).toContain(

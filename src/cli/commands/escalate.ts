@@ -1,6 +1,7 @@
 // `gastown escalate "what" --severity …` and `escalate list|show|ack|close` (docs/escalation.md).
 
-import { ExitCode, UsageError } from '../../errors.js';
+import { moleculeExists, moleculeRelDir } from '../../engine/io.js';
+import { ExitCode, GastownError, UsageError } from '../../errors.js';
 import { escalationSettings } from '../../escalation/model.js';
 import { type EscalationState, severityAt, staleAt, statusOf } from '../../escalation/plan.js';
 import {
@@ -13,6 +14,7 @@ import {
 } from '../../escalation/store.js';
 import { commitOwn } from '../../patrol/commit.js';
 import { identityForEmail, loadConfig } from '../../store/config.js';
+import { assertMoleculeId } from '../../store/ids.js';
 import { findRoot } from '../../store/layout.js';
 import { withLock } from '../../store/lock.js';
 import { actorOf } from '../actor.js';
@@ -34,6 +36,14 @@ export async function raise(
   const root = findRoot(ctx.cwd);
   const config = loadConfig(root);
   const by = actorOf(ctx, flags.as);
+  if (flags.molecule !== undefined) {
+    assertMoleculeId(flags.molecule, '--molecule');
+    if (!moleculeExists(root, flags.molecule))
+      throw new GastownError(
+        'molecule.unknown',
+        `--molecule names molecule ${flags.molecule}, which does not exist (looked in ${moleculeRelDir(flags.molecule)})`,
+      );
+  }
   const record = checkRaise(config, {
     what,
     severity: flags.severity,
