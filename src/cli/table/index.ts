@@ -2,6 +2,7 @@
 import type { Command } from 'commander';
 import type { CliContext } from '../context.js';
 import { registerAdvance } from './advance.js';
+import { registerAudit } from './audit.js';
 import { registerCheckpoint } from './checkpoint.js';
 import { registerConfig } from './config.js';
 import { registerDemo } from './demo.js';
@@ -28,6 +29,7 @@ export const commandGroups: readonly CommandGroup[] = [
   { names: ['mail'], register: registerMail },
   { names: ['notifications'], register: registerNotifications },
   { names: ['config'], register: registerConfig },
+  { names: ['verify'], register: registerAudit },
 ];
 
 /**

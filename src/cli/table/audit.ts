@@ -1,0 +1,18 @@
+// History as evidence: verify (CI on pull requests), audit, report, evidence.
+import type { Command } from 'commander';
+import { type CliContext, lazy } from '../context.js';
+
+export function registerAudit(program: Command, ctx: CliContext): void {
+  const impl = () => import('../commands/audit.js');
+  program
+    .command('verify')
+    .description(
+      "check the history of .beads/ for CI: doctor's molecule audit, legal transitions, approvals by allowed approvers (signed when required), gate reports from the engine, nothing rewritten (exit 1 on any finding)",
+    )
+    .option(
+      '--base <ref>',
+      'check only the commits since the merge base with REF (a pull request: origin/main)',
+    )
+    .option('--json', 'print the findings as JSON')
+    .action(lazy(ctx, async () => (await impl()).verifyCommand));
+}
