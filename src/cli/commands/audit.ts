@@ -1,8 +1,11 @@
 // `gastown verify|audit|report|evidence`: gather from git (src/audit), print.
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { verify } from '../../audit/verify.js';
-import { ExitCode } from '../../errors.js';
+import { ExitCode, GastownError, UsageError } from '../../errors.js';
 import { repoPaths } from '../../git/repo.js';
-import type { CliContext } from '../context.js';
+import { assertMoleculeId } from '../../store/ids.js';
+import { type CliContext, writeOutput } from '../context.js';
 
 export async function verifyCommand(
   ctx: CliContext,
@@ -22,4 +25,29 @@ export async function verifyCommand(
     ctx.io.out(r.ok ? `verify: ok (${scope})` : `verify: ${r.findings.length} finding(s) in ${scope}`);
   }
   return r.ok ? ExitCode.ok : ExitCode.failure;
+}
+
+export async function auditCommand(
+  ctx: CliContext,
+  id: string,
+  flags: { json?: boolean; markdown?: boolean; csv?: boolean; since?: string },
+): Promise<number> {
+  const formats = [flags.json, flags.markdown, flags.csv].filter(Boolean).length;
+  if (formats > 1) throw new UsageError('audit: give one of --json, --markdown, --csv');
+  if (flags.since !== undefined && Number.isNaN(Date.parse(flags.since)))
+    throw new UsageError(
+      `audit: --since ${flags.since}: not a date (e.g. 2026-01-06 or 2026-01-06T09:00:00Z)`,
+    );
+  assertMoleculeId(id);
+  const { root } = await repoPaths(ctx.cwd);
+  const { moleculeTimeline } = await import('../../audit/timeline.js');
+  const t = await moleculeTimeline(root, id, flags.since ? { since: flags.since } : {});
+  if (t.entries.length === 0 && !flags.since && !existsSync(join(root, '.beads/molecules', id)))
+    throw new GastownError('audit.unknown', `audit: no molecule ${id} in .beads/molecules/ or its history`);
+  const render = await import('../../audit/render.js');
+  if (flags.json) ctx.io.json(t);
+  else if (flags.markdown) ctx.io.out(render.timelineMarkdown(t).trimEnd());
+  else if (flags.csv) writeOutput(1, render.timelineCsv(t));
+  else for (const l of render.timelineText(t)) ctx.io.out(l);
+  return ExitCode.ok;
 }

@@ -15,4 +15,14 @@ export function registerAudit(program: Command, ctx: CliContext): void {
     )
     .option('--json', 'print the findings as JSON')
     .action(lazy(ctx, async () => (await impl()).verifyCommand));
+  program
+    .command('audit <molecule>')
+    .description(
+      'one timeline of a molecule from its files and git history: transitions, checkpoint decisions, comments, gate reports, mail, escalations, each with commit, author, committer, date and signature',
+    )
+    .option('--json', 'print the timeline as JSON')
+    .option('--markdown', 'print the timeline as a markdown table')
+    .option('--csv', 'print the timeline as CSV')
+    .option('--since <date>', 'only commits made since DATE (e.g. 2026-01-06)')
+    .action(lazy(ctx, async () => (await impl()).auditCommand));
 }

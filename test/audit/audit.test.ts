@@ -1,0 +1,105 @@
+// `gastown audit`: a Day 3 molecule's timeline from its files and git history.
+import { execa } from 'execa';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { gastown, gitIn, JGIL, tempDir, testEnv } from '../helpers/repo.js';
+import { type Day3Repo, day3Repo, MOL, NOW, throughPlan } from './fixture.js';
+
+interface Entry {
+  kind: string;
+  sha: string;
+  file: string;
+  checkpoint?: string;
+  decision?: string;
+  author: { name: string; email: string; who?: string };
+  signature: { status: string; word: string };
+  body?: string;
+  saw?: string;
+  transition?: string;
+  step?: string;
+  verdict?: string;
+  shallowEdge?: boolean;
+}
+
+describe('audit of a Day 3 molecule', () => {
+  let repo: Day3Repo;
+  beforeAll(async () => {
+    repo = await day3Repo();
+    await throughPlan(repo);
+    for (const s of ['do-infrastructure', 'do-red', 'do-green', 'do-refactor']) await repo.done(s);
+    await repo.gt(['advance', '--commit']);
+    await repo.gt(
+      ['checkpoint', 'reject', 'day3', 'test-validation-checkpoint', '--reason', 'Add a degraded-mode test'],
+      JGIL,
+    );
+    await repo.commit('reject test results', JGIL);
+  }, 120_000);
+  afterAll(() => repo.cleanup());
+
+  it('--json lists every checkpoint decision with the approver, the commit sha and the signature status', async () => {
+    const r = await gastown(['audit', 'day3', '--json'], repo.path, NOW);
+    expect(r.exitCode).toBe(0);
+    const t = JSON.parse(String(r.stdout)) as { molecule: string; entries: Entry[] };
+    const decisions = t.entries.filter((e) => e.kind === 'decision');
+    const log = (await gitIn(repo.path, 'log', '--format=%H %s')).split('\n');
+    const shaOf = (subject: string) => log.find((l) => l.slice(41) === subject)?.slice(0, 40);
+    expect(decisions.map((d) => [d.checkpoint, d.decision, d.author.who, d.sha, d.signature.status])).toEqual(
+      [
+        ['analysis-checkpoint', 'approved', '@jgil', shaOf('approve analysis'), 'N'],
+        ['plan-checkpoint', 'approved', '@jgil', shaOf('approve plan'), 'N'],
+        ['test-validation-checkpoint', 'rejected', '@jgil', shaOf('reject test results'), 'N'],
+      ],
+    );
+    // What the approver saw: the checkpoint as decided, and the commit it was decided on.
+    const first = decisions[0] as Entry;
+    expect(first.body).toMatch(/^decision: approved/m);
+    expect(first.saw).toBe(shaOf('analysis'));
+    expect(first.file).toBe(`${MOL}/checkpoints/analysis-checkpoint.md`);
+    // Transitions and the gate report are on the same timeline, made by the engine's commit.
+    const report = t.entries.find((e) => e.kind === 'gate-report');
+    expect(report).toMatchObject({ step: 'test-validation', verdict: 'pass', author: { name: 'gastown' } });
+    expect(t.entries).toContainEqual(
+      expect.objectContaining({ kind: 'transition', step: 'analysis', transition: 'done' }),
+    );
+  });
+
+  it('--markdown is a table with one row per entry; --csv has a header and the same rows', async () => {
+    const json = JSON.parse(String((await gastown(['audit', 'day3', '--json'], repo.path, NOW)).stdout)) as {
+      entries: Entry[];
+    };
+    const md = String((await gastown(['audit', 'day3', '--markdown'], repo.path, NOW)).stdout);
+    const rows = md.split('\n').filter((l) => l.startsWith('| '));
+    expect(rows[0]).toBe('| date | commit | author | committer | signature | event | file |');
+    expect(rows).toHaveLength(json.entries.length + 1);
+    expect(md).toMatch(
+      /\| @jgil <jgil@example\.com> \| .* \| unsigned \| checkpoint analysis-checkpoint approved \|/,
+    );
+    const csv = String((await gastown(['audit', 'day3', '--csv'], repo.path, NOW)).stdout);
+    expect(csv.split('\r\n').filter(Boolean)).toHaveLength(json.entries.length + 1);
+    const none = await gastown(['audit', 'day3', '--since', '2030-01-01', '--json'], repo.path, NOW);
+    expect(JSON.parse(String(none.stdout)).entries).toEqual([]);
+    const bad = await gastown(['audit', 'day3', '--since', 'yesterday-ish'], repo.path, NOW);
+    expect(bad.exitCode).toBe(2);
+    expect(bad.stderr).toContain('--since yesterday-ish');
+    const unknown = await gastown(['audit', 'nope'], repo.path, NOW);
+    expect(unknown.exitCode).toBe(1);
+    expect(unknown.stderr).toContain('no molecule nope');
+  });
+
+  it('in a shallow clone it says what it cannot see instead of failing', async () => {
+    const dir = tempDir();
+    try {
+      await execa('git', ['clone', '-q', '--depth', '2', `file://${repo.path}`, 'c'], {
+        cwd: dir.path,
+        env: testEnv(),
+        extendEnv: false,
+      });
+      const r = await gastown(['audit', 'day3', '--json'], `${dir.path}/c`, NOW);
+      expect(r.exitCode).toBe(0);
+      const t = JSON.parse(String(r.stdout)) as { notes: string[]; entries: Entry[] };
+      expect(t.notes.join(' ')).toContain('shallow clone');
+      expect(t.entries.some((e) => e.shallowEdge)).toBe(true);
+    } finally {
+      dir.cleanup();
+    }
+  });
+});
