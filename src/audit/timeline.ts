@@ -15,7 +15,7 @@ import {
   shallowNote,
   stateCommits,
 } from './history.js';
-import { checkpointOfFile, isGateReport, relInMolecule } from './rules.js';
+import { checkpointOfFile, isGateReport } from './rules.js';
 import { allowedSignersText, parseSigningConfig, signatureWord } from './signing.js';
 
 export type EntryKind =
