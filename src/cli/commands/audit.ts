@@ -51,3 +51,24 @@ export async function auditCommand(
   else for (const l of render.timelineText(t)) ctx.io.out(l);
   return ExitCode.ok;
 }
+
+export async function reportCommand(
+  ctx: CliContext,
+  id: string | undefined,
+  flags: { json?: boolean; markdown?: boolean; base?: string },
+): Promise<number> {
+  if (flags.json && flags.markdown) throw new UsageError('report: give one of --json, --markdown');
+  if (id !== undefined) assertMoleculeId(id);
+  const { root } = await repoPaths(ctx.cwd);
+  const { collectReport } = await import('../../audit/collect.js');
+  const render = await import('../../audit/report.js');
+  const r = await collectReport(root, {
+    ...(id !== undefined ? { molecule: id } : {}),
+    ...(flags.base ? { base: flags.base } : {}),
+    now: ctx.now(),
+  });
+  if (flags.json) ctx.io.json(r);
+  else if (flags.markdown) writeOutput(1, render.reportMarkdown(r));
+  else for (const l of render.reportText(r)) ctx.io.out(l);
+  return ExitCode.ok;
+}

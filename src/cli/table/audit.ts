@@ -25,4 +25,16 @@ export function registerAudit(program: Command, ctx: CliContext): void {
     .option('--csv', 'print the timeline as CSV')
     .option('--since <date>', 'only commits made since DATE (e.g. 2026-01-06)')
     .action(lazy(ctx, async () => (await impl()).auditCommand));
+  program
+    .command('report [molecule]')
+    .description(
+      'a status report for pull requests and CI summaries: progress, a mermaid graph of the steps, pending checkpoints, recent events (every molecule when none is named)',
+    )
+    .option('--markdown', 'print markdown (for $GITHUB_STEP_SUMMARY or a pull-request comment)')
+    .option('--json', 'print the report as JSON')
+    .option(
+      '--base <ref>',
+      'also list the steps the commits since the merge base with REF move (only those molecules when none is named)',
+    )
+    .action(lazy(ctx, async () => (await impl()).reportCommand));
 }
