@@ -61,7 +61,7 @@ export interface TimelineEntry {
   transition?: string;
   checkpoint?: string;
   decision?: string;
-  /** For a decision: the checkpoint file as that commit left it (what the approver signed off). */
+  /** A decision's checkpoint file, or a gate report, as that commit left it (what was signed off). */
   body?: string;
   /** For a decision: the commit whose tree the approver saw (the decision commit's parent). */
   saw?: string;
@@ -212,7 +212,13 @@ export async function moleculeTimeline(
     const before = texts[2 * i];
     const after = texts[2 * i + 1];
     const cls = classify(x.file.slice(dir.length), x.status, before, after);
-    entriesOf.push({ x, cls, ...(cls.kind === 'decision' && after !== undefined ? { body: after } : {}) });
+    entriesOf.push({
+      x,
+      cls,
+      ...((cls.kind === 'decision' || cls.kind === 'gate-report') && after !== undefined
+        ? { body: after }
+        : {}),
+    });
   });
   sideAdds.forEach((x, i) => {
     const text = texts[2 * changes.length + i];
@@ -245,7 +251,8 @@ export async function moleculeTimeline(
         date: x.c.author.date,
         committed: x.c.committer.date,
         signature: { ...sig, word: signatureWord(sig.status) },
-        ...(body !== undefined ? { body, ...(x.c.parents[0] ? { saw: x.c.parents[0] } : {}) } : {}),
+        ...(body !== undefined ? { body } : {}),
+        ...(cls.kind === 'decision' && x.c.parents[0] ? { saw: x.c.parents[0] } : {}),
         ...(edge.has(x.c.sha) ? { shallowEdge: true } : {}),
       };
     })

@@ -1,8 +1,10 @@
 // `gastown audit`: a Day 3 molecule's timeline from its files and git history.
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { gastown, gitIn, JGIL, tempDir, testEnv } from '../helpers/repo.js';
-import { type Day3Repo, day3Repo, MOL, NOW, throughPlan } from './fixture.js';
+import { CONFIG, type Day3Repo, day3Repo, MOL, NOW, throughPlan } from './fixture.js';
 
 interface Entry {
   kind: string;
@@ -22,8 +24,13 @@ interface Entry {
 
 describe('audit of a Day 3 molecule', () => {
   let repo: Day3Repo;
+  const keys = tempDir('gastown-keys-');
   beforeAll(async () => {
-    repo = await day3Repo();
+    // @jgil signs the last decision with an SSH key the config lists.
+    const key = join(keys.path, 'jgil');
+    await execa('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', 'jgil', '-f', key]);
+    const pub = readFileSync(`${key}.pub`, 'utf8').trim();
+    repo = await day3Repo(`${CONFIG}\n[verify.keys.jgil]\nssh = ["${pub}"]\n`);
     await throughPlan(repo);
     for (const s of ['do-infrastructure', 'do-red', 'do-green', 'do-refactor']) await repo.done(s);
     await repo.gt(['advance', '--commit']);
@@ -31,9 +38,27 @@ describe('audit of a Day 3 molecule', () => {
       ['checkpoint', 'reject', 'day3', 'test-validation-checkpoint', '--reason', 'Add a degraded-mode test'],
       JGIL,
     );
-    await repo.commit('reject test results', JGIL);
+    await gitIn(repo.path, 'add', '-A');
+    await execa(
+      'git',
+      [
+        '-c',
+        'gpg.format=ssh',
+        '-c',
+        `user.signingkey=${key}`,
+        'commit',
+        '-q',
+        '-S',
+        '-m',
+        'reject test results',
+      ],
+      { cwd: repo.path, env: testEnv(JGIL), extendEnv: false },
+    );
   }, 120_000);
-  afterAll(() => repo.cleanup());
+  afterAll(() => {
+    repo.cleanup();
+    keys.cleanup();
+  });
 
   it('--json lists every checkpoint decision with the approver, the commit sha and the signature status', async () => {
     const r = await gastown(['audit', 'day3', '--json'], repo.path, NOW);
@@ -46,7 +71,7 @@ describe('audit of a Day 3 molecule', () => {
       [
         ['analysis-checkpoint', 'approved', '@jgil', shaOf('approve analysis'), 'N'],
         ['plan-checkpoint', 'approved', '@jgil', shaOf('approve plan'), 'N'],
-        ['test-validation-checkpoint', 'rejected', '@jgil', shaOf('reject test results'), 'N'],
+        ['test-validation-checkpoint', 'rejected', '@jgil', shaOf('reject test results'), 'G'],
       ],
     );
     // What the approver saw: the checkpoint as decided, and the commit it was decided on.
@@ -83,6 +108,42 @@ describe('audit of a Day 3 molecule', () => {
     const unknown = await gastown(['audit', 'nope'], repo.path, NOW);
     expect(unknown.exitCode).toBe(1);
     expect(unknown.stderr).toContain('no molecule nope');
+  });
+
+  it('evidence --out writes a markdown and JSON pack: who decided, when, on what, in which commit, which key', async () => {
+    const out = tempDir();
+    try {
+      const r = await gastown(['evidence', 'day3', '--out', out.path], repo.path, NOW);
+      expect(r.exitCode).toBe(0);
+      const pack = JSON.parse(readFileSync(join(out.path, 'day3.evidence.json'), 'utf8')) as {
+        decisions: (Entry & { by: Entry['author']; when: string; commit: string; content: string })[];
+        reports: { step: string; verdict: string; content: string; by: { name: string } }[];
+      };
+      expect(pack.decisions.map((d) => [d.checkpoint, d.by.who, d.signature.status])).toEqual([
+        ['analysis-checkpoint', '@jgil', 'N'],
+        ['plan-checkpoint', '@jgil', 'N'],
+        ['test-validation-checkpoint', '@jgil', 'G'],
+      ]);
+      const last = pack.decisions[2];
+      expect(last?.content).toContain('Add a degraded-mode test');
+      expect(last?.when).toBe('2026-01-06T09:00:00+00:00');
+      expect(pack.reports).toEqual([
+        expect.objectContaining({
+          step: 'test-validation',
+          verdict: 'pass',
+          by: expect.objectContaining({ name: 'gastown' }),
+        }),
+      ]);
+      expect(pack.reports[0]?.content).toContain('35 tests, 35 passed');
+      const md = readFileSync(join(out.path, 'day3.evidence.md'), 'utf8');
+      expect(md).toContain('| checkpoint | decision | by | when | commit | signature |');
+      expect(md).toMatch(
+        /\| test-validation-checkpoint \| rejected \| @jgil \(J Gil <jgil@example\.com>\) \| .* \| good, key SHA256:/,
+      );
+      expect(md).toContain('### test-validation attempt 1: pass');
+    } finally {
+      out.cleanup();
+    }
   });
 
   it('in a shallow clone it says what it cannot see instead of failing', async () => {

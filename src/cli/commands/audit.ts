@@ -1,9 +1,10 @@
 // `gastown verify|audit|report|evidence`: gather from git (src/audit), print.
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, mkdirSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { verify } from '../../audit/verify.js';
 import { ExitCode, GastownError, UsageError } from '../../errors.js';
 import { repoPaths } from '../../git/repo.js';
+import { writeFileAtomic } from '../../store/atomic.js';
 import { assertMoleculeId } from '../../store/ids.js';
 import { type CliContext, writeOutput } from '../context.js';
 
@@ -70,5 +71,36 @@ export async function reportCommand(
   if (flags.json) ctx.io.json(r);
   else if (flags.markdown) writeOutput(1, render.reportMarkdown(r));
   else for (const l of render.reportText(r)) ctx.io.out(l);
+  return ExitCode.ok;
+}
+
+export async function evidenceCommand(
+  ctx: CliContext,
+  id: string,
+  flags: { out: string; json?: boolean },
+): Promise<number> {
+  assertMoleculeId(id);
+  const { root } = await repoPaths(ctx.cwd);
+  const [{ moleculeTimeline }, ev, { moleculeStatus }, { headCommit }] = await Promise.all([
+    import('../../audit/timeline.js'),
+    import('../../audit/evidence.js'),
+    import('../../engine/molecules.js'),
+    import('../../git/repo.js'),
+  ]);
+  if (!existsSync(join(root, '.beads/molecules', id)))
+    throw new GastownError('evidence.unknown', `evidence: no molecule ${id} in .beads/molecules/`);
+  const status = await moleculeStatus(root, id, ctx.now());
+  const pack = ev.buildEvidence(status, await moleculeTimeline(root, id), await headCommit(root));
+  const dir = resolve(ctx.cwd, flags.out);
+  mkdirSync(dir, { recursive: true });
+  const files = [join(dir, `${id}.evidence.json`), join(dir, `${id}.evidence.md`)];
+  writeFileAtomic(files[0] as string, `${JSON.stringify(pack, null, 2)}\n`);
+  writeFileAtomic(files[1] as string, ev.evidenceMarkdown(pack));
+  if (flags.json)
+    ctx.io.json({ molecule: id, files, decisions: pack.decisions.length, reports: pack.reports.length });
+  else
+    ctx.io.out(
+      `evidence: ${pack.decisions.length} decision(s), ${pack.reports.length} gate report(s) → ${files.join(', ')}`,
+    );
   return ExitCode.ok;
 }

@@ -37,4 +37,15 @@ export function registerAudit(program: Command, ctx: CliContext): void {
       'also list the steps the commits since the merge base with REF move (only those molecules when none is named)',
     )
     .action(lazy(ctx, async () => (await impl()).reportCommand));
+  program
+    .command('evidence <molecule>')
+    .description(
+      'write an evidence pack (markdown and JSON): per checkpoint who decided, when, on what content, in which commit, signed by which key; every gate report; a summary table',
+    )
+    .requiredOption(
+      '--out <dir>',
+      'folder to write <molecule>.evidence.md and .json into (created if missing)',
+    )
+    .option('--json', 'print what was written as JSON')
+    .action(lazy(ctx, async () => (await impl()).evidenceCommand));
 }

@@ -29,7 +29,7 @@ export const commandGroups: readonly CommandGroup[] = [
   { names: ['mail'], register: registerMail },
   { names: ['notifications'], register: registerNotifications },
   { names: ['config'], register: registerConfig },
-  { names: ['verify', 'audit', 'report'], register: registerAudit },
+  { names: ['verify', 'audit', 'report', 'evidence'], register: registerAudit },
 ];
 
 /**
