@@ -67,7 +67,7 @@ export function mermaidGraph(steps: StatusJson['steps']): string {
   const lines = ['flowchart TD'];
   for (const s of steps) {
     const gate = s.gate ? ` (${s.gate})` : '';
-    const attempt = s.attempt > 1 ? ` #${s.attempt}` : '';
+    const attempt = s.attempt > 1 ? `, attempt ${s.attempt}` : '';
     lines.push(
       `  ${idOf.get(s.id)}["${label(`${s.id}${gate}`)}<br/>${label(`${s.state}${attempt}`)}"]:::${STATE_CLASS[s.state] ?? 'waiting'}`,
     );

@@ -141,6 +141,14 @@ describe('audit of a Day 3 molecule', () => {
         /\| test-validation-checkpoint \| rejected \| @jgil \(J Gil <jgil@example\.com>\) \| .* \| good, key SHA256:/,
       );
       expect(md).toContain('### test-validation attempt 1: pass');
+      // A file where the folder should be: a usage error naming --out, nothing written.
+      const bad = await gastown(
+        ['evidence', 'day3', '--out', join(out.path, 'day3.evidence.md')],
+        repo.path,
+        NOW,
+      );
+      expect(bad.exitCode).toBe(2);
+      expect(bad.stderr).toContain('--out');
     } finally {
       out.cleanup();
     }

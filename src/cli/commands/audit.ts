@@ -92,7 +92,15 @@ export async function evidenceCommand(
   const status = await moleculeStatus(root, id, ctx.now());
   const pack = ev.buildEvidence(status, await moleculeTimeline(root, id), await headCommit(root));
   const dir = resolve(ctx.cwd, flags.out);
-  mkdirSync(dir, { recursive: true });
+  try {
+    mkdirSync(dir, { recursive: true });
+  } catch (err) {
+    throw new GastownError(
+      'evidence.out',
+      `evidence: --out ${flags.out}: cannot create the folder (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`,
+      { exitCode: ExitCode.usage },
+    );
+  }
   const files = [join(dir, `${id}.evidence.json`), join(dir, `${id}.evidence.md`)];
   writeFileAtomic(files[0] as string, `${JSON.stringify(pack, null, 2)}\n`);
   writeFileAtomic(files[1] as string, ev.evidenceMarkdown(pack));
