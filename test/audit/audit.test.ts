@@ -32,6 +32,33 @@ describe('audit of a Day 3 molecule', () => {
     const pub = readFileSync(`${key}.pub`, 'utf8').trim();
     repo = await day3Repo(`${CONFIG}\n[verify.keys.jgil]\nssh = ["${pub}"]\n`);
     await throughPlan(repo);
+    await repo.gt([
+      'mail',
+      'send',
+      '--as',
+      'polecat-1',
+      '--to',
+      '@jgil',
+      '--subject',
+      'Plan approved, starting',
+      '--molecule',
+      'day3',
+      '--body',
+      'ok',
+    ]);
+    await repo.gt([
+      'mail',
+      'send',
+      '--as',
+      'polecat-1',
+      '--to',
+      '@jgil',
+      '--subject',
+      'About something else',
+      '--body',
+      'ok',
+    ]);
+    await repo.commit('mail');
     for (const s of ['do-infrastructure', 'do-red', 'do-green', 'do-refactor']) await repo.done(s);
     await repo.gt(['advance', '--commit']);
     await repo.gt(
@@ -85,6 +112,12 @@ describe('audit of a Day 3 molecule', () => {
     expect(t.entries).toContainEqual(
       expect.objectContaining({ kind: 'transition', step: 'analysis', transition: 'done' }),
     );
+    // Mail naming the molecule is on it; other mail is not.
+    const mail = t.entries.filter((e) => e.kind === 'mail');
+    expect(mail.map((e) => (e as Entry & { summary: string }).summary)).toEqual([
+      'mail to @jgil: Plan approved, starting',
+    ]);
+    expect(mail[0]?.sha).toBe(shaOf('mail'));
   });
 
   it('--markdown is a table with one row per entry; --csv has a header and the same rows', async () => {
