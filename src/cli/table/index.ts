@@ -5,6 +5,7 @@ import { registerAdvance } from './advance.js';
 import { registerAudit } from './audit.js';
 import { registerCheckpoint } from './checkpoint.js';
 import { registerConfig } from './config.js';
+import { registerConvoy, registerEscalate, registerPatrol } from './convoy.js';
 import { registerDemo } from './demo.js';
 import { registerFormula } from './formula.js';
 import { registerGit } from './git.js';
@@ -29,6 +30,9 @@ export const commandGroups: readonly CommandGroup[] = [
   { names: ['mail'], register: registerMail },
   { names: ['notifications'], register: registerNotifications },
   { names: ['config'], register: registerConfig },
+  { names: ['convoy'], register: registerConvoy },
+  { names: ['escalate'], register: registerEscalate },
+  { names: ['patrol', 'heartbeat'], register: registerPatrol },
   { names: ['verify', 'audit', 'report', 'evidence'], register: registerAudit },
 ];
 
