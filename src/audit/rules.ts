@@ -29,6 +29,20 @@ export interface VerifyFinding {
   message: string;
 }
 
+/** Keys of molecule.toml that `convoy add` may set after create. */
+const MEMBERSHIP_KEYS = new Set(['convoy', 'after']);
+
+/** Whether two molecule.toml tables differ only in convoy membership (`convoy add`). */
+export function onlyMembershipChanged(
+  before: Record<string, unknown>,
+  after: Record<string, unknown>,
+): boolean {
+  const keys = new Set([...Object.keys(before), ...Object.keys(after)]);
+  for (const k of keys)
+    if (!MEMBERSHIP_KEYS.has(k) && JSON.stringify(before[k]) !== JSON.stringify(after[k])) return false;
+  return true;
+}
+
 /** Path of a file inside its molecule folder. */
 export function relInMolecule(file: string): string {
   const id = moleculeOfPath(file);
@@ -43,7 +57,11 @@ const MUTABLE = [/^checkpoints\/[^/]+\.md$/, /^checkpoints\/[^/]+\.approvals\/[^
  * unless the commit squashes that molecule (adds its digest.toml, removes events/) or burns it
  * (removes its molecule.toml with the folder).
  */
-export function rewriteFindings(commits: readonly CommitInfo[]): VerifyFinding[] {
+export function rewriteFindings(
+  commits: readonly CommitInfo[],
+  /** `<sha>\0<file>` of changes known to be allowed (`convoy add` setting convoy/after). */
+  allowed: ReadonlySet<string> = new Set(),
+): VerifyFinding[] {
   const out: VerifyFinding[] = [];
   for (const c of commits) {
     const squashed = new Set<string>();
@@ -56,7 +74,7 @@ export function rewriteFindings(commits: readonly CommitInfo[]): VerifyFinding[]
       if (rel === 'molecule.toml' && ch.status === 'D') burned.add(id);
     }
     for (const ch of c.changes) {
-      if (ch.status === 'A') continue;
+      if (ch.status === 'A' || allowed.has(`${c.sha}\0${ch.file}`)) continue;
       const id = moleculeOfPath(ch.file);
       if (!id || burned.has(id)) continue;
       const rel = relInMolecule(ch.file);

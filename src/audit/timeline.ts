@@ -32,6 +32,7 @@ export type EntryKind =
   | 'escalation'
   | 'squash'
   | 'burn'
+  | 'convoy'
   | 'rewritten'
   | 'deleted'
   | 'other';
@@ -45,6 +46,8 @@ export interface Person {
 
 export interface TimelineEntry {
   kind: EntryKind;
+  /** In a convoy's timeline: the member molecule the entry belongs to. */
+  molecule?: string;
   /** One line saying what happened. */
   summary: string;
   /** Repo-relative file that records it. */
@@ -193,7 +196,11 @@ export async function moleculeTimeline(
   for (const c of commits)
     for (const ch of c.changes) {
       if (ch.file.startsWith(dir)) changes.push({ c, ...ch, order: order++ });
-      else if (ch.status === 'A' && !ch.file.includes('/.state/') && ch.file.endsWith('.md'))
+      else if (
+        ch.status === 'A' &&
+        !ch.file.includes('/.state/') &&
+        (ch.file.endsWith('.md') || /^\.beads\/escalations\/[^/]+\/escalation\.toml$/.test(ch.file))
+      )
         sideAdds.push({ c, ...ch, order: order++ });
     }
   const names = [
@@ -224,7 +231,7 @@ export async function moleculeTimeline(
     const text = texts[2 * changes.length + i];
     if (moleculeNamed(text) !== id) return;
     const escalation = x.file.startsWith('.beads/escalations/');
-    const subject = field(text, 'subject');
+    const subject = field(text, escalation ? 'what' : 'subject');
     entriesOf.push({
       x,
       cls: {
@@ -263,4 +270,62 @@ export async function moleculeTimeline(
   const shallow = shallowNote(root);
   if (shallow) notes.push(shallow);
   return { molecule: id, ...(opts.since ? { since: opts.since } : {}), notes, entries };
+}
+
+/**
+ * A convoy's timeline: its own files (created, landed, closed) and every member molecule's
+ * timeline, ordered by commit time (members in the order given where times are equal).
+ */
+export async function convoyTimeline(
+  root: string,
+  id: string,
+  members: readonly string[],
+  opts: { since?: string } = {},
+): Promise<Timeline> {
+  const config = loadConfig(root);
+  const dir = `.beads/convoys/${id}/`;
+  const own = await stateCommits(root, { paths: [dir], ...(opts.since ? { after: opts.since } : {}) });
+  const sigs = await commitSignatures(
+    root,
+    own.map((c) => c.sha),
+  );
+  const entries: TimelineEntry[] = [];
+  for (const c of own)
+    for (const ch of c.changes) {
+      if (!ch.file.startsWith(dir)) continue;
+      const name = ch.file.slice(dir.length);
+      const what: Record<string, string> = {
+        'convoy.toml': 'created',
+        'landed.toml': 'landed',
+        'closed.toml': 'closed',
+      };
+      const sig = sigs.get(c.sha) ?? { status: 'N' };
+      entries.push({
+        kind: 'convoy',
+        summary: `convoy ${id} ${ch.status === 'A' ? (what[name] ?? `${name} added`) : `${name} ${ch.status === 'D' ? 'removed' : 'changed'}`}`,
+        file: ch.file,
+        sha: c.sha,
+        author: person(config, c.author.name, c.author.email),
+        committer: person(config, c.committer.name, c.committer.email),
+        date: c.author.date,
+        committed: c.committer.date,
+        signature: { ...sig, word: signatureWord(sig.status) },
+      });
+    }
+  const notes = new Set<string>();
+  for (const m of members) {
+    const t = await moleculeTimeline(root, m, opts);
+    for (const n of t.notes) notes.add(n);
+    entries.push(...t.entries.map((e) => ({ ...e, molecule: m })));
+  }
+  const at = (e: TimelineEntry) => Date.parse(e.committed);
+  return {
+    molecule: id,
+    ...(opts.since ? { since: opts.since } : {}),
+    notes: [...notes],
+    entries: entries
+      .map((e, i) => ({ e, i }))
+      .sort((a, b) => at(a.e) - at(b.e) || a.i - b.i)
+      .map(({ e }) => e),
+  };
 }

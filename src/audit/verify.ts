@@ -13,6 +13,7 @@ import type { MoleculeState } from '../engine/types.js';
 import { judgeCheckpointVote, trustConfigOf } from '../gates/engine.js';
 import { defaultConfig, identityForEmail, loadConfig, parseConfig } from '../store/config.js';
 import { CONFIG_FILE } from '../store/layout.js';
+import { parseToml } from '../store/toml.js';
 import type { GastownConfig } from '../store/types.js';
 import {
   blobs,
@@ -29,6 +30,7 @@ import {
   checkpointOfFile,
   engineCommitFindings,
   isGateReport,
+  onlyMembershipChanged,
   problemSet,
   RULES,
   relInMolecule,
@@ -101,9 +103,6 @@ export async function verify(root: string, opts: { base?: string; now: Date }): 
   const audit = await auditMolecules(root, opts.now, folded);
   for (const p of audit.problems) findings.push({ rule: RULES.audit, file: p.file, message: p.message });
 
-  // 2. Nothing written once is rewritten or removed.
-  findings.push(...rewriteFindings(commits));
-
   // 3. Per commit: transitions, decisions, gate reports; config and molecules read as of it.
   await loadGatePlugins();
   const shas = commits.filter((c) => c.parents.length <= 1).map((c) => c.sha);
@@ -123,6 +122,7 @@ export async function verify(root: string, opts: { base?: string; now: Date }): 
   });
 
   const decisions: Decision[] = [];
+  const membership = new Set<string>();
   const statesAt = new Map<string, Map<string, MoleculeState>>();
   for (const c of commits) {
     if (c.parents.length > 1) continue; // a merge's changes are judged in the commits it brings in
@@ -151,6 +151,15 @@ export async function verify(root: string, opts: { base?: string; now: Date }): 
           problemSet(problemsOf(stAfter, cfg.after, opts.now), dir),
         ),
       );
+      const meta = 'molecule.toml';
+      if (b.has(meta) && a.get(meta) !== b.get(meta)) {
+        try {
+          if (onlyMembershipChanged(parseToml(b.get(meta) ?? '', meta), parseToml(a.get(meta) ?? '', meta)))
+            membership.add(`${c.sha}\0${MOLECULES_PREFIX}${id}/${meta}`);
+        } catch {
+          // unreadable: reported as rewritten
+        }
+      }
       const reports: string[] = [];
       for (const ch of c.changes) {
         if (moleculeOfPath(ch.file) !== id || ch.status === 'D') continue;
@@ -166,6 +175,9 @@ export async function verify(root: string, opts: { base?: string; now: Date }): 
     }
     statesAt.set(c.sha, states);
   }
+
+  // Nothing written once is rewritten or removed (but `convoy add` may set convoy/after).
+  findings.push(...rewriteFindings(commits, membership));
 
   // 4. Decisions: an allowed approver, not who did the work; signed by their key when required.
   let signing: SigningConfig;

@@ -140,7 +140,7 @@ describe('audit of a Day 3 molecule', () => {
     expect(bad.stderr).toContain('--since yesterday-ish');
     const unknown = await gastown(['audit', 'nope'], repo.path, NOW);
     expect(unknown.exitCode).toBe(1);
-    expect(unknown.stderr).toContain('no molecule nope');
+    expect(unknown.stderr).toContain('no molecule or convoy nope');
   });
 
   it('evidence --out writes a markdown and JSON pack: who decided, when, on what, in which commit, which key', async () => {
@@ -202,6 +202,43 @@ describe('audit of a Day 3 molecule', () => {
       expect(t.entries.some((e) => e.shallowEdge)).toBe(true);
     } finally {
       dir.cleanup();
+    }
+  });
+});
+
+describe('audit of a convoy', () => {
+  it("joins the convoy's own files and every member's timeline; verify accepts convoy add", async () => {
+    const repo = await day3Repo();
+    try {
+      await repo.gt(['convoy', 'create', 'soc2', '--name', 'SOC2 audit trail', '--owner', '@jgil']);
+      await repo.gt(['convoy', 'add', 'soc2', 'day3']);
+      await repo.commit('convoy');
+      await repo.done('analysis');
+      await repo.commit('analysis');
+      const r = await gastown(['audit', 'soc2', '--json'], repo.path, NOW);
+      expect(r.exitCode).toBe(0);
+      const t = JSON.parse(String(r.stdout)) as {
+        molecule: string;
+        entries: (Entry & { molecule?: string; summary: string })[];
+      };
+      expect(t.molecule).toBe('soc2');
+      expect(t.entries).toContainEqual(
+        expect.objectContaining({ kind: 'convoy', summary: 'convoy soc2 created' }),
+      );
+      expect(t.entries).toContainEqual(
+        expect.objectContaining({
+          kind: 'transition',
+          molecule: 'day3',
+          step: 'analysis',
+          transition: 'done',
+        }),
+      );
+      // convoy add rewrote molecule.toml with only convoy set: not a rewritten fact.
+      const v = await gastown(['verify'], repo.path, NOW);
+      expect(v.stdout).toContain('verify: ok');
+      expect(v.exitCode).toBe(0);
+    } finally {
+      repo.cleanup();
     }
   });
 });

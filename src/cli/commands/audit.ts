@@ -41,10 +41,20 @@ export async function auditCommand(
     );
   assertMoleculeId(id);
   const { root } = await repoPaths(ctx.cwd);
-  const { moleculeTimeline } = await import('../../audit/timeline.js');
-  const t = await moleculeTimeline(root, id, flags.since ? { since: flags.since } : {});
-  if (t.entries.length === 0 && !flags.since && !existsSync(join(root, '.beads/molecules', id)))
-    throw new GastownError('audit.unknown', `audit: no molecule ${id} in .beads/molecules/ or its history`);
+  const { convoyTimeline, moleculeTimeline } = await import('../../audit/timeline.js');
+  const since = flags.since ? { since: flags.since } : {};
+  let t: Awaited<ReturnType<typeof moleculeTimeline>>;
+  if (!existsSync(join(root, '.beads/molecules', id)) && existsSync(join(root, '.beads/convoys', id))) {
+    const store = await import('../../convoy/store.js');
+    t = await convoyTimeline(root, id, store.convoyMembers(store.readMemberships(root), id), since);
+  } else {
+    t = await moleculeTimeline(root, id, since);
+    if (t.entries.length === 0 && !flags.since && !existsSync(join(root, '.beads/molecules', id)))
+      throw new GastownError(
+        'audit.unknown',
+        `audit: no molecule or convoy ${id} in .beads/ or the history of .beads/molecules/${id}`,
+      );
+  }
   const render = await import('../../audit/render.js');
   if (flags.json) ctx.io.json(t);
   else if (flags.markdown) ctx.io.out(render.timelineMarkdown(t).trimEnd());

@@ -16,9 +16,9 @@ export function registerAudit(program: Command, ctx: CliContext): void {
     .option('--json', 'print the findings as JSON')
     .action(lazy(ctx, async () => (await impl()).verifyCommand));
   program
-    .command('audit <molecule>')
+    .command('audit <molecule-or-convoy>')
     .description(
-      'one timeline of a molecule from its files and git history: transitions, checkpoint decisions, comments, gate reports, mail, escalations, each with commit, author, committer, date and signature',
+      'one timeline of a molecule (or every molecule of a convoy) from its files and git history: transitions, checkpoint decisions, comments, gate reports, mail, escalations, each with commit, author, committer, date and signature',
     )
     .option('--json', 'print the timeline as JSON')
     .option('--markdown', 'print the timeline as a markdown table')
