@@ -108,6 +108,14 @@ export async function gastown(args: string[], cwd: string, env: Record<string, s
   });
 }
 
+/** Runs the built CLI and throws with its output when it exits non-zero. */
+export async function gastownOk(cwd: string, args: string[], env: Record<string, string> = {}) {
+  const r = await gastown(args, cwd, env);
+  if (r.exitCode !== 0)
+    throw new Error(`gastown ${args.join(' ')} exited ${r.exitCode}: ${r.stderr}${r.stdout}`);
+  return String(r.stdout);
+}
+
 export async function gitIn(cwd: string, ...args: string[]) {
   const r = await execa('git', args, {
     cwd,
