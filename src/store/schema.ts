@@ -31,6 +31,7 @@ export const MoleculeMetaSchema = z.looseObject({
   convoy: z.string().optional(),
   after: moleculeId.optional(),
   assignee: z.string().optional(),
+  owner: z.string().optional(),
   preset: z.string().optional(),
   legs: z.array(z.string()).optional(),
 });

@@ -5,6 +5,7 @@ import { registerAdvance } from './advance.js';
 import { registerCheckpoint } from './checkpoint.js';
 import { registerConfig } from './config.js';
 import { registerDemo } from './demo.js';
+import { registerPrime } from './desk.js';
 import { registerFormula } from './formula.js';
 import { registerGit } from './git.js';
 import { registerMail, registerNotifications } from './mail.js';
@@ -28,6 +29,7 @@ export const commandGroups: readonly CommandGroup[] = [
   { names: ['mail'], register: registerMail },
   { names: ['notifications'], register: registerNotifications },
   { names: ['config'], register: registerConfig },
+  { names: ['prime'], register: registerPrime },
 ];
 
 /**
