@@ -1,6 +1,7 @@
 // The agent's desk (docs/agents.md): one step as the agent who does it needs to read it, and
 // what `prime` shows at the start of a session. Reads only, and never asks git: a step's
 // instructions, its attempt and its feedback are all in the molecule's files.
+import { readdirSync } from 'node:fs';
 import { checkpointId, checkpointPaths } from '../checkpoint/file.js';
 import { fileMoleculeStatus, isMoleculeCompleted, listMoleculeIds, readMoleculeFiles } from '../engine/io.js';
 import { stepAssignee, substitute } from '../engine/plan.js';
@@ -9,8 +10,9 @@ import { formatTrailer } from '../engine/trailers.js';
 import type { MoleculeState, PlanResult, StepState } from '../engine/types.js';
 import { GastownError } from '../errors.js';
 import type { HumanGate } from '../formula/model.js';
+import { readSmallFile } from '../store/atomic.js';
 import { assertPathSegment } from '../store/ids.js';
-import { outputPath } from '../store/layout.js';
+import { EVENTS, moleculesDir, outputPath, parseEventName, stepEventPath } from '../store/layout.js';
 import type { GastownConfig } from '../store/types.js';
 
 export interface NeedView {
@@ -192,6 +194,47 @@ export interface Desk {
   ready: DeskStep[];
 }
 
+const TERMINAL = new Set(['done', 'failed', 'skipped']);
+
+/**
+ * Whether molecule `id` records a step ready for or started by someone `mine` accepts, judged by
+ * the names in `events/` and the one line of the fact that names who: a molecule with nothing
+ * open for them is passed over without being folded. Facts are what reconcile recorded, so a
+ * step the next reconcile would make ready shows once it has (every command and hook reconciles).
+ * A folder it cannot list is folded, so its problem is reported where it belongs.
+ */
+function openStepFor(root: string, id: string, mine: (who: string | undefined) => boolean): boolean {
+  const dir = `${moleculesDir(root)}/${id}/${EVENTS}`;
+  let names: string[];
+  try {
+    names = readdirSync(dir);
+  } catch {
+    return true;
+  }
+  const latest = new Map<string, { attempt: number; kinds: Set<string> }>();
+  for (const name of names) {
+    const e = parseEventName(name);
+    if (e?.scope !== 'step') continue;
+    const at = latest.get(e.step);
+    if (!at || e.attempt > at.attempt) latest.set(e.step, { attempt: e.attempt, kinds: new Set([e.kind]) });
+    else if (e.attempt === at.attempt) at.kinds.add(e.kind);
+  }
+  for (const [step, { attempt, kinds }] of latest) {
+    if ([...kinds].some((k) => TERMINAL.has(k))) continue;
+    const kind = kinds.has('started') ? 'started' : kinds.has('ready') ? 'ready' : undefined;
+    if (!kind) continue;
+    let text: string;
+    try {
+      text = readSmallFile(`${dir}/${stepEventPath(step, attempt, kind).slice(EVENTS.length + 1)}`);
+    } catch {
+      return true;
+    }
+    const who = /^(?:by|assignee) = "([^"]*)"$/m.exec(text)?.[1];
+    if (who === undefined || mine(who)) return true;
+  }
+  return false;
+}
+
 /**
  * The steps for `me` across molecules that can move (not completed, cancelled, invalid or in
  * conflict): in progress first, then ready, in molecule order. Completed molecules are passed
@@ -203,7 +246,7 @@ export async function deskOf(root: string, config: GastownConfig, me: string, no
   const inProgress: { view: () => StepView; step: DeskStep }[] = [];
   const ready: { view: () => StepView; step: DeskStep }[] = [];
   for (const id of listMoleculeIds(root)) {
-    if (isMoleculeCompleted(root, id)) continue;
+    if (isMoleculeCompleted(root, id) || !openStepFor(root, id, mine)) continue;
     const { state, plan } = await loadView(root, id, config, now);
     if (!['active', 'blocked', 'failed'].includes(plan.status) || !state.formula) continue;
     for (const step of state.formula.steps) {

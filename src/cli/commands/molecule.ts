@@ -58,6 +58,11 @@ export async function create(ctx: CliContext, flags: CreateFlags): Promise<numbe
     ?.split(',')
     .map((l) => l.trim())
     .filter(Boolean);
+  if (flags.owner !== undefined) {
+    // The owner gets the molecule's mail: an address the config knows, or the error lists them.
+    const { assertAddress } = await import('../../mail/address.js');
+    assertAddress(loadConfig(findRoot(ctx.cwd)), flags.owner, '--owner');
+  }
   const owner = flags.owner ?? (await creator(ctx));
   const result = await createMolecule(ctx.cwd, {
     formula: flags.formula,
