@@ -176,7 +176,8 @@ function factMail(state: MoleculeState, fact: EventFact): TransitionFacts | unde
  * that someone is to hear of (a step ready, a checkpoint opened or decided, a gate failed, the
  * molecule done), and BLOCKED while the molecule is blocked or failed (named by the reason, so
  * it is written once per reason). Waiting for another molecule (`after`) is not a block worth
- * mail. Recipients the config has no mailbox for get no copy.
+ * mail, and a block on a file that cannot be read is bad input, which changes nothing. Recipients
+ * the config has no mailbox for get no copy.
  */
 export function reconcileMail(state: MoleculeState, plan: PlanResult, config: GastownConfig): MailEffect[] {
   if (!state.formula) return [];
@@ -186,7 +187,14 @@ export function reconcileMail(state: MoleculeState, plan: PlanResult, config: Ga
     const m = factMail(state, e.fact);
     if (m) wanted.push(m);
   }
-  if ((plan.status === 'blocked' || plan.status === 'failed') && plan.blockedReason && !plan.waitingFor) {
+  // Blocked on a file that cannot be read is bad input: reported, and nothing is written for it.
+  const badInput = (plan.problems?.length ?? 0) > 0;
+  if (
+    (plan.status === 'blocked' || plan.status === 'failed') &&
+    plan.blockedReason &&
+    !plan.waitingFor &&
+    !badInput
+  ) {
     const assignee = state.meta?.assignee;
     wanted.push({
       type: 'BLOCKED',
