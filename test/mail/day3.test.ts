@@ -1,7 +1,7 @@
 // Day 3 through the agent's desk: the built-in integration-test-full-validation formula in a real
 // git repository, the built CLI as a child process. The engine's typed mail lands in the right
 // inboxes once, `step show` and `prime` give the agent its full instructions and the rejection.
-import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
