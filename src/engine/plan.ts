@@ -304,7 +304,13 @@ export function planMolecule(state: MoleculeState, formula: ResolvedFormula, env
   if (meta?.after) {
     const other = env.moleculeStatus(meta.after);
     if (other !== 'completed') {
-      const why = other === undefined ? ' (it does not exist)' : '';
+      // A predecessor that can no longer complete blocks for good: say so, not "waiting".
+      const why =
+        other === undefined
+          ? ' (it does not exist)'
+          : other === 'failed' || other === 'cancelled' || other === 'invalid'
+            ? ` (it is ${other}: this molecule starts only once that one completes with every gate passed)`
+            : '';
       return {
         ...result,
         status: 'blocked',
