@@ -3,13 +3,15 @@
 // instructions, its attempt and its feedback are all in the molecule's files.
 import { readdirSync } from 'node:fs';
 import { checkpointId, checkpointPaths } from '../checkpoint/file.js';
+import { parseFrontMatter } from '../checkpoint/frontmatter.js';
 import { fileMoleculeStatus, isMoleculeCompleted, listMoleculeIds, readMoleculeFiles } from '../engine/io.js';
-import { stepAssignee, substitute } from '../engine/plan.js';
+import { stepAssignee } from '../engine/plan.js';
 import { foldFiles, planState } from '../engine/reconcile.js';
 import { formatTrailer } from '../engine/trailers.js';
 import type { MoleculeState, PlanResult, StepState } from '../engine/types.js';
 import { GastownError } from '../errors.js';
 import type { HumanGate } from '../formula/model.js';
+import { substituteVars as substitute } from '../formula/vars.js';
 import { readSmallFile } from '../store/atomic.js';
 import { assertPathSegment } from '../store/ids.js';
 import { EVENTS, moleculesDir, outputPath, parseEventName, stepEventPath } from '../store/layout.js';
@@ -174,9 +176,13 @@ export function renderStepView(v: StepView, opts: { heading?: boolean } = {}): s
   return lines;
 }
 
+/** The markdown of a feedback file without its front matter (all of it when that cannot be read). */
 function stripFrontMatter(text: string): string {
-  const m = /^---\r?\n[\s\S]*?\r?\n---\r?\n/.exec(text);
-  return (m ? text.slice(m[0].length) : text).trim();
+  try {
+    return parseFrontMatter(text).body.trim();
+  } catch {
+    return text.trim();
+  }
 }
 
 export interface DeskStep {

@@ -3,9 +3,9 @@
 // message is named by what it is about (typed.ts), so planning it again after a crash, or on
 // another clone, writes nothing new.
 import { checkpointPaths, parseCheckpointId } from '../checkpoint/file.js';
-import { substitute } from '../engine/plan.js';
 import type { MailEffect, MoleculeState, PlanResult } from '../engine/types.js';
 import type { HumanGate, ResolvedStep } from '../formula/model.js';
+import { substituteVars as substitute } from '../formula/vars.js';
 import { readGateReport } from '../gates/report.js';
 import { outputPath } from '../store/layout.js';
 import type { EventFact, GastownConfig } from '../store/types.js';
