@@ -1,10 +1,11 @@
 // `npm run bench -- mail`: `gastown mail inbox` on a repository of 10,000 messages over 100
 // addresses (a third of them read), as ratios to `node -e 0` timed alternately with each command:
 // warm (the listing cache under .beads/.cache/mail filled by an earlier run) and cold (deleted
-// before every run); plus `mail check` warm and `mail thread` warm, which reads every folder.
+// before every run); plus `mail check` warm and `mail thread` warm, which reads every folder; and
+// `prime` with 1,000 active molecules (one step ready in each, ten of them for the agent asked).
 // Self-contained: exports `default async function(flags)` like the other benches.
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { importBundled, pairedRow, timePaired } from './lib.mjs';
@@ -13,6 +14,7 @@ const ROOT = resolve(import.meta.dirname, '..');
 const CLI = process.env.GASTOWN_BENCH_CLI ?? join(ROOT, 'dist/gastown.cjs');
 const ADDRESSES = 100;
 const MESSAGES = 10_000;
+const MOLECULES = 1_000;
 
 const agent = (i) => `agent-${String(i).padStart(3, '0')}`;
 
@@ -47,6 +49,44 @@ export async function generate(dir) {
     );
     writeFileSync(join(dir, '.beads/mail', to, `${id}.md`), text);
     if (n % 3 === 1) writeFileSync(join(dir, '.beads/mail', to, '.state', to, `${id}.read`), '');
+  }
+}
+
+/**
+ * MOLECULES molecules of the built-in shiny formula, `design` ready in each for agent i % 100:
+ * one poured by the CLI, the rest copies of it with their own id and assignee.
+ */
+export function generateMolecules(dir) {
+  const first = 'm0000';
+  execFileSync(
+    process.execPath,
+    [
+      CLI,
+      'molecule',
+      'create',
+      '--formula',
+      'shiny',
+      '--name',
+      first,
+      '--var',
+      'feature=x',
+      '--assignee',
+      agent(0),
+    ],
+    { cwd: dir, stdio: 'ignore' },
+  );
+  const base = join(dir, '.beads/molecules');
+  const meta = readFileSync(join(base, first, 'molecule.toml'), 'utf8');
+  const ready = readFileSync(join(base, first, 'events/design.1.ready.toml'), 'utf8');
+  for (let i = 1; i < MOLECULES; i++) {
+    const id = `m${String(i).padStart(4, '0')}`;
+    const who = agent(i % ADDRESSES);
+    cpSync(join(base, first), join(base, id), { recursive: true });
+    writeFileSync(
+      join(base, id, 'molecule.toml'),
+      meta.replace(`id = "${first}"`, `id = "${id}"`).replaceAll(agent(0), who),
+    );
+    writeFileSync(join(base, id, 'events/design.1.ready.toml'), ready.replace(agent(0), who));
   }
 }
 
@@ -86,6 +126,17 @@ export default async function main(flags = []) {
     pairedRow(
       `mail thread (scans all ${MESSAGES} messages) warm`,
       timePaired(process.execPath, [CLI, 'mail', 'thread', first], opts),
+    );
+    generateMolecules(dir);
+    pairedRow(
+      `prime --for ${who} (${MOLECULES} molecules, 10 ready for it; ${MESSAGES / ADDRESSES} messages)`,
+      timePaired(process.execPath, [CLI, 'prime', '--for', who], opts),
+      '<= 2x',
+    );
+    pairedRow(
+      `prime --for @jgil (${MOLECULES} molecules, nothing for them)`,
+      timePaired(process.execPath, [CLI, 'prime', '--for', '@jgil'], opts),
+      '<= 2x',
     );
   } finally {
     rmSync(dir, { recursive: true, force: true });

@@ -3,6 +3,7 @@
 // overwritten. Run effects call their gate runner (the caller holds the lock).
 import { join } from 'node:path';
 import { GastownError } from '../errors.js';
+import { writeMailFiles } from '../mail/send.js';
 import { createFileExclusive, readIfExists } from '../store/atomic.js';
 import { assertPathSegment } from '../store/ids.js';
 import { moleculesDir } from '../store/layout.js';
@@ -107,6 +108,34 @@ export async function applyEffects(effects: readonly Effect[], ctx: ApplyContext
       out.transitions.push(...nested.transitions);
       out.written.push(...nested.written);
       out.problems.push(...nested.problems);
+      continue;
+    }
+    if (effect.type === 'mail') {
+      // Mail is not simulated: a dry run plans no mail (reconcile.ts), so this is a real run.
+      if (ctx.dryRun) continue;
+      let w: ReturnType<typeof writeMailFiles>[number] | undefined;
+      try {
+        [w] = writeMailFiles(ctx.root, ctx.config, [effect]);
+      } catch (err) {
+        // A mail folder that is a link: reported on the molecule; its facts are still recorded.
+        if (!(err instanceof GastownError)) throw err;
+        out.problems.push({
+          molecule: effect.molecule,
+          file: err.location.file ?? effect.path,
+          message: err.message,
+        });
+        continue;
+      }
+      if (w?.outcome === 'conflict')
+        out.problems.push({
+          molecule: effect.molecule,
+          file: effect.path,
+          message: 'exists with different content; not overwritten (resolve it by hand)',
+        });
+      else if (w?.outcome === 'written') {
+        out.changed += 1;
+        out.written.push(effect.path);
+      }
       continue;
     }
     const rel = effect.type === 'transition' ? eventPathOf(effect.fact) : effect.path;

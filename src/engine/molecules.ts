@@ -65,6 +65,8 @@ export interface CreateMoleculeOptions {
   convoy?: string;
   after?: string;
   assignee?: string;
+  /** Who answers for the molecule (MOLECULE_DONE, BLOCKED mail); the CLI defaults it to the creator. */
+  owner?: string;
   preset?: string;
   legs?: string[];
   now: Date;
@@ -217,6 +219,7 @@ async function prepareMolecule(root: string, opts: CreateMoleculeOptions): Promi
     ...(opts.convoy !== undefined ? { convoy: opts.convoy } : {}),
     ...(opts.after !== undefined ? { after: opts.after } : {}),
     ...(opts.assignee !== undefined ? { assignee: opts.assignee } : {}),
+    ...(opts.owner !== undefined ? { owner: opts.owner } : {}),
     ...(opts.preset !== undefined ? { preset: opts.preset } : {}),
     ...(opts.legs !== undefined ? { legs: opts.legs } : {}),
   };
@@ -334,6 +337,7 @@ const MOLECULE_KEY_ORDER = [
   'convoy',
   'after',
   'assignee',
+  'owner',
   'preset',
   'legs',
 ];

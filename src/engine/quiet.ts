@@ -4,6 +4,7 @@
 // full path decides (and waits for the lock, reports problems, repairs).
 import { lstatSync, readdirSync } from 'node:fs';
 import { headMovedSinceCatchUp } from '../git/head.js';
+import { hasQueuedCopies } from '../notify/outbox.js';
 import {
   configStamp,
   gitOperationInProgress,
@@ -37,6 +38,8 @@ export function quietCheck(start: string, nowMs: number): QuietVerdict | undefin
   if (beadsTreeProblems(root).length > 0) return undefined;
   // New commits may carry trailers no hook applied: the full path catches them up.
   if (headMovedSinceCatchUp(root)) return undefined;
+  // Mail waits to be announced: the full path delivers it.
+  if (hasQueuedCopies(root)) return undefined;
   let names: string[];
   try {
     names = readdirSync(moleculesDir(root));

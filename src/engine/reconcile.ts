@@ -2,6 +2,7 @@
 // empty, so one run reaches the fixpoint and the next run changes nothing.
 import type { Dirent } from 'node:fs';
 import type { CommandGate, ResolvedFormula } from '../formula/model.js';
+import { reconcileMail } from '../mail/reconcile.js';
 import { EVENTS, FORMULA_FILE, type ParsedEventName, parseEventName } from '../store/layout.js';
 import type { GastownConfig } from '../store/types.js';
 import { type ApplyOutcome, applyEffects, type Problem } from './apply.js';
@@ -173,12 +174,15 @@ export async function reconcileMolecule(
   if (ctx.signal) await safePoint(ctx.signal);
   let plan = await planState(state, ctx);
   const limit = roundLimit(state.formula);
-  for (let round = 0; plan.effects.length > 0; round++) {
+  for (let round = 0; ; round++) {
+    // Typed mail about what this round records goes first (src/mail/reconcile.ts); a dry run plans none.
+    const effects = ctx.dryRun ? plan.effects : [...reconcileMail(state, plan, ctx.config), ...plan.effects];
+    if (effects.length === 0) break;
     if (round === limit) {
-      problems.push(unsettled(id, limit, plan.effects));
+      problems.push(unsettled(id, limit, effects));
       break;
     }
-    const applied: ApplyOutcome = await applyEffects(plan.effects, {
+    const applied: ApplyOutcome = await applyEffects(effects, {
       root: ctx.root,
       now: ctx.now,
       config: ctx.config,

@@ -93,7 +93,24 @@ export interface RunEffect {
   summary: string;
 }
 
-export type Effect = TransitionEffect | WriteEffect | RunEffect;
+/**
+ * Writes one typed message (src/mail/reconcile.ts) under `.beads/mail/`, planned with the facts
+ * it is about and written before them, so a crash in between leaves the facts to be planned
+ * again and the message there already (created once: a second write is a no-op).
+ */
+export interface MailEffect {
+  type: 'mail';
+  molecule: string;
+  /** Repo-relative: `.beads/mail/<folder>/<id>.md`. */
+  path: string;
+  mailbox: string;
+  folder: string;
+  id: string;
+  content: string;
+  summary: string;
+}
+
+export type Effect = TransitionEffect | WriteEffect | RunEffect | MailEffect;
 
 /** What the planner knows besides one molecule's files. */
 export interface PlanEnv {

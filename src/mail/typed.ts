@@ -36,6 +36,8 @@ export interface TransitionFacts {
   checkpoint?: string;
   /** The output under review: repo-relative path and its text. */
   output?: { path: string; text?: string };
+  /** More outputs under review (a checkpoint over several steps), quoted after `output`. */
+  outputs?: readonly { path: string; text?: string }[];
   /** A gate report: repo-relative path and its summary. */
   report?: { path: string; summary?: string };
 }
@@ -164,15 +166,20 @@ function bodyOf(f: TransitionFacts): string {
       break;
   }
   let text = `${lines.join('\n')}\n`;
-  if (f.output) {
-    const head = `\n## Output under review: \`${f.output.path}\`\n\n`;
-    if (f.output.text !== undefined) {
-      const note = `\n\n(cut to fit a message; read the whole file at \`${f.output.path}\`)\n`;
-      const room = MAX_MAIL_BODY_BYTES - Buffer.byteLength(text + head + note, 'utf8');
-      const quoted = cut(f.output.text, room);
+  const outputs = [...(f.output ? [f.output] : []), ...(f.outputs ?? [])];
+  outputs.forEach((output, i) => {
+    const head = `\n## Output under review: \`${output.path}\`\n\n`;
+    if (output.text !== undefined) {
+      const note = `\n\n(cut to fit a message; read the whole file at \`${output.path}\`)\n`;
+      // The room left is shared evenly by the outputs still to quote.
+      const room = Math.floor(
+        (MAX_MAIL_BODY_BYTES - Buffer.byteLength(text, 'utf8')) / (outputs.length - i) -
+          Buffer.byteLength(head + note, 'utf8'),
+      );
+      const quoted = cut(output.text, room);
       text += `${head}${quoted.text.trimEnd()}\n${quoted.cut ? note.slice(1) : ''}`;
     } else text += head.trimEnd().concat('\n');
-  }
+  });
   return text;
 }
 

@@ -58,6 +58,25 @@ export function queuedCopies(root: string): { folder: string; id: string }[] {
   return out;
 }
 
+/** Any copy queued at all: a cheap look (no sort, no list) for `advance`'s quiet check. */
+export function hasQueuedCopies(root: string): boolean {
+  const base = join(outboxDir(root), 'queued');
+  let folders: string[];
+  try {
+    folders = readdirSync(base);
+  } catch {
+    return false;
+  }
+  for (const folder of folders) {
+    try {
+      if (readdirSync(join(base, folder)).some((id) => !id.startsWith(TEMP_PREFIX))) return true;
+    } catch {
+      /* not a folder: nothing queued there */
+    }
+  }
+  return false;
+}
+
 /** Every copy is settled for every endpoint: stop tracking it. */
 export function unqueueCopy(root: string, folder: string, id: string): void {
   try {

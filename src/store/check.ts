@@ -91,7 +91,7 @@ export function checkMoleculeMeta(obj: TomlTable, file: string): MoleculeMeta {
     inputs: field<TomlTable>(obj, 'inputs', 'table', file, false) ?? {},
   };
   if (version !== undefined) meta.formula_version = version as string | number;
-  const optional = ['convoy', 'assignee', 'preset'] as const;
+  const optional = ['convoy', 'assignee', 'owner', 'preset'] as const;
   for (const key of optional) {
     const v = field<string>(obj, key, 'string', file, false);
     if (v !== undefined) meta[key] = v;

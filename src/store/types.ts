@@ -17,6 +17,8 @@ export interface MoleculeMeta {
   after?: string;
   /** Default assignee of steps that name none. */
   assignee?: string;
+  /** Who answers for the molecule (gets MOLECULE_DONE and BLOCKED mail): `--owner`, else its creator. */
+  owner?: string;
   preset?: string;
   legs?: string[];
 }

@@ -189,6 +189,9 @@ export async function commitTransitions(
   // judged is held back (publishGuard).
   const guard = await publishGuard(where.root, new Set(result.written), paths, scope, invalid);
   paths = guard.paths;
+  // The engine's mail about the molecules published goes with them (written by a command that
+  // does not commit, or by a run that died): typed mail is named after its molecule.
+  paths = uniq([...paths, ...(await untrackedEngineMail(where.root, paths))]);
   let votes = [...guard.votes.values()].flat();
   const me = votes.length > 0 ? await localIdentity(where.root) : {};
   if (votes.length > 0 && !me.email) {
@@ -293,7 +296,7 @@ async function publishGuard(
   const held: HeldMolecule[] = [...invalid].map(([molecule, reason]) => ({ molecule, reason }));
   const withoutHeld = (list: string[]) => {
     const ids = new Set(held.map((h) => h.molecule));
-    return ids.size === 0 ? list : list.filter((p) => !ids.has(moleculeOfPath(p) ?? ''));
+    return ids.size === 0 ? list : list.filter((p) => !ids.has(moleculeOfPath(p) ?? mailMoleculeOf(p) ?? ''));
   };
   const touched = uniq([...paths.map(moleculeOfPath).filter(isString), ...scope]).filter(
     (id) => !invalid.has(id),
@@ -378,6 +381,23 @@ async function untrackedMoleculeFiles(root: string): Promise<string[]> {
     allowFailure: true,
   });
   return r.exitCode === 0 ? r.stdout.split('\0').filter((p) => p !== '') : [];
+}
+
+/** `.beads/mail/<folder>/<molecule>.<…>.<type>.md` (the engine's typed mail) → `<molecule>`. */
+export function mailMoleculeOf(path: string): string | undefined {
+  return /^\.beads\/mail\/[^/]+\/([a-z0-9][a-z0-9-]*)\.[^/]+\.md$/.exec(path)?.[1];
+}
+
+/** Untracked typed mail about the molecules `paths` publish (one `git ls-files`). */
+async function untrackedEngineMail(root: string, paths: readonly string[]): Promise<string[]> {
+  const molecules = new Set(paths.map(moleculeOfPath).filter(isString));
+  if (molecules.size === 0) return [];
+  const r = await git(['ls-files', '-z', '--others', '--exclude-standard', '--', '.beads/mail'], {
+    cwd: root,
+    allowFailure: true,
+  });
+  if (r.exitCode !== 0) return [];
+  return r.stdout.split('\0').filter((p) => molecules.has(mailMoleculeOf(p) ?? ''));
 }
 
 /** Molecules with untracked files in `events/`. */

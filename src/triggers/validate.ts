@@ -21,6 +21,8 @@ export interface StagedValidators {
   checkpoint(file: string, text: string): void;
   /** Throws when an approval file (one per approver) is malformed. */
   approval(file: string, text: string): void;
+  /** Throws a located GastownError when a message file under `.beads/mail/` is malformed. */
+  mail(file: string, text: string): void;
   /** Throws when a TOML file does not parse (or, for files the store knows, fails its checks). */
   toml(file: string, text: string): void;
   /**
@@ -33,7 +35,7 @@ export interface StagedValidators {
 /** A staged file: its text, or why it was not read (git/repo.ts IndexFile). */
 export type StagedFile = { text: string } | { unreadable: string };
 
-export type FileKind = 'formula' | 'checkpoint' | 'approval' | 'toml' | 'other';
+export type FileKind = 'formula' | 'checkpoint' | 'approval' | 'mail' | 'toml' | 'other';
 
 /** Which validator a repo-relative path gets. */
 export function classify(path: string): FileKind {
@@ -42,6 +44,8 @@ export function classify(path: string): FileKind {
   if (/^\.beads\/molecules\/[^/]+\/checkpoints\/[^/]+\.md$/.test(path) && !path.endsWith('.timeout.md')) {
     return 'checkpoint';
   }
+  // A message: `.beads/mail/<folder>/<id>.md` (read marks live deeper, under `.state/`).
+  if (/^\.beads\/mail\/[^/]+\/[^/]+\.md$/.test(path)) return 'mail';
   if (path.startsWith('.beads/') && path.endsWith('.toml')) return 'toml';
   // Every file in events/ is a fact, whatever its name ends with: a bad name is refused there.
   if (/^\.beads\/molecules\/[^/]+\/events\/[^/]+$/.test(path)) return 'toml';
@@ -68,6 +72,7 @@ export function validateStaged(files: ReadonlyMap<string, string>, v: StagedVali
       if (kind === 'formula') problems.push(...v.formula(file, text));
       else if (kind === 'checkpoint') v.checkpoint(file, text);
       else if (kind === 'approval') v.approval(file, text);
+      else if (kind === 'mail') v.mail(file, text);
       else if (kind === 'toml') v.toml(file, text);
     } catch (err) {
       if (!isGastownError(err)) throw err;

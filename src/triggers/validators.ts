@@ -8,16 +8,19 @@ export async function stagedValidators(
   root: string,
   now: () => Date = () => new Date(),
 ): Promise<StagedValidators> {
-  const [formula, checkpoint, toml, config, check, layout, io, molecules] = await Promise.all([
-    import('../formula/index.js'),
-    import('../checkpoint/file.js'),
-    import('../store/toml.js'),
-    import('../store/config.js'),
-    import('../store/check.js'),
-    import('../store/layout.js'),
-    import('../engine/io.js'),
-    import('../engine/molecules.js'),
-  ]);
+  const [formula, checkpoint, toml, config, check, layout, io, molecules, message, frontmatter] =
+    await Promise.all([
+      import('../formula/index.js'),
+      import('../checkpoint/file.js'),
+      import('../store/toml.js'),
+      import('../store/config.js'),
+      import('../store/check.js'),
+      import('../store/layout.js'),
+      import('../engine/io.js'),
+      import('../engine/molecules.js'),
+      import('../mail/message.js'),
+      import('../checkpoint/frontmatter.js'),
+    ]);
   const lib = formula.createFileLibrary(formula.formulaSearchDirs(root));
   return {
     formula: (file, text) =>
@@ -33,6 +36,27 @@ export async function stagedValidators(
         })),
     checkpoint: (file, text) => void checkpoint.parseCheckpoint(file, text),
     approval: (file, text) => void checkpoint.parseApproval(file, text),
+    // As the inbox reads a message (mail/message.ts), synchronously: a bad one is named here
+    // instead of becoming a warning in every reader's inbox.
+    mail: (file, text) => {
+      const id = (file.split('/').pop() as string).slice(0, -'.md'.length);
+      const fail = (message: string, path?: string): never => {
+        throw new GastownError('mail.invalid', message, { location: { file, ...(path ? { path } : {}) } });
+      };
+      if (!message.isMessageId(id))
+        fail(`${JSON.stringify(id)} is not a message id (a ULID, or an engine message's name)`);
+      try {
+        const parsed = message.parseMessageFast(text);
+        const body = parsed ? parsed.body : frontmatter.parseFrontMatter(text).body;
+        if (!parsed) message.checkHeader(frontmatter.parseFrontMatter(text).data);
+        message.checkBodySize(body);
+      } catch (err) {
+        if (err instanceof message.MessageError) fail(err.message, err.field);
+        if (err instanceof frontmatter.FrontMatterError)
+          fail(err.line === undefined ? err.message : `line ${err.line}: ${err.message}`);
+        throw err;
+      }
+    },
     // The staged files as the engine reads a folder (io.ts), judged as `molecule status` does.
     molecule: async (id, staged) => {
       const files = new io.FolderFiles();

@@ -2,6 +2,7 @@
 import type { AdvanceResult } from '../../engine/advance.js';
 import { quietCheck } from '../../engine/quiet.js';
 import { ExitCode, UsageError } from '../../errors.js';
+import { type AfterReconcile, describeDelivery } from '../../notify/after.js';
 import type { CliContext } from '../context.js';
 
 interface AdvanceFlags {
@@ -67,7 +68,7 @@ export async function advance(ctx: CliContext, flags: AdvanceFlags): Promise<num
   if (!flags.commit || flags.dryRun) {
     const result = await runAdvance(options);
     if (!options.dryRun) await landed(ctx, result, false, lockWaitMs);
-    report(ctx, flags, result);
+    report(ctx, flags, result, undefined, flags.dryRun ? undefined : await deliver(ctx));
     return exitFor(result);
   }
   const { repoPaths } = await import('../../git/repo.js');
@@ -96,8 +97,19 @@ export async function advance(ctx: CliContext, flags: AdvanceFlags): Promise<num
     );
   if (!made.commit && made.skipped && made.skipped !== 'nothing-written' && !flags.json)
     ctx.io.warn(`no engine commit: ${made.skipped}`);
-  report(ctx, flags, result, made.commit);
+  report(ctx, flags, result, made.commit, await deliver(ctx));
   return exitFor(result);
+}
+
+/** Announces the mail due (docs/mail.md, "Notifications"), after the engine lock is released. */
+async function deliver(ctx: CliContext): Promise<AfterReconcile> {
+  const [{ deliverAfterReconcile }, { loadConfig }, { findRoot }] = await Promise.all([
+    import('../../notify/after.js'),
+    import('../../store/config.js'),
+    import('../../store/layout.js'),
+  ]);
+  const root = findRoot(ctx.cwd);
+  return deliverAfterReconcile(root, loadConfig(root));
 }
 
 /** Convoys whose last molecule completed land in the same run (src/convoy/store.ts). */
@@ -121,7 +133,13 @@ function exitFor(result: AdvanceResult): number {
   return result.problems.length > 0 ? ExitCode.failure : ExitCode.ok;
 }
 
-function report(ctx: CliContext, flags: AdvanceFlags, result: AdvanceResult, engineCommit?: string): void {
+function report(
+  ctx: CliContext,
+  flags: AdvanceFlags,
+  result: AdvanceResult,
+  engineCommit?: string,
+  delivered?: AfterReconcile,
+): void {
   const { skippedTrailers, ...rest } = result;
   if (flags.json) {
     ctx.io.json({
@@ -129,6 +147,8 @@ function report(ctx: CliContext, flags: AdvanceFlags, result: AdvanceResult, eng
       ...rest,
       ...(skippedTrailers ? { skipped_trailers: skippedTrailers } : {}),
       ...(engineCommit ? { commit: engineCommit } : {}),
+      ...(delivered?.result && !delivered.result.busy ? { notifications: delivered.result } : {}),
+      ...(delivered?.error ? { notifications_error: delivered.error } : {}),
     });
   } else {
     const verb = flags.dryRun ? 'would change' : 'changed';
@@ -148,5 +168,8 @@ function report(ctx: CliContext, flags: AdvanceFlags, result: AdvanceResult, eng
         ),
       );
     if (engineCommit) ctx.io.out(`engine commit ${engineCommit.slice(0, 12)}`);
+    const said = delivered ? describeDelivery(delivered) : undefined;
+    if (said && (delivered?.error || (delivered?.result?.failed ?? 0) > 0)) ctx.io.warn(said);
+    else if (said) ctx.io.out(said);
   }
 }

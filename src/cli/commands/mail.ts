@@ -38,6 +38,11 @@ interface Opened {
  * `[users]` or `[agents]` of the config names it.
  */
 async function open(ctx: CliContext, who: Who): Promise<Opened> {
+  return whoAmI(ctx, who);
+}
+
+/** `open` for other commands (`prime`): the root, the config and who reads. */
+export async function whoAmI(ctx: CliContext, who: Who): Promise<Opened> {
   const root = findRoot(ctx.cwd);
   const config = loadConfig(root);
   const flag = who.for ?? who.as;

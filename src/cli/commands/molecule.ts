@@ -11,6 +11,8 @@ import {
 import { cancelMolecule } from '../../engine/molecules.js';
 import { ExitCode } from '../../errors.js';
 import { parseVarPairs } from '../../formula/vars.js';
+import { identityForEmail, loadConfig } from '../../store/config.js';
+import { findRoot } from '../../store/layout.js';
 import { actorOf } from '../actor.js';
 import type { CliContext } from '../context.js';
 
@@ -22,6 +24,7 @@ interface CreateFlags {
   convoy?: string;
   after?: string;
   assignee?: string;
+  owner?: string;
   preset?: string;
   legs?: string;
   force?: boolean;
@@ -36,11 +39,31 @@ export function printTransitions(ctx: CliContext, transitions: Transition[]): vo
   for (const t of transitions) ctx.io.out(`  ${ctx.io.color.green('→')} ${t.molecule}: ${t.summary}`);
 }
 
+/**
+ * Who pours a molecule owns it unless `--owner` says otherwise: $GASTOWN_AGENT, else the git
+ * user as `[users]`/`[agents]` name them; nobody when neither is known.
+ */
+async function creator(ctx: CliContext): Promise<string | undefined> {
+  const agent = actorOf(ctx, undefined);
+  if (agent !== undefined) return agent;
+  const root = findRoot(ctx.cwd);
+  const { localIdentity } = await import('../../checkpoint/authors.js');
+  const ident = await localIdentity(root);
+  if (!ident.email) return undefined;
+  return identityForEmail(loadConfig(root), ident.email);
+}
+
 export async function create(ctx: CliContext, flags: CreateFlags): Promise<number> {
   const legs = flags.legs
     ?.split(',')
     .map((l) => l.trim())
     .filter(Boolean);
+  if (flags.owner !== undefined) {
+    // The owner gets the molecule's mail: an address the config knows, or the error lists them.
+    const { assertAddress } = await import('../../mail/address.js');
+    assertAddress(loadConfig(findRoot(ctx.cwd)), flags.owner, '--owner');
+  }
+  const owner = flags.owner ?? (await creator(ctx));
   const result = await createMolecule(ctx.cwd, {
     formula: flags.formula,
     name: flags.name,
@@ -51,6 +74,7 @@ export async function create(ctx: CliContext, flags: CreateFlags): Promise<numbe
     ...(flags.convoy !== undefined ? { convoy: flags.convoy } : {}),
     ...(flags.after !== undefined ? { after: flags.after } : {}),
     ...(flags.assignee !== undefined ? { assignee: flags.assignee } : {}),
+    ...(owner !== undefined ? { owner } : {}),
     ...(flags.preset !== undefined ? { preset: flags.preset } : {}),
     ...(legs !== undefined ? { legs } : {}),
     ...(flags.force ? { keepUnknownVars: true } : {}),
@@ -190,11 +214,12 @@ export async function currentSteps(
 export async function current(
   ctx: CliContext,
   id: string | undefined,
-  flags: { for?: string; json?: boolean },
+  flags: { for?: string; json?: boolean; full?: boolean },
 ): Promise<number> {
   const steps = await currentSteps(ctx.cwd, ctx.now(), id, flags.for);
+  const descriptions = await stepDescriptions(ctx, steps);
   if (flags.json) {
-    ctx.io.json(steps);
+    ctx.io.json(steps.map((s) => ({ ...s, description: descriptions.get(`${s.molecule}/${s.step}`) ?? '' })));
     return ExitCode.ok;
   }
   if (id !== undefined && steps.length === 0) {
@@ -213,8 +238,40 @@ export async function current(
   for (const s of steps) {
     const who = s.assignee ? `  ${s.assignee}` : '';
     ctx.io.out(`${s.molecule}/${s.step}  ${s.state.replace('_', ' ')}${who}  ${s.title}`);
+    const text = descriptions.get(`${s.molecule}/${s.step}`) ?? '';
+    const lines = text === '' ? [] : text.split('\n');
+    const shown = flags.full ? lines : lines.slice(0, DESCRIPTION_LINES);
+    for (const line of shown) ctx.io.out(line === '' ? '' : `    ${line}`);
+    if (shown.length < lines.length)
+      ctx.io.out(
+        ctx.io.color.dim(
+          `    … (${lines.length - shown.length} more lines: --full, or gastown step show ${s.molecule} ${s.step})`,
+        ),
+      );
   }
   return ExitCode.ok;
+}
+
+/** How many lines of each step's description `molecule current` prints without `--full`. */
+const DESCRIPTION_LINES = 3;
+
+/** Each listed step's description with its molecule's vars filled in, by `molecule/step`. */
+async function stepDescriptions(
+  ctx: CliContext,
+  steps: readonly CurrentStep[],
+): Promise<Map<string, string>> {
+  const out = new Map<string, string>();
+  if (steps.length === 0) return out;
+  const { loadView, stepView } = await import('../../desk/view.js');
+  const { loadConfig: load } = await import('../../store/config.js');
+  const root = findRoot(ctx.cwd);
+  const config = load(root);
+  for (const m of new Set(steps.map((s) => s.molecule))) {
+    const { state, plan } = await loadView(root, m, config, ctx.now());
+    for (const s of steps)
+      if (s.molecule === m) out.set(`${m}/${s.step}`, stepView(state, plan, s.step).description);
+  }
+  return out;
 }
 
 export async function cancel(

@@ -62,12 +62,24 @@ async function record(
       `nothing to record: ${molecule}/${step} already ${action === 'fail' ? 'failed' : action === 'start' ? 'started' : action}`,
     );
   printTransitions(ctx, transitions);
-  if (flags.continue)
+  if (flags.continue) {
     ctx.io.out(
       next
         ? `next: ${next.molecule}/${next.step}: ${next.title}`
         : `no step of ${molecule} is ready${claimer ? ` for ${claimer}` : ''}`,
     );
+    // The next step's instructions, so the agent reads what to do without another command.
+    if (next) {
+      const { loadView, renderStepView, stepView } = await import('../../desk/view.js');
+      const { loadConfig } = await import('../../store/config.js');
+      const { findRoot } = await import('../../store/layout.js');
+      const root = findRoot(ctx.cwd);
+      const { state, plan } = await loadView(root, next.molecule, loadConfig(root), ctx.now());
+      ctx.io.out('');
+      for (const line of renderStepView(stepView(state, plan, next.step), { heading: false }))
+        ctx.io.out(line);
+    }
+  }
   return ExitCode.ok;
 }
 

@@ -5,6 +5,8 @@ import { join } from 'node:path';
 import type { AdvanceResult } from '../../engine/advance.js';
 import { GastownError, UsageError } from '../../errors.js';
 import { repoPaths } from '../../git/repo.js';
+import { deliverAfterReconcile, describeDelivery } from '../../notify/after.js';
+import { loadConfig } from '../../store/config.js';
 import { commitTransitions, type TransitionLike, transitionTrailer } from '../../triggers/commit.js';
 import { loadTriggerSettings } from '../../triggers/settings.js';
 import { startWatcher } from '../../triggers/watch.js';
@@ -57,9 +59,14 @@ export async function watch(ctx: CliContext, opts: WatchOpts): Promise<number> {
     if (opts.json) ctx.io.out(JSON.stringify({ event: 'transition', ...t }));
     else ctx.io.out(`${transitionTrailer(t)}${t.summary ? `  ${t.summary}` : ''}`);
   };
-  const report = (result: AdvanceResult, streamed: boolean) => {
+  const report = async (result: AdvanceResult, streamed: boolean) => {
     if (!streamed) result.transitions.forEach(emit);
     for (const p of result.problems) ctx.io.warn(p.message, p.file ? { file: p.file } : {});
+    // The mail this reconcile wrote is announced now, outside the engine lock.
+    const delivered = await deliverAfterReconcile(root, loadConfig(root));
+    const said = describeDelivery(delivered);
+    if (said && opts.json) ctx.io.out(JSON.stringify({ event: 'notifications', ...delivered }));
+    else if (said) ctx.io.out(said);
   };
   const watcher = await startWatcher({
     root,
@@ -79,7 +86,7 @@ export async function watch(ctx: CliContext, opts: WatchOpts): Promise<number> {
       };
       if (!opts.commit) {
         const result = await advance(options);
-        report(result, streamed);
+        await report(result, streamed);
         return result;
       }
       // Reconcile and commit under one lock, released once HEAD has moved.
@@ -87,7 +94,7 @@ export async function watch(ctx: CliContext, opts: WatchOpts): Promise<number> {
         const result = await advanceLocked(options);
         return { result, made: await commitTransitions(root, result, loadTriggerSettings(root)) };
       });
-      report(result, streamed);
+      await report(result, streamed);
       for (const h of made.held ?? []) ctx.io.warn(`${h.molecule} not committed: ${h.reason}`);
       if (made.indexBehind !== undefined)
         ctx.io.warn(`engine commit made, but the index could not follow it (${made.indexBehind})`);

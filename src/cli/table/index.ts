@@ -7,6 +7,7 @@ import { registerCheckpoint } from './checkpoint.js';
 import { registerConfig } from './config.js';
 import { registerConvoy, registerEscalate, registerPatrol } from './convoy.js';
 import { registerDemo } from './demo.js';
+import { registerPrime } from './desk.js';
 import { registerFormula } from './formula.js';
 import { registerGit } from './git.js';
 import { registerMail, registerNotifications } from './mail.js';
@@ -34,6 +35,7 @@ export const commandGroups: readonly CommandGroup[] = [
   { names: ['escalate'], register: registerEscalate },
   { names: ['patrol', 'heartbeat'], register: registerPatrol },
   { names: ['verify', 'audit', 'report', 'evidence'], register: registerAudit },
+  { names: ['prime'], register: registerPrime },
 ];
 
 /**

@@ -19,6 +19,10 @@ export function registerMolecule(program: Command, ctx: CliContext): void {
     .option('--convoy <id>', 'convoy this molecule belongs to')
     .option('--after <molecule>', 'no step becomes ready until that molecule is completed')
     .option('--assignee <agent>', 'assignee of steps that name none')
+    .option(
+      '--owner <address>',
+      'who answers for it and gets its MOLECULE_DONE and BLOCKED mail (default: you)',
+    )
     .option('--preset <name>', 'convoy formulas: the preset that chooses the legs')
     .option('--legs <a,b>', 'convoy formulas: the legs to run, comma-separated')
     .option('--force', 'keep --var names the formula does not declare (refused otherwise)')
@@ -38,6 +42,7 @@ export function registerMolecule(program: Command, ctx: CliContext): void {
     .command('current [id]')
     .description('show the steps in progress or ready (of one molecule, or of every molecule)')
     .option('--for <agent>', 'only steps assigned to this agent')
+    .option('--full', "print each step's whole description (default: its first lines)")
     .option('--json', 'print the steps as JSON')
     .action(lazy(ctx, async () => (await impl()).current));
   mol

@@ -6,7 +6,7 @@ const impl = () => import('../commands/step.js');
 export function registerStep(program: Command, ctx: CliContext): void {
   const step = program
     .command('step')
-    .description("record progress on a molecule's step: start, done, fail, reopen");
+    .description("record progress on a molecule's step: start, done, fail, reopen; show what it asks for");
   const common = (c: Command) =>
     c
       .option('--as <agent>', 'who records it (default: $GASTOWN_AGENT)')
@@ -36,6 +36,13 @@ export function registerStep(program: Command, ctx: CliContext): void {
   reassign(
     common(step.command('fail <molecule> <step>').description('mark a ready or claimed step failed')),
   ).action(lazy(ctx, async () => (await impl()).fail));
+  step
+    .command('show <molecule> <step>')
+    .description(
+      'what a step asks for: its instructions (vars filled in), attempt, needs and their outputs, feedback and the commands that finish it',
+    )
+    .option('--json', 'print it as JSON')
+    .action(lazy(ctx, async () => (await import('../commands/desk.js')).show));
   common(
     step
       .command('reopen <molecule> <step>')

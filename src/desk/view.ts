@@ -1,0 +1,281 @@
+// The agent's desk (docs/agents.md): one step as the agent who does it needs to read it, and
+// what `prime` shows at the start of a session. Reads only, and never asks git: a step's
+// instructions, its attempt and its feedback are all in the molecule's files.
+import { readdirSync } from 'node:fs';
+import { checkpointId, checkpointPaths } from '../checkpoint/file.js';
+import { parseFrontMatter } from '../checkpoint/frontmatter.js';
+import { fileMoleculeStatus, isMoleculeCompleted, listMoleculeIds, readMoleculeFiles } from '../engine/io.js';
+import { stepAssignee } from '../engine/plan.js';
+import { foldFiles, planState } from '../engine/reconcile.js';
+import { formatTrailer } from '../engine/trailers.js';
+import type { MoleculeState, PlanResult, StepState } from '../engine/types.js';
+import { GastownError } from '../errors.js';
+import type { HumanGate } from '../formula/model.js';
+import { substituteVars as substitute } from '../formula/vars.js';
+import { readSmallFile } from '../store/atomic.js';
+import { assertPathSegment } from '../store/ids.js';
+import { EVENTS, moleculesDir, outputPath, parseEventName, stepEventPath } from '../store/layout.js';
+import type { GastownConfig } from '../store/types.js';
+
+export interface NeedView {
+  step: string;
+  state: string;
+  /** Repo-relative path of the output its current attempt stored, when it stored one. */
+  output?: string;
+}
+
+export interface FeedbackView {
+  /** Repo-relative path. */
+  file: string;
+  /** `rejected`, `gate-failed` or `comment`. */
+  kind: string;
+  text: string;
+}
+
+export interface StepView {
+  molecule: string;
+  step: string;
+  title: string;
+  state: string;
+  attempt: number;
+  assignee?: string;
+  /** The step's description with the molecule's vars filled in. */
+  description: string;
+  acceptance?: string;
+  gate?: string;
+  needs: NeedView[];
+  /** Why this attempt exists: the rejection or gate failure that re-opened it. */
+  feedback: FeedbackView[];
+  /** Comments people left on a checkpoint for whoever does this step, oldest first. */
+  comments: FeedbackView[];
+  /** The checkpoint request a person decides, for a checkpoint step. */
+  checkpoint?: string;
+  /** What finishes it, in the order to use them. */
+  commands: string[];
+  /** The commit trailer that records it done. */
+  trailer?: string;
+}
+
+const SATISFIED = new Set(['done', 'skipped']);
+
+/** Folds and plans a molecule from its files alone (no git): what `step show` and `prime` read. */
+export async function loadView(
+  root: string,
+  id: string,
+  config: GastownConfig,
+  now: Date,
+): Promise<{ state: MoleculeState; plan: PlanResult }> {
+  const state = foldFiles(id, readMoleculeFiles(root, id));
+  const plan = await planState(state, { config, now, moleculeStatus: fileMoleculeStatus(root) });
+  return { state, plan };
+}
+
+/** A step's state as `status` shows it: a pending step the next reconcile makes ready is ready. */
+function shownState(plan: PlanResult, s: StepState): string {
+  if (s.status !== 'pending') return s.status;
+  const ready = plan.effects.some(
+    (e) => e.type === 'transition' && e.fact.step === s.id && e.fact.kind === 'ready',
+  );
+  return ready ? 'ready' : 'pending';
+}
+
+function outputOf(state: MoleculeState, id: string): string | undefined {
+  const s = state.stepById.get(id);
+  if (!s) return undefined;
+  for (const rel of [s.facts.done?.output, outputPath(id, s.attempt), `outputs/${id}.md`])
+    if (rel !== undefined && state.files.has(rel)) return `${state.dir}/${rel}`;
+  return undefined;
+}
+
+/** The view of one step; throws naming the steps when it has none by that id. */
+export function stepView(state: MoleculeState, plan: PlanResult, stepId: string): StepView {
+  const formula = state.formula;
+  const step = formula?.steps.find((s) => s.id === stepId);
+  const s = state.stepById.get(stepId);
+  if (!formula || !step || !s) {
+    assertPathSegment(stepId, 'step id');
+    throw new GastownError(
+      'step.unknown',
+      `molecule ${state.id} has no step ${JSON.stringify(stepId)} (steps: ${(formula?.steps ?? []).map((x) => x.id).join(', ')})`,
+    );
+  }
+  const vars = state.meta?.vars ?? {};
+  const assignee = s.assignee ?? stepAssignee(step, state);
+  const view: StepView = {
+    molecule: state.id,
+    step: step.id,
+    title: step.title || step.id,
+    state: shownState(plan, s),
+    attempt: s.attempt,
+    ...(assignee !== undefined ? { assignee } : {}),
+    description: substitute(step.description ?? '', vars).trimEnd(),
+    ...(step.acceptance ? { acceptance: substitute(step.acceptance, vars).trimEnd() } : {}),
+    ...(step.gate ? { gate: step.gate.type } : {}),
+    needs: step.needs.map((n) => {
+      const ns = state.stepById.get(n);
+      const output = outputOf(state, n);
+      return { step: n, state: ns ? shownState(plan, ns) : 'pending', ...(output ? { output } : {}) };
+    }),
+    feedback: [],
+    comments: [],
+    commands: [],
+  };
+  const dir = `${checkpointPaths.feedbackDir(step.id)}/`;
+  for (const [rel, text] of [...state.files].sort(([a], [b]) => (a < b ? -1 : 1))) {
+    if (!rel.startsWith(dir)) continue;
+    const name = rel.slice(dir.length);
+    const file = `${state.dir}/${rel}`;
+    const m = /^(\d+)\.(rejected|gate-failed)\.md$/.exec(name);
+    if (m) {
+      if (Number(m[1]) === s.attempt) view.feedback.push({ file, kind: m[2] as string, text });
+    } else if (name.endsWith('.comment.md')) view.comments.push({ file, kind: 'comment', text });
+  }
+  const m = state.id;
+  if (step.gate?.type === 'human') {
+    view.checkpoint = `${state.dir}/${checkpointPaths.request(checkpointId(step.id, s.attempt))}`;
+    const who = (step.gate as HumanGate).approvers;
+    view.commands.push(
+      `an approver${who.length > 0 ? ` (${who.join(', ')})` : ''} decides: gastown checkpoint approve ${m} ${step.id}`,
+      `or: gastown checkpoint reject ${m} ${step.id} --reason "..."`,
+    );
+  } else if (step.gate?.type === 'command') {
+    view.commands.push('the engine runs its gate once the steps it needs are done (gastown advance)');
+  } else if (!SATISFIED.has(s.status)) {
+    if (s.status !== 'in_progress') view.commands.push(`gastown step start ${m} ${step.id}`);
+    view.commands.push(
+      `gastown step done ${m} ${step.id} --output FILE   (FILE: what you produced, kept as its output)`,
+      `or commit with the trailer: ${formatTrailer({ kind: 'done', molecule: m, step: step.id })}`,
+    );
+    view.trailer = formatTrailer({ kind: 'done', molecule: m, step: step.id });
+  }
+  return view;
+}
+
+/** The text of a step view, as `step show` and `prime` print it. */
+export function renderStepView(v: StepView, opts: { heading?: boolean } = {}): string[] {
+  const lines: string[] = [];
+  if (opts.heading !== false) lines.push(`${v.molecule}/${v.step}: ${v.title}`);
+  const who = v.assignee ? `, for ${v.assignee}` : '';
+  const gate = v.gate ? `, gate: ${v.gate}` : '';
+  lines.push(`state: ${v.state.replace('_', ' ')}, attempt ${v.attempt}${who}${gate}`);
+  if (v.description) lines.push('', v.description);
+  if (v.acceptance) lines.push('', `Done when: ${v.acceptance}`);
+  if (v.needs.length > 0) {
+    lines.push('', 'Needs:');
+    for (const n of v.needs) lines.push(`  ${n.step} (${n.state})${n.output ? `: ${n.output}` : ''}`);
+  }
+  for (const f of v.feedback) {
+    lines.push('', `Feedback for attempt ${v.attempt} (${f.kind}, ${f.file}):`, '', stripFrontMatter(f.text));
+  }
+  for (const c of v.comments) lines.push('', `Comment (${c.file}):`, '', stripFrontMatter(c.text));
+  if (v.checkpoint) lines.push('', `Checkpoint: ${v.checkpoint}`);
+  if (v.commands.length > 0) {
+    lines.push('', 'To finish it:');
+    for (const c of v.commands) lines.push(`  ${c}`);
+  }
+  return lines;
+}
+
+/** The markdown of a feedback file without its front matter (all of it when that cannot be read). */
+function stripFrontMatter(text: string): string {
+  try {
+    return parseFrontMatter(text).body.trim();
+  } catch {
+    return text.trim();
+  }
+}
+
+export interface DeskStep {
+  molecule: string;
+  step: string;
+  title: string;
+  state: string;
+  attempt: number;
+}
+
+export interface Desk {
+  /** The step on the agent's hook (in progress, else the first ready one) with its instructions. */
+  hook?: StepView;
+  /** The other steps ready for the agent. */
+  ready: DeskStep[];
+}
+
+const TERMINAL = new Set(['done', 'failed', 'skipped']);
+
+/**
+ * Whether molecule `id` records a step ready for or started by someone `mine` accepts, judged by
+ * the names in `events/` and the one line of the fact that names who: a molecule with nothing
+ * open for them is passed over without being folded. Facts are what reconcile recorded, so a
+ * step the next reconcile would make ready shows once it has (every command and hook reconciles).
+ * A folder it cannot list is folded, so its problem is reported where it belongs.
+ */
+function openStepFor(root: string, id: string, mine: (who: string | undefined) => boolean): boolean {
+  const dir = `${moleculesDir(root)}/${id}/${EVENTS}`;
+  let names: string[];
+  try {
+    names = readdirSync(dir);
+  } catch {
+    return true;
+  }
+  const latest = new Map<string, { attempt: number; kinds: Set<string> }>();
+  for (const name of names) {
+    const e = parseEventName(name);
+    if (e?.scope !== 'step') continue;
+    const at = latest.get(e.step);
+    if (!at || e.attempt > at.attempt) latest.set(e.step, { attempt: e.attempt, kinds: new Set([e.kind]) });
+    else if (e.attempt === at.attempt) at.kinds.add(e.kind);
+  }
+  for (const [step, { attempt, kinds }] of latest) {
+    if ([...kinds].some((k) => TERMINAL.has(k))) continue;
+    const kind = kinds.has('started') ? 'started' : kinds.has('ready') ? 'ready' : undefined;
+    if (!kind) continue;
+    let text: string;
+    try {
+      text = readSmallFile(`${dir}/${stepEventPath(step, attempt, kind).slice(EVENTS.length + 1)}`);
+    } catch {
+      return true;
+    }
+    const who = /^(?:by|assignee) = "([^"]*)"$/m.exec(text)?.[1];
+    if (who === undefined || mine(who)) return true;
+  }
+  return false;
+}
+
+/**
+ * The steps for `me` across molecules that can move (not completed, cancelled, invalid or in
+ * conflict): in progress first, then ready, in molecule order. Completed molecules are passed
+ * over by one stat each.
+ */
+export async function deskOf(root: string, config: GastownConfig, me: string, now: Date): Promise<Desk> {
+  const bare = (n: string) => n.replace(/^@/, '');
+  const mine = (a: string | undefined) => a !== undefined && bare(a) === bare(me);
+  const inProgress: { view: () => StepView; step: DeskStep }[] = [];
+  const ready: { view: () => StepView; step: DeskStep }[] = [];
+  for (const id of listMoleculeIds(root)) {
+    if (isMoleculeCompleted(root, id) || !openStepFor(root, id, mine)) continue;
+    const { state, plan } = await loadView(root, id, config, now);
+    if (!['active', 'blocked', 'failed'].includes(plan.status) || !state.formula) continue;
+    for (const step of state.formula.steps) {
+      const s = state.stepById.get(step.id) as StepState;
+      const shown = shownState(plan, s);
+      if (shown !== 'ready' && shown !== 'in_progress') continue;
+      if (step.gate?.type === 'human' || step.gate?.type === 'command') continue;
+      const planned = plan.effects.find(
+        (e) => e.type === 'transition' && e.fact.step === step.id && e.fact.kind === 'ready',
+      );
+      const who = s.assignee ?? (planned?.type === 'transition' ? planned.fact.assignee : undefined);
+      if (!mine(who)) continue;
+      const entry = {
+        view: () => stepView(state, plan, step.id),
+        step: { molecule: id, step: step.id, title: step.title || step.id, state: shown, attempt: s.attempt },
+      };
+      (shown === 'in_progress' ? inProgress : ready).push(entry);
+    }
+  }
+  const all = [...inProgress, ...ready];
+  const first = all[0];
+  return {
+    ...(first ? { hook: first.view() } : {}),
+    ready: all.slice(1).map((e) => e.step),
+  };
+}
