@@ -109,34 +109,57 @@ function gnuTimeWorks() {
 }
 
 /**
- * Peak resident memory in MiB of one run of `c` (after its setup), or undefined when it cannot
- * be told (no GNU time and not a node process). A separate, untimed run: wrapping a timed run
- * would add the wrapper's start to its time and not to its floor's.
+ * One untimed run of `c` (after its setup) that measures its peak resident memory in MiB and counts
+ * the processes it starts (its whole tree, git hooks included): `{ rssMiB, processes }`, each
+ * undefined when this machine cannot tell. Untimed: wrapping a timed run would add the wrappers'
+ * start to the command's time and not to its floor's.
+ *
+ * Memory: GNU time's %M, else a `--require` preload reporting `process.resourceUsage().maxRSS`
+ * at exit (node processes only). Processes: `strace -f -e trace=execve`, the cheapest profile
+ * there is of where a command's time goes when it spawns; the wrappers' own execs are not counted.
  */
-export function peakRssMiB({ cmd, args: argsOrFn, cwd, env, setup, ok = [0, 1] }) {
-  const dir = join(tmpdir(), `gastown-bench-rss-${process.pid}`);
+export function profileOnce({ cmd, args: argsOrFn, cwd, env, setup, ok = [0, 1] }) {
+  const dir = join(tmpdir(), `gastown-bench-profile-${process.pid}`);
   mkdirSync(dir, { recursive: true });
-  const out = join(dir, 'rss');
-  rmSync(out, { force: true });
+  const rssFile = join(dir, 'rss');
+  const execFile = join(dir, 'execve');
+  rmSync(rssFile, { force: true });
+  rmSync(execFile, { force: true });
   setup?.();
-  const args = typeof argsOrFn === 'function' ? argsOrFn() : argsOrFn;
-  let r;
+  let args = typeof argsOrFn === 'function' ? argsOrFn() : argsOrFn;
+  let argv = [cmd, ...args];
+  let runEnv = env;
+  let wrappers = 1; // the command itself
   if (gnuTimeWorks()) {
-    r = spawnSync(GNU_TIME, ['-f', '%M', '-o', out, cmd, ...args], { cwd, env, stdio: 'ignore' });
+    argv = [GNU_TIME, '-f', '%M', '-o', rssFile, ...argv];
+    wrappers++;
   } else if (cmd === process.execPath) {
     const preload = join(dir, 'preload.cjs');
     writeFileSync(preload, RSS_PRELOAD);
-    r = spawnSync(cmd, ['--require', preload, ...args], {
-      cwd,
-      env: { ...env, GASTOWN_BENCH_RSS_FILE: out },
-      stdio: 'ignore',
-    });
-  } else return undefined;
-  if (!ok.includes(r.status))
-    throw new Error(`${cmd} ${args.join(' ')} exited ${r.status} (measuring memory)`);
-  if (!existsSync(out)) return undefined;
-  const kib = Number(readFileSync(out, 'utf8').trim().split(/\s+/).pop());
-  return Number.isFinite(kib) ? kib / 1024 : undefined;
+    args = ['--require', preload, ...args];
+    argv = [cmd, ...args];
+    runEnv = { ...env, GASTOWN_BENCH_RSS_FILE: rssFile };
+  }
+  const traced = detectStrace();
+  if (traced) argv = ['strace', ...STRACE, '-o', execFile, ...argv];
+  const r = spawnSync(argv[0], argv.slice(1), { cwd, env: runEnv, stdio: 'ignore' });
+  if (!ok.includes(r.status)) throw new Error(`${cmd} ${args.join(' ')} exited ${r.status} (profiling run)`);
+  let rssMiB;
+  if (existsSync(rssFile)) {
+    const kib = Number(readFileSync(rssFile, 'utf8').trim().split(/\s+/).pop());
+    if (Number.isFinite(kib)) rssMiB = kib / 1024;
+  }
+  let processes;
+  if (traced && existsSync(execFile)) {
+    // Successful execs only (a PATH search logs each failed candidate too).
+    const started = readFileSync(execFile, 'utf8')
+      .split('\n')
+      .filter((l) => / = 0$/.test(l))
+      .map((l) => /execve\("([^"]*)"/.exec(l)?.[1] ?? '')
+      .slice(wrappers);
+    processes = { total: started.length, git: started.filter((p) => /(^|\/)git$/.test(p)).length };
+  }
+  return { rssMiB, processes };
 }
 
 let STRACE;
@@ -158,31 +181,6 @@ function detectStrace() {
 /** How processes are counted on this machine (for the machine description). */
 export function processCountMethod() {
   return detectStrace() ? `strace ${STRACE.join(' ')}` : 'not available (no working strace)';
-}
-
-/**
- * The processes one run of `c` starts (its whole tree, git hooks included), counted with
- * `strace -f -e trace=execve` when strace works here: `{ total, git }`, else undefined. The
- * cheapest profile there is of where a command's time goes when it spawns.
- */
-export function countExecs({ cmd, args: argsOrFn, cwd, env, setup, ok = [0, 1] }) {
-  if (!detectStrace()) return undefined;
-  const dir = join(tmpdir(), `gastown-bench-strace-${process.pid}`);
-  mkdirSync(dir, { recursive: true });
-  const out = join(dir, 'execve');
-  rmSync(out, { force: true });
-  setup?.();
-  const args = typeof argsOrFn === 'function' ? argsOrFn() : argsOrFn;
-  const r = spawnSync('strace', [...STRACE, '-o', out, cmd, ...args], { cwd, env, stdio: 'ignore' });
-  if (!ok.includes(r.status))
-    throw new Error(`${cmd} ${args.join(' ')} exited ${r.status} (counting processes)`);
-  // Successful execs only (a PATH search logs each failed candidate too); the first is `cmd`.
-  const execs = readFileSync(out, 'utf8')
-    .split('\n')
-    .filter((l) => / = 0$/.test(l))
-    .map((l) => /execve\("([^"]*)"/.exec(l)?.[1] ?? '');
-  const started = execs.slice(1);
-  return { total: started.length, git: started.filter((p) => /(^|\/)git$/.test(p)).length };
 }
 
 // ---------------------------------------------------------------------------------------------

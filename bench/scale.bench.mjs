@@ -16,12 +16,11 @@ import { GIT_ENV, git, identity } from './gen/git.mjs';
 import { AGENTS, agentName, moleculeId, scaleRepo } from './gen/molecules.mjs';
 import { agentEmail, REVIEWER } from './gen/prototypes.mjs';
 import {
-  countExecs,
   makeRow,
   NODE_FLOOR,
   nodeFloorCase,
-  peakRssMiB,
   printRow,
+  profileOnce,
   timeRounds,
   under,
   within,
@@ -137,9 +136,8 @@ function measure({ size, label, c, floors, target, runs: asked, note }) {
     floor,
     anchors,
     target,
-    rssMiB: peakRssMiB(c),
+    ...profileOnce(c),
     rssTarget: RSS_TARGET,
-    processes: countExecs(c),
     runs,
     note,
   });
@@ -212,7 +210,7 @@ function commitRows(size, dir, env, node, asked) {
   const runs = asked ?? QUICK_RUNS;
   const rows = [];
   const candidates = doneCandidates(dir);
-  const rounds = Math.min(runs, candidates.length - 3); // one warm-up, one each for memory and processes
+  const rounds = Math.min(runs, candidates.length - 2); // one warm-up, one profiling run
   if (rounds < 1) {
     log(`commit rows skipped: ${candidates.length} molecules with implement ready`);
     return rows;
@@ -256,9 +254,8 @@ function commitRows(size, dir, env, node, asked) {
     ms: t.on.ms,
     floor: { name: HOOKS_OFF, ms: t[HOOKS_OFF].ms },
     anchors: [{ name: NODE_FLOOR, ms: t[NODE_FLOOR].ms }],
-    rssMiB: peakRssMiB(on),
+    ...profileOnce(on),
     rssTarget: RSS_TARGET,
-    processes: countExecs(on),
     runs: rounds,
     note,
   });
@@ -290,7 +287,7 @@ function commitRows(size, dir, env, node, asked) {
       ms: p.on.ms,
       floor: { name: HOOKS_OFF, ms: p[HOOKS_OFF].ms },
       anchors: [{ name: NODE_FLOOR, ms: p[NODE_FLOOR].ms }],
-      processes: countExecs(plain(true)),
+      ...profileOnce(plain(true)),
       runs,
     }),
     makeRow({
