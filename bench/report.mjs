@@ -126,13 +126,13 @@ function notMetSection(rows) {
 
 export function report(data) {
   const suites = [...new Set(data.rows.map((r) => r.suite))].sort();
+  const growth = growthSection(data.rows);
   return [
     START,
     '',
     runsSection(data),
     '',
-    growthSection(data.rows),
-    '',
+    ...(growth ? [growth, ''] : []),
     notMetSection(data.rows),
     '',
     ...suites.flatMap((s) => [

@@ -1,4 +1,5 @@
-// `npm run bench [-- SUITE...] [--sizes 100,1000,10000] [--full] [--runs N] [--drop-caches] [--fresh]`
+// `npm run bench [-- SUITE...] [--sizes 100,1000,10000] [--full] [--runs N] [--only PATTERN]
+//   [--drop-caches] [--fresh]`
 //
 // Runs bench/<suite>.bench.mjs (every one present when none is named), prints each suite's rows as
 // they come and a table at the end, and writes bench/results.json (merged: a row replaces the
@@ -6,10 +7,11 @@
 //
 // A suite is a file bench/<name>.bench.mjs exporting `default async function (flags)` that
 // returns an array of rows made with bench/lib.mjs `makeRow`. `flags` is
-// `{ sizes, runs, full, dropCaches, argv }`: `sizes` the molecule counts asked for (default
+// `{ sizes, runs, only, full, dropCaches, argv }`: `sizes` the molecule counts asked for (default
 // 100,1000; `--full` adds 10000), `runs` the timed runs per row when given (a suite picks its
-// own default, at least 5, after a warm-up), `dropCaches` whether cold runs may drop the OS page
-// cache, `argv` every argument. Suites planned but not written yet (mail, convoy, audit, verify)
+// own default, at least 5, after a warm-up), `only` a RegExp of the row labels to run (a suite
+// that supports it skips the others; scale does), `dropCaches` whether cold runs may drop the OS
+// page cache, `argv` every argument. Suites planned but not written yet (mail, convoy, audit, verify)
 // are simply absent until their file exists.
 import { execFileSync } from 'node:child_process';
 import {
@@ -36,7 +38,7 @@ const PLANNED = ['mail', 'convoy', 'audit', 'verify'];
 
 function usage(message) {
   console.error(`${message}
-usage: npm run bench [-- SUITE...] [--sizes 100,1000,10000] [--full] [--runs N] [--drop-caches] [--fresh]`);
+usage: npm run bench [-- SUITE...] [--sizes 100,1000,10000] [--full] [--runs N] [--only PATTERN] [--drop-caches] [--fresh]`);
   process.exit(2);
 }
 
@@ -70,6 +72,13 @@ export function parseArgs(argv) {
       flags.runs = Number(v);
       if (!Number.isInteger(flags.runs) || flags.runs < 1)
         usage(`--runs takes a positive whole number, got ${v}`);
+    } else if (a === '--only' || a.startsWith('--only=')) {
+      const v = value();
+      try {
+        flags.only = new RegExp(v, 'i');
+      } catch (err) {
+        usage(`--only takes a regular expression: ${err.message}`);
+      }
     } else if (a.startsWith('-')) usage(`unknown option ${a}`);
     else flags.suites.push(a);
   }
@@ -223,6 +232,7 @@ async function main() {
   const suiteFlags = {
     sizes: flags.sizes,
     runs: flags.runs,
+    only: flags.only,
     full: flags.full,
     dropCaches: flags.dropCaches,
     argv: process.argv.slice(2),

@@ -165,67 +165,114 @@ async function mixedRows(size, flags, runs) {
   const fast = within(size >= 10000 ? 3 : 2);
   const rows = [];
   const m = (label, c, floors, target, note) => {
-    rows.push(measure({ size, label, c, floors, target, runs, note }));
+    if (wanted(flags, label)) rows.push(measure({ size, label, c, floors, target, runs, note }));
   };
 
   m('gastown --version', cli('--version'), [node], within(1.3));
   const id = moleculeId(Math.floor(size / 2));
+  const agent = agentName(1);
+  // wide: it looks at every molecule, so `git status` is measured beside it. Cold advance is
+  // held to `git status` (both look at every file); the others to `node -e 0`.
   const reads = [
-    ['molecule status ID', cli('molecule', 'status', id), false, fast, within(3)],
-    ['molecule list', cli('molecule', 'list'), true, fast, undefined],
-    [
-      `molecule current --for ${agentName(1)}`,
-      cli('molecule', 'current', '--for', agentName(1)),
-      true,
-      fast,
-      undefined,
-    ],
-    ['advance, no-op', cli('advance'), true, fast, 'status'],
-    ['doctor', cli('doctor'), true, undefined, undefined],
+    { label: 'molecule status ID', c: cli('molecule', 'status', id), warm: fast, cold: within(3) },
+    { label: 'molecule list', c: cli('molecule', 'list'), wide: true, warm: fast },
+    {
+      label: `molecule current --for ${agent}`,
+      c: cli('molecule', 'current', '--for', agent),
+      wide: true,
+      warm: fast,
+    },
+    {
+      label: 'advance, no-op',
+      c: cli('advance'),
+      wide: true,
+      warm: fast,
+      cold: within(1.5),
+      coldVsGit: true,
+    },
+    { label: 'doctor', c: cli('doctor'), wide: true },
   ];
-  for (const [label, c, wide, warmTarget, coldTarget] of reads) {
-    const floors = wide ? [node, status] : [node];
-    warm();
-    m(`${label} (warm)`, c, floors, warmTarget);
-    // Cold advance is held to `git status`: both look at every file.
-    const coldFloors = coldTarget === 'status' ? [status, node] : floors;
-    m(
-      `${label} (cold)`,
-      { ...c, setup: cold },
-      coldFloors,
-      coldTarget === 'status' ? within(1.5) : coldTarget,
-    );
+  for (const r of reads) {
+    const floors = r.wide ? [node, status] : [node];
+    if (wanted(flags, `${r.label} (warm)`)) warm();
+    m(`${r.label} (warm)`, r.c, floors, r.warm);
+    m(`${r.label} (cold)`, { ...r.c, setup: cold }, r.coldVsGit ? [status, node] : floors, r.cold);
   }
+  // The first (warm-up) run of the warm row fills the validation cache.
   const validate = cli('formula', 'validate', ...corpusFiles());
-  warm();
   m('formula validate <52 corpus files> (warm)', validate, [node], within(2));
   m('formula validate <52 corpus files> (cold)', { ...validate, setup: cold }, [node], within(4));
-  warm();
-  rows.push(...commitRows(size, dir, env, node, runs));
+  rows.push(...commitRows(size, dir, env, node, runs, flags));
   return rows;
 }
 
+const DONE_ROW = 'Gastown-Done commit, hooks on (hook + engine commit)';
+const DONE_ADDED = 'added by hooks to a Gastown-Done commit';
+const PLAIN_ROW = 'commit touching no .beads/ file, hooks on';
+const PLAIN_ADDED = 'added by hooks to a commit touching no .beads/ file';
+const NO_HOOKS = ['-c', 'core.hooksPath=/dev/null'];
+
 /** A Gastown-Done commit and a commit touching no .beads/ file, hooks on against hooks off. */
-function commitRows(size, dir, env, node, asked) {
+function commitRows(size, dir, env, node, asked, flags) {
   const runs = asked ?? QUICK_RUNS;
-  const rows = [];
-  const candidates = doneCandidates(dir);
-  const rounds = Math.min(runs, candidates.length - 2); // one warm-up, one profiling run
-  if (rounds < 1) {
-    log(`commit rows skipped: ${candidates.length} molecules with implement ready`);
-    return rows;
-  }
   let n = 0;
   const touch = () => {
     writeFileSync(join(dir, 'src/work.txt'), `change ${n++}\n`);
     git(dir, ['add', 'src/work.txt'], { env });
   };
+  const rows = [];
+  if ([DONE_ROW, DONE_ADDED].some((l) => wanted(flags, l)))
+    rows.push(...doneCommitRows(size, dir, env, node, runs, touch));
+  if ([PLAIN_ROW, PLAIN_ADDED].some((l) => wanted(flags, l))) {
+    const plain = (hooks) => ({
+      name: hooks ? 'on' : HOOKS_OFF,
+      cmd: 'git',
+      args: [...(hooks ? [] : NO_HOOKS), 'commit', '-q', '-m', 'work'],
+      cwd: dir,
+      env,
+      setup: touch,
+    });
+    const p = timeRounds([node, plain(true), plain(false)], { runs, warmup: 1 });
+    rows.push(
+      makeRow({
+        suite: 'scale',
+        label: PLAIN_ROW,
+        size,
+        ms: p.on.ms,
+        floor: { name: HOOKS_OFF, ms: p[HOOKS_OFF].ms },
+        anchors: [{ name: NODE_FLOOR, ms: p[NODE_FLOOR].ms }],
+        ...profileOnce(plain(true)),
+        runs,
+      }),
+      makeRow({
+        suite: 'scale',
+        label: PLAIN_ADDED,
+        size,
+        ms: p.on.ms - p[HOOKS_OFF].ms,
+        floor: { name: NODE_FLOOR, ms: p[NODE_FLOOR].ms },
+        target: under(10),
+        runs,
+      }),
+    );
+  }
+  for (const r of rows) printRow(r);
+  return rows;
+}
+
+/** Each hooked run finishes another molecule's `implement`, so each makes an engine commit. */
+function doneCommitRows(size, dir, env, node, runs, touch) {
+  const candidates = doneCandidates(dir);
+  const rounds = Math.min(runs, candidates.length - 2); // one warm-up, one profiling run
+  if (rounds < 1) {
+    log(`Gastown-Done rows skipped: ${candidates.length} molecules with implement ready`);
+    return [];
+  }
   let next = 0;
   let current;
   const doneArgs = (hooks) => () => {
     if (hooks) current = candidates[next++];
     return [
-      ...(hooks ? [] : ['-c', 'core.hooksPath=/dev/null']),
+      ...(hooks ? [] : NO_HOOKS),
       'commit',
       '-q',
       '-m',
@@ -247,65 +294,40 @@ function commitRows(size, dir, env, node, asked) {
     made === rounds + 1
       ? undefined
       : `${made} engine commits for ${rounds + 1} hooked commits: not every run did the work`;
-  const hooked = makeRow({
-    suite: 'scale',
-    label: 'Gastown-Done commit, hooks on (hook + engine commit)',
-    size,
-    ms: t.on.ms,
-    floor: { name: HOOKS_OFF, ms: t[HOOKS_OFF].ms },
-    anchors: [{ name: NODE_FLOOR, ms: t[NODE_FLOOR].ms }],
-    ...profileOnce(on),
-    rssTarget: RSS_TARGET,
-    runs: rounds,
-    note,
-  });
-  const added = makeRow({
-    suite: 'scale',
-    label: 'added by hooks to a Gastown-Done commit',
-    size,
-    ms: t.on.ms - t[HOOKS_OFF].ms,
-    floor: { name: NODE_FLOOR, ms: t[NODE_FLOOR].ms },
-    target: within(3),
-    runs: rounds,
-  });
-  rows.push(hooked, added);
-
-  const plain = (hooks) => ({
-    name: hooks ? 'on' : HOOKS_OFF,
-    cmd: 'git',
-    args: [...(hooks ? [] : ['-c', 'core.hooksPath=/dev/null']), 'commit', '-q', '-m', 'work'],
-    cwd: dir,
-    env,
-    setup: touch,
-  });
-  const p = timeRounds([node, plain(true), plain(false)], { runs, warmup: 1 });
-  rows.push(
+  return [
     makeRow({
       suite: 'scale',
-      label: 'commit touching no .beads/ file, hooks on',
+      label: DONE_ROW,
       size,
-      ms: p.on.ms,
-      floor: { name: HOOKS_OFF, ms: p[HOOKS_OFF].ms },
-      anchors: [{ name: NODE_FLOOR, ms: p[NODE_FLOOR].ms }],
-      ...profileOnce(plain(true)),
-      runs,
+      ms: t.on.ms,
+      floor: { name: HOOKS_OFF, ms: t[HOOKS_OFF].ms },
+      anchors: [{ name: NODE_FLOOR, ms: t[NODE_FLOOR].ms }],
+      ...profileOnce(on),
+      rssTarget: RSS_TARGET,
+      runs: rounds,
+      note,
     }),
     makeRow({
       suite: 'scale',
-      label: 'added by hooks to a commit touching no .beads/ file',
+      label: DONE_ADDED,
       size,
-      ms: p.on.ms - p[HOOKS_OFF].ms,
-      floor: { name: HOOKS_OFF, ms: p[HOOKS_OFF].ms },
-      target: under(10),
-      runs,
+      ms: t.on.ms - t[HOOKS_OFF].ms,
+      floor: { name: NODE_FLOOR, ms: t[NODE_FLOOR].ms },
+      target: within(3),
+      runs: rounds,
     }),
-  );
-  for (const r of rows) printRow(r);
-  return rows;
+  ];
 }
+
+const PENDING = 'advance, no-op, all at a pending checkpoint';
+
+/** `--only PATTERN` runs the rows whose label matches it. */
+const wanted = (flags, label) => !flags.only || flags.only.test(label);
 
 /** Every molecule waiting at its review checkpoint, deadline hours away (issue 19's "Must show"). */
 async function pendingRows(size, flags, runs) {
+  const labels = { warm: `${PENDING} (warm)`, cold: `${PENDING} (cold)` };
+  if (!Object.values(labels).some((l) => wanted(flags, l))) return [];
   const t0 = Date.now();
   const { dir, meta, cached } = await scaleRepo({ size, seed: SEED, mix: 'pending', log });
   log(
@@ -320,24 +342,30 @@ async function pendingRows(size, flags, runs) {
     rmSync(join(dir, '.beads/.cache'), { recursive: true, force: true });
     if (flags.dropCaches) dropPageCache();
   };
-  return [
-    measure({
-      size,
-      label: 'advance, no-op, all at a pending checkpoint (warm)',
-      c: advance,
-      floors: [node, status],
-      target: within(size >= 10000 ? 3 : 2),
-      runs,
-    }),
-    measure({
-      size,
-      label: 'advance, no-op, all at a pending checkpoint (cold)',
-      c: { ...advance, setup: cold },
-      floors: [status, node],
-      target: within(1.5),
-      runs,
-    }),
-  ];
+  const rows = [];
+  if (wanted(flags, labels.warm))
+    rows.push(
+      measure({
+        size,
+        label: labels.warm,
+        c: advance,
+        floors: [node, status],
+        target: within(size >= 10000 ? 3 : 2),
+        runs,
+      }),
+    );
+  if (wanted(flags, labels.cold))
+    rows.push(
+      measure({
+        size,
+        label: labels.cold,
+        c: { ...advance, setup: cold },
+        floors: [status, node],
+        target: within(1.5),
+        runs,
+      }),
+    );
+  return rows;
 }
 
 export default async function scale(flags) {

@@ -35,9 +35,10 @@ export const AGENTS = 20;
 export const agentName = (k) => `polecat-${k}`;
 
 /**
- * Stage weights (out of 100). `mixed`: about a fifth of molecules wait at a human checkpoint
- * (timers running), a fifth are completed, a quarter are integration-test molecules whose
- * command gate ran (one failed attempt in some). `pending`: every molecule waits at its review.
+ * Stage weights (out of 100). `mixed`: about a quarter of the molecules wait at a human
+ * checkpoint (deadline running), a quarter are completed, a fifth are integration-test molecules
+ * past their command gate (some after a failed attempt). `pending`: every molecule waits at its
+ * review.
  */
 export const MIXES = {
   mixed: {
