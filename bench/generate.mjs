@@ -2,7 +2,7 @@
 // `node bench/generate.mjs history --commits N [--seed S] [--out DIR] [--cache-root DIR]`
 //
 // Makes one generated repository and prints what it made as JSON. With --out, into DIR (which
-// must not exist yet), always generated; without, the cached one under bench/.cache/ (made if
+// must not exist yet), always generated; without, the cached one under .bench-cache/ (made if
 // missing). --cache-root keeps the prototypes somewhere else (the tests use a scratch folder).
 // The repositories the benches use come from the same functions (bench/gen/).
 import { existsSync } from 'node:fs';

@@ -85,6 +85,7 @@ function detailSection(suite, rows) {
     r.rss_mib === undefined ? '' : `${r.rss_mib}${r.rss_met === false ? ' (**over**)' : ''}`,
     r.processes ? `${r.processes.total} (${r.processes.git} git)` : '',
     r.runs ?? '',
+    r.note ?? '',
   ]);
   return [
     `### ${suite}`,
@@ -102,6 +103,7 @@ function detailSection(suite, rows) {
         'peak MiB',
         'processes',
         'runs',
+        'note',
       ],
       body,
     ),

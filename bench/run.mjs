@@ -1,16 +1,17 @@
 // `npm run bench [-- SUITE...] [--sizes 100,1000,10000] [--full] [--runs N] [--only PATTERN]
-//   [--drop-caches] [--fresh]`
+//   [--once] [--drop-caches] [--fresh]`
 //
 // Runs bench/<suite>.bench.mjs (every one present when none is named), prints each suite's rows as
-// they come and a table at the end, and writes bench/results.json (merged: a row replaces the
-// stored row with the same suite, label and size; `--fresh` starts the file over).
+// they come and a table at the end, and writes bench/results.json (merged: see saveResults;
+// `--fresh` starts the file over).
 //
 // A suite is a file bench/<name>.bench.mjs exporting `default async function (flags)` that
 // returns an array of rows made with bench/lib.mjs `makeRow`. `flags` is
-// `{ sizes, runs, only, full, dropCaches, argv }`: `sizes` the molecule counts asked for (default
+// `{ sizes, runs, only, once, full, dropCaches, argv }`: `sizes` the molecule counts asked for (default
 // 100,1000; `--full` adds 10000), `runs` the timed runs per row when given (a suite picks its
 // own default, at least 5, after a warm-up), `only` a RegExp of the row labels to run (a suite
-// that supports it skips the others; scale does), `dropCaches` whether cold runs may drop the OS
+// that supports it skips the others; scale does), `once` one run without a warm-up for rows
+// too slow to repeat (scale; such rows say so in their note), `dropCaches` whether cold runs may drop the OS
 // page cache, `argv` every argument. Suites planned but not written yet (mail, convoy, audit, verify)
 // are simply absent until their file exists.
 import { execFileSync } from 'node:child_process';
@@ -38,7 +39,7 @@ const PLANNED = ['mail', 'convoy', 'audit', 'verify'];
 
 function usage(message) {
   console.error(`${message}
-usage: npm run bench [-- SUITE...] [--sizes 100,1000,10000] [--full] [--runs N] [--only PATTERN] [--drop-caches] [--fresh]`);
+usage: npm run bench [-- SUITE...] [--sizes 100,1000,10000] [--full] [--runs N] [--only PATTERN] [--once] [--drop-caches] [--fresh]`);
   process.exit(2);
 }
 
@@ -60,6 +61,7 @@ export function parseArgs(argv) {
       return argv[++i];
     };
     if (a === '--full') flags.full = true;
+    else if (a === '--once') flags.once = true;
     else if (a === '--drop-caches') flags.dropCaches = true;
     else if (a === '--fresh') flags.fresh = true;
     else if (a === '--sizes' || a.startsWith('--sizes=')) {
@@ -150,10 +152,16 @@ function loadResults(fresh) {
   return { schema: SCHEMA, runs: [], rows: [] };
 }
 
-function saveResults(data, run, rows) {
+/**
+ * Stores `rows` over `data`: a row replaces the stored row with the same suite, label and size;
+ * a whole run of a suite (no --only) also drops its stored rows at the sizes it measured, so a
+ * renamed or removed row does not linger.
+ */
+function saveResults(data, run, rows, partial) {
   const key = (r) => `${r.suite}\0${r.label}\0${r.size}`;
-  const fresh = new Set(rows.map(key));
-  const kept = data.rows.filter((r) => !fresh.has(key(r)));
+  const group = (r) => `${r.suite}\0${r.size}`;
+  const fresh = new Set(rows.map(partial ? key : group));
+  const kept = data.rows.filter((r) => !fresh.has(partial ? key(r) : group(r)));
   const all = [...kept, ...rows.map((r) => ({ ...r, run: run.id }))];
   const used = new Set(all.map((r) => r.run));
   const out = {
@@ -233,6 +241,7 @@ async function main() {
     sizes: flags.sizes,
     runs: flags.runs,
     only: flags.only,
+    once: flags.once,
     full: flags.full,
     dropCaches: flags.dropCaches,
     argv: process.argv.slice(2),
@@ -253,7 +262,7 @@ async function main() {
   }
   run.load_at_end = load();
   run.finished = new Date().toISOString();
-  saveResults(stored, run, rows);
+  saveResults(stored, run, rows, flags.only !== undefined);
   console.log(
     `\n## results (load average ${run.load_at_start.join(' ')} at start, ${run.load_at_end.join(' ')} at end)\n`,
   );

@@ -1,4 +1,4 @@
-// `npm run bench -- scale [--sizes 100,1000,10000] [--runs N] [--drop-caches]`: every command an
+// `npm run bench -- scale [--sizes 100,1000,10000] [--runs N] [--only PATTERN] [--drop-caches]`: every command an
 // agent or a hook runs, on generated repositories of each size (bench/gen/molecules.mjs: a seeded
 // mix of polecat-work, shiny and integration-test molecules at every stage; ~17 state files per
 // molecule), warm and cold, each timed in rounds with `node -e 0` and, where the command looks at
@@ -13,7 +13,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { GIT_ENV, git, identity } from './gen/git.mjs';
-import { AGENTS, agentName, moleculeId, scaleRepo } from './gen/molecules.mjs';
+import { AGENTS, agentName, scaleRepo } from './gen/molecules.mjs';
 import { agentEmail, REVIEWER } from './gen/prototypes.mjs';
 import {
   makeRow,
@@ -91,6 +91,20 @@ function benchEnv(extra = {}) {
   return { ...GIT_ENV, ...identity(agentName(1), agentEmail(agentName(1))), ...extra };
 }
 
+/**
+ * The first polecat-work molecule from the `from`-th on that waits at its review checkpoint: the
+ * molecule `status` is timed on is of the same kind at every size.
+ */
+function waitingForReview(dir, from) {
+  const base = join(dir, '.beads/molecules');
+  const ids = readdirSync(base).sort();
+  for (const id of [...ids.slice(from), ...ids.slice(0, from)]) {
+    const file = join(base, id, 'checkpoints/review.md');
+    if (existsSync(file) && /^decision: pending/m.test(readFileSync(file, 'utf8'))) return id;
+  }
+  throw new Error(`no molecule waits at its review in ${dir}`);
+}
+
 /** Polecat-work molecules whose `implement` is ready and not done: each takes one Gastown-Done. */
 function doneCandidates(dir) {
   const base = join(dir, '.beads/molecules');
@@ -122,11 +136,13 @@ const SLOW_MS = 2000;
  * Times `c` in rounds with its floors, then measures its memory and processes once, and returns
  * the row. `floors` are cases; the first is the one the target is against.
  */
-function measure({ size, label, c, floors, target, runs: asked, note }) {
+function measure({ size, label, c, floors, target, runs: asked, once, note: given }) {
   const cases = [...floors, { ...c, name: 'cmd' }];
-  const warmup = timeRounds(cases, { runs: 1, warmup: 0 });
-  const runs = asked ?? (warmup.cmd.ms > SLOW_MS ? MIN_RUNS : QUICK_RUNS);
-  const t = timeRounds(cases, { runs, warmup: 0 });
+  // --once: a single round and no warm-up, for a first look where one run takes many minutes.
+  const first = timeRounds(cases, { runs: 1, warmup: 0 });
+  const runs = once ? 1 : (asked ?? (first.cmd.ms > SLOW_MS ? MIN_RUNS : QUICK_RUNS));
+  const t = once ? first : timeRounds(cases, { runs, warmup: 0 });
+  const note = once ? ['one run, no warm-up (--once)', given].filter(Boolean).join('; ') : given;
   const [floor, ...anchors] = floors.map((f) => ({ name: f.name, ms: t[f.name].ms }));
   const row = makeRow({
     suite: 'scale',
@@ -164,17 +180,33 @@ async function mixedRows(size, flags, runs) {
   const cli = (...args) => ({ cmd: process.execPath, args: [CLI, ...args], cwd: dir, env });
   const fast = within(size >= 10000 ? 3 : 2);
   const rows = [];
+  // How long the repository took to make (when it was made, for a cached one).
+  const made = makeRow({
+    suite: 'scale',
+    label: 'generate the repository (init, write files, git add, git commit)',
+    size,
+    ms: meta.ms.init + meta.ms.write + meta.ms.add + meta.ms.commit,
+    note: `${meta.files} state files; ms: ${JSON.stringify(meta.ms)}${cached ? `; made ${meta.generated_at ?? 'before this run'}` : ''}`,
+  });
+  printRow(made);
+  rows.push(made);
   const m = (label, c, floors, target, note) => {
-    if (wanted(flags, label)) rows.push(measure({ size, label, c, floors, target, runs, note }));
+    if (wanted(flags, label))
+      rows.push(measure({ size, label, c, floors, target, runs, once: flags.once, note }));
   };
 
   m('gastown --version', cli('--version'), [node], within(1.3));
-  const id = moleculeId(Math.floor(size / 2));
+  const id = waitingForReview(dir, Math.floor(size / 2));
   const agent = agentName(1);
   // wide: it looks at every molecule, so `git status` is measured beside it. Cold advance is
   // held to `git status` (both look at every file); the others to `node -e 0`.
   const reads = [
-    { label: 'molecule status ID', c: cli('molecule', 'status', id), warm: fast, cold: within(3) },
+    {
+      label: 'molecule status ID (waiting at its review)',
+      c: cli('molecule', 'status', id),
+      warm: fast,
+      cold: within(3),
+    },
     { label: 'molecule list', c: cli('molecule', 'list'), wide: true, warm: fast },
     {
       label: `molecule current --for ${agent}`,
@@ -352,6 +384,7 @@ async function pendingRows(size, flags, runs) {
         floors: [node, status],
         target: within(size >= 10000 ? 3 : 2),
         runs,
+        once: flags.once,
       }),
     );
   if (wanted(flags, labels.cold))
@@ -363,6 +396,7 @@ async function pendingRows(size, flags, runs) {
         floors: [status, node],
         target: within(1.5),
         runs,
+        once: flags.once,
       }),
     );
   return rows;

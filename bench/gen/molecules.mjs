@@ -5,7 +5,7 @@
 // id, issue and agent; the frozen formula's hash is recomputed with the engine's own formulaHash
 // (checked against the engine's hash of every prototype first).
 //
-// Cached under bench/.cache/scale/ by (generator version, mix, size, seed), and reused while the
+// Cached under .bench-cache/ by (generator version, mix, size, seed), and reused while the
 // prototypes the engine writes today are the ones the cached repository was made from.
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -25,7 +25,9 @@ import {
 
 const ROOT = resolve(import.meta.dirname, '../..');
 const CLI = join(ROOT, 'dist/gastown.cjs');
-export const CACHE_ROOT = join(ROOT, 'bench/.cache');
+// At the top of the package, gitignored, and outside every folder lint and typecheck walk (a
+// 10,000-molecule repository is 170,000 files).
+export const CACHE_ROOT = join(ROOT, '.bench-cache');
 
 /** Bump when what the generator writes changes for the same inputs. */
 export const GENERATOR_VERSION = 1;
@@ -83,7 +85,7 @@ export function engineOnce() {
 }
 
 /**
- * The prototypes, cached in bench/.cache/ by the bytes of everything that makes them (the
+ * The prototypes, cached in .bench-cache/ by the bytes of everything that makes them (the
  * bundled engine, the formulas, this generator's sources): building them runs the engine ~80
  * times (several seconds on a loaded machine).
  */
@@ -289,7 +291,7 @@ export async function scaleRepo({ size, seed = 1, mix = 'mixed', log = () => {} 
   rmSync(home, { recursive: true, force: true });
   const staging = join(CACHE_ROOT, `${key}.tmp-${process.pid}`);
   rmSync(staging, { recursive: true, force: true });
-  const meta = { size, seed, mix, generator: GENERATOR_VERSION };
+  const meta = { size, seed, mix, generator: GENERATOR_VERSION, generated_at: new Date().toISOString() };
   Object.assign(meta, await generateScaleRepo(join(staging, 'repo'), { size, seed, mix, log }));
   writeFileSync(join(staging, 'meta.json'), `${JSON.stringify(meta, null, 2)}\n`);
   renameSync(staging, home);

@@ -49,7 +49,7 @@ const output = (what) =>
  * own, and removed once loaded.
  */
 export async function loadEngine() {
-  const dir = join(ROOT, 'bench/.cache');
+  const dir = join(ROOT, '.bench-cache');
   mkdirSync(dir, { recursive: true });
   const name = `gen-engine-${process.pid}`;
   const file = join(dir, `${name}.mjs`);
