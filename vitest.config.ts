@@ -3,10 +3,17 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
-    testTimeout: 60_000,
-    hookTimeout: 60_000,
-    // Tests spawn real git and node processes; two cores, so keep the pool small.
+    // Builds dist/ from the current source, and makes this run's temp folder and repository
+    // templates, before any test file runs.
+    globalSetup: ['test/global-setup.ts'],
+    // A guard against a hung test, not a speed check: a loaded machine may take minutes.
+    testTimeout: 300_000,
+    hookTimeout: 300_000,
+    // Child processes do most of the work; each worker waits on its own (docs/decisions.md,
+    // "Test harness"). Forks, not threads: tests set process.env for a child.
     pool: 'forks',
-    maxWorkers: 2,
+    maxWorkers: 3,
+    // Test files share one module registry per worker: no test relies on a fresh import.
+    isolate: false,
   },
 });

@@ -50,7 +50,8 @@ function formulaToml(name) {
 
 const event = (step, kind, extra = '') => `step = ${q(step)}\nattempt = 1\nkind = ${q(kind)}\n${extra}`;
 
-export function generate(dir) {
+/** `engine` is the bundled src/engine (for the frozen formula's hash, which fold checks). */
+export function generate(dir, engine) {
   const git = (...args) =>
     execFileSync('git', args, {
       cwd: dir,
@@ -59,6 +60,7 @@ export function generate(dir) {
     });
   git('init', '-q', '-b', 'main');
   const { text, steps } = formulaToml('bench-flow');
+  const hash = engine.frozenFormulaHash(engine.parseFrozenFormula(text, 'formula.resolved.toml'));
   for (let m = 0; m < MOLECULES; m++) {
     const id = `m-${String(m).padStart(4, '0')}`;
     const base = join(dir, '.beads/molecules', id);
@@ -66,7 +68,7 @@ export function generate(dir) {
     writeFileSync(join(base, 'formula.resolved.toml'), text);
     writeFileSync(
       join(base, 'molecule.toml'),
-      `id = ${q(id)}\nformula = "bench-flow"\nformula_version = 1\nformula_hash = "bench-bench-flow"\n\n[inputs]\n[vars]\nfeature = ${q(`feature ${m % 7}`)}\n`,
+      `id = ${q(id)}\nformula = "bench-flow"\nformula_version = 1\nformula_hash = ${q(hash)}\n\n[inputs]\n[vars]\nfeature = ${q(`feature ${m % 7}`)}\n`,
     );
     // Mixed progress: molecule m has (m % 17) steps done; 15 and 16 mean completed.
     const doneCount = Math.min(m % 17, STEPS);
@@ -129,8 +131,9 @@ export default async function main(flags = {}) {
   try {
     const repo = join(work, 'repo');
     mkdirSync(repo);
+    const engine = await importBundled(join(ROOT, 'src/engine/index.ts'), work, 'engine');
     const t0 = performance.now();
-    generate(repo);
+    generate(repo, engine);
     console.log(
       `generated ${MOLECULES} molecules x ${STEPS} steps in ${(performance.now() - t0).toFixed(0)} ms`,
     );
@@ -182,7 +185,6 @@ export default async function main(flags = {}) {
     paired('reads alone: listings + molecule.toml + frozen formula', [reads, dir, 'all']);
 
     // In-process: fold + plan of one molecule with 20,000 steps (1,000 chains of 20).
-    const engine = await importBundled(join(ROOT, 'src/engine/index.ts'), work, 'engine');
     const steps = [];
     for (let c = 0; c < 1000; c++) {
       for (let i = 0; i < 20; i++)
@@ -210,7 +212,10 @@ export default async function main(flags = {}) {
       warnings: [],
       extra: {},
     };
-    const files = new Map([['molecule.toml', 'id = "wide"\nformula = "wide"\nformula_hash = "h"\n']]);
+    const wideHash = engine.frozenFormulaHash(formula);
+    const files = new Map([
+      ['molecule.toml', `id = "wide"\nformula = "wide"\nformula_hash = ${q(wideHash)}\n`],
+    ]);
     for (let c = 0; c < 1000; c++) {
       for (let i = 0; i < c % 20; i++) {
         files.set(`events/c${c}s${i}.1.ready.toml`, event(`c${c}s${i}`, 'ready'));

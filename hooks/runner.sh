@@ -125,11 +125,27 @@ GASTOWN_HOOK_ACTIVE=1
 export GASTOWN_HOOK_ACTIVE
 if [ -n "$input" ]; then "$@" <"$input" & else "$@" & fi
 pid=$!
-(sleep "$limit" && kill -TERM "$pid") >/dev/null 2>&1 &
+# The watchdog stops Node at the limit. When Node ends first, the watchdog is stopped and takes
+# its sleep with it, so nothing the hook started outlives it. A stop that comes before the sleep
+# has started is noted, and acted on once it has.
+(
+  stop=
+  trap 'stop=1' TERM
+  sleep "$limit" &
+  sleeper=$!
+  trap 'kill "$sleeper"; wait "$sleeper"; exit 0' TERM
+  if [ -n "$stop" ]; then
+    kill "$sleeper"
+    wait "$sleeper"
+    exit 0
+  fi
+  wait "$sleeper" && kill -TERM "$pid"
+) >/dev/null 2>&1 &
 watchdog=$!
 wait "$pid"
 code=$?
 kill "$watchdog" >/dev/null 2>&1
+wait "$watchdog"
 [ -n "$input" ] && rm -f "$input"
 
 case $code in

@@ -1,9 +1,10 @@
 // Who made a decision, from git: the author of the newest commit that changed the file's
 // `decision:` line, or the local git identity when the working tree differs from HEAD (an
 // uncommitted edit, e.g. seen by the watcher). Also when a file was first committed, which is
-// when a checkpoint's deadline clock starts.
-import { git } from '../git/exec.js';
+// when a checkpoint's deadline clock starts, and the trust configuration as committed.
+import { git, gitBytes } from '../git/exec.js';
 import { shallowBoundary } from '../git/head.js';
+import { CONFIG_FILE } from '../store/layout.js';
 
 export interface DecisionAuthor {
   email?: string;
@@ -70,9 +71,16 @@ export async function decisionAuthor(
   return { committed: true };
 }
 
-/** Committer time of the oldest commit that added `relPath`; undefined when not committed. */
-export async function firstCommitTime(root: string, relPath: string): Promise<Date | undefined> {
-  const r = await git(['log', '--diff-filter=A', '--format=%cI', '--', relPath], {
+/**
+ * Committer time (or, with `authored`, author time) of the oldest commit that added `relPath`;
+ * undefined when not committed. A rebase rewrites committer times and keeps author times.
+ */
+export async function firstCommitTime(
+  root: string,
+  relPath: string,
+  authored = false,
+): Promise<Date | undefined> {
+  const r = await git(['log', '--diff-filter=A', `--format=${authored ? '%aI' : '%cI'}`, '--', relPath], {
     cwd: root,
     allowFailure: true,
   });
@@ -85,4 +93,34 @@ export async function firstCommitTime(root: string, relPath: string): Promise<Da
   if (!oldest) return undefined;
   const d = new Date(oldest);
   return Number.isNaN(d.getTime()) ? undefined : d;
+}
+
+/**
+ * `.beads/config.toml` as committed at each of `revs` (e.g. `<commit>^` and `<commit>`): its
+ * text, or undefined where the revision or the file does not exist. One `git cat-file --batch`.
+ */
+export async function configAt(root: string, revs: readonly string[]): Promise<(string | undefined)[]> {
+  const out = await gitBytes(['cat-file', '--batch'], {
+    cwd: root,
+    input: revs.map((r) => `${r}:${CONFIG_FILE}\n`).join(''),
+    allowFailure: true,
+  });
+  const texts: (string | undefined)[] = [];
+  let at = 0;
+  for (let i = 0; i < revs.length; i++) {
+    const eol = out.indexOf(10, at);
+    if (eol < 0) break;
+    const header = out.subarray(at, eol).toString('utf8');
+    at = eol + 1;
+    const m = /^[0-9a-f]+ (\w+) (\d+)$/.exec(header);
+    if (!m) {
+      texts.push(undefined); // `<rev> missing`: no such revision, or no config there
+      continue;
+    }
+    const size = Number(m[2]);
+    texts.push(m[1] === 'blob' ? out.subarray(at, at + size).toString('utf8') : undefined);
+    at += size + 1;
+  }
+  while (texts.length < revs.length) texts.push(undefined);
+  return texts;
 }

@@ -60,7 +60,10 @@ export interface Checkpoint {
   attempt: number;
   reviews: string[];
   decision: Decision;
+  /** Why it was rejected (required when rejecting). */
   reason: string;
+  /** A note kept with an approval (`checkpoint approve --text`). */
+  note: string;
   approvers: string[];
   min_approvals: number;
   prevent_self_approval: boolean;
@@ -254,6 +257,7 @@ export function parseCheckpoint(file: string, text: string): Checkpoint {
     'reviews',
     'decision',
     'reason',
+    'note',
     'approvers',
     'min_approvals',
     'prevent_self_approval',
@@ -273,6 +277,7 @@ export function parseCheckpoint(file: string, text: string): Checkpoint {
     reviews: list('reviews'),
     decision,
     reason,
+    note: (str('note', false) ?? '').trim(),
     approvers: list('approvers'),
     min_approvals: minApprovals,
     prevent_self_approval: psa,
@@ -291,6 +296,8 @@ export interface ApprovalFile {
   file: string;
   decision: Vote;
   reason: string;
+  /** A note kept with an approval. */
+  note: string;
 }
 
 /** An approval file: `decision: approved|rejected` and a reason (required when rejecting). */
@@ -325,22 +332,36 @@ export function parseApproval(file: string, text: string): ApprovalFile {
       'reason',
       fm.lines.reason ?? fm.lines.decision,
     );
-  return { file, decision: v.trim() as Vote, reason };
+  const note = typeof fm.data.note === 'string' ? fm.data.note.trim() : '';
+  return { file, decision: v.trim() as Vote, reason, note };
 }
 
-export function renderApproval(fields: { checkpoint: string; decision: Vote; reason?: string }): string {
+/** An approval file; `text` is the reason of a rejection or the note of an approval. */
+export function renderApproval(fields: { checkpoint: string; decision: Vote; text?: string }): string {
+  const text = fields.text ?? '';
   return renderFrontMatter(
-    { checkpoint: fields.checkpoint, decision: fields.decision, reason: fields.reason ?? '' },
+    {
+      checkpoint: fields.checkpoint,
+      decision: fields.decision,
+      reason: fields.decision === 'rejected' ? text : '',
+      ...(fields.decision === 'approved' && text !== '' ? { note: text } : {}),
+    },
     { decision: 'approved | rejected' },
   );
 }
 
+/** What a vote says in words: a rejection's reason, an approval's note (older files kept it in `reason:`). */
+export function voteText(v: { decision: string; reason: string; note: string }): string {
+  return v.decision === 'approved' ? v.note || v.reason : v.reason;
+}
+
 /**
- * Sets `decision:` and `reason:` in a checkpoint's text and changes nothing else: comments after
- * the values, other fields, line endings and the body keep their bytes (what a person editing
- * the file would do), so the diff in a pull request is exactly the decision.
+ * Sets `decision:` and the words that go with it in a checkpoint's text, and changes nothing
+ * else: `reason:` for a rejection, `note:` for an approval (`text` empty: left as it is).
+ * Comments after the values, other fields, line endings and the body keep their bytes (what a
+ * person editing the file would do), so the diff in a pull request is exactly the decision.
  */
-export function setDecision(text: string, decision: Vote, reason: string, file = 'checkpoint'): string {
+export function setDecision(text: string, decision: Vote, words: string, file = 'checkpoint'): string {
   const cannot = (why: string) =>
     new GastownError('checkpoint.invalid', `cannot set the decision: ${why}; edit \`decision:\` by hand`, {
       location: { file },
@@ -367,14 +388,18 @@ export function setDecision(text: string, decision: Vote, reason: string, file =
   let lines = setField(text.split('\n'), 'decision', decision, reads);
   if (lines === undefined) throw cannot('it has no `decision:` line');
   if (!reads(lines)) throw unchangeable();
-  if (before.data.reason !== reason && !(reason === '' && before.data.reason === undefined)) {
-    want.reason = reason;
-    const value = JSON.stringify(reason);
-    let next = setField(lines, 'reason', value, reads);
+  const key = decision === 'rejected' ? 'reason' : 'note';
+  if (words !== '' && before.data[key] !== words) {
+    want[key] = words;
+    const value = JSON.stringify(words);
+    let next = setField(lines, key, value, reads);
     if (next === undefined) {
-      const at = lines.findIndex((l) => /^decision[ \t]*:/.test(l));
+      // A new field goes after `reason:` when there is one, else after `decision:`.
+      const after = (l: string) => /^reason[ \t]*:/.test(l) && key === 'note';
+      let at = lines.findIndex(after);
+      if (at < 0) at = lines.findIndex((l) => /^decision[ \t]*:/.test(l));
       const cr = lines[at]?.endsWith('\r') ? '\r' : '';
-      next = [...lines.slice(0, at + 1), `reason: ${value}${cr}`, ...lines.slice(at + 1)];
+      next = [...lines.slice(0, at + 1), `${key}: ${value}${cr}`, ...lines.slice(at + 1)];
     }
     if (!reads(next)) throw unchangeable();
     lines = next;

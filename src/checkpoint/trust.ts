@@ -35,6 +35,14 @@ export interface VoteFact {
   /** False for a working-tree edit not yet committed (the local git identity made it). */
   committed: boolean;
   commit?: string;
+  /**
+   * The trust configuration this vote is judged against: the one committed before the commit
+   * that made it (its parent; HEAD for an uncommitted edit), so a commit cannot rewrite who may
+   * approve and approve at once. Absent: the configuration the judgement was given.
+   */
+  config?: TrustConfig;
+  /** Why this vote cannot count whoever made it (its commit also changed the trust tables). */
+  refused?: string;
 }
 
 export interface JudgedVote extends VoteFact {
@@ -67,6 +75,15 @@ function agentsOf(cfg: TrustConfig, email: string): string[] {
   return Object.entries(cfg.agents)
     .filter(([, p]) => p.emails.some((e) => lower(e) === email))
     .map(([name]) => name);
+}
+
+/** How a vote's author is named to people: `@handle` for a user, the agent's name, else the email. */
+export function displayActor(cfg: TrustConfig, email: string | undefined): string {
+  if (!email) return 'someone unknown';
+  const e = lower(email);
+  const handle = handleOf(cfg, e);
+  if (handle) return `@${handle}`;
+  return agentsOf(cfg, e)[0] ?? e;
 }
 
 /** Approver entries (`@handle`, `team:<name>`) → allowed handles, plus entries that name nobody. */
@@ -115,8 +132,10 @@ export interface TrustFacts {
 }
 
 export function judgeVote(f: Omit<TrustFacts, 'votes'>, vote: VoteFact): JudgedVote {
-  const { config: cfg, policy } = f;
+  const { policy } = f;
+  const cfg = vote.config ?? f.config;
   const where = vote.committed ? `commit ${vote.commit?.slice(0, 12) ?? '?'}` : 'an uncommitted edit';
+  if (vote.refused) return { ...vote, counts: false, why: vote.refused };
   if (!vote.email)
     return {
       ...vote,

@@ -1,7 +1,8 @@
 // What every command receives: where it runs, how to print, and the injected clock/env.
 // Kept tiny because it is loaded on every start.
 import { writeSync } from 'node:fs';
-import { type ErrorLocation, formatLocated } from '../errors.js';
+import { InjectedDate, ignoredClock, testClockOn } from '../clock.js';
+import { type ErrorLocation, formatLocated, UsageError } from '../errors.js';
 
 export interface Output {
   /** Normal output on stdout. */
@@ -26,7 +27,7 @@ export interface CliContext {
   cwd: string;
   env: NodeJS.ProcessEnv;
   io: Output;
-  /** Injected clock: tests and `GASTOWN_NOW` may fix it. */
+  /** Injected clock: tests, and `GASTOWN_NOW` under the test switch (src/clock.ts), may fix it. */
   now(): Date;
   /** What the process exits with; commands set it, only main.ts exits. */
   exitCode: number;
@@ -105,9 +106,13 @@ export function createContext(env: NodeJS.ProcessEnv = process.env, cwd = proces
       return color();
     },
   };
-  const fixed = env.GASTOWN_NOW ? new Date(env.GASTOWN_NOW) : undefined;
+  const fixed = env.GASTOWN_NOW && testClockOn(env) ? new InjectedDate(env.GASTOWN_NOW) : undefined;
+  const ignored = ignoredClock(env);
+  if (ignored) io.warn(ignored);
   if (fixed && Number.isNaN(fixed.getTime()))
-    throw new Error(`GASTOWN_NOW is not a date: ${env.GASTOWN_NOW}`);
+    throw new UsageError(
+      `GASTOWN_NOW ${JSON.stringify(env.GASTOWN_NOW)} is not a date (use an ISO 8601 time such as 2026-01-06T09:00:00Z)`,
+    );
   return { cwd, env, io, now: () => fixed ?? new Date(), exitCode: 0 };
 }
 

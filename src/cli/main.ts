@@ -1,10 +1,11 @@
 #!/usr/bin/env node
-// Entry point. Two argv shapes that run on every commit are dispatched directly (the hook entry
-// point, a plain `advance`); everything else goes to the command table (program.ts), whose
-// groups live in src/cli/table/ and load their implementation lazily, so `gastown --help` stays
-// close to `node -e 0`. This is the only module that calls process.exit.
+// Entry point. Argv shapes that run on every commit or prompt are dispatched directly (the hook
+// entry point, a plain `advance`, `mail inbox|check`: src/cli/quick-mail.ts); everything else
+// goes to the command table (program.ts), whose groups live in src/cli/table/ and load their
+// implementation lazily, so `gastown --help` stays close to `node -e 0`. This is the only module that calls process.exit.
 import { ExitCode, formatLocated, isGastownError } from '../errors.js';
 import { createContext, writeOutput } from './context.js';
+import { quickMailCall } from './quick-mail.js';
 
 /**
  * `gastown advance` and `gastown advance --json`, exactly: what scripts and people run after
@@ -29,7 +30,15 @@ function hookCall(args: readonly string[]): { name: string; args: string[] } | u
 }
 
 async function main(argv: string[]): Promise<number> {
-  const ctx = createContext();
+  let ctx: ReturnType<typeof createContext>;
+  try {
+    ctx = createContext();
+  } catch (err) {
+    // A bad environment value is reported like a bad flag: one line, exit 2.
+    if (!isGastownError(err)) throw err;
+    writeOutput(2, `error: ${formatLocated(err.location, err.message)}\n`);
+    return err.exitCode;
+  }
   try {
     const call = hookCall(argv.slice(2));
     if (call) {
@@ -41,6 +50,11 @@ async function main(argv: string[]): Promise<number> {
       const { quietAdvance } = await import('./commands/advance.js');
       const code = quietAdvance(ctx, plain);
       if (code !== undefined) return code;
+    }
+    const mail = quickMailCall(argv.slice(2));
+    if (mail) {
+      const commands = await import('./commands/mail.js');
+      return (await commands[mail.command](ctx, mail.flags)) ?? 0;
     }
     const { runProgram } = await import('./program.js');
     return await runProgram(ctx, argv);

@@ -42,7 +42,19 @@ export interface DoctorFacts {
   fileProblems: { file: string; location: string; message: string }[];
   filesChecked: number;
   molecules: { id: string; file: string; formula?: string; formulaKnown: boolean; after?: string }[];
-  lock?: { pid?: number; host?: string; started?: string; alive: boolean; sameHost: boolean };
+  lock?: {
+    pid?: number;
+    host?: string;
+    started?: string;
+    alive: boolean;
+    sameHost: boolean;
+    /** Why the holder is not running (gone, its pid reused, not gastown). */
+    why?: string;
+    /** A live process that is not gastown (by its command line). */
+    foreign?: boolean;
+    /** The lock path is not a regular file: what it is (`a directory`, `a symbolic link`). */
+    special?: string;
+  };
   shallow: boolean;
   /** Checkpoints still pending past their deadline; undefined when not looked at. */
   overdue?: OverdueCheckpoint[];
@@ -270,6 +282,31 @@ export function checkLock(f: DoctorFacts): Finding[] {
   const l = f.lock;
   if (!l) return [];
   const who = `pid ${l.pid ?? '?'} on ${l.host ?? '?'}${l.started ? ` since ${l.started}` : ''}`;
+  if (l.special !== undefined) {
+    return [
+      {
+        check: 'lock',
+        level: 'error',
+        message: `.beads/.cache/lock is ${l.special}, not a lock file: every command that writes stops on it`,
+        hint:
+          l.special === 'a directory'
+            ? 'run `gastown doctor --fix` (it removes an empty directory), or remove it by hand'
+            : 'run `gastown doctor --fix`',
+        fixable: true,
+      },
+    ];
+  }
+  if (l.foreign) {
+    return [
+      {
+        check: 'lock',
+        level: 'error',
+        message: `.beads/.cache/lock names a process that is not gastown (${l.why}; ${who}): every command that writes waits for it, then gives up`,
+        hint: 'run `gastown doctor --fix` if no gastown command is running',
+        fixable: true,
+      },
+    ];
+  }
   if (l.pid === undefined) {
     return [
       {
@@ -286,7 +323,7 @@ export function checkLock(f: DoctorFacts): Finding[] {
       {
         check: 'lock',
         level: 'error',
-        message: `.beads/.cache/lock left by a dead process (${who})`,
+        message: `.beads/.cache/lock left by a dead process (${who}${l.why ? `: ${l.why}` : ''})`,
         hint: 'run `gastown doctor --fix`',
         fixable: true,
       },

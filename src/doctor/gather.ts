@@ -1,19 +1,21 @@
 // Reads the facts `gastown doctor` judges: git, hooks, node, every `.beads/` file, molecule
 // references, the lock, shallowness. No judgement here (see checks.ts).
 import { execFileSync } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { hostname } from 'node:os';
+import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { InjectedDate, TEST_CLOCK_SWITCH, testClockOn } from '../clock.js';
 import type { MoleculeState } from '../engine/types.js';
 import type { HumanGate } from '../formula/model.js';
 import { gitVersion, isShallow, type RepoPaths } from '../git/repo.js';
 import { fileKind, isUnreadableStateError, notRegularMessage, readSmallFile } from '../store/atomic.js';
-import { markUnfinishedRun } from '../store/lock.js';
+import { beadsTreeProblems } from '../store/links.js';
+import { clearDeadLock, judgeHolder, lockPath, readLock } from '../store/lock.js';
+import type { EventFact } from '../store/types.js';
 import { hooksStatus } from '../triggers/install.js';
 import { formatProblem, validateStaged } from '../triggers/validate.js';
 import type { DoctorFacts, OverdueCheckpoint } from './checks.js';
 
-const LOCK = '.beads/.cache/lock';
+const EVENTS_DIR = /^\.beads\/molecules\/[^/]+\/events$/;
 
 /**
  * Every regular file under `.beads/` except the cache, repo-relative, and every other entry
@@ -32,11 +34,14 @@ export function listBeadsFiles(root: string): { files: string[]; special: { file
     for (const e of entries) {
       const child = `${rel}/${e.name}`;
       if (child === '.beads/.cache' || e.name.includes('.gastown-tmp-')) continue;
-      if (e.isDirectory()) walk(child);
+      // Every entry of events/ is a fact file: a folder there is no fact (fold says the same).
+      if (e.isDirectory() && !EVENTS_DIR.test(rel)) walk(child);
       else if (e.isFile()) files.push(child);
       else special.push({ file: child, kind: fileKind(e) });
     }
   };
+  // A linked `.beads` (or molecules/, .cache/) is reported by beadsTreeProblems, not walked.
+  if (beadsTreeProblems(root).some((p) => p.file === '.beads')) return { files, special };
   walk('.beads');
   return { files: files.sort(), special };
 }
@@ -50,50 +55,36 @@ function nodeOnPath(): boolean {
   }
 }
 
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
 export function readLockFact(root: string): DoctorFacts['lock'] {
-  const file = join(root, LOCK);
-  if (!existsSync(file)) return undefined;
-  try {
-    const info = JSON.parse(readFileSync(file, 'utf8')) as {
-      pid?: unknown;
-      host?: unknown;
-      started?: unknown;
-    };
-    if (typeof info.pid !== 'number' || typeof info.host !== 'string') throw new Error('malformed');
-    const sameHost = info.host === hostname();
-    return {
-      pid: info.pid,
-      host: info.host,
-      ...(typeof info.started === 'string' ? { started: info.started } : {}),
-      alive: sameHost ? isAlive(info.pid) : true,
-      sameHost,
-    };
-  } catch {
-    return { alive: false, sameHost: true };
-  }
+  const held = readLock(lockPath(root));
+  if (!held) return undefined;
+  if (held.kind === 'special') return { alive: false, sameHost: true, special: held.what };
+  const info = held.info;
+  if (!info) return { alive: false, sameHost: true };
+  const holder = judgeHolder(info);
+  return {
+    pid: info.pid,
+    host: info.host,
+    ...(typeof info.started === 'string' ? { started: info.started } : {}),
+    alive: holder.state === 'running' || holder.state === 'remote',
+    sameHost: holder.state !== 'remote',
+    ...(holder.state === 'gone' || holder.state === 'foreign' ? { why: holder.why } : {}),
+    ...(holder.state === 'foreign' ? { foreign: true } : {}),
+  };
 }
 
-/** `doctor --fix`: removes a lock whose holder is gone (re-checked right before removing). */
-export function removeStaleLock(root: string): boolean {
-  const fact = readLockFact(root);
-  if (!fact || (fact.alive && fact.pid !== undefined) || !fact.sameHost) return false;
-  rmSync(join(root, LOCK), { force: true });
-  markUnfinishedRun(join(root, '.beads/.cache'));
-  return true;
+/**
+ * `doctor --fix`: removes a lock no gastown process can hold (its holder gone or not gastown, a
+ * torn file, a link, an empty folder), judged again right before removing; says why it kept one.
+ */
+export function removeStaleLock(root: string): { removed?: string; kept?: string } {
+  return clearDeadLock(root);
 }
 
-/** The clock doctor judges deadlines by: `GASTOWN_NOW` when set (as every command honours), else now. */
+/** The clock doctor judges deadlines by: `GASTOWN_NOW` under the test switch (src/clock.ts), else now. */
 function clock(): Date {
-  const fixed = process.env.GASTOWN_NOW ? new Date(process.env.GASTOWN_NOW) : undefined;
+  const env = process.env;
+  const fixed = env.GASTOWN_NOW && testClockOn(env) ? new InjectedDate(env.GASTOWN_NOW) : undefined;
   return fixed && !Number.isNaN(fixed.getTime()) ? fixed : new Date();
 }
 
@@ -190,11 +181,13 @@ export async function gatherFacts(paths: RepoPaths, now: Date = clock()): Promis
   if (!beadsExists) return facts;
 
   const { files, special } = listBeadsFiles(root);
-  const unreadable = special.map(({ file, kind }) => ({
-    file,
-    location: file,
-    message: notRegularMessage(kind),
-  }));
+  const tree = beadsTreeProblems(root);
+  const unreadable = [
+    ...tree.map((p) => ({ ...p, location: p.file })),
+    ...special
+      .filter(({ file }) => !tree.some((p) => p.file === file))
+      .map(({ file, kind }) => ({ file, location: file, message: notRegularMessage(kind) })),
+  ];
   const texts = new Map<string, string>();
   for (const f of files) {
     // Bounded and regular-only (store/atomic.ts): a huge file is named, not read.
@@ -243,26 +236,77 @@ export async function gatherFacts(paths: RepoPaths, now: Date = clock()): Promis
   const folded = await foldAll(root);
   facts.overdue = await findOverdueCheckpoints(root, now, folded);
   const audit = await auditMolecules(root, now, folded);
-  facts.moleculeProblems = audit.problems;
+  facts.moleculeProblems = [...audit.problems, ...(await frozenFileEdits(root))];
   facts.moleculesAudited = audit.count;
   return facts;
 }
 
+const FROZEN_FILES = [
+  ':(glob).beads/molecules/*/molecule.toml',
+  ':(glob).beads/molecules/*/formula.resolved.toml',
+];
+
 /**
- * Folds every molecule and checks each fact stands as the engine would before planning
- * (plan.ts `unbackedFacts`), completed ones too: an auditor's pass over the whole history the
- * files hold. Checkpoint decisions are judged from git as `advance` judges them.
+ * molecule.toml and formula.resolved.toml are written once, by `molecule create`, so one whose
+ * content differs from what the commit that added it holds is a hand edit, even an edit that
+ * keeps `formula_hash` and the frozen formula in agreement. Reported with the newest commit that
+ * modified it; a file restored to its first content is not reported.
+ */
+async function frozenFileEdits(root: string): Promise<{ molecule: string; file: string; message: string }[]> {
+  const { git } = await import('../git/exec.js');
+  const run = async (args: string[]) =>
+    (await git([...args, '--', ...FROZEN_FILES], { cwd: root, allowFailure: true })).stdout;
+  // Newest first: the last add of a path is its creation, the first modification the newest.
+  const added = new Map<string, string>();
+  for (const m of (await run(['log', '--diff-filter=A', '--no-abbrev', '--raw', '--format='])).matchAll(
+    /^:\S+ \S+ \S+ (\S+) A\t(.+)$/gm,
+  ))
+    added.set(m[2] as string, m[1] as string);
+  const modifiedBy = new Map<string, string>();
+  for (const entry of (await run(['log', '--diff-filter=M', '--name-only', '--format=%x00%H'])).split('\0')) {
+    const [commit = '', ...files] = entry.split('\n').filter((l) => l !== '');
+    for (const f of files) if (!modifiedBy.has(f)) modifiedBy.set(f, commit.slice(0, 12));
+  }
+  const edited = new Map<string, string>();
+  for (const m of (await run(['ls-files', '-s'])).matchAll(/^\d+ (\S+) \d\t(.+)$/gm)) {
+    const [, blob, file] = m as unknown as [string, string, string];
+    const first = added.get(file);
+    if (first === undefined || first === blob) continue;
+    const by = modifiedBy.get(file);
+    edited.set(file, by ? `changed by commit ${by}` : 'changed (staged)');
+  }
+  for (const f of (await run(['diff', '--name-only'])).split('\n'))
+    if (f !== '' && added.has(f)) edited.set(f, 'changed in the working tree');
+  return [...edited].map(([file, what]) => ({
+    molecule: file.split('/')[2] as string,
+    file,
+    message: `${what} after the molecule was created; it is written once, by \`gastown molecule create\`: restore it from git (\`git log -p -- ${file}\`)`,
+  }));
+}
+
+/** Event files (molecule-relative) whose fact says a test clock decided it (gates/engine.ts). */
+function injectedClockFacts(state: MoleculeState, pathOf: (f: EventFact) => string): string[] {
+  const out: string[] = [];
+  for (const s of state.steps)
+    for (const facts of [s.facts, ...Object.values(s.history)])
+      for (const f of Object.values(facts)) if (f.extra.clock === 'injected') out.push(pathOf(f));
+  return out;
+}
+
+/**
+ * Every molecule's verdict, as `molecule status` and `list` give it (engine/verdict.ts: the plan,
+ * and for a completed, cancelled or squashed molecule the audit of every fact), completed ones
+ * too: an auditor's pass over the whole history the files hold.
  */
 export async function auditMolecules(
   root: string,
   now: Date,
   folded: readonly Folded[],
 ): Promise<{ count: number; problems: { molecule: string; file: string; message: string }[] }> {
-  const [io, reconcile, plan, gates, config] = await Promise.all([
+  const [io, reconcile, verdict, config] = await Promise.all([
     import('../engine/io.js'),
     import('../engine/reconcile.js'),
-    import('../engine/plan.js'),
-    import('../engine/gates.js'),
+    import('../engine/verdict.js'),
     import('../store/config.js'),
   ]);
   const problems: { molecule: string; file: string; message: string }[] = [];
@@ -272,24 +316,20 @@ export async function auditMolecules(
   } catch {
     return { count: 0, problems }; // the file check reports a broken config
   }
-  const env = { config: cfg, now, moleculeStatus: io.fileMoleculeStatus(root) };
   for (const f of folded) {
     const { id } = f;
     if (!('state' in f)) {
       problems.push({ molecule: id, file: io.moleculeRelDir(id), message: f.error });
       continue;
     }
-    const { state } = f;
-    const found = reconcile.stateProblems(state);
-    const formula = state.formula;
-    if (found.length === 0 && formula) {
-      if (gates.formulaNeedsPlugins(formula)) {
-        await gates.loadGatePlugins();
-        await gates.gatherFacts(state, { root, now, config: cfg, settled: true });
-      }
-      for (const p of plan.unbackedFacts(state, formula, env))
-        found.push({ molecule: id, file: p.file, message: p.message });
-    }
+    const { state, plan } = await verdict.judgeState(f.state, { root, config: cfg, now });
+    const found = reconcile.stateProblems(state, plan);
+    for (const rel of injectedClockFacts(state, io.eventPathOf))
+      found.push({
+        molecule: id,
+        file: `${state.dir}/${rel}`,
+        message: `recorded under an injected clock (GASTOWN_NOW with ${TEST_CLOCK_SWITCH}=1, a switch for tests): no real time decided it; remove the file (history stays in git) or re-open the step`,
+      });
     for (const p of found)
       problems.push({ molecule: id, file: p.file ?? io.moleculeRelDir(id), message: p.message });
   }

@@ -22,14 +22,19 @@ import {
 import { identityForEmail, loadConfig } from '../store/config.js';
 import { isMoleculeId } from '../store/ids.js';
 import { DIGEST_FILE, EVENTS, findRoot, moleculesDir, parseEventName } from '../store/layout.js';
-import { withLock } from '../store/lock.js';
+import { checkBeadsPath } from '../store/links.js';
+import { markUnfinishedRun, withLock } from '../store/lock.js';
 import type { GastownConfig } from '../store/types.js';
 import type { Problem } from './apply.js';
+import { CommitView } from './atcommit.js';
 import {
-  alreadyHandled,
+  alreadyRecorded,
   commitsToCatchUp,
+  commitTime,
   ignoredTrailerPath,
   mustRecordVerdict,
+  NO_MOLECULE,
+  notApplicableNow,
   renderIgnoredTrailer,
   type TrailerCommit,
 } from './catchup.js';
@@ -41,13 +46,15 @@ import {
   listEvents,
   listMoleculeIds,
   moleculeExists,
+  moleculeFolderProblem,
   moleculeRelDir,
   readMoleculeFiles,
 } from './io.js';
 import { recordStepLocked, type StepAction } from './molecules.js';
 import { type ReconcileOutcome, reconcileMolecule } from './reconcile.js';
 import { type Shape, SharedVerdicts } from './shapes.js';
-import { parseTrailers, type Trailer } from './trailers.js';
+import { isStopped, safePoint } from './stop.js';
+import { formatTrailer, parseTrailers, type Trailer } from './trailers.js';
 import type { MoleculeState, MoleculeStatus, Transition } from './types.js';
 
 export interface AdvanceOptions {
@@ -84,6 +91,11 @@ export interface AdvanceOptions {
   replayedFrom?: string;
   /** …and every commit that rebase rewrote, new id → old id. */
   rewrites?: ReadonlyMap<string, string>;
+  /**
+   * Stop at the next safe point once aborted (`watch` on SIGINT/SIGTERM): the run throws
+   * stop.ts's error, and what it applied so far is whole facts the next run builds on.
+   */
+  signal?: AbortSignal;
 }
 
 export interface AdvanceResult {
@@ -91,17 +103,38 @@ export interface AdvanceResult {
   written: string[];
   problems: { molecule?: string; file?: string; message: string }[];
   /**
+   * Trailers of commits seen again (a catch-up, a merge, a rebase) that did not apply, and why;
+   * absent when there are none. Trailers already applied are not listed.
+   */
+  skippedTrailers?: SkippedTrailer[];
+  /**
    * How many molecules the cache answered for without reading them: by their `events/` folder's
    * stamp (one stat) or by their content key (a listing). Absent on a dry run (no cache).
    */
   unchanged?: { stamp: number; key: number };
 }
 
+export interface SkippedTrailer {
+  commit: string;
+  /** As written: `Gastown-Done: m1/merge`. */
+  trailer: string;
+  reason: string;
+}
+
 export async function advance(opts: AdvanceOptions): Promise<AdvanceResult> {
   const root = findRoot(opts.root);
   checkMoleculeIds(opts);
   const run = () => advanceIn(root, opts);
-  return opts.dryRun ? run() : withLock(root, opts.lockWaitMs, run);
+  if (opts.dryRun) return run();
+  return withLock(root, opts.lockWaitMs, async () => {
+    try {
+      return await run();
+    } catch (err) {
+      // Facts a stopped run wrote go into the next engine commit, as a dead run's do.
+      if (isStopped(err)) markUnfinishedRun(root);
+      throw err;
+    }
+  });
 }
 
 /** advance for a caller that already holds the lock (the lock is not reentrant). */
@@ -127,8 +160,10 @@ async function advanceIn(root: string, opts: AdvanceOptions): Promise<AdvanceRes
   const simulated: Simulated = new Map();
   if (catchUp) {
     const folded = new Map<string, MoleculeState>();
-    for (const c of catchUp.commits)
+    for (const c of catchUp.commits) {
+      if (opts.signal) await safePoint(opts.signal);
       if (c.sha !== given?.sha) await applyTrailersOf(root, c, opts, config, result, simulated, folded);
+    }
   }
   if (given)
     await applyTrailersOf(
@@ -160,21 +195,22 @@ async function readCommitRecord(root: string, opts: AdvanceOptions): Promise<Tra
   const known = opts.commitRecord?.sha === sha ? opts.commitRecord : undefined;
   if (known) return known;
   const { git } = await import('../git/exec.js');
-  const log = await git(['log', '-1', '--format=%H%n%an%n%ae%n%B', sha, '--'], {
+  const log = await git(['log', '-1', '--format=%H%n%an%n%ae%n%ct%n%B', sha, '--'], {
     cwd: root,
     allowFailure: true,
   });
   if (log.exitCode !== 0)
     throw new GastownError('git.commit', `cannot read commit ${sha}: ${log.stderr.trim()}`);
-  const [c = '', n = '', e = '', ...body] = log.stdout.split('\n');
-  return { sha: c, authorName: n, authorEmail: e, message: body.join('\n') };
+  const [c = '', n = '', e = '', ct = '', ...body] = log.stdout.split('\n');
+  return { sha: c, authorName: n, authorEmail: e, time: commitTime(ct), message: body.join('\n') };
 }
 
 /**
- * Applies one commit's action trailers. Given `caughtUp` (the molecules folded so far), the
- * commit is one a catch-up found: trailers something already handled are skipped, and so is
- * one that cannot apply (`advance --from-commit SHA` says why); otherwise every trailer that
- * cannot apply is a problem.
+ * Applies one commit's action trailers. Each is judged as of its commit first (atcommit.ts), so
+ * every clone gives it the same verdict. Given `caughtUp` (the molecules folded so far), the
+ * commit is one seen again (a catch-up, a merge, a rebase): trailers already recorded are
+ * passed over quietly, and one that cannot apply is skipped and listed in `skippedTrailers`;
+ * otherwise every trailer that cannot apply is a problem.
  */
 async function applyTrailersOf(
   root: string,
@@ -187,24 +223,44 @@ async function applyTrailersOf(
 ): Promise<void> {
   const by = identityForEmail(config, c.authorEmail) ?? (c.authorName || c.authorEmail);
   const actions: Record<string, StepAction> = { done: 'done', fail: 'fail', start: 'start' };
-  const where = (t: Trailer) =>
-    `trailer Gastown-${t.kind[0]?.toUpperCase()}${t.kind.slice(1)}: ${t.molecule}/${t.step} in ${c.sha.slice(0, 12)}`;
   const trailers = parseTrailers(c.message);
-  // Problems in the order the trailers are written, whichever pass found them.
-  const failures = new Map<Trailer, Problem>();
-  let pending: Trailer[] = [];
+  const view = new CommitView({
+    root,
+    commit: c.sha,
+    time: c.time ?? opts.now,
+    config,
+    current: (id) =>
+      simulated.get(id)?.files ?? (moleculeExists(root, id) ? readMoleculeFiles(root, id) : undefined),
+  });
+  // Why each trailer that does not apply does not, reported in the order they are written.
+  const failures = new Map<Trailer, string>();
+  const judged: Trailer[] = [];
   for (const t of trailers) {
     if (caughtUp) {
-      const why = await alreadyHandled(root, c, t, caughtUp);
+      const why = alreadyRecorded(root, c, t, caughtUp);
       if (why !== undefined && mustRecordVerdict(why) && !opts.dryRun)
         result.written.push(...recordIgnoredTrailer(root, c, t, why));
+      // A molecule removed since (burned) had its trailers applied back then: quiet.
+      if (why === NO_MOLECULE && !(await view.files(t.molecule)))
+        failures.set(t, `no molecule ${t.molecule}`);
       if (why !== undefined) continue;
     } else if (!isMoleculeId(t.molecule) || !moleculeExists(root, t.molecule)) {
-      failures.set(t, { message: `${where(t)}: no molecule ${t.molecule}` });
+      failures.set(t, `no molecule ${t.molecule}`);
       continue;
     }
     if (opts.molecules && !opts.molecules.includes(t.molecule)) continue;
-    pending.push(t);
+    judged.push(t);
+  }
+  const refused = judged.length > 0 ? await view.refused(judged, by) : new Map<Trailer, string>();
+  let pending: Trailer[] = [];
+  for (const t of judged) {
+    const why = refused.get(t) ?? (caughtUp ? await notApplicableNow(root, c, t, caughtUp) : undefined);
+    if (why === undefined) pending.push(t);
+    else {
+      failures.set(t, why);
+      if (mustRecordVerdict(why) && !opts.dryRun)
+        result.written.push(...recordIgnoredTrailer(root, c, t, why));
+    }
   }
   // One commit may name steps in any order (`Done: implement` above `Done: design`): a trailer
   // that cannot apply yet is tried again after the others, as long as some trailer applied.
@@ -240,23 +296,29 @@ async function applyTrailersOf(
         failures.delete(t);
       } catch (err) {
         if (!(err instanceof GastownError)) throw err;
-        failures.set(t, { molecule: t.molecule, message: `${where(t)}: ${err.message}` });
+        failures.set(t, err.message);
         later.push(t);
       }
     }
     pending = later;
   }
-  if (caughtUp) return; // a caught-up trailer that cannot apply is skipped (see catchup.ts)
   for (const t of trailers) {
-    const p = failures.get(t);
-    if (p) result.problems.push(p);
+    const why = failures.get(t);
+    if (why === undefined) continue;
+    if (caughtUp)
+      (result.skippedTrailers ??= []).push({ commit: c.sha, trailer: formatTrailer(t), reason: why });
+    else
+      result.problems.push({
+        ...(moleculeExists(root, t.molecule) ? { molecule: t.molecule } : {}),
+        message: `trailer ${formatTrailer(t)} in ${c.sha.slice(0, 12)}: ${why}`,
+      });
   }
 }
 
 /** Writes `trailers/<commit>.toml` once; returns the repo-relative path when it wrote it. */
 function recordIgnoredTrailer(root: string, c: TrailerCommit, t: Trailer, why: string): string[] {
   const rel = ignoredTrailerPath(c.sha);
-  const path = join(moleculesDir(root), t.molecule, rel);
+  const path = checkBeadsPath(root, join(moleculesDir(root), t.molecule, rel));
   mkdirSync(dirname(path), { recursive: true });
   const outcome = createFileExclusive(path, renderIgnoredTrailer(c, t, why));
   return outcome === 'written' ? [`${moleculeRelDir(t.molecule)}/${rel}`] : [];
@@ -274,7 +336,8 @@ async function reconcileAll(
   stamps: RunStamps,
   simulated: Simulated,
 ): Promise<void> {
-  const ids = opts.molecules ?? listMoleculeIds(root);
+  const notFolders = new Map<string, string>();
+  const ids = opts.molecules ?? listMoleculeIds(root, notFolders);
   const finalStatus = new Map<string, MoleculeStatus>();
   const fromFiles = fileMoleculeStatus(root);
   const moleculeStatus = (id: string) => finalStatus.get(id) ?? fromFiles(id);
@@ -294,11 +357,12 @@ async function reconcileAll(
       moleculeStatus,
       trustSettledFacts: cache?.neverSeen(id) ?? false,
       ...(listedEvents ? { listedEvents } : {}),
+      signal: opts.signal,
       ...(opts.onTransition ? { onTransition: opts.onTransition } : {}),
     });
     finalStatus.set(id, r.plan.status);
     const after = r.state.meta?.after;
-    if (r.plan.status === 'blocked' && after) waitingOn.set(id, after);
+    if (r.plan.waitingFor) waitingOn.set(id, r.plan.waitingFor);
     else waitingOn.delete(id);
     result.transitions.push(...r.transitions);
     result.written.push(...r.written);
@@ -308,6 +372,7 @@ async function reconcileAll(
   };
   const problems: Problem[] = [];
   for (const id of ids) {
+    if (opts.signal) await safePoint(opts.signal);
     const done = simulated.get(id);
     if (done) {
       finalStatus.set(id, done.status);
@@ -315,6 +380,13 @@ async function reconcileAll(
     }
     if (opts.molecules && !moleculeExists(root, id)) {
       problems.push({ molecule: id, message: `no molecule ${id}` });
+      continue;
+    }
+    // A link in the molecule's place is never followed: reported, and nothing is written.
+    const odd = opts.molecules ? moleculeFolderProblem(root, id) : notFolders.get(id);
+    if (odd !== undefined) {
+      finalStatus.set(id, 'invalid');
+      problems.push({ molecule: id, file: moleculeRelDir(id), message: odd });
       continue;
     }
     const hit = cache?.lookup(id, nowMs, moleculeStatus);
@@ -346,10 +418,16 @@ async function reconcileAll(
     }
     problems.push(...(await reconcileOne(id, listed, shape)));
   }
+  // A molecule is planned again once, when the molecule it waits for completed in this run: a
+  // chain settles in one run, and a block its `after` did not cause never loops.
+  const replanned = new Set<string>();
   for (let changed = true; changed; ) {
     changed = false;
     for (const [id, other] of waitingOn) {
       if (finalStatus.get(other) !== 'completed') continue;
+      waitingOn.delete(id);
+      if (replanned.has(id)) continue;
+      replanned.add(id);
       changed = true;
       // Only problems of the final pass are reported for this molecule.
       for (let i = problems.length - 1; i >= 0; i--) if (problems[i]?.molecule === id) problems.splice(i, 1);
@@ -504,12 +582,16 @@ function openCache(root: string, config: GastownConfig, opts: AdvanceOptions, st
       // One readdir of events/ gives both the contradiction check and the key; a squashed
       // molecule (digest, no events/) is keyed by its whole folder.
       let scope: KeyScope = 'events';
-      let lines = (listed && eventKeyLines(listed)) ?? moleculeKeyLines(base + id, scope);
+      // A listing's lines are regular files only (eventKeyLines); others may mark an entry that is
+      // not one (` !a directory`), which reconcile reports, as it does a name that is no fact.
+      const fromListing = listed && eventKeyLines(listed);
+      let lines = fromListing ?? moleculeKeyLines(base + id, scope);
       if (lines === undefined) {
         scope = 'all';
         lines = moleculeKeyLines(base + id, scope);
         if (lines === undefined) return false;
       }
+      if (!fromListing && lines.some((l) => l.includes(' !'))) return false;
       if (hasContradictingNames(lines)) return false;
       touched = true;
       fresh.molecules[id] = {
@@ -579,8 +661,9 @@ function keyScopeOf(r: ReconcileOutcome): KeyScope {
 }
 
 /**
- * Judged by file names alone: two terminal facts (done/failed/skipped) for one step attempt, or
- * a step whose newest attempt has none (a re-open merged into a completed molecule).
+ * Judged by file names alone: two terminal facts (done/failed/skipped) for one step attempt, a
+ * step whose newest attempt has none (a re-open merged into a completed molecule), or a name
+ * that is no fact.
  */
 function hasContradictingNames(lines: readonly string[]): boolean {
   const terminal = new Set<string>();
@@ -588,7 +671,8 @@ function hasContradictingNames(lines: readonly string[]): boolean {
   for (const line of lines) {
     if (!line.startsWith(`${EVENTS}/`)) continue;
     const e = parseEventName(line.slice(EVENTS.length + 1));
-    if (e?.scope !== 'step') continue;
+    if (e === undefined) return true; // no fact name at all: fold reports it
+    if (e.scope !== 'step') continue;
     if ((newest.get(e.step) ?? 0) < e.attempt) newest.set(e.step, e.attempt);
     if (e.kind !== 'done' && e.kind !== 'failed' && e.kind !== 'skipped') continue;
     const key = `${e.step}.${e.attempt}`;

@@ -6,9 +6,12 @@ import { GastownError } from '../errors.js';
 import { createFileExclusive, readIfExists } from '../store/atomic.js';
 import { assertPathSegment } from '../store/ids.js';
 import { moleculesDir } from '../store/layout.js';
+import { checkBeadsPath } from '../store/links.js';
 import type { GastownConfig } from '../store/types.js';
+import { effectFaultPoint } from '../testing/fault.js';
 import { gateRunnerFor } from './gates.js';
 import { eventPathOf, moleculeRelDir, renderEvent } from './io.js';
+import { throwIfStopped } from './stop.js';
 import type { Effect, MoleculeState, Transition } from './types.js';
 
 export interface Problem {
@@ -24,8 +27,15 @@ export interface ApplyContext {
   dryRun?: boolean;
   /** In-memory files of the molecules being applied to; updated with what is written. */
   files?: Map<string, Map<string, string>>;
+  /**
+   * With `dryRun`: `files` is the whole molecule (a state other than the disk's, such as the
+   * molecule as of an older commit), so the disk is never consulted.
+   */
+  detached?: boolean;
   state?: MoleculeState;
   onTransition?: (t: Transition) => void;
+  /** Stop before the next effect once aborted; a gate run in flight is cancelled (stop.ts). */
+  signal?: AbortSignal;
 }
 
 export interface ApplyOutcome {
@@ -35,15 +45,6 @@ export interface ApplyOutcome {
   problems: Problem[];
   /** Effects that changed something (a write, a run). */
   changed: number;
-}
-
-// Test-only fault injection: GASTOWN_FAULT_KILL_AT=n makes this process SIGKILL itself right
-// before applying its n-th effect, to prove that any prefix of effects is a safe state.
-const killAt = Number.parseInt(process.env.GASTOWN_FAULT_KILL_AT ?? '', 10);
-let effectCounter = 0;
-function faultPoint(): void {
-  effectCounter += 1;
-  if (Number.isInteger(killAt) && effectCounter === killAt) process.kill(process.pid, 'SIGKILL');
 }
 
 function checkRelPath(path: string): void {
@@ -60,7 +61,9 @@ function checkRelPath(path: string): void {
 export async function applyEffects(effects: readonly Effect[], ctx: ApplyContext): Promise<ApplyOutcome> {
   const out: ApplyOutcome = { transitions: [], written: [], problems: [], changed: 0 };
   for (const effect of effects) {
-    faultPoint();
+    // Any prefix of the effects is a state the next run completes (tests kill the process here).
+    throwIfStopped(ctx.signal);
+    effectFaultPoint();
     if (effect.type === 'run') {
       const runner = gateRunnerFor(effect.gate);
       if (!runner) {
@@ -85,6 +88,7 @@ export async function applyEffects(effects: readonly Effect[], ctx: ApplyContext
         now: ctx.now,
         config: ctx.config,
         state: ctx.state,
+        signal: ctx.signal,
         report: (r) => {
           out.written.push(...r.written);
           for (const t of r.transitions) {
@@ -93,6 +97,8 @@ export async function applyEffects(effects: readonly Effect[], ctx: ApplyContext
           }
         },
       });
+      // A run cut short by the stop signal records nothing: it runs again next time.
+      throwIfStopped(ctx.signal);
       out.changed += 1;
       const nested = await applyEffects(
         more.filter((e) => e.type !== 'run'),
@@ -110,10 +116,25 @@ export async function applyEffects(effects: readonly Effect[], ctx: ApplyContext
     const memory = ctx.files?.get(effect.molecule);
     let outcome: 'written' | 'same' | 'conflict';
     if (ctx.dryRun) {
-      const existing = memory?.get(rel) ?? readIfExists(join(moleculesDir(ctx.root), effect.molecule, rel));
+      const existing =
+        memory?.get(rel) ??
+        (ctx.detached ? undefined : readIfExists(join(moleculesDir(ctx.root), effect.molecule, rel)));
       outcome = existing === undefined ? 'written' : existing === content ? 'same' : 'conflict';
     } else {
-      outcome = createFileExclusive(join(moleculesDir(ctx.root), effect.molecule, rel), content);
+      const abs = join(moleculesDir(ctx.root), effect.molecule, rel);
+      try {
+        checkBeadsPath(ctx.root, abs);
+      } catch (err) {
+        // A folder on the way is a link: this molecule gets a problem, the others go on.
+        if (!(err instanceof GastownError)) throw err;
+        out.problems.push({
+          molecule: effect.molecule,
+          file: err.location.file ?? repoRel,
+          message: err.message,
+        });
+        continue;
+      }
+      outcome = createFileExclusive(abs, content);
     }
     if (outcome === 'conflict') {
       out.problems.push({

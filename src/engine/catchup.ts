@@ -20,6 +20,8 @@ export interface TrailerCommit {
   authorName: string;
   authorEmail: string;
   message: string;
+  /** Committer time: its trailers are judged as of then (atcommit.ts). */
+  time?: Date;
   /**
    * The commit this one was rewritten from (post-rewrite's stdin): where it was written, which
    * decides whether it saw a re-open (a rebase puts every commit on top of everything).
@@ -61,7 +63,7 @@ export async function commitsToCatchUp(root: string): Promise<CatchUpPlan | unde
       [
         'log',
         '--reverse',
-        '--format=%x1e%H%x1f%an%x1f%ae%x1f%B',
+        '--format=%x1e%H%x1f%an%x1f%ae%x1f%ct%x1f%B',
         '-i',
         '-E',
         '--grep=^gastown-(done|fail|start)[[:space:]]*:',
@@ -78,9 +80,10 @@ export async function commitsToCatchUp(root: string): Promise<CatchUpPlan | unde
     // A commit a rebase rewrote is judged where it was written (TrailerCommit.origin).
     const rewrites = readRewrites(gitDir);
     for (const entry of r.stdout.split('\x1e').slice(1)) {
-      const [sha = '', authorName = '', authorEmail = '', message = ''] = entry.split('\x1f');
+      const [sha = '', authorName = '', authorEmail = '', ct = '', message = ''] = entry.split('\x1f');
       const origin = rewrites.get(sha);
-      commits.push({ sha, authorName, authorEmail, message, ...(origin ? { origin, rewrites } : {}) });
+      const time = commitTime(ct);
+      commits.push({ sha, authorName, authorEmail, message, time, ...(origin ? { origin, rewrites } : {}) });
     }
   }
   const sha = head.sha;
@@ -96,55 +99,85 @@ export async function commitsToCatchUp(root: string): Promise<CatchUpPlan | unde
   };
 }
 
+/** `%ct` (seconds since the epoch) as a Date; undefined when git printed none. */
+export function commitTime(ct: string): Date | undefined {
+  const seconds = Number(ct.trim());
+  return ct.trim() !== '' && Number.isInteger(seconds) ? new Date(seconds * 1000) : undefined;
+}
+
 /**
- * Why a trailer of a commit seen again (a catch-up, a merge, a rebase) must not be applied, or
- * undefined when it should be: its molecule is gone or settled, a fact already records it (its
- * `commit`), or its step's current attempt was re-opened in a commit this one does not descend
- * from (the trailer was about an earlier attempt).
+ * Why a trailer of a commit seen again (a catch-up, a merge, a rebase) needs nothing more, or
+ * undefined: its molecule is gone or squashed, or a fact already records it (its `commit`, or
+ * a recorded verdict `trailers/<commit>.toml`). These skips are quiet: the trailer was handled.
  */
-export async function alreadyHandled(
+export function alreadyRecorded(
+  root: string,
+  c: TrailerCommit,
+  t: Trailer,
+  states: Map<string, MoleculeState>,
+): string | undefined {
+  if (!isMoleculeId(t.molecule) || !moleculeExists(root, t.molecule)) return NO_MOLECULE;
+  const state = foldedState(root, t.molecule, states);
+  // A squashed molecule's facts are gone: whatever its trailers did is in its digest.
+  if (state.digest) return SQUASHED;
+  if (state.files.has(ignoredTrailerPath(c.sha))) return RECORDED;
+  const s = state.stepById.get(t.step);
+  if (!s) return undefined;
+  const facts = [s.facts, ...Object.values(s.history)];
+  if (facts.some((byKind) => Object.values(byKind).some((f) => f.commit === c.sha))) return RECORDED;
+  // Recorded under the id it had before a rebase: other clones know only the new id.
+  const commit = c.origin ?? c.sha;
+  if (facts.some((byKind) => Object.values(byKind).some((f) => f.commit === commit))) return REWRITTEN;
+  return undefined;
+}
+
+/**
+ * Why a trailer that could apply as of its commit must not apply now, or undefined when it
+ * should: its molecule is settled, or its step's current attempt was re-opened in a commit this
+ * one does not descend from (the trailer was about an earlier attempt).
+ */
+export async function notApplicableNow(
   root: string,
   c: TrailerCommit,
   t: Trailer,
   states: Map<string, MoleculeState>,
 ): Promise<string | undefined> {
-  const commit = c.origin ?? c.sha;
-  if (!isMoleculeId(t.molecule) || !moleculeExists(root, t.molecule)) return 'no such molecule';
-  let state = states.get(t.molecule);
-  if (!state) {
-    state = foldFiles(t.molecule, readMoleculeFiles(root, t.molecule));
-    states.set(t.molecule, state);
-  }
-  if (state.facts.completed || state.facts.cancelled || state.digest) return 'molecule settled';
+  const state = foldedState(root, t.molecule, states);
+  if (state.facts.completed) return `molecule ${t.molecule} is completed`;
+  if (state.facts.cancelled) return `molecule ${t.molecule} is cancelled`;
   const s = state.stepById.get(t.step);
-  if (!s) return 'no such step';
-  if (state.files.has(ignoredTrailerPath(c.sha))) return 'recorded';
-  const facts = [s.facts, ...Object.values(s.history)];
-  if (facts.some((byKind) => Object.values(byKind).some((f) => f.commit === c.sha))) return 'recorded';
-  // Recorded under the id it had before a rebase: other clones know only the new id.
-  if (facts.some((byKind) => Object.values(byKind).some((f) => f.commit === commit))) return REWRITTEN;
-  if (s.attempt > 1) {
-    const { git } = await import('../git/exec.js');
-    // The commit that added this attempt's `reopened` fact; the trailer counts only if newer.
-    const rel = `${moleculeRelDir(t.molecule)}/${stepEventPath(t.step, s.attempt, 'reopened')}`;
-    const added = await git(['log', '-1', '--diff-filter=A', '--format=%H', '--', rel], {
-      cwd: root,
-      allowFailure: true,
-    });
-    const reopenCommit = added.stdout.trim();
-    if (reopenCommit === '') return STALE;
-    // Only a commit made on top of the re-open saw it: one before it, or on a branch that
-    // forked before it (merged later, or rewritten by a rebase), was about an earlier attempt.
-    const reopenWritten = c.rewrites?.get(reopenCommit) ?? reopenCommit;
-    const after = await git(['merge-base', '--is-ancestor', reopenWritten, commit], {
-      cwd: root,
-      allowFailure: true,
-    });
-    if (after.exitCode !== 0) return STALE;
-  }
-  return undefined;
+  if (!s || s.attempt <= 1) return undefined;
+  const { git } = await import('../git/exec.js');
+  // The commit that added this attempt's `reopened` fact; the trailer counts only if newer.
+  const rel = `${moleculeRelDir(t.molecule)}/${stepEventPath(t.step, s.attempt, 'reopened')}`;
+  const added = await git(['log', '-1', '--diff-filter=A', '--format=%H', '--', rel], {
+    cwd: root,
+    allowFailure: true,
+  });
+  const reopenCommit = added.stdout.trim();
+  if (reopenCommit === '') return STALE;
+  // Only a commit made on top of the re-open saw it: one before it, or on a branch that
+  // forked before it (merged later, or rewritten by a rebase), was about an earlier attempt.
+  const reopenWritten = c.rewrites?.get(reopenCommit) ?? reopenCommit;
+  const after = await git(['merge-base', '--is-ancestor', reopenWritten, c.origin ?? c.sha], {
+    cwd: root,
+    allowFailure: true,
+  });
+  return after.exitCode === 0 ? undefined : STALE;
 }
 
+function foldedState(root: string, id: string, states: Map<string, MoleculeState>): MoleculeState {
+  let state = states.get(id);
+  if (!state) {
+    state = foldFiles(id, readMoleculeFiles(root, id));
+    states.set(id, state);
+  }
+  return state;
+}
+
+export const NO_MOLECULE = 'no such molecule';
+const RECORDED = 'recorded';
+const SQUASHED = 'molecule squashed';
 const REWRITTEN = 'recorded before a rebase';
 const STALE = 'the step was re-opened after it';
 

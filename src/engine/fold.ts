@@ -1,9 +1,17 @@
 // fold: the files of one molecule folder → its state. Pure: no disk, no clock. Invalid files
 // become errors naming the file and field; contradicting facts become conflicts.
 import { isGastownError } from '../errors.js';
+import { formulaHash } from '../formula/hash.js';
 import type { ResolvedFormula, ResolvedStep } from '../formula/model.js';
 import { checkDigest, checkEvent, checkFrozenFormula, checkMoleculeMeta } from '../store/check.js';
-import { DIGEST_FILE, EVENTS, FORMULA_FILE, MOLECULE_FILE, parseEventName } from '../store/layout.js';
+import {
+  DIGEST_FILE,
+  EVENTS,
+  eventNameProblem,
+  FORMULA_FILE,
+  MOLECULE_FILE,
+  parseEventName,
+} from '../store/layout.js';
 import { hasConflictMarkers, parseFlatToml, parseWrittenToml } from '../store/toml.js';
 import type { EventFact, MoleculeMeta } from '../store/types.js';
 import type { FolderFiles } from './io.js';
@@ -37,6 +45,21 @@ export interface FoldOptions {
    * map need not read them.
    */
   trusted?: ReadonlySet<string>;
+}
+
+// Keyed by the parsed object, which callers memoise by the file's bytes (reconcile.ts), so a
+// frozen formula shared by many molecules is hashed once per process.
+const frozenHashes = new WeakMap<ResolvedFormula, string>();
+
+/**
+ * The content hash of a frozen formula as molecule.toml records it (`formula_hash`): formulaHash
+ * of what the file parses to. A frozen formula is only a file; this is what ties it to the
+ * molecule that was created from it.
+ */
+export function frozenFormulaHash(formula: ResolvedFormula): string {
+  let hash = frozenHashes.get(formula);
+  if (hash === undefined) frozenHashes.set(formula, (hash = formulaHash(formula)));
+  return hash;
 }
 
 export function parseFrozenFormula(text: string, file: string): ResolvedFormula {
@@ -86,6 +109,12 @@ export function fold(
     }
   };
 
+  // The folder is a symbolic link (or a file): nothing in it was read, and nothing is written.
+  const folder = (files as Partial<FolderFiles>).folder;
+  if (folder !== undefined) {
+    state.errors.push({ file: dir, message: folder });
+    return state;
+  }
   const trusted = options.trusted;
   // Keys, then get: a lazily filled map reads only the files that are looked at.
   for (const path of files.keys()) {
@@ -134,6 +163,15 @@ export function fold(
   }
   const formula = state.formula;
   if (!formula) return state;
+  if (state.meta) {
+    const actual = frozenFormulaHash(formula);
+    if (actual !== state.meta.formula_hash)
+      problem(
+        state.errors,
+        FORMULA_FILE,
+        `the frozen formula does not match ${rel(MOLECULE_FILE)}: it hashes to ${actual.slice(0, 12)}…, \`formula_hash\` there says ${state.meta.formula_hash.slice(0, 12)}… (${FORMULA_FILE} was edited after the molecule was created); restore both files from git`,
+      );
+  }
 
   // Facts per step, in file order. Plain arrays and loops, not nested Maps and iterators: a
   // cold advance folds every molecule once, before the JIT has optimised any of this.
@@ -144,11 +182,7 @@ export function fold(
     const name = path.slice(EVENTS_PREFIX.length);
     const parsed = parseEventName(name);
     if (!parsed) {
-      problem(
-        state.errors,
-        path,
-        'not an event file name (expected <step>.<attempt>.<kind>.toml or molecule.<kind>.toml)',
-      );
+      problem(state.errors, path, eventNameProblem(name));
       continue;
     }
     if (parsed.scope === 'molecule') {

@@ -2,6 +2,7 @@
 import { relative, resolve, sep } from 'node:path';
 import { GastownError } from '../errors.js';
 import type { Diagnostic, ResolvedFormula } from '../formula/model.js';
+import { builtinFormulasDir } from '../paths.js';
 
 export interface ResolveRequest {
   formula: string;
@@ -53,4 +54,17 @@ export function displayPath(root: string, file: string): string {
   const abs = resolve(root, file);
   const rel = relative(root, abs);
   return rel.startsWith('..') || rel === '' ? file : rel.split(sep).join('/');
+}
+
+/**
+ * How a formula file is named in a frozen formula: `builtin:<name>` for one shipped with gastown
+ * (its absolute path differs per install), repo-relative for a project's, as given otherwise.
+ * Two clones freezing the same formula write the same bytes.
+ */
+export function frozenSourcePath(root: string, file: string): string {
+  if (!file) return file;
+  const rel = relative(builtinFormulasDir(), resolve(root, file));
+  if (!rel.startsWith('..') && rel !== '' && !rel.includes(sep))
+    return `builtin:${rel.replace(/\.formula\.(toml|json)$/, '')}`;
+  return displayPath(root, file);
 }

@@ -76,6 +76,8 @@ export interface RunContext {
    * molecule that `on_complete` created), so they are printed and go into the engine commit.
    */
   report?(outcome: { written: string[]; transitions: Transition[] }): void;
+  /** Aborted when the run must stop (watch on SIGTERM): stop the commands it started. */
+  signal?: AbortSignal;
 }
 export type GateRunner = (effect: RunEffect, ctx: RunContext) => Promise<Effect[]>;
 

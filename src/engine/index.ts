@@ -3,7 +3,7 @@ export type { AdvanceOptions, AdvanceResult } from './advance.js';
 export { advance, advanceLocked } from './advance.js';
 export type { ApplyContext, ApplyOutcome, Problem } from './apply.js';
 export { applyEffects } from './apply.js';
-export { fold, parseFrozenFormula } from './fold.js';
+export { fold, frozenFormulaHash, parseFrozenFormula } from './fold.js';
 export type {
   ConditionEvaluator,
   GatePlan,

@@ -1,6 +1,6 @@
 // The thin edge between the pure engine and the disk: reading a molecule folder, rendering and
 // writing facts.
-import { type Dirent, existsSync, readdirSync, unlinkSync } from 'node:fs';
+import { type Dirent, existsSync, lstatSync, readdirSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   fileKind,
@@ -22,6 +22,7 @@ import {
   moleculesDir,
   stepEventPath,
 } from '../store/layout.js';
+import { linkMessage } from '../store/links.js';
 import { isProcessAlive } from '../store/lock.js';
 import { stringifyToml } from '../store/toml.js';
 import type { EventFact } from '../store/types.js';
@@ -29,19 +30,43 @@ import type { MoleculeStatus } from './types.js';
 
 export const moleculeRelDir = (id: string): string => `${BEADS}/${MOLECULES}/${id}`;
 
-/** Ids of every molecule folder, sorted. Folders with names that are not ids are skipped. */
-export function listMoleculeIds(root: string): string[] {
-  let names: string[];
+/**
+ * Ids of every molecule folder, sorted. Entries with names that are not ids are skipped. An
+ * entry named like an id that is not a real folder (a symbolic link, a file) is listed too, so
+ * it is reported; `notFolders`, when given, receives each with why (the listing's types, no stat).
+ */
+export function listMoleculeIds(root: string, notFolders?: Map<string, string>): string[] {
+  let entries: Dirent[];
   try {
-    names = readdirSync(moleculesDir(root));
+    entries = readdirSync(moleculesDir(root), { withFileTypes: true });
   } catch {
     return [];
   }
-  return names.filter(isMoleculeId).sort();
+  const ids: string[] = [];
+  for (const e of entries) {
+    if (!isMoleculeId(e.name)) continue;
+    ids.push(e.name);
+    if (notFolders && !e.isDirectory()) notFolders.set(e.name, folderMessage(e));
+  }
+  return ids.sort();
 }
 
+function folderMessage(e: Parameters<typeof fileKind>[0] & { isFile(): boolean }): string {
+  return linkMessage(e.isFile() ? 'a file, not a folder' : fileKind(e));
+}
+
+/** Something is at the molecule's name (a folder, or a link or file that is reported). */
 export function moleculeExists(root: string, id: string): boolean {
-  return isMoleculeId(id) && existsSync(join(moleculesDir(root), id));
+  return isMoleculeId(id) && lstatSync(join(moleculesDir(root), id), { throwIfNoEntry: false }) !== undefined;
+}
+
+/**
+ * Why the molecule's entry is not a real folder (a symbolic link is never followed: its
+ * molecule is invalid), undefined when it is one or there is none.
+ */
+export function moleculeFolderProblem(root: string, id: string): string | undefined {
+  const st = lstatSync(`${moleculesDir(root)}/${id}`, { throwIfNoEntry: false });
+  return st === undefined || st.isDirectory() ? undefined : folderMessage(st);
 }
 
 /**
@@ -72,6 +97,8 @@ export const COMPLETED_EVENT_NAME = COMPLETED_EVENT.slice(EVENTS.length + 1);
  */
 export class FolderFiles extends Map<string, string> {
   readonly unreadable = new Map<string, string>();
+  /** Why the molecule's folder itself is unusable (a symbolic link): nothing in it was read. */
+  folder?: string;
 }
 
 /**
@@ -162,7 +189,9 @@ export function readMoleculeFiles(
   listedEvents?: Dirent[],
 ): FolderFiles {
   const files = lazyEvents ? new LazyFiles() : new FolderFiles();
-  walk({ files, cleanTemp, lazyEvents, listedEvents }, `${moleculesDir(root)}/${id}`, '');
+  const odd = moleculeFolderProblem(root, id);
+  if (odd !== undefined) files.folder = odd;
+  else walk({ files, cleanTemp, lazyEvents, listedEvents }, `${moleculesDir(root)}/${id}`, '');
   return files;
 }
 
@@ -198,6 +227,11 @@ export function readFactsOnly(
   return files;
 }
 
+/** A name starting with a dot (a writer's temp file, editor litter) is never part of state. */
+export function isHiddenName(name: string): boolean {
+  return name.startsWith('.');
+}
+
 interface Walk {
   files: FolderFiles;
   cleanTemp: boolean;
@@ -213,7 +247,7 @@ function walk(w: Walk, dir: string, prefix: string): void {
       : readdirSync(dir, { withFileTypes: true });
   for (const entry of entries) {
     const name = entry.name;
-    if (name.startsWith('.')) {
+    if (isHiddenName(name)) {
       const pid = tempFilePid(name);
       if (w.cleanTemp && pid !== undefined && !isProcessAlive(pid)) {
         try {
@@ -225,8 +259,9 @@ function walk(w: Walk, dir: string, prefix: string): void {
       continue;
     }
     const rel = prefix ? `${prefix}/${name}` : name;
-    // The listing's types, not a stat: a symlink is reported, never followed.
-    if (entry.isDirectory()) walk(w, `${dir}/${name}`, rel);
+    // The listing's types, not a stat: a symlink is reported, never followed. Every entry of
+    // events/ is a fact file, so a folder there is reported too.
+    if (entry.isDirectory() && prefix !== EVENTS) walk(w, `${dir}/${name}`, rel);
     else if (!entry.isFile()) w.files.unreadable.set(rel, notRegularMessage(fileKind(entry)));
     else if (w.lazyEvents && prefix === EVENTS) (w.files as LazyFiles).defer(rel, `${dir}/${name}`);
     else {

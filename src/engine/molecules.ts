@@ -5,6 +5,7 @@ import { isAbsolute, join, resolve } from 'node:path';
 import { ExitCode, GastownError, UsageError } from '../errors.js';
 import { formulaHash } from '../formula/hash.js';
 import type { MoleculeGate, ResolvedFormula } from '../formula/model.js';
+import { reservedVarProblem } from '../formula/vars.js';
 import {
   createFileExclusive,
   isUnreadableStateError,
@@ -16,7 +17,7 @@ import {
 } from '../store/atomic.js';
 import { FieldError } from '../store/check.js';
 import { loadConfig } from '../store/config.js';
-import { assertMoleculeId } from '../store/ids.js';
+import { assertMoleculeId, assertPathSegment } from '../store/ids.js';
 import {
   DIGEST_FILE,
   EVENTS,
@@ -27,22 +28,33 @@ import {
   outputPath,
   TEMP_PREFIX,
 } from '../store/layout.js';
+import { checkBeadsPath } from '../store/links.js';
 import { withLock } from '../store/lock.js';
 import { parseToml, stringifyToml, type TomlTable } from '../store/toml.js';
 import type { GastownConfig, MoleculeMeta } from '../store/types.js';
 import { applyEffects, type Problem } from './apply.js';
-import { displayPath, resolveFormula } from './formulas.js';
+import { frozenSourcePath, resolveFormula } from './formulas.js';
 import {
   fileMoleculeStatus,
   isMoleculeCompleted,
   listMoleculeIds,
   moleculeExists,
+  moleculeFolderProblem,
   moleculeRelDir,
   readMoleculeFiles,
 } from './io.js';
 import { reopenEffects, stepTransition } from './plan.js';
 import { foldFiles, planState, reconcileMolecule, stateProblems } from './reconcile.js';
-import type { Effect, MoleculeState, MoleculeStatus, PlanResult, StepState, Transition } from './types.js';
+import type {
+  Effect,
+  MoleculeState,
+  MoleculeStatus,
+  PlanResult,
+  StepState,
+  Transition,
+  TransitionEffect,
+} from './types.js';
+import { judgeMolecule } from './verdict.js';
 
 export interface CreateMoleculeOptions {
   formula: string;
@@ -60,6 +72,8 @@ export interface CreateMoleculeOptions {
   lockWaitMs?: number;
   /** An already resolved formula (tests, embedders); skips loading the formula engine. */
   resolved?: ResolvedFormula;
+  /** Keep vars the formula does not declare (`--force`); otherwise they are refused. */
+  keepUnknownVars?: boolean;
 }
 
 export interface CreateMoleculeResult {
@@ -71,7 +85,16 @@ export interface CreateMoleculeResult {
   written: string[];
 }
 
-function readInputsFile(path: string): { vars: Record<string, string>; inputs: TomlTable } {
+/**
+ * An `--inputs` file: its `[vars]` act like `--var`, its `[inputs]` table holds the formula's
+ * inputs, and everything else (`[scope]`, `[team_coordination]`, top-level keys) is context kept
+ * for people and plugins.
+ */
+function readInputsFile(path: string): {
+  vars: Record<string, string>;
+  inputs: TomlTable;
+  context: TomlTable;
+} {
   let text: string;
   try {
     // Bounded: the file is copied into molecule.toml, which must stay readable as state.
@@ -81,18 +104,24 @@ function readInputsFile(path: string): { vars: Record<string, string>; inputs: T
     throw new UsageError(`cannot read inputs file ${path}`);
   }
   const table = parseToml(text, path);
-  const { vars, ...inputs } = table;
-  const out: Record<string, string> = {};
+  const { vars, inputs, ...context } = table;
+  const out: Record<string, string> = Object.create(null);
   if (vars !== undefined) {
-    if (typeof vars !== 'object' || vars === null || Array.isArray(vars))
-      throw new FieldError(path, 'vars', '`vars` must be a table');
-    for (const [k, v] of Object.entries(vars as TomlTable)) {
+    if (!isTable(vars)) throw new FieldError(path, 'vars', '`vars` must be a table');
+    for (const [k, v] of Object.entries(vars)) {
+      const reserved = reservedVarProblem(k);
+      if (reserved) throw new FieldError(path, `vars.${k}`, reserved);
       if (typeof v !== 'string') throw new FieldError(path, `vars.${k}`, `\`vars.${k}\` must be a string`);
       out[k] = v;
     }
   }
-  return { vars: out, inputs };
+  if (inputs !== undefined && !isTable(inputs))
+    throw new FieldError(path, 'inputs', '`inputs` must be a table');
+  return { vars: out, inputs: (inputs as TomlTable | undefined) ?? {}, context };
 }
+
+const isTable = (v: unknown): v is TomlTable =>
+  typeof v === 'object' && v !== null && !Array.isArray(v) && !(v instanceof Date);
 
 export async function createMolecule(
   rootOrCwd: string,
@@ -131,26 +160,31 @@ async function prepareMolecule(root: string, opts: CreateMoleculeOptions): Promi
     assertMoleculeId(opts.after, '--after molecule');
     if (opts.after === id) throw new UsageError('a molecule cannot wait for itself (--after)');
     if (!moleculeExists(root, opts.after))
-      throw new UsageError(`--after names molecule ${opts.after}, which does not exist`);
+      throw new GastownError(
+        'molecule.unknown',
+        `--after names molecule ${opts.after}, which does not exist`,
+      );
   }
   if (opts.convoy !== undefined) assertMoleculeId(opts.convoy, 'convoy id');
-  if (moleculeExists(root, id))
-    throw new GastownError('molecule.exists', `molecule ${id} already exists (${moleculeRelDir(id)})`);
+  assertFreeName(root, id);
 
-  let fromFile: { vars: Record<string, string>; inputs: TomlTable } = { vars: {}, inputs: {} };
+  let fromFile: { vars: Record<string, string>; inputs: TomlTable; context: TomlTable } = {
+    vars: {},
+    inputs: {},
+    context: {},
+  };
   if (opts.inputsFile !== undefined) {
     const p = isAbsolute(opts.inputsFile) ? opts.inputsFile : resolve(opts.cwd ?? root, opts.inputsFile);
     fromFile = readInputsFile(p);
   }
-  const vars = { ...fromFile.vars, ...(opts.vars ?? {}) };
-  const inputsTable = fromFile.inputs.inputs;
+  for (const name of Object.keys(opts.vars ?? {})) {
+    const reserved = reservedVarProblem(name);
+    if (reserved) throw new UsageError(`--var ${name}: ${reserved}`);
+  }
+  // No prototype: a var is only ever what was given or declared.
+  const vars: Record<string, string> = Object.assign(Object.create(null), fromFile.vars, opts.vars);
   // A formula's declared inputs may come from the inputs file's [inputs] table or from --var.
-  const formulaInputs = {
-    ...vars,
-    ...(typeof inputsTable === 'object' && inputsTable !== null && !Array.isArray(inputsTable)
-      ? (inputsTable as TomlTable)
-      : {}),
-  };
+  const formulaInputs = { ...vars, ...fromFile.inputs };
   const formula =
     opts.resolved ??
     (await resolveFormula(root, {
@@ -166,6 +200,7 @@ async function prepareMolecule(root: string, opts: CreateMoleculeOptions): Promi
     throw new UsageError(
       `formula ${formula.formula} has no steps to run${formula.type === 'aspect' ? ': an aspect applies to other formulas through `compose`; pour a formula that composes it' : ''}`,
     );
+  if (!opts.keepUnknownVars) refuseUnknownVars(formula, fromFile.vars, opts.vars ?? {}, opts.inputsFile);
   // Defaults of vars the caller did not set are frozen too, so templates resolve the same forever.
   for (const [name, def] of Object.entries(formula.vars ?? {})) {
     if (vars[name] === undefined && def.default !== undefined) vars[name] = def.default;
@@ -177,6 +212,7 @@ async function prepareMolecule(root: string, opts: CreateMoleculeOptions): Promi
     formula_hash: formula.hash,
     vars,
     inputs: fromFile.inputs,
+    ...(Object.keys(fromFile.context).length > 0 ? { context: fromFile.context } : {}),
     ...(formula.version !== undefined ? { formula_version: formula.version } : {}),
     ...(opts.convoy !== undefined ? { convoy: opts.convoy } : {}),
     ...(opts.after !== undefined ? { after: opts.after } : {}),
@@ -188,9 +224,9 @@ async function prepareMolecule(root: string, opts: CreateMoleculeOptions): Promi
   // the same molecule) must write byte-identical files, wherever they are checked out.
   const relative = {
     ...formula,
-    source: displayPath(root, formula.source),
+    source: frozenSourcePath(root, formula.source),
     ...(formula.warnings
-      ? { warnings: formula.warnings.map((w) => ({ ...w, file: displayPath(root, w.file) })) }
+      ? { warnings: formula.warnings.map((w) => ({ ...w, file: frozenSourcePath(root, w.file) })) }
       : {}),
   };
   relative.hash = formulaHash(relative);
@@ -208,15 +244,49 @@ async function prepareMolecule(root: string, opts: CreateMoleculeOptions): Promi
   return { id, metaText, frozenText, formula: formula.formula };
 }
 
+/**
+ * A var the formula declares neither as a var nor as an input is a typo or a stranger: it would
+ * be stored in molecule.toml and substituted nowhere. Refused with the declared names.
+ */
+function refuseUnknownVars(
+  formula: ResolvedFormula,
+  fromFile: Record<string, string>,
+  given: Record<string, string>,
+  inputsFile: string | undefined,
+): void {
+  const declared = Object.keys(formula.vars ?? {});
+  const inputs = Object.keys(formula.inputs ?? {});
+  const known = new Set([...declared, ...inputs]);
+  const unknown = [
+    ...Object.keys(given).map((name) => ({ name, where: `--var ${name}` })),
+    ...Object.keys(fromFile)
+      .filter((name) => !Object.hasOwn(given, name))
+      .map((name) => ({ name, where: `${inputsFile ?? 'inputs file'}: vars.${name}` })),
+  ].filter((u) => !known.has(u.name));
+  const first = unknown[0];
+  if (!first) return;
+  const names = (list: string[]) => (list.length > 0 ? list.join(', ') : 'none');
+  const more =
+    unknown.length > 1
+      ? ` (also: ${unknown
+          .slice(1)
+          .map((u) => u.name)
+          .join(', ')})`
+      : '';
+  throw new GastownError(
+    'molecule.unknown-var',
+    `${first.where}: formula ${formula.formula} declares no var "${first.name}"${more}; its vars: ${names(declared)}${inputs.length > 0 ? `; its inputs: ${names(inputs)}` : ''}. Fix the name, or pass --force to keep it`,
+  );
+}
+
 /** Writes the folder whole (built aside, then renamed into place) and reconciles it. Lock held. */
 async function writeMolecule(
   root: string,
   { id, metaText, frozenText, formula }: PreparedMolecule,
   now: Date,
 ): Promise<CreateMoleculeResult> {
-  const target = join(moleculesDir(root), id);
-  if (existsSync(target))
-    throw new GastownError('molecule.exists', `molecule ${id} already exists (${moleculeRelDir(id)})`);
+  const target = checkBeadsPath(root, join(moleculesDir(root), id));
+  assertFreeName(root, id);
   const staging = join(moleculesDir(root), `${TEMP_PREFIX}${process.pid}-${id}`);
   rmSync(staging, { recursive: true, force: true });
   mkdirSync(staging, { recursive: true });
@@ -243,6 +313,17 @@ async function writeMolecule(
     ],
     written: [`${dir}/${MOLECULE_FILE}`, `${dir}/${FORMULA_FILE}`, ...r.written],
   };
+}
+
+/** Nothing is at the new molecule's name: not a folder, and not a link (never replaced or followed). */
+function assertFreeName(root: string, id: string): void {
+  if (!moleculeExists(root, id)) return;
+  const odd = moleculeFolderProblem(root, id);
+  if (odd !== undefined)
+    throw new GastownError('molecule.exists', `molecule ${id} cannot be created: its folder is ${odd}`, {
+      location: { file: moleculeRelDir(id) },
+    });
+  throw new GastownError('molecule.exists', `molecule ${id} already exists (${moleculeRelDir(id)})`);
 }
 
 const MOLECULE_KEY_ORDER = [
@@ -273,6 +354,13 @@ export interface RecordStepOptions {
   output?: string;
   /** Commit that carried the trailer. */
   commit?: string;
+  /**
+   * Refuse to start or finish a step assigned to someone other than `as` (a person or agent
+   * acting by name; a commit trailer records whoever committed), unless `reassign`.
+   */
+  checkAssignee?: boolean;
+  /** Take over a step assigned to someone else; the fact records `reassigned_from`. */
+  reassign?: boolean;
   now: Date;
   cwd?: string;
   lockWaitMs?: number;
@@ -348,13 +436,23 @@ export function stepActionEffects(
   plan: PlanResult,
   stepId: string,
   action: StepAction,
-  opts: { as?: string; reason?: string; commit?: string; output?: string },
+  opts: {
+    as?: string;
+    reason?: string;
+    commit?: string;
+    output?: string;
+    checkAssignee?: boolean;
+    reassign?: boolean;
+  },
 ): Effect[] {
   throwIfUnusable(state);
   const formula = state.formula as ResolvedFormula;
   const s = state.stepById.get(stepId);
   if (!s) {
-    throw new UsageError(
+    // A malformed name is a usage error; a well-formed one the molecule lacks is a problem found.
+    assertPathSegment(stepId, 'step id');
+    throw new GastownError(
+      'step.unknown',
       `molecule ${state.id} has no step ${JSON.stringify(stepId)} (steps: ${formula.steps.map((x) => x.id).join(', ')})`,
     );
   }
@@ -395,6 +493,7 @@ export function stepActionEffects(
       `step ${stepId} of ${state.id} is not ready: ${waitingOn(state, plan, stepId)}`,
     );
   }
+  const taken = takeOver(state, plan, s, action, opts);
   if (action === 'start') {
     if (s.status === 'in_progress') {
       if (by === undefined || s.facts.started?.by === by) return [];
@@ -411,6 +510,7 @@ export function stepActionEffects(
       stepTransition(state.id, stepId, s.attempt, 'started', `${label} started${who ? ` by ${who}` : ''}`, {
         by: who,
         commit: opts.commit,
+        ...taken,
       }),
     ];
   }
@@ -427,8 +527,37 @@ export function stepActionEffects(
       reason: opts.reason,
       commit: opts.commit,
       output: opts.output,
+      ...taken,
     }),
   ];
+}
+
+/**
+ * A step assigned to someone else is not theirs to start (or to finish without starting): refused
+ * unless `reassign`, which the fact records as `reassigned_from`. Nothing to check when nobody is
+ * named on either side, or the step is past ready (in progress: its claimant decides then).
+ */
+function takeOver(
+  state: MoleculeState,
+  plan: PlanResult,
+  s: StepState,
+  action: StepAction,
+  opts: { as?: string; checkAssignee?: boolean; reassign?: boolean },
+): { extra?: Record<string, string> } {
+  if (!opts.checkAssignee || opts.as === undefined || action === 'reopen') return {};
+  if (s.status !== 'ready' && s.status !== 'pending') return {};
+  const planned = plan.effects.find(
+    (e): e is TransitionEffect => e.type === 'transition' && e.fact.step === s.id && e.fact.kind === 'ready',
+  );
+  const assignee = s.facts.ready?.assignee ?? planned?.fact.assignee;
+  const bare = (n: string) => n.replace(/^@/, '');
+  if (assignee === undefined || bare(assignee) === bare(opts.as)) return {};
+  if (!opts.reassign)
+    throw new GastownError(
+      'step.assigned',
+      `step ${s.id} of ${state.id} is assigned to ${assignee}, not ${opts.as}; nothing was recorded. To take it over, run it again with --reassign (the fact records reassigned_from = "${assignee}")`,
+    );
+  return { extra: { reassigned_from: assignee } };
 }
 
 /**
@@ -445,10 +574,13 @@ export function stepActor(rootOrCwd: string, molecule: string, step: string): st
     );
   const state = foldFiles(molecule, readMoleculeFiles(root, molecule));
   const s = state.stepById.get(step);
-  if (!s && state.formula)
-    throw new UsageError(
+  if (!s && state.formula) {
+    assertPathSegment(step, 'step id');
+    throw new GastownError(
+      'step.unknown',
       `molecule ${molecule} has no step ${JSON.stringify(step)} (steps: ${state.formula.steps.map((x) => x.id).join(', ')})`,
     );
+  }
   return s?.facts.started?.by ?? s?.facts.done?.by;
 }
 
@@ -605,6 +737,8 @@ export async function recordStepLocked(
     ...(opts.as !== undefined ? { as: opts.as } : {}),
     ...(opts.reason !== undefined ? { reason: opts.reason } : {}),
     ...(opts.commit !== undefined ? { commit: opts.commit } : {}),
+    ...(opts.checkAssignee ? { checkAssignee: true } : {}),
+    ...(opts.reassign ? { reassign: true } : {}),
   });
   if (planned.length === 0)
     return { transitions: [], written: [], problems: [], files: state.files as Map<string, string> };
@@ -766,8 +900,27 @@ export async function moleculeStatus(
   now: Date = new Date(),
 ): Promise<StatusJson> {
   const root = findRoot(rootOrCwd);
-  const { state, plan } = await loadMolecule(root, id, loadConfig(root), now);
+  assertMoleculeId(id);
+  if (!moleculeExists(root, id))
+    throw new GastownError('molecule.unknown', `no molecule ${id} (looked in ${moleculeRelDir(id)})`);
+  const { state, plan } = await judgeMolecule(id, { root, config: loadConfig(root), now });
   return statusOf(state, plan);
+}
+
+/**
+ * What `molecule status` would say is wrong with a molecule made of `files` (pre-commit hands
+ * the staged ones): the problems when its verdict is invalid or conflict, none otherwise.
+ */
+export async function verdictProblems(
+  root: string,
+  id: string,
+  files: Map<string, string>,
+  config: GastownConfig,
+  now: Date,
+): Promise<Problem[]> {
+  const { state, plan } = await planLoaded(root, id, files, config, now);
+  const { state: verdict } = statusOf(state, plan);
+  return verdict === 'invalid' || verdict === 'conflict' ? stateProblems(state, plan) : [];
 }
 
 export interface MoleculeListEntry {
@@ -776,6 +929,8 @@ export interface MoleculeListEntry {
   state: MoleculeStatus;
   progress: { done: number; total: number };
   blocked_reason?: string;
+  /** Why an `invalid` or `conflict` molecule is so: its first problem, with the way back. */
+  problem?: string;
   convoy?: string;
 }
 
@@ -784,14 +939,16 @@ export async function listMolecules(rootOrCwd: string, now: Date = new Date()): 
   const config = loadConfig(root);
   const out: MoleculeListEntry[] = [];
   for (const id of listMoleculeIds(root)) {
-    const { state, plan } = await loadMolecule(root, id, config, now);
+    const { state, plan } = await judgeMolecule(id, { root, config, now });
     const s = statusOf(state, plan);
+    const problem = s.problems[0] ?? s.conflicts[0];
     out.push({
       id,
       formula: s.formula,
       state: s.state,
       progress: s.progress,
       ...(s.blocked_reason ? { blocked_reason: s.blocked_reason } : {}),
+      ...(problem ? { problem: problem.file ? `${problem.file}: ${problem.message}` : problem.message } : {}),
       ...(s.convoy ? { convoy: s.convoy } : {}),
     });
   }
@@ -808,9 +965,18 @@ export async function squashMolecule(
   opts: { now: Date; lockWaitMs?: number },
 ): Promise<{ written: string[]; removed: string[] }> {
   const root = findRoot(rootOrCwd);
+  assertMoleculeId(id);
   return withLock(root, opts.lockWaitMs, async () => {
-    const { state, plan } = await loadMolecule(root, id, loadConfig(root), opts.now);
+    if (!moleculeExists(root, id))
+      throw new GastownError('molecule.unknown', `no molecule ${id} (looked in ${moleculeRelDir(id)})`);
+    // Judged as status judges it: a digest would hide the facts an audit finds unbacked.
+    const { state, plan } = await judgeMolecule(id, { root, config: loadConfig(root), now: opts.now });
     throwIfUnusable(state);
+    const unbacked = plan.problems?.[0];
+    if (plan.status === 'invalid' && unbacked)
+      throw new GastownError('molecule.invalid', `molecule ${id} is invalid: ${unbacked.message}`, {
+        location: { file: unbacked.file },
+      });
     if (plan.status !== 'completed')
       throw new GastownError(
         'molecule.state',
@@ -831,7 +997,7 @@ export async function squashMolecule(
         })),
       };
       const outcome = createFileExclusive(
-        join(moleculesDir(root), id, DIGEST_FILE),
+        checkBeadsPath(root, join(moleculesDir(root), id, DIGEST_FILE)),
         stringifyToml(digest, ['id', 'state']),
       );
       if (outcome === 'conflict')
@@ -839,12 +1005,13 @@ export async function squashMolecule(
       if (outcome === 'written') written.push(`${dir}/${DIGEST_FILE}`);
     }
     const removed: string[] = [];
+    const events = checkBeadsPath(root, join(moleculesDir(root), id, EVENTS), { self: true });
     for (const path of state.files.keys()) {
       if (!path.startsWith(`${EVENTS}/`)) continue;
       unlinkSync(join(moleculesDir(root), id, path));
       removed.push(`${dir}/${path}`);
     }
-    rmSync(join(moleculesDir(root), id, EVENTS), { recursive: true, force: true });
+    rmSync(events, { recursive: true, force: true });
     return { written, removed };
   });
 }
@@ -875,7 +1042,8 @@ export async function burnMolecule(
         { exitCode: ExitCode.failure },
       );
     }
-    rmSync(join(moleculesDir(root), id), { recursive: true, force: true });
+    // A link in the molecule's place is removed itself; what it points to is never touched.
+    rmSync(checkBeadsPath(root, join(moleculesDir(root), id)), { recursive: true, force: true });
     return { removed: moleculeRelDir(id) };
   });
 }

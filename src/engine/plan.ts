@@ -26,7 +26,9 @@ const SATISFIED = new Set(['done', 'skipped']);
 
 /** `{{name}}` → the var's value; unknown names stay as they are. */
 export function substitute(text: string, vars: Record<string, string>): string {
-  return text.replace(/\{\{\s*([A-Za-z0-9_.-]+)\s*\}\}/g, (whole, name: string) => vars[name] ?? whole);
+  return text.replace(/\{\{\s*([A-Za-z0-9_.-]+)\s*\}\}/g, (whole, name: string) =>
+    Object.hasOwn(vars, name) ? (vars[name] as string) : whole,
+  );
 }
 
 /** The spec's signature: just the effects. */
@@ -154,11 +156,12 @@ const LIVE_KINDS = ['done', 'failed', 'skipped', 'started', 'ready'] as const;
 /**
  * Facts that cannot stand, whoever wrote them (an event file is only a file; an agent can
  * commit one by hand): a step recorded as ready, started or finished while a step it needs is
- * not done; a later attempt that nothing re-opened; a gated step recorded `done` that its gate
- * did not pass (the gate's verifier, e.g. no counted approval); a completed molecule with a
- * step not done. Pure. The engine never writes such facts, so each is reported with the way out.
- * The one exception, facts under needs that were re-opened since (a merge race), is left to
- * planMolecule, which re-opens them as a transition with its reason.
+ * not done; a later attempt that nothing re-opened; a skip its condition does not explain; a
+ * gated step recorded `done` that its gate did not pass (the gate's verifier, e.g. no counted
+ * approval); a completed molecule with a step not done. Pure. The engine never writes such
+ * facts, so each is reported with the way out. The one exception, facts under needs that were
+ * re-opened since (a merge race), is left to planMolecule, which re-opens them as a transition
+ * with its reason.
  */
 export function unbackedFacts(state: MoleculeState, formula: ResolvedFormula, env: PlanEnv): FileProblem[] {
   const out: FileProblem[] = [...completedButOpen(state)];
@@ -166,8 +169,12 @@ export function unbackedFacts(state: MoleculeState, formula: ResolvedFormula, en
     const kind = LIVE_KINDS.find((k) => s.facts[k] !== undefined) ?? Object.keys(s.facts)[0] ?? 'ready';
     return `${state.dir}/${stepEventPath(s.id, s.attempt, kind)}`;
   };
+  // A settled molecule's steps cannot be re-opened: removing the file is its way back.
+  const settled = state.facts.completed || state.facts.cancelled || state.digest;
   const fix = (step: string) =>
-    `; remove the file (history stays in git) or run \`gastown step reopen ${state.id} ${step}\``;
+    settled
+      ? '; remove the file (history stays in git)'
+      : `; remove the file (history stays in git) or run \`gastown step reopen ${state.id} ${step}\``;
   for (const step of formula.steps) {
     const s = state.stepById.get(step.id);
     // A squashed molecule's digest stands for its facts.
@@ -189,12 +196,34 @@ export function unbackedFacts(state: MoleculeState, formula: ResolvedFormula, en
       });
       continue;
     }
+    if (s.status === 'skipped') {
+      const why = skipUnbacked(state, step);
+      if (why !== undefined)
+        out.push({ file: fileOf(s), message: `${step.id} is recorded skipped but ${why}${fix(step.id)}` });
+      continue;
+    }
     const verify = s.status === 'done' && step.gate ? gateVerifierFor(step.gate.type) : undefined;
     const why = verify?.(gateContext(state, formula, step, s, true, env));
     if (why !== undefined)
       out.push({ file: fileOf(s), message: `${step.id} is recorded done but ${why}${fix(step.id)}` });
   }
   return out;
+}
+
+/**
+ * Why a recorded skip does not stand, or undefined when it does. The engine skips a step for
+ * one reason only: its `condition` is false once its needs are met (planMolecule). So a skip
+ * stands when the condition, evaluated again, is false; a step with no condition, or whose
+ * condition is true or cannot be told, was never skipped by the engine.
+ */
+function skipUnbacked(state: MoleculeState, step: ResolvedStep): string | undefined {
+  if (step.condition === undefined)
+    return 'it has no condition (the engine skips a step only when its condition is false)';
+  const verdict = evaluateCondition(step.condition, state, state.meta?.vars ?? {});
+  if (verdict === false) return undefined;
+  return verdict === true
+    ? `its condition ${JSON.stringify(step.condition)} is true`
+    : `its condition ${JSON.stringify(step.condition)} cannot be evaluated (the engine treats that as true)`;
 }
 
 /**
@@ -268,7 +297,12 @@ export function planMolecule(state: MoleculeState, formula: ResolvedFormula, env
     const other = env.moleculeStatus(meta.after);
     if (other !== 'completed') {
       const why = other === undefined ? ' (it does not exist)' : '';
-      return { ...result, status: 'blocked', blockedReason: `waiting for molecule ${meta.after}${why}` };
+      return {
+        ...result,
+        status: 'blocked',
+        blockedReason: `waiting for molecule ${meta.after}${why}`,
+        waitingFor: meta.after,
+      };
     }
   }
 

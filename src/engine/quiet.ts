@@ -2,7 +2,7 @@
 // stat per molecule, before the engine is loaded. It says yes only where reconcileAll would hit
 // the cache by stamp for every molecule and rewrite nothing; any doubt returns undefined and the
 // full path decides (and waits for the lock, reports problems, repairs).
-import { existsSync, readdirSync } from 'node:fs';
+import { lstatSync, readdirSync } from 'node:fs';
 import { headMovedSinceCatchUp } from '../git/head.js';
 import {
   configStamp,
@@ -13,6 +13,7 @@ import {
 } from '../store/cache.js';
 import { isMoleculeId } from '../store/ids.js';
 import { EVENTS, findRoot, moleculesDir } from '../store/layout.js';
+import { beadsTreeProblems } from '../store/links.js';
 import { lockPath } from '../store/lock.js';
 import { registrySignature } from './gates.js';
 
@@ -29,8 +30,11 @@ export function quietCheck(start: string, nowMs: number): QuietVerdict | undefin
   // The config's bytes are what its hash was taken of while its stamp holds.
   if (configStamp(root) !== config.stamp) return undefined;
   if (data.salt !== `${config.hash}|${registrySignature()}`) return undefined;
-  // Another process is applying effects (or died doing so): the full path waits or takes over.
-  if (existsSync(lockPath(root)) || gitOperationInProgress(root)) return undefined;
+  // Another process is applying effects (or died doing so), or something that is no lock is
+  // there (lstat: a dangling link counts): the full path waits, takes over or reports it.
+  if (lstatSync(lockPath(root), { throwIfNoEntry: false }) || gitOperationInProgress(root)) return undefined;
+  // A linked .beads/, molecules/ or .cache/: the full path refuses it, naming the link.
+  if (beadsTreeProblems(root).length > 0) return undefined;
   // New commits may carry trailers no hook applied: the full path catches them up.
   if (headMovedSinceCatchUp(root)) return undefined;
   let names: string[];

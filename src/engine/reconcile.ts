@@ -1,7 +1,7 @@
 // Level-triggered reconcile of one molecule: fold → plan → apply, repeated until the plan is
 // empty, so one run reaches the fixpoint and the next run changes nothing.
 import type { Dirent } from 'node:fs';
-import type { ResolvedFormula } from '../formula/model.js';
+import type { CommandGate, ResolvedFormula } from '../formula/model.js';
 import { EVENTS, FORMULA_FILE, type ParsedEventName, parseEventName } from '../store/layout.js';
 import type { GastownConfig } from '../store/types.js';
 import { type ApplyOutcome, applyEffects, type Problem } from './apply.js';
@@ -9,7 +9,8 @@ import { fold, parseFrozenFormula } from './fold.js';
 import { formulaNeedsPlugins, gatherFacts, loadGatePlugins } from './gates.js';
 import { FolderFiles, moleculeRelDir, readFactsOnly, readMoleculeFiles } from './io.js';
 import { planMolecule } from './plan.js';
-import type { MoleculeState, MoleculeStatus, PlanEnv, PlanResult, Transition } from './types.js';
+import { safePoint } from './stop.js';
+import type { Effect, MoleculeState, MoleculeStatus, PlanEnv, PlanResult, Transition } from './types.js';
 
 // Molecules poured from the same formula with the same vars share their frozen file byte for byte.
 const formulaMemo = new Map<string, ResolvedFormula>();
@@ -90,6 +91,10 @@ export interface ReconcileContext {
   trustSettledFacts?: boolean;
   /** The molecule's `events/` listing, when the caller made it already (advance). */
   listedEvents?: Dirent[];
+  /** Stop at the next safe point once this is aborted (stop.ts); gate runs are cancelled. */
+  signal?: AbortSignal;
+  /** A dry run over preloaded files that are the whole molecule: the disk is never read. */
+  detached?: boolean;
 }
 
 export interface ReconcileOutcome {
@@ -136,7 +141,22 @@ export async function planState(
   });
 }
 
-const MAX_ROUNDS = 10_000;
+/**
+ * How many fold → plan → apply rounds one molecule may take. Each round writes something new,
+ * and what the engine does by itself is bounded: per step attempt a few facts (ready or skipped,
+ * a checkpoint or wait opened, a timeout, a gate run and its outcome, a re-open), and the
+ * attempts it starts by itself are bounded by loops' `max` and command gates' `max_attempts`.
+ * A plan still producing effects past this would produce them forever.
+ */
+export function roundLimit(formula: ResolvedFormula | undefined): number {
+  let attempts = 1;
+  for (const step of formula?.steps ?? []) {
+    if (step.loop) attempts += step.loop.max;
+    if (step.gate?.type === 'command') attempts += (step.gate as CommandGate).max_attempts;
+  }
+  return ROUNDS_PER_STEP_ATTEMPT * ((formula?.steps.length ?? 0) + 1) * attempts;
+}
+const ROUNDS_PER_STEP_ATTEMPT = 8;
 
 export async function reconcileMolecule(
   id: string,
@@ -150,16 +170,24 @@ export async function reconcileMolecule(
   const written: string[] = [];
   const problems: Problem[] = [];
   let state = foldFiles(id, files, trusted);
+  if (ctx.signal) await safePoint(ctx.signal);
   let plan = await planState(state, ctx);
-  for (let round = 0; round < MAX_ROUNDS && plan.effects.length > 0; round++) {
+  const limit = roundLimit(state.formula);
+  for (let round = 0; plan.effects.length > 0; round++) {
+    if (round === limit) {
+      problems.push(unsettled(id, limit, plan.effects));
+      break;
+    }
     const applied: ApplyOutcome = await applyEffects(plan.effects, {
       root: ctx.root,
       now: ctx.now,
       config: ctx.config,
       dryRun: ctx.dryRun ?? false,
+      detached: ctx.detached === true,
       files: memory,
       state,
       ...(ctx.onTransition ? { onTransition: ctx.onTransition } : {}),
+      signal: ctx.signal,
     });
     transitions.push(...applied.transitions);
     written.push(...applied.written);
@@ -168,10 +196,24 @@ export async function reconcileMolecule(
     const fresh = ctx.dryRun ? files : readMoleculeFilesAfterRun(ctx, id, files, applied);
     // Facts written since are in memory and read as they are; settled history stays settled.
     state = foldFiles(id, fresh, trusted);
+    if (ctx.signal) await safePoint(ctx.signal);
     plan = await planState(state, ctx);
   }
   problems.push(...stateProblems(state, plan));
   return { state, plan, transitions, written, problems };
+}
+
+/** A plan that keeps producing new effects: reported on the molecule, nothing more applied. */
+function unsettled(id: string, rounds: number, effects: readonly Effect[]): Problem {
+  const what = effects
+    .slice(0, 3)
+    .map((e) => (e.type === 'transition' ? e.summary : e.type === 'run' ? e.summary : `write ${e.path}`))
+    .join('; ');
+  const more = effects.length > 3 ? ` and ${effects.length - 3} more` : '';
+  return {
+    molecule: id,
+    message: `molecule ${id} did not settle: after ${rounds} rounds its plan still asks for ${what}${more}; stopped there (a plan that keeps asking for new writes is a bug in a gate planner or the engine)`,
+  };
 }
 
 /**

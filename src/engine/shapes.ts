@@ -12,7 +12,7 @@ import { readSharedFile, readSmallFile } from '../store/atomic.js';
 import type { MoleculeSummary } from '../store/cache.js';
 import { EVENTS, FORMULA_FILE, MOLECULE_FILE, moleculesDir, parseEventName } from '../store/layout.js';
 import { hasConflictMarkers } from '../store/toml.js';
-import { parseEventFact, parseMoleculeMeta } from './fold.js';
+import { frozenFormulaHash, parseEventFact, parseMoleculeMeta } from './fold.js';
 import { formulaNeedsPlugins } from './gates.js';
 import { moleculeRelDir } from './io.js';
 import { memoParseFormula, type ReconcileOutcome, settledFactPaths } from './reconcile.js';
@@ -84,7 +84,7 @@ export class SharedVerdicts {
    */
   reuse(id: string, shape: Shape): MoleculeSummary | undefined {
     const verdict = this.byFormula.get(shape.formula)?.get(shape.names);
-    if (!verdict || !this.ownFilesValid(id, shape.metaText, verdict.inFlight)) return undefined;
+    if (!verdict || !this.ownFilesValid(id, shape, verdict.inFlight)) return undefined;
     return verdict.summary;
   }
 
@@ -116,13 +116,18 @@ export class SharedVerdicts {
     shapes.set(shape.names, verdict);
   }
 
-  /** fold's checks of molecule.toml and of the facts it reads, without building any state. */
-  private ownFilesValid(id: string, metaText: string, inFlight: readonly string[]): boolean {
+  /**
+   * fold's checks of molecule.toml (its id, and its `formula_hash` against the shared frozen
+   * formula) and of the facts it reads, without building any state.
+   */
+  private ownFilesValid(id: string, shape: Shape, inFlight: readonly string[]): boolean {
     const rel = moleculeRelDir(id);
+    const metaText = shape.metaText;
     try {
       if (hasConflictMarkers(metaText)) return false;
       const meta = parseMoleculeMeta(metaText, `${rel}/${MOLECULE_FILE}`);
       if (meta.id !== id || meta.after !== undefined) return false;
+      if (meta.formula_hash !== frozenFormulaHash(shape.formula)) return false;
       for (let i = 0; i < inFlight.length; i++) {
         const path = inFlight[i] as string;
         const parsed = parseEventName(path.slice(EVENTS.length + 1));

@@ -30,3 +30,8 @@ export function parseTrailers(message: string): Trailer[] {
   }
   return out;
 }
+
+/** The trailer as written: `Gastown-Done: m1/design`. */
+export function formatTrailer(t: Trailer): string {
+  return `Gastown-${t.kind[0]?.toUpperCase()}${t.kind.slice(1)}: ${t.molecule}/${t.step}`;
+}

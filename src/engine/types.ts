@@ -107,6 +107,12 @@ export interface PlanResult {
   effects: Effect[];
   status: MoleculeStatus;
   blockedReason?: string;
+  /**
+   * The molecule is blocked only because its `after` molecule is not completed yet: a run that
+   * completes that molecule plans this one again. Any other block (an escalated checkpoint, a
+   * gate out of attempts) is not lifted by another molecule completing.
+   */
+  waitingFor?: string;
   /** Per-step notes for `status` (a gate type not executed, a condition not evaluated, why a gate waits). */
   notes: Record<string, string[]>;
   /** Plan may change by itself at this time (timers, checkpoint deadlines): ms since epoch. */

@@ -8,6 +8,7 @@ import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync 
 import { homedir } from 'node:os';
 import { isAbsolute, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { beadsTreeProblems } from '../store/links.js';
 
 /** Bump when the layout or meaning of entries changes. */
 export const CACHE_FORMAT = 1;
@@ -49,7 +50,7 @@ export function moduleFingerprint(moduleUrl: string): string | undefined {
 /**
  * Where gastown keeps derived data, or undefined when caching is off (`GASTOWN_NO_CACHE=1`).
  * `GASTOWN_CACHE_DIR` wins; then `<repo>/.beads/.cache` (gitignored by `gastown init`) when the
- * repository has `.beads/`; then `$XDG_CACHE_HOME/gastown`, then `~/.cache/gastown`.
+ * repository has `.beads/` and neither it nor the cache folder is a link; then `$XDG_CACHE_HOME/gastown`, then `~/.cache/gastown`.
  */
 export function cacheRoot(
   env: Record<string, string | undefined>,
@@ -59,7 +60,9 @@ export function cacheRoot(
   const off = env.GASTOWN_NO_CACHE;
   if (off !== undefined && off !== '' && off !== '0') return undefined;
   if (env.GASTOWN_CACHE_DIR) return resolve(cwd, env.GASTOWN_CACHE_DIR);
-  if (repoRoot && existsSync(join(repoRoot, '.beads'))) return join(repoRoot, '.beads', '.cache');
+  // Never into a linked .beads/ or .beads/.cache/ (written through, it would land anywhere).
+  if (repoRoot && existsSync(join(repoRoot, '.beads')) && beadsTreeProblems(repoRoot).length === 0)
+    return join(repoRoot, '.beads', '.cache');
   const xdg = env.XDG_CACHE_HOME;
   if (xdg && isAbsolute(xdg)) return join(xdg, 'gastown');
   const home = env.HOME || homedir();

@@ -3,7 +3,8 @@
 import { cookGate } from './gates.js';
 import { setLazyHash } from './hash.js';
 import type { Diagnostic, ResolvedFormula, ResolvedStep } from './model.js';
-import type { FormulaResult } from './resolve.js';
+import { patternMatches } from './pattern.js';
+import { type FormulaResult, varOrigin } from './resolve.js';
 import { evaluateCookCondition, parseCookCondition, substituteVars } from './vars.js';
 
 export interface CookOptions {
@@ -29,8 +30,16 @@ export function cookFormula(resolved: ResolvedFormula, opts: CookOptions = {}): 
     const value = Object.hasOwn(given, name) ? given[name] : def.default;
     const path = `vars.${name}`;
     if (value === undefined) {
+      // Reported where it is declared: a parent formula's var is not the child file's to fix.
+      const origin = varOrigin(def);
       if (def.required)
-        error('formula.var-missing', path, `var "${name}" is required: pass --var ${name}=<value>`);
+        diags.push({
+          severity: 'error',
+          code: 'formula.var-missing',
+          file: origin?.file ?? file,
+          path: origin?.path ?? path,
+          message: `var "${name}" is required: pass --var ${name}=<value>`,
+        });
       continue;
     }
     values[name] = value;
@@ -38,12 +47,7 @@ export function cookFormula(resolved: ResolvedFormula, opts: CookOptions = {}): 
       error('formula.var-enum', path, `var "${name}" = "${value}" must be one of ${def.enum.join(', ')}`);
     }
     if (def.pattern !== undefined) {
-      let ok: boolean;
-      try {
-        ok = new RegExp(def.pattern).test(value);
-      } catch {
-        ok = false;
-      }
+      const ok = patternMatches(def.pattern, value) === true;
       if (!ok)
         error(
           'formula.var-pattern',

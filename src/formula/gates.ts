@@ -1,8 +1,10 @@
 // Step gates: the four kinds we execute (human, command, timer, molecule) are checked strictly and
 // given their defaults; any other type (beads' gh:run, gh:pr, mail, bead, Gas Town's conditional)
 // is kept verbatim as an ExternalGate and reported as parsed but not executed.
+import { optionInjections } from './argv.js';
 import { parseDuration } from './duration.js';
 import type { CommandGate, Gate, HumanGate, MoleculeGate, TimerGate } from './model.js';
+import { patternProblem } from './pattern.js';
 import { kindOf } from './schema.js';
 
 export interface GateProblem {
@@ -44,6 +46,7 @@ const COMMAND_KEYS = [
   'forbid',
   'max_attempts',
   'on_fail',
+  'allow_option_vars',
 ];
 const TIMER_KEYS = ['type', 'timeout'];
 const MOLECULE_KEYS = ['type', 'molecule', 'state'];
@@ -294,6 +297,8 @@ export function normalizeGate(raw: Record<string, unknown>): NormalizedGate {
     }
     const onFail = stepRef('on_fail');
     if (onFail !== undefined) command.on_fail = onFail;
+    // Only when given: a formula without it keeps the hash it had.
+    if (raw.allow_option_vars !== undefined) command.allow_option_vars = stringList('allow_option_vars');
     gate = command;
   } else if (type === 'timer') {
     const timeout = duration('timeout');
@@ -322,12 +327,7 @@ export function approverProblem(a: string): string | undefined {
 
 function regexProblem(pattern: string): string | undefined {
   if (PLACEHOLDER.test(pattern)) return undefined;
-  try {
-    new RegExp(pattern);
-    return undefined;
-  } catch (e) {
-    return `not a valid regular expression: ${(e as Error).message}`;
-  }
+  return patternProblem(pattern);
 }
 
 /**
@@ -359,6 +359,7 @@ export function cookGate(
       forbid: g.forbid.map((f) => ({ ...f, pattern: sub(f.pattern), paths: f.paths.map(sub) })),
     };
     if (g.cwd !== undefined) out.cwd = sub(g.cwd);
+    problems.push(...optionInjections(g.run, sub, g.allow_option_vars));
     out.run.forEach((cmd, i) => {
       if (cmd[0] === '')
         problems.push({ key: `run[${i}][0]`, message: 'the program name is empty after substitution' });

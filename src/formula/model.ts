@@ -77,6 +77,8 @@ export interface CommandGate {
   max_attempts: number;
   /** Step to re-open when the gate fails (with every step after it). */
   on_fail?: string;
+  /** Vars whose value may start with `-` at the start of an argument (formula/argv.ts optionInjections). */
+  allow_option_vars?: string[];
 }
 
 /** Becomes ready after a duration has passed since the step became ready. */

@@ -2,6 +2,7 @@
 // inline expand) becomes one flat, validated list of steps in stable topological order.
 // Pure: files come from the injected FormulaLibrary; nothing here touches the disk.
 
+import { isPathSegment, pathSegmentProblem } from '../store/ids.js';
 import { normalizeGate } from './gates.js';
 import { findCycle, topoOrder } from './graph.js';
 import { setLazyHash } from './hash.js';
@@ -20,6 +21,7 @@ import type {
   VarDef,
 } from './model.js';
 import { type ParsedFile, parseFormulaText } from './parse.js';
+import { patternMatches, patternProblem } from './pattern.js';
 import {
   type RawAdvice,
   type RawFormula,
@@ -28,7 +30,13 @@ import {
   STEP_KEYS,
   TOP_KEYS,
 } from './schema.js';
-import { evaluateRange, rangeVarNames } from './vars.js';
+import {
+  evaluateRange,
+  placeholderNames,
+  RUNTIME_PLACEHOLDERS,
+  rangeVarNames,
+  reservedVarProblem,
+} from './vars.js';
 
 export interface FormulaSource {
   file: string;
@@ -95,6 +103,18 @@ interface TargetInfo {
 export interface ResolveOptions {
   vars?: Record<string, string>;
   target?: string;
+}
+
+/**
+ * Where each var was declared, which is not always the formula's own file (a parent's, through
+ * `extends`): cooking reports a missing value there. Kept beside the definitions, not in them,
+ * so frozen formulas and their hashes do not change.
+ */
+const varOrigins = new WeakMap<VarDef, Origin>();
+
+/** The file and key path that declared `def`, when it came from the resolver. */
+export function varOrigin(def: VarDef): { file: string; path: string } | undefined {
+  return varOrigins.get(def);
 }
 
 export function resolveSource(
@@ -289,8 +309,13 @@ class Resolver {
         title: this.opts.target ?? 'main',
         description: raw.description ?? '',
       };
-      if (!isSafeId(target.id))
-        this.error('formula.target', at('template'), `target "${target.id}" is not a valid step id`);
+      const problem = pathSegmentProblem(target.id);
+      if (problem)
+        this.error(
+          'formula.target',
+          at('template'),
+          `target "${target.id}" is not a valid step id: ${problem}`,
+        );
       const steps = this.expandTemplate(c, target, [], new Map(), undefined);
       if (steps) c.steps = mergeById(c.steps, steps);
     }
@@ -366,8 +391,14 @@ class Resolver {
         );
         continue;
       }
+      const reserved = reservedVarProblem(name);
+      if (reserved) {
+        this.error('formula.var-name', at(path), reserved);
+        continue;
+      }
       if (typeof v !== 'object') {
         out[name] = { name, required: false, default: String(v) };
+        varOrigins.set(out[name], at(path));
         continue;
       }
       const def: VarDef = { name, required: v.required === true };
@@ -377,15 +408,8 @@ class Resolver {
       if (v.type !== undefined) def.type = v.type;
       if (v.pattern !== undefined) {
         def.pattern = v.pattern;
-        try {
-          new RegExp(v.pattern);
-        } catch (e) {
-          this.error(
-            'formula.var-pattern',
-            at(`${path}.pattern`),
-            `not a valid regular expression: ${(e as Error).message}`,
-          );
-        }
+        const problem = patternProblem(v.pattern);
+        if (problem) this.error('formula.var-pattern', at(`${path}.pattern`), problem);
       }
       if (def.required && def.default !== undefined) {
         this.warn(
@@ -402,7 +426,7 @@ class Resolver {
             `default "${def.default}" is not one of ${def.enum.join(', ')}`,
           );
         }
-        if (def.pattern && safeTest(def.pattern, def.default) === false) {
+        if (def.pattern && patternMatches(def.pattern, def.default) === false) {
           this.error(
             'formula.var-default',
             at(`${path}.default`),
@@ -411,6 +435,7 @@ class Resolver {
         }
       }
       out[name] = def;
+      varOrigins.set(def, at(path));
     }
     return out;
   }
@@ -424,11 +449,12 @@ class Resolver {
       this.error('formula.step-id', { file, path: `${path}.id` }, 'id is required');
       return undefined;
     }
-    if (!isSafeId(id)) {
+    const problem = rawIdProblem(id);
+    if (problem) {
       this.error(
         'formula.step-id',
         { file, path: `${path}.id` },
-        `step id "${id}" must not contain "/", "..", whitespace or control characters`,
+        `step id "${id}" cannot be stored: ${problem}`,
       );
       return undefined;
     }
@@ -571,13 +597,12 @@ class Resolver {
     const loop = raw.loop!;
     const at = (key: string): Origin => ({ file, path: `${path}.loop${key ? `.${key}` : ''}` });
     const id = raw.id;
-    if (id === undefined || !isSafeId(id)) {
+    const problem = id === undefined ? 'id is required' : rawIdProblem(id);
+    if (id === undefined || problem) {
       this.error(
         'formula.step-id',
         { file, path: `${path}.id` },
-        id === undefined
-          ? 'id is required'
-          : `step id "${id}" must not contain "/", "..", whitespace or control characters`,
+        id === undefined ? 'id is required' : `step id "${id}" cannot be stored: ${problem}`,
       );
       return;
     }
@@ -753,13 +778,12 @@ class Resolver {
     const legIds = new Set(c.legs.map((l) => l.id));
     (raw.legs ?? []).forEach((l, i) => {
       const path = `legs[${i}]`;
-      if (l.id === undefined || !isSafeId(l.id)) {
+      const problem = l.id === undefined ? undefined : pathSegmentProblem(l.id);
+      if (l.id === undefined || problem) {
         this.error(
           'formula.leg-id',
           at(`${path}.id`),
-          l.id === undefined
-            ? 'id is required'
-            : `leg id "${l.id}" must not contain "/", "..", whitespace or control characters`,
+          l.id === undefined ? 'id is required' : `leg id "${l.id}" cannot be stored: ${problem}`,
         );
         return;
       }
@@ -780,8 +804,13 @@ class Resolver {
     if (raw.synthesis) {
       const s = raw.synthesis;
       const id = s.id ?? 'synthesis';
-      if (!isSafeId(id))
-        this.error('formula.step-id', at('synthesis.id'), `synthesis id "${id}" is not a valid step id`);
+      const problem = pathSegmentProblem(id);
+      if (problem)
+        this.error(
+          'formula.step-id',
+          at('synthesis.id'),
+          `synthesis id "${id}" cannot be stored: ${problem}`,
+        );
       if (legIds.has(id))
         this.error('formula.duplicate-id', at('synthesis'), `a leg is already called "${id}"`);
       (s.depends_on ?? []).forEach((d, i) => {
@@ -1079,6 +1108,14 @@ class Resolver {
     this.checkDuplicateIds(c.steps);
     const ids = new Set(c.steps.map((s) => s.id));
     for (const s of c.steps) {
+      // Ids made by expansion, advice or aliases, once their placeholders are filled in.
+      const problem = pathSegmentProblem(s.id);
+      if (problem)
+        this.error(
+          'formula.step-id',
+          { file: s.origin.file, path: `${s.origin.path}.id` },
+          `step id "${s.id}" cannot be stored: ${problem}`,
+        );
       for (const n of s.needs) {
         if (!ids.has(n)) {
           const o = s.needPaths.get(n) ?? s.origin;
@@ -1103,7 +1140,34 @@ class Resolver {
     }
   }
 
+  /**
+   * `{{name}}` in a step that names no declared var, input or runtime value: a typo or a missing
+   * `[vars.name]`. It stays as written in every molecule, so it is a warning naming the field.
+   * Expansions and aspects are checked where they are applied (their vars are the host's).
+   */
+  private checkPlaceholders(c: Composed): void {
+    if (c.type === 'expansion' || c.type === 'aspect') return;
+    const known = new Set([...Object.keys(c.vars), ...Object.keys(c.inputs), ...RUNTIME_PLACEHOLDERS]);
+    const fields = ['title', 'description', 'acceptance', 'assignee', 'notes', 'labels', 'condition', 'gate'];
+    for (const s of c.steps) {
+      for (const field of fields) {
+        const value = (s as unknown as Record<string, unknown>)[field];
+        forEachString(value, field, (text, path) => {
+          for (const name of placeholderNames(text)) {
+            if (known.has(name) || GO_TEMPLATE_WORDS.has(name)) continue;
+            this.warn(
+              'formula.var-undeclared',
+              { file: s.origin.file, path: `${s.origin.path}.${path}` },
+              `step "${s.id}" uses {{${name}}}, which no [vars.${name}] or input declares; it stays as written (declare it, or fix the name)`,
+            );
+          }
+        });
+      }
+    }
+  }
+
   finish(c: Composed): ResolvedFormula {
+    this.checkPlaceholders(c);
     const raw = c.raw;
     const order = topoOrder(c.steps);
     const byId = new Map(c.steps.map((s) => [s.id, s]));
@@ -1213,6 +1277,18 @@ function replaceTarget(s: string, t: TargetInfo): string {
     .replaceAll('{target}', t.id);
 }
 
+/** Go-template actions that look like `{{name}}` (Gas Town's prose keeps them verbatim). */
+const GO_TEMPLATE_WORDS = new Set(['else', 'end', 'break', 'continue']);
+
+/** Calls `f` with every string inside `v` and its key path below `path` (`gate.run[0][1]`). */
+function forEachString(v: unknown, path: string, f: (s: string, path: string) => void): void {
+  if (typeof v === 'string') f(v, path);
+  else if (Array.isArray(v)) {
+    for (const [i, x] of v.entries()) forEachString(x, `${path}[${i}]`, f);
+  } else if (v && typeof v === 'object' && !(v instanceof Date))
+    for (const [k, x] of Object.entries(v)) forEachString(x, `${path}.${k}`, f);
+}
+
 function mapStrings(v: unknown, f: (s: string) => string): unknown {
   if (typeof v === 'string') return f(v);
   if (Array.isArray(v)) return v.map((x) => mapStrings(x, f));
@@ -1244,21 +1320,22 @@ function matchPointcut(pc: { glob?: string; type?: string; label?: string }, s: 
   return true;
 }
 
-/** Step ids become file names and commit trailers: no path separators, `..`, whitespace or controls. */
-export function isSafeId(id: string): boolean {
-  return id !== '' && id.length <= 200 && !/[/\\\s\u0000-\u001f\u007f]/.test(id) && !id.includes('..');
+/** Step ids become file names and commit trailers: the store's rule (store/ids.ts). */
+export const isSafeId = isPathSegment;
+
+/**
+ * A step id as written. One with a placeholder (`{target}.draft`) is checked whole once it is
+ * filled in (checkGraph); until then only what no substitution can repair is refused.
+ */
+function rawIdProblem(id: string): string | undefined {
+  if (!id.includes('{')) return pathSegmentProblem(id);
+  if (/[/\\\s\u0000-\u001f\u007f]/.test(id) || id.includes('..'))
+    return 'it must not contain "/", "..", whitespace or control characters';
+  return undefined;
 }
 
 function isSafeName(name: string): boolean {
   return /^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(name) && !name.includes('..');
-}
-
-function safeTest(pattern: string, value: string): boolean | undefined {
-  try {
-    return new RegExp(pattern).test(value);
-  } catch {
-    return undefined;
-  }
 }
 
 function defaultsOf(vars: Record<string, VarDef>): Record<string, string> {

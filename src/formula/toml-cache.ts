@@ -4,6 +4,7 @@
 // represents exactly are stored (no dates, no NaN/Infinity/-0, no `__proto__` key), and tables
 // come back with a null prototype as smol-toml makes them, so a hit is deep-equal to a parse.
 import { parse } from 'smol-toml';
+import { jsonExact, nullPrototypes } from '../store/json-exact.js';
 import { blobId, type ContentCache, moduleFingerprint, sha256 } from './cache.js';
 
 /**
@@ -21,27 +22,4 @@ export function parseTomlCached(text: string, cache: ContentCache | undefined): 
   const doc = parse(text);
   if (jsonExact(doc)) cache.write(key, { toml: doc });
   return doc;
-}
-
-/** True when JSON.stringify then JSON.parse gives back an equal value. */
-function jsonExact(v: unknown): boolean {
-  if (typeof v === 'string' || typeof v === 'boolean') return true;
-  if (typeof v === 'number') return Number.isFinite(v) && !Object.is(v, -0);
-  if (Array.isArray(v)) return v.every(jsonExact);
-  if (v === null || typeof v !== 'object' || v instanceof Date) return false;
-  for (const key of Object.keys(v)) {
-    if (key === '__proto__' || !jsonExact((v as Record<string, unknown>)[key])) return false;
-  }
-  return true;
-}
-
-function nullPrototypes(v: unknown): unknown {
-  if (Array.isArray(v)) {
-    for (let i = 0; i < v.length; i++) v[i] = nullPrototypes(v[i]);
-    return v;
-  }
-  if (v === null || typeof v !== 'object') return v;
-  const out = Object.create(null) as Record<string, unknown>;
-  for (const key of Object.keys(v)) out[key] = nullPrototypes((v as Record<string, unknown>)[key]);
-  return out;
 }

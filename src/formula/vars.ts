@@ -2,6 +2,39 @@
 // Go-template actions such as `{{.leg.id}}` or `{{if .pr}}` are not ours: the placeholder pattern
 // only matches a bare name, and unknown names stay as written.
 
+import { UsageError } from '../errors.js';
+
+/**
+ * Names no var may have: a plain object's own machinery. As a key, `__proto__` is dropped
+ * silently and `constructor` reads back as a function, so they are refused wherever a var is
+ * named (`--var`, an inputs file's `[vars]`, a formula's `[vars]`).
+ */
+export const RESERVED_VAR_NAMES: ReadonlySet<string> = new Set(['__proto__', 'constructor', 'prototype']);
+
+/** Why `name` cannot be a var name, or undefined when it can. */
+export function reservedVarProblem(name: string): string | undefined {
+  return RESERVED_VAR_NAMES.has(name)
+    ? `"${name}" is a reserved name and cannot be a var (reserved: ${[...RESERVED_VAR_NAMES].join(', ')})`
+    : undefined;
+}
+
+/** `key=value` pairs given with `flag` (`--var`, `--input`) as a record with no prototype. */
+export function parseVarPairs(pairs: readonly string[], flag: string): Record<string, string> {
+  const out: Record<string, string> = Object.create(null);
+  for (const pair of pairs) {
+    const eq = pair.indexOf('=');
+    if (eq <= 0) throw new UsageError(`${flag} ${JSON.stringify(pair)} must look like key=value`);
+    const name = pair.slice(0, eq);
+    const reserved = reservedVarProblem(name);
+    if (reserved) throw new UsageError(`${flag} ${JSON.stringify(pair)}: ${reserved}`);
+    out[name] = pair.slice(eq + 1);
+  }
+  return out;
+}
+
+/** Values the engine supplies at run time (command gates): `{{molecule}}`, `{{step}}`, `{{attempt}}`. */
+export const RUNTIME_PLACEHOLDERS = ['molecule', 'step', 'attempt'] as const;
+
 const PLACEHOLDER = /\{\{\s*([A-Za-z_][A-Za-z0-9_-]*)\s*\}\}/g;
 
 /** Replaces `{{name}}` with `vars[name]`; placeholders for names not in `vars` are left intact. */

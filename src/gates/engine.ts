@@ -4,7 +4,13 @@
 // git just before planning (who made a decision, when a request was committed); the command
 // gate runs while the applier holds the lock, once per attempt.
 import { createHash } from 'node:crypto';
-import { type DecisionAuthor, decisionAuthor, decisionIn, firstCommitTime } from '../checkpoint/authors.js';
+import {
+  configAt,
+  type DecisionAuthor,
+  decisionAuthor,
+  decisionIn,
+  firstCommitTime,
+} from '../checkpoint/authors.js';
 import {
   type ApprovalFile,
   checkpointId,
@@ -13,14 +19,18 @@ import {
   parseCheckpoint,
   renderCheckpoint,
   renderRejectionFeedback,
+  voteText,
 } from '../checkpoint/file.js';
 import { renderFrontMatter } from '../checkpoint/frontmatter.js';
 import {
   type ApprovalVerdict,
+  type JudgedVote,
   judgeApprovals,
+  judgeVote,
   type TrustConfig,
   type VoteFact,
 } from '../checkpoint/trust.js';
+import { isInjected } from '../clock.js';
 import {
   type GatePlan,
   type GatePlanContext,
@@ -46,6 +56,7 @@ import type {
   WriteEffect,
 } from '../engine/types.js';
 import { GastownError, isGastownError } from '../errors.js';
+import { canonicalJson } from '../formula/hash.js';
 import type {
   CommandGate,
   HumanGate,
@@ -55,8 +66,9 @@ import type {
   ResolvedStep,
   TimerGate,
 } from '../formula/model.js';
-import { isShallowClone } from '../git/head.js';
-import { outputPath } from '../store/layout.js';
+import { isShallowClone, readHead } from '../git/head.js';
+import { defaultConfig, parseConfig } from '../store/config.js';
+import { CONFIG_FILE, outputPath } from '../store/layout.js';
 import type { GastownConfig } from '../store/types.js';
 import { type ExprContext, ExprError, evaluateExpression } from './expr.js';
 import { gateReportPath, readGateReport, renderGateReport } from './report.js';
@@ -78,8 +90,12 @@ import {
 interface GitFacts {
   /** Molecule-relative path of a decision file → who set its decision. */
   authors: Map<string, DecisionAuthor>;
+  /** Molecule-relative path of a decision file → the trust configuration it is judged against. */
+  trust: Map<string, VoteTrust>;
   /** Molecule-relative path → committer time of the commit that added it (undefined: not committed). */
   committedAt: Map<string, Date | undefined>;
+  /** The same with author times, which a rebase keeps: what a timeout approval is checked by. */
+  authoredAt: Map<string, Date | undefined>;
   /** A shallow clone: a decision made past its boundary is attributed to the boundary commit. */
   shallow: boolean;
 }
@@ -88,6 +104,62 @@ const factsOf = new WeakMap<MoleculeState, GitFacts>();
 // Within one process a file's author and first commit do not change; remember them across rounds.
 const authorMemo = new Map<string, DecisionAuthor>();
 const commitMemo = new Map<string, Date>();
+// A commit's trust configuration never changes (keyed by root and commit id).
+const trustMemo = new Map<string, VoteTrust>();
+
+/** What a vote is judged against (trust.ts VoteFact `config`, `refused`). */
+interface VoteTrust {
+  config?: TrustConfig;
+  refused?: string;
+}
+
+/** The trust tables of a config file's text, comparable across commits; undefined: unreadable. */
+function trustTables(text: string | undefined, file: string): string | undefined {
+  try {
+    const cfg = text === undefined ? defaultConfig() : parseConfig(text, file);
+    return canonicalJson(trustConfigOf(cfg));
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The configuration a decision is judged against: as committed at the parent of the commit that
+ * made it (at HEAD for an uncommitted edit, which HEAD will be the parent of). The commit's own
+ * change to who may approve never applies to it; a commit that changes the trust tables and
+ * makes a decision is refused outright and reported. An uncommitted edit where HEAD has no
+ * config yet is judged against the working tree's (nothing committed to go by).
+ */
+async function voteTrust(root: string, a: DecisionAuthor): Promise<VoteTrust> {
+  if (a.committed && (!a.commit || !a.email)) return {}; // who decided is unknown: never counts
+  const head = a.committed ? undefined : (readHead(root)?.sha ?? 'HEAD');
+  const rev = a.commit ?? (head as string);
+  const key = `${root}\0${rev}`;
+  const known = rev !== 'HEAD' ? trustMemo.get(key) : undefined;
+  if (known) return known;
+  const where = a.committed ? `${CONFIG_FILE} before commit ${rev.slice(0, 12)}` : `${CONFIG_FILE} at HEAD`;
+  let trust: VoteTrust;
+  if (a.committed) {
+    const [before, after] = await configAt(root, [`${rev}^`, rev]);
+    try {
+      trust = { config: trustConfigOf(before === undefined ? defaultConfig() : parseConfig(before, where)) };
+      const was = trustTables(before, where);
+      if (was !== trustTables(after, `${CONFIG_FILE} at ${rev.slice(0, 12)}`))
+        trust.refused = `commit ${rev.slice(0, 12)} changes who may approve (${CONFIG_FILE} [users], [agents], [teams]) and makes this decision; a decision is judged against the configuration before its commit and counts only from a commit that leaves it alone`;
+    } catch (err) {
+      trust = { refused: `${where} cannot be read: ${(err as Error).message}` };
+    }
+  } else {
+    const [atHead] = await configAt(root, [rev]);
+    try {
+      trust = atHead === undefined ? {} : { config: trustConfigOf(parseConfig(atHead, where)) };
+    } catch (err) {
+      trust = { refused: `${where} cannot be read: ${(err as Error).message}` };
+    }
+  }
+  if (rev !== 'HEAD') trustMemo.set(key, trust);
+  return trust;
+}
 
 const sha1 = (s: string) => createHash('sha1').update(s).digest('hex');
 
@@ -97,7 +169,13 @@ async function gatherGitFacts(state: MoleculeState, ctx: GatherContext): Promise
   // A completed molecule is planned no more; only an audit (doctor) re-checks its checkpoints.
   const settledMolecule = state.facts.completed || state.facts.cancelled || state.digest;
   if (settledMolecule && !ctx.settled) return;
-  const facts: GitFacts = { authors: new Map(), committedAt: new Map(), shallow: isShallowClone(ctx.root) };
+  const facts: GitFacts = {
+    authors: new Map(),
+    trust: new Map(),
+    committedAt: new Map(),
+    authoredAt: new Map(),
+    shallow: isShallowClone(ctx.root),
+  };
   const author = async (rel: string, text: string) => {
     const key = `${ctx.root}\0${state.dir}/${rel}\0${sha1(text)}`;
     let a = authorMemo.get(key);
@@ -106,6 +184,7 @@ async function gatherGitFacts(state: MoleculeState, ctx: GatherContext): Promise
       if (a.committed) authorMemo.set(key, a);
     }
     facts.authors.set(rel, a);
+    facts.trust.set(rel, await voteTrust(ctx.root, a));
   };
   const committed = async (rel: string) => {
     const key = `${ctx.root}\0${state.dir}/${rel}`;
@@ -115,6 +194,15 @@ async function gatherGitFacts(state: MoleculeState, ctx: GatherContext): Promise
       if (at) commitMemo.set(key, at);
     }
     facts.committedAt.set(rel, at);
+  };
+  const authored = async (rel: string) => {
+    const key = `${ctx.root}\0${state.dir}/${rel}\0authored`;
+    let at = commitMemo.get(key);
+    if (!at) {
+      at = await firstCommitTime(ctx.root, `${state.dir}/${rel}`, true);
+      if (at) commitMemo.set(key, at);
+    }
+    facts.authoredAt.set(rel, at);
   };
   for (const step of formula.steps) {
     const s = state.stepById.get(step.id);
@@ -132,6 +220,11 @@ async function gatherGitFacts(state: MoleculeState, ctx: GatherContext): Promise
       for (const [p, t] of state.files) if (p.startsWith(dir) && p.endsWith('.md')) await author(p, t);
       if ((step.gate as HumanGate).timeout && !s.facts['timed-out'] && s.status !== 'done')
         await committed(rel);
+      // An approval by timeout is checked again from the times of the commits (verifyHuman).
+      if (s.status === 'done' && s.facts.done?.by === 'timeout' && s.facts['timed-out']) {
+        await authored(rel);
+        await authored(timedOutPath(step.id, s.attempt));
+      }
     } else if (step.gate.type === 'timer') {
       const rel = eventPathOf({ step: step.id, attempt: s.attempt, kind: 'waiting', extra: {} });
       if (state.files.has(rel)) await committed(rel);
@@ -219,7 +312,8 @@ function planHuman(ctx: GatePlanContext): GatePlan | undefined {
   const gate = step.gate as HumanGate;
   // A recorded approval resting on an uncommitted vote is judged once that vote is committed
   // (verifyHuman): the same files then mean something else, so this plan is not cached.
-  if (s.status === 'done') return uncommittedVote(state, s) ? { volatile: true } : undefined;
+  if (s.status === 'done')
+    return uncommittedVote(state, s) || uncommittedTimeout(state, s) ? { volatile: true } : undefined;
   if (SETTLED.has(s.status) || !needsMet) return undefined;
   const id = checkpointId(step.id, s.attempt);
   const rel = checkpointPaths.request(id);
@@ -326,6 +420,10 @@ function planHuman(ctx: GatePlanContext): GatePlan | undefined {
   }
 
   const plan: GatePlan = { holdReady: true, effects, volatile: true };
+  // A vote that cannot count whoever made it (its commit also rewrote who may approve) is
+  // reported, not only noted: advance and status name the commit and the files.
+  const refused = judged.verdict?.votes.find((v) => v.refused !== undefined);
+  if (refused) plan.problem = { file: refused.source, message: refused.refused as string };
   if (gate.timeout) {
     if (s.facts['timed-out']) {
       if (gate.on_timeout === 'escalate')
@@ -352,14 +450,13 @@ type CheckpointJudgement =
 function judgeCheckpoint(ctx: GatePlanContext, id: string, rel: string, text: string): CheckpointJudgement {
   const { state, step, env } = ctx;
   const file = `${state.dir}/${rel}`;
-  let votes: {
-    file: ApprovalFile | { decision: 'approved' | 'rejected'; reason: string; file: string };
-    rel: string;
-  }[];
+  let votes: { file: ApprovalFile; rel: string }[];
   try {
     const cp = parseCheckpoint(file, text);
     votes =
-      cp.decision === 'pending' ? [] : [{ file: { file, decision: cp.decision, reason: cp.reason }, rel }];
+      cp.decision === 'pending'
+        ? []
+        : [{ file: { file, decision: cp.decision, reason: cp.reason, note: cp.note }, rel }];
     const dir = `${checkpointPaths.approvalsDir(id)}/`;
     for (const [p, t] of state.files)
       if (p.startsWith(dir) && p.endsWith('.md'))
@@ -376,13 +473,16 @@ function judgeCheckpoint(ctx: GatePlanContext, id: string, rel: string, text: st
   if (votes.length === 0 || !facts) return { votes: votes.length };
   const voteFacts: VoteFact[] = votes.map(({ file: v, rel: p }) => {
     const a = facts.authors.get(p) ?? { committed: false };
+    const t = facts.trust.get(p);
     return {
       decision: v.decision,
-      reason: v.reason,
+      reason: voteText(v),
       source: v.file,
       committed: a.committed,
       ...(a.email ? { email: a.email } : {}),
       ...(a.commit ? { commit: a.commit } : {}),
+      ...(t?.config ? { config: t.config } : {}),
+      ...(t?.refused ? { refused: t.refused } : {}),
     };
   });
   const verdict = judgeApprovals({
@@ -392,8 +492,74 @@ function judgeCheckpoint(ctx: GatePlanContext, id: string, rel: string, text: st
     doers: doersOf(state, step.needs),
     reviewed: step.needs,
   });
-  const reason = votes.map((v) => v.file.reason).find((r) => r !== '');
+  const reason = votes.map((v) => voteText(v.file)).find((r) => r !== '');
   return { votes: votes.length, verdict, ...(reason !== undefined ? { reason } : {}) };
+}
+
+/** A read-only context for judging one step's checkpoint outside a plan (the CLI's views). */
+function viewContext(
+  state: MoleculeState,
+  stepId: string,
+  config: GastownConfig,
+): GatePlanContext | undefined {
+  const formula = state.formula;
+  const step = formula?.steps.find((s) => s.id === stepId);
+  const s = state.stepById.get(stepId);
+  if (!formula || !step || step.gate?.type !== 'human' || !s) return undefined;
+  const env = { config, now: new Date(0), moleculeStatus: () => undefined };
+  return {
+    state,
+    formula,
+    step,
+    stepState: s,
+    needsMet: true,
+    vars: state.meta?.vars ?? {},
+    env,
+    reopen: () => [],
+  };
+}
+
+/**
+ * The engine's judgement of the votes on a step's current checkpoint, as the planner makes it:
+ * undefined when the step has no human gate; `verdict` absent while nobody voted or when the
+ * facts from git were not gathered for `state` (engine/verdict.ts judgeState gathers them).
+ */
+export function checkpointJudgement(
+  state: MoleculeState,
+  stepId: string,
+  config: GastownConfig,
+): { error: string } | { votes: number; verdict?: ApprovalVerdict } | undefined {
+  const ctx = viewContext(state, stepId, config);
+  if (!ctx) return undefined;
+  const id = checkpointId(stepId, ctx.stepState.attempt);
+  const rel = checkpointPaths.request(id);
+  const text = state.files.get(rel);
+  if (text === undefined) return { votes: 0 };
+  const judged = judgeCheckpoint(ctx, id, rel, text);
+  return 'error' in judged ? { error: judged.error } : judged;
+}
+
+/**
+ * How the engine would judge `vote` on the step's current checkpoint (the frozen formula's
+ * approvers, who did the work under review): `checkpoint approve|reject` asks before writing.
+ */
+export function judgeCheckpointVote(
+  state: MoleculeState,
+  stepId: string,
+  config: GastownConfig,
+  vote: VoteFact,
+): JudgedVote | undefined {
+  const ctx = viewContext(state, stepId, config);
+  if (!ctx) return undefined;
+  return judgeVote(
+    {
+      policy: ctx.step.gate as HumanGate,
+      config: trustConfigOf(config),
+      doers: doersOf(state, ctx.step.needs),
+      reviewed: ctx.step.needs,
+    },
+    vote,
+  );
 }
 
 /** Whether any vote on the step's current checkpoint is a working-tree edit (gathered facts). */
@@ -406,6 +572,14 @@ function uncommittedVote(state: MoleculeState, s: StepState): boolean {
   for (const [rel, a] of facts.authors)
     if ((rel === request || rel.startsWith(dir)) && !a.committed) return true;
   return false;
+}
+
+/** A timeout approval not committed yet: checked against commit times once it is (verifyHuman). */
+function uncommittedTimeout(state: MoleculeState, s: StepState): boolean {
+  const facts = factsOf.get(state);
+  if (!facts || s.facts.done?.by !== 'timeout') return false;
+  const rel = timedOutPath(s.id, s.attempt);
+  return facts.authoredAt.has(rel) && facts.authoredAt.get(rel) === undefined;
 }
 
 /**
@@ -426,10 +600,9 @@ function verifyHuman(ctx: GatePlanContext): string | undefined {
   // tell, as its oldest commit seems to add every file: checked where the history is.
   if (!facts || facts.shallow) return undefined;
   if (s.facts.done?.by === 'timeout') {
-    // The deadline is not judged again: a rebase rewrites the commit times it was counted from.
-    return gate.on_timeout === 'approve' && s.facts['timed-out']
-      ? undefined
-      : `by timeout, and checkpoint ${id} does not approve on timeout`;
+    if (gate.on_timeout !== 'approve' || !s.facts['timed-out'])
+      return `by timeout, and checkpoint ${id} does not approve on timeout`;
+    return timeoutUnbacked(ctx, facts, gate, rel);
   }
   const judged = judgeCheckpoint(ctx, id, rel, text);
   if ('error' in judged) return judged.error;
@@ -440,6 +613,37 @@ function verifyHuman(ctx: GatePlanContext): string | undefined {
   // (a person approves, an agent runs the next command in the same clone): judged once committed.
   if (verdict.votes.some((v) => !v.committed)) return undefined;
   return `no counted approval backs it: ${verdict.summary} (an approver's own vote fixes that: \`gastown checkpoint approve ${state.id} ${step.id}\`, committed by them)`;
+}
+
+const timedOutPath = (step: string, attempt: number) =>
+  eventPathOf({ step, attempt, kind: 'timed-out', extra: {} });
+
+/**
+ * An approval by timeout, checked again from commit times: the request's commit plus the timeout
+ * must not be later than the commit that recorded the timeout (or, not committed yet, than now).
+ * Author times, which a rebase keeps (a rebase rewrites committer times); `git rebase
+ * --ignore-date` resets them and makes such an approval fail this check.
+ */
+function timeoutUnbacked(
+  ctx: GatePlanContext,
+  facts: GitFacts,
+  gate: HumanGate,
+  rel: string,
+): string | undefined {
+  const { state, step, stepState: s, env } = ctx;
+  const requested = facts.authoredAt.get(rel);
+  const file = `${state.dir}/${rel}`;
+  if (!requested)
+    return `it was approved by timeout while ${file} is not committed, so its ${gate.timeout} clock never started`;
+  const d = evaluateDeadline(gate.timeout as string, requested, env.now);
+  const factRel = timedOutPath(step.id, s.attempt);
+  const decided = facts.authoredAt.get(factRel);
+  const at = decided ?? env.now;
+  if (!d.deadline || at.getTime() >= d.deadline.getTime()) return undefined;
+  const when = decided
+    ? `the commit that added ${state.dir}/${factRel} is from ${at.toISOString()}`
+    : `it is ${at.toISOString()} now`;
+  return `it was approved by timeout before its deadline: ${file} was committed at ${requested.toISOString()}, its ${gate.timeout} timeout ends at ${d.deadline.toISOString()}, and ${when}`;
 }
 
 /** A command gate recorded done stands when its report for that attempt says it passed. */
@@ -499,6 +703,8 @@ function timeoutEffects(ctx: GatePlanContext, id: string, rel: string): Effect[]
   const { state, step, stepState: s } = ctx;
   const gate = step.gate as HumanGate;
   const reason = `no decision within ${gate.timeout}`;
+  // A test clock (src/clock.ts) decided this: the facts say so, and doctor reports them.
+  const marker: Record<string, string> = isInjected(ctx.env.now) ? { clock: 'injected' } : {};
   const fact = stepTransition(
     state.id,
     step.id,
@@ -508,7 +714,7 @@ function timeoutEffects(ctx: GatePlanContext, id: string, rel: string): Effect[]
     {
       reason,
       cause: rel,
-      extra: { action: gate.on_timeout },
+      extra: { action: gate.on_timeout, ...marker },
     },
   );
   if (gate.on_timeout === 'approve')
@@ -520,7 +726,7 @@ function timeoutEffects(ctx: GatePlanContext, id: string, rel: string): Effect[]
         s.attempt,
         'done',
         `${step.id} approved by timeout (checkpoint ${id})`,
-        { by: 'timeout', reason, cause: rel },
+        { by: 'timeout', reason, cause: rel, extra: marker },
       ),
     ];
   if (gate.on_timeout === 'reject')
@@ -641,7 +847,10 @@ function summaryOf(r: ReturnType<typeof readGateReport>): string {
   return parts.length > 0 ? ` (${parts.join(', ')})` : '';
 }
 
-async function runCommand(effect: RunEffect, ctx: { root: string; state: MoleculeState }): Promise<Effect[]> {
+async function runCommand(
+  effect: RunEffect,
+  ctx: { root: string; state: MoleculeState; signal?: AbortSignal },
+): Promise<Effect[]> {
   const step = ctx.state.formula?.steps.find((s) => s.id === effect.step);
   if (step?.gate?.type !== 'command') return [];
   const vars = {
@@ -656,6 +865,7 @@ async function runCommand(effect: RunEffect, ctx: { root: string; state: Molecul
     attempt: effect.attempt,
     vars,
     defaultTimeoutMs: 30 * 60_000,
+    signal: ctx.signal,
   });
   return [
     write(

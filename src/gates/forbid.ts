@@ -3,6 +3,7 @@
 import { lstatSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ForbiddenPattern } from '../formula/model.js';
+import { compilePattern, type Pattern } from '../formula/pattern.js';
 import { globBase, globToRegExp, normalizeGlob } from './glob.js';
 
 export interface ForbiddenHit {
@@ -30,13 +31,11 @@ export function scanForbidden(cwd: string, rules: readonly ForbiddenPattern[]): 
   const result: ForbidScan = { hits: [], filesScanned: 0, errors: [] };
   const seen = new Set<string>();
   for (const rule of rules) {
-    let re: RegExp;
+    let re: Pattern;
     try {
-      re = new RegExp(rule.pattern);
+      re = compilePattern(rule.pattern);
     } catch (err) {
-      result.errors.push(
-        `forbidden pattern \`${rule.pattern}\` is not a valid regular expression: ${(err as Error).message}`,
-      );
+      result.errors.push(`forbidden pattern \`${rule.pattern}\` is not valid: ${(err as Error).message}`);
       continue;
     }
     const files = new Set<string>();

@@ -26,7 +26,7 @@ export function renderGateReport(o: GateOutcome, molecule?: string): string {
     passed: t?.passed,
     failed: t?.failed,
     skipped: t?.skipped,
-    pass_rate: t?.pass_rate === undefined ? undefined : roundRate(t.pass_rate),
+    pass_rate: t?.pass_rate === undefined ? undefined : roundRate(t.pass_rate, o.min_pass_rate),
     min_pass_rate: o.min_pass_rate,
     forbidden: o.forbidden.length,
     reasons: o.reasons.length > 0 ? o.reasons : undefined,
@@ -62,7 +62,8 @@ export function renderGateReport(o: GateOutcome, molecule?: string): string {
       );
     }
     if (t) {
-      const rate = t.pass_rate === undefined ? 'n/a (no test ran)' : `${roundRate(t.pass_rate)}%`;
+      const rate =
+        t.pass_rate === undefined ? 'n/a (no test ran)' : `${roundRate(t.pass_rate, o.min_pass_rate)}%`;
       lines.push(
         '',
         `Total: ${t.total} tests, ${t.passed} passed, ${t.failed} failed, ${t.skipped} skipped. Pass rate: ${rate}${o.min_pass_rate !== undefined ? ` (required: ${o.min_pass_rate}%)` : ''}.`,

@@ -2,8 +2,10 @@
 // runner's machine output, scan for forbidden patterns, and decide. Running is the edge;
 // `judgeGate` is the pure decision over what was seen.
 import { createHash } from 'node:crypto';
+import { once } from 'node:events';
 import { existsSync, readFileSync, realpathSync } from 'node:fs';
 import { isAbsolute, relative, resolve, sep } from 'node:path';
+import { optionInjections } from '../formula/argv.js';
 import type { CommandGate } from '../formula/model.js';
 import { durationMs, formatDuration } from './duration.js';
 import { type ForbiddenHit, scanForbidden } from './forbid.js';
@@ -62,6 +64,8 @@ export interface RunGateOptions {
   env?: NodeJS.ProcessEnv;
   /** Limit per command when the gate sets none. */
   defaultTimeoutMs?: number;
+  /** Stops the command running and runs no more (the caller records nothing then). */
+  signal?: AbortSignal;
 }
 
 const OUTPUT_TAIL_LINES = 40;
@@ -135,9 +139,14 @@ export async function runCommandGate(gate: CommandGate, opts: RunGateOptions): P
     }
     const before = new Map(resultPaths.map((r) => [r.full, hashFile(r.full)]));
 
+    // A value that would become an option refuses the gate before anything runs. Cooking
+    // refused such vars already; this holds for what is substituted only now (molecule.toml).
+    for (const p of optionInjections(gate.run, (t) => substituteElement(t, vars), gate.allow_option_vars))
+      errors.push(`${p.key}: ${p.message}`);
     if (errors.length === 0) {
       const { execa } = await import('execa');
       for (const raw of gate.run) {
+        if (opts.signal?.aborted) break;
         const argv = substituteArgv(raw, vars);
         const run: CommandRun = { argv, cwd: place.rel, ok: false, output: '' };
         commands.push(run);
@@ -146,7 +155,7 @@ export async function runCommandGate(gate: CommandGate, opts: RunGateOptions): P
           run.problem = 'empty command';
           continue;
         }
-        const r = await execa(file, args, {
+        const subprocess = execa(file, args, {
           cwd: place.path,
           env,
           extendEnv: false,
@@ -155,8 +164,13 @@ export async function runCommandGate(gate: CommandGate, opts: RunGateOptions): P
           stdin: 'ignore',
           shell: false,
           windowsHide: true,
+          cancelSignal: opts.signal,
           ...(timeoutMs !== undefined ? { timeout: timeoutMs, forceKillAfterDelay: 2000 } : {}),
         });
+        const r = await subprocess;
+        // A cancelled command is signalled, not waited for: wait, so it does not outlive the stop.
+        if (r.isCanceled && subprocess.exitCode === null && subprocess.signalCode === null)
+          await once(subprocess, 'exit');
         run.output = tail(String(r.all ?? ''));
         if (r.exitCode !== undefined) run.exitCode = r.exitCode;
         const code = (r as { code?: string }).code;
@@ -219,9 +233,16 @@ export interface GateObservations {
   errors: readonly string[];
 }
 
-/** Rounds a percentage to one decimal for display and the report's front matter. */
-export function roundRate(rate: number): number {
-  return Math.floor(rate * 10) / 10;
+/**
+ * A percentage to one decimal for display and the report's front matter, rounded to nearest (2 of
+ * 3 is 66.7), except that a rate under a bar (100, the required rate) never reads as reaching it:
+ * 99.96 is 99.9, not 100.
+ */
+export function roundRate(rate: number, ...bars: readonly (number | undefined)[]): number {
+  const near = Math.round(rate * 10) / 10;
+  for (const bar of [100, ...bars])
+    if (bar !== undefined && rate < bar && near >= bar) return Math.floor(rate * 10) / 10;
+  return near;
 }
 
 /**
@@ -258,7 +279,7 @@ export function judgeGate(o: GateObservations): {
       if (totals.pass_rate === undefined) reasons.push('no test ran');
       else if (totals.pass_rate < minRate) {
         reasons.push(
-          `pass rate ${roundRate(totals.pass_rate)}% is below the required ${minRate}% (${totals.failed} of ${executed} failed)`,
+          `pass rate ${roundRate(totals.pass_rate, minRate)}% is below the required ${minRate}% (${totals.failed} of ${executed} failed)`,
         );
       }
     }

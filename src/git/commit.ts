@@ -1,11 +1,16 @@
 // Commits exactly a given set of paths, leaving whatever else the user has staged staged and
-// uncommitted. Works on a temporary index built from HEAD, so the user's index is never read
-// into the commit; then moves HEAD with a compare-and-swap, so a commit racing ours fails
-// loudly instead of being lost. `commit-tree` runs no hooks: an engine commit can never
-// re-trigger the hooks that caused it.
-import { rmSync } from 'node:fs';
+// uncommitted. The commit is built in a private index seeded from HEAD, so the user's index is
+// never part of it and a crash while it is built leaves the user's index as it was; then HEAD
+// moves with a compare-and-swap, so a commit racing ours fails loudly instead of being lost, and
+// only then are the user's index entries for those paths brought up to the new HEAD. A journal
+// in the git directory spans the ref move and that last step: a run that died in between is
+// finished by the next one (finishInterruptedCommit). `commit-tree` runs no hooks: an engine
+// commit can never re-trigger the hooks that caused it.
+import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { GastownError } from '../errors.js';
+import { writeFileAtomic } from '../store/atomic.js';
+import { faultPoint } from '../testing/fault.js';
 import { git } from './exec.js';
 import { type Operation, operationInProgress } from './repo.js';
 
@@ -22,7 +27,7 @@ export interface CommitHead {
 
 export interface CommitFilesOptions {
   root: string;
-  /** This worktree's git directory (for the temporary index). */
+  /** This worktree's git directory (for the private index and the journal). */
   gitDir: string;
   /** Repo-relative paths to commit as they are in the working tree (a missing file is a deletion). */
   paths: readonly string[];
@@ -46,6 +51,23 @@ export interface CommitFilesResult {
   /** The new commit, or undefined when the paths matched HEAD already (nothing to commit). */
   commit?: string;
   parent?: string;
+  /** The ref moved but the user's index could not be brought up to it (left to the next run). */
+  indexBehind?: string;
+}
+
+/** What the journal records while HEAD moves and the user's index follows. */
+interface Journal {
+  parent: string | null;
+  commit: string;
+  paths: string[];
+}
+
+const JOURNAL = 'gastown-commit';
+const PRIVATE_INDEX = 'gastown-index';
+
+/** The journal of an engine commit in progress (or interrupted), in this worktree's git dir. */
+export function commitJournalPath(gitDir: string): string {
+  return join(gitDir, JOURNAL);
 }
 
 export async function commitFiles(opts: CommitFilesOptions): Promise<CommitFilesResult> {
@@ -55,25 +77,13 @@ export async function commitFiles(opts: CommitFilesOptions): Promise<CommitFiles
   if (opts.paths.length === 0) return {};
   const { root } = opts;
   const [parent, parentTree] = opts.head ? [opts.head.commit, opts.head.tree] : await readHead(root);
-  // Common case (a hook right after a commit): nothing staged beyond HEAD, so the user's own
-  // index can take the paths directly — one index write instead of a temporary index plus a
-  // second write to bring the user's index up to date.
-  const indexClean =
-    parent !== undefined &&
-    (
-      await git(['diff-index', '--cached', '--quiet', 'HEAD', '--'], {
-        cwd: root,
-        env: opts.env ?? {},
-        allowFailure: true,
-      })
-    ).exitCode === 0;
-  const tmpIndex = join(opts.gitDir, `gastown-index.${process.pid}`);
-  const indexEnv = indexClean ? { ...opts.env } : { ...opts.env, GIT_INDEX_FILE: tmpIndex };
+  const index = join(opts.gitDir, PRIVATE_INDEX);
+  // The caller holds the engine lock: whatever is here was left by a run that died.
+  removeIndex(index);
+  const indexEnv = { ...opts.env, GIT_INDEX_FILE: index };
   try {
-    if (!indexClean) {
-      if (parent) await git(['read-tree', parent], { cwd: root, env: indexEnv });
-      else await git(['read-tree', '--empty'], { cwd: root, env: indexEnv });
-    }
+    if (parent) await git(['read-tree', parent], { cwd: root, env: indexEnv });
+    else await git(['read-tree', '--empty'], { cwd: root, env: indexEnv });
     await git(['update-index', '--add', '--remove', '-z', '--stdin'], {
       cwd: root,
       env: indexEnv,
@@ -95,24 +105,97 @@ export async function commitFiles(opts: CommitFilesOptions): Promise<CommitFiles
         input: opts.message,
       })
     ).stdout.trim();
+    // Tests kill the process here: the private index holds the commit, HEAD has not moved.
+    faultPoint('commit-index');
+    const journal = commitJournalPath(opts.gitDir);
+    const entry: Journal = { parent: parent ?? null, commit, paths: [...opts.paths] };
+    // Guards against a killed process, not a power cut: no fsync on the hot path.
+    writeFileAtomic(journal, `${JSON.stringify(entry)}\n`, { durable: false });
     const subject = opts.message.split('\n', 1)[0] ?? '';
     // Compare-and-swap: fails if HEAD moved since we read it.
-    await git(['update-ref', '-m', `commit: ${subject}`, 'HEAD', commit, parent ?? '0'.repeat(40)], {
-      cwd: root,
-    });
-    if (!indexClean) {
-      // The user's index now lags HEAD for exactly these paths; bring just them up to HEAD so
-      // `git status` shows nothing for them (and nothing else in the index moves).
-      await git(['reset', '-q', commit, '--', ...opts.paths.map((p) => `:(top,literal)${p}`)], {
-        cwd: root,
-        env: opts.env ?? {},
-        allowFailure: true,
-      });
+    const moved = await git(
+      ['update-ref', '-m', `commit: ${subject}`, 'HEAD', commit, parent ?? '0'.repeat(40)],
+      { cwd: root, allowFailure: true },
+    );
+    if (moved.exitCode !== 0) {
+      rmSync(journal, { force: true });
+      throw new GastownError(
+        'git.failed',
+        `HEAD moved while the engine committed; nothing committed (${moved.stderr.trim()})`,
+      );
     }
-    return { commit, ...(parent ? { parent } : {}) };
+    // And here: HEAD has moved, the user's index has not followed yet.
+    faultPoint('commit-ref');
+    const behind = await followInIndex(root, commit, opts.paths, opts.env);
+    if (behind === undefined) rmSync(journal, { force: true });
+    return { commit, ...(parent ? { parent } : {}), ...(behind ? { indexBehind: behind } : {}) };
   } finally {
-    if (!indexClean) rmSync(tmpIndex, { force: true });
+    removeIndex(index);
   }
+}
+
+/**
+ * Finishes an engine commit a dead run left halfway (its journal is still there). Call holding
+ * the engine lock. HEAD at the journal's commit: the ref moved, so the user's index is brought up
+ * to it for the committed paths. HEAD anywhere else: the ref never moved (or the user has
+ * committed since, and their index is theirs), so there is nothing to finish. Returns what it
+ * found; throws only when the index could not be updated (the journal then stays).
+ */
+export async function finishInterruptedCommit(
+  root: string,
+  gitDir: string,
+  env?: Record<string, string>,
+): Promise<'none' | 'finished' | 'dropped'> {
+  const file = commitJournalPath(gitDir);
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch {
+    return 'none';
+  }
+  removeIndex(join(gitDir, PRIVATE_INDEX));
+  let entry: Journal | undefined;
+  try {
+    const parsed = JSON.parse(text) as Journal;
+    if (typeof parsed.commit === 'string' && Array.isArray(parsed.paths)) entry = parsed;
+  } catch {
+    /* torn: written atomically, so not ours to act on */
+  }
+  const [head] = await readHead(root);
+  if (!entry || head !== entry.commit) {
+    rmSync(file, { force: true });
+    return 'dropped';
+  }
+  const behind = await followInIndex(root, entry.commit, entry.paths, env);
+  if (behind !== undefined)
+    throw new GastownError('git.failed', `could not bring the index up to HEAD: ${behind}`);
+  rmSync(file, { force: true });
+  return 'finished';
+}
+
+/**
+ * After HEAD moved to `commit`: the user's index lags it for exactly `paths`; bring just those
+ * entries up to HEAD so `git status` shows nothing for them (and nothing else in the index
+ * moves). Undefined when done, else why not.
+ */
+async function followInIndex(
+  root: string,
+  commit: string,
+  paths: readonly string[],
+  env: Record<string, string> | undefined,
+): Promise<string | undefined> {
+  const r = await git(['reset', '-q', commit, '--pathspec-from-file=-', '--pathspec-file-nul'], {
+    cwd: root,
+    env: { ...env, GIT_LITERAL_PATHSPECS: '1' },
+    input: paths.map((p) => `${p}\0`).join(''),
+    allowFailure: true,
+  });
+  return r.exitCode === 0 ? undefined : r.stderr.trim() || `git reset exited ${r.exitCode}`;
+}
+
+function removeIndex(index: string): void {
+  rmSync(index, { force: true });
+  rmSync(`${index}.lock`, { force: true });
 }
 
 async function readHead(root: string): Promise<(string | undefined)[]> {

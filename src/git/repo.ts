@@ -3,6 +3,7 @@
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { GastownError } from '../errors.js';
+import { notRegularMessage, tooLargeError } from '../store/atomic.js';
 import { git, gitBytes } from './exec.js';
 
 export interface RepoPaths {
@@ -84,39 +85,83 @@ export async function commitPaths(cwd: string, rev: string, prefix?: string): Pr
     .map((p) => p.replace(/^\n+/, ''));
 }
 
-/** Staged paths (added, copied, modified, renamed) under `prefix`, repo-relative. */
-export async function stagedPaths(cwd: string, prefix: string): Promise<string[]> {
-  const r = await git(
-    ['diff', '--cached', '--name-only', '-z', '--diff-filter=ACMR', '--', `:(top)${prefix}`],
-    { cwd },
-  );
+/**
+ * Every staged change under `prefix` (added, modified, deleted; a rename as a deletion and an
+ * addition), repo-relative.
+ */
+export async function stagedChanges(cwd: string, prefix: string): Promise<string[]> {
+  const r = await git(['diff', '--cached', '--name-only', '-z', '--no-renames', '--', `:(top)${prefix}`], {
+    cwd,
+  });
   return r.stdout.split('\0').filter(Boolean);
 }
 
+/** A file as the index holds it: its text, or why it is not read (not a regular file, too large). */
+export type IndexFile = { text: string } | { unreadable: string };
+
 /**
- * The staged content of each path (what a commit would store), read in one `git cat-file --batch`.
- * Text is decoded as UTF-8.
+ * The staged files under the given repo-relative paths (files or folders), read from the index
+ * without ever loading a blob over `limit` bytes: sizes come first (`cat-file --batch-check`),
+ * then only the blobs within the limit are read. Symbolic links and submodules are listed as
+ * unreadable, never read. Three git calls whatever the number of files.
  */
-export async function readStaged(cwd: string, paths: readonly string[]): Promise<Map<string, string>> {
-  const out = new Map<string, string>();
+export async function readIndexFiles(
+  cwd: string,
+  paths: readonly string[],
+  limit: number,
+): Promise<Map<string, IndexFile>> {
+  const out = new Map<string, IndexFile>();
   if (paths.length === 0) return out;
+  // Past a few thousand pathspecs the command line gets long: list the common folder instead.
+  const many = paths.length > 2000;
+  const specs = many ? [':(top).beads'] : paths.map((p) => `:(top,literal)${p}`);
+  const wanted = many ? new Set(paths) : undefined;
+  const listed = await git(['ls-files', '-s', '-z', '--', ...specs], { cwd });
+  const blobs: { path: string; oid: string }[] = [];
+  for (const entry of listed.stdout.split('\0')) {
+    const m = /^(\d{6}) ([0-9a-f]+) (\d)\t(.+)$/s.exec(entry);
+    if (m?.[3] !== '0') continue; // unmerged entries: git refuses such a commit itself
+    const [, mode, oid, , path] = m as unknown as [string, string, string, string, string];
+    if (wanted && !underAny(wanted, path)) continue;
+    if (mode === '120000') out.set(path, { unreadable: notRegularMessage('a symbolic link') });
+    else if (mode === '160000') out.set(path, { unreadable: notRegularMessage('a submodule') });
+    else blobs.push({ path, oid });
+  }
+  if (blobs.length === 0) return out;
+  const sizes = (
+    await git(['cat-file', '--batch-check=%(objectsize)'], {
+      cwd,
+      input: `${blobs.map((b) => b.oid).join('\n')}\n`,
+    })
+  ).stdout.split('\n');
+  const small: { path: string; oid: string; size: number }[] = [];
+  blobs.forEach((b, i) => {
+    const size = Number(sizes[i]);
+    if (!Number.isInteger(size)) out.set(b.path, { unreadable: `cannot read the staged blob ${b.oid}` });
+    else if (size > limit) out.set(b.path, { unreadable: tooLargeError(b.path, size, limit).message });
+    else small.push({ ...b, size });
+  });
+  if (small.length === 0) return out;
   const buf = await gitBytes(['cat-file', '--batch'], {
     cwd,
-    input: paths.map((p) => `:${p}`).join('\n') + '\n',
+    input: `${small.map((b) => b.oid).join('\n')}\n`,
   });
   let at = 0;
-  for (const path of paths) {
+  for (const b of small) {
     const nl = buf.indexOf(0x0a, at);
     if (nl < 0) break;
-    const header = buf.subarray(at, nl).toString('utf8');
     at = nl + 1;
-    const m = /^[0-9a-f]+ \w+ (\d+)$/.exec(header);
-    if (!m) continue; // "<path> missing": not staged after all
-    const size = Number(m[1]);
-    out.set(path, buf.subarray(at, at + size).toString('utf8'));
-    at += size + 1;
+    out.set(b.path, { text: buf.subarray(at, at + b.size).toString('utf8') });
+    at += b.size + 1;
   }
   return out;
+}
+
+/** Is `path` one of `set`, or inside a folder that is? */
+function underAny(set: ReadonlySet<string>, path: string): boolean {
+  for (let cut = path.length; cut > 0; cut = path.lastIndexOf('/', cut - 1))
+    if (set.has(path.slice(0, cut))) return true;
+  return false;
 }
 
 export async function configGet(cwd: string, key: string): Promise<string | undefined> {

@@ -251,8 +251,9 @@ function readSmall(path: string, shared: boolean): string {
  * whole. Links and pipes are followed and read (`--inputs /dev/stdin` is fine): it is the
  * caller's file, not state. Throws `store.too-large` naming `label`.
  */
-export function readBoundedFile(path: string, label: string, limit = MAX_STATE_FILE_BYTES): string {
-  const fd = openSync(path, 'r');
+export function readBoundedFile(path: string | number, label: string, limit = MAX_STATE_FILE_BYTES): string {
+  // A number is an open descriptor (0: standard input, which may be a socket /dev/stdin cannot open).
+  const fd = typeof path === 'number' ? path : openSync(path, 'r');
   try {
     const chunks: Buffer[] = [];
     let total = 0;
@@ -269,7 +270,7 @@ export function readBoundedFile(path: string, label: string, limit = MAX_STATE_F
     }
     return Buffer.concat(chunks).toString('utf8');
   } finally {
-    closeSync(fd);
+    if (typeof path !== 'number') closeSync(fd);
   }
 }
 

@@ -6,15 +6,8 @@ import { join } from 'node:path';
 import { gitDirOf } from '../git/head.js';
 import { hashHex } from '../hash.js';
 import { fileKind, isUnreadableStateError, readSmallFile, writeFileAtomic } from './atomic.js';
-import {
-  CONFIG_FILE,
-  cacheDir,
-  DIGEST_FILE,
-  EVENTS,
-  ensureCacheDir,
-  FORMULA_FILE,
-  MOLECULE_FILE,
-} from './layout.js';
+import { CONFIG_FILE, cacheDir, DIGEST_FILE, EVENTS, FORMULA_FILE, MOLECULE_FILE } from './layout.js';
+import { ensureCacheDir } from './links.js';
 
 /**
  * Files whose name is the fact: written once, never rewritten (docs/state.md). Everything else
@@ -52,7 +45,8 @@ export function moleculeKeyLines(dir: string, scope: KeyScope = 'all'): string[]
       const name = e.name;
       if (name.charCodeAt(0) === 46 /* . */) continue;
       const rel = prefix ? `${prefix}/${name}` : name;
-      if (e.isDirectory()) walk(`${abs}/${name}`, rel);
+      // A folder inside events/ is no fact: fold reports it, so the key marks it like a link.
+      if (e.isDirectory() && prefix !== EVENTS) walk(`${abs}/${name}`, rel);
       else if (!e.isFile()) lines.push(`${rel} !${fileKind(e)}`);
       else {
         try {

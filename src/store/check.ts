@@ -97,6 +97,8 @@ export function checkMoleculeMeta(obj: TomlTable, file: string): MoleculeMeta {
     if (v !== undefined) meta[key] = v;
   }
   if (after !== undefined) meta.after = after;
+  const context = field<TomlTable>(obj, 'context', 'table', file, false);
+  if (context !== undefined) meta.context = context;
   const legs = field<string[]>(obj, 'legs', 'string[]', file, false);
   if (legs !== undefined) meta.legs = legs;
   return meta;

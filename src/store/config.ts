@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { hashHex } from '../hash.js';
 import { readIfExists } from './atomic.js';
 import { FieldError } from './check.js';
+import { parseConfigTomlCached } from './config-cache.js';
 import { CONFIG_FILE } from './layout.js';
 import { parseToml, type TomlTable } from './toml.js';
 import type { EngineConfig, GastownConfig } from './types.js';
@@ -23,7 +24,7 @@ export function defaultConfig(): GastownConfig {
 export function loadConfig(root: string): GastownConfig {
   const text = readIfExists(join(root, CONFIG_FILE));
   if (text === undefined) return defaultConfig();
-  return parseConfig(text, CONFIG_FILE);
+  return parseConfig(text, CONFIG_FILE, parseConfigTomlCached(root, text, CONFIG_FILE));
 }
 
 function isTable(v: unknown): v is TomlTable {
@@ -43,10 +44,15 @@ function strings(v: unknown, file: string, path: string): string[] {
   return v as string[];
 }
 
-export function parseConfig(text: string, file: string): GastownConfig {
-  const raw = parseToml(text, file);
+export function parseConfig(
+  text: string,
+  file: string,
+  raw: TomlTable = parseToml(text, file),
+): GastownConfig {
   const config = defaultConfig();
-  config.hash = hashHex('sha1', text);
+  // Hashed on first use: most commands never read it, and hashing loads node:crypto (~5 ms).
+  let hash: string | undefined;
+  Object.defineProperty(config, 'hash', { enumerable: true, get: () => (hash ??= hashHex('sha1', text)) });
   for (const [key, value] of Object.entries(raw)) {
     if (key === 'engine') {
       const engine = table(value, file, 'engine');
@@ -101,4 +107,23 @@ export function identityForEmail(config: GastownConfig, email: string): string |
   for (const [handle, u] of Object.entries(config.users))
     if (u.emails.some((x) => x.toLowerCase() === e)) return `@${handle}`;
   return undefined;
+}
+
+/**
+ * Why `name` (given as `--as` or `GASTOWN_AGENT`) is no one the config knows, or undefined when
+ * it is: an agent's name, a person's handle (`@jgil` or `jgil`) or one of their emails. A config
+ * that lists nobody has no one to check against, so any name goes.
+ */
+export function unknownActorProblem(config: GastownConfig, name: string): string | undefined {
+  const agents = Object.keys(config.agents);
+  const people = Object.keys(config.users);
+  if (agents.length === 0 && people.length === 0) return undefined;
+  const bare = name.replace(/^@/, '');
+  if (Object.hasOwn(config.agents, name) || Object.hasOwn(config.users, bare)) return undefined;
+  if (name.includes('@') && identityForEmail(config, name) !== undefined) return undefined;
+  const known = [
+    agents.length > 0 ? `agents: ${agents.join(', ')}` : '',
+    people.length > 0 ? `people: ${people.map((p) => `@${p}`).join(', ')}` : '',
+  ].filter(Boolean);
+  return `${JSON.stringify(name)} is no agent or person in ${CONFIG_FILE} (${known.join('; ')})`;
 }

@@ -1,12 +1,16 @@
-// Identifier rules and ULIDs. Every id that ends up in a path is checked here, so a name from a
-// formula, a flag or a commit trailer can never escape the molecule folder.
+// Identifier rules and ULIDs: the one home of every rule for a name that becomes a path component
+// (molecule ids, step ids, leg ids, anything a formula, a flag or a commit trailer names). The
+// formula engine checks step ids against the same rule at validate time, so a formula that
+// validates can always be stored, and a name can never escape the molecule folder.
 import { UsageError } from '../errors.js';
 
 const MOLECULE_ID = /^[a-z0-9][a-z0-9-]*$/;
-/** Step ids come from formulas (validated by the formula engine); we re-check what reaches a path. */
 const PATH_SEGMENT = /^[A-Za-z0-9_][A-Za-z0-9_.-]*$/;
 
 export const MAX_ID_LENGTH = 128;
+
+/** The step id rule in words, for messages that name it (formula validate, the store). */
+export const STEP_ID_RULE = `ASCII letters, digits, '_', '-' and '.', starting with a letter, digit or '_', no '..', at most ${MAX_ID_LENGTH} characters`;
 
 export function isMoleculeId(id: string): boolean {
   return id.length <= MAX_ID_LENGTH && MOLECULE_ID.test(id);
@@ -28,11 +32,28 @@ export function isPathSegment(name: string): boolean {
   return name.length > 0 && name.length <= MAX_ID_LENGTH && PATH_SEGMENT.test(name) && !name.includes('..');
 }
 
+/**
+ * Why `name` cannot be a step id (or another path component), undefined when it can. The first
+ * broken part of the rule is named, then the rule whole.
+ */
+export function pathSegmentProblem(name: string): string | undefined {
+  if (isPathSegment(name)) return undefined;
+  let why: string;
+  if (name === '') why = 'it is empty';
+  else if (name.length > MAX_ID_LENGTH) why = `it is ${name.length} characters long`;
+  else if (name.includes('..')) why = 'it contains ".."';
+  else if (!/^[A-Za-z0-9_]/.test(name)) why = `it starts with ${JSON.stringify(name[0])}`;
+  else {
+    const bad = [...name].find((ch) => !/[A-Za-z0-9_.-]/.test(ch)) as string;
+    why = `it contains ${JSON.stringify(bad)}`;
+  }
+  return `${why}; ids may use ${STEP_ID_RULE}`;
+}
+
 export function assertPathSegment(name: string, what: string): string {
-  if (isPathSegment(name)) return name;
-  return usage(
-    `invalid ${what} ${JSON.stringify(name)}: use letters, digits, '_', '-' and '.', no '..' or '/'`,
-  );
+  const problem = pathSegmentProblem(name);
+  if (problem === undefined) return name;
+  return usage(`invalid ${what} ${JSON.stringify(name)}: ${problem}`);
 }
 
 function usage(message: string): never {

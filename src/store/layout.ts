@@ -1,5 +1,5 @@
 // The `.beads/` layout: every path gastown reads or writes is built here (docs/state.md).
-import { existsSync, mkdirSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { GastownError } from '../errors.js';
 import { assertMoleculeId, assertPathSegment } from './ids.js';
@@ -32,19 +32,6 @@ export function beadsDir(root: string): string {
 export function cacheDir(root: string): string {
   return join(root, BEADS, CACHE_DIR);
 }
-/**
- * Creates `.beads/.cache/` with a `.gitignore` of `*` inside, so the cache is never committed
- * even in a repository where `gastown init` did not add it to `.beads/.gitignore`.
- */
-export function ensureCacheDir(root: string): string {
-  const dir = cacheDir(root);
-  const ignore = join(dir, '.gitignore');
-  if (!existsSync(ignore)) {
-    mkdirSync(dir, { recursive: true });
-    writeFileSync(ignore, '# Derived data, safe to delete: never committed.\n*\n');
-  }
-  return dir;
-}
 export function moleculesDir(root: string): string {
   // Asked for once per molecule on advance: path.join each time shows up in profiles.
   if (root !== lastRoot) {
@@ -63,11 +50,20 @@ export function moleculeRel(id: string, rel: string): string {
   return `${BEADS}/${MOLECULES}/${id}/${rel}`;
 }
 
+/**
+ * The highest attempt number a fact may carry. Far above any real re-open count, and far below
+ * where a number read from a file name stops being exact (2^53): a name over it is no fact.
+ */
+export const MAX_ATTEMPT = 1_000_000;
+
 /** `events/<step>.<attempt>.<kind>.toml`: the name alone says which fact it is. */
 export function stepEventPath(step: string, attempt: number, kind: string): string {
   assertPathSegment(step, 'step id');
-  if (!Number.isInteger(attempt) || attempt < 1)
-    throw new GastownError('store.attempt', `invalid attempt ${attempt}`);
+  if (!Number.isInteger(attempt) || attempt < 1 || attempt > MAX_ATTEMPT)
+    throw new GastownError(
+      'store.attempt',
+      `invalid attempt ${attempt} (attempts run from 1 to ${MAX_ATTEMPT})`,
+    );
   if (!isKind(kind)) throw new GastownError('store.kind', `invalid event kind ${JSON.stringify(kind)}`);
   return `${EVENTS}/${step}.${attempt}.${kind}.toml`;
 }
@@ -94,6 +90,13 @@ export type ParsedEventName =
 const STEP_EVENT = /^(.+)\.([1-9][0-9]*)\.([a-z][a-z-]*)\.toml$/;
 const MOLECULE_EVENT = /^molecule\.([a-z][a-z-]*)\.toml$/;
 
+/** Why a name inside `events/` is not an event file name (parseEventName said undefined). */
+export function eventNameProblem(name: string): string {
+  const s = STEP_EVENT.exec(name);
+  if (s) return `attempt ${s[2]} is over the limit: attempts run from 1 to ${MAX_ATTEMPT}`;
+  return 'not an event file name (expected <step>.<attempt>.<kind>.toml or molecule.<kind>.toml)';
+}
+
 /** Parses a file name inside `events/`; undefined when it is not an event file name. */
 export function parseEventName(name: string): ParsedEventName | undefined {
   // Memoised: molecules share their event names (s1.1.ready.toml), and a cold advance parses
@@ -108,7 +111,13 @@ const eventNames = new Map<string, ParsedEventName | undefined>();
 
 function parseEventNameUncached(name: string): ParsedEventName | undefined {
   const s = STEP_EVENT.exec(name);
-  if (s) return { scope: 'step', step: s[1] as string, attempt: Number(s[2]), kind: s[3] as string };
+  if (s) {
+    // Seven digits at most: a longer number is over the limit, and exact only up to 2^53.
+    const digits = s[2] as string;
+    const attempt = digits.length <= 7 ? Number(digits) : Number.POSITIVE_INFINITY;
+    if (attempt > MAX_ATTEMPT) return undefined;
+    return { scope: 'step', step: s[1] as string, attempt, kind: s[3] as string };
+  }
   const m = MOLECULE_EVENT.exec(name);
   if (m) return { scope: 'molecule', kind: m[1] as string };
   return undefined;

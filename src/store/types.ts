@@ -8,8 +8,10 @@ export interface MoleculeMeta {
   formula_hash: string;
   formula_version?: string | number;
   vars: Record<string, string>;
-  /** The `--inputs` file as given (minus `[vars]`): `[inputs]`, `[scope]`, `[team_coordination]`, … */
+  /** The `--inputs` file's `[inputs]` table: the formula's inputs. */
   inputs: TomlTable;
+  /** The rest of the `--inputs` file (not `[vars]`, not `[inputs]`): `[scope]`, `[team_coordination]`, … */
+  context?: TomlTable;
   convoy?: string;
   /** The molecule waits for this molecule to be completed before any step becomes ready. */
   after?: string;
@@ -77,4 +79,9 @@ export interface LockInfo {
   pid: number;
   host: string;
   started: string;
+  /**
+   * The holder's start time in clock ticks since boot (/proc/<pid>/stat field 22), where /proc
+   * exists: with the pid it names one process, so a pid reused by another process is told apart.
+   */
+  proc_start?: string;
 }

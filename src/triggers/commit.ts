@@ -4,10 +4,11 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { decisionIn, localIdentity } from '../checkpoint/authors.js';
-import { type CommitHead, commitFiles, type Identity } from '../git/commit.js';
+import { GastownError } from '../errors.js';
+import { type CommitHead, commitFiles, finishInterruptedCommit, type Identity } from '../git/commit.js';
 import { git } from '../git/exec.js';
 import { operationInProgress, type RepoPaths, repoPaths } from '../git/repo.js';
-import { clearUnfinishedRun, unfinishedRunMarked } from '../store/lock.js';
+import { clearUnfinishedRun, markUnfinishedRun, unfinishedRunMarked } from '../store/lock.js';
 
 /** The parts of the engine's Transition an engine commit records (structurally the engine's type). */
 export interface TransitionLike {
@@ -48,6 +49,8 @@ export interface EngineCommit {
   skipped?: 'disabled' | 'nothing-written' | 'operation-in-progress' | 'unchanged';
   /** Files committed (or that would have been). */
   paths: string[];
+  /** HEAD moved but the user's index could not follow it; the next run finishes that. */
+  indexBehind?: string;
 }
 
 const SUBJECT_MAX = 72;
@@ -57,9 +60,47 @@ export function transitionTrailer(t: TransitionLike): string {
   return `${t.step ? `${t.molecule}/${t.step}` : t.molecule} ${t.kind}`;
 }
 
+/** How a transition's kind reads in a commit subject. */
+const SUBJECT_VERB: Record<string, string> = {
+  reopened: 're-opened',
+  checkpoint: 'opened',
+  'timed-out': 'timed out',
+};
+
+/** `analysis done`, `review checkpoint opened`, `completed` (a molecule-level transition). */
+function subjectPhrase(t: TransitionLike): string {
+  const verb = SUBJECT_VERB[t.kind] ?? t.kind;
+  if (!t.step) return verb;
+  const what = t.kind === 'checkpoint' && !/checkpoint$/.test(t.step) ? `${t.step} checkpoint` : t.step;
+  return `${what} ${verb}`;
+}
+
 /**
- * The engine commit message: a subject `gastown: <summary>`, then one `Gastown-Molecule` trailer
- * per molecule touched and one `Gastown-Transition` trailer per transition, in order.
+ * `day3 analysis done; analysis-checkpoint opened; m2 completed`: each transition named, the
+ * molecule once before its first, cut to `max` characters with `and N more`.
+ */
+function engineSubject(transitions: readonly TransitionLike[], max: number): string {
+  const parts: string[] = [];
+  let previous: string | undefined;
+  for (const t of transitions) {
+    const phrase = subjectPhrase(t);
+    parts.push(t.molecule === previous ? phrase : `${t.molecule} ${phrase}`);
+    previous = t.molecule;
+  }
+  const all = parts.join('; ');
+  if (all.length <= max) return all;
+  for (let n = parts.length - 1; n >= 1; n--) {
+    const cut = `${parts.slice(0, n).join('; ')} and ${parts.length - n} more`;
+    if (cut.length <= max) return cut;
+  }
+  const more = ` and ${parts.length - 1} more`;
+  return `${(parts[0] as string).slice(0, Math.max(1, max - more.length - 3))}...${parts.length > 1 ? more : ''}`;
+}
+
+/**
+ * The engine commit message: a subject `gastown: <what happened>` (a lone transition's own
+ * summary, else each transition named), then one `Gastown-Molecule`
+ * trailer per molecule touched and one `Gastown-Transition` trailer per transition, in order.
  * Pure: the same transitions always give the same message.
  */
 export function engineCommitMessage(
@@ -70,17 +111,14 @@ export function engineCommitMessage(
     ...transitions.map((t) => t.molecule),
     ...written.map(moleculeOfPath).filter(isString),
   ]);
-  let summary: string;
-  if (transitions.length === 1) summary = transitions[0]!.summary || transitionTrailer(transitions[0]!);
-  else if (transitions.length > 1) {
-    const joined = transitions.map(transitionTrailer).join(', ');
-    summary =
-      joined.length <= SUBJECT_MAX - 'gastown: '.length
-        ? joined
-        : `${transitions.length} transitions in ${molecules.join(', ')}`;
-  } else summary = `record state of ${molecules.join(', ') || '.beads'}`;
-  if (`gastown: ${summary}`.length > SUBJECT_MAX)
-    summary = `${summary.slice(0, SUBJECT_MAX - 'gastown: '.length - 3)}...`;
+  const room = SUBJECT_MAX - 'gastown: '.length;
+  const only = transitions.length === 1 ? transitions[0] : undefined;
+  let summary = only?.summary
+    ? only.summary
+    : transitions.length > 0
+      ? engineSubject(transitions, room)
+      : `record state of ${molecules.join(', ') || '.beads'}`;
+  if (summary.length > room) summary = `${summary.slice(0, room - 3)}...`;
   const trailers = [
     ...molecules.map((m) => `Gastown-Molecule: ${m}`),
     ...transitions.map((t) => `Gastown-Transition: ${transitionTrailer(t)}`),
@@ -97,7 +135,9 @@ export function moleculeOfPath(path: string): string | undefined {
 /**
  * Commits the files `result.written` names, and only those, as the engine (identity from
  * config, no hooks). Does nothing when `[engine] commit` is off, nothing was written, or git is
- * in the middle of a rebase, merge, cherry-pick or revert.
+ * in the middle of a rebase, merge, cherry-pick or revert. Call holding the engine lock (the
+ * lock is released only once HEAD has moved): an engine commit an earlier run left halfway is
+ * finished first.
  */
 export async function commitTransitions(
   root: string,
@@ -117,13 +157,17 @@ export async function commitTransitions(
   if (!settings.commit) return { skipped: 'disabled', paths };
   // After a run that died holding the lock, its files too (they are in no commit otherwise).
   const unfinished = unfinishedRunMarked(root);
-  if (unfinished) paths = uniq([...paths, ...(await leftByUnfinishedRun(root))]);
   const scope = options.molecules ?? [];
+  if (paths.length === 0 && scope.length === 0 && !unfinished) return { skipped: 'nothing-written', paths };
+  const where = options.paths ?? (await repoPaths(root));
+  // A run that died after moving HEAD left the index behind it: bring it up first.
+  await finishInterruptedCommit(where.root, where.gitDir, env);
+  let head = options.head;
+  if (unfinished) paths = uniq([...paths, ...(await leftByUnfinishedRun(root))]);
   if (paths.length === 0 && scope.length === 0) {
     if (unfinished) clearUnfinishedRun(root);
     return { skipped: 'nothing-written', paths };
   }
-  const where = options.paths ?? (await repoPaths(root));
   const op = operationInProgress(where.gitDir);
   // A finishing rebase (post-rewrite) has already pointed the branch at its result once HEAD
   // is symbolic again; committing on top of it is safe. Anything else in progress: wait.
@@ -132,37 +176,52 @@ export async function commitTransitions(
     // post-merge: the merge commit is made; MERGE_HEAD is what git has not cleaned up yet.
     (op === 'merge' && options.finishingMerge === true);
   if (op && !finishing) return { skipped: 'operation-in-progress', paths };
-  // Approvals behind the checkpoints these files record (see checkpointGuard): committed first
-  // as the person the engine judged them by, or the molecule is held back.
   // A molecule this run found invalid (a fact that cannot stand, a conflict) publishes nothing:
   // what it would publish is what other clones would then call invalid too.
   const invalid = new Map<string, string>();
   for (const p of result.problems)
     if (p.molecule && p.file && !invalid.has(p.molecule)) invalid.set(p.molecule, `${p.file}: ${p.message}`);
-  const guard = await checkpointGuard(where.root, new Set(result.written), paths, scope, invalid);
+  // Approvals behind the checkpoints these files record are committed first as the person the
+  // engine judged them by; a molecule whose published state would differ from what the engine
+  // judged is held back (publishGuard).
+  const guard = await publishGuard(where.root, new Set(result.written), paths, scope, invalid);
   paths = guard.paths;
-  const votes = guard.votes;
+  let votes = [...guard.votes.values()].flat();
+  const me = votes.length > 0 ? await localIdentity(where.root) : {};
+  if (votes.length > 0 && !me.email) {
+    // Nobody to commit them as: the molecules whose `done` rests on them wait.
+    for (const [molecule, files] of guard.votes)
+      guard.held.push({
+        molecule,
+        reason: `${files.join(', ')} is not committed and there is no git identity here (user.email) to commit it as the person who decided`,
+      });
+    paths = paths.filter((p) => !guard.votes.has(moleculeOfPath(p) ?? ''));
+    votes = [];
+  }
   if (paths.length === 0) {
     if (unfinished) clearUnfinishedRun(root);
     return { skipped: 'nothing-written', paths, held: guard.held };
   }
-  let head = options.head;
-  if (votes.length > 0) {
-    const me = await localIdentity(where.root);
-    if (me.email) {
-      const approval = await commitFiles({
-        root: where.root,
-        gitDir: where.gitDir,
-        paths: votes,
-        message: `checkpoint decision in ${votes.map((v) => v.replace(/^\.beads\/molecules\//, '')).join(', ')}\n`,
-        identity: { name: me.name ?? me.email, email: me.email },
-        ...(env ? { env } : {}),
-        ...(finishing && op ? { allowOperation: op } : {}),
-        ...(head ? { head } : {}),
-      });
-      // The engine commit goes on top of it: HEAD as the caller read it is no longer HEAD.
-      if (approval.commit) head = undefined;
+  if (votes.length > 0 && me.email) {
+    const approval = await commitFiles({
+      root: where.root,
+      gitDir: where.gitDir,
+      paths: votes,
+      message: `checkpoint decision in ${votes.map((v) => v.replace(/^\.beads\/molecules\//, '')).join(', ')}\n`,
+      identity: { name: me.name ?? me.email, email: me.email },
+      ...(env ? { env } : {}),
+      ...(finishing && op ? { allowOperation: op } : {}),
+      ...(head ? { head } : {}),
+    });
+    if (approval.indexBehind !== undefined) {
+      markUnfinishedRun(root);
+      throw new GastownError(
+        'git.failed',
+        `committed the checkpoint decision as ${approval.commit?.slice(0, 12)} but could not update the index (${approval.indexBehind}); run \`gastown advance --commit\` again`,
+      );
     }
+    // The engine commit goes on top of it: HEAD as the caller read it is no longer HEAD.
+    if (approval.commit) head = undefined;
   }
   const message = engineCommitMessage(result.transitions, paths);
   const made = await commitFiles({
@@ -175,73 +234,95 @@ export async function commitTransitions(
     ...(finishing && op ? { allowOperation: op } : {}),
     ...(head ? { head } : {}),
   });
-  if (unfinished) clearUnfinishedRun(root);
+  // The ref moved but the index did not follow: the journal stays for the next run to finish.
+  if (made.indexBehind !== undefined) markUnfinishedRun(root);
+  else if (unfinished) clearUnfinishedRun(root);
   const held = guard.held.length > 0 ? { held: guard.held } : {};
+  const behind = made.indexBehind !== undefined ? { indexBehind: made.indexBehind } : {};
   if (!made.commit) return { skipped: 'unchanged', paths, ...held };
-  return { commit: made.commit, message, paths, ...held };
+  return { commit: made.commit, message, paths, ...held, ...behind };
+}
+
+/** One `git status --porcelain -z` entry: a path and its two status letters. */
+interface StatusEntry {
+  path: string;
+  code: string;
+}
+
+/** `git status --porcelain -z --no-renames` output (so no entry carries a second path). */
+function parseStatus(out: string): StatusEntry[] {
+  return out
+    .split('\0')
+    .filter((e) => e.length > 3)
+    .map((e) => ({ code: e.slice(0, 2), path: e.slice(3) }));
+}
+
+/** Not in HEAD, present in the working tree: untracked, or added to the index and still there. */
+const isNew = (c: StatusEntry) => c.code === '??' || (c.code[0] === 'A' && c.code[1] !== 'D');
+/** Not in HEAD and not in the working tree either (added, then deleted): nothing differs. */
+const isGone = (c: StatusEntry) => c.code[0] === 'A' && c.code[1] === 'D';
+
+function describeChange(c: StatusEntry): string {
+  if (c.code === '??') return `${c.path} (untracked)`;
+  if (c.code.includes('U') || c.code === 'AA' || c.code === 'DD') return `${c.path} (unmerged)`;
+  if (c.code.includes('D')) return `${c.path} (deleted)`;
+  return `${c.path} (modified)`;
 }
 
 /**
- * What an engine commit may publish of molecules with human checkpoints. A `done` recorded from
- * a checkpoint rests on its decision (the request file or an approvals file); publishing one
- * without the other makes every other clone call the molecule invalid. So, per such molecule:
- * - a vote behind a `done` this run recorded goes into an approval commit of its own, authored
- *   by the local identity (the one the engine just judged it by);
- * - a vote behind a `done` an earlier run recorded (its author is not known here) holds the
- *   whole molecule back, with the reason, until someone commits it;
- * - otherwise the molecule's untracked facts, reports and checkpoint requests (recorded by an
- *   earlier run, e.g. `checkpoint approve`) go in with this run's, so what is published agrees.
+ * What an engine commit may publish of each molecule it touches. Other clones judge a molecule
+ * by what is committed, so the commit must hold everything of that molecule the engine judged:
+ * - its untracked facts, reports and pending checkpoint requests (a hand-written `done`, what a
+ *   run that died or `checkpoint approve` recorded) go in with this run's files;
+ * - a vote behind a `done` this run recorded goes into an approval commit of its own, authored by
+ *   the local identity (the one the engine just judged it by);
+ * - a vote behind a `done` an earlier run recorded (its author is not known here), and any other
+ *   uncommitted change in the molecule's folder (an edited file, a deleted one, an output not
+ *   added), hold the whole molecule back, with the reason, until someone commits it.
  */
-async function checkpointGuard(
+async function publishGuard(
   root: string,
   writtenNow: ReadonlySet<string>,
   paths: string[],
   scope: readonly string[],
   invalid: ReadonlyMap<string, string>,
-): Promise<{ paths: string[]; votes: string[]; held: HeldMolecule[] }> {
+): Promise<{ paths: string[]; votes: Map<string, string[]>; held: HeldMolecule[] }> {
   const held: HeldMolecule[] = [...invalid].map(([molecule, reason]) => ({ molecule, reason }));
   const withoutHeld = (list: string[]) => {
     const ids = new Set(held.map((h) => h.molecule));
     return ids.size === 0 ? list : list.filter((p) => !ids.has(moleculeOfPath(p) ?? ''));
   };
-  const touched = uniq([...paths.map(moleculeOfPath).filter(isString), ...scope]);
-  const gated = touched.filter((id) => {
-    if (invalid.has(id)) return false;
-    try {
-      // The frozen formula is TOML we write: a human gate is a line `type = "human"`.
-      return /^type = "human"$/m.test(
-        readFileSync(join(root, `.beads/molecules/${id}/formula.resolved.toml`), 'utf8'),
-      );
-    } catch {
-      return false;
-    }
-  });
-  if (gated.length === 0) return { paths: withoutHeld(paths), votes: [], held };
+  const touched = uniq([...paths.map(moleculeOfPath).filter(isString), ...scope]).filter(
+    (id) => !invalid.has(id),
+  );
+  if (touched.length === 0) return { paths: withoutHeld(paths), votes: new Map(), held };
   const r = await git(
     [
       'status',
       '--porcelain',
       '-z',
       '--untracked-files=all',
+      '--no-renames',
       '--',
-      ...gated.map((id) => `.beads/molecules/${id}`),
+      ...touched.map((id) => `.beads/molecules/${id}`),
     ],
     { cwd: root, allowFailure: true },
   );
-  if (r.exitCode !== 0) return { paths: withoutHeld(paths), votes: [], held };
-  // `XY path` entries; a rename's source follows as an entry of its own and is skipped.
-  const changed = r.stdout
-    .split('\0')
-    .filter((e) => e.length > 3 && e[2] === ' ')
-    .map((e) => ({ untracked: e.startsWith('??'), path: e.slice(3) }));
-  const votes: string[] = [];
+  if (r.exitCode !== 0) {
+    const why = `git status failed, so what the commit would publish is unknown: ${r.stderr.trim().split('\n')[0]}`;
+    for (const id of touched) held.push({ molecule: id, reason: why });
+    return { paths: withoutHeld(paths), votes: new Map(), held };
+  }
+  const changed = parseStatus(r.stdout).filter((c) => !isGone(c));
+  const committing = new Set(paths);
+  const votes = new Map<string, string[]>();
   const extra: string[] = [];
-  for (const id of gated) {
+  for (const id of touched) {
     const dir = `.beads/molecules/${id}/`;
     const mine = changed.filter((c) => c.path.startsWith(dir));
     const dones = uniq([
       ...paths.filter((p) => p.startsWith(`${dir}events/`) && p.endsWith('.done.toml')),
-      ...mine.filter((c) => c.untracked && /\/events\/[^/]+\.done\.toml$/.test(c.path)).map((c) => c.path),
+      ...mine.filter((c) => isNew(c) && /\/events\/[^/]+\.done\.toml$/.test(c.path)).map((c) => c.path),
     ]);
     const now: string[] = [];
     let hold: string | undefined;
@@ -264,15 +345,26 @@ async function checkpointGuard(
       else
         hold ??= `${pending.join(', ')} is not committed, and the approval recorded from it (${done}) was recorded by an earlier run: commit it as the person who decided`;
     }
+    const more: string[] = [];
+    const others: StatusEntry[] = [];
+    for (const c of mine) {
+      if (committing.has(c.path) || now.includes(c.path)) continue;
+      if (isNew(c) && engineMadeFile(root, c.path)) more.push(c.path);
+      else others.push(c);
+    }
+    if (!hold && others.length > 0) {
+      const listed = others.slice(0, 3).map(describeChange).join(', ');
+      const rest = others.length > 3 ? ` and ${others.length - 3} more` : '';
+      hold = `${listed}${rest} not committed, and the engine judged the molecule with it: commit it (or restore it), then run \`gastown advance --commit\``;
+    }
     if (hold) {
       held.push({ molecule: id, reason: hold });
       continue;
     }
-    votes.push(...now);
-    for (const c of mine)
-      if (c.untracked && !now.includes(c.path) && engineMadeFile(root, c.path)) extra.push(c.path);
+    if (now.length > 0) votes.set(id, uniq(now));
+    extra.push(...more);
   }
-  return { paths: withoutHeld(uniq([...paths, ...extra])), votes: uniq(votes), held };
+  return { paths: withoutHeld(uniq([...paths, ...extra])), votes, held };
 }
 
 /** Untracked files under `.beads/molecules/`, repo-relative (one `git ls-files`). */

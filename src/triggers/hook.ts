@@ -1,22 +1,32 @@
 // The Node side of gastown's git hooks (`gastown hook <name>`), reached only when the shell
 // runner's fast path found something that matters. Post-* hooks reconcile (applying the
 // trailers of the commits that just landed) and commit what reconcile wrote; pre-commit
-// validates the staged `.beads/` files. Nothing here may break git: every failure becomes a
-// one-line warning and exit 0, except a pre-commit refusal (REFUSE_EXIT).
+// validates the staged `.beads/` files and judges each molecule they touch. Nothing here may
+// break git: every failure becomes a one-line warning and exit 0, except a pre-commit refusal
+// (REFUSE_EXIT).
 
 import { existsSync } from 'node:fs';
 import { isAbsolute, join, resolve } from 'node:path';
-import type { CommitHead } from '../git/commit.js';
+import { type CommitHead, commitJournalPath, finishInterruptedCommit } from '../git/commit.js';
 import { git } from '../git/exec.js';
 import { rememberRewrites } from '../git/head.js';
-import { operationInProgress, type RepoPaths, readStaged, repoPaths, stagedPaths } from '../git/repo.js';
+import {
+  operationInProgress,
+  type RepoPaths,
+  readIndexFiles,
+  repoPaths,
+  stagedChanges,
+} from '../git/repo.js';
+import { MAX_STATE_FILE_BYTES } from '../store/atomic.js';
+import { findRoot } from '../store/layout.js';
+import { withLock } from '../store/lock.js';
 import {
   commitTransitions,
   type EngineCommitSettings,
   type ReconcileOutcome,
   transitionTrailer,
 } from './commit.js';
-import { formatProblem, type StagedValidators, validateStaged } from './validate.js';
+import { formatProblem, type StagedProblem, type StagedValidators, validateStagedTree } from './validate.js';
 
 /** Exit code the runner turns into "refuse the commit" (sysexits EX_DATAERR). */
 export const REFUSE_EXIT = 65;
@@ -27,7 +37,6 @@ export interface AdvanceCall {
   fromCommit?: string;
   /** `fromCommit` already read (saves advance a `git log`); see AdvanceOptions.commitRecord. */
   commitRecord?: CommitRecord;
-  lockWaitMs?: number;
   molecules?: string[];
 }
 
@@ -40,6 +49,7 @@ export interface CommitRecord {
 }
 
 export interface HookDeps {
+  /** advance for a caller that holds the engine lock (reconcileAndCommit takes it). */
   advance(opts: AdvanceCall): Promise<ReconcileOutcome>;
   settings(root: string): EngineCommitSettings & { hookTimeoutMs: number };
   validators(root: string): Promise<StagedValidators>;
@@ -276,40 +286,43 @@ export async function reconcileAndCommit(
   };
   const runs = commits.length > 0 ? commits : [undefined];
   const { scope } = options;
-  for (const fromCommit of runs) {
-    const commitRecord = options.records?.find((c) => c.sha === fromCommit);
-    add(
-      await deps.advance({
-        root,
-        now: deps.now(),
-        lockWaitMs,
-        ...(fromCommit ? { fromCommit } : {}),
-        ...(commitRecord ? { commitRecord } : {}),
-        // Merged or rebased commits may carry trailers about attempts re-opened since.
-        ...(fromCommit && options.replayed ? { replayed: true } : {}),
-        ...(fromCommit && options.origins?.has(fromCommit)
-          ? { replayedFrom: options.origins.get(fromCommit) as string, rewrites: options.origins }
-          : {}),
-        ...(scope ? { molecules: scope } : {}),
-      }),
-    );
-  }
-  // A molecule finishing can unblock others (`after`, molecule gates): then look at all of them.
-  if (scope && total.transitions.some((t) => t.step === undefined)) {
-    add(await deps.advance({ root, now: deps.now(), lockWaitMs }));
-  }
-  for (const p of total.problems) {
-    const where = p.file ?? (p.molecule ? `molecule ${p.molecule}` : '');
-    deps.log(`gastown: warning: ${where ? `${where}: ` : ''}${p.message}`);
-  }
-  for (const t of total.transitions) deps.log(`gastown: ${transitionTrailer(t)}`);
-  const made = await commitTransitions(root, total, settings, deps.env, {
-    // The molecules this commit touched: facts an earlier run left uncommitted go in now.
-    ...(scope ? { molecules: scope } : {}),
-    finishingRebase: options.finishingRebase === true,
-    finishingMerge: options.finishingMerge === true,
-    ...(options.paths ? { paths: options.paths } : {}),
-    ...(options.head ? { head: options.head } : {}),
+  // One lock over every reconcile and the commit, released once HEAD has moved: a hook stopped
+  // while it commits leaves the lock, and the next run finds what it left (triggers/commit.ts).
+  const made = await withLock(findRoot(root), lockWaitMs, async () => {
+    for (const fromCommit of runs) {
+      const commitRecord = options.records?.find((c) => c.sha === fromCommit);
+      add(
+        await deps.advance({
+          root,
+          now: deps.now(),
+          ...(fromCommit ? { fromCommit } : {}),
+          ...(commitRecord ? { commitRecord } : {}),
+          // Merged or rebased commits may carry trailers about attempts re-opened since.
+          ...(fromCommit && options.replayed ? { replayed: true } : {}),
+          ...(fromCommit && options.origins?.has(fromCommit)
+            ? { replayedFrom: options.origins.get(fromCommit) as string, rewrites: options.origins }
+            : {}),
+          ...(scope ? { molecules: scope } : {}),
+        }),
+      );
+    }
+    // A molecule finishing can unblock others (`after`, molecule gates): then look at all of them.
+    if (scope && total.transitions.some((t) => t.step === undefined)) {
+      add(await deps.advance({ root, now: deps.now() }));
+    }
+    for (const p of total.problems) {
+      const where = p.file ?? (p.molecule ? `molecule ${p.molecule}` : '');
+      deps.log(`gastown: warning: ${where ? `${where}: ` : ''}${p.message}`);
+    }
+    for (const t of total.transitions) deps.log(`gastown: ${transitionTrailer(t)}`);
+    return commitTransitions(root, total, settings, deps.env, {
+      // The molecules this commit touched: facts an earlier run left uncommitted go in now.
+      ...(scope ? { molecules: scope } : {}),
+      finishingRebase: options.finishingRebase === true,
+      finishingMerge: options.finishingMerge === true,
+      ...(options.paths ? { paths: options.paths } : {}),
+      ...(options.head ? { head: options.head } : {}),
+    });
   });
   for (const h of made.held ?? []) deps.log(`gastown: ${h.molecule} not committed: ${h.reason}`);
   if (made.commit)
@@ -317,16 +330,27 @@ export async function reconcileAndCommit(
   else if (made.skipped === 'operation-in-progress') {
     deps.log('gastown: state written but not committed: git is in the middle of another operation');
   }
+  if (made.indexBehind !== undefined)
+    deps.log(
+      `gastown: the index could not follow the engine commit (${made.indexBehind}); run \`gastown advance --commit\``,
+    );
 }
 
 async function preCommit(cwd: string, deps: HookDeps): Promise<number> {
-  let problems: ReturnType<typeof validateStaged>;
+  let problems: StagedProblem[];
   try {
     const paths = await repoPaths(cwd);
-    const staged = await stagedPaths(paths.root, '.beads');
-    if (staged.length === 0) return 0;
-    const texts = await readStaged(paths.root, staged);
-    problems = validateStaged(texts, await deps.validators(paths.root));
+    await finishEngineCommit(paths, deps);
+    const changed = await stagedChanges(paths.root, '.beads');
+    if (changed.length === 0) return 0;
+    // The changed files, and every staged file of each molecule they touch (judged whole).
+    const molecules = uniqueStrings(changed.map((p) => /^\.beads\/molecules\/[^/]+/.exec(p)?.[0]));
+    const index = await readIndexFiles(paths.root, [...changed, ...molecules], MAX_STATE_FILE_BYTES);
+    const { stagedNonRegular } = await import('./validators.js');
+    problems = [
+      ...(await stagedNonRegular(paths.root)),
+      ...(await validateStagedTree(changed, index, await deps.validators(paths.root))),
+    ];
   } catch (err) {
     // Validation could not run: say so and let the commit through (CI runs the same checks).
     deps.log(`gastown: pre-commit check could not run: ${oneLine(err)}; commit allowed`);
@@ -338,6 +362,28 @@ async function preCommit(cwd: string, deps: HookDeps): Promise<number> {
     `gastown: commit refused: ${problems.length} problem(s) in staged .beads/ files (fix them, or \`git commit --no-verify\` to skip)`,
   );
   return REFUSE_EXIT;
+}
+
+/**
+ * An engine commit that died after moving HEAD left the index behind it (git/commit.ts): this
+ * commit would undo it. Finished here, when no other gastown process is at work; git reads the
+ * index again after pre-commit.
+ */
+async function finishEngineCommit(paths: RepoPaths, deps: HookDeps): Promise<void> {
+  if (!existsSync(commitJournalPath(paths.gitDir))) return;
+  try {
+    const done = await withLock(findRoot(paths.root), 500, () =>
+      finishInterruptedCommit(paths.root, paths.gitDir),
+    );
+    if (done === 'finished')
+      deps.log('gastown: finished an interrupted engine commit (index brought up to HEAD)');
+  } catch (err) {
+    deps.log(`gastown: an interrupted engine commit is still unfinished: ${oneLine(err)}`);
+  }
+}
+
+function uniqueStrings(xs: readonly (string | undefined)[]): string[] {
+  return [...new Set(xs.filter((x): x is string => x !== undefined))];
 }
 
 function oneLine(err: unknown): string {

@@ -2,6 +2,7 @@
 // one that exists) and whether `.beads/.cache/` still needs ignoring.
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
+import { checkBeadsPath } from '../store/links.js';
 
 export interface TemplateFile {
   /** Path relative to the template root, with '/'. */
@@ -53,7 +54,7 @@ export function planTemplateCopy(
 
 export function applyTemplateCopy(root: string, plan: CopyPlan): void {
   for (const f of plan.create) {
-    const abs = join(root, f.path);
+    const abs = checkBeadsPath(root, join(root, f.path));
     mkdirSync(dirname(abs), { recursive: true });
     // 'wx': if someone created it since we looked, theirs wins.
     try {

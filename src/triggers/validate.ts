@@ -1,8 +1,10 @@
 // Pre-commit validation of staged `.beads/` files: refuse a commit that would store a broken
-// formula, a malformed checkpoint edit, unparsable TOML or unresolved conflict markers. Pure over
-// the staged texts; the validators for each kind are injected (the formula engine's, the
-// checkpoint parser, the store's checks).
+// formula, a malformed checkpoint edit, unparsable TOML, unresolved conflict markers, or a
+// molecule `status` would call invalid. Over the staged texts only; the validators for each kind
+// are injected (the formula engine's, the checkpoint parser, the store's checks, the engine's
+// verdict).
 import { formatLocated, isGastownError } from '../errors.js';
+import { isMoleculeId } from '../store/ids.js';
 
 export interface StagedProblem {
   file: string;
@@ -21,7 +23,15 @@ export interface StagedValidators {
   approval(file: string, text: string): void;
   /** Throws when a TOML file does not parse (or, for files the store knows, fails its checks). */
   toml(file: string, text: string): void;
+  /**
+   * What `molecule status` calls wrong with molecule `id` made of `files` (paths relative to its
+   * folder, each a text or why it was not read): nothing unless it is invalid or in conflict.
+   */
+  molecule(id: string, files: ReadonlyMap<string, StagedFile>): Promise<StagedProblem[]>;
 }
+
+/** A staged file: its text, or why it was not read (git/repo.ts IndexFile). */
+export type StagedFile = { text: string } | { unreadable: string };
 
 export type FileKind = 'formula' | 'checkpoint' | 'approval' | 'toml' | 'other';
 
@@ -78,4 +88,53 @@ export function formatProblem(p: StagedProblem): string {
     },
     p.message,
   );
+}
+
+const MOLECULE_PATH = /^\.beads\/molecules\/([^/]+)\//;
+
+/**
+ * Pre-commit's check of the staged tree: each changed file on its own (validateStaged), then each
+ * molecule a change touches as a whole, as `molecule status` judges it, from the staged files
+ * (`index`: every staged file of those molecules and every changed file, read within the size
+ * limit). `changed` lists deletions too: deleting a molecule's file can break it.
+ */
+export async function validateStagedTree(
+  changed: readonly string[],
+  index: ReadonlyMap<string, StagedFile>,
+  v: StagedValidators,
+): Promise<StagedProblem[]> {
+  const problems: StagedProblem[] = [];
+  const texts = new Map<string, string>();
+  for (const file of changed) {
+    const f = index.get(file);
+    if (f === undefined) continue; // deleted
+    if ('unreadable' in f) problems.push({ file, message: f.unreadable });
+    else texts.set(file, f.text);
+  }
+  problems.push(...validateStaged(texts, v));
+  const reported = new Set(problems.map((p) => p.file));
+  // A folder whose name is no molecule id is no molecule (the engine lists none such).
+  const touched = new Set<string>();
+  for (const file of changed) {
+    const id = MOLECULE_PATH.exec(file)?.[1];
+    if (id !== undefined && isMoleculeId(id)) touched.add(id);
+  }
+  const byMolecule = new Map<string, Map<string, StagedFile>>();
+  for (const [path, f] of index) {
+    const m = MOLECULE_PATH.exec(path);
+    const id = m?.[1];
+    if (!m || id === undefined || !touched.has(id)) continue;
+    let files = byMolecule.get(id);
+    if (!files) byMolecule.set(id, (files = new Map()));
+    files.set(path.slice(m[0].length), f);
+  }
+  // A molecule with no staged file left is being removed whole: nothing to judge.
+  for (const [id, files] of byMolecule) {
+    for (const p of await v.molecule(id, files)) {
+      if (reported.has(p.file)) continue; // said already, with its line
+      reported.add(p.file);
+      problems.push(p);
+    }
+  }
+  return problems;
 }

@@ -1,17 +1,22 @@
 // The real validators for `.beads/` files, wired from their owners: the formula engine, the
 // checkpoint parser, the store's config and state checks. Loaded lazily (pre-commit and doctor).
 import { GastownError } from '../errors.js';
-import type { StagedValidators } from './validate.js';
+import type { StagedProblem, StagedValidators } from './validate.js';
 
 /** The real validators: the formula engine's, the checkpoint parser, the store's TOML checks. */
-export async function stagedValidators(root: string): Promise<StagedValidators> {
-  const [formula, checkpoint, toml, config, check, layout] = await Promise.all([
+export async function stagedValidators(
+  root: string,
+  now: () => Date = () => new Date(),
+): Promise<StagedValidators> {
+  const [formula, checkpoint, toml, config, check, layout, io, molecules] = await Promise.all([
     import('../formula/index.js'),
     import('../checkpoint/file.js'),
     import('../store/toml.js'),
     import('../store/config.js'),
     import('../store/check.js'),
     import('../store/layout.js'),
+    import('../engine/io.js'),
+    import('../engine/molecules.js'),
   ]);
   const lib = formula.createFileLibrary(formula.formulaSearchDirs(root));
   return {
@@ -28,6 +33,17 @@ export async function stagedValidators(root: string): Promise<StagedValidators> 
         })),
     checkpoint: (file, text) => void checkpoint.parseCheckpoint(file, text),
     approval: (file, text) => void checkpoint.parseApproval(file, text),
+    // The staged files as the engine reads a folder (io.ts), judged as `molecule status` does.
+    molecule: async (id, staged) => {
+      const files = new io.FolderFiles();
+      for (const [rel, f] of staged) {
+        if (rel.split('/').some(io.isHiddenName)) continue;
+        if ('unreadable' in f) files.unreadable.set(rel, f.unreadable);
+        else files.set(rel, f.text);
+      }
+      const problems = await molecules.verdictProblems(root, id, files, config.loadConfig(root), now());
+      return problems.map((p) => ({ file: p.file ?? `.beads/molecules/${id}`, message: p.message }));
+    },
     toml: (file, text) => {
       if (file === '.beads/config.toml') return void config.parseConfig(text, file);
       const obj = toml.parseToml(text, file);
@@ -46,13 +62,54 @@ export async function stagedValidators(root: string): Promise<StagedValidators> 
       if (event) {
         const name = layout.parseEventName(event[1] as string);
         if (!name)
-          throw new GastownError(
-            'store.invalid',
-            'not an event file name (expected <step>.<attempt>.<kind>.toml or molecule.<kind>.toml)',
-            { location: { file } },
-          );
+          throw new GastownError('store.invalid', layout.eventNameProblem(event[1] as string), {
+            location: { file },
+          });
         check.checkEvent(obj, file, name.scope === 'step' ? name : { kind: name.kind });
       }
     },
   };
+}
+
+/** A staged entry: its index mode (`100644`, `120000` for a symbolic link) and path. */
+export interface StagedEntry {
+  mode: string;
+  path: string;
+}
+
+const MODE_KIND: Record<string, string> = { '120000': 'a symbolic link', '160000': 'a submodule' };
+
+/**
+ * Staged entries under `.beads/` that are not regular files: a symbolic link (mode 120000) or a
+ * submodule (160000). Refused by pre-commit and reported by doctor: gastown never follows a link
+ * there, and a link another clone checks out would point wherever its author chose.
+ */
+export function nonRegularEntries(entries: readonly StagedEntry[]): StagedProblem[] {
+  const out: StagedProblem[] = [];
+  for (const e of entries) {
+    if (!e.path.startsWith('.beads/') || e.mode === '100644' || e.mode === '100755') continue;
+    const kind = MODE_KIND[e.mode] ?? `an entry of mode ${e.mode}`;
+    out.push({
+      file: e.path,
+      message: `${kind}, not a regular file: nothing under .beads/ may be a link (gastown never follows one)`,
+    });
+  }
+  return out;
+}
+
+/** nonRegularEntries of what is staged (added or changed) under `.beads/` in `root`. */
+export async function stagedNonRegular(root: string): Promise<StagedProblem[]> {
+  const { git } = await import('../git/exec.js');
+  const r = await git(
+    ['diff', '--cached', '--raw', '-z', '--no-renames', '--diff-filter=ACMT', '--', ':(top).beads'],
+    { cwd: root },
+  );
+  // -z --raw: ":<old mode> <new mode> <old id> <new id> <status>\0<path>\0" per entry.
+  const parts = r.stdout.split('\0');
+  const entries: StagedEntry[] = [];
+  for (let i = 0; i + 1 < parts.length; i += 2) {
+    const mode = (parts[i] as string).split(' ')[1];
+    if (mode !== undefined) entries.push({ mode, path: parts[i + 1] as string });
+  }
+  return nonRegularEntries(entries);
 }

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { junitReport } from '../gates/fixtures.js';
 import { commitAll as commitAllIn, gastown, JGIL, makeRepo } from '../helpers/repo.js';
 
-const NOW = { GASTOWN_NOW: '2026-01-06T09:30:00Z' };
+const NOW = { GASTOWN_TEST_CLOCK: '1', GASTOWN_NOW: '2026-01-06T09:30:00Z' };
 const MOL = '.beads/molecules/day3';
 
 describe('Day 3: checkpoints and the test-validation gate', () => {

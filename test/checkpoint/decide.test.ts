@@ -32,7 +32,7 @@ title = "Ship"
 needs = ["review"]
 `;
 
-const NOW = { GASTOWN_NOW: '2026-01-06T09:30:00Z' };
+const NOW = { GASTOWN_TEST_CLOCK: '1', GASTOWN_NOW: '2026-01-06T09:30:00Z' };
 const ANA = person('Ana', 'ana@example.com');
 
 /** Every file under .beads/ but the cache, names and bytes: "nothing changed" made checkable. */

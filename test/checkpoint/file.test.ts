@@ -155,7 +155,7 @@ describe('checkpoint files', () => {
     const bare = '---\nstep: s\nattempt: 1\ndecision: pending\n---\n';
     expect(setDecision(bare, 'approved', '')).toBe(bare.replace('pending', 'approved'));
     expect(setDecision(bare, 'approved', 'fine')).toBe(
-      '---\nstep: s\nattempt: 1\ndecision: approved\nreason: "fine"\n---\n',
+      '---\nstep: s\nattempt: 1\ndecision: approved\nnote: "fine"\n---\n',
     );
   });
 
@@ -164,6 +164,7 @@ describe('checkpoint files', () => {
       file: 'a.md',
       decision: 'approved',
       reason: '',
+      note: '',
     });
     expect(errorOf(() => parseApproval('a.md', '---\ndecision: pending\n---\n')).toString()).toBe(
       'a.md:2: decision: decision "pending" is not allowed: use one of approved, rejected',

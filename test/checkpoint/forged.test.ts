@@ -181,9 +181,13 @@ describe('hand-written facts do not pass a gate', () => {
     await ok(['molecule', 'create', '--formula', 'timed', '--name', 't1']);
     await ok(['step', 'done', 't1', 'draft', '--as', 'polecat-1']);
     await commitAll('request committed at 09:00');
-    const at = { GASTOWN_NOW: '2026-01-06T10:30:00Z' };
+    const at = { GASTOWN_TEST_CLOCK: '1', GASTOWN_NOW: '2026-01-06T10:30:00Z' };
     await ok(['advance'], at);
-    await commitAll('approved by timeout');
+    // Committed when it was decided: a timeout approval is checked against commit times.
+    await commitAll('approved by timeout', {
+      GIT_AUTHOR_DATE: '2026-01-06T10:30:00Z',
+      GIT_COMMITTER_DATE: '2026-01-06T10:30:00Z',
+    });
     const st = async () =>
       JSON.parse(String((await run(['molecule', 'status', 't1', '--json'], at)).stdout)) as {
         state: string;

@@ -35,7 +35,10 @@ async function draftedReviewFlow(): Promise<string> {
   const cwd = repo.path;
   expect((await gastown(['init', '--hooks', 'none'], cwd)).exitCode).toBe(0);
   writeFileSync(join(cwd, '.beads/formulas/review-flow.formula.toml'), REVIEW_FLOW);
-  writeFileSync(join(cwd, '.beads/config.toml'), '[users.jgil]\nemails = ["jgil@example.com"]\n');
+  writeFileSync(
+    join(cwd, '.beads/config.toml'),
+    '[users.jgil]\nemails = ["jgil@example.com"]\n\n[agents.polecat-1]\nemails = ["polecat-1@agents.example.com"]\n',
+  );
   const made = await gastown(['molecule', 'create', '--formula', 'review-flow', '--name', 'r1'], cwd);
   expect(made.exitCode).toBe(0);
   expect((await gastown(['step', 'done', 'r1', 'draft', '--as', 'polecat-1'], cwd)).exitCode).toBe(0);

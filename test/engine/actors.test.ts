@@ -72,7 +72,7 @@ describe('who a step fact names', () => {
 
     // Someone who did start it is named on the terminal fact, as before.
     await gtOk(repo.path, ['step', 'reopen', 'm', 'review', '--as', 'polecat-1'], NOBODY);
-    await gtOk(repo.path, ['step', 'start', 'm', 'review', '--as', 'witness'], NOBODY);
+    await gtOk(repo.path, ['step', 'start', 'm', 'review', '--as', 'witness', '--reassign'], NOBODY);
     await gtOk(repo.path, ['step', 'done', 'm', 'review'], NOBODY);
     expect(read('review.2.done.toml')).toMatch(/^by = "witness"$/m);
   });

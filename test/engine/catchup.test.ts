@@ -4,9 +4,9 @@
 // attempt. Real git repositories without hooks, the built CLI.
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { gastown, gitIn, tempDir } from '../helpers/repo.js';
-import { shinyRepo } from '../triggers/helpers.js';
+import { git, initRepo, shinyRepo } from '../triggers/helpers.js';
 
 const cleanups: (() => void)[] = [];
 afterEach(() => {
@@ -22,8 +22,8 @@ async function shinyWithoutHooks() {
 const trailerCommit = (cwd: string, subject: string, trailer: string) =>
   gitIn(cwd, 'commit', '-q', '--allow-empty', '-m', subject, '--trailer', trailer);
 
-async function stepStates(cwd: string): Promise<Record<string, string>> {
-  const r = await gastown(['molecule', 'status', 'm1', '--json'], cwd);
+async function stepStates(cwd: string, molecule = 'm1'): Promise<Record<string, string>> {
+  const r = await gastown(['molecule', 'status', molecule, '--json'], cwd);
   const st = JSON.parse(String(r.stdout)) as { steps: { id: string; state: string; attempt: number }[] };
   return Object.fromEntries(st.steps.map((s) => [s.id, `${s.state}@${s.attempt}`]));
 }
@@ -156,4 +156,111 @@ describe('catching up trailers no hook applied', () => {
     expect(again.exitCode).toBe(0);
     expect(await stepStates(cwd)).toMatchObject({ design: 'ready@2' });
   });
+});
+
+describe('a trailer that could not apply when it was committed', () => {
+  it('is skipped by the catch-up with one line saying why, listed under --json, and the run succeeds', async () => {
+    const repo = await shinyWithoutHooks();
+    const cwd = repo.path;
+    await trailerCommit(cwd, 'ship it early', 'Gastown-Done: m1/submit');
+    const sha = (await gitIn(cwd, 'rev-parse', 'HEAD')).trim();
+    const dry = await gastown(['advance', '--dry-run', '--json'], cwd);
+    expect(dry.exitCode, String(dry.stderr)).toBe(0);
+    expect(JSON.parse(String(dry.stdout)).skipped_trailers).toEqual([
+      {
+        commit: sha,
+        trailer: 'Gastown-Done: m1/submit',
+        reason: 'as of that commit, step submit of m1 is not ready: it waits on test (pending)',
+      },
+    ]);
+    const real = await gastown(['advance'], cwd);
+    expect(real.exitCode, String(real.stderr)).toBe(0);
+    expect(
+      String(real.stdout)
+        .split('\n')
+        .filter((l) => l.includes('skipped')),
+    ).toEqual([
+      `skipped Gastown-Done: m1/submit in ${sha.slice(0, 12)}: as of that commit, step submit of m1 is not ready: it waits on test (pending)`,
+    ]);
+    expect(await stepStates(cwd)).toMatchObject({ submit: 'pending@1' });
+    // Said once: the next run starts after that commit.
+    expect(String((await gastown(['advance'], cwd)).stdout).trim()).toBe('nothing to do');
+  });
+});
+
+/** `a`, then `b` needing `a`. */
+const TWO_STEP = 'formula = "two-step"\n\n[[steps]]\nid = "a"\n\n[[steps]]\nid = "b"\nneeds = ["a"]\n';
+
+describe('a trailer judged as of its commit, the same on every clone', () => {
+  // With hooks: `Gastown-Done: t2/a` before t2 exists, `Gastown-Done: t1/b` while b is pending
+  // (both refused by the hook), then `Gastown-Done: t1/a` (applied, b becomes ready), then t2 is
+  // made. The original clone catches up its whole history; a fresh clone does the same.
+  let origin: { path: string; cleanup(): void };
+  let fresh: { path: string; cleanup(): void };
+  let early: { t1b: string; t2a: string };
+  const runs = new Map<string, { exitCode?: number; stdout: string }>();
+  beforeAll(async () => {
+    origin = await initRepo();
+    const cwd = origin.path;
+    writeFileSync(join(cwd, '.beads/formulas/two-step.formula.toml'), TWO_STEP);
+    expect(
+      (await gastown(['molecule', 'create', '--formula', 'two-step', '--name', 't1'], cwd)).exitCode,
+    ).toBe(0);
+    await gitIn(cwd, 'add', '-A');
+    await git(cwd, ['commit', '-q', '-m', 'start t1']);
+    const refused = async (subject: string, trailer: string, molecule: string) => {
+      const c = await git(cwd, ['commit', '-q', '--allow-empty', '-m', subject, '--trailer', trailer]);
+      expect(String(c.stderr)).toContain(molecule === 't2' ? 'no molecule t2' : 'step b of t1 is not ready');
+      return (await gitIn(cwd, 'rev-parse', 'HEAD')).trim();
+    };
+    early = {
+      t2a: await refused('too soon for t2', 'Gastown-Done: t2/a', 't2'),
+      t1b: await refused('b before a', 'Gastown-Done: t1/b', 't1'),
+    };
+    await git(cwd, ['commit', '-q', '--allow-empty', '-m', 'a', '--trailer', 'Gastown-Done: t1/a']);
+    expect(await stepStates(cwd, 't1')).toMatchObject({ a: 'done@1', b: 'ready@1' });
+    expect(
+      (await gastown(['molecule', 'create', '--formula', 'two-step', '--name', 't2'], cwd)).exitCode,
+    ).toBe(0);
+    await gitIn(cwd, 'add', '-A');
+    await git(cwd, ['commit', '-q', '-m', 'start t2']);
+    expect(await gitIn(cwd, 'status', '--porcelain')).toBe('');
+
+    const dir = tempDir();
+    fresh = { path: join(dir.path, 'clone'), cleanup: dir.cleanup };
+    await gitIn(dir.path, 'clone', '-q', `file://${cwd}`, fresh.path);
+    for (const [name, at] of [
+      ['origin', cwd],
+      ['fresh', fresh.path],
+    ] as const) {
+      const r = await gastown(['advance'], at);
+      runs.set(name, { exitCode: r.exitCode, stdout: String(r.stdout) });
+    }
+  });
+  afterAll(() => {
+    origin?.cleanup();
+    fresh?.cleanup();
+  });
+
+  for (const clone of ['origin', 'fresh'] as const) {
+    const at = () => (clone === 'origin' ? origin.path : fresh.path);
+
+    it(`${clone}: Gastown-Done: t1/b, committed while b was pending, does not complete b once a is done`, async () => {
+      expect(await stepStates(at(), 't1')).toEqual({ a: 'done@1', b: 'ready@1' });
+      const run = runs.get(clone);
+      expect(run?.exitCode).toBe(0);
+      expect(run?.stdout).toContain(
+        `skipped Gastown-Done: t1/b in ${early.t1b.slice(0, 12)}: as of that commit, step b of t1 is not ready: it waits on a (ready)`,
+      );
+      const doctor = await gastown(['doctor'], at());
+      expect(doctor.exitCode, `${doctor.stdout}${doctor.stderr}`).toBe(0);
+    });
+
+    it(`${clone}: Gastown-Done: t2/a, committed before t2 existed, does not complete a`, async () => {
+      expect(await stepStates(at(), 't2')).toEqual({ a: 'ready@1', b: 'pending@1' });
+      expect(runs.get(clone)?.stdout).toContain(
+        `skipped Gastown-Done: t2/a in ${early.t2a.slice(0, 12)}: molecule t2 did not exist at that commit`,
+      );
+    });
+  }
 });

@@ -23,7 +23,8 @@ describe('crash safety', () => {
       ['qc-2', 'quick-check'],
       ['shiny-1', 'shiny'],
     ] as const) {
-      await gtOk(cwd, ['molecule', 'create', '--formula', formula, '--name', name, '--var', 'feature=f']);
+      const vars = formula === 'shiny' ? ['--var', 'feature=f'] : [];
+      await gtOk(cwd, ['molecule', 'create', '--formula', formula, '--name', name, ...vars]);
       rmSync(join(cwd, '.beads/molecules', name, 'events'), { recursive: true });
     }
     const ev = (m: string, step: string, kind: string) => {
@@ -66,4 +67,13 @@ describe('crash safety', () => {
       rmSync(copy, { recursive: true, force: true });
     }
   }, 120_000);
+
+  it('ignores the fault variable without the test switch', async () => {
+    const copy = join(scratch.path, 'no-switch');
+    cpSync(base.path, copy, { recursive: true });
+    const r = await gt(copy, ['advance'], { GASTOWN_FAULT_KILL_AT: '1', GASTOWN_TEST_FAULTS: '' });
+    expect(r.signal).toBeUndefined();
+    expect(r.exitCode, String(r.stderr)).toBe(0);
+    expect(await treeHash(copy)).toBe(expected);
+  });
 });

@@ -63,9 +63,11 @@ describe('molecule commands', () => {
     expect(created.stdout).toContain('analysis is ready');
     const meta = readFileSync(join(cwd, '.beads/molecules/day3-workflow-refs/molecule.toml'), 'utf8');
     expect(meta).toContain('convoy = "soc2-audit-trail"');
-    expect(meta).toContain('[inputs.scope]');
+    expect(meta).toMatch(/^\[inputs\]\nauthoritative_docs = /m);
+    expect(meta).not.toContain('[inputs.inputs]');
+    expect(meta).toContain('[context.scope]');
     expect(meta).toContain('service = "workflow-execution"');
-    expect(meta).toContain('[inputs.team_coordination]');
+    expect(meta).toContain('[context.team_coordination]');
     expect(meta).toMatch(/\[vars\][^[]*approver = "@jgil"/);
     const s = await gtJson<Status & { convoy: string }>(cwd, ['molecule', 'status', 'day3-workflow-refs']);
     expect(s).toMatchObject({ state: 'active', convoy: 'soc2-audit-trail', ready: ['analysis'] });
@@ -175,7 +177,8 @@ describe('molecule commands', () => {
       '--var',
       'feature=x',
     ]);
-    expect(bad.exitCode).toBe(2);
+    // A name the repository does not hold is a problem found (1), not a usage error (2).
+    expect(bad.exitCode).toBe(1);
     expect(bad.stderr).toContain('--after names molecule nope, which does not exist');
   });
 
@@ -230,7 +233,11 @@ describe('molecule commands', () => {
 
   it('runs a beads step of type "human" as a checkpoint: an agent\'s done does not close it', async () => {
     const cwd = repo.path;
-    writeFileSync(join(cwd, '.beads/config.toml'), '[users.jgil]\nemails = ["jgil@example.com"]\n');
+    // Whoever acts by name is listed: an agent (--as polecat-1), the CI runner (--as ci), a person.
+    writeFileSync(
+      join(cwd, '.beads/config.toml'),
+      '[users.jgil]\nemails = ["jgil@example.com"]\n\n[agents.polecat-1]\nemails = ["polecat-1@agents.example.com"]\n\n[agents.ci]\nemails = ["ci@agents.example.com"]\n',
+    );
     await gtOk(cwd, [
       'molecule',
       'create',

@@ -1,4 +1,5 @@
 // Small resolved formulas built by hand, so engine tests do not depend on the formula engine.
+import { formulaHash } from '../../src/formula/hash.js';
 import type { ResolvedFormula, ResolvedStep } from '../../src/formula/model.js';
 
 export function step(id: string, needs: string[] = [], extra: Partial<ResolvedStep> = {}): ResolvedStep {
@@ -10,13 +11,13 @@ export function formula(
   steps: ResolvedStep[],
   extra: Partial<ResolvedFormula> = {},
 ): ResolvedFormula {
-  return {
+  const f: ResolvedFormula = {
     formula: name,
     description: `${name} for tests`,
     type: 'workflow',
     version: 1,
     source: `${name}.formula.toml`,
-    hash: `hash-of-${name}`,
+    hash: '',
     vars: {},
     steps,
     legs: [],
@@ -27,6 +28,9 @@ export function formula(
     extra: {},
     ...extra,
   };
+  // What molecule.toml's formula_hash must say for fold to accept the frozen copy.
+  if (extra.hash === undefined) f.hash = formulaHash(f);
+  return f;
 }
 
 /** design → implement → review → test → submit, like `shiny`. */

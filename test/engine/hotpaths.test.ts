@@ -42,7 +42,7 @@ describe('settled history', () => {
   it('a fold that takes settled facts by name gives the same step states and reads none of them', () => {
     const f = formula('flow', [step('a'), step('b', ['a']), step('c', ['b'])]);
     const files = new Map([
-      ['molecule.toml', 'id = "m"\nformula = "flow"\nformula_hash = "h"\n'],
+      ['molecule.toml', `id = "m"\nformula = "flow"\nformula_hash = "${f.hash}"\n`],
       ['formula.resolved.toml', 'formula = "flow"\n'],
       ['events/a.1.ready.toml', fact('a', 1, 'ready')],
       ['events/a.1.done.toml', fact('a', 1, 'done', 'by = "polecat-1"\n')],

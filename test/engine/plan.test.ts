@@ -63,11 +63,16 @@ describe('plan', () => {
   });
 
   it('completes the molecule when every step is done or skipped', () => {
-    const f = chain();
-    const facts = f.steps.flatMap((s) => [
-      fact(s.id, 'ready'),
-      fact(s.id, s.id === 'review' ? 'skipped' : 'done'),
+    // A skip stands when the step's condition is false (plan.ts unbackedFacts).
+    const f = formula('chain', [
+      step('design'),
+      step('implement', ['design']),
+      step('review', ['implement'], { condition: 'false' }),
+      step('test', ['review']),
     ]);
+    const facts = f.steps.flatMap((s) =>
+      s.id === 'review' ? [fact(s.id, 'skipped')] : [fact(s.id, 'ready'), fact(s.id, 'done')],
+    );
     const result = planMolecule(fold('m1', 'x', filesFor(f, facts)), f, env);
     expect(result.effects).toHaveLength(1);
     expect(result.effects[0]).toMatchObject({ type: 'transition', fact: { kind: 'completed' } });

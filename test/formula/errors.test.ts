@@ -111,7 +111,9 @@ describe('formula validate on bad input', () => {
   it('refuses a step id that could escape a folder', async () => {
     const r = await validate('traversal.formula.toml');
     expect(r.exitCode).toBe(1);
-    expect(r.stderr).toContain('traversal.formula.toml:4: steps[0].id: step id "../escape" must not contain');
+    expect(r.stderr).toContain(
+      'traversal.formula.toml:4: steps[0].id: step id "../escape" cannot be stored: it contains ".."',
+    );
   });
 
   it('exits 2 on a usage error and 1 when any one of several files is invalid', async () => {

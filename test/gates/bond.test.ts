@@ -59,7 +59,7 @@ describe('on_complete for_each spawns molecules', () => {
   let repo: { path: string; cleanup(): void };
   const extra: { cleanup(): void }[] = [];
   const ok = async (args: string[], cwd = repo.path) => {
-    const r = await gastown(args, cwd, { GASTOWN_NOW: '2026-01-06T10:00:00Z' });
+    const r = await gastown(args, cwd, { GASTOWN_TEST_CLOCK: '1', GASTOWN_NOW: '2026-01-06T10:00:00Z' });
     if (r.exitCode !== 0) throw new Error(`gastown ${args.join(' ')}: ${r.stderr}`);
     return String(r.stdout);
   };

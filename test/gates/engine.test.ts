@@ -38,7 +38,7 @@ on_fail = "work"
 max_attempts = 1
 `;
 
-const AT = (t: string) => ({ GASTOWN_NOW: `2026-01-06T${t}:00Z` });
+const AT = (t: string) => ({ GASTOWN_TEST_CLOCK: '1', GASTOWN_NOW: `2026-01-06T${t}:00Z` });
 
 /** Hash of every file under .beads/ (names and bytes): "nothing changed" made checkable. */
 function treeHash(dir: string): string {

@@ -31,7 +31,7 @@ title = "Try a fix"
 
 describe('timers and until loops', () => {
   let repo: { path: string; cleanup(): void };
-  const at = (t: string) => ({ GASTOWN_NOW: `2026-01-06T${t}:00Z` });
+  const at = (t: string) => ({ GASTOWN_TEST_CLOCK: '1', GASTOWN_NOW: `2026-01-06T${t}:00Z` });
   const ok = async (args: string[], t = '09:00') => {
     const r = await gastown(args, repo.path, at(t));
     if (r.exitCode !== 0) throw new Error(`gastown ${args.join(' ')}: ${r.stderr}`);

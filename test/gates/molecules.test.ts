@@ -44,7 +44,8 @@ interface Status {
 
 describe('molecules that wait for molecules', () => {
   let repo: { path: string; cleanup(): void };
-  const run = (args: string[]) => gastown(args, repo.path, { GASTOWN_NOW: '2026-01-06T10:00:00Z' });
+  const run = (args: string[]) =>
+    gastown(args, repo.path, { GASTOWN_TEST_CLOCK: '1', GASTOWN_NOW: '2026-01-06T10:00:00Z' });
   const ok = async (args: string[]) => {
     const r = await run(args);
     if (r.exitCode !== 0) throw new Error(`gastown ${args.join(' ')}: ${r.stderr}`);

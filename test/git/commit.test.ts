@@ -1,10 +1,10 @@
 // The git interface: committing exactly some paths (never the user's other staged work),
 // refusing mid-merge, reading staged blobs byte-exactly.
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { commitFiles } from '../../src/git/commit.js';
-import { operationInProgress, readStaged, repoPaths, stagedPaths } from '../../src/git/repo.js';
+import { operationInProgress, readIndexFiles, repoPaths, stagedChanges } from '../../src/git/repo.js';
 import { commitTransitions, engineCommitMessage } from '../../src/triggers/commit.js';
 import { gitIn, IDENTITY, makeRepo } from '../helpers/repo.js';
 
@@ -72,6 +72,33 @@ describe('engine commits', () => {
     expect(await gitIn(cwd, 'rev-parse', 'HEAD')).toBe(head);
   });
 
+  it('never moves HEAD over a commit made since it was read, and never stages the engine’s files', async () => {
+    const cwd = await repo();
+    const [commit = '', tree = ''] = (await gitIn(cwd, 'rev-parse', 'HEAD', 'HEAD^{tree}')).split('\n');
+    // The user commits between the engine reading HEAD and moving it.
+    writeFileSync(join(cwd, 'user.txt'), 'mine\n');
+    await gitIn(cwd, 'add', 'user.txt');
+    await gitIn(cwd, 'commit', '-q', '-m', 'user work');
+    const userHead = await gitIn(cwd, 'rev-parse', 'HEAD');
+    mkdirSync(join(cwd, '.beads/molecules/m1/events'), { recursive: true });
+    const fact = '.beads/molecules/m1/events/design.1.ready.toml';
+    writeFileSync(join(cwd, fact), 'step = "design"\n');
+    await expect(
+      commitFiles({
+        root: cwd,
+        gitDir: join(cwd, '.git'),
+        paths: [fact],
+        message: 'gastown: design ready\n',
+        identity: engine.identity,
+        env: ENV,
+        head: { commit, tree },
+      }),
+    ).rejects.toThrow(/HEAD/);
+    expect(await gitIn(cwd, 'rev-parse', 'HEAD')).toBe(userHead);
+    expect(await gitIn(cwd, 'status', '--porcelain', '--untracked-files=all')).toBe(`?? ${fact}`);
+    expect(existsSync(join(cwd, '.git/gastown-commit'))).toBe(false);
+  });
+
   it('makes no empty commit when the files already match HEAD', async () => {
     const cwd = await repo();
     writeFileSync(join(cwd, 'f.txt'), 'x\n');
@@ -90,7 +117,7 @@ describe('engine commits', () => {
     }));
     const msg = engineCommitMessage(ts, []);
     const [subject, blank, ...trailers] = msg.trimEnd().split('\n');
-    expect(subject).toBe('gastown: 12 transitions in day3');
+    expect(subject).toBe('gastown: day3 step-0 ready; step-1 ready; step-2 ready and 9 more');
     expect(blank).toBe('');
     expect(trailers).toEqual([
       'Gastown-Molecule: day3',
@@ -109,10 +136,26 @@ describe('repository reads', () => {
     writeFileSync(join(cwd, '.beads/a.toml'), 'changed after staging\n');
     const paths = await repoPaths(join(cwd, '.beads'));
     expect(paths.root).toBe(cwd);
-    const staged = await stagedPaths(cwd, '.beads');
+    const staged = await stagedChanges(cwd, '.beads');
     expect(staged).toEqual(['.beads/a.toml', '.beads/b.toml']);
-    const texts = await readStaged(cwd, staged);
-    expect(texts.get('.beads/a.toml')).toBe('name = "Zoë ✓"\n');
-    expect(texts.get('.beads/b.toml')).toBe('x = 1\n');
+    const texts = await readIndexFiles(cwd, staged, 1024);
+    expect(texts.get('.beads/a.toml')).toEqual({ text: 'name = "Zoë ✓"\n' });
+    expect(texts.get('.beads/b.toml')).toEqual({ text: 'x = 1\n' });
+  });
+
+  it('names a staged blob over the limit and a staged symlink instead of reading them', async () => {
+    const cwd = await repo();
+    mkdirSync(join(cwd, '.beads/m'), { recursive: true });
+    writeFileSync(join(cwd, '.beads/m/big.toml'), 'x'.repeat(3000));
+    symlinkSync('/etc/passwd', join(cwd, '.beads/m/link.toml'));
+    await gitIn(cwd, 'add', '.beads');
+    const files = await readIndexFiles(cwd, ['.beads/m'], 2048);
+    expect(files.get('.beads/m/big.toml')).toEqual({
+      unreadable: 'file is 2.9 KiB; files gastown reads as state are limited to 2.0 KiB',
+    });
+    expect(files.get('.beads/m/link.toml')).toEqual({
+      unreadable: expect.stringMatching(/^a symbolic link, not a regular file/),
+    });
+    expect(await stagedChanges(cwd, '.beads')).toEqual(['.beads/m/big.toml', '.beads/m/link.toml']);
   });
 });

@@ -3,6 +3,25 @@ import { mkdtempSync, realpathSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { execa, type Options } from 'execa';
+import { inject } from 'vitest';
+
+declare module 'vitest' {
+  export interface ProvidedContext {
+    /** Where this run keeps its repository templates (test/helpers/template.ts). */
+    gastownTemplates: string;
+    /** Stand-ins put first on PATH for every process a test starts (test/global-setup.ts). */
+    gastownTestBin: string;
+  }
+}
+
+/** What the run's global setup (test/global-setup.ts) provides; undefined outside such a run. */
+export function provided(key: 'gastownTemplates' | 'gastownTestBin'): string | undefined {
+  try {
+    return inject(key) || undefined;
+  } catch {
+    return undefined;
+  }
+}
 
 export const ROOT = resolve(import.meta.dirname, '../..');
 export const CLI = join(ROOT, 'dist/gastown.cjs');
@@ -33,6 +52,7 @@ export const JGIL = person('J Gil', 'jgil@example.com');
 
 /** Environment for child processes: isolated from the user's git config and colours. */
 export function testEnv(extra: Record<string, string> = {}): Record<string, string> {
+  const testBin = provided('gastownTestBin');
   return {
     ...(process.env as Record<string, string>),
     GIT_CONFIG_NOSYSTEM: '1',
@@ -40,6 +60,11 @@ export function testEnv(extra: Record<string, string> = {}): Record<string, stri
     NO_COLOR: '1',
     // Caches used outside a repository go to a scratch folder, never the user's ~/.cache.
     XDG_CACHE_HOME: join(tmpdir(), 'gastown-test-xdg-cache'),
+    // The test switch for fault injection (src/testing/fault.ts): GASTOWN_FAULT_KILL_AT works.
+    GASTOWN_TEST_FAULTS: '1',
+    // A hook's time limit never runs out (the global setup's `sleep` stand-in), so a hook's
+    // outcome never depends on how busy the machine is.
+    ...(testBin ? { PATH: `${testBin}:${process.env.PATH ?? ''}` } : {}),
     ...IDENTITY,
     ...extra,
   };

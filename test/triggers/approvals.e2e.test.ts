@@ -74,10 +74,13 @@ describe('approvals and engine commits', () => {
   it('an approval recorded by `checkpoint approve` and not committed holds the molecule out of later engine commits until it is', async () => {
     const cwd = await poured('approvers = ["@jgil"]');
     expect((await gastown(['checkpoint', 'approve', 'r1', 'approve'], cwd, JGIL)).exitCode).toBe(0);
-    // @jgil goes on and finishes the last step by a commit, leaving the decision uncommitted.
+    // @jgil goes on and commits other work, leaving the decision uncommitted. A trailer for
+    // `ship` in it is judged as of that commit, where the approval is not: refused, as every
+    // clone would.
     const ship = ['commit', '-q', '--allow-empty', '-m', 'ship it', '--trailer', 'Gastown-Done: r1/ship'];
     const r = await git(cwd, ship, JGIL);
     expect(r.exitCode).toBe(0);
+    expect(r.stderr).toContain('as of that commit, step ship of r1 is not ready');
     expect(r.stderr).toContain('r1 not committed');
     expect((await gitIn(cwd, 'log', '-1', '--format=%an')).trim()).toBe('J Gil');
     // What was pushed is consistent: the approval is still pending there.
@@ -86,6 +89,8 @@ describe('approvals and engine commits', () => {
     // @jgil commits the decision: the next engine commit publishes what was held back.
     await gitIn(cwd, 'add', '.beads/molecules/r1/checkpoints/approve.md');
     expect((await git(cwd, ['commit', '-q', '-m', 'approve r1'], JGIL)).exitCode).toBe(0);
+    expect(await untracked(cwd)).toBe('');
+    expect((await git(cwd, ship, JGIL)).exitCode).toBe(0);
     expect(await untracked(cwd)).toBe('');
     expect(await freshCloneState(cwd)).toEqual({ code: 0, state: 'completed' });
   });

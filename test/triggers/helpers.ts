@@ -3,7 +3,8 @@
 import { copyFileSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { execa } from 'execa';
-import { CORPUS, gastown, gitIn, makeRepo, ROOT, testEnv } from '../helpers/repo.js';
+import { CORPUS, gastown, gitIn, ROOT, testEnv } from '../helpers/repo.js';
+import { copyOfTemplate } from '../helpers/template.js';
 
 export interface Repo {
   path: string;
@@ -30,30 +31,37 @@ export async function installHusky(cwd: string): Promise<void> {
   if (r.stdout !== '') throw new Error(`husky: ${r.stdout}`);
 }
 
-export async function initRepo(opts: { husky?: boolean; hooks?: string } = {}): Promise<Repo> {
-  const repo = await makeRepo();
-  if (opts.husky) await installHusky(repo.path);
-  const r = await gastown(['init', '--hooks', opts.hooks ?? 'auto'], repo.path);
+/** git init, one empty commit on `main`, then `gastown init` with its hooks, in `dir`. */
+async function initIn(dir: string, opts: { husky?: boolean; hooks?: string }): Promise<void> {
+  await gitIn(dir, 'init', '-q', '-b', 'main');
+  await gitIn(dir, 'commit', '-q', '--allow-empty', '-m', 'initial');
+  if (opts.husky) await installHusky(dir);
+  const r = await gastown(['init', '--hooks', opts.hooks ?? 'auto'], dir);
   if (r.exitCode !== 0) throw new Error(`init failed: ${r.stderr}`);
-  return repo;
+}
+
+const variant = (opts: { husky?: boolean; hooks?: string }) =>
+  `${opts.husky ? 'husky' : 'git'}-${opts.hooks ?? 'auto'}`;
+
+/** A repository with one commit and gastown initialised (a copy of a template made once per run). */
+export async function initRepo(opts: { husky?: boolean; hooks?: string } = {}): Promise<Repo> {
+  return copyOfTemplate(`init-${variant(opts)}`, (dir) => initIn(dir, opts));
 }
 
 /** init + shiny formula + molecule m1 (design ready), all committed. `hooks: 'none'`: no hooks. */
 export async function shinyRepo(opts: { husky?: boolean; hooks?: string } = {}): Promise<Repo> {
-  const repo = await initRepo(opts);
-  copyFileSync(
-    join(CORPUS, 'gastown/shiny.formula.toml'),
-    join(repo.path, '.beads/formulas/shiny.formula.toml'),
-  );
-  const c = await gastown(
-    ['molecule', 'create', '--formula', 'shiny', '--name', 'm1', '--var', 'feature=x'],
-    repo.path,
-  );
-  if (c.exitCode !== 0) throw new Error(`molecule create failed: ${c.stderr}`);
-  await gitIn(repo.path, 'add', '-A');
-  const r = await git(repo.path, ['commit', '-q', '-m', 'start m1']);
-  if (r.exitCode !== 0) throw new Error(`commit failed: ${r.stderr}`);
-  return repo;
+  return copyOfTemplate(`shiny-${variant(opts)}`, async (dir) => {
+    await initIn(dir, opts);
+    copyFileSync(join(CORPUS, 'gastown/shiny.formula.toml'), join(dir, '.beads/formulas/shiny.formula.toml'));
+    const c = await gastown(
+      ['molecule', 'create', '--formula', 'shiny', '--name', 'm1', '--var', 'feature=x'],
+      dir,
+    );
+    if (c.exitCode !== 0) throw new Error(`molecule create failed: ${c.stderr}`);
+    await gitIn(dir, 'add', '-A');
+    const r = await git(dir, ['commit', '-q', '-m', 'start m1']);
+    if (r.exitCode !== 0) throw new Error(`commit failed: ${r.stderr}`);
+  });
 }
 
 export interface LogEntry {

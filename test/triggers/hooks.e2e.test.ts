@@ -2,8 +2,11 @@
 // into the next step before `git commit` returns, and nothing here may break git.
 import {
   chmodSync,
+  closeSync,
+  constants,
   existsSync,
   mkdirSync,
+  openSync,
   readdirSync,
   readFileSync,
   symlinkSync,
@@ -11,7 +14,7 @@ import {
 } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { gastown, gitIn, tempDir } from '../helpers/repo.js';
+import { gastown, gitIn, run, tempDir } from '../helpers/repo.js';
 import { git, log, REVIEW_FLOW, type Repo, setRecordedNode, shinyRepo } from './helpers.js';
 
 const repos: Repo[] = [];
@@ -258,10 +261,32 @@ describe('post-merge', () => {
 describe('a hook stopped at its time limit', () => {
   it('leaves no fact out of history: the next engine commit takes what the stopped run wrote', async () => {
     const cwd = await repo();
+    // No clock decides this test. The gate tells the watchdog's timer that it is running (the
+    // fact before it is written by then), then holds the hook until the test releases it; the
+    // timer, a stand-in for `sleep` on PATH, runs out exactly then.
+    const started = join(cwd, '.git/gate-started');
+    const release = join(cwd, '.git/gate-release');
+    const once = join(cwd, '.git/gate-ran');
+    const limitSeen = join(cwd, '.git/watchdog-limit');
+    expect((await run('mkfifo', [started, release], cwd)).exitCode).toBe(0);
+    const gate = [
+      "const fs = require('fs');",
+      'const [started, release, once] = process.argv.slice(1);',
+      'if (fs.existsSync(once)) process.exit(0);',
+      "fs.writeFileSync(once, '');",
+      "fs.writeFileSync(started, 'running\\n');",
+      'fs.readFileSync(release);',
+    ].join(' ');
     writeFileSync(
       join(cwd, '.beads/formulas/slow-gate.formula.toml'),
-      'formula = "slow-gate"\n\n[[steps]]\nid = "work"\n\n[[steps]]\nid = "tests"\nneeds = ["work"]\n\n[steps.gate]\ntype = "command"\nrun = [["node", "-e", "setTimeout(() => {}, 1500)"]]\n',
+      `formula = "slow-gate"\n\n[[steps]]\nid = "work"\n\n[[steps]]\nid = "tests"\nneeds = ["work"]\n\n[steps.gate]\ntype = "command"\nrun = [${JSON.stringify(['node', '-e', gate, started, release, once])}]\n`,
     );
+    const bin = tempDir('gastown-bin-');
+    writeFileSync(
+      join(bin.path, 'sleep'),
+      `#!/bin/sh\necho "$1" > '${limitSeen}'\nread -r _ < '${started}'\n`,
+    );
+    chmodSync(join(bin.path, 'sleep'), 0o755);
     const config = join(cwd, '.beads/config.toml');
     const text = readFileSync(config, 'utf8');
     expect(text).toContain('hook_timeout = "5s"');
@@ -272,17 +297,24 @@ describe('a hook stopped at its time limit', () => {
     await gitIn(cwd, 'add', '-A');
     expect((await git(cwd, ['commit', '-q', '-m', 'pour g1'])).exitCode).toBe(0);
 
-    const r = await git(cwd, [
-      'commit',
-      '-q',
-      '--allow-empty',
-      '-m',
-      'work',
-      '--trailer',
-      'Gastown-Done: g1/work',
-    ]);
+    let r: Awaited<ReturnType<typeof git>>;
+    try {
+      r = await git(
+        cwd,
+        ['commit', '-q', '--allow-empty', '-m', 'work', '--trailer', 'Gastown-Done: g1/work'],
+        {
+          PATH: `${bin.path}:${process.env.PATH}`,
+        },
+      );
+    } finally {
+      releaseFifo(release);
+      bin.cleanup();
+    }
     expect(r.exitCode).toBe(0);
-    expect(r.stderr).toContain('hook_timeout');
+    // The watchdog waited for the configured limit and stopped the hook, which git survived.
+    expect(readFileSync(limitSeen, 'utf8').trim()).toBe('0.4');
+    expect(r.stderr).toContain('stopped after 0.4s (hook_timeout)');
+    expect((await log(cwd, 1))[0]?.subject).toBe('work');
     // The stopped run recorded the step before the gate held it up; nothing committed that.
     expect(await gitIn(cwd, 'status', '--porcelain', '--untracked-files=all', '.beads')).toContain(
       '.beads/molecules/g1/events/work.1.done.toml',
@@ -293,6 +325,15 @@ describe('a hook stopped at its time limit', () => {
     expect(await gitIn(cwd, 'ls-files', '.beads/molecules/g1/events')).toContain('work.1.done.toml');
   });
 });
+
+/** Lets a reader blocked on `fifo` go on (it reads end of file); nothing to do if none waits. */
+function releaseFifo(fifo: string): void {
+  try {
+    closeSync(openSync(fifo, constants.O_WRONLY | constants.O_NONBLOCK));
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENXIO') throw err;
+  }
+}
 
 describe('trailers seen again', () => {
   const trailer = (cwd: string, step: string) =>

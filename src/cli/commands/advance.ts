@@ -41,7 +41,7 @@ export function quietAdvance(ctx: CliContext, flags: { json: boolean }): number 
 export async function advance(ctx: CliContext, flags: AdvanceFlags): Promise<number> {
   const lockWaitMs = milliseconds(flags.lockWait ?? ctx.env.GASTOWN_LOCK_WAIT_MS, '--lock-wait');
   const stampWindowMs = milliseconds(ctx.env.GASTOWN_STAMP_WINDOW_MS, 'GASTOWN_STAMP_WINDOW_MS');
-  const [{ advance: runAdvance }, { parseTrailers }] = await Promise.all([
+  const [{ advance: runAdvance, advanceLocked }, { parseTrailers }] = await Promise.all([
     import('../../engine/advance.js'),
     import('../../engine/trailers.js'),
   ]);
@@ -53,7 +53,7 @@ export async function advance(ctx: CliContext, flags: AdvanceFlags): Promise<num
     const message = await commitMessage(ctx.cwd, 'HEAD').catch(() => '');
     if (parseTrailers(message).length > 0) fromCommit = 'HEAD';
   }
-  const result = await runAdvance({
+  const options = {
     root: ctx.cwd,
     now: ctx.now(),
     dryRun: flags.dryRun ?? false,
@@ -63,39 +63,64 @@ export async function advance(ctx: CliContext, flags: AdvanceFlags): Promise<num
     ...(stampWindowMs !== undefined ? { stampWindowMs } : {}),
     // A run over named molecules or one commit is a targeted run; every other catches up.
     catchUp: flags.ci === true || (flags.fromCommit === undefined && !flags.molecule?.length),
-  });
-  let engineCommit: string | undefined;
-  if (flags.commit && !flags.dryRun) {
-    const { repoPaths } = await import('../../git/repo.js');
-    const { commitTransitions, moleculesWithUntrackedFacts } = await import('../../triggers/commit.js');
-    const { loadTriggerSettings } = await import('../../triggers/settings.js');
-    const paths = await repoPaths(ctx.cwd);
+  };
+  if (!flags.commit || flags.dryRun) {
+    const result = await runAdvance(options);
+    report(ctx, flags, result);
+    return exitFor(result);
+  }
+  const { repoPaths } = await import('../../git/repo.js');
+  const { commitTransitions, moleculesWithUntrackedFacts } = await import('../../triggers/commit.js');
+  const { loadTriggerSettings } = await import('../../triggers/settings.js');
+  const { withLock } = await import('../../store/lock.js');
+  const { findRoot } = await import('../../store/layout.js');
+  const paths = await repoPaths(ctx.cwd);
+  // One lock over reconcile and commit, released once HEAD has moved: a run killed while it
+  // commits leaves the lock, and the next run finds what it left (triggers/commit.ts).
+  const { result, made } = await withLock(findRoot(ctx.cwd), lockWaitMs, async () => {
+    const result = await advanceLocked(options);
     const settings = { ...loadTriggerSettings(paths.root), commit: true };
     // Facts an earlier run recorded and nothing committed yet (a held approval since committed,
-    // a run that died) go in with this commit, even when this run wrote nothing.
+    // a run that died, a hand-written fact) go in with this commit, even when this run wrote
+    // nothing.
     const molecules = await moleculesWithUntrackedFacts(paths.root);
     const made = await commitTransitions(paths.root, result, settings, undefined, { paths, molecules });
-    engineCommit = made.commit;
-    for (const h of made.held ?? []) ctx.io.warn(`${h.molecule} not committed: ${h.reason}`);
-    if (!made.commit && made.skipped && made.skipped !== 'nothing-written' && !flags.json)
-      ctx.io.warn(`no engine commit: ${made.skipped}`);
-  }
-  report(ctx, flags, result, engineCommit);
-  // Any problem fails the run: a trailer naming no molecule, `--molecule` naming none, a file
-  // that is not valid state. Scripts and CI must not read "nothing to do" as success then.
+    return { result, made };
+  });
+  for (const h of made.held ?? []) ctx.io.warn(`${h.molecule} not committed: ${h.reason}`);
+  if (made.indexBehind !== undefined)
+    ctx.io.warn(
+      `engine commit made, but the index could not follow it (${made.indexBehind}); the next \`gastown advance --commit\` updates it`,
+    );
+  if (!made.commit && made.skipped && made.skipped !== 'nothing-written' && !flags.json)
+    ctx.io.warn(`no engine commit: ${made.skipped}`);
+  report(ctx, flags, result, made.commit);
+  return exitFor(result);
+}
+
+/**
+ * Any problem fails the run: a trailer naming no molecule, `--molecule` naming none, a file that
+ * is not valid state. Scripts and CI must not read "nothing to do" as success then.
+ */
+function exitFor(result: AdvanceResult): number {
   return result.problems.length > 0 ? ExitCode.failure : ExitCode.ok;
 }
 
 function report(ctx: CliContext, flags: AdvanceFlags, result: AdvanceResult, engineCommit?: string): void {
+  const { skippedTrailers, ...rest } = result;
   if (flags.json) {
     ctx.io.json({
       dry_run: flags.dryRun ?? false,
-      ...result,
+      ...rest,
+      ...(skippedTrailers ? { skipped_trailers: skippedTrailers } : {}),
       ...(engineCommit ? { commit: engineCommit } : {}),
     });
   } else {
     const verb = flags.dryRun ? 'would change' : 'changed';
     for (const t of result.transitions) ctx.io.out(`${ctx.io.color.green('→')} ${t.molecule}: ${t.summary}`);
+    // Trailers a catch-up did not apply: said once, not a failure (the commit stays as it is).
+    for (const s of skippedTrailers ?? [])
+      ctx.io.out(`${ctx.io.color.yellow('skipped')} ${s.trailer} in ${s.commit.slice(0, 12)}: ${s.reason}`);
     for (const p of result.problems) ctx.io.warn(p.message, p.file ? { file: p.file } : undefined);
     if (result.transitions.length === 0)
       ctx.io.out(

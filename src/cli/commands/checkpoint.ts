@@ -15,20 +15,26 @@ import {
   setDecision,
   type Vote,
 } from '../../checkpoint/file.js';
+import { displayActor } from '../../checkpoint/trust.js';
 import {
   advanceLocked,
-  foldFiles,
   listMoleculeIds,
+  type MoleculeState,
   moleculeStatus,
-  readMoleculeFiles,
+  statusOf,
   type Transition,
 } from '../../engine/index.js';
+import { judgeMolecule, type MoleculeVerdict } from '../../engine/verdict.js';
 import { GastownError, isGastownError, UsageError } from '../../errors.js';
+import { checkpointJudgement, judgeCheckpointVote, trustConfigOf } from '../../gates/engine.js';
 import { evaluateDeadline } from '../../gates/waits.js';
 import { createFileExclusive, readSmallFile, writeFileAtomic } from '../../store/atomic.js';
+import { loadConfig } from '../../store/config.js';
 import { assertMoleculeId, ulid } from '../../store/ids.js';
 import { findRoot, moleculeDir, moleculeRel } from '../../store/layout.js';
+import { checkBeadsPath } from '../../store/links.js';
 import { withLock } from '../../store/lock.js';
+import type { GastownConfig } from '../../store/types.js';
 import type { CliContext } from '../context.js';
 
 interface Located {
@@ -59,7 +65,8 @@ function requestIds(root: string, molecule: string): string[] {
 function locate(ctx: CliContext, molecule: string, name: string): Located {
   const root = findRoot(ctx.cwd);
   assertMoleculeId(molecule);
-  if (!existsSync(moleculeDir(root, molecule))) throw new UsageError(`no molecule ${molecule}`);
+  if (!existsSync(moleculeDir(root, molecule)))
+    throw new GastownError('molecule.unknown', `no molecule ${molecule}`);
   const ids = requestIds(root, molecule);
   let id = ids.includes(name) && /\.attempt-\d+$/.test(name) ? name : undefined;
   if (!id) {
@@ -70,7 +77,8 @@ function locate(ctx: CliContext, molecule: string, name: string): Located {
   }
   if (!id) {
     const known = ids.length > 0 ? ids.join(', ') : 'none yet';
-    throw new UsageError(
+    throw new GastownError(
+      'checkpoint.unknown',
       `molecule ${molecule} has no checkpoint ${JSON.stringify(name)} (checkpoints: ${known})`,
     );
   }
@@ -98,8 +106,7 @@ interface Recorded {
 
 const by = (who: string | undefined) => (who ? { by: who } : {});
 
-function recordedOutcome(root: string, molecule: string, cp: Checkpoint, id: string): Recorded | undefined {
-  const state = foldFiles(molecule, readMoleculeFiles(root, molecule));
+function recordedOutcome(state: MoleculeState, cp: Checkpoint, id: string): Recorded | undefined {
   const s = state.stepById.get(cp.step);
   if (!s || s.attempt < cp.attempt) return undefined;
   const facts = s.attempt === cp.attempt ? s.facts : (s.history[cp.attempt] ?? {});
@@ -114,13 +121,6 @@ function recordedOutcome(root: string, molecule: string, cp: Checkpoint, id: str
     for (const f of [other.facts, ...Object.values(other.history)])
       if (f.reopened?.cause === rel) return { outcome: 'rejected', ...by(f.reopened.by), ...at };
   return { outcome: 'superseded', ...at };
-}
-
-/** The molecule is invalid because the checkpoint step's recorded `done` has no counted vote. */
-async function approvalUnbacked(root: string, molecule: string, cp: Checkpoint, now: Date): Promise<boolean> {
-  const status = await moleculeStatus(root, molecule, now);
-  const done = `/events/${cp.step}.${cp.attempt}.done.toml`;
-  return status.state === 'invalid' && status.problems.some((p) => p.file?.endsWith(done));
 }
 
 /** Why a decision on a recorded checkpoint cannot be made, and what to do instead. */
@@ -168,14 +168,18 @@ async function decide(
       else ctx.io.out(`${why}; nothing written`);
       return 0;
     };
-    let recorded = recordedOutcome(at.root, molecule, cp, at.id);
+    const config = loadConfig(at.root);
+    const { state, plan } = await judgeMolecule(molecule, { root: at.root, config, now: ctx.now() });
+    let recorded = recordedOutcome(state, cp, at.id);
     // A recorded approval that no counted vote backs (it was committed by someone else: a shared
     // working tree, a squash merge) stops the molecule; an approver's own vote is the way back.
+    const done = `/events/${cp.step}.${cp.attempt}.done.toml`;
     if (
       recorded?.outcome === 'approved' &&
       decision === 'approved' &&
       recorded.attempt === cp.attempt &&
-      (await approvalUnbacked(at.root, molecule, cp, ctx.now()))
+      plan.status === 'invalid' &&
+      plan.problems?.some((p) => p.file?.endsWith(done))
     )
       recorded = undefined;
     if (recorded?.outcome === decision)
@@ -183,21 +187,38 @@ async function decide(
         `checkpoint ${at.id} of ${molecule} is already ${decision} and recorded${recorded.by ? ` (by ${recorded.by})` : ''}`,
       );
     if (recorded) throw recordedError(molecule, cp, at.id, at.file, recorded);
+    // A vote the engine would not count is refused before anything is written: it would leave a
+    // file that reads `approved` while the checkpoint stays pending.
+    const me = await localIdentity(at.root);
+    if (!me.email)
+      throw new GastownError(
+        'checkpoint.identity',
+        'no git identity here: set user.email so your decision can be attributed',
+      );
+    const mine = judgeCheckpointVote(state, cp.step, config, {
+      decision,
+      source: at.file,
+      committed: false,
+      email: me.email,
+    });
+    if (mine && !mine.counts)
+      throw new GastownError(
+        'checkpoint.not-counted',
+        `your ${decision === 'approved' ? 'approval' : 'rejection'} would not count: ${mine.why}; nothing was written (an allowed approver decides, as their own git identity)`,
+        { location: { file: at.file } },
+      );
     let written: string;
     if (cp.decision === 'pending') {
-      writeFileAtomic(join(at.root, at.file), setDecision(at.text, decision, reason, at.file));
+      writeFileAtomic(
+        checkBeadsPath(at.root, join(at.root, at.file)),
+        setDecision(at.text, decision, reason, at.file),
+      );
       written = at.file;
     } else {
       // The request already carries a decision (someone else's, or one that did not count): a
       // person adds their own approval file instead of rewriting another's decision.
-      const me = await localIdentity(at.root);
-      if (!me.email)
-        throw new GastownError(
-          'checkpoint.identity',
-          'no git identity here: set user.email so your decision can be attributed',
-        );
       const rel = checkpointPaths.approval(at.id, emailSlug(me.email));
-      const path = join(moleculeDir(at.root, molecule), rel);
+      const path = checkBeadsPath(at.root, join(moleculeDir(at.root, molecule), rel));
       written = moleculeRel(molecule, rel);
       const mine = existsSync(path) ? readSmallFile(path) : undefined;
       // The same vote by the same person again would only add a file that counts for nothing.
@@ -217,7 +238,7 @@ async function decide(
           );
       }
       mkdirSync(dirname(path), { recursive: true });
-      const content = renderApproval({ checkpoint: at.id, decision, reason });
+      const content = renderApproval({ checkpoint: at.id, decision, text: reason });
       if (mine !== undefined) writeFileAtomic(path, content);
       else createFileExclusive(path, content);
     }
@@ -291,7 +312,7 @@ export async function comment(
   // The comment is for whoever does the step under review (where a rejection would send it).
   const target = cp.on_reject ?? cp.reviews[0] ?? cp.step;
   const rel = checkpointPaths.comment(target, ulid(ctx.now().getTime()));
-  const path = join(moleculeDir(at.root, molecule), rel);
+  const path = checkBeadsPath(at.root, join(moleculeDir(at.root, molecule), rel));
   mkdirSync(dirname(path), { recursive: true });
   createFileExclusive(
     path,
@@ -311,68 +332,141 @@ interface ListEntry {
   checkpoint: string;
   step: string;
   attempt: number;
+  /**
+   * The engine's verdict, never the file's `decision:` field: `pending` until a vote that counts
+   * decides it, `approved`/`rejected` once one does, `skipped`, `superseded` (an earlier attempt
+   * nothing decided), or `invalid` (the file cannot be read, or a recorded approval no counted
+   * vote backs).
+   */
   decision: string;
+  /** Why, in words: uncounted votes, who decided, what makes it invalid and the way back. */
+  note?: string;
+  /** Every vote in the request and its approval files, judged by who made it. */
+  votes: { decision: string; by: string; counts: boolean; why: string; file: string }[];
   file: string;
   approvers: string[];
   timeout?: string;
   deadline?: string;
   overdue?: boolean;
   timed_out: boolean;
+  /** The engine recorded the step's outcome (done, failed, skipped). */
   decided: boolean;
   superseded: boolean;
   error?: string;
 }
 
+/** A checkpoint as the engine judges it, from the molecule's verdict (engine/verdict.ts). */
+async function describe(
+  root: string,
+  molecule: string,
+  id: string,
+  judged: MoleculeVerdict,
+  config: GastownConfig,
+  now: Date,
+): Promise<ListEntry> {
+  const { state, plan } = judged;
+  const rel = checkpointPaths.request(id);
+  const file = moleculeRel(molecule, rel);
+  const { step, attempt } = parseCheckpointId(id);
+  const s = state.stepById.get(step);
+  const facts = s && s.attempt === attempt ? s.facts : s?.history[attempt];
+  const entry: ListEntry = {
+    molecule,
+    checkpoint: id,
+    step,
+    attempt,
+    decision: 'pending',
+    votes: [],
+    file,
+    approvers: [],
+    timed_out: facts?.['timed-out'] !== undefined,
+    decided: Boolean(facts?.done || facts?.failed || facts?.skipped),
+    superseded: s !== undefined && s.attempt > attempt,
+  };
+  const invalid = (why: string) => {
+    entry.decision = 'invalid';
+    entry.note = why;
+    return entry;
+  };
+  let cp: Checkpoint;
+  try {
+    cp = parseCheckpoint(file, readSmallFile(join(root, file)));
+  } catch (err) {
+    if (!isGastownError(err)) throw err;
+    entry.error = err.toString();
+    return invalid(entry.error);
+  }
+  entry.approvers = cp.approvers;
+  if (cp.timeout) entry.timeout = cp.timeout;
+  if (entry.superseded) {
+    const r = recordedOutcome(state, cp, id);
+    entry.decision = r?.outcome ?? 'superseded';
+    if (r?.by) entry.note = `${r.outcome} by ${r.by}`;
+    return entry;
+  }
+  // A recorded approval the audit does not accept makes the checkpoint invalid, with the way back.
+  const done = `/events/${step}.${attempt}.done.toml`;
+  const unbacked = plan.problems?.find((p) => p.file?.endsWith(done));
+  if (unbacked) return invalid(unbacked.message);
+  if (facts?.done) {
+    entry.decision = 'approved';
+    entry.note = `approved by ${facts.done.by ?? 'someone'}`;
+    return entry;
+  }
+  if (facts?.failed) {
+    entry.decision = 'rejected';
+    entry.note = `rejected by ${facts.failed.by ?? 'someone'}${facts.failed.reason ? `: ${facts.failed.reason}` : ''}`;
+    return entry;
+  }
+  if (facts?.skipped) {
+    entry.decision = 'skipped';
+    return entry;
+  }
+  const judgement = checkpointJudgement(state, step, config);
+  if (judgement && 'error' in judgement) return invalid(judgement.error);
+  const verdict = judgement?.verdict;
+  const trust = trustConfigOf(config);
+  const notes: string[] = [];
+  if (verdict) {
+    entry.votes = verdict.votes.map((v) => ({
+      decision: v.decision,
+      by: displayActor(trust, v.email),
+      counts: v.counts,
+      why: v.why,
+      file: v.source,
+    }));
+    if (verdict.state !== 'pending') {
+      entry.decision = verdict.state;
+      notes.push(`${verdict.summary}; \`gastown advance\` records it`);
+    }
+    for (const v of verdict.votes.filter((x) => !x.counts))
+      notes.push(
+        `an uncounted ${v.decision === 'approved' ? 'approval' : 'rejection'} by ${displayActor(trust, v.email)} (${v.why})`,
+      );
+  } else if (judgement && judgement.votes > 0)
+    notes.push('its decision is not checked yet (who made it is read from git)');
+  if (entry.decision === 'pending' && cp.timeout && !entry.timed_out) {
+    const d = evaluateDeadline(cp.timeout, await firstCommitTime(root, file), now);
+    if (d.deadline) entry.deadline = d.deadline.toISOString();
+    entry.overdue = d.overdue;
+  }
+  if (notes.length > 0) entry.note = notes.join('; ');
+  return entry;
+}
+
 export async function list(ctx: CliContext, opts: { pending?: boolean; json?: boolean }): Promise<number> {
   const root = findRoot(ctx.cwd);
   const now = ctx.now();
+  const config = loadConfig(root);
   const out: ListEntry[] = [];
   for (const molecule of listMoleculeIds(root)) {
     const ids = requestIds(root, molecule);
-    const latest = new Map<string, number>();
+    if (ids.length === 0) continue;
+    const judged = await judgeMolecule(molecule, { root, config, now });
     for (const id of ids) {
-      const { step, attempt } = parseCheckpointId(id);
-      latest.set(step, Math.max(latest.get(step) ?? 0, attempt));
-    }
-    for (const id of ids) {
-      const rel = checkpointPaths.request(id);
-      const file = moleculeRel(molecule, rel);
-      const { step, attempt } = parseCheckpointId(id);
-      const base = moleculeDir(root, molecule);
-      const has = (kind: string) => existsSync(join(base, 'events', `${step}.${attempt}.${kind}.toml`));
-      const entry: ListEntry = {
-        molecule,
-        checkpoint: id,
-        step,
-        attempt,
-        decision: 'invalid',
-        file,
-        approvers: [],
-        timed_out: has('timed-out'),
-        decided: has('done') || has('failed'),
-        superseded: (latest.get(step) ?? attempt) > attempt,
-      };
-      let cp: Checkpoint | undefined;
-      try {
-        cp = parseCheckpoint(file, readSmallFile(join(root, file)));
-      } catch (err) {
-        if (!isGastownError(err)) throw err;
-        entry.error = err.toString();
-      }
-      if (cp) {
-        entry.decision = cp.decision;
-        entry.approvers = cp.approvers;
-        if (cp.timeout) {
-          entry.timeout = cp.timeout;
-          if (cp.decision === 'pending' && !entry.decided && !entry.superseded) {
-            const d = evaluateDeadline(cp.timeout, await firstCommitTime(root, file), now);
-            if (d.deadline) entry.deadline = d.deadline.toISOString();
-            entry.overdue = d.overdue;
-          }
-        }
-      }
-      const open =
-        !entry.decided && !entry.superseded && (entry.decision === 'pending' || entry.decision === 'invalid');
+      const entry = await describe(root, molecule, id, judged, config, now);
+      // Waiting for a reviewer: nothing counted decides it yet, or what was recorded does not stand.
+      const open = entry.decision === 'pending' || entry.decision === 'invalid';
       if (!opts.pending || open) out.push(entry);
     }
   }
@@ -385,11 +479,7 @@ export async function list(ctx: CliContext, opts: { pending?: boolean; json?: bo
     return 0;
   }
   for (const e of out) {
-    const state = e.error
-      ? ctx.io.color.red('invalid')
-      : e.decided && e.decision === 'pending'
-        ? 'decided'
-        : e.decision;
+    const state = e.decision === 'invalid' ? ctx.io.color.red('invalid') : e.decision;
     const when = e.deadline
       ? e.overdue
         ? ctx.io.color.red(` overdue since ${e.deadline}`)
@@ -403,7 +493,7 @@ export async function list(ctx: CliContext, opts: { pending?: boolean; json?: bo
     ctx.io.out(
       `${e.molecule}  ${e.checkpoint}  ${state}${when}${extra ? ` [${extra}]` : ''}  ${e.approvers.join(' ')}  ${e.file}`,
     );
-    if (e.error) ctx.io.out(`  ${e.error}`);
+    if (e.note) ctx.io.out(`  ${e.note}`);
   }
   return 0;
 }
@@ -416,7 +506,11 @@ export async function show(
 ): Promise<number> {
   const at = locate(ctx, molecule, name);
   const cp = parseCheckpoint(at.file, at.text);
-  const status = await moleculeStatus(at.root, molecule, ctx.now());
+  const now = ctx.now();
+  const config = loadConfig(at.root);
+  const judged = await judgeMolecule(molecule, { root: at.root, config, now });
+  const verdict = await describe(at.root, molecule, at.id, judged, config, now);
+  const status = statusOf(judged.state, judged.plan);
   const step = status.steps.find((s) => s.id === cp.step);
   const feedbackDir = join(moleculeDir(at.root, molecule), 'feedback');
   const comments: { file: string; text: string }[] = [];
@@ -437,8 +531,12 @@ export async function show(
     file: at.file,
     step: cp.step,
     attempt: cp.attempt,
-    decision: cp.decision,
+    // The engine's verdict (as `checkpoint list` gives it), not the file's field.
+    decision: verdict.decision,
+    ...(verdict.note ? { note: verdict.note } : {}),
+    votes: verdict.votes,
     reason: cp.reason,
+    ...(cp.note ? { approval_note: cp.note } : {}),
     approvers: cp.approvers,
     step_state: step?.attempt === cp.attempt ? step.state : 'superseded',
     notes: step?.attempt === cp.attempt ? (step.notes ?? []) : [],
@@ -448,9 +546,11 @@ export async function show(
     ctx.io.json(json);
     return 0;
   }
+  const words = [cp.reason, cp.note].filter((w) => w !== '').join('; ');
   ctx.io.out(
-    `${at.id} of ${molecule}: ${cp.decision}${cp.reason ? ` (${cp.reason})` : ''}; step ${cp.step} is ${json.step_state}`,
+    `${at.id} of ${molecule}: ${verdict.decision}${words ? ` (${words})` : ''}; step ${cp.step} is ${json.step_state}`,
   );
+  if (verdict.note) ctx.io.out(`  ${verdict.note}`);
   ctx.io.out(`file: ${at.file}`);
   for (const n of json.notes) ctx.io.out(`  ${n}`);
   for (const c of comments) ctx.io.out(`feedback: ${c.file}`);

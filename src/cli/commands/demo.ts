@@ -30,9 +30,16 @@ emails = ["${HUMAN.email}"]
 [agents.polecat-1]
 emails = ["${AGENT.email}"]
 
+[agents.refinery]
+emails = ["refinery@agents.example.com"]
+
 [teams]
 leads = ["@jgil"]
 `;
+
+// Subject first, then who made the commit: an engine subject already starts with `gastown:`, so
+// `author: subject` read `gastown: gastown: …`.
+const LOG_FORMAT = '%h %s  (%an <%ae>)%n%(trailers:only,unfold)';
 
 export async function demo(ctx: CliContext, opts: DemoOptions): Promise<number> {
   const dir = realpathSync(mkdtempSync(join(tmpdir(), 'gastown-demo-')));
@@ -107,7 +114,7 @@ export async function demo(ctx: CliContext, opts: DemoOptions): Promise<number> 
     writeFileSync(join(dir, 'login.js'), 'export const LOGIN_TIMEOUT_MS = 30_000;\n');
     git('add', 'login.js');
     git('commit', '-q', '-m', 'Raise the login timeout', '--trailer', `Gastown-Done: ${MOLECULE}/implement`);
-    git('log', '--format=%h %an: %s%n%(trailers:only,unfold)', '-2');
+    git('log', `--format=${LOG_FORMAT}`, '-2');
 
     say('4. The agent declares the work done: the review becomes ready and its checkpoint file appears');
     git(
@@ -147,13 +154,7 @@ export async function demo(ctx: CliContext, opts: DemoOptions): Promise<number> 
     gastown('molecule', 'status', MOLECULE);
 
     say('8. git log is the audit trail: agent, reviewer and engine commits, each with trailers');
-    git(
-      'log',
-      '--format=%h %an <%ae>: %s%n%(trailers:only,unfold)',
-      '--',
-      `.beads/molecules/${MOLECULE}`,
-      'login.js',
-    );
+    git('log', `--format=${LOG_FORMAT}`, '--', `.beads/molecules/${MOLECULE}`, 'login.js');
 
     if (opts.json) io.json({ repository: opts.keep ? dir : null, molecule: MOLECULE, commands: log });
     else

@@ -10,7 +10,9 @@ export async function doctor(ctx: CliContext, opts: { fix?: boolean; json?: bool
   let findings = runChecks(await gatherFacts(paths, ctx.now()));
   const fixed: string[] = [];
   if (opts.fix && findings.some((f) => f.fixable)) {
-    if (removeStaleLock(paths.root)) fixed.push('removed .beads/.cache/lock left by a dead process');
+    const lock = removeStaleLock(paths.root);
+    if (lock.removed) fixed.push(`removed ${lock.removed}`);
+    if (lock.kept) ctx.io.err(`doctor: kept ${lock.kept}`);
     findings = runChecks(await gatherFacts(paths, ctx.now()));
   }
   const failed = findings.some((f) => f.level === 'error');

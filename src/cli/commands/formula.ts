@@ -4,7 +4,6 @@
 // from the content-keyed cache without loading them; the other commands import them lazily.
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { delimiter, dirname, join, relative, resolve, sep } from 'node:path';
-import { UsageError } from '../../errors.js';
 import { openCache } from '../../formula/cache.js';
 import type { CookOptions } from '../../formula/cook.js';
 import {
@@ -16,6 +15,7 @@ import {
 import type { Diagnostic, ResolvedFormula } from '../../formula/model.js';
 import type { FormulaLibrary } from '../../formula/resolve.js';
 import { validateFormulas } from '../../formula/validate.js';
+import { parseVarPairs } from '../../formula/vars.js';
 import { builtinFormulasDir } from '../../paths.js';
 import type { CliContext } from '../context.js';
 
@@ -79,16 +79,6 @@ function jsonDiag(ctx: CliContext, d: Diagnostic): Record<string, unknown> {
   };
 }
 
-function parsePairs(list: string[] | undefined, flag: string): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const item of list ?? []) {
-    const eq = item.indexOf('=');
-    if (eq <= 0) throw new UsageError(`${flag} expects key=value, got "${item}"`);
-    out[item.slice(0, eq)] = item.slice(eq + 1);
-  }
-  return out;
-}
-
 function cookOptions(opts: {
   var?: string[];
   preset?: string;
@@ -96,14 +86,14 @@ function cookOptions(opts: {
   input?: string[];
 }): CookOptions {
   const o: CookOptions = {};
-  if (opts.var) o.vars = parsePairs(opts.var, '--var');
+  if (opts.var) o.vars = parseVarPairs(opts.var, '--var');
   if (opts.preset !== undefined) o.preset = opts.preset;
   if (opts.legs !== undefined)
     o.legs = opts.legs
       .split(',')
       .map((l) => l.trim())
       .filter((l) => l !== '');
-  if (opts.input) o.inputs = parsePairs(opts.input, '--input');
+  if (opts.input) o.inputs = parseVarPairs(opts.input, '--input');
   return o;
 }
 

@@ -9,11 +9,11 @@ export async function hook(ctx: CliContext, name: string, args: string[]): Promi
   const stdin = name === 'post-rewrite' ? await readStdin() : '';
   const deps: HookDeps = {
     advance: async (opts) => {
-      const { advance } = await import('../../engine/index.js');
-      return advance(opts);
+      const { advanceLocked } = await import('../../engine/index.js');
+      return advanceLocked(opts);
     },
     settings: (root) => loadTriggerSettings(root),
-    validators: (root) => stagedValidators(root),
+    validators: (root) => stagedValidators(root, () => ctx.now()),
     now: () => ctx.now(),
     log: (line) => ctx.io.err(line),
   };

@@ -4,6 +4,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { isIgnored, repoPaths } from '../../git/repo.js';
 import { templateDir } from '../../paths.js';
+import { checkBeadsPath } from '../../store/links.js';
 import {
   applyTemplateCopy,
   exists,
@@ -39,7 +40,7 @@ export async function init(
   const willCreateIgnore = copy.create.some((f) => f.path === ignoreFile);
   const cacheIgnored = dryRun && willCreateIgnore ? true : await isIgnored(root, '.beads/.cache/lock');
   if (!cacheIgnored && !dryRun) {
-    const abs = join(root, ignoreFile);
+    const abs = checkBeadsPath(root, join(root, ignoreFile));
     const before = exists(root, ignoreFile) ? readFileSync(abs, 'utf8') : undefined;
     writeFileAtomic(abs, withCacheIgnored(before), 0o644);
   }

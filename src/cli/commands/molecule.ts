@@ -9,7 +9,9 @@ import {
   type Transition,
 } from '../../engine/index.js';
 import { cancelMolecule } from '../../engine/molecules.js';
-import { ExitCode, UsageError } from '../../errors.js';
+import { ExitCode } from '../../errors.js';
+import { parseVarPairs } from '../../formula/vars.js';
+import { actorOf } from '../actor.js';
 import type { CliContext } from '../context.js';
 
 interface CreateFlags {
@@ -22,17 +24,12 @@ interface CreateFlags {
   assignee?: string;
   preset?: string;
   legs?: string;
+  force?: boolean;
   json?: boolean;
 }
 
 export function parseVars(pairs: string[]): Record<string, string> {
-  const vars: Record<string, string> = {};
-  for (const pair of pairs) {
-    const eq = pair.indexOf('=');
-    if (eq <= 0) throw new UsageError(`--var ${JSON.stringify(pair)} must look like key=value`);
-    vars[pair.slice(0, eq)] = pair.slice(eq + 1);
-  }
-  return vars;
+  return parseVarPairs(pairs, '--var');
 }
 
 export function printTransitions(ctx: CliContext, transitions: Transition[]): void {
@@ -56,6 +53,7 @@ export async function create(ctx: CliContext, flags: CreateFlags): Promise<numbe
     ...(flags.assignee !== undefined ? { assignee: flags.assignee } : {}),
     ...(flags.preset !== undefined ? { preset: flags.preset } : {}),
     ...(legs !== undefined ? { legs } : {}),
+    ...(flags.force ? { keepUnknownVars: true } : {}),
   });
   if (flags.json) {
     ctx.io.json(result);
@@ -140,7 +138,8 @@ export async function list(ctx: CliContext, flags: { json?: boolean }): Promise<
   }
   const width = Math.max(...entries.map((e) => e.id.length));
   for (const e of entries) {
-    const why = e.blocked_reason ? `  ${ctx.io.color.dim(e.blocked_reason)}` : '';
+    const reason = e.problem ?? e.blocked_reason;
+    const why = reason ? `  ${e.problem ? ctx.io.color.red(reason) : ctx.io.color.dim(reason)}` : '';
     ctx.io.out(
       `${e.id.padEnd(width)}  ${e.state.padEnd(9)}  ${e.progress.done}/${e.progress.total}  ${e.formula}${why}`,
     );
@@ -169,8 +168,10 @@ export async function currentSteps(
   const out: CurrentStep[] = [];
   for (const m of ids) {
     const s = await moleculeStatus(cwd, m, now);
+    // Nothing can be worked on in a molecule that is invalid, in conflict or over (its verdict).
+    if (!['active', 'blocked', 'failed'].includes(s.state)) continue;
     for (const step of s.steps) {
-      if (step.state !== 'in_progress' && step.state !== 'ready') continue;
+      if (step.state !== 'in_progress' && !(step.state === 'ready' && s.ready.includes(step.id))) continue;
       if (agent !== undefined && step.assignee !== undefined && step.assignee !== agent) continue;
       out.push({
         molecule: m,
@@ -196,6 +197,15 @@ export async function current(
     ctx.io.json(steps);
     return ExitCode.ok;
   }
+  if (id !== undefined && steps.length === 0) {
+    // Say why when the molecule named has nothing to work on because of its verdict.
+    const s = await moleculeStatus(ctx.cwd, id, ctx.now());
+    const problem = s.problems[0] ?? s.conflicts[0];
+    if (problem) {
+      ctx.io.out(`${id} is ${s.state}: ${[problem.file, problem.message].filter(Boolean).join(': ')}`);
+      return ExitCode.failure;
+    }
+  }
   if (steps.length === 0) {
     ctx.io.out(flags.for ? `nothing in progress or ready for ${flags.for}` : 'nothing in progress or ready');
     return ExitCode.ok;
@@ -212,7 +222,7 @@ export async function cancel(
   id: string,
   flags: { reason?: string; as?: string; json?: boolean },
 ): Promise<number> {
-  const as = flags.as ?? (ctx.env.GASTOWN_AGENT || undefined);
+  const as = actorOf(ctx, flags.as);
   const r = await cancelMolecule(ctx.cwd, id, {
     now: ctx.now(),
     ...(flags.reason !== undefined ? { reason: flags.reason } : {}),

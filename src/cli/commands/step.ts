@@ -1,11 +1,13 @@
 // `gastown step start|done|fail|reopen <molecule> <step>`.
 import { recordStep, type StepAction, stepActor, type Transition } from '../../engine/index.js';
 import { ExitCode, UsageError } from '../../errors.js';
+import { actorOf } from '../actor.js';
 import type { CliContext } from '../context.js';
 import { currentSteps, printTransitions } from './molecule.js';
 
 interface StepFlags {
   as?: string;
+  reassign?: boolean;
   reason?: string;
   output?: string;
   continue?: boolean;
@@ -19,7 +21,7 @@ async function record(
   step: string,
   flags: StepFlags,
 ): Promise<number> {
-  const as = flags.as ?? (ctx.env.GASTOWN_AGENT || undefined);
+  const as = actorOf(ctx, flags.as);
   // The next step is claimed for whoever did this one; nobody is named who did not act. Decided
   // before anything is written.
   const claimer = flags.continue ? (as ?? stepActor(ctx.cwd, molecule, step)) : undefined;
@@ -33,6 +35,8 @@ async function record(
     ...(as !== undefined ? { as } : {}),
     ...(flags.reason !== undefined ? { reason: flags.reason } : {}),
     ...(flags.output !== undefined ? { output: flags.output } : {}),
+    checkAssignee: true,
+    ...(flags.reassign ? { reassign: true } : {}),
   });
   let next: { molecule: string; step: string; title: string } | undefined;
   if (flags.continue) {
@@ -42,6 +46,7 @@ async function record(
       transitions.push(
         ...(await recordStep(ctx.cwd, molecule, pick.step, 'start', {
           now: ctx.now(),
+          checkAssignee: true,
           ...(claimer !== undefined ? { as: claimer } : {}),
         })),
       );

@@ -1,7 +1,8 @@
 // `gastown watch`: reconcile whenever something under .beads/ changes, print each transition
-// as it happens, stop cleanly on Ctrl-C (SIGINT) or SIGTERM.
+// as it happens, stop promptly on Ctrl-C (SIGINT) or SIGTERM, whatever it is doing.
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
+import type { AdvanceResult } from '../../engine/advance.js';
 import { GastownError, UsageError } from '../../errors.js';
 import { repoPaths } from '../../git/repo.js';
 import { commitTransitions, type TransitionLike, transitionTrailer } from '../../triggers/commit.js';
@@ -27,10 +28,38 @@ export async function watch(ctx: CliContext, opts: WatchOpts): Promise<number> {
   if (!existsSync(join(root, '.beads'))) {
     throw new GastownError('store.no-beads', `no .beads/ in ${root} (run \`gastown init\`)`);
   }
-  const { advance } = await import('../../engine/index.js');
+  // Handlers first: a signal during start-up or a long first reconcile stops it too. The abort
+  // stops the reconcile in flight at its next safe point and cancels a gate command it runs.
+  // They stay registered while it stops: execa's exit handler re-raises a signal nobody else
+  // listens to, which would kill this process before it finished stopping. A second signal does
+  // exactly that on purpose.
+  const stop = new AbortController();
+  const stopped = new Promise<string>((resolve) => {
+    const onSignal = (signal: NodeJS.Signals) => {
+      if (stop.signal.aborted) {
+        process.off('SIGINT', onSignal);
+        process.off('SIGTERM', onSignal);
+        process.kill(process.pid, signal);
+        return;
+      }
+      stop.abort();
+      resolve(signal);
+    };
+    process.on('SIGINT', onSignal);
+    process.on('SIGTERM', onSignal);
+  });
+  const [{ advance, advanceLocked }, { isStopped }, { withLock }] = await Promise.all([
+    import('../../engine/index.js'),
+    import('../../engine/stop.js'),
+    import('../../store/lock.js'),
+  ]);
   const emit = (t: TransitionLike) => {
     if (opts.json) ctx.io.out(JSON.stringify({ event: 'transition', ...t }));
     else ctx.io.out(`${transitionTrailer(t)}${t.summary ? `  ${t.summary}` : ''}`);
+  };
+  const report = (result: AdvanceResult, streamed: boolean) => {
+    if (!streamed) result.transitions.forEach(emit);
+    for (const p of result.problems) ctx.io.warn(p.message, p.file ? { file: p.file } : {});
   };
   const watcher = await startWatcher({
     root,
@@ -38,40 +67,44 @@ export async function watch(ctx: CliContext, opts: WatchOpts): Promise<number> {
     ...(opts.poll ? { usePolling: true } : {}),
     reconcile: async () => {
       let streamed = false;
-      const result = await advance({
+      const options = {
         root,
         now: ctx.now(),
         lockWaitMs: 1000,
-        onTransition: (t) => {
+        signal: stop.signal,
+        onTransition: (t: TransitionLike) => {
           streamed = true;
           emit(t);
         },
+      };
+      if (!opts.commit) {
+        const result = await advance(options);
+        report(result, streamed);
+        return result;
+      }
+      // Reconcile and commit under one lock, released once HEAD has moved.
+      const { result, made } = await withLock(root, options.lockWaitMs, async () => {
+        const result = await advanceLocked(options);
+        return { result, made: await commitTransitions(root, result, loadTriggerSettings(root)) };
       });
-      if (!streamed) result.transitions.forEach(emit);
-      for (const p of result.problems) ctx.io.warn(p.message, p.file ? { file: p.file } : {});
-      if (opts.commit) {
-        const made = await commitTransitions(root, result, loadTriggerSettings(root));
-        for (const h of made.held ?? []) ctx.io.warn(`${h.molecule} not committed: ${h.reason}`);
-        if (made.commit) {
-          if (opts.json)
-            ctx.io.out(JSON.stringify({ event: 'commit', commit: made.commit, files: made.paths }));
-          else ctx.io.out(`engine commit ${made.commit.slice(0, 7)} (${made.paths.length} file(s))`);
-        }
+      report(result, streamed);
+      for (const h of made.held ?? []) ctx.io.warn(`${h.molecule} not committed: ${h.reason}`);
+      if (made.indexBehind !== undefined)
+        ctx.io.warn(`engine commit made, but the index could not follow it (${made.indexBehind})`);
+      if (made.commit) {
+        if (opts.json)
+          ctx.io.out(JSON.stringify({ event: 'commit', commit: made.commit, files: made.paths }));
+        else ctx.io.out(`engine commit ${made.commit.slice(0, 7)} (${made.paths.length} file(s))`);
       }
       return result;
     },
     retryable: isBusy,
     // Busy means a hook or another command is reconciling right now: retried quietly.
     onError: (err) => {
-      if (!isBusy(err)) ctx.io.warn(err instanceof Error ? err.message : String(err));
+      if (!isBusy(err) && !isStopped(err)) ctx.io.warn(err instanceof Error ? err.message : String(err));
     },
   });
 
-  const stopped = new Promise<string>((resolve) => {
-    const onSignal = (signal: string) => resolve(signal);
-    process.once('SIGINT', onSignal);
-    process.once('SIGTERM', onSignal);
-  });
   const first = await Promise.race([watcher.ready.then(() => undefined), stopped]);
   if (first === undefined) {
     if (opts.json) ctx.io.out(JSON.stringify({ event: 'ready', root }));

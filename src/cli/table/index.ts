@@ -3,9 +3,11 @@ import type { Command } from 'commander';
 import type { CliContext } from '../context.js';
 import { registerAdvance } from './advance.js';
 import { registerCheckpoint } from './checkpoint.js';
+import { registerConfig } from './config.js';
 import { registerDemo } from './demo.js';
 import { registerFormula } from './formula.js';
 import { registerGit } from './git.js';
+import { registerMail, registerNotifications } from './mail.js';
 import { registerMolecule } from './molecule.js';
 import { registerStep } from './step.js';
 
@@ -23,6 +25,9 @@ export const commandGroups: readonly CommandGroup[] = [
   { names: ['advance'], register: registerAdvance },
   { names: ['checkpoint'], register: registerCheckpoint },
   { names: ['init', 'hooks', 'hook', 'watch', 'doctor'], register: registerGit },
+  { names: ['mail'], register: registerMail },
+  { names: ['notifications'], register: registerNotifications },
+  { names: ['config'], register: registerConfig },
 ];
 
 /**

@@ -21,6 +21,7 @@ export function registerMolecule(program: Command, ctx: CliContext): void {
     .option('--assignee <agent>', 'assignee of steps that name none')
     .option('--preset <name>', 'convoy formulas: the preset that chooses the legs')
     .option('--legs <a,b>', 'convoy formulas: the legs to run, comma-separated')
+    .option('--force', 'keep --var names the formula does not declare (refused otherwise)')
     .option('--json', 'print the result as JSON')
     .action(lazy(ctx, async () => (await impl()).create));
   mol

@@ -12,13 +12,20 @@ export function registerStep(program: Command, ctx: CliContext): void {
       .option('--as <agent>', 'who records it (default: $GASTOWN_AGENT)')
       .option('--reason <text>', 'why (kept in the event file)')
       .option('--json', 'print the transitions as JSON');
-  common(step.command('start <molecule> <step>').description('claim a ready step')).action(
+  const reassign = (c: Command) =>
+    c.option(
+      '--reassign',
+      'take over a step assigned to someone else (recorded as reassigned_from in the fact)',
+    );
+  reassign(common(step.command('start <molecule> <step>').description('claim a ready step'))).action(
     lazy(ctx, async () => (await impl()).start),
   );
-  common(
-    step
-      .command('done <molecule> <step>')
-      .description('mark a ready or claimed step done; the steps after it become ready'),
+  reassign(
+    common(
+      step
+        .command('done <molecule> <step>')
+        .description('mark a ready or claimed step done; the steps after it become ready'),
+    ),
   )
     .option('--output <file>', "store this file as the step's output (outputs/<step>.md)")
     .option(
@@ -26,9 +33,9 @@ export function registerStep(program: Command, ctx: CliContext): void {
       'then claim the next ready step for the same agent (--as, $GASTOWN_AGENT, or who started this one) and print it',
     )
     .action(lazy(ctx, async () => (await impl()).done));
-  common(step.command('fail <molecule> <step>').description('mark a ready or claimed step failed')).action(
-    lazy(ctx, async () => (await impl()).fail),
-  );
+  reassign(
+    common(step.command('fail <molecule> <step>').description('mark a ready or claimed step failed')),
+  ).action(lazy(ctx, async () => (await impl()).fail));
   common(
     step
       .command('reopen <molecule> <step>')

@@ -1,0 +1,220 @@
+// A commit trailer is judged against its molecule as of the commit that carries it: the
+// molecule's folder in that commit's tree, plus the facts that trailers of the commits before it
+// recorded since (each names its commit), planned at that commit's time. Every clone has exactly
+// that, whatever hooks ran and whenever it last caught up, so every clone reaches the same
+// verdict: a trailer for a step that was not ready then, or for a molecule made later, is refused
+// everywhere, even once the step is ready (docs/hooks.md).
+import { createHash } from 'node:crypto';
+import { GastownError } from '../errors.js';
+import { isMoleculeId } from '../store/ids.js';
+import type { GastownConfig } from '../store/types.js';
+import { applyEffects } from './apply.js';
+import { moleculeRelDir } from './io.js';
+import { stepActionEffects } from './molecules.js';
+import { foldFiles, type ReconcileOutcome, reconcileMolecule } from './reconcile.js';
+import type { Trailer } from './trailers.js';
+import type { MoleculeState, MoleculeStatus } from './types.js';
+
+export interface CommitViewOptions {
+  root: string;
+  /** The commit's full id. */
+  commit: string;
+  /** Its committer time: deadlines and timers are judged as of then. */
+  time: Date;
+  config: GastownConfig;
+  /** The molecule's files now (on disk, or a dry run's), where facts recorded since are found. */
+  current(id: string): ReadonlyMap<string, string> | undefined;
+}
+
+/** Molecules as they were at one commit, read from git and planned in memory. */
+export class CommitView {
+  private readonly folders = new Map<string, Promise<Map<string, string> | undefined>>();
+  private readonly statuses = new Map<string, Promise<MoleculeStatus | undefined>>();
+  private readonly ancestry = new Map<string, Promise<boolean>>();
+  private readonly visiting = new Set<string>();
+
+  constructor(private readonly o: CommitViewOptions) {}
+
+  /** The molecule's files as of the commit (a copy to change), undefined when it had none. */
+  async files(id: string): Promise<Map<string, string> | undefined> {
+    let folder = this.folders.get(id);
+    if (!folder) {
+      folder = this.read(id);
+      this.folders.set(id, folder);
+    }
+    const files = await folder;
+    return files && new Map(files);
+  }
+
+  /** Folded and reconciled to its fixpoint in memory, as a run at the commit's time would. */
+  async plan(id: string, files: Map<string, string>): Promise<ReconcileOutcome> {
+    const state = foldFiles(id, files);
+    const others = new Map<string, MoleculeStatus | undefined>();
+    for (const other of referencedMolecules(state))
+      if (other !== id) others.set(other, await this.status(other));
+    return reconcileMolecule(
+      id,
+      {
+        root: this.o.root,
+        now: this.o.time,
+        config: this.o.config,
+        dryRun: true,
+        detached: true,
+        moleculeStatus: (other) => others.get(other),
+      },
+      files,
+    );
+  }
+
+  /**
+   * Which of the commit's trailers could not apply as of the commit, and why. The trailers of
+   * one commit may name steps in any order: one that cannot apply yet is tried again after the
+   * others, as the commit's own application does. `by` is who the trailers act as.
+   */
+  async refused(trailers: readonly Trailer[], by: string): Promise<Map<Trailer, string>> {
+    const refused = new Map<Trailer, string>();
+    const files = new Map<string, Map<string, string> | undefined>();
+    let pending: Trailer[] = [];
+    for (const t of trailers) {
+      if (!files.has(t.molecule)) files.set(t.molecule, await this.files(t.molecule));
+      if (files.get(t.molecule)) pending.push(t);
+      else refused.set(t, `molecule ${t.molecule} did not exist at that commit`);
+    }
+    for (let progress = true; progress && pending.length > 0; ) {
+      progress = false;
+      const later: Trailer[] = [];
+      for (const t of pending) {
+        const molecule = files.get(t.molecule) as Map<string, string>;
+        const { state, plan } = await this.plan(t.molecule, molecule);
+        try {
+          const effects = stepActionEffects(state, plan, t.step, ACTIONS[t.kind], { as: by });
+          await applyEffects(effects, {
+            root: this.o.root,
+            now: this.o.time,
+            config: this.o.config,
+            dryRun: true,
+            detached: true,
+            files: new Map([[t.molecule, molecule]]),
+            state,
+          });
+          refused.delete(t);
+          progress = true;
+        } catch (err) {
+          if (!(err instanceof GastownError)) throw err;
+          refused.set(t, `as of that commit, ${err.message}`);
+          later.push(t);
+        }
+      }
+      pending = later;
+    }
+    return refused;
+  }
+
+  /** Another molecule's state as of the commit (for `after` and molecule gates). */
+  private status(id: string): Promise<MoleculeStatus | undefined> {
+    // A molecule that waits on itself through others reads as unknown there.
+    if (this.visiting.has(id)) return Promise.resolve(undefined);
+    let s = this.statuses.get(id);
+    if (!s) {
+      s = (async () => {
+        this.visiting.add(id);
+        try {
+          const files = await this.files(id);
+          return files ? (await this.plan(id, files)).plan.status : undefined;
+        } finally {
+          this.visiting.delete(id);
+        }
+      })();
+      this.statuses.set(id, s);
+    }
+    return s;
+  }
+
+  private async read(id: string): Promise<Map<string, string> | undefined> {
+    const { root, commit } = this.o;
+    if (!isMoleculeId(id)) return undefined;
+    const { git, gitBytes } = await import('../git/exec.js');
+    const dir = `${moleculeRelDir(id)}/`;
+    const listed = await git(['ls-tree', '-r', '-z', commit, '--', dir], { cwd: root, allowFailure: true });
+    if (listed.exitCode !== 0) return undefined;
+    const blobs = new Map<string, string>();
+    for (const entry of listed.stdout.split('\0')) {
+      const tab = entry.indexOf('\t');
+      const [mode, type, oid] = entry.slice(0, tab).split(' ');
+      // State is read from regular files only, never through a link.
+      if (tab < 0 || type !== 'blob' || mode === '120000' || !oid) continue;
+      blobs.set(entry.slice(tab + 1 + dir.length), oid);
+    }
+    if (!blobs.has('molecule.toml')) return undefined;
+    const current = this.o.current(id);
+    const files = new Map<string, string>();
+    const missing: [string, string][] = [];
+    for (const [rel, oid] of blobs) {
+      const text = current?.get(rel);
+      if (text !== undefined && blobId(text, oid.length) === oid) files.set(rel, text);
+      else missing.push([rel, oid]);
+    }
+    if (missing.length > 0) {
+      const out = await gitBytes(['cat-file', '--batch'], {
+        cwd: root,
+        input: `${missing.map(([, oid]) => oid).join('\n')}\n`,
+      });
+      let at = 0;
+      for (const [rel] of missing) {
+        const nl = out.indexOf(0x0a, at);
+        if (nl < 0) break;
+        const size = Number(/^\S+ blob (\d+)$/.exec(out.subarray(at, nl).toString('utf8'))?.[1]);
+        at = nl + 1;
+        if (!Number.isInteger(size)) continue;
+        files.set(rel, out.subarray(at, at + size).toString('utf8'));
+        at += size + 1;
+      }
+    }
+    // Facts recorded since from trailers of commits this one descends from: it saw those.
+    for (const [rel, text] of current ?? []) {
+      if (!rel.startsWith('events/') || files.has(rel)) continue;
+      const by = COMMIT_FIELD.exec(text)?.[1];
+      if (by !== undefined && by !== commit && (await this.descendsFrom(by))) files.set(rel, text);
+    }
+    return files;
+  }
+
+  private descendsFrom(ancestor: string): Promise<boolean> {
+    let known = this.ancestry.get(ancestor);
+    if (!known) {
+      known = import('../git/exec.js').then(
+        async ({ git }) =>
+          (
+            await git(['merge-base', '--is-ancestor', ancestor, this.o.commit], {
+              cwd: this.o.root,
+              allowFailure: true,
+            })
+          ).exitCode === 0,
+      );
+      this.ancestry.set(ancestor, known);
+    }
+    return known;
+  }
+}
+
+const COMMIT_FIELD = /^commit\s*=\s*"([0-9a-f]{7,64})"\s*$/m;
+
+/** git's object id of a blob with this content (sha1, or sha256 in a sha256 repository). */
+function blobId(text: string, idLength: number): string {
+  const bytes = Buffer.from(text, 'utf8');
+  return createHash(idLength === 64 ? 'sha256' : 'sha1')
+    .update(`blob ${bytes.length}\0`)
+    .update(bytes)
+    .digest('hex');
+}
+
+/** Molecules a plan asks about: the one it comes `after`, those its molecule gates wait for. */
+function referencedMolecules(state: MoleculeState): string[] {
+  const out = new Set<string>();
+  if (state.meta?.after) out.add(state.meta.after);
+  for (const step of state.formula?.steps ?? [])
+    if (step.gate?.type === 'molecule' && 'molecule' in step.gate) out.add(step.gate.molecule as string);
+  return [...out];
+}
+
+const ACTIONS = { done: 'done', fail: 'fail', start: 'start' } as const;

@@ -1,0 +1,47 @@
+// A repository with `.beads/` and a config naming the people, agents, teams and queues the mail
+// tests write to.
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseConfig } from '../../src/store/config.js';
+import { gastown, makeRepo } from '../helpers/repo.js';
+
+export const MAIL_CONFIG = `[engine]
+commit = false
+
+[users.jgil]
+name = "J. Gil"
+emails = ["jgil@example.com"]
+
+[users.ana]
+emails = ["ana@example.com"]
+
+[agents.polecat-1]
+emails = ["polecat-1@agents.example.com"]
+
+[agents.polecat-2]
+emails = ["polecat-2@agents.example.com"]
+
+[teams]
+leads = ["@jgil", "@ana"]
+
+[mail.queues]
+triage = ["polecat-1", "polecat-2"]
+`;
+
+export const mailConfig = (extra = '') => parseConfig(MAIL_CONFIG + extra, '.beads/config.toml');
+
+/** A repository with `gastown init` run and MAIL_CONFIG (plus `extra`) as its config. */
+export async function mailRepo(extra = '') {
+  const repo = await makeRepo();
+  const init = await gastown(['init', '--hooks', 'none'], repo.path);
+  if (init.exitCode !== 0) throw new Error(String(init.stderr));
+  writeFileSync(join(repo.path, '.beads/config.toml'), MAIL_CONFIG + extra);
+  return repo;
+}
+
+/** Runs gastown and fails the test with its stderr when it does not exit 0. */
+export async function gtOk(cwd: string, args: string[], env: Record<string, string> = {}) {
+  const r = await gastown(args, cwd, env);
+  if (r.exitCode !== 0) throw new Error(`gastown ${args.join(' ')} exited ${r.exitCode}: ${r.stderr}`);
+  return String(r.stdout);
+}
