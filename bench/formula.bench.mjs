@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import {
+  bundledPath,
   importBundled,
   makeRow,
   NODE_FLOOR,
@@ -42,9 +43,13 @@ export default async function main(flags = {}) {
     const f = await importBundled(join(root, 'src/formula/index.ts'), out, 'formula');
     const lib = f.createFileLibrary(corpusDirs);
     const validateAll = () => {
-      let invalid = 0;
-      for (const file of corpusFiles) if (!f.resolveFormula(file, lib).formula) invalid++;
-      if (invalid > 0) throw new Error(`${invalid} corpus files invalid`);
+      const invalid = [];
+      for (const file of corpusFiles) {
+        const r = f.resolveFormula(file, lib);
+        if (!r.formula) invalid.push(`${file}: ${r.diagnostics.map((d) => d.message).join('; ')}`);
+      }
+      if (invalid.length > 0)
+        throw new Error(`${invalid.length} corpus files invalid:\n${invalid.join('\n')}`);
     };
     const hanoi = () => {
       const r = f.resolveFormula('towers-of-hanoi-10', lib);
@@ -142,11 +147,11 @@ export default async function main(flags = {}) {
     const tomlCacheDir = join(out, 'toml-cache');
     const parseScript = (cached) =>
       `import { readFileSync } from 'node:fs';
-       import * as f from ${JSON.stringify(pathToFileURL(join(out, 'formula.mjs')).href)};
+       import * as f from ${JSON.stringify(pathToFileURL(bundledPath('formula')).href)};
        const text = readFileSync(${JSON.stringify(hanoiFile)}, 'utf8');
        const doc = f.parseTomlCached(text, ${cached ? `new f.ContentCache(${JSON.stringify(tomlCacheDir)})` : 'undefined'});
        if (doc.steps.length !== 1025) process.exit(3);`;
-    const importOnly = `import(${JSON.stringify(pathToFileURL(join(out, 'formula.mjs')).href)})`;
+    const importOnly = `import(${JSON.stringify(pathToFileURL(bundledPath('formula')).href)})`;
     const node = (script) => ['--input-type=module', '-e', script];
     const IMPORT = 'node + import formula engine';
     const p = timeRounds(

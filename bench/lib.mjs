@@ -6,9 +6,9 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { pathToFileURL } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 
 export function median(values) {
   const s = [...values].sort((a, b) => a - b);
@@ -266,9 +266,24 @@ export function printRow(r) {
  * Bundles `entry` (a src/ module) into one ES module file in `outDir` and imports it: the code the
  * CLI runs, measured in-process without the CLI around it.
  */
-export async function importBundled(entry, outDir, name) {
+/**
+ * Where importBundled writes the bundle called `name`: inside the project, so that what the bundle
+ * loads lazily (re2js) resolves from its node_modules.
+ */
+export function bundledPath(name) {
+  return join(
+    dirname(fileURLToPath(import.meta.url)),
+    '..',
+    '.bench-cache',
+    'bundles',
+    `${name}-${process.pid}.mjs`,
+  );
+}
+
+export async function importBundled(entry, _outDir, name) {
   const { build } = await import('rolldown');
-  const file = `${outDir}/${name}.mjs`;
+  const file = bundledPath(name);
+  mkdirSync(dirname(file), { recursive: true });
   await build({
     input: entry,
     platform: 'node',

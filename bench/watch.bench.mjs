@@ -51,7 +51,10 @@ export default async function main() {
     sh('git', ['init', '-q', '-b', 'main'], dir);
     sh('git', ['commit', '-q', '--allow-empty', '-m', 'initial'], dir);
     sh(process.execPath, [cli, 'init', '--hooks', 'none'], dir);
-    appendFileSync(join(dir, '.beads/config.toml'), `\n[users.reviewer]\nemails = ["${reviewer}"]\n`);
+    appendFileSync(
+      join(dir, '.beads/config.toml'),
+      `\n[users.reviewer]\nemails = ["${reviewer}"]\n\n[agents.polecat-1]\nemails = ["polecat-1@agents.example.com"]\n`,
+    );
     writeFileSync(join(dir, '.beads/formulas/review-flow.formula.toml'), FORMULA);
     for (let i = 1; i <= EDITS; i++) {
       sh(process.execPath, [cli, 'molecule', 'create', '--formula', 'review-flow', '--name', `r${i}`], dir);
