@@ -58,6 +58,7 @@ export {
   substitute,
 } from './plan.js';
 export { foldFiles, reconcileMolecule } from './reconcile.js';
+export { MOVABLE } from './summaries.js';
 export type { Trailer } from './trailers.js';
 export { parseTrailers } from './trailers.js';
 export type {
@@ -74,3 +75,5 @@ export type {
   TransitionEffect,
   WriteEffect,
 } from './types.js';
+export type { MoleculeLook } from './views.js';
+export { lookAtMolecules } from './views.js';
