@@ -266,23 +266,23 @@ export function printRow(r) {
  * Bundles `entry` (a src/ module) into one ES module file in `outDir` and imports it: the code the
  * CLI runs, measured in-process without the CLI around it.
  */
+const PROJECT = join(dirname(fileURLToPath(import.meta.url)), '..');
+
 /**
- * Where importBundled writes the bundle called `name`: inside the project, so that what the bundle
- * loads lazily (re2js) resolves from its node_modules.
+ * Where importBundled writes the bundle called `name`: in `outDir` when that is inside the
+ * project, else under .bench-cache/bundles/; never outside, so that what the bundle loads lazily
+ * (re2js) resolves from the project's node_modules.
  */
-export function bundledPath(name) {
-  return join(
-    dirname(fileURLToPath(import.meta.url)),
-    '..',
-    '.bench-cache',
-    'bundles',
-    `${name}-${process.pid}.mjs`,
-  );
+export function bundledPath(name, outDir) {
+  const inside = outDir !== undefined && `${outDir}/`.startsWith(`${PROJECT}/`);
+  return inside
+    ? join(outDir, `${name}.mjs`)
+    : join(PROJECT, '.bench-cache', 'bundles', `${name}-${process.pid}.mjs`);
 }
 
-export async function importBundled(entry, _outDir, name) {
+export async function importBundled(entry, outDir, name) {
   const { build } = await import('rolldown');
-  const file = bundledPath(name);
+  const file = bundledPath(name, outDir);
   mkdirSync(dirname(file), { recursive: true });
   await build({
     input: entry,

@@ -55,18 +55,29 @@ function dropPageCache() {
 }
 
 /**
- * Puts a cached repository back as generated: its one commit again (dated now, so checkpoint
- * deadlines are hours away), nothing untracked, no .beads/.cache, no per-clone state in the git
- * directory, hooks installed. Then one `advance` fills the cache, and must write nothing.
+ * Puts a cached repository back as generated: its two commits again (the config, then the
+ * molecules; dated now, so checkpoint deadlines are hours away), nothing untracked, no
+ * .beads/.cache, no per-clone state in the git directory, hooks installed. Then one `advance`
+ * fills the cache, and must write nothing.
  */
 function freshState(dir, meta) {
-  const now = new Date().toISOString();
+  const env0 = { env: identity(REVIEWER.name, REVIEWER.email, new Date().toISOString()) };
+  const base = git(
+    dir,
+    ['commit-tree', meta.baseTree, '-m', 'bench: gastown init, people and formulas'],
+    env0,
+  ).trim();
   const commit = git(
     dir,
-    ['commit-tree', meta.tree, '-m', `bench: ${meta.size} molecules (${meta.mix}, seed ${meta.seed})`],
-    {
-      env: identity(REVIEWER.name, REVIEWER.email, now),
-    },
+    [
+      'commit-tree',
+      meta.tree,
+      '-p',
+      base,
+      '-m',
+      `bench: ${meta.size} molecules (${meta.mix}, seed ${meta.seed})`,
+    ],
+    env0,
   ).trim();
   git(dir, ['reset', '-q', '--hard', commit]);
   git(dir, ['clean', '-fdq']);

@@ -30,7 +30,7 @@ const CLI = join(ROOT, 'dist/gastown.cjs');
 export const CACHE_ROOT = join(ROOT, '.bench-cache');
 
 /** Bump when what the generator writes changes for the same inputs. */
-export const GENERATOR_VERSION = 1;
+export const GENERATOR_VERSION = 2;
 
 /** Agents the molecules are assigned to: `polecat-1` … `polecat-20`. */
 export const AGENTS = 20;
@@ -225,7 +225,8 @@ export function writeMolecules(repo, { size, seed, mix, prototypes }) {
 
 /**
  * Generates a repository in `repo` (an empty or missing folder) and commits it.
- * Returns `{ files, tree, prototypes, ms: {prototypes, init, write, add, commit} }`.
+ * Returns `{ files, baseTree, tree, prototypes, ms: {prototypes, init, write, add, commit} }`:
+ * two commits, the config and formulas (`baseTree`), then the molecules (`tree`).
  */
 export async function generateScaleRepo(
   repo,
@@ -248,6 +249,13 @@ export async function generateScaleRepo(
     mkdirSync(dirname(join(repo, rel)), { recursive: true });
     writeFileSync(join(repo, rel), text);
   }
+  // Who may approve is committed before any decision: a decision is judged against the
+  // configuration before its commit, and one made in the commit that sets it never counts.
+  git(repo, ['add', '-A']);
+  git(repo, ['commit', '-q', '-m', 'bench: gastown init, people and formulas'], {
+    env: identity(REVIEWER.name, REVIEWER.email, new Date().toISOString()),
+  });
+  const baseTree = git(repo, ['rev-parse', 'HEAD^{tree}']).trim();
   t.init = performance.now();
   const files = writeMolecules(repo, { size, seed, mix, prototypes });
   t.write = performance.now();
@@ -262,6 +270,7 @@ export async function generateScaleRepo(
   const tree = git(repo, ['rev-parse', 'HEAD^{tree}']).trim();
   return {
     files,
+    baseTree,
     tree,
     prototypes: prototypes.fingerprint,
     ms: {
