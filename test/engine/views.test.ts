@@ -73,7 +73,14 @@ describe('list and current from summaries', () => {
     expect(await gtJson(cwd, ['molecule', 'list'])).toEqual(listRead);
     expect(await gtJson(cwd, ['molecule', 'current', '--for', 'polecat-1'])).toEqual(currentRead);
     expect(currentRead).toEqual([
-      { molecule: 'pb', step: 'implement', title: 'Implement pb-issue', state: 'ready', attempt: 1, assignee: 'polecat-1' },
+      {
+        molecule: 'pb',
+        step: 'implement',
+        title: 'Implement pb-issue',
+        state: 'ready',
+        attempt: 1,
+        assignee: 'polecat-1',
+      },
     ]);
   });
 
