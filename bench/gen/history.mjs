@@ -15,13 +15,13 @@ import { performance } from 'node:perf_hooks';
 import { git, identity } from './git.mjs';
 import { AGENTS, agentName, CACHE_ROOT, projectFiles, withPeople } from './molecules.mjs';
 import { prng } from './prng.mjs';
-import { agentEmail, formulaFiles, PLACEHOLDER, REVIEWER } from './prototypes.mjs';
+import { agentEmail, formulaFiles, loadEngine, PLACEHOLDER, REVIEWER } from './prototypes.mjs';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 const CLI = join(ROOT, 'dist/gastown.cjs');
 
 /** Bump when what the generator writes changes for the same inputs. */
-export const HISTORY_VERSION = 1;
+export const HISTORY_VERSION = 2;
 /** Molecules in flight at once; with commits a minute apart a lifecycle spans about an hour. */
 const LANES = 8;
 const START = Date.UTC(2025, 5, 2, 8, 0, 0) / 1000;
@@ -295,6 +295,21 @@ export async function generateHistory(repo, { commits, seed = 1, cacheRoot = CAC
   rmSync(skeleton, { recursive: true, force: true });
   commit('reviewer', undefined, 'set up gastown\n', [...files, ...formulaFiles(), ...projectFiles()]);
 
+  // A frozen formula holds the vars, so its hash changes with them; molecule.toml names it. The
+  // hash rule is the engine's own (as in molecules.mjs writeMolecules).
+  const engine = await loadEngine();
+  const hashOf = (text) => engine.formulaHash(engine.parseWrittenToml(text, 'formula.resolved.toml'));
+  const rehash = (lane, changes) => {
+    for (const ch of changes) {
+      if (ch[1] === null || !ch[0].endsWith('/formula.resolved.toml')) continue;
+      const old = /^hash = "([0-9a-f]{64})"$/m.exec(ch[1])?.[1];
+      if (old && !lane.hashes.has(old)) lane.hashes.set(old, hashOf(ch[1]));
+    }
+    for (const ch of changes)
+      if (ch[1] !== null) for (const [o, n] of lane.hashes) ch[1] = ch[1].split(o).join(n);
+    return changes;
+  };
+
   // Lanes of molecules in flight; each step picks a lane (or a padding commit) at random.
   const lanes = [];
   let next = 0;
@@ -312,6 +327,7 @@ export async function generateHistory(repo, { commits, seed = 1, cacheRoot = CAC
           [PLACEHOLDER.agent]: agentName(1 + rng.int(AGENTS)),
         },
         shas: new Map(),
+        hashes: new Map(),
       });
     }
     const pick = rng.int(lanes.length + (padding > 0 ? 1 : 0));
@@ -332,7 +348,10 @@ export async function generateHistory(repo, { commits, seed = 1, cacheRoot = CAC
       c.who,
       lane.values[PLACEHOLDER.agent],
       subst(c.message),
-      c.changes.map(([path, text]) => [subst(path), text === null ? null : subst(text)]),
+      rehash(
+        lane,
+        c.changes.map(([path, text]) => [subst(path), text === null ? null : subst(text)]),
+      ),
     );
     // A later commit of this lifecycle may name this one (a fact recorded from its trailer).
     if (c.who !== 'engine') lane.shas.set(c.sha, await fi.mark(n));
