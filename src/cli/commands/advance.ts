@@ -66,6 +66,7 @@ export async function advance(ctx: CliContext, flags: AdvanceFlags): Promise<num
   };
   if (!flags.commit || flags.dryRun) {
     const result = await runAdvance(options);
+    if (!options.dryRun) await landed(ctx, result, false, lockWaitMs);
     report(ctx, flags, result);
     return exitFor(result);
   }
@@ -79,6 +80,7 @@ export async function advance(ctx: CliContext, flags: AdvanceFlags): Promise<num
   // commits leaves the lock, and the next run finds what it left (triggers/commit.ts).
   const { result, made } = await withLock(findRoot(ctx.cwd), lockWaitMs, async () => {
     const result = await advanceLocked(options);
+    await landed(ctx, result, true);
     const settings = { ...loadTriggerSettings(paths.root), commit: true };
     // Facts an earlier run recorded and nothing committed yet (a held approval since committed,
     // a run that died, a hand-written fact) go in with this commit, even when this run wrote
@@ -96,6 +98,19 @@ export async function advance(ctx: CliContext, flags: AdvanceFlags): Promise<num
     ctx.io.warn(`no engine commit: ${made.skipped}`);
   report(ctx, flags, result, made.commit);
   return exitFor(result);
+}
+
+/** Convoys whose last molecule completed land in the same run (src/convoy/store.ts). */
+async function landed(
+  ctx: CliContext,
+  result: AdvanceResult,
+  locked: boolean,
+  lockWaitMs?: number,
+): Promise<void> {
+  const { landAfterAdvance } = await import('../../convoy/store.js');
+  const { findRoot } = await import('../../store/layout.js');
+  for (const id of await landAfterAdvance(findRoot(ctx.cwd), result, locked, lockWaitMs))
+    ctx.io.err(`convoy ${id} landed`);
 }
 
 /**
