@@ -292,3 +292,42 @@ export async function importBundled(entry, outDir, name) {
   });
   return import(pathToFileURL(file).href);
 }
+
+/**
+ * A command and the `node -e 0` floor timed in alternation (floor, setup, command, …), so both
+ * medians come from the same minutes. Returns both medians (the interface of the mail and convoy
+ * suites; timeRounds is the general form).
+ */
+export function timePaired(cmd, args, { setup, runs = 15, warmup = 2, cwd, env } = {}) {
+  const r = timeRounds([nodeFloorCase({ cwd, env }), { name: 'cmd', cmd, args, cwd, env, setup }], {
+    runs,
+    warmup,
+  });
+  return { ms: r.cmd.ms, floor: r[NODE_FLOOR].ms };
+}
+
+const collected = [];
+
+/**
+ * A row for timePaired, printed and kept for the harness (bench/run.mjs adds the rows a suite
+ * made this way to those it returned). `target` as text: `<= 2x` (of the floor) or `< 10 ms`.
+ */
+export function pairedRow(label, { ms, floor }, target) {
+  const ratio = /^<=\s*([\d.]+)x/.exec(target ?? '');
+  const abs = /^<\s*([\d.]+)\s*ms/.exec(target ?? '');
+  const row = makeRow({
+    suite: '',
+    label,
+    ms,
+    floor: { name: NODE_FLOOR, ms: floor },
+    ...(ratio ? { target: within(Number(ratio[1])) } : abs ? { target: under(Number(abs[1])) } : {}),
+  });
+  printRow(row);
+  collected.push(row);
+  return row;
+}
+
+/** The rows pairedRow made since the last call. */
+export function takePairedRows() {
+  return collected.splice(0);
+}

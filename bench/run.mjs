@@ -12,7 +12,7 @@
 // own default, at least 5, after a warm-up), `only` a RegExp of the row labels to run (a suite
 // that supports it skips the others; scale does), `once` one run without a warm-up for rows
 // too slow to repeat (scale; such rows say so in their note), `dropCaches` whether cold runs may drop the OS
-// page cache, `argv` every argument. Suites planned but not written yet (mail, convoy, audit, verify)
+// page cache, `argv` every argument. Suites planned but not written yet (audit, verify)
 // are simply absent until their file exists.
 import { execFileSync } from 'node:child_process';
 import {
@@ -27,7 +27,7 @@ import {
 import { cpus, freemem, loadavg, release, totalmem } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { nodeFloor, processCountMethod, rssMethod } from './lib.mjs';
+import { nodeFloor, processCountMethod, rssMethod, takePairedRows } from './lib.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const ROOT = join(here, '..');
@@ -35,11 +35,11 @@ const RESULTS = join(here, 'results.json');
 const SCHEMA = 1;
 export const DEFAULT_SIZES = [100, 1000];
 export const FULL_SIZES = [100, 1000, 10000];
-const PLANNED = ['mail', 'convoy', 'audit', 'verify'];
+const PLANNED = ['audit', 'verify'];
 
 function usage(message) {
   console.error(`${message}
-usage: npm run bench [-- SUITE...] [--sizes 100,1000,10000] [--full] [--runs N] [--only PATTERN] [--once] [--drop-caches] [--fresh]`);
+usage: npm run bench [-- SUITE...] [--sizes 100,1000,10000] [--full] [--runs N] [--only PATTERN] [--once] [--quick] [--drop-caches] [--fresh]`);
   process.exit(2);
 }
 
@@ -62,6 +62,8 @@ export function parseArgs(argv) {
     };
     if (a === '--full') flags.full = true;
     else if (a === '--once') flags.once = true;
+    else if (a === '--quick')
+      flags.quick = true; // fewer rounds, in the suites that read it
     else if (a === '--drop-caches') flags.dropCaches = true;
     else if (a === '--fresh') flags.fresh = true;
     else if (a === '--sizes' || a.startsWith('--sizes=')) {
@@ -245,6 +247,8 @@ async function main() {
     full: flags.full,
     dropCaches: flags.dropCaches,
     argv: process.argv.slice(2),
+    // For suites that take the arguments as an array (`flags.includes('--quick')`).
+    includes: (arg) => process.argv.slice(2).includes(arg),
   };
   for (const name of flags.suites.length > 0 ? flags.suites : all) {
     console.log(`\n## bench: ${name}`);
@@ -252,6 +256,7 @@ async function main() {
     try {
       const mod = await import(pathToFileURL(join(here, `${name}.bench.mjs`)).href);
       const got = (await mod.default(suiteFlags)) ?? [];
+      for (const r of takePairedRows()) if (!got.includes(r)) got.push(r);
       for (const r of got) if (r.suite !== name) r.suite = name;
       rows.push(...got);
     } catch (err) {
