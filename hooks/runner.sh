@@ -18,17 +18,21 @@ unset GASTOWN_HEAD_LOG
 [ -n "${GASTOWN_HOOK_ACTIVE-}" ] && exit 0
 
 warn() { printf 'gastown: %s\n' "$*" >&2; }
-relevant() { grep -qiE '^(gastown-(done|fail|start):|\.beads/)'; }
+# The action-trailer key test of src/engine/trailers.ts (ACTION_TRAILER_GREP), or a .beads/ path;
+# test/triggers/runner-rules.test.ts pins both copies here to it.
+relevant() { grep -qiE '^(gastown-(done|fail|start)[[:blank:]]*:|\.beads/)'; }
 nl='
 '
-# The same test as `relevant` on a string, without starting grep (the common post-commit path).
+# The same test as `relevant` on a string, without starting grep on the common post-commit path;
+# only a line starting `gastown-` not settled by the patterns is handed to grep.
 relevant_text() {
   case "$nl$1" in
   *"$nl"[.][Bb][Ee][Aa][Dd][Ss]/* | *"$nl"[Gg][Aa][Ss][Tt][Oo][Ww][Nn]-[Dd][Oo][Nn][Ee]:* | \
     *"$nl"[Gg][Aa][Ss][Tt][Oo][Ww][Nn]-[Ff][Aa][Ii][Ll]:* | \
     *"$nl"[Gg][Aa][Ss][Tt][Oo][Ww][Nn]-[Ss][Tt][Aa][Rr][Tt]:*) return 0 ;;
+  *"$nl"[Gg][Aa][Ss][Tt][Oo][Ww][Nn]-*) printf '%s\n' "$1" | relevant ;;
+  *) return 1 ;;
   esac
-  return 1
 }
 
 # Fast path: one git plumbing call decides whether Node is needed at all.
@@ -67,7 +71,8 @@ post-rewrite)
 esac
 
 # Guards: never in the middle of a rebase, merge, cherry-pick or revert (post-rewrite runs as a
-# rebase finishes, before git removes its state, and is the one place a rebase is handled).
+# rebase finishes, before git removes its state, and is the one place a rebase is handled). The
+# state files are OPERATION_STATES of src/git/states.ts; a test pins this copy to it.
 if [ "$hook" != pre-commit ] && [ "$hook" != post-rewrite ]; then
   # All four locations in the one call; Node reuses them (GASTOWN_REPO_PATHS) instead of
   # asking git again: top level, git dir, common dir, hooks path.
@@ -112,12 +117,19 @@ fi
 
 # A hook never holds git longer than [engine] hook_timeout (default 5s): past it, Node is
 # stopped (its writes are atomic and reconcile is idempotent, so the next run catches up).
-t=$(sed -n 's/^[[:space:]]*hook_timeout[[:space:]]*=[[:space:]]*"\([0-9]*[a-z]*\)".*/\1/p' .beads/config.toml 2>/dev/null | head -n 1)
+# The key is read from the [engine] table as config.toml writes it (one `key = "value"` line,
+# basic or literal string); test/triggers/runner-rules.test.ts pins this to the TOML loader.
+t=$(awk '/^[[:space:]]*\[/ { s = $0; gsub(/[[:space:]]|#.*/, "", s); engine = s == "[engine]"; next }
+  engine && sub(/^[[:space:]]*hook_timeout[[:space:]]*=[[:space:]]*/, "") &&
+    match($0, /^("[0-9]+[a-z]+"|\047[0-9]+[a-z]+\047)([[:space:]]|#|$)/) {
+    v = substr($0, 2); sub(/["\047].*/, "", v); print v; exit
+  }' .beads/config.toml 2>/dev/null)
 case $t in
 *[0-9]ms) limit=$(awk "BEGIN { print ${t%ms} / 1000 }") ;;
 *[0-9]s) limit=${t%s} ;;
 *[0-9]m) limit=$((${t%m} * 60)) ;;
 *[0-9]h) limit=$((${t%h} * 3600)) ;;
+*[0-9]d) limit=$((${t%d} * 86400)) ;;
 *) limit=5 ;;
 esac
 

@@ -133,5 +133,8 @@ export default function setup(project: TestProject): () => void {
   mkdirSync(templates);
   project.provide('gastownTemplates', templates);
   project.provide('gastownTestBin', standIns(run));
+  const compileCache = join(run, 'compile-cache');
+  mkdirSync(compileCache);
+  project.provide('gastownCompileCache', compileCache);
   return () => rmSync(run, { recursive: true, force: true });
 }

@@ -2,9 +2,11 @@
 // `decision:` line, or the local git identity when the working tree differs from HEAD (an
 // uncommitted edit, e.g. seen by the watcher). Also when a file was first committed, which is
 // when a checkpoint's deadline clock starts, and the trust configuration as committed.
+
 import { git, gitBytes } from '../git/exec.js';
 import { shallowBoundary } from '../git/head.js';
 import { CONFIG_FILE } from '../store/layout.js';
+import { splitFrontMatter } from './frontmatter-split.js';
 
 export interface DecisionAuthor {
   email?: string;
@@ -18,10 +20,8 @@ const DECISION_LINE = /^decision\s*:\s*["']?([A-Za-z_-]+)/m;
 /** The decision a file's text states in its front matter, for comparing versions. */
 export function decisionIn(text: string | undefined): string | undefined {
   if (text === undefined) return undefined;
-  const src = text.replace(/\r\n/g, '\n');
-  const end = src.indexOf('\n---', 3);
-  const head = src.startsWith('---\n') && end > 0 ? src.slice(0, end) : src;
-  return DECISION_LINE.exec(head)?.[1];
+  const split = splitFrontMatter(text);
+  return DECISION_LINE.exec('yaml' in split ? split.yaml : text.replace(/\r\n/g, '\n'))?.[1];
 }
 
 /** The identity git would author a commit with here (honours GIT_AUTHOR_* and user.*). */

@@ -3,9 +3,11 @@
 // human-gated step becomes ready; a person edits `decision:` (or runs `gastown checkpoint
 // approve|reject`). Render and parse are pure.
 import { isDeepStrictEqual } from 'node:util';
+import { CST, Parser } from 'yaml';
 import { GastownError } from '../errors.js';
 import type { HumanGate } from '../formula/model.js';
 import { FrontMatterError, parseFrontMatter, renderFrontMatter } from './frontmatter.js';
+import { splitFrontMatter } from './frontmatter-split.js';
 
 export const DECISIONS = ['pending', 'approved', 'rejected'] as const;
 export type Decision = (typeof DECISIONS)[number];
@@ -136,12 +138,10 @@ export function renderCheckpoint(spec: CheckpointSpec): string {
 
 /** An output's front matter (machine fields such as confidence) as a YAML block, then its prose. */
 function reviewText(text: string): string {
-  const src = text.replace(/\r\n/g, '\n');
-  const end = src.startsWith('---\n') ? src.indexOf('\n---', 3) : -1;
-  if (end < 0) return demoteHeadings(src.trim());
-  const nl = src.indexOf('\n', end + 4);
-  const fields = src.slice(4, end).trim();
-  const body = nl < 0 ? '' : src.slice(nl + 1).trim();
+  const split = splitFrontMatter(text);
+  if (!('yaml' in split)) return demoteHeadings(text.replace(/\r\n/g, '\n').trim());
+  const fields = split.yaml.trim();
+  const body = split.body.trim();
   return [fields ? `\`\`\`yaml\n${fields}\n\`\`\`` : '', demoteHeadings(body)]
     .filter((s) => s !== '')
     .join('\n\n');
@@ -375,9 +375,9 @@ export function setDecision(text: string, decision: Vote, words: string, file = 
   }
   const want: Record<string, unknown> = { ...before.data, decision };
   // Every candidate must read back as exactly the intended fields and the same body.
-  const reads = (lines: string[]) => {
+  const reads = (candidate: string) => {
     try {
-      const after = parseFrontMatter(lines.join('\n'));
+      const after = parseFrontMatter(candidate);
       return after.body === before.body && isDeepStrictEqual(after.data, want);
     } catch {
       return false;
@@ -385,82 +385,60 @@ export function setDecision(text: string, decision: Vote, words: string, file = 
   };
   const unchangeable = () =>
     cannot(`the file's \`${Object.keys(want).join('`, `')}\` cannot be set line by line`);
-  let lines = setField(text.split('\n'), 'decision', decision, reads);
-  if (lines === undefined) throw cannot('it has no `decision:` line');
-  if (!reads(lines)) throw unchangeable();
+  let out = setScalar(text, 'decision', decision, 'PLAIN');
+  if (out === undefined) throw cannot('it has no `decision:` line');
+  if (!reads(out)) throw unchangeable();
   const key = decision === 'rejected' ? 'reason' : 'note';
   if (words !== '' && before.data[key] !== words) {
     want[key] = words;
-    const value = JSON.stringify(words);
-    let next = setField(lines, key, value, reads);
+    let next = setScalar(out, key, words, 'QUOTE_DOUBLE');
     if (next === undefined) {
       // A new field goes after `reason:` when there is one, else after `decision:`.
-      const after = (l: string) => /^reason[ \t]*:/.test(l) && key === 'note';
-      let at = lines.findIndex(after);
+      const lines = out.split('\n');
+      let at = key === 'note' ? lines.findIndex((l) => /^reason[ \t]*:/.test(l)) : -1;
       if (at < 0) at = lines.findIndex((l) => /^decision[ \t]*:/.test(l));
       const cr = lines[at]?.endsWith('\r') ? '\r' : '';
-      next = [...lines.slice(0, at + 1), `${key}: ${value}${cr}`, ...lines.slice(at + 1)];
+      next = [
+        ...lines.slice(0, at + 1),
+        `${key}: ${JSON.stringify(words)}${cr}`,
+        ...lines.slice(at + 1),
+      ].join('\n');
     }
     if (!reads(next)) throw unchangeable();
-    lines = next;
+    out = next;
   }
-  return lines.join('\n');
+  return out;
 }
 
 /**
- * `lines` with the top-level `key:` of the front matter set to `value` (YAML): first only the
- * value on the key's line, keeping a comment after it; when that does not read back (the value
- * went on over the lines below), the key's line and its indented continuation lines are replaced.
- * Undefined when there is no such key.
+ * `text` with the value of the front matter's top-level `key` set to `value`, edited in the YAML
+ * parser's concrete syntax tree: every other byte (comments, quoting, line endings, the body)
+ * stays. Undefined when the key is not there or has no value to replace.
  */
-function setField(
-  lines: string[],
+function setScalar(
+  text: string,
   key: string,
   value: string,
-  reads: (lines: string[]) => boolean,
-): string[] | undefined {
+  type: 'PLAIN' | 'QUOTE_DOUBLE',
+): string | undefined {
+  const lines = text.split('\n');
   const close = lines.findIndex((l, i) => i > 0 && /^---[ \t]*\r?$/.test(l));
-  const at = lines.findIndex(
-    (l, i) => i < close && l.startsWith(key) && /^[ \t]*:/.test(l.slice(key.length)),
-  );
-  if (at < 0) return undefined;
-  const raw = lines[at] as string;
-  const cr = raw.endsWith('\r') ? '\r' : '';
-  const line = cr ? raw.slice(0, -1) : raw;
-  const colon = line.indexOf(':') + 1;
-  const from = colon + (/^[ \t]*/.exec(line.slice(colon)) as RegExpExecArray)[0].length;
-  const head = from > colon ? line.slice(0, from) : `${line.slice(0, colon)} `;
-  const end = scalarEnd(line, from);
-  if (end !== undefined) {
-    const narrow = [...lines];
-    narrow[at] = `${head}${value}${line.slice(end)}${cr}`;
-    if (reads(narrow)) return narrow;
-  }
-  let next = at + 1;
-  while (next < close && /^([ \t]|\r?$)/.test(lines[next] as string)) next++;
-  while (next > at + 1 && /^[ \t]*\r?$/.test(lines[next - 1] as string)) next--;
-  return [...lines.slice(0, at), `${head}${value}${cr}`, ...lines.slice(next)];
-}
-
-/** Where a one-line YAML scalar starting at `from` ends; undefined when it goes on past the line. */
-function scalarEnd(line: string, from: number): number | undefined {
-  const q = line[from];
-  if (q === '"' || q === "'") {
-    for (let i = from + 1; i < line.length; i++) {
-      if (q === '"' && line[i] === '\\') i++;
-      else if (line[i] === q) {
-        if (q === "'" && line[i + 1] === "'") i++;
-        else return i + 1;
-      }
+  if (close < 1) return undefined;
+  const tokens = [...new Parser().parse(`${lines.slice(1, close).join('\n')}\n`)];
+  let found = false;
+  for (const token of tokens) {
+    if (found || token.type !== 'document' || token.value?.type !== 'block-map') continue;
+    for (const item of token.value.items) {
+      if (!item.key || !item.value || CST.resolveAsScalar(item.key)?.value !== key) continue;
+      CST.setScalarValue(item.value, value, { type });
+      found = true;
+      break;
     }
-    return undefined;
   }
-  // Block scalars and flow collections may span lines.
-  if (q === '|' || q === '>' || q === '[' || q === '{') return undefined;
-  const comment = /[ \t]#/.exec(line.slice(from));
-  let end = comment ? from + comment.index : line.length;
-  while (end > from && (line[end - 1] === ' ' || line[end - 1] === '\t')) end--;
-  return end;
+  if (!found) return undefined;
+  return [lines[0], `${tokens.map((t) => CST.stringify(t)).join('')}${lines.slice(close).join('\n')}`].join(
+    '\n',
+  );
 }
 
 /** Feedback for the assignee when a checkpoint rejected their work (engine-made, deterministic). */

@@ -1,6 +1,7 @@
 // Markdown with YAML front matter: the shape of checkpoints, approvals, comments, feedback and
 // gate reports. Machine fields in the front matter (stable key order, one per line), prose below.
 import { isMap, LineCounter, parseDocument, stringify } from 'yaml';
+import { splitFrontMatter } from './frontmatter-split.js';
 
 export interface FrontMatter {
   data: Record<string, unknown>;
@@ -20,16 +21,15 @@ export class FrontMatterError extends Error {
 
 /** Splits and parses `---\n<yaml>\n---\n<body>`. Throws FrontMatterError naming the line. */
 export function parseFrontMatter(text: string): FrontMatter {
-  const src = text.replace(/^\uFEFF/, '').replace(/\r\n/g, '\n');
-  if (!src.startsWith('---\n'))
-    throw new FrontMatterError('missing front matter: the file must start with a line `---`', 1);
-  const end = src.indexOf('\n---', 3);
-  const close = end < 0 ? -1 : src.slice(end + 4).match(/^[ \t]*(\n|$)/) ? end : -1;
-  if (close < 0)
-    throw new FrontMatterError('front matter is not closed: add a line `---` after the fields', 1);
-  const yamlText = src.slice(4, close + 1);
-  const afterClose = src.indexOf('\n', close + 4);
-  const body = afterClose < 0 ? '' : src.slice(afterClose + 1);
+  const split = splitFrontMatter(text);
+  if ('missing' in split)
+    throw new FrontMatterError(
+      split.missing === 'open'
+        ? 'missing front matter: the file must start with a line `---`'
+        : 'front matter is not closed: add a line `---` after the fields',
+      1,
+    );
+  const { yaml: yamlText, body } = split;
   const counter = new LineCounter();
   const doc = parseDocument(yamlText, { lineCounter: counter, uniqueKeys: true });
   if (doc.errors.length > 0) {

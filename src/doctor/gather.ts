@@ -112,10 +112,10 @@ export async function findOverdueCheckpoints(
   now: Date,
   folded: readonly Folded[],
 ): Promise<OverdueCheckpoint[]> {
-  const [file, authors, waits, duration] = await Promise.all([
+  const [file, authors, deadline, duration] = await Promise.all([
     import('../checkpoint/file.js'),
     import('../checkpoint/authors.js'),
-    import('../gates/waits.js'),
+    import('../checkpoint/deadline.js'),
     import('../gates/duration.js'),
   ]);
   const out: OverdueCheckpoint[] = [];
@@ -134,7 +134,7 @@ export async function findOverdueCheckpoints(
       const text = state.files.get(rel);
       if (text === undefined || authors.decisionIn(text) !== 'pending') continue;
       const repoRel = `${state.dir}/${rel}`;
-      const d = waits.evaluateDeadline(timeout, await authors.firstCommitTime(root, repoRel), now);
+      const d = deadline.checkpointDeadline(timeout, await deadline.requestCommittedAt(root, repoRel), now);
       if (!d.overdue || !d.deadline) continue;
       out.push({
         molecule: id,

@@ -10,9 +10,10 @@ import { writeFileAtomic } from '../store/atomic.js';
 import { gitOperationInProgress } from '../store/cache.js';
 import { isMoleculeId } from '../store/ids.js';
 import { stepEventPath } from '../store/layout.js';
+import { stringifyToml } from '../store/toml.js';
 import { moleculeExists, moleculeRelDir, readMoleculeFiles } from './io.js';
 import { foldFiles } from './reconcile.js';
-import type { Trailer } from './trailers.js';
+import { ACTION_TRAILER_GREP, type Trailer } from './trailers.js';
 import type { MoleculeState } from './types.js';
 
 export interface TrailerCommit {
@@ -66,7 +67,7 @@ export async function commitsToCatchUp(root: string): Promise<CatchUpPlan | unde
         '--format=%x1e%H%x1f%an%x1f%ae%x1f%ct%x1f%B',
         '-i',
         '-E',
-        '--grep=^gastown-(done|fail|start)[[:space:]]*:',
+        `--grep=${ACTION_TRAILER_GREP}`,
         range,
         '--',
       ],
@@ -194,7 +195,11 @@ export function ignoredTrailerPath(sha: string): string {
   return `trailers/${sha}.toml`;
 }
 
+const IGNORED_KEY_ORDER = ['commit', 'step', 'kind', 'reason', 'written_as'];
+
 export function renderIgnoredTrailer(c: TrailerCommit, t: Trailer, why: string): string {
-  const q = JSON.stringify;
-  return `commit = ${q(c.sha)}\nstep = ${q(t.step)}\nkind = ${q(t.kind)}\nreason = ${q(why)}\n${c.origin ? `written_as = ${q(c.origin)}\n` : ''}`;
+  return stringifyToml(
+    { commit: c.sha, step: t.step, kind: t.kind, reason: why, written_as: c.origin },
+    IGNORED_KEY_ORDER,
+  );
 }

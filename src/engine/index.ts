@@ -55,7 +55,6 @@ export {
   reopenEffects,
   stepAssignee,
   stepTransition,
-  substitute,
 } from './plan.js';
 export { foldFiles, reconcileMolecule } from './reconcile.js';
 export { MOVABLE } from './summaries.js';

@@ -1,6 +1,7 @@
 // plan: a molecule's state → what must happen next. Pure: the clock, config and other
 // molecules' states come in through `env`; nothing here touches the disk.
 import type { ResolvedFormula, ResolvedStep } from '../formula/model.js';
+import { substituteVars } from '../formula/vars.js';
 import { moleculeEventPath, stepEventPath } from '../store/layout.js';
 import type { EventFact, GastownConfig } from '../store/types.js';
 import {
@@ -23,13 +24,6 @@ import type {
 } from './types.js';
 
 const SATISFIED = new Set(['done', 'skipped']);
-
-/** `{{name}}` → the var's value; unknown names stay as they are. */
-export function substitute(text: string, vars: Record<string, string>): string {
-  return text.replace(/\{\{\s*([A-Za-z0-9_.-]+)\s*\}\}/g, (whole, name: string) =>
-    Object.hasOwn(vars, name) ? (vars[name] as string) : whole,
-  );
-}
 
 /** The spec's signature: just the effects. */
 export function plan(
@@ -121,7 +115,7 @@ export function evaluateCondition(
   state: MoleculeState,
   vars: Record<string, string>,
 ): boolean | undefined {
-  const text = substitute(expression, vars).trim();
+  const text = substituteVars(expression, vars).trim();
   const literal = literalTruth(text);
   if (literal !== undefined) return literal;
   const cmp = /^(.*?)\s*(==|!=)\s*(.*)$/.exec(text);
@@ -152,7 +146,7 @@ const unquote = (s: string) => s.trim().replace(/^(["'])(.*)\1$/, '$2');
 export function stepAssignee(step: ResolvedStep, state: MoleculeState): string | undefined {
   const vars = state.meta?.vars ?? {};
   if (step.assignee) {
-    const a = substitute(step.assignee, vars).trim();
+    const a = substituteVars(step.assignee, vars).trim();
     if (a !== '' && !a.includes('{{')) return a;
   }
   return state.meta?.assignee;

@@ -1,14 +1,40 @@
-// Commit trailers that record transitions: `Gastown-Done: <molecule>/<step>` (also -Fail, -Start).
-// Keys are case-insensitive and several may appear; only the message's last paragraph (the
-// trailer block, as git defines it) is read, so prose that quotes a trailer does nothing.
+// The trailer grammar, in one place. Transitions are asked for with `Gastown-Done: <molecule>/<step>`
+// (also -Fail, -Start); engine commits carry `Gastown-Molecule` and `Gastown-Transition`. Keys are
+// case-insensitive, blanks may stand before the colon (as git's own trailer parser allows), and
+// several may appear; only the message's last paragraph (the trailer block, as git defines it)
+// is applied, so prose that quotes a trailer does nothing. hooks/runner.sh repeats the key test
+// as a fast filter; test/triggers/runner-rules.test.ts pins it to this module.
+
+export const TRAILER_KINDS = ['done', 'fail', 'start'] as const;
 
 export interface Trailer {
-  kind: 'done' | 'fail' | 'start';
+  kind: (typeof TRAILER_KINDS)[number];
   molecule: string;
   step: string;
 }
 
-const TRAILER = /^gastown-(done|fail|start)\s*:\s*([^/\s]+)\/(\S+)\s*$/i;
+/** Keys the engine writes on its own commits (src/triggers/commit.ts). */
+export const MOLECULE_KEY = 'Gastown-Molecule';
+export const TRANSITION_KEY = 'Gastown-Transition';
+
+const ACTION_KEY = `gastown-(${TRAILER_KINDS.join('|')})`;
+const TRAILER = new RegExp(`^${ACTION_KEY}\\s*:\\s*([^/\\s]+)\\/(\\S+)\\s*$`, 'i');
+/** A line of the message that starts with an action key: the cheap test before parsing. */
+const ACTION_LINE = new RegExp(`^${ACTION_KEY}[ \\t]*:`, 'im');
+const ENGINE_LINE = new RegExp(`^${MOLECULE_KEY}[ \\t]*:`, 'im');
+
+/** The action-key test as a POSIX extended pattern for `git log -i -E --grep`. */
+export const ACTION_TRAILER_GREP = `^${ACTION_KEY}[[:blank:]]*:`;
+
+/** Some line starts with an action key: the commit may ask for a transition. */
+export function hasActionTrailer(message: string): boolean {
+  return ACTION_LINE.test(message);
+}
+
+/** An engine commit names molecules but asks for no transition itself. */
+export function isEngineCommit(message: string): boolean {
+  return ENGINE_LINE.test(message) && !ACTION_LINE.test(message);
+}
 
 export function parseTrailers(message: string): Trailer[] {
   const paragraphs = message
@@ -29,6 +55,11 @@ export function parseTrailers(message: string): Trailer[] {
       });
   }
   return out;
+}
+
+/** The molecules the message's trailers name, each once. */
+export function trailerMolecules(message: string): string[] {
+  return [...new Set(parseTrailers(message).map((t) => t.molecule))];
 }
 
 /** The trailer as written: `Gastown-Done: m1/design`. */

@@ -26,8 +26,8 @@ export {
   type FormulaSource,
   isSafeId,
   MAX_STEPS,
-  matchGlob,
 } from './resolve.js';
+export { matchGlob } from './resolve-steps.js';
 export { parseTomlCached } from './toml-cache.js';
 export { type FormulaValidation, type ValidateOptions, validateFormulas } from './validate.js';
 export { isTruthy, placeholderNames, substituteVars } from './vars.js';

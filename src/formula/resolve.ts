@@ -2,7 +2,7 @@
 // inline expand) becomes one flat, validated list of steps in stable topological order.
 // Pure: files come from the injected FormulaLibrary; nothing here touches the disk.
 
-import { isPathSegment, pathSegmentProblem } from '../store/ids.js';
+import { isFormulaName, isPathSegment, pathSegmentProblem } from '../store/ids.js';
 import { normalizeGate } from './gates.js';
 import { findCycle, topoOrder } from './graph.js';
 import { setLazyHash } from './hash.js';
@@ -17,11 +17,22 @@ import type {
   ResolvedFormula,
   ResolvedStep,
   Severity,
-  Synthesis,
   VarDef,
 } from './model.js';
 import { type ParsedFile, parseFormulaText } from './parse.js';
 import { patternMatches, patternProblem } from './pattern.js';
+import {
+  addNeed,
+  forEachString,
+  mapStrings,
+  matchGlob,
+  matchPointcut,
+  mergeById,
+  prefixStep,
+  replaceTarget,
+  rewire,
+} from './resolve-steps.js';
+import type { Composed, Origin, TargetInfo, WorkStep } from './resolve-types.js';
 import {
   type RawAdvice,
   type RawFormula,
@@ -32,10 +43,12 @@ import {
 } from './schema.js';
 import {
   evaluateRange,
+  isVarName,
   placeholderNames,
   RUNTIME_PLACEHOLDERS,
   rangeVarNames,
   reservedVarProblem,
+  substituteVars,
 } from './vars.js';
 
 export interface FormulaSource {
@@ -60,44 +73,6 @@ export interface FormulaResult {
 /** After unrolling loops and expansions a formula may not have more steps than this. */
 export const MAX_STEPS = 20_000;
 const FORMULA_TYPES: readonly FormulaType[] = ['workflow', 'convoy', 'expansion', 'aspect'];
-
-interface Origin {
-  file: string;
-  path: string;
-}
-
-/** A step during resolution: the resolved shape plus where each part came from, for errors. */
-interface WorkStep extends ResolvedStep {
-  origin: Origin;
-  /** need id -> key path of the `needs`/`depends_on` entry that introduced it. */
-  needPaths: Map<string, Origin>;
-  /** Step ids named by gates and waits_for, checked once the whole graph is known. */
-  refs: { key: string; id: string; origin: Origin }[];
-}
-
-interface Composed {
-  file: string;
-  name: string;
-  type: FormulaType;
-  raw: RawFormula;
-  vars: Record<string, VarDef>;
-  steps: WorkStep[];
-  /** Ids that were replaced (loops, expansions, advice-wrapped): dependents move to `last`. */
-  aliasLast: Map<string, string>;
-  /** ... and gates that re-open them (`on_reject`, `on_fail`) go to `first`. */
-  aliasFirst: Map<string, string>;
-  legs: Leg[];
-  synthesis?: Synthesis;
-  inputs: Record<string, InputDef>;
-  presets: Record<string, Preset>;
-  extra: Record<string, unknown>;
-}
-
-interface TargetInfo {
-  id: string;
-  title: string;
-  description: string;
-}
 
 /** Options for the resolver: variables known now (range bounds) and the target of a lone expansion. */
 export interface ResolveOptions {
@@ -254,7 +229,7 @@ class Resolver {
     if (name === undefined || name.trim() === '') {
       this.error('formula.name', at('formula'), 'the formula name is required (`formula = "name"`)');
       name = stem(file);
-    } else if (!isSafeName(name)) {
+    } else if (!isFormulaName(name)) {
       this.error(
         'formula.name',
         at('formula'),
@@ -383,7 +358,7 @@ class Resolver {
     const out: Record<string, VarDef> = {};
     for (const [name, v] of Object.entries(raw.vars ?? {})) {
       const path = `vars.${name}`;
-      if (!/^[A-Za-z_][A-Za-z0-9_-]*$/.test(name)) {
+      if (!isVarName(name)) {
         this.error(
           'formula.var-name',
           at(path),
@@ -749,9 +724,8 @@ class Resolver {
       return undefined;
     }
     const subst = (s: string): string => {
-      let t = s.includes('{target') ? replaceTarget(s, target) : s;
-      if (vars) for (const [k, v] of Object.entries(vars)) t = t.replaceAll(`{{${k}}}`, v);
-      return t;
+      const t = s.includes('{target') ? replaceTarget(s, target) : s;
+      return vars ? substituteVars(t, vars) : t;
     };
     const raws = template.map((t) => mapStrings(t, subst) as RawStep);
     const steps: WorkStep[] = [];
@@ -1204,121 +1178,8 @@ class Resolver {
   }
 }
 
-// ---- helpers -------------------------------------------------------------------------------
-
-function addNeed(s: WorkStep, id: string, origin: Origin): void {
-  if (s.needPaths.has(id)) return;
-  s.needs.push(id);
-  s.needPaths.set(id, origin);
-}
-
-function rewire(s: WorkStep, from: string, to: string): void {
-  const i = s.needs.indexOf(from);
-  if (i < 0) return;
-  const o = s.needPaths.get(from) ?? s.origin;
-  s.needPaths.delete(from);
-  if (s.needPaths.has(to)) s.needs.splice(i, 1);
-  else {
-    s.needs[i] = to;
-    s.needPaths.set(to, o);
-  }
-}
-
-function prefixStep(
-  s: WorkStep,
-  prefix: string,
-  internal: Set<string>,
-  loopVars: Record<string, string>,
-): WorkStep {
-  const needs = s.needs.map((n) => (internal.has(n) ? prefix + n : n));
-  const needPaths = new Map<string, Origin>();
-  s.needs.forEach((n, i) => {
-    needPaths.set(needs[i]!, s.needPaths.get(n) ?? s.origin);
-  });
-  const sub = (t: string) => {
-    let out = t;
-    for (const [k, v] of Object.entries(loopVars)) out = out.replaceAll(`{${k}}`, v);
-    return out;
-  };
-  const copy: WorkStep = {
-    ...s,
-    id: prefix + s.id,
-    title: sub(s.title),
-    description: sub(s.description),
-    needs,
-    needPaths,
-    labels: [...s.labels],
-    extra: { ...s.extra },
-    refs: s.refs.map((r) => ({ ...r, id: internal.has(r.id) ? prefix + r.id : r.id })),
-  };
-  if (s.loop) copy.loop = { ...s.loop, body: s.loop.body.map((b) => (internal.has(b) ? prefix + b : b)) };
-  if (s.gate) copy.gate = { ...s.gate } as typeof s.gate;
-  return copy;
-}
-
-function mergeById<T extends { id: string }>(base: readonly T[], over: readonly T[]): T[] {
-  const out = base.slice();
-  const index = new Map(out.map((s, i) => [s.id, i]));
-  for (const s of over) {
-    const i = index.get(s.id);
-    if (i === undefined) {
-      index.set(s.id, out.length);
-      out.push(s);
-    } else out[i] = s;
-  }
-  return out;
-}
-
-function replaceTarget(s: string, t: TargetInfo): string {
-  return s
-    .replaceAll('{target.description}', t.description)
-    .replaceAll('{target.title}', t.title)
-    .replaceAll('{target.id}', t.id)
-    .replaceAll('{target}', t.id);
-}
-
 /** Go-template actions that look like `{{name}}` (Gas Town's prose keeps them verbatim). */
 const GO_TEMPLATE_WORDS = new Set(['else', 'end', 'break', 'continue']);
-
-/** Calls `f` with every string inside `v` and its key path below `path` (`gate.run[0][1]`). */
-function forEachString(v: unknown, path: string, f: (s: string, path: string) => void): void {
-  if (typeof v === 'string') f(v, path);
-  else if (Array.isArray(v)) {
-    for (const [i, x] of v.entries()) forEachString(x, `${path}[${i}]`, f);
-  } else if (v && typeof v === 'object' && !(v instanceof Date))
-    for (const [k, x] of Object.entries(v)) forEachString(x, `${path}.${k}`, f);
-}
-
-function mapStrings(v: unknown, f: (s: string) => string): unknown {
-  if (typeof v === 'string') return f(v);
-  if (Array.isArray(v)) return v.map((x) => mapStrings(x, f));
-  if (v && typeof v === 'object' && !(v instanceof Date)) {
-    const out: Record<string, unknown> = {};
-    for (const [k, x] of Object.entries(v)) out[k] = mapStrings(x, f);
-    return out;
-  }
-  return v;
-}
-
-/** beads' glob: `*` and `?` wildcards over the whole id (ids never contain `/`). */
-export function matchGlob(pattern: string, id: string): boolean {
-  if (pattern === id || pattern === '*') return true;
-  if (!pattern.includes('*') && !pattern.includes('?')) return false;
-  const re = new RegExp(
-    `^${pattern
-      .replace(/[.+^${}()|[\]\\]/g, '\\$&')
-      .replaceAll('*', '.*')
-      .replaceAll('?', '.')}$`,
-  );
-  return re.test(id);
-}
-
-function matchPointcut(pc: { glob?: string; type?: string; label?: string }, s: WorkStep): boolean {
-  if (pc.glob !== undefined && !matchGlob(pc.glob, s.id)) return false;
-  if (pc.type !== undefined && s.type !== pc.type) return false;
-  if (pc.label !== undefined && !s.labels.includes(pc.label)) return false;
-  return true;
-}
 
 /** Step ids become file names and commit trailers: the store's rule (store/ids.ts). */
 export const isSafeId = isPathSegment;
@@ -1332,10 +1193,6 @@ function rawIdProblem(id: string): string | undefined {
   if (/[/\\\s\u0000-\u001f\u007f]/.test(id) || id.includes('..'))
     return 'it must not contain "/", "..", whitespace or control characters';
   return undefined;
-}
-
-function isSafeName(name: string): boolean {
-  return /^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(name) && !name.includes('..');
 }
 
 function defaultsOf(vars: Record<string, VarDef>): Record<string, string> {

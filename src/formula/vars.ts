@@ -1,6 +1,7 @@
-// Variables: `{{name}}` substitution, cook-time step conditions, and loop range arithmetic.
+// Variables: the one placeholder syntax (`{{name}}`, used by cook, the planner's conditions and
+// assignees, command gates and expansions), cook-time step conditions, and loop range arithmetic.
 // Go-template actions such as `{{.leg.id}}` or `{{if .pr}}` are not ours: the placeholder pattern
-// only matches a bare name, and unknown names stay as written.
+// only matches a var name, and unknown names stay as written.
 
 import { UsageError } from '../errors.js';
 
@@ -35,10 +36,19 @@ export function parseVarPairs(pairs: readonly string[], flag: string): Record<st
 /** Values the engine supplies at run time (command gates): `{{molecule}}`, `{{step}}`, `{{attempt}}`. */
 export const RUNTIME_PLACEHOLDERS = ['molecule', 'step', 'attempt'] as const;
 
-const PLACEHOLDER = /\{\{\s*([A-Za-z_][A-Za-z0-9_-]*)\s*\}\}/g;
+/** What a var may be called, and so what `{{name}}` may hold. */
+const NAME = '[A-Za-z_][A-Za-z0-9_-]*';
+const VAR_NAME = new RegExp(`^${NAME}$`);
+const PLACEHOLDER = new RegExp(`\\{\\{\\s*(${NAME})\\s*\\}\\}`, 'g');
+/** A var named in a loop range: `{name}`. */
+const RANGE_REF = new RegExp(`\\{(${NAME})\\}`, 'g');
+
+export function isVarName(name: string): boolean {
+  return VAR_NAME.test(name);
+}
 
 /** Replaces `{{name}}` with `vars[name]`; placeholders for names not in `vars` are left intact. */
-export function substituteVars(text: string, vars: Record<string, string>): string {
+export function substituteVars(text: string, vars: Readonly<Record<string, string>>): string {
   if (!text.includes('{{')) return text;
   return text.replace(PLACEHOLDER, (whole, name: string) =>
     Object.hasOwn(vars, name) ? (vars[name] as string) : whole,
@@ -51,8 +61,8 @@ export function placeholderNames(text: string): string[] {
   return [...text.matchAll(PLACEHOLDER)].map((m) => m[1]!);
 }
 
-const COND_TRUTHY = /^(!?)\s*\{\{\s*([A-Za-z_][A-Za-z0-9_-]*)\s*\}\}$/;
-const COND_COMPARE = /^\{\{\s*([A-Za-z_][A-Za-z0-9_-]*)\s*\}\}\s*(==|!=)\s*(.+)$/;
+const COND_TRUTHY = new RegExp(`^(!?)\\s*\\{\\{\\s*(${NAME})\\s*\\}\\}$`);
+const COND_COMPARE = new RegExp(`^\\{\\{\\s*(${NAME})\\s*\\}\\}\\s*(==|!=)\\s*(.+)$`);
 
 export type CookCondition =
   | { kind: 'truthy'; name: string; negate: boolean }
@@ -101,11 +111,11 @@ export function evaluateRange(text: string, vars: Record<string, string>): { sta
 
 /** Variables a range refers to as `{name}`. */
 export function rangeVarNames(text: string): string[] {
-  return [...text.matchAll(/\{([A-Za-z_][A-Za-z0-9_-]*)\}/g)].map((m) => m[1]!);
+  return [...text.matchAll(RANGE_REF)].map((m) => m[1]!);
 }
 
 function evaluateExpr(source: string, vars: Record<string, string>): number {
-  const text = source.replace(/\{([A-Za-z_][A-Za-z0-9_-]*)\}/g, (_w, name: string) => {
+  const text = source.replace(RANGE_REF, (_w, name: string) => {
     const v = vars[name];
     if (v === undefined) throw new Error(`range refers to {${name}}, which has no value`);
     if (!/^\s*-?\d+\s*$/.test(v)) throw new Error(`range variable ${name} = "${v}" is not an integer`);

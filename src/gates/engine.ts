@@ -11,6 +11,7 @@ import {
   decisionIn,
   firstCommitTime,
 } from '../checkpoint/authors.js';
+import { checkpointDeadline } from '../checkpoint/deadline.js';
 import {
   type ApprovalFile,
   checkpointId,
@@ -432,7 +433,7 @@ function planHuman(ctx: GatePlanContext): GatePlan | undefined {
       if (gate.on_timeout === 'escalate')
         plan.blocked = `checkpoint ${id} of ${state.id} had no decision within ${gate.timeout}: escalated to ${who}`;
     } else {
-      const d = evaluateDeadline(gate.timeout, factsOf.get(state)?.committedAt.get(rel), env.now);
+      const d = checkpointDeadline(gate.timeout, factsOf.get(state)?.committedAt.get(rel), env.now);
       if (d.overdue) effects.push(...timeoutEffects(ctx, id, rel));
       else {
         notes.push(d.summary);

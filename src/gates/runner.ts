@@ -7,10 +7,11 @@ import { existsSync, readFileSync, realpathSync } from 'node:fs';
 import { isAbsolute, relative, resolve, sep } from 'node:path';
 import { optionInjections } from '../formula/argv.js';
 import type { CommandGate } from '../formula/model.js';
+import { substituteVars } from '../formula/vars.js';
 import { durationMs, formatDuration } from './duration.js';
 import { type ForbiddenHit, scanForbidden } from './forbid.js';
 import { type ParsedResults, parseResults, ResultsFormatError, type TestCounts } from './results.js';
-import { displayArgv, substituteArgv, substituteElement } from './template.js';
+import { displayArgv, substituteArgv } from './template.js';
 
 export interface CommandRun {
   argv: string[];
@@ -117,13 +118,13 @@ export async function runCommandGate(gate: CommandGate, opts: RunGateOptions): P
   let forbidden: ForbiddenHit[] = [];
   const place = resolveGateCwd(
     opts.root,
-    gate.cwd === undefined ? undefined : substituteElement(gate.cwd, vars),
+    gate.cwd === undefined ? undefined : substituteVars(gate.cwd, vars),
   );
   if ('error' in place) errors.push(place.error);
   else {
     const env: Record<string, string> = {};
     for (const [k, v] of Object.entries(opts.env ?? process.env)) if (v !== undefined) env[k] = v;
-    for (const [k, v] of Object.entries(gate.env)) env[k] = substituteElement(v, vars);
+    for (const [k, v] of Object.entries(gate.env)) env[k] = substituteVars(v, vars);
     const timeoutText = gate.timeout;
     const timeoutMs = timeoutText === undefined ? opts.defaultTimeoutMs : durationMs(timeoutText);
     if (timeoutText !== undefined && timeoutMs === undefined)
@@ -131,7 +132,7 @@ export async function runCommandGate(gate: CommandGate, opts: RunGateOptions): P
 
     const resultPaths = gate.results.map((r) => ({
       ...r,
-      full: resolve(place.path, substituteElement(r.path, vars)),
+      full: resolve(place.path, substituteVars(r.path, vars)),
     }));
     for (const r of resultPaths) {
       if (!r.full.startsWith(place.path + sep) && r.full !== place.path)
@@ -141,7 +142,7 @@ export async function runCommandGate(gate: CommandGate, opts: RunGateOptions): P
 
     // A value that would become an option refuses the gate before anything runs. Cooking
     // refused such vars already; this holds for what is substituted only now (molecule.toml).
-    for (const p of optionInjections(gate.run, (t) => substituteElement(t, vars), gate.allow_option_vars))
+    for (const p of optionInjections(gate.run, (t) => substituteVars(t, vars), gate.allow_option_vars))
       errors.push(`${p.key}: ${p.message}`);
     if (errors.length === 0) {
       const { execa } = await import('execa');

@@ -2,6 +2,7 @@
 // `until` loops, and `on_complete.for_each` (which molecules to spawn from a step's output).
 // The engine gathers the facts (times, states, files) and applies what these decide.
 import { FrontMatterError, parseFrontMatter } from '../checkpoint/frontmatter.js';
+import { opensFrontMatter } from '../checkpoint/frontmatter-split.js';
 import type { MoleculeGate, OnComplete, RuntimeLoop, TimerGate } from '../formula/model.js';
 import { durationMs, formatDuration } from './duration.js';
 import { type ExprContext, evaluateExpression } from './expr.js';
@@ -118,8 +119,7 @@ export interface OutputDoc {
 
 /** Reads outputs/<step>.md: front matter when present, otherwise all body. */
 export function parseOutputFile(text: string): OutputDoc {
-  if (!text.replace(/^\uFEFF/, '').startsWith('---\n') && !text.startsWith('---\r\n'))
-    return { data: {}, body: text };
+  if (!opensFrontMatter(text)) return { data: {}, body: text };
   const fm = parseFrontMatter(text);
   return { data: fm.data, body: fm.body };
 }

@@ -12,7 +12,7 @@ import { GastownError } from '../errors.js';
 import { writeFileAtomic } from '../store/atomic.js';
 import { faultPoint } from '../testing/fault.js';
 import { git } from './exec.js';
-import { type Operation, operationInProgress } from './repo.js';
+import { type Operation, operationInProgress } from './states.js';
 
 export interface Identity {
   name: string;

@@ -1,7 +1,6 @@
 // Reads about a repository that gastown needs: where things are, what HEAD is, what is
-// staged, whether git is in the middle of something. All through the git binary (exec.ts).
-import { existsSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+// staged. All through the git binary (exec.ts).
+import { resolve } from 'node:path';
 import { GastownError } from '../errors.js';
 import { notRegularMessage, tooLargeError } from '../store/atomic.js';
 import { git, gitBytes } from './exec.js';
@@ -41,25 +40,6 @@ export async function repoPaths(cwd: string): Promise<RepoPaths> {
 export async function findRoot(cwd: string): Promise<string | undefined> {
   const r = await git(['rev-parse', '--show-toplevel'], { cwd, allowFailure: true });
   return r.exitCode === 0 ? r.stdout.trim() || undefined : undefined;
-}
-
-export type Operation = 'rebase' | 'merge' | 'cherry-pick' | 'revert' | 'sequence';
-
-/**
- * What git is in the middle of in this worktree, from the state files it keeps in its git
- * directory. During any of these, gastown neither reconciles from a hook nor commits.
- */
-export function operationInProgress(gitDir: string): Operation | undefined {
-  const probes: [string, Operation][] = [
-    ['rebase-merge', 'rebase'],
-    ['rebase-apply', 'rebase'],
-    ['MERGE_HEAD', 'merge'],
-    ['CHERRY_PICK_HEAD', 'cherry-pick'],
-    ['REVERT_HEAD', 'revert'],
-    ['sequencer', 'sequence'],
-  ];
-  for (const [file, op] of probes) if (existsSync(join(gitDir, file))) return op;
-  return undefined;
 }
 
 /** The commit HEAD points to, or undefined on an unborn branch. */

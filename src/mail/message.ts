@@ -1,5 +1,6 @@
 // One message file: YAML front matter (machine fields, one per line, fixed order) and a markdown
 // body. The file carries no time and no host: the commit that adds it says when and who. Pure.
+import { splitFrontMatter } from '../checkpoint/frontmatter-split.js';
 import { formatBytes } from '../store/atomic.js';
 
 /**
@@ -158,11 +159,10 @@ function fastValue(raw: string): unknown {
 
 /** Splits the front matter off; undefined fields when the shape is not the one gastown writes. */
 function fastFields(text: string): { fields: Record<string, unknown>; body: string } | undefined {
-  if (!text.startsWith('---\n')) return undefined;
-  const close = text.indexOf('\n---\n', 3);
-  if (close < 0) return undefined;
+  const split = splitFrontMatter(text);
+  if (!('yaml' in split)) return undefined;
   const fields: Record<string, unknown> = {};
-  for (const line of text.slice(4, close).split('\n')) {
+  for (const line of split.yaml.slice(0, -1).split('\n')) {
     const m = LINE.exec(line);
     if (!m || Object.hasOwn(fields, m[1] as string)) return undefined;
     try {
@@ -171,8 +171,7 @@ function fastFields(text: string): { fields: Record<string, unknown>; body: stri
       return undefined;
     }
   }
-  let body = text.slice(close + 5);
-  if (body.startsWith('\n')) body = body.slice(1);
+  const body = split.body.startsWith('\n') ? split.body.slice(1) : split.body;
   return { fields, body };
 }
 

@@ -3,7 +3,8 @@
 // release happened: the staleness of an escalation is measured from those commits.
 import { localIdentity } from '../checkpoint/authors.js';
 import { commitFiles, type Identity } from '../git/commit.js';
-import { operationInProgress, repoPaths } from '../git/repo.js';
+import { repoPaths } from '../git/repo.js';
+import { operationInProgress } from '../git/states.js';
 import type { GastownConfig } from '../store/types.js';
 
 export interface OwnCommit {

@@ -1,9 +1,10 @@
 // The content-keyed cache under `.beads/.cache/` (derived data: delete it any time). A
 // molecule's key is the set of its file names plus the bytes of its mutable files; never mtimes.
 // A stamp (device, inode, ctime) may vouch that a folder is unchanged since its key was checked.
-import { existsSync, readdirSync, readFileSync, type Stats, statSync } from 'node:fs';
+import { readdirSync, readFileSync, type Stats, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { gitDirOf } from '../git/head.js';
+import { operationInProgress } from '../git/states.js';
 import { hashHex } from '../hash.js';
 import { fileKind, isUnreadableStateError, readSmallFile, writeFileAtomic } from './atomic.js';
 import { CONFIG_FILE, cacheDir, DIGEST_FILE, EVENTS, FORMULA_FILE, MOLECULE_FILE } from './layout.js';
@@ -171,15 +172,7 @@ export function moleculeKeyOf(files: ReadonlyMap<string, string>): string {
  * conflict markers under unchanged names, so nothing is skipped then.
  */
 export function gitOperationInProgress(root: string): boolean {
-  const gitDir = gitDirOf(root) ?? join(root, '.git');
-  return [
-    'MERGE_HEAD',
-    'CHERRY_PICK_HEAD',
-    'REVERT_HEAD',
-    'REBASE_HEAD',
-    'rebase-merge',
-    'rebase-apply',
-  ].some((f) => existsSync(join(gitDir, f)));
+  return operationInProgress(gitDirOf(root) ?? join(root, '.git')) !== undefined;
 }
 
 /** What `molecule list` and `molecule current` show of a molecule (engine/summaries.ts viewOf). */

@@ -1,6 +1,6 @@
-// Light validators for state files, used on the hot paths (status, advance) where loading zod
-// would double the start-up time. src/store/schema.ts holds the zod schemas with the same rules
-// (test/store/schema.test.ts checks that both agree); every error names the file and the field.
+// The validators of state files (there is no second, schema-library copy): plain checks, because
+// loading zod on the hot paths (status, advance) would double the start-up time (docs/decisions.md,
+// "Hot paths avoid zod and execa"). Every error names the file and the field.
 import { GastownError } from '../errors.js';
 import { isMoleculeId, isPathSegment } from './ids.js';
 import { isKind } from './layout.js';

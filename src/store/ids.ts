@@ -6,6 +6,7 @@ import { UsageError } from '../errors.js';
 
 const MOLECULE_ID = /^[a-z0-9][a-z0-9-]*$/;
 const PATH_SEGMENT = /^[A-Za-z0-9_][A-Za-z0-9_.-]*$/;
+const FORMULA_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
 
 export const MAX_ID_LENGTH = 128;
 
@@ -25,6 +26,11 @@ export function assertMoleculeId(id: string, what = 'molecule id'): string {
   else if (id.includes('\0')) why = 'it must not contain NUL';
   else if (id.length > MAX_ID_LENGTH) why = `it must be at most ${MAX_ID_LENGTH} characters`;
   return usage(`invalid ${what} ${JSON.stringify(id)}: ${why}`);
+}
+
+/** A formula's name: its project file is `<name>.formula.toml`. */
+export function isFormulaName(name: string): boolean {
+  return FORMULA_NAME.test(name) && !name.includes('..');
 }
 
 /** A step id (or any other name) that becomes part of a file name. */

@@ -4,11 +4,14 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { decisionIn, localIdentity } from '../checkpoint/authors.js';
+import { MOLECULE_KEY, TRANSITION_KEY } from '../engine/trailers.js';
 import { GastownError } from '../errors.js';
 import { type CommitHead, commitFiles, finishInterruptedCommit, type Identity } from '../git/commit.js';
 import { git } from '../git/exec.js';
-import { operationInProgress, type RepoPaths, repoPaths } from '../git/repo.js';
+import { type RepoPaths, repoPaths } from '../git/repo.js';
+import { operationInProgress } from '../git/states.js';
 import { clearUnfinishedRun, markUnfinishedRun, unfinishedRunMarked } from '../store/lock.js';
+import { parseFlatToml } from '../store/toml.js';
 
 /** The parts of the engine's Transition an engine commit records (structurally the engine's type). */
 export interface TransitionLike {
@@ -120,8 +123,8 @@ export function engineCommitMessage(
       : `record state of ${molecules.join(', ') || '.beads'}`;
   if (summary.length > room) summary = `${summary.slice(0, room - 3)}...`;
   const trailers = [
-    ...molecules.map((m) => `Gastown-Molecule: ${m}`),
-    ...transitions.map((t) => `Gastown-Transition: ${transitionTrailer(t)}`),
+    ...molecules.map((m) => `${MOLECULE_KEY}: ${m}`),
+    ...transitions.map((t) => `${TRANSITION_KEY}: ${transitionTrailer(t)}`),
   ];
   return `gastown: ${summary}\n\n${trailers.join('\n')}\n`;
 }
@@ -327,13 +330,14 @@ async function publishGuard(
     const now: string[] = [];
     let hold: string | undefined;
     for (const done of dones) {
-      let text: string;
+      let fields: Record<string, unknown>;
       try {
-        text = readFileSync(join(root, done), 'utf8');
+        fields = parseFlatToml(readFileSync(join(root, done), 'utf8'), done);
       } catch {
-        continue;
+        continue; // unreadable or not TOML: the engine reports it; nothing to hold back here
       }
-      const cause = /^cause = "(checkpoints\/[^"/]+)\.md"$/m.exec(text)?.[1];
+      const cause =
+        typeof fields.cause === 'string' ? /^(checkpoints\/[^/]+)\.md$/.exec(fields.cause)?.[1] : undefined;
       if (!cause) continue;
       const request = `${dir}${cause}.md`;
       const approvals = `${dir}${cause}.approvals/`;

@@ -7,17 +7,14 @@
 
 import { existsSync } from 'node:fs';
 import { isAbsolute, join, resolve } from 'node:path';
+import { hasActionTrailer, isEngineCommit, trailerMolecules } from '../engine/trailers.js';
 import { type CommitHead, commitJournalPath, finishInterruptedCommit } from '../git/commit.js';
 import { git } from '../git/exec.js';
 import { rememberRewrites } from '../git/head.js';
-import {
-  operationInProgress,
-  type RepoPaths,
-  readIndexFiles,
-  repoPaths,
-  stagedChanges,
-} from '../git/repo.js';
+import { type RepoPaths, readIndexFiles, repoPaths, stagedChanges } from '../git/repo.js';
+import { operationInProgress } from '../git/states.js';
 import { MAX_STATE_FILE_BYTES } from '../store/atomic.js';
+import { isMoleculeId } from '../store/ids.js';
 import { findRoot } from '../store/layout.js';
 import { withLock } from '../store/lock.js';
 import {
@@ -57,18 +54,6 @@ export interface HookDeps {
   /** One line to stderr (git shows hook output to the user). */
   log(line: string): void;
   env?: Record<string, string>;
-}
-
-const ACTION_TRAILER = /^gastown-(done|fail|start)\s*:/im;
-const ENGINE_TRAILER = /^gastown-molecule\s*:/im;
-
-export function hasActionTrailer(message: string): boolean {
-  return ACTION_TRAILER.test(message);
-}
-
-/** An engine commit names molecules but asks for no transition itself. */
-export function isEngineCommit(message: string): boolean {
-  return ENGINE_TRAILER.test(message) && !ACTION_TRAILER.test(message);
 }
 
 export async function runHook(
@@ -192,8 +177,6 @@ async function mergedCommits(root: string): Promise<string[]> {
   return r.exitCode === 0 ? r.stdout.split('\n').filter(Boolean) : [];
 }
 
-const MOLECULE_ID = /^[a-z0-9][a-z0-9-]*$/;
-
 /**
  * The molecules a commit can have changed: those its trailers name and those whose folder it
  * touched. A hook reconciles just these (a repository may hold thousands); undefined means
@@ -223,9 +206,7 @@ async function readCommit(
 }
 
 function scopeOf(root: string, message: string, names: string): string[] | undefined {
-  const ids = new Set<string>();
-  for (const m of message.matchAll(/^gastown-(?:done|fail|start)\s*:\s*([^/\s]+)\//gim))
-    ids.add(m[1] as string);
+  const ids = new Set(trailerMolecules(message));
   for (const line of names.split('\n')) {
     const path = line.trim();
     if (!path.startsWith('.beads/')) continue;
@@ -235,7 +216,7 @@ function scopeOf(root: string, message: string, names: string): string[] | undef
   }
   if (ids.size === 0) return undefined;
   for (const id of ids)
-    if (!MOLECULE_ID.test(id) || !existsSync(join(root, '.beads/molecules', id))) return undefined;
+    if (!isMoleculeId(id) || !existsSync(join(root, '.beads/molecules', id))) return undefined;
   return [...ids];
 }
 

@@ -8,7 +8,8 @@ import { join } from 'node:path';
 import { execa } from 'execa';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { frozenFormulaHash, parseFrozenFormula } from '../../src/engine/fold.js';
-import { commitAll as commitAllIn, gastown, gitIn, JGIL, makeRepo } from '../helpers/repo.js';
+import { commitAll as commitAllIn, gastown, gastownOk, gitIn, JGIL } from '../helpers/repo.js';
+import { copyOfRepo } from '../helpers/template.js';
 
 const FORMULA = `formula = "guarded"
 type = "workflow"
@@ -93,15 +94,26 @@ describe('ways around a gate', () => {
   };
 
   beforeEach(async () => {
-    repo = await makeRepo();
-    await execa('mkdir', ['-p', '.beads/formulas'], { cwd: repo.path });
-    write('.beads/config.toml', CONFIG);
-    write('.beads/.gitignore', '.cache/\n');
-    write('.beads/formulas/guarded.formula.toml', FORMULA);
-    await commitAll('project');
-    await ok(['molecule', 'create', '--formula', 'guarded', '--name', 'm1', '--assignee', 'polecat-1']);
-    await ok(['step', 'done', 'm1', 'work', '--as', 'polecat-1']);
-    await commitAll('work done');
+    // Made once, copied for each test.
+    repo = await copyOfRepo('checkpoint-bypass-m1-work-done', async (dir) => {
+      await execa('mkdir', ['-p', '.beads/formulas'], { cwd: dir });
+      writeFileSync(join(dir, '.beads/config.toml'), CONFIG);
+      writeFileSync(join(dir, '.beads/.gitignore'), '.cache/\n');
+      writeFileSync(join(dir, '.beads/formulas/guarded.formula.toml'), FORMULA);
+      await commitAllIn(dir, 'project');
+      await gastownOk(dir, [
+        'molecule',
+        'create',
+        '--formula',
+        'guarded',
+        '--name',
+        'm1',
+        '--assignee',
+        'polecat-1',
+      ]);
+      await gastownOk(dir, ['step', 'done', 'm1', 'work', '--as', 'polecat-1']);
+      await commitAllIn(dir, 'work done');
+    });
     expect(read(`${MOL}/checkpoints/review.md`)).toMatch(/^decision: pending/m);
   });
   afterEach(() => repo.cleanup());

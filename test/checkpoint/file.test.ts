@@ -159,6 +159,13 @@ describe('checkpoint files', () => {
     );
   });
 
+  it('setDecision edits any spelling of the key YAML allows, keeping the rest', () => {
+    const quoted = '---\nstep: s\n"decision": pending # here\n\'reason\': >-\n  folded\n  text\n---\nbody\n';
+    expect(setDecision(quoted, 'rejected', 'redo')).toBe(
+      '---\nstep: s\n"decision": rejected # here\n\'reason\': "redo"\n---\nbody\n',
+    );
+  });
+
   it('approval files allow approved or rejected only', () => {
     expect(parseApproval('a.md', '---\ndecision: approved\n---\n')).toEqual({
       file: 'a.md',

@@ -7,7 +7,8 @@ import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { commitAll as commitAllIn, gastown, gitIn, JGIL, makeRepo, testEnv } from '../helpers/repo.js';
+import { commitAll as commitAllIn, gastown, gastownOk, gitIn, JGIL, testEnv } from '../helpers/repo.js';
+import { copyOfRepo } from '../helpers/template.js';
 
 const FORMULA = `formula = "guarded"
 type = "workflow"
@@ -72,19 +73,30 @@ describe('hand-written facts do not pass a gate', () => {
   };
 
   beforeEach(async () => {
-    repo = await makeRepo();
-    await execa('mkdir', ['-p', '.beads/formulas'], { cwd: repo.path });
-    // The fixed test identity (agent@example.com) is the agent: it commits the forgeries.
-    write(
-      '.beads/config.toml',
-      '[users.jgil]\nemails = ["jgil@example.com"]\n\n[agents.polecat-1]\nemails = ["agent@example.com"]\n',
-    );
-    write('.beads/.gitignore', '.cache/\n');
-    write('.beads/formulas/guarded.formula.toml', FORMULA);
-    await commitAll('project');
-    await ok(['molecule', 'create', '--formula', 'guarded', '--name', 'm1', '--assignee', 'polecat-1']);
-    await ok(['step', 'done', 'm1', 'work', '--as', 'polecat-1']);
-    await commitAll('work done');
+    // Made once, copied for each test.
+    repo = await copyOfRepo('checkpoint-forged-m1-work-done', async (dir) => {
+      await execa('mkdir', ['-p', '.beads/formulas'], { cwd: dir });
+      // The fixed test identity (agent@example.com) is the agent: it commits the forgeries.
+      writeFileSync(
+        join(dir, '.beads/config.toml'),
+        '[users.jgil]\nemails = ["jgil@example.com"]\n\n[agents.polecat-1]\nemails = ["agent@example.com"]\n',
+      );
+      writeFileSync(join(dir, '.beads/.gitignore'), '.cache/\n');
+      writeFileSync(join(dir, '.beads/formulas/guarded.formula.toml'), FORMULA);
+      await commitAllIn(dir, 'project');
+      await gastownOk(dir, [
+        'molecule',
+        'create',
+        '--formula',
+        'guarded',
+        '--name',
+        'm1',
+        '--assignee',
+        'polecat-1',
+      ]);
+      await gastownOk(dir, ['step', 'done', 'm1', 'work', '--as', 'polecat-1']);
+      await commitAllIn(dir, 'work done');
+    });
     expect(read(`${MOL}/checkpoints/review.md`)).toMatch(/^decision: pending/m);
   });
   afterEach(() => repo.cleanup());

@@ -7,7 +7,8 @@ import { createHash } from 'node:crypto';
 import { mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { commitAll as commitAllIn, gastown, gitIn, JGIL, makeRepo } from '../helpers/repo.js';
+import { commitAll as commitAllIn, gastown, gastownOk, gitIn, JGIL } from '../helpers/repo.js';
+import { copyOfRepo } from '../helpers/template.js';
 
 const FORMULA = `formula = "guarded"
 type = "workflow"
@@ -74,19 +75,30 @@ describe('lists show the verdict, not the field', () => {
   };
 
   beforeEach(async () => {
-    repo = await makeRepo();
-    mkdirSync(join(repo.path, '.beads/formulas'), { recursive: true });
-    // The fixed test identity (agent@example.com) is the agent.
-    writeFileSync(
-      join(repo.path, '.beads/config.toml'),
-      '[users.jgil]\nemails = ["jgil@example.com"]\n\n[agents.polecat-1]\nemails = ["agent@example.com"]\n',
-    );
-    writeFileSync(join(repo.path, '.beads/.gitignore'), '.cache/\n');
-    writeFileSync(join(repo.path, '.beads/formulas/guarded.formula.toml'), FORMULA);
-    await commitAll('init');
-    await ok(['molecule', 'create', '--formula', 'guarded', '--name', 'm1', '--assignee', 'polecat-1']);
-    await ok(['step', 'done', 'm1', 'work', '--as', 'polecat-1']);
-    await commitAll('work done');
+    // Made once, copied for each test.
+    repo = await copyOfRepo('checkpoint-verdict-m1-work-done', async (dir) => {
+      mkdirSync(join(dir, '.beads/formulas'), { recursive: true });
+      // The fixed test identity (agent@example.com) is the agent.
+      writeFileSync(
+        join(dir, '.beads/config.toml'),
+        '[users.jgil]\nemails = ["jgil@example.com"]\n\n[agents.polecat-1]\nemails = ["agent@example.com"]\n',
+      );
+      writeFileSync(join(dir, '.beads/.gitignore'), '.cache/\n');
+      writeFileSync(join(dir, '.beads/formulas/guarded.formula.toml'), FORMULA);
+      await commitAllIn(dir, 'init');
+      await gastownOk(dir, [
+        'molecule',
+        'create',
+        '--formula',
+        'guarded',
+        '--name',
+        'm1',
+        '--assignee',
+        'polecat-1',
+      ]);
+      await gastownOk(dir, ['step', 'done', 'm1', 'work', '--as', 'polecat-1']);
+      await commitAllIn(dir, 'work done');
+    });
   });
   afterEach(() => repo.cleanup());
 

@@ -271,6 +271,15 @@ needs = ["c"]
     expect(f.steps[2]!.title).toBe('one me');
   });
 
+  it('reads placeholders in an expansion as cook does: `{{ who }}` with blanks is substituted', () => {
+    const fx = lib({
+      'exp.formula.toml':
+        'formula = "exp"\n[[template]]\nid = "{target}.one"\ntitle = "one {{ who }} {{who}}"\n',
+      'w.formula.toml': 'formula = "w"\n[[steps]]\nid = "c"\nexpand = "exp"\nexpand_vars = { who = "me" }\n',
+    });
+    expect(resolveFormula('w', fx.lib).formula!.steps[0]!.title).toBe('one me me');
+  });
+
   it('reports an expand target that does not exist, at its key', () => {
     const fx = lib({
       'exp.formula.toml': 'formula = "exp"\n[[template]]\nid = "{target}.x"\n',

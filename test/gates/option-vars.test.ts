@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { execa } from 'execa';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { optionInjections } from '../../src/formula/argv.js';
-import { substituteElement } from '../../src/gates/template.js';
+import { substituteVars } from '../../src/formula/vars.js';
 import { commitAll, gastown, gitIn, tempDir } from '../helpers/repo.js';
 
 const formula = (name: string, gate: string, vars = '[vars.x]\ndefault = "HEAD"\n') => `formula = "${name}"
@@ -119,7 +119,7 @@ describe('a var that would become an option', () => {
 
 describe('optionInjections', () => {
   const values: Record<string, string> = { opt: '--output=x', plain: 'HEAD', empty: '' };
-  const vars = (t: string) => substituteElement(t, values);
+  const vars = (t: string) => substituteVars(t, values);
   it('refuses only an argument whose first character a var supplies', () => {
     expect(optionInjections([['git', '{{opt}}']], vars)).toHaveLength(1);
     expect(optionInjections([['git', '{{empty}}{{opt}}']], vars)).toHaveLength(1);

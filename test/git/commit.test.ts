@@ -4,7 +4,8 @@ import { existsSync, mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { commitFiles } from '../../src/git/commit.js';
-import { operationInProgress, readIndexFiles, repoPaths, stagedChanges } from '../../src/git/repo.js';
+import { readIndexFiles, repoPaths, stagedChanges } from '../../src/git/repo.js';
+import { operationInProgress } from '../../src/git/states.js';
 import { commitTransitions, engineCommitMessage } from '../../src/triggers/commit.js';
 import { gitIn, IDENTITY, makeRepo } from '../helpers/repo.js';
 

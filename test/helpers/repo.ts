@@ -11,11 +11,15 @@ declare module 'vitest' {
     gastownTemplates: string;
     /** Stand-ins put first on PATH for every process a test starts (test/global-setup.ts). */
     gastownTestBin: string;
+    /** Where the processes tests start keep V8's code cache of dist/ (compile-cache.cjs). */
+    gastownCompileCache: string;
   }
 }
 
 /** What the run's global setup (test/global-setup.ts) provides; undefined outside such a run. */
-export function provided(key: 'gastownTemplates' | 'gastownTestBin'): string | undefined {
+export function provided(
+  key: 'gastownTemplates' | 'gastownTestBin' | 'gastownCompileCache',
+): string | undefined {
   try {
     return inject(key) || undefined;
   } catch {
@@ -26,6 +30,19 @@ export function provided(key: 'gastownTemplates' | 'gastownTestBin'): string | u
 export const ROOT = resolve(import.meta.dirname, '../..');
 export const CLI = join(ROOT, 'dist/gastown.cjs');
 export const CORPUS = resolve(ROOT, '../shared/corpus');
+const COMPILE_CACHE = join(ROOT, 'test/helpers/compile-cache.cjs');
+
+/** Node started by a test (the CLI, a git hook) loads dist/ with the run's code cache. */
+function compileCacheEnv(): Record<string, string> {
+  const dir = provided('gastownCompileCache');
+  if (!dir) return {};
+  const inherited = process.env.NODE_OPTIONS ? `${process.env.NODE_OPTIONS} ` : '';
+  return {
+    NODE_OPTIONS: `${inherited}--require ${JSON.stringify(COMPILE_CACHE)}`,
+    GASTOWN_TEST_COMPILE_CACHE: dir,
+    GASTOWN_TEST_COMPILE_CACHE_FOR: join(ROOT, 'dist/'),
+  };
+}
 
 /** A fixed identity so commits are reproducible and no global config leaks in. */
 export const IDENTITY = {
@@ -65,6 +82,7 @@ export function testEnv(extra: Record<string, string> = {}): Record<string, stri
     // A hook's time limit never runs out (the global setup's `sleep` stand-in), so a hook's
     // outcome never depends on how busy the machine is.
     ...(testBin ? { PATH: `${testBin}:${process.env.PATH ?? ''}` } : {}),
+    ...compileCacheEnv(),
     ...IDENTITY,
     ...extra,
   };
@@ -88,6 +106,14 @@ export async function gastown(args: string[], cwd: string, env: Record<string, s
     extendEnv: false,
     stdin: 'ignore',
   });
+}
+
+/** Runs the built CLI and throws with its output when it exits non-zero. */
+export async function gastownOk(cwd: string, args: string[], env: Record<string, string> = {}) {
+  const r = await gastown(args, cwd, env);
+  if (r.exitCode !== 0)
+    throw new Error(`gastown ${args.join(' ')} exited ${r.exitCode}: ${r.stderr}${r.stdout}`);
+  return String(r.stdout);
 }
 
 export async function gitIn(cwd: string, ...args: string[]) {

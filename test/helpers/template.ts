@@ -105,3 +105,18 @@ export async function copyOfTemplate(
   await gitIn(dir.path, 'update-index', '-q', '--refresh');
   return dir;
 }
+
+/**
+ * A copy of a repository made once per run: what `makeRepo` makes (one commit on `main`), then
+ * `setUp` run in it. `key` names the test file and what `setUp` makes.
+ */
+export function copyOfRepo(
+  key: string,
+  setUp: (dir: string) => Promise<void>,
+): Promise<{ path: string; cleanup(): void }> {
+  return copyOfTemplate(key, async (dir) => {
+    await gitIn(dir, 'init', '-q', '-b', 'main');
+    await gitIn(dir, 'commit', '-q', '--allow-empty', '-m', 'initial');
+    await setUp(dir);
+  });
+}

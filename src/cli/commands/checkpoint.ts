@@ -3,7 +3,8 @@
 // their own when the request already carries someone's decision); who made it comes from git.
 import { existsSync, mkdirSync, readdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { decisionAuthor, firstCommitTime, localIdentity } from '../../checkpoint/authors.js';
+import { decisionAuthor, localIdentity } from '../../checkpoint/authors.js';
+import { checkpointDeadline, requestCommittedAt } from '../../checkpoint/deadline.js';
 import {
   type Checkpoint,
   checkpointPaths,
@@ -27,7 +28,6 @@ import {
 import { judgeMolecule, type MoleculeVerdict } from '../../engine/verdict.js';
 import { GastownError, isGastownError, UsageError } from '../../errors.js';
 import { checkpointJudgement, judgeCheckpointVote, trustConfigOf } from '../../gates/engine.js';
-import { evaluateDeadline } from '../../gates/waits.js';
 import { createFileExclusive, readSmallFile, writeFileAtomic } from '../../store/atomic.js';
 import { loadConfig } from '../../store/config.js';
 import { assertMoleculeId, ulid } from '../../store/ids.js';
@@ -446,7 +446,7 @@ async function describe(
   } else if (judgement && judgement.votes > 0)
     notes.push('its decision is not checked yet (who made it is read from git)');
   if (entry.decision === 'pending' && cp.timeout && !entry.timed_out) {
-    const d = evaluateDeadline(cp.timeout, await firstCommitTime(root, file), now);
+    const d = checkpointDeadline(cp.timeout, await requestCommittedAt(root, file), now);
     if (d.deadline) entry.deadline = d.deadline.toISOString();
     entry.overdue = d.overdue;
   }

@@ -2,6 +2,7 @@
 import type { Command } from 'commander';
 import type { CliContext } from '../context.js';
 import { registerAdvance } from './advance.js';
+import { registerAudit } from './audit.js';
 import { registerCheckpoint } from './checkpoint.js';
 import { registerConfig } from './config.js';
 import { registerConvoy, registerEscalate, registerPatrol } from './convoy.js';
@@ -32,6 +33,7 @@ export const commandGroups: readonly CommandGroup[] = [
   { names: ['convoy'], register: registerConvoy },
   { names: ['escalate'], register: registerEscalate },
   { names: ['patrol', 'heartbeat'], register: registerPatrol },
+  { names: ['verify', 'audit', 'report', 'evidence'], register: registerAudit },
 ];
 
 /**

@@ -1,0 +1,262 @@
+// `gastown verify [--base REF]`: what CI checks on a pull request. Reads the range's commits
+// that touch `.beads/molecules/`, folds each molecule they touch at each of those commits, and
+// judges with the engine's own rules (rules.ts says which); nothing is written.
+import { decisionIn } from '../checkpoint/authors.js';
+import { parseCheckpointId } from '../checkpoint/file.js';
+import type { VoteFact } from '../checkpoint/trust.js';
+import { auditMolecules } from '../doctor/gather.js';
+import { loadGatePlugins } from '../engine/gates.js';
+import { listMoleculeIds, moleculeRelDir, readMoleculeFiles } from '../engine/io.js';
+import { unbackedFacts } from '../engine/plan.js';
+import { foldFiles } from '../engine/reconcile.js';
+import type { MoleculeState } from '../engine/types.js';
+import { judgeCheckpointVote, trustConfigOf } from '../gates/engine.js';
+import { defaultConfig, identityForEmail, loadConfig, parseConfig } from '../store/config.js';
+import { CONFIG_FILE } from '../store/layout.js';
+import { parseToml } from '../store/toml.js';
+import type { GastownConfig } from '../store/types.js';
+import {
+  blobs,
+  type CommitInfo,
+  commitSignatures,
+  MOLECULES_PREFIX,
+  mergeBase,
+  moleculeOfPath,
+  moleculesFilesAt,
+  shallowNote,
+  stateCommits,
+} from './history.js';
+import {
+  checkpointOfFile,
+  engineCommitFindings,
+  isGateReport,
+  onlyMembershipChanged,
+  problemSet,
+  RULES,
+  relInMolecule,
+  rewriteFindings,
+  transitionFindings,
+  type VerifyFinding,
+} from './rules.js';
+import { allowedSignersText, parseSigningConfig, type SigningConfig, signatureProblem } from './signing.js';
+
+export interface VerifyResult {
+  ok: boolean;
+  base?: string;
+  /** Commits judged (those that touch `.beads/`). */
+  commits: number;
+  molecules: string[];
+  findings: VerifyFinding[];
+  /** What this run could not check (a shallow clone's edge). */
+  notes: string[];
+}
+
+/** A decision a commit made: the file, the vote, and the molecule state at that commit. */
+interface Decision {
+  commit: CommitInfo;
+  file: string;
+  molecule: string;
+  checkpoint: string;
+  vote: 'approved' | 'rejected';
+}
+
+const EMPTY = new Map<string, string>();
+
+function configOf(text: string | undefined, where: string): GastownConfig {
+  return text === undefined ? defaultConfig() : parseConfig(text, where);
+}
+
+function problemsOf(state: MoleculeState, config: GastownConfig, now: Date) {
+  const env = { config, now, moleculeStatus: () => undefined };
+  return [
+    ...(state.formula ? unbackedFacts(state, state.formula, env) : []),
+    ...state.errors.map((e) => ({ file: e.file, message: e.path ? `${e.path}: ${e.message}` : e.message })),
+    ...state.conflicts.map((c) => ({ file: c.file, message: `conflict: ${c.message}` })),
+  ];
+}
+
+export async function verify(root: string, opts: { base?: string; now: Date }): Promise<VerifyResult> {
+  const since = opts.base ? await mergeBase(root, opts.base) : undefined;
+  const commits = await stateCommits(root, { ...(since ? { since } : {}), paths: [MOLECULES_PREFIX] });
+  const findings: VerifyFinding[] = [];
+  const notes: string[] = [];
+  const shallow = shallowNote(root);
+  if (shallow) notes.push(shallow);
+
+  const touched = new Set<string>();
+  for (const c of commits) for (const ch of c.changes) touched.add(moleculeOfPath(ch.file) ?? '');
+  touched.delete('');
+  const ids = [...touched].sort();
+
+  // 1. doctor's molecule audit at HEAD, for the molecules the range touches that still exist.
+  const present = new Set(listMoleculeIds(root));
+  const headConfig = loadConfig(root);
+  const folded = ids
+    .filter((id) => present.has(id))
+    .map((id) => {
+      try {
+        return { id, state: foldFiles(id, readMoleculeFiles(root, id)) };
+      } catch (err) {
+        return { id, error: (err as Error).message };
+      }
+    });
+  const audit = await auditMolecules(root, opts.now, folded);
+  for (const p of audit.problems) findings.push({ rule: RULES.audit, file: p.file, message: p.message });
+
+  // 3. Per commit: transitions, decisions, gate reports; config and molecules read as of it.
+  await loadGatePlugins();
+  const shas = commits.filter((c) => c.parents.length <= 1).map((c) => c.sha);
+  const parentRevs = shas.map((s) => `${s}^:${CONFIG_FILE}`);
+  const ownRevs = shas.map((s) => `${s}:${CONFIG_FILE}`);
+  const cfgTexts = await blobs(root, [...parentRevs, ...ownRevs]);
+  const configs = new Map<string, { before: GastownConfig; after: GastownConfig; error?: string }>();
+  shas.forEach((s, i) => {
+    try {
+      configs.set(s, {
+        before: configOf(cfgTexts[i], `${CONFIG_FILE} before ${s.slice(0, 12)}`),
+        after: configOf(cfgTexts[i + shas.length], `${CONFIG_FILE} at ${s.slice(0, 12)}`),
+      });
+    } catch (err) {
+      configs.set(s, { before: headConfig, after: headConfig, error: (err as Error).message });
+    }
+  });
+
+  const decisions: Decision[] = [];
+  const membership = new Set<string>();
+  const statesAt = new Map<string, Map<string, MoleculeState>>();
+  for (const c of commits) {
+    if (c.parents.length > 1) continue; // a merge's changes are judged in the commits it brings in
+    const cfg = configs.get(c.sha) as { before: GastownConfig; after: GastownConfig; error?: string };
+    if (cfg.error)
+      findings.push({ rule: RULES.approver, file: CONFIG_FILE, commit: c.sha, message: cfg.error });
+    const mols = [...new Set(c.changes.map((ch) => moleculeOfPath(ch.file)).filter((x) => x !== undefined))];
+    const parent = c.parents[0];
+    const [after, before] = await Promise.all([
+      moleculesFilesAt(root, c.sha, mols),
+      parent ? moleculesFilesAt(root, parent, mols) : Promise.resolve(new Map<string, Map<string, string>>()),
+    ]);
+    const states = new Map<string, MoleculeState>();
+    for (const id of mols) {
+      const a = after.get(id);
+      if (!a || a.size === 0) continue; // burned here
+      const stAfter = foldFiles(id, a);
+      states.set(id, stAfter);
+      const b = before.get(id) ?? EMPTY;
+      const stBefore = foldFiles(id, b);
+      const dir = moleculeRelDir(id);
+      findings.push(
+        ...transitionFindings(
+          c.sha,
+          problemSet(b.size === 0 ? [] : problemsOf(stBefore, cfg.before, opts.now), dir),
+          problemSet(problemsOf(stAfter, cfg.after, opts.now), dir),
+        ),
+      );
+      const meta = 'molecule.toml';
+      if (b.has(meta) && a.get(meta) !== b.get(meta)) {
+        try {
+          if (onlyMembershipChanged(parseToml(b.get(meta) ?? '', meta), parseToml(a.get(meta) ?? '', meta)))
+            membership.add(`${c.sha}\0${MOLECULES_PREFIX}${id}/${meta}`);
+        } catch {
+          // unreadable: reported as rewritten
+        }
+      }
+      const reports: string[] = [];
+      for (const ch of c.changes) {
+        if (moleculeOfPath(ch.file) !== id || ch.status === 'D') continue;
+        const rel = relInMolecule(ch.file);
+        if (ch.status === 'A' && isGateReport(rel)) reports.push(ch.file);
+        const checkpoint = checkpointOfFile(rel);
+        if (!checkpoint) continue;
+        const now = decisionIn(a.get(rel));
+        if ((now === 'approved' || now === 'rejected') && now !== decisionIn(b.get(rel)))
+          decisions.push({ commit: c, file: ch.file, molecule: id, checkpoint, vote: now });
+      }
+      findings.push(...engineCommitFindings(c, cfg.before.engine.author_email, reports));
+    }
+    statesAt.set(c.sha, states);
+  }
+
+  // Nothing written once is rewritten or removed (but `convoy add` may set convoy/after).
+  findings.push(...rewriteFindings(commits, membership));
+
+  // 4. Decisions: an allowed approver, not who did the work; signed by their key when required.
+  let signing: SigningConfig;
+  try {
+    signing = parseSigningConfig(headConfig.extra, CONFIG_FILE);
+  } catch (err) {
+    findings.push({ rule: RULES.signature, file: CONFIG_FILE, message: (err as Error).message });
+    signing = { requireSigned: false, keys: {} };
+  }
+  const sigs = signing.requireSigned
+    ? await commitSignatures(
+        root,
+        decisions.map((d) => d.commit.sha),
+        allowedSignersText(signing),
+      )
+    : new Map();
+  for (const d of decisions) {
+    const cfg = configs.get(d.commit.sha) as { before: GastownConfig; after: GastownConfig };
+    const state = statesAt.get(d.commit.sha)?.get(d.molecule);
+    const { step } = parseCheckpointId(d.checkpoint);
+    const short = d.commit.sha.slice(0, 12);
+    if (JSON.stringify(trustConfigOf(cfg.before)) !== JSON.stringify(trustConfigOf(cfg.after))) {
+      findings.push({
+        rule: RULES.approver,
+        file: d.file,
+        commit: d.commit.sha,
+        message: `commit ${short} changes who may approve (${CONFIG_FILE} [users], [agents], [teams]) and decides ${d.checkpoint}: a decision counts only from a commit that leaves them alone`,
+      });
+      continue;
+    }
+    const vote: VoteFact = {
+      decision: d.vote,
+      source: d.file,
+      email: d.commit.author.email,
+      committed: true,
+      commit: d.commit.sha,
+      config: trustConfigOf(cfg.before),
+    };
+    const judged = state ? judgeCheckpointVote(state, step, cfg.before, vote) : undefined;
+    if (!judged) {
+      findings.push({
+        rule: RULES.approver,
+        file: d.file,
+        commit: d.commit.sha,
+        message: `${d.checkpoint} is no human checkpoint of molecule ${d.molecule} at commit ${short}`,
+      });
+      continue;
+    }
+    if (!judged.counts) {
+      findings.push({
+        rule: RULES.approver,
+        file: d.file,
+        commit: d.commit.sha,
+        message: `${d.vote} by ${d.commit.author.name} <${d.commit.author.email}> does not count: ${judged.why}`,
+      });
+      continue;
+    }
+    if (signing.requireSigned) {
+      const handle = identityForEmail(cfg.before, d.commit.author.email);
+      const why = signatureProblem(
+        signing,
+        handle?.startsWith('@') ? handle.slice(1) : undefined,
+        sigs.get(d.commit.sha),
+      );
+      if (why)
+        findings.push({
+          rule: RULES.signature,
+          file: d.file,
+          commit: d.commit.sha,
+          message: `${d.vote} by ${d.commit.author.name} <${d.commit.author.email}> needs a good signature by their own key (verify.require_signed): ${why}`,
+        });
+    }
+  }
+  return {
+    ok: findings.length === 0,
+    ...(since ? { base: since } : {}),
+    commits: commits.length,
+    molecules: ids,
+    findings,
+    notes,
+  };
+}
