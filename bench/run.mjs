@@ -12,7 +12,7 @@
 // own default, at least 5, after a warm-up), `only` a RegExp of the row labels to run (a suite
 // that supports it skips the others; scale does), `once` one run without a warm-up for rows
 // too slow to repeat (scale; such rows say so in their note), `dropCaches` whether cold runs may drop the OS
-// page cache, `argv` every argument. Suites planned but not written yet (audit, verify)
+// page cache, `argv` every argument. Suites planned but not written yet (verify)
 // are simply absent until their file exists.
 import { execFileSync } from 'node:child_process';
 import {
@@ -35,7 +35,7 @@ const RESULTS = join(here, 'results.json');
 const SCHEMA = 1;
 export const DEFAULT_SIZES = [100, 1000];
 export const FULL_SIZES = [100, 1000, 10000];
-const PLANNED = ['audit', 'verify'];
+const PLANNED = ['verify'];
 
 function usage(message) {
   console.error(`${message}
