@@ -1,12 +1,22 @@
-// `npm run bench -- engine`: the molecule engine on a generated repository of 1,000 molecules
-// (~15 steps each, mixed progress). Whole-process `molecule status` and a no-op `advance` as
+// `npm run bench -- engine`: the molecule engine on a synthetic repository of 1,000 molecules
+// (~15 steps each, mixed progress, no gates: the quiet case; `scale` has the realistic mix). Whole-process `molecule status` and a no-op `advance` as
 // ratios to `node -e 0` timed alternately with each command, warm and cold (`.beads/.cache` deleted);
 // and in-process fold + plan over 20,000 steps.
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { importBundled, pairedRow, row, timeFn, timePaired } from './lib.mjs';
+import {
+  importBundled,
+  makeRow,
+  NODE_FLOOR,
+  nodeFloorCase,
+  printRow,
+  timeFn,
+  timeRounds,
+  under,
+  within,
+} from './lib.mjs';
 
 const ROOT = resolve(import.meta.dirname, '..');
 const CLI = process.env.GASTOWN_BENCH_CLI ?? join(ROOT, 'dist/gastown.cjs');
@@ -110,7 +120,13 @@ for (const id of readdirSync(dir)) {
 }
 `;
 
-export default async function main() {
+export default async function main(flags = {}) {
+  const rows = [];
+  const add = (r) => {
+    const row = makeRow({ suite: 'engine', size: MOLECULES, ...r });
+    printRow(row);
+    rows.push(row);
+  };
   const work = mkdtempSync(join(tmpdir(), 'gastown-bench-engine-'));
   try {
     const repo = join(work, 'repo');
@@ -126,36 +142,37 @@ export default async function main() {
     const dropCache = () => rmSync(cache, { recursive: true, force: true });
     // Settle: the first advance records nothing (the generated state is reconciled) but fills the cache.
     execFileSync(process.execPath, [CLI, 'advance'], { cwd: repo, env, stdio: 'ignore' });
-    // Each row times its command alternately with `node -e 0` and reports the ratio to that
-    // floor (bench/lib.mjs timePaired): the machine's speed drifts between blocks of runs.
-    const opts = { cwd: repo, env, runs: 11, warmup: 2 };
+    // Each row times its command in rounds with `node -e 0` and reports the ratio to that floor:
+    // the machine's speed drifts between blocks of runs.
+    const runs = flags.runs ?? 11;
+    const node = nodeFloorCase({ cwd: repo, env });
+    const paired = (label, args, target, setup, n = runs) => {
+      const c = { name: 'cmd', cmd: process.execPath, args, cwd: repo, env, setup };
+      const t = timeRounds([node, c], { runs: n, warmup: 2 });
+      add({ label, ms: t.cmd.ms, floor: { name: NODE_FLOOR, ms: t[NODE_FLOOR].ms }, target, runs: n });
+    };
     const cli = (...args) => [CLI, ...args];
-    pairedRow('gastown --version', timePaired(process.execPath, cli('--version'), opts));
-    pairedRow(
-      'gastown molecule status m-0500 (warm)',
-      timePaired(process.execPath, cli('molecule', 'status', 'm-0500'), opts),
-      '<= 2x',
-    );
-    pairedRow(
+    paired('gastown --version', cli('--version'));
+    paired('gastown molecule status m-0500 (warm)', cli('molecule', 'status', 'm-0500'), within(2));
+    paired(
       'gastown molecule status m-0500 (cold)',
-      timePaired(process.execPath, cli('molecule', 'status', 'm-0500'), { ...opts, setup: dropCache }),
-      '<= 3x',
+      cli('molecule', 'status', 'm-0500'),
+      within(3),
+      dropCache,
     );
-    pairedRow(
-      'gastown advance, no-op (warm cache)',
-      timePaired(process.execPath, cli('advance'), opts),
-      '<= 2x',
-    );
+    paired('gastown advance, no-op (warm cache)', cli('advance'), within(2));
     // Which path the warm runs took: stamps (one stat per molecule, the quiet check) or keys
     // (a listing per molecule; stamps are recorded only for folders unchanged for 2 s).
     const warm = JSON.parse(
       execFileSync(process.execPath, [CLI, 'advance', '--json'], { cwd: repo, env, encoding: 'utf8' }),
     );
     console.log(`  warm runs answered by: ${JSON.stringify(warm.unchanged)}`);
-    pairedRow(
+    paired(
       'gastown advance, no-op (cold: .beads/.cache deleted)',
-      timePaired(process.execPath, cli('advance'), { ...opts, runs: 9, warmup: 1, setup: dropCache }),
-      '<= 3x',
+      cli('advance'),
+      within(3),
+      dropCache,
+      flags.runs ?? 9,
     );
 
     // What no cold run can go below on this machine: a bare script with none of gastown's code
@@ -164,11 +181,8 @@ export default async function main() {
     const reads = join(work, 'reads-only.cjs');
     writeFileSync(reads, READS_ONLY);
     const dir = join(repo, '.beads/molecules');
-    pairedRow('reads alone: 1,000 events/ listings', timePaired(process.execPath, [reads, dir, 'ls'], opts));
-    pairedRow(
-      'reads alone: listings + molecule.toml + frozen formula',
-      timePaired(process.execPath, [reads, dir, 'all'], opts),
-    );
+    paired('reads alone: 1,000 events/ listings', [reads, dir, 'ls']);
+    paired('reads alone: listings + molecule.toml + frozen formula', [reads, dir, 'all']);
 
     // In-process: fold + plan of one molecule with 20,000 steps (1,000 chains of 20).
     const steps = [];
@@ -217,21 +231,22 @@ export default async function main() {
       moleculeStatus: () => undefined,
     };
     const ready = engine.planMolecule(state, state.formula, env2).effects.length;
-    row(
-      `ready steps over 20,000 steps (plan only; ${ready} ready)`,
-      await timeFn(() => engine.planMolecule(state, state.formula, env2)),
-      0,
-      '< 50 ms',
-    );
-    row(
-      'fold 20,000 steps (~19,000 event files) + plan',
-      await timeFn(
+    add({
+      label: `ready steps over 20,000 steps, in process (plan only; ${ready} ready)`,
+      size: null,
+      ms: await timeFn(() => engine.planMolecule(state, state.formula, env2)),
+      target: under(50),
+    });
+    add({
+      label: 'fold 20,000 steps (~19,000 event files) + plan, in process',
+      size: null,
+      ms: await timeFn(
         () => engine.planMolecule(engine.fold('wide', 'x', files, { parseFormula }), formula, env2),
         { runs: 5, warmup: 1 },
       ),
-      0,
-    );
+    });
   } finally {
     rmSync(work, { recursive: true, force: true });
   }
+  return rows;
 }

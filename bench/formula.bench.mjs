@@ -2,12 +2,22 @@
 // towers-of-hanoi-10 (1025 steps), and the whole `gastown formula validate` process over the
 // corpus as a ratio to `node -e 0` measured in the same run: cold (cache folder emptied before
 // every run), warm (results cached) and with the cache turned off.
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { importBundled, median, nodeFloor, row, timeFn, timeProcess } from './lib.mjs';
+import {
+  bundledPath,
+  importBundled,
+  makeRow,
+  NODE_FLOOR,
+  nodeFloorCase,
+  printRow,
+  timeFn,
+  timeRounds,
+  under,
+  within,
+} from './lib.mjs';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 // GASTOWN_CORPUS: the corpus folder when the repo is not next to shared/ (a scratch copy).
@@ -19,16 +29,27 @@ const corpusFiles = corpusDirs.flatMap((d) =>
     .map((f) => join(d, f)),
 );
 
-export default async function main() {
+export default async function main(flags = {}) {
+  const rows = [];
+  const add = (r) => {
+    const row = makeRow({ suite: 'formula', ...r });
+    printRow(row);
+    rows.push(row);
+  };
+  const row = (label, ms, target) => add({ label, ms, ...(target ? { target } : {}) });
   const out = mkdtempSync(join(tmpdir(), 'gastown-bench-formula-'));
   try {
     // The formula engine alone, bundled like the CLI bundles it.
     const f = await importBundled(join(root, 'src/formula/index.ts'), out, 'formula');
     const lib = f.createFileLibrary(corpusDirs);
     const validateAll = () => {
-      let invalid = 0;
-      for (const file of corpusFiles) if (!f.resolveFormula(file, lib).formula) invalid++;
-      if (invalid > 0) throw new Error(`${invalid} corpus files invalid`);
+      const invalid = [];
+      for (const file of corpusFiles) {
+        const r = f.resolveFormula(file, lib);
+        if (!r.formula) invalid.push(`${file}: ${r.diagnostics.map((d) => d.message).join('; ')}`);
+      }
+      if (invalid.length > 0)
+        throw new Error(`${invalid.length} corpus files invalid:\n${invalid.join('\n')}`);
     };
     const hanoi = () => {
       const r = f.resolveFormula('towers-of-hanoi-10', lib);
@@ -53,8 +74,7 @@ export default async function main() {
     row(
       'hanoi-10 resolve+topo+ready (parse memoised, warm)',
       await timeFn(hanoi, { runs: 30, warmup: 5 }),
-      undefined,
-      '< 5 ms',
+      under(5),
     );
     row(
       'hanoi-10 parse+resolve+topo+ready (cold parse)',
@@ -87,50 +107,39 @@ export default async function main() {
     };
     const validateArgs = [cli, 'formula', 'validate', ...corpusFiles];
     // Interleaved: one run of every case per round, so load drift on a shared machine hits the
-    // floor and the cases alike; the ratio is the median of per-round ratios.
-    const cases = [
-      { label: 'node -e 0 (floor)', args: ['-e', '0'] },
-      { label: 'gastown --version', args: [cli, '--version'] },
-      {
-        label: 'gastown formula validate <52 corpus files>, cold cache',
-        args: validateArgs,
-        setup: () => rmSync(cacheDir, { recursive: true, force: true }),
-      },
-      {
-        label: 'gastown formula validate <52 corpus files>, no cache',
-        args: validateArgs,
-        env: { ...env, GASTOWN_NO_CACHE: '1' },
-      },
-      {
-        label: 'gastown formula validate <52 corpus files>, warm cache',
-        args: validateArgs,
-        target: '< 2x floor',
-      },
-      {
-        label: 'gastown formula validate shiny (one file), warm cache',
-        args: [cli, 'formula', 'validate', join(corpusDirs[0], 'shiny.formula.toml')],
-      },
-    ];
-    const rounds = 15;
-    const times = cases.map(() => []);
-    for (let r = 0; r < rounds + 2; r++) {
-      cases.forEach((c, i) => {
-        c.setup?.();
-        const t0 = performance.now();
-        const p = spawnSync(process.execPath, c.args, { cwd: out, env: c.env ?? env, stdio: 'ignore' });
-        const dt = performance.now() - t0;
-        if (p.status !== 0) throw new Error(`${c.label} exited ${p.status}`);
-        if (r >= 2) times[i].push(dt); // two warm-up rounds: the cache is warm after the first
-      });
-    }
-    const floor = median(times[0]);
-    cases.forEach((c, i) => {
-      const ratio = median(times[i].map((t, k) => t / times[0][k]));
-      const t = c.target ? `  (target ${c.target})` : '';
-      console.log(
-        `${c.label.padEnd(58)} ${median(times[i]).toFixed(2).padStart(9)} ms ${ratio.toFixed(2)}x floor${t}`,
-      );
+    // floor and the cases alike.
+    const run = (name, args, extra = {}) => ({
+      name,
+      cmd: process.execPath,
+      args,
+      cwd: out,
+      env,
+      ok: [0],
+      ...extra,
     });
+    const cases = [
+      nodeFloorCase({ cwd: out, env }),
+      run('gastown --version', [cli, '--version']),
+      run('gastown formula validate <52 corpus files>, cold cache', validateArgs, {
+        setup: () => rmSync(cacheDir, { recursive: true, force: true }),
+        target: within(4),
+      }),
+      run('gastown formula validate <52 corpus files>, no cache', validateArgs, {
+        env: { ...env, GASTOWN_NO_CACHE: '1' },
+      }),
+      run('gastown formula validate <52 corpus files>, warm cache', validateArgs, { target: within(2) }),
+      run('gastown formula validate shiny (one file), warm cache', [
+        cli,
+        'formula',
+        'validate',
+        join(corpusDirs[0], 'shiny.formula.toml'),
+      ]),
+    ];
+    const runs = flags.runs ?? 15;
+    // Two warm-up rounds: the cache is warm after the first.
+    const t = timeRounds(cases, { runs, warmup: 2 });
+    const floor = { name: NODE_FLOOR, ms: t[NODE_FLOOR].ms };
+    for (const c of cases.slice(1)) add({ label: c.name, ms: t[c.name].ms, floor, target: c.target, runs });
 
     // parseTomlCached: a fresh process parsing the largest corpus file (stand-in for a big frozen
     // formula.resolved.toml), with smol-toml versus from the cache.
@@ -138,28 +147,37 @@ export default async function main() {
     const tomlCacheDir = join(out, 'toml-cache');
     const parseScript = (cached) =>
       `import { readFileSync } from 'node:fs';
-       import * as f from ${JSON.stringify(pathToFileURL(join(out, 'formula.mjs')).href)};
+       import * as f from ${JSON.stringify(pathToFileURL(bundledPath('formula')).href)};
        const text = readFileSync(${JSON.stringify(hanoiFile)}, 'utf8');
        const doc = f.parseTomlCached(text, ${cached ? `new f.ContentCache(${JSON.stringify(tomlCacheDir)})` : 'undefined'});
        if (doc.steps.length !== 1025) process.exit(3);`;
-    const importOnly = `import(${JSON.stringify(pathToFileURL(join(out, 'formula.mjs')).href)})`;
+    const importOnly = `import(${JSON.stringify(pathToFileURL(bundledPath('formula')).href)})`;
     const node = (script) => ['--input-type=module', '-e', script];
-    const importFloor = timeProcess(process.execPath, node(importOnly), { cwd: out });
-    row('node + import formula engine (floor for the next two)', importFloor, floor);
-    row(
-      'fresh process: smol-toml parse of hanoi-10 (148 KB)',
-      timeProcess(process.execPath, node(parseScript(false)), { cwd: out }),
-      importFloor,
+    const IMPORT = 'node + import formula engine';
+    const p = timeRounds(
+      [
+        run(IMPORT, node(importOnly)),
+        run('smol', node(parseScript(false))),
+        run('cached', node(parseScript(true))),
+      ],
+      { runs, warmup: 2 },
     );
-    row(
-      'fresh process: parseTomlCached of hanoi-10, warm',
-      timeProcess(process.execPath, node(parseScript(true)), { cwd: out }),
-      importFloor,
-    );
-
-    const floorAfter = nodeFloor({ cwd: out, runs: 15 });
-    row('node -e 0 (floor, again: the machine load drifts)', floorAfter, floor);
+    const importFloor = { name: IMPORT, ms: p[IMPORT].ms };
+    add({ label: 'node + import formula engine (floor for the next two)', ms: p[IMPORT].ms, runs });
+    add({
+      label: 'fresh process: smol-toml parse of hanoi-10 (148 KB)',
+      ms: p.smol.ms,
+      floor: importFloor,
+      runs,
+    });
+    add({
+      label: 'fresh process: parseTomlCached of hanoi-10, warm',
+      ms: p.cached.ms,
+      floor: importFloor,
+      runs,
+    });
   } finally {
     rmSync(out, { recursive: true, force: true });
   }
+  return rows;
 }

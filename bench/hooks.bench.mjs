@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
-import { nodeFloor, row, timeFn, timeProcess } from './lib.mjs';
+import { makeRow, NODE_FLOOR, nodeFloorCase, printRow, timeFn, timeRounds, under, within } from './lib.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const cli = join(root, 'dist/gastown.cjs');
@@ -32,10 +32,10 @@ function sh(cmd, args, cwd, extra = {}) {
 }
 
 const MOLECULES = 1000;
-const RUNS = 15;
 const WARMUP = 2;
 
-export default async function main() {
+export default async function main(flags = {}) {
+  const RUNS = flags.runs ?? 15;
   const dir = mkdtempSync(join(tmpdir(), 'gastown-bench-hooks-'));
   try {
     sh('git', ['init', '-q', '-b', 'main'], dir);
@@ -60,72 +60,89 @@ export default async function main() {
     sh('git', ['commit', '-q', '-m', `${MOLECULES} molecules`], dir, { GASTOWN_HOOKS: '0' });
     sh(process.execPath, [cli, 'advance'], dir); // warm the per-clone cache, as any earlier run would have
 
-    const floor = nodeFloor({ runs: RUNS });
     const noHooks = ['-c', 'core.hooksPath=/dev/null'];
+    const rows = [];
+    const add = (r) => {
+      const row = makeRow({ suite: 'hooks', size: MOLECULES, runs: RUNS, ...r });
+      printRow(row);
+      rows.push(row);
+    };
+    const node = nodeFloorCase({ cwd: dir, env });
+    const OFF = 'same commit, hooks off';
 
-    // (a) a commit touching a file outside .beads/.
+    // (a) a commit touching a file outside .beads/, hooks off and on in each round.
     let n = 0;
     const touch = () => {
       writeFileSync(join(dir, 'code.txt'), `change ${n++}\n`);
       sh('git', ['add', 'code.txt'], dir);
     };
-    const plainBase = timeProcess('git', [...noHooks, 'commit', '-q', '-m', 'work'], {
-      cwd: dir,
-      env,
-      runs: RUNS,
-      warmup: WARMUP,
-      setup: touch,
+    const commit = (name, args) => ({ name, cmd: 'git', args, cwd: dir, env, setup: touch });
+    const a = timeRounds(
+      [
+        node,
+        commit(OFF, [...noHooks, 'commit', '-q', '-m', 'work']),
+        commit('on', ['commit', '-q', '-m', 'work']),
+      ],
+      { runs: RUNS, warmup: WARMUP },
+    );
+    add({
+      label: '(a) commit, no .beads/ change, hooks on',
+      ms: a.on.ms,
+      floor: { name: OFF, ms: a[OFF].ms },
     });
-    const plainHooked = timeProcess('git', ['commit', '-q', '-m', 'work'], {
-      cwd: dir,
-      env,
-      runs: RUNS,
-      warmup: WARMUP,
-      setup: touch,
+    add({
+      label: '(a) added by hooks',
+      ms: a.on.ms - a[OFF].ms,
+      floor: { name: NODE_FLOOR, ms: a[NODE_FLOOR].ms },
+      target: under(10),
     });
 
     // (b) a Gastown-Done commit; each hooked run finishes a different molecule's `design`, so
-    // every run makes an engine commit.
+    // every run makes an engine commit; the same commit with hooks off follows it in its round.
     let m = 0;
-    const doneArgs = () => [
-      'commit',
-      '-q',
-      '--allow-empty',
-      '-m',
-      'design done',
-      '--trailer',
-      `Gastown-Done: m${String(m).padStart(4, '0')}/design`,
-    ];
-    const times = (hooked) => {
-      const out = [];
-      for (let i = 0; i < WARMUP + RUNS; i++) {
-        m++;
-        const t = timeProcess('git', hooked ? doneArgs() : [...noHooks, ...doneArgs()], {
-          cwd: dir,
-          env,
-          runs: 1,
-          warmup: 0,
-        });
-        if (i >= WARMUP) out.push(t);
-      }
-      return out.sort((a, b) => a - b)[Math.floor(out.length / 2)];
+    const doneArgs = (hooked) => () => {
+      if (hooked) m++;
+      return [
+        ...(hooked ? [] : noHooks),
+        'commit',
+        '-q',
+        '--allow-empty',
+        '-m',
+        'design done',
+        '--trailer',
+        `Gastown-Done: m${String(m).padStart(4, '0')}/design`,
+      ];
     };
-    const doneBase = times(false);
-    const doneHooked = times(true);
+    const done = (name, hooked) => ({ name, cmd: 'git', args: doneArgs(hooked), cwd: dir, env });
+    const engineCommits = () =>
+      Number(sh('git', ['rev-list', '--count', '--author=gastown@localhost', 'HEAD'], dir));
+    const before = engineCommits();
+    const b = timeRounds([node, done('on', true), done(OFF, false)], { runs: RUNS, warmup: WARMUP });
+    const made = engineCommits() - before;
+    if (made !== RUNS + WARMUP)
+      throw new Error(`${made} engine commits for ${RUNS + WARMUP} hooked Gastown-Done commits`);
     const head = sh(
       'git',
-      ['log', '-1', '--format=%an|%(trailers:key=Gastown-Transition,valueonly,separator=%x2C)'],
+      [
+        'log',
+        '-1',
+        '--author=gastown@localhost',
+        '--format=%(trailers:key=Gastown-Transition,valueonly,separator=%x2C)',
+      ],
       dir,
     ).trim();
-    if (!head.startsWith('gastown|')) throw new Error(`expected an engine commit at HEAD, got ${head}`);
-
-    row('node -e 0 (floor)', floor, 0);
-    row('(a) commit, no .beads/ change, hooks off', plainBase, 0);
-    row('(a) same commit, gastown hooks on', plainHooked, 0);
-    row('(a) added by hooks', plainHooked - plainBase, 0, '< 10 ms');
-    row(`(b) Gastown-Done commit, ${MOLECULES} molecules, hooks off`, doneBase, floor);
-    row('(b) same commit, hooks on (+ engine commit)', doneHooked, floor);
-    row('(b) added by hooks', doneHooked - doneBase, floor, '<= 3x floor');
+    add({
+      label: `(b) Gastown-Done commit, ${MOLECULES} molecules, hooks on (+ engine commit)`,
+      ms: b.on.ms,
+      floor: { name: OFF, ms: b[OFF].ms },
+      anchors: [{ name: NODE_FLOOR, ms: b[NODE_FLOOR].ms }],
+    });
+    add({
+      label: '(b) added by hooks',
+      ms: b.on.ms - b[OFF].ms,
+      floor: { name: NODE_FLOOR, ms: b[NODE_FLOOR].ms },
+      target: within(3),
+    });
     console.log(`    last engine commit: ${head}`);
 
     // (c) One read both ways, in process: HEAD's commit message (what trailer handling needs).
@@ -145,9 +162,15 @@ export default async function main() {
       return (await git.readCommit({ fs, dir, oid })).commit.message;
     };
     if ((await viaBinary()).trim() !== (await viaIso()).trim()) throw new Error('the two reads disagree');
-    row('(c) HEAD message via git binary (child_process)', await timeFn(viaBinary), 0);
-    row('(c) HEAD message via isomorphic-git', await timeFn(viaIso), 0);
-    row('(c) import isomorphic-git (once per process)', importMs, 0);
+    const inProcess = { size: null, runs: 20 };
+    add({
+      ...inProcess,
+      label: '(c) HEAD message via git binary (child_process), in process',
+      ms: await timeFn(viaBinary),
+    });
+    add({ ...inProcess, label: '(c) HEAD message via isomorphic-git, in process', ms: await timeFn(viaIso) });
+    add({ ...inProcess, label: '(c) import isomorphic-git (once per process)', ms: importMs, runs: 1 });
+    return rows;
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

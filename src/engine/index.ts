@@ -57,6 +57,7 @@ export {
   stepTransition,
 } from './plan.js';
 export { foldFiles, reconcileMolecule } from './reconcile.js';
+export { MOVABLE } from './summaries.js';
 export type { Trailer } from './trailers.js';
 export { parseTrailers } from './trailers.js';
 export type {
@@ -73,3 +74,5 @@ export type {
   TransitionEffect,
   WriteEffect,
 } from './types.js';
+export type { MoleculeLook } from './views.js';
+export { lookAtMolecules } from './views.js';

@@ -45,6 +45,7 @@ import {
 } from './io.js';
 import { reopenEffects, stepTransition } from './plan.js';
 import { foldFiles, planState, reconcileMolecule, stateProblems } from './reconcile.js';
+import { MOVABLE } from './summaries.js';
 import type {
   Effect,
   MoleculeState,
@@ -55,6 +56,7 @@ import type {
   TransitionEffect,
 } from './types.js';
 import { judgeMolecule } from './verdict.js';
+import { lookAtMolecules } from './views.js';
 
 export interface CreateMoleculeOptions {
   formula: string;
@@ -830,8 +832,6 @@ export interface StatusJson {
   cancelled?: { by?: string; reason?: string };
 }
 
-const MOVABLE = new Set<string>(['active', 'blocked', 'failed']);
-
 export function statusOf(state: MoleculeState, plan: PlanResult): StatusJson {
   const willBeReady = new Set(
     plan.effects.flatMap((e) =>
@@ -939,15 +939,25 @@ export interface MoleculeListEntry {
 }
 
 export async function listMolecules(rootOrCwd: string, now: Date = new Date()): Promise<MoleculeListEntry[]> {
-  const root = findRoot(rootOrCwd);
-  const config = loadConfig(root);
   const out: MoleculeListEntry[] = [];
-  for (const id of listMoleculeIds(root)) {
-    const { state, plan } = await judgeMolecule(id, { root, config, now });
-    const s = statusOf(state, plan);
+  for (const look of await lookAtMolecules(rootOrCwd, now)) {
+    if (look.view) {
+      const v = look.view;
+      out.push({
+        id: look.id,
+        formula: v.formula,
+        state: look.state,
+        progress: { done: look.done, total: look.total },
+        ...(v.blocked ? { blocked_reason: v.blocked } : {}),
+        ...(v.convoy ? { convoy: v.convoy } : {}),
+      });
+      continue;
+    }
+    if (!look.judged) continue; // only `current` accepts a summary without a view
+    const s = statusOf(look.judged.state, look.judged.plan);
     const problem = s.problems[0] ?? s.conflicts[0];
     out.push({
-      id,
+      id: look.id,
       formula: s.formula,
       state: s.state,
       progress: s.progress,

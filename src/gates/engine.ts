@@ -420,7 +420,10 @@ function planHuman(ctx: GatePlanContext): GatePlan | undefined {
     notes.push(`checkpoint ${file}: ${verdict.summary}`);
   }
 
-  const plan: GatePlan = { holdReady: true, effects, volatile: true };
+  // With no vote, the plan depends on the checkpoint's files and, under a timeout, on when its
+  // request was committed: a time that, once known, is recorded as recheckAt. A vote is judged by
+  // who committed it, which the files do not say.
+  const plan: GatePlan = { holdReady: true, effects, ...(judged.votes > 0 ? { volatile: true } : {}) };
   // A vote that cannot count whoever made it (its commit also rewrote who may approve) is
   // reported, not only noted: advance and status name the commit and the files.
   const refused = judged.verdict?.votes.find((v) => v.refused !== undefined);
@@ -435,6 +438,7 @@ function planHuman(ctx: GatePlanContext): GatePlan | undefined {
       else {
         notes.push(d.summary);
         if (d.deadline) plan.recheckAt = d.deadline.getTime();
+        else plan.volatile = true; // the clock starts when the request is committed
       }
     }
   }

@@ -175,6 +175,21 @@ export function gitOperationInProgress(root: string): boolean {
   return operationInProgress(gitDirOf(root) ?? join(root, '.git')) !== undefined;
 }
 
+/** What `molecule list` and `molecule current` show of a molecule (engine/summaries.ts viewOf). */
+export interface MoleculeView {
+  formula: string;
+  blocked?: string;
+  convoy?: string;
+  /** Steps in progress or ready, in formula order (a molecule that can move only). */
+  work?: {
+    step: string;
+    title: string;
+    state: 'ready' | 'in_progress';
+    attempt: number;
+    assignee?: string;
+  }[];
+}
+
 export interface MoleculeSummary {
   /** Content key (see moleculeKeys) combined with everything else the plan depended on. */
   key: string;
@@ -196,6 +211,8 @@ export interface MoleculeSummary {
    * folder's stat alone; fact files are never edited, their names are the fact).
    */
   stamp?: string;
+  /** What readers show; absent where only advance's verdict is known (a settled molecule). */
+  view?: MoleculeView;
 }
 
 export interface SummaryFile {
@@ -207,7 +224,7 @@ export interface SummaryFile {
   molecules: Record<string, MoleculeSummary>;
 }
 
-export const SUMMARY_VERSION = 4;
+export const SUMMARY_VERSION = 5;
 const SUMMARY_FILE = 'summaries.json';
 
 export function readSummaries(root: string): { data: SummaryFile; text?: string } {

@@ -3,9 +3,12 @@ import {
   burnMolecule,
   createMolecule,
   listMolecules,
+  lookAtMolecules,
+  MOVABLE,
   moleculeStatus,
   type StatusJson,
   squashMolecule,
+  statusOf,
   type Transition,
 } from '../../engine/index.js';
 import { cancelMolecule } from '../../engine/molecules.js';
@@ -186,25 +189,36 @@ export async function currentSteps(
   id: string | undefined,
   agent: string | undefined,
 ): Promise<CurrentStep[]> {
-  const ids = id
-    ? [id]
-    : (await listMolecules(cwd, now)).filter((m) => m.state === 'active').map((m) => m.id);
   const out: CurrentStep[] = [];
-  for (const m of ids) {
-    const s = await moleculeStatus(cwd, m, now);
-    // Nothing can be worked on in a molecule that is invalid, in conflict or over (its verdict).
-    if (!['active', 'blocked', 'failed'].includes(s.state)) continue;
+  const take = (step: Omit<CurrentStep, 'molecule'> & { assignee?: string | undefined }, m: string) => {
+    if (agent !== undefined && step.assignee !== undefined && step.assignee !== agent) return;
+    const { assignee, ...rest } = step;
+    out.push({ molecule: m, ...rest, ...(assignee !== undefined ? { assignee } : {}) });
+  };
+  const fromStatus = (s: StatusJson) => {
+    // Nothing can be worked on in a molecule that is invalid, in conflict or over (its verdict);
+    // of all molecules, only the active ones are looked into.
+    if (!MOVABLE.has(s.state) || (id === undefined && s.state !== 'active')) return;
     for (const step of s.steps) {
       if (step.state !== 'in_progress' && !(step.state === 'ready' && s.ready.includes(step.id))) continue;
-      if (agent !== undefined && step.assignee !== undefined && step.assignee !== agent) continue;
-      out.push({
-        molecule: m,
-        step: step.id,
-        title: step.title,
-        state: step.state,
-        attempt: step.attempt,
-        ...(step.assignee !== undefined ? { assignee: step.assignee } : {}),
-      });
+      take(
+        {
+          step: step.id,
+          title: step.title,
+          state: step.state,
+          attempt: step.attempt,
+          assignee: step.assignee,
+        },
+        s.id,
+      );
+    }
+  };
+  if (id !== undefined) fromStatus(await moleculeStatus(cwd, id, now));
+  else {
+    // A molecule that is not active needs no more than its state from its summary.
+    for (const look of await lookAtMolecules(cwd, now, (state) => state !== 'active')) {
+      if (look.judged) fromStatus(statusOf(look.judged.state, look.judged.plan));
+      else if (look.state === 'active') for (const w of look.view?.work ?? []) take(w, look.id);
     }
   }
   // In-progress work first: that is what "current" means; ready steps come next.

@@ -1,0 +1,328 @@
+// The summary store: per-molecule summaries keyed by content (docs/state.md,
+// ".cache/summaries.json"). `advance` skips a molecule its summary vouches for; `molecule list`
+// and `molecule current` answer from the same summaries. The rule is the same for every reader:
+// a summary counts only while the molecule's content key (or the stamp recorded with it) holds,
+// so a changed file is always read and judged again.
+import type { Dirent, Stats } from 'node:fs';
+import {
+  eventsKey,
+  gitOperationInProgress,
+  hashKey,
+  type KeyScope,
+  type MoleculeSummary,
+  type MoleculeView,
+  moleculeKeyLines,
+  moleculeKeyLinesOf,
+  moleculeStamp,
+  readSummaries,
+  type SummaryFile,
+  stampIsSettled,
+  statFolder,
+  writeSummaries,
+} from '../store/cache.js';
+import { EVENTS, moleculesDir, parseEventName } from '../store/layout.js';
+import type { GastownConfig } from '../store/types.js';
+import { formulaNeedsPlugins, registrySignature } from './gates.js';
+import type { ReconcileOutcome } from './reconcile.js';
+import type { MoleculeState, MoleculeStatus, PlanResult } from './types.js';
+
+/** How a store reads and writes: advance's options that matter to it. */
+export interface SummaryStoreOptions {
+  /** A dry run has no store. */
+  dryRun?: boolean;
+  /** How old a folder's last change must be for its stamp to be recorded (store/cache.ts). */
+  stampWindowMs?: number;
+  /** A run over these molecules only: the others' summaries are kept as they are. */
+  molecules?: string[];
+}
+
+export interface RunStamps {
+  runStartMs: number;
+  /** configStamp taken before the config was read; undefined when too recent to record. */
+  config: string | undefined;
+}
+
+/**
+ * Summaries of quiet molecules keyed by content (docs/state.md, ".cache/summaries.json"):
+ * a molecule whose files, config, plugins and `after` molecule are unchanged and whose last plan
+ * was empty is skipped after one readdir, or one stat when its `events/` folder's stamp is the
+ * one recorded with the key (store/cache.ts, statStamp), without parsing anything.
+ */
+export function openSummaries(
+  root: string,
+  config: GastownConfig,
+  opts: SummaryStoreOptions,
+  stamps: RunStamps,
+) {
+  if (opts.dryRun) return undefined;
+  const { data: file, text } = readSummaries(root);
+  // What this run learned. A run over some molecules keeps the others' summaries: they are
+  // merged into the file's object when saving (copying 1,000 entries up front cost ~5 ms).
+  const fresh: SummaryFile = { version: file.version, molecules: {} };
+  const dropped = new Set<string>();
+  const counts = { stamp: 0, key: 0 };
+  // A no-op run over an unchanged cache rewrites nothing; skip even serialising it then.
+  let hits = 0;
+  let touched = false;
+  // Mid-merge, files can change under the same names: look at everything.
+  const trustNames = !gitOperationInProgress(root);
+  const salt = `${config.hash}|${registrySignature()}`;
+  fresh.salt = salt;
+  if (stamps.config !== undefined) fresh.config = { stamp: stamps.config, hash: config.hash };
+  // Stamps recorded under another config or plugin set vouch for keys salted differently.
+  const stampsHold = file.salt === salt;
+  const { runStartMs } = stamps;
+  // Stats of `events/` taken before a molecule was read, for the summary its reconcile records.
+  const taken = new Map<string, Stats>();
+  const stampOf = (id: string, afterCompleted: boolean | undefined): string | undefined => {
+    const st = taken.get(id);
+    taken.delete(id);
+    if (!st || !stampIsSettled(st, runStartMs, opts.stampWindowMs)) return undefined;
+    return moleculeStamp(st, afterCompleted);
+  };
+  // Built once: path.join per molecule shows up in the no-op profile.
+  const base = `${moleculesDir(root)}/`;
+  const saltOf = (scope: KeyScope, afterCompleted: boolean | undefined) =>
+    `${scope}|${salt}|${afterCompleted === undefined ? '' : String(afterCompleted)}`;
+  const keyOf = (lines: string[], scope: KeyScope, afterCompleted: boolean | undefined) =>
+    hashKey(lines, saltOf(scope, afterCompleted));
+  return {
+    /**
+     * No summary of this molecule was ever recorded here (a fresh clone, a deleted cache) and
+     * git is not mid-operation: its settled history may be taken by name (reconcile.ts).
+     */
+    neverSeen(id: string): boolean {
+      return trustNames && file.molecules[id] === undefined;
+    },
+    /**
+     * The molecule's summary when its content key (or the stamp recorded with it) still holds
+     * and its last plan was empty; undefined means "read and judge it".
+     */
+    lookup(
+      id: string,
+      nowMs: number,
+      statusOf: (id: string) => MoleculeStatus | undefined,
+    ): MoleculeSummary | undefined {
+      const s = file.molecules[id];
+      if (!trustNames || !s?.quiet || (s.recheckAt !== undefined && nowMs >= s.recheckAt)) return undefined;
+      const scope: KeyScope = s.events ? 'events' : 'all';
+      const after = s.after;
+      const afterCompleted = after === undefined ? undefined : statusOf(after) === 'completed';
+      // Stat first, list second: a change after the stat leaves a stamp that will not match.
+      const st = scope === 'events' ? statFolder(`${base}${id}/${EVENTS}`) : undefined;
+      const stamp = st && moleculeStamp(st, afterCompleted);
+      if (stamp !== undefined && stampsHold && s.stamp === stamp) {
+        fresh.molecules[id] = s;
+        counts.stamp++;
+        hits++;
+        return s;
+      }
+      let key = scope === 'events' ? eventsKey(base + id, saltOf(scope, afterCompleted)) : undefined;
+      if (key === undefined) {
+        const lines = moleculeKeyLines(base + id, scope);
+        if (lines === undefined) return undefined;
+        key = keyOf(lines, scope, afterCompleted);
+      }
+      if (key !== s.key) {
+        if (st) taken.set(id, st);
+        return undefined;
+      }
+      counts.key++;
+      const settled = st && stampIsSettled(st, runStartMs, opts.stampWindowMs) ? stamp : undefined;
+      if (settled === s.stamp) {
+        fresh.molecules[id] = s;
+        hits++;
+      } else {
+        // Record (or drop) the stamp: the summary file changes, the summary does not.
+        const { stamp: _old, ...rest } = s;
+        fresh.molecules[id] = settled === undefined ? rest : { ...rest, stamp: settled };
+        touched = true;
+      }
+      return s;
+    },
+    /**
+     * Records what a reconcile found, or with `withView` a reader's full judgement (verdict.ts,
+     * which for a settled molecule also re-checks its facts): only a reader's summary carries
+     * what `molecule list` and `molecule current` show, and it stays while its key holds.
+     */
+    record(
+      id: string,
+      r: Pick<ReconcileOutcome, 'state' | 'plan' | 'problems'>,
+      afterCompleted: boolean | undefined,
+      withView = false,
+    ) {
+      touched = true;
+      if (r.plan.volatile || r.problems.length > 0) {
+        delete fresh.molecules[id];
+        dropped.add(id);
+        return;
+      }
+      dropped.delete(id);
+      const scope = keyScopeOf(r);
+      // Facts written in this run are in r.state.files already, so the key is the folder's
+      // content as the next run will see it.
+      const summary: CachedSummary = {
+        key: keyOf(moleculeKeyLinesOf(r.state.files, scope), scope, afterCompleted),
+        state: r.plan.status,
+        done: r.state.steps.filter((s) => s.status === 'done' || s.status === 'skipped').length,
+        total: r.state.steps.length,
+        quiet: r.plan.effects.length === 0,
+      };
+      if (r.plan.recheckAt !== undefined) summary.recheckAt = r.plan.recheckAt;
+      if (withView) summary.view = viewOf(r.state, r.plan);
+      if (r.state.meta?.after) summary.after = r.state.meta.after;
+      if (scope === 'events') {
+        summary.events = true;
+        const stamp = stampOf(id, afterCompleted);
+        if (stamp !== undefined) summary.stamp = stamp;
+      }
+      fresh.molecules[id] = summary;
+    },
+    /** Records a summary earned by another molecule of the same shape (shapes.ts). */
+    adopt(id: string, summary: CachedSummary): boolean {
+      if (!trustNames) return false;
+      touched = true;
+      // The stamp is this molecule's own, never the one of the molecule that earned the verdict.
+      const { stamp: _theirs, ...rest } = summary;
+      const stamp = stampOf(id, undefined);
+      fresh.molecules[id] = stamp === undefined ? rest : { ...rest, stamp };
+      return true;
+    },
+    summaryOf(id: string): CachedSummary | undefined {
+      return fresh.molecules[id];
+    },
+    recordCompleted(id: string, listed?: Dirent[]): boolean {
+      if (!trustNames) return false;
+      // One readdir of events/ gives both the contradiction check and the key; a squashed
+      // molecule (digest, no events/) is keyed by its whole folder.
+      let scope: KeyScope = 'events';
+      // A listing's lines are regular files only (eventKeyLines); others may mark an entry that is
+      // not one (` !a directory`), which reconcile reports, as it does a name that is no fact.
+      const fromListing = listed && eventKeyLines(listed);
+      let lines = fromListing ?? moleculeKeyLines(base + id, scope);
+      if (lines === undefined) {
+        scope = 'all';
+        lines = moleculeKeyLines(base + id, scope);
+        if (lines === undefined) return false;
+      }
+      if (!fromListing && lines.some((l) => l.includes(' !'))) return false;
+      if (hasContradictingNames(lines)) return false;
+      touched = true;
+      fresh.molecules[id] = {
+        key: keyOf(lines, scope, undefined),
+        state: 'completed',
+        done: 0,
+        total: 0,
+        quiet: true,
+        ...(scope === 'events' ? { events: true as const } : {}),
+      };
+      const stamp = scope === 'events' ? stampOf(id, undefined) : undefined;
+      if (stamp !== undefined) (fresh.molecules[id] as CachedSummary).stamp = stamp;
+      return true;
+    },
+    counts,
+    save() {
+      const same =
+        file.salt === salt &&
+        file.config?.stamp === fresh.config?.stamp &&
+        file.config?.hash === fresh.config?.hash &&
+        (opts.molecules ? !touched : !touched && hits === Object.keys(file.molecules).length);
+      if (same && text !== undefined) return;
+      let out = fresh;
+      if (opts.molecules) {
+        const molecules = file.molecules;
+        for (const id of dropped) delete molecules[id];
+        for (const id of Object.keys(fresh.molecules)) molecules[id] = fresh.molecules[id] as CachedSummary;
+        out = { ...fresh, molecules };
+      }
+      try {
+        writeSummaries(root, out, text);
+      } catch {
+        // The cache is an optimisation; failing to write it must not fail the reconcile.
+      }
+    },
+  };
+}
+
+type CachedSummary = SummaryFile['molecules'][string];
+
+export type SummaryStore = NonNullable<ReturnType<typeof openSummaries>>;
+
+/** Molecule states in which a step can be worked on. */
+export const MOVABLE: ReadonlySet<string> = new Set(['active', 'blocked', 'failed']);
+
+/**
+ * What `molecule list` and `molecule current` show of a molecule whose plan is empty: the same
+ * values engine/molecules.ts statusOf gives them (with no effects, a step is ready only by its facts).
+ */
+function viewOf(state: MoleculeState, plan: PlanResult): MoleculeView {
+  const view: MoleculeView = { formula: state.meta?.formula ?? state.formula?.formula ?? '' };
+  if (plan.blockedReason) view.blocked = plan.blockedReason;
+  if (state.meta?.convoy) view.convoy = state.meta.convoy;
+  if (!MOVABLE.has(plan.status)) return view;
+  const titles = new Map((state.formula?.steps ?? []).map((s) => [s.id, s.title]));
+  const work: NonNullable<MoleculeView['work']> = [];
+  for (const s of state.steps) {
+    if (s.status !== 'in_progress' && s.status !== 'ready') continue;
+    work.push({
+      step: s.id,
+      title: titles.get(s.id) ?? '',
+      state: s.status,
+      attempt: s.attempt,
+      ...(s.assignee !== undefined ? { assignee: s.assignee } : {}),
+    });
+  }
+  if (work.length > 0) view.work = work;
+  return view;
+}
+
+/**
+ * moleculeKeyLines(dir, 'events') from a listing already made: undefined (list again) when it
+ * holds anything but regular files, which moleculeKeyLines would walk into.
+ */
+function eventKeyLines(listed: Dirent[]): string[] | undefined {
+  const lines: string[] = [];
+  for (const e of listed) {
+    if (e.name.charCodeAt(0) === 46 /* . */) continue;
+    if (!e.isFile()) return undefined;
+    lines.push(`${EVENTS}/${e.name}`);
+  }
+  return lines;
+}
+
+/**
+ * What a molecule's key must cover: only its event names when its plan reads nothing else (a
+ * completed or cancelled molecule plans nothing; a formula with no gate, loop, on_complete or
+ * condition plans from step states alone), else the whole folder. Problems in files the plan
+ * does not read are not a reason to re-plan; `status`, `doctor` and pre-commit report them.
+ */
+function keyScopeOf(r: Pick<ReconcileOutcome, 'state' | 'plan'>): KeyScope {
+  const { state, plan } = r;
+  // A squashed molecule has no events/ folder to key on.
+  if (state.digest) return 'all';
+  if (plan.status === 'completed' || plan.status === 'cancelled') return 'events';
+  return state.formula && !formulaNeedsPlugins(state.formula) ? 'events' : 'all';
+}
+
+/**
+ * Judged by file names alone: two terminal facts (done/failed/skipped) for one step attempt, a
+ * step whose newest attempt has none (a re-open merged into a completed molecule), or a name
+ * that is no fact.
+ */
+function hasContradictingNames(lines: readonly string[]): boolean {
+  const terminal = new Set<string>();
+  const newest = new Map<string, number>();
+  for (const line of lines) {
+    if (!line.startsWith(`${EVENTS}/`)) continue;
+    const e = parseEventName(line.slice(EVENTS.length + 1));
+    if (e === undefined) return true; // no fact name at all: fold reports it
+    if (e.scope !== 'step') continue;
+    if ((newest.get(e.step) ?? 0) < e.attempt) newest.set(e.step, e.attempt);
+    if (e.kind !== 'done' && e.kind !== 'failed' && e.kind !== 'skipped') continue;
+    const key = `${e.step}.${e.attempt}`;
+    if (terminal.has(key)) return true;
+    terminal.add(key);
+  }
+  for (const [step, attempt] of newest) if (!terminal.has(`${step}.${attempt}`)) return true;
+  return false;
+}

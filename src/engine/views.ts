@@ -1,0 +1,69 @@
+// What `molecule list` and `molecule current` read: each molecule's summary (summaries.ts) while
+// its content key holds, else the molecule itself, judged as `molecule status` judges it; that
+// judgement is recorded, so the next reader of an unchanged molecule pays one stat or listing.
+import { configStamp, type MoleculeView } from '../store/cache.js';
+import { loadConfig } from '../store/config.js';
+import { findRoot } from '../store/layout.js';
+import { fileMoleculeStatus, listMoleculeIds } from './io.js';
+import { stateProblems } from './reconcile.js';
+import { openSummaries } from './summaries.js';
+import type { MoleculeState, MoleculeStatus, PlanResult } from './types.js';
+import { judgeMolecule } from './verdict.js';
+
+/** One molecule as a reader sees it: from its summary (`view`), or judged in full (`judged`). */
+export type MoleculeLook =
+  | {
+      id: string;
+      state: MoleculeStatus;
+      done: number;
+      total: number;
+      view?: MoleculeView;
+      judged?: undefined;
+    }
+  | { id: string; judged: { state: MoleculeState; plan: PlanResult }; view?: undefined };
+
+/**
+ * Every molecule, in id order. `enough(state)` says when the state alone answers the caller
+ * (`current` needs nothing more of a completed molecule): a summary without a view then suffices.
+ */
+export async function lookAtMolecules(
+  rootOrCwd: string,
+  now: Date,
+  enough: (state: MoleculeStatus) => boolean = () => false,
+): Promise<MoleculeLook[]> {
+  const root = findRoot(rootOrCwd);
+  // Before any stat of this run, as advance takes it (store/cache.ts stampIsSettled).
+  const runStartMs = Date.now();
+  const stamped = configStamp(root, runStartMs);
+  const config = loadConfig(root);
+  const store = openSummaries(root, config, {}, { runStartMs, config: stamped });
+  const fromFiles = fileMoleculeStatus(root);
+  const notFolders = new Map<string, string>();
+  const nowMs = now.getTime();
+  const out: MoleculeLook[] = [];
+  for (const id of listMoleculeIds(root, notFolders)) {
+    // A link in a molecule's place is never followed: judged (and reported) in full.
+    const s = notFolders.has(id) ? undefined : store?.lookup(id, nowMs, fromFiles);
+    if (s && (s.view || enough(s.state as MoleculeStatus))) {
+      out.push({
+        id,
+        state: s.state as MoleculeStatus,
+        done: s.done,
+        total: s.total,
+        ...(s.view ? { view: s.view } : {}),
+      });
+      continue;
+    }
+    const { state, plan } = await judgeMolecule(id, { root, config, now });
+    const after = state.meta?.after;
+    store?.record(
+      id,
+      { state, plan, problems: stateProblems(state, plan) },
+      after ? fromFiles(after) === 'completed' : undefined,
+      true,
+    );
+    out.push({ id, judged: { state, plan } });
+  }
+  store?.save();
+  return out;
+}

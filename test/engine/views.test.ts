@@ -1,0 +1,103 @@
+// `molecule list` and `molecule current` answer from the summaries advance keeps (engine/views.ts),
+// and a molecule waiting at a pending checkpoint is one advance skips while nothing changed. A
+// changed file is always read again: the answers after a change are those of a full judgement.
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { lookAtMolecules } from '../../src/engine/views.js';
+import { gitIn, JGIL, makeRepo, person } from '../helpers/repo.js';
+import { gtJson, gtOk } from './cli.js';
+
+const POLECAT = person('Polecat One', 'polecat-1@agents.example.com');
+const CONFIG = `[users.jgil]
+emails = ["jgil@example.com"]
+
+[agents.polecat-1]
+emails = ["polecat-1@agents.example.com"]
+`;
+
+interface AdvanceJson {
+  transitions: unknown[];
+  unchanged?: { stamp: number; key: number };
+}
+
+const ways = (looks: Awaited<ReturnType<typeof lookAtMolecules>>) =>
+  Object.fromEntries(looks.map((l) => [l.id, l.view ? 'summary' : 'read']));
+
+describe('list and current from summaries', () => {
+  let repo: Awaited<ReturnType<typeof makeRepo>>;
+  beforeAll(async () => {
+    repo = await makeRepo();
+    const cwd = repo.path;
+    await gtOk(cwd, ['init']);
+    writeFileSync(join(cwd, '.beads/config.toml'), CONFIG);
+    for (const id of ['pa', 'pb'])
+      await gtOk(cwd, [
+        'molecule',
+        'create',
+        '--formula',
+        'polecat-work',
+        '--name',
+        id,
+        '--var',
+        `issue=${id}-issue`,
+        '--var',
+        'polecat=polecat-1',
+      ]);
+    await gitIn(cwd, 'add', '-A');
+    await gitIn(cwd, 'commit', '-q', '-m', 'pour');
+    // pa waits at its review checkpoint, committed (its four-hour clock has started).
+    await gtOk(cwd, ['step', 'done', 'pa', 'implement'], POLECAT);
+    await gtOk(cwd, ['step', 'done', 'pa', 'done'], POLECAT);
+    await gtOk(cwd, ['advance']);
+    await gitIn(cwd, 'add', '-A');
+    await gitIn(cwd, 'commit', '-q', '-m', 'pa done');
+  });
+  afterAll(() => repo.cleanup());
+
+  it('a molecule waiting at a pending checkpoint is skipped by a no-op advance like a quiet one', async () => {
+    const cwd = repo.path;
+    await gtOk(cwd, ['advance']);
+    const again = await gtJson<AdvanceJson>(cwd, ['advance']);
+    expect(again.transitions).toEqual([]);
+    const u = again.unchanged ?? { stamp: 0, key: 0 };
+    expect(u.stamp + u.key).toBe(2);
+  });
+
+  it('answers from the summaries once judged, with the words of a full judgement', async () => {
+    const cwd = repo.path;
+    const now = new Date();
+    const listRead = await gtJson(cwd, ['molecule', 'list']);
+    const currentRead = await gtJson(cwd, ['molecule', 'current', '--for', 'polecat-1']);
+    expect(ways(await lookAtMolecules(cwd, now))).toEqual({ pa: 'summary', pb: 'summary' });
+    expect(await gtJson(cwd, ['molecule', 'list'])).toEqual(listRead);
+    expect(await gtJson(cwd, ['molecule', 'current', '--for', 'polecat-1'])).toEqual(currentRead);
+    expect(currentRead).toEqual([
+      {
+        molecule: 'pb',
+        step: 'implement',
+        title: 'Implement pb-issue',
+        state: 'ready',
+        attempt: 1,
+        assignee: 'polecat-1',
+      },
+    ]);
+  });
+
+  it('reads a molecule again once a file of it changed, and shows what changed', async () => {
+    const cwd = repo.path;
+    // An edit in place changes neither the folder's names nor its stat: the content key sees it.
+    const request = join(cwd, '.beads/molecules/pa/checkpoints/review.md');
+    const pending = readFileSync(request, 'utf8');
+    writeFileSync(request, pending.replace(/^decision: pending/m, 'decision: rejected'));
+    expect(ways(await lookAtMolecules(cwd, new Date()))).toEqual({ pa: 'read', pb: 'summary' });
+    writeFileSync(request, pending);
+    await gtOk(cwd, ['checkpoint', 'approve', 'pa', 'review'], JGIL);
+    expect(ways(await lookAtMolecules(cwd, new Date()))).toEqual({ pa: 'read', pb: 'summary' });
+    await gtOk(cwd, ['advance']);
+    const list = await gtJson<{ id: string; progress: { done: number } }[]>(cwd, ['molecule', 'list']);
+    expect(list.find((m) => m.id === 'pa')?.progress.done).toBe(3);
+    const current = await gtJson<{ molecule: string; step: string }[]>(cwd, ['molecule', 'current']);
+    expect(current.map((c) => `${c.molecule}/${c.step}`)).toEqual(['pa/merge', 'pb/implement']);
+  });
+});
