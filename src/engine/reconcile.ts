@@ -118,27 +118,44 @@ export function stateProblems(state: MoleculeState, plan?: PlanResult): Problem[
   ];
 }
 
-export async function planState(
+/**
+ * The planner's whole input besides the state: the clock, config and other molecules, and the
+ * facts from git its gates need (gathered here, first; only with a root to read them from).
+ */
+export async function planEnvFor(
   state: MoleculeState,
-  ctx: Pick<ReconcileContext, 'config' | 'now' | 'moleculeStatus'> & { root?: string },
-): Promise<PlanResult> {
+  ctx: Pick<ReconcileContext, 'config' | 'now' | 'moleculeStatus'> & { root?: string; settled?: boolean },
+): Promise<PlanEnv> {
+  const env: PlanEnv = { config: ctx.config, now: ctx.now, moleculeStatus: ctx.moleculeStatus };
   if (state.formula && formulaNeedsPlugins(state.formula)) {
     await loadGatePlugins();
-    // Facts from git (checkpoint authors, commit times) for the gate planners; needs the root.
     if (ctx.root !== undefined)
-      await gatherFacts(state, { root: ctx.root, now: ctx.now, config: ctx.config });
+      env.facts = await gatherFacts(state, {
+        root: ctx.root,
+        now: ctx.now,
+        config: ctx.config,
+        settled: ctx.settled === true,
+      });
   }
+  return env;
+}
+
+/** Plans a folded state with its whole input. Pure. */
+export function planWith(state: MoleculeState, env: PlanEnv): PlanResult {
   if (!state.formula)
     return {
       effects: [],
       status: state.conflicts.length > 0 && state.errors.length === 0 ? 'conflict' : 'invalid',
       notes: {},
     };
-  return planMolecule(state, state.formula, {
-    config: ctx.config,
-    now: ctx.now,
-    moleculeStatus: ctx.moleculeStatus,
-  });
+  return planMolecule(state, state.formula, env);
+}
+
+export async function planState(
+  state: MoleculeState,
+  ctx: Pick<ReconcileContext, 'config' | 'now' | 'moleculeStatus'> & { root?: string },
+): Promise<PlanResult> {
+  return planWith(state, await planEnvFor(state, ctx));
 }
 
 /**

@@ -32,6 +32,8 @@ import {
 } from '../checkpoint/trust.js';
 import { isInjected } from '../clock.js';
 import {
+  factKey,
+  factsFor,
   type GatePlan,
   type GatePlanContext,
   type GatherContext,
@@ -49,7 +51,9 @@ import { reopenEffects, stepTransition } from '../engine/plan.js';
 import type {
   Effect,
   FileProblem,
+  GatheredFacts,
   MoleculeState,
+  PlanEnv,
   RunEffect,
   StepState,
   TransitionEffect,
@@ -100,7 +104,9 @@ interface GitFacts {
   shallow: boolean;
 }
 
-const factsOf = new WeakMap<MoleculeState, GitFacts>();
+/** Where the planners find these facts in `PlanEnv.facts`. */
+export const GIT_FACTS = factKey<GitFacts>('checkpoints');
+const gitFacts = (env: PlanEnv): GitFacts | undefined => factsFor(env, GIT_FACTS);
 // Within one process a file's author and first commit do not change; remember them across rounds.
 const authorMemo = new Map<string, DecisionAuthor>();
 const commitMemo = new Map<string, Date>();
@@ -163,12 +169,12 @@ async function voteTrust(root: string, a: DecisionAuthor): Promise<VoteTrust> {
 
 const sha1 = (s: string) => createHash('sha1').update(s).digest('hex');
 
-async function gatherGitFacts(state: MoleculeState, ctx: GatherContext): Promise<void> {
+async function gatherGitFacts(state: MoleculeState, ctx: GatherContext): Promise<GitFacts | undefined> {
   const formula = state.formula;
-  if (!formula) return;
+  if (!formula) return undefined;
   // A completed molecule is planned no more; only an audit (doctor) re-checks its checkpoints.
   const settledMolecule = state.facts.completed || state.facts.cancelled || state.digest;
-  if (settledMolecule && !ctx.settled) return;
+  if (settledMolecule && !ctx.settled) return undefined;
   const facts: GitFacts = {
     authors: new Map(),
     trust: new Map(),
@@ -230,7 +236,7 @@ async function gatherGitFacts(state: MoleculeState, ctx: GatherContext): Promise
       if (state.files.has(rel)) await committed(rel);
     }
   }
-  factsOf.set(state, facts);
+  return facts;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -313,7 +319,9 @@ function planHuman(ctx: GatePlanContext): GatePlan | undefined {
   // A recorded approval resting on an uncommitted vote is judged once that vote is committed
   // (verifyHuman): the same files then mean something else, so this plan is not cached.
   if (s.status === 'done')
-    return uncommittedVote(state, s) || uncommittedTimeout(state, s) ? { volatile: true } : undefined;
+    return uncommittedVote(gitFacts(env), s) || uncommittedTimeout(gitFacts(env), s)
+      ? { volatile: true }
+      : undefined;
   if (SETTLED.has(s.status) || !needsMet) return undefined;
   const id = checkpointId(step.id, s.attempt);
   const rel = checkpointPaths.request(id);
@@ -429,7 +437,7 @@ function planHuman(ctx: GatePlanContext): GatePlan | undefined {
       if (gate.on_timeout === 'escalate')
         plan.blocked = `checkpoint ${id} of ${state.id} had no decision within ${gate.timeout}: escalated to ${who}`;
     } else {
-      const d = evaluateDeadline(gate.timeout, factsOf.get(state)?.committedAt.get(rel), env.now);
+      const d = evaluateDeadline(gate.timeout, gitFacts(env)?.committedAt.get(rel), env.now);
       if (d.overdue) effects.push(...timeoutEffects(ctx, id, rel));
       else {
         notes.push(d.summary);
@@ -469,7 +477,7 @@ function judgeCheckpoint(ctx: GatePlanContext, id: string, rel: string, text: st
       problem: { file: where, message: err.message, ...(path ? { path } : {}) },
     };
   }
-  const facts = factsOf.get(state);
+  const facts = gitFacts(env);
   if (votes.length === 0 || !facts) return { votes: votes.length };
   const voteFacts: VoteFact[] = votes.map(({ file: v, rel: p }) => {
     const a = facts.authors.get(p) ?? { committed: false };
@@ -501,12 +509,18 @@ function viewContext(
   state: MoleculeState,
   stepId: string,
   config: GastownConfig,
+  facts?: GatheredFacts,
 ): GatePlanContext | undefined {
   const formula = state.formula;
   const step = formula?.steps.find((s) => s.id === stepId);
   const s = state.stepById.get(stepId);
   if (!formula || !step || step.gate?.type !== 'human' || !s) return undefined;
-  const env = { config, now: new Date(0), moleculeStatus: () => undefined };
+  const env: PlanEnv = {
+    config,
+    now: new Date(0),
+    moleculeStatus: () => undefined,
+    ...(facts ? { facts } : {}),
+  };
   return {
     state,
     formula,
@@ -521,15 +535,16 @@ function viewContext(
 
 /**
  * The engine's judgement of the votes on a step's current checkpoint, as the planner makes it:
- * undefined when the step has no human gate; `verdict` absent while nobody voted or when the
- * facts from git were not gathered for `state` (engine/verdict.ts judgeState gathers them).
+ * undefined when the step has no human gate; `verdict` absent while nobody voted or when no
+ * facts from git are given (engine/verdict.ts judgeState gathers them).
  */
 export function checkpointJudgement(
   state: MoleculeState,
   stepId: string,
   config: GastownConfig,
+  facts: GatheredFacts | undefined,
 ): { error: string } | { votes: number; verdict?: ApprovalVerdict } | undefined {
-  const ctx = viewContext(state, stepId, config);
+  const ctx = viewContext(state, stepId, config, facts);
   if (!ctx) return undefined;
   const id = checkpointId(stepId, ctx.stepState.attempt);
   const rel = checkpointPaths.request(id);
@@ -563,8 +578,7 @@ export function judgeCheckpointVote(
 }
 
 /** Whether any vote on the step's current checkpoint is a working-tree edit (gathered facts). */
-function uncommittedVote(state: MoleculeState, s: StepState): boolean {
-  const facts = factsOf.get(state);
+function uncommittedVote(facts: GitFacts | undefined, s: StepState): boolean {
   if (!facts) return false;
   const id = checkpointId(s.id, s.attempt);
   const request = checkpointPaths.request(id);
@@ -575,8 +589,7 @@ function uncommittedVote(state: MoleculeState, s: StepState): boolean {
 }
 
 /** A timeout approval not committed yet: checked against commit times once it is (verifyHuman). */
-function uncommittedTimeout(state: MoleculeState, s: StepState): boolean {
-  const facts = factsOf.get(state);
+function uncommittedTimeout(facts: GitFacts | undefined, s: StepState): boolean {
   if (!facts || s.facts.done?.by !== 'timeout') return false;
   const rel = timedOutPath(s.id, s.attempt);
   return facts.authoredAt.has(rel) && facts.authoredAt.get(rel) === undefined;
@@ -595,7 +608,7 @@ function verifyHuman(ctx: GatePlanContext): string | undefined {
   const rel = checkpointPaths.request(id);
   const text = state.files.get(rel);
   if (text === undefined) return `there is no checkpoint ${state.dir}/${rel} for it`;
-  const facts = factsOf.get(state);
+  const facts = gitFacts(ctx.env);
   // Who decided is read from git by advance and doctor; a shallow clone (CI at depth 1) cannot
   // tell, as its oldest commit seems to add every file: checked where the history is.
   if (!facts || facts.shallow) return undefined;
@@ -893,7 +906,7 @@ function planTimer(ctx: GatePlanContext): GatePlan | undefined {
     };
   }
   const rel = eventPathOf({ step: step.id, attempt: s.attempt, kind: 'waiting', extra: {} });
-  const t = evaluateTimer(gate, factsOf.get(state)?.committedAt.get(rel), env.now);
+  const t = evaluateTimer(gate, gitFacts(env)?.committedAt.get(rel), env.now);
   if (t.ready) return { note: t.reason, volatile: true };
   return {
     holdReady: true,
@@ -1141,15 +1154,18 @@ async function runBond(effect: RunEffect, ctx: RunContext): Promise<Effect[]> {
 
 // ---------------------------------------------------------------------------------------------
 
-registerFactGatherer('checkpoints', gatherGitFacts);
-registerGatePlanner('human', planHuman);
-registerGatePlanner('command', planCommand);
-registerGatePlanner('timer', planTimer);
-registerGatePlanner('molecule', planMoleculeWait);
-registerGateVerifier('human', verifyHuman);
-registerGateVerifier('command', verifyCommand);
-registerGateRunner('command', runCommand);
-registerGateRunner('bond', runBond);
-registerMoleculePlanner('loop', planLoops);
-registerMoleculePlanner('on_complete', planOnComplete);
-registerConditionEvaluator(evaluateRuntimeCondition);
+/** Registers every gate kind of this folder with the engine: called by the composition root. */
+export function registerBuiltInGates(): void {
+  registerFactGatherer(GIT_FACTS, gatherGitFacts);
+  registerGatePlanner('human', planHuman);
+  registerGatePlanner('command', planCommand);
+  registerGatePlanner('timer', planTimer);
+  registerGatePlanner('molecule', planMoleculeWait);
+  registerGateVerifier('human', verifyHuman);
+  registerGateVerifier('command', verifyCommand);
+  registerGateRunner('command', runCommand);
+  registerGateRunner('bond', runBond);
+  registerMoleculePlanner('loop', planLoops);
+  registerMoleculePlanner('on_complete', planOnComplete);
+  registerConditionEvaluator(evaluateRuntimeCondition);
+}

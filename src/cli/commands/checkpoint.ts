@@ -422,7 +422,7 @@ async function describe(
     entry.decision = 'skipped';
     return entry;
   }
-  const judgement = checkpointJudgement(state, step, config);
+  const judgement = checkpointJudgement(state, step, config, judged.env.facts);
   if (judgement && 'error' in judgement) return invalid(judgement.error);
   const verdict = judgement?.verdict;
   const trust = trustConfigOf(config);
