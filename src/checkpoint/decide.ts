@@ -11,7 +11,7 @@ import { foldFiles, type ReconcileOutcome } from '../engine/reconcile.js';
 import type { MoleculeState } from '../engine/types.js';
 import { judgeState } from '../engine/verdict.js';
 import { GastownError, isGastownError } from '../errors.js';
-import { judgeCheckpointVote } from '../gates/engine.js';
+import { judgeCheckpointVote } from '../gates/human.js';
 import { createFileExclusive, readSmallFile, writeFileAtomic } from '../store/atomic.js';
 import { loadConfig } from '../store/config.js';
 import { assertMoleculeId } from '../store/ids.js';
