@@ -125,7 +125,7 @@ export function evaluateCondition(
   const literal = literalTruth(text);
   if (literal !== undefined) return literal;
   const cmp = /^(.*?)\s*(==|!=)\s*(.*)$/.exec(text);
-  if (cmp && !/\{\{/.test(text) && isPlainOperand(cmp[1] as string) && isPlainOperand(cmp[3] as string)) {
+  if (cmp && !/\{\{/.test(text) && isLiteralOperand(cmp[1] as string) && isLiteralOperand(cmp[3] as string)) {
     const equal = unquote(cmp[1] as string) === unquote(cmp[3] as string);
     return cmp[2] === '==' ? equal : !equal;
   }
@@ -138,7 +138,15 @@ function literalTruth(text: string): boolean | undefined {
   if (t === 'false' || t === 'no' || t === '0' || t === '' || t === '""' || t === "''") return false;
   return undefined;
 }
-const isPlainOperand = (s: string) => /^("[^"]*"|'[^']*'|[A-Za-z0-9_.:/@+-]*)$/.test(s.trim());
+/**
+ * A value written out (`yes`, `"prod"`, `1.2`), as a substituted `{{var}}` leaves it. A dotted name
+ * starting with a letter (`vars.x`, `build.status`) is a reference for the expression evaluator.
+ */
+const isLiteralOperand = (s: string) => {
+  const t = s.trim();
+  if (/^[A-Za-z_][A-Za-z0-9_-]*\.[A-Za-z_]/.test(t)) return false;
+  return /^("[^"]*"|'[^']*'|[A-Za-z0-9_.:/@+-]*)$/.test(t);
+};
 const unquote = (s: string) => s.trim().replace(/^(["'])(.*)\1$/, '$2');
 
 export function stepAssignee(step: ResolvedStep, state: MoleculeState): string | undefined {

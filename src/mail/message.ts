@@ -115,7 +115,7 @@ export function renderMessage(header: MailHeader, body: string): string {
 
 // The fast reader: the front matter renderMessage writes (`key: value`, values plain words,
 // JSON strings, numbers or flow lists of those). Anything else goes to the YAML parser.
-const LINE = /^([a-z_]+): (.*)$/;
+const LINE = /^([a-z_]+): (.*)$/s; // s: a value may hold U+2028, which `.` would stop at
 const PLAIN_LIST_ITEM = /^[A-Za-z_][A-Za-z0-9_.-]*$/;
 
 function fastValue(raw: string): unknown {

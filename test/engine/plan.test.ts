@@ -2,7 +2,9 @@
 import { describe, expect, it } from 'vitest';
 import { fold } from '../../src/engine/fold.js';
 import { eventPathOf, renderEvent } from '../../src/engine/io.js';
-import { planMolecule, reopenEffects } from '../../src/engine/plan.js';
+import { evaluateCondition, planMolecule, reopenEffects } from '../../src/engine/plan.js';
+// Registers the runtime condition evaluator, as the CLI's entry does.
+import '../../src/gates/engine.js';
 import type { Effect, PlanEnv } from '../../src/engine/types.js';
 import { defaultConfig } from '../../src/store/config.js';
 import { stringifyToml } from '../../src/store/toml.js';
@@ -162,5 +164,18 @@ describe('plan', () => {
       'polecat-7',
       'crew',
     ]);
+  });
+});
+
+describe('step conditions', () => {
+  it('reads `vars.x` as a name, and compares written-out values as they are', () => {
+    const f = chain();
+    const as = (env: string) => fold('m1', 'x', filesFor(f, [], { vars: { env } }));
+    expect(evaluateCondition('vars.env == "prod"', as('prod'), { env: 'prod' })).toBe(true);
+    expect(evaluateCondition("vars.env == 'prod'", as('dev'), { env: 'dev' })).toBe(false);
+    expect(evaluateCondition('vars.env != "prod"', as('dev'), { env: 'dev' })).toBe(true);
+    // After substitution `{{env}} == prod` is two written-out values.
+    expect(evaluateCondition('{{env}} == prod', as('prod'), { env: 'prod' })).toBe(true);
+    expect(evaluateCondition('{{env}} == 1.2', as('1.2'), { env: '1.2' })).toBe(true);
   });
 });

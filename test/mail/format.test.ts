@@ -51,6 +51,14 @@ describe('message files', () => {
     );
   });
 
+  it('takes the fast path for a subject holding a line or paragraph separator', async () => {
+    for (const subject of ['a\u2028b', 'a\u2029b', 'a\u0085b']) {
+      const file = renderMessage({ from: 'a', to: ['b'], subject, type: 'message' }, '');
+      expect(parseMessageFast(file)?.header.subject).toBe(subject);
+      expect((await parseMessage(file)).header.subject).toBe(subject);
+    }
+  });
+
   it('reads a message written by hand in other YAML', async () => {
     const m = await parseMessage(
       '---\nfrom: "@jgil"\nto:\n  - polecat-1\nsubject: Day 3 analysis complete\n---\nBody\n',
