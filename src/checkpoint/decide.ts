@@ -179,7 +179,7 @@ export async function decideCheckpoint(req: DecisionRequest): Promise<DecisionOu
     const config = loadConfig(at.root);
     const ctx = { root: at.root, config, now: req.now };
     // Folded once: the decision is written into these files and the same state is reconciled.
-    const files = readMoleculeFilesOf(at.root, molecule);
+    const files = readMoleculeFiles(at.root, molecule);
     const { state, plan } = await judgeState(foldFiles(molecule, files), ctx);
     let recorded = recordedOutcome(state, cp, at.id);
     // A recorded approval that no counted vote backs (it was committed by someone else: a shared
@@ -269,7 +269,7 @@ export async function decideCheckpoint(req: DecisionRequest): Promise<DecisionOu
         },
       ],
     });
-    const after = outcome?.state ?? foldFiles(molecule, readMoleculeFilesOf(at.root, molecule));
+    const after = outcome?.state ?? foldFiles(molecule, readMoleculeFiles(at.root, molecule));
     return {
       checkpoint: at.id,
       file: written.file,
@@ -278,11 +278,6 @@ export async function decideCheckpoint(req: DecisionRequest): Promise<DecisionOu
       status: await judgeState(after, ctx),
     };
   });
-}
-
-/** The molecule's files, to be changed in memory as the decision is written. */
-function readMoleculeFilesOf(root: string, molecule: string): Map<string, string> {
-  return readMoleculeFiles(root, molecule);
 }
 
 function sameVote(file: string, text: string, decision: Vote): boolean {
