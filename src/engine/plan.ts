@@ -381,7 +381,13 @@ function stoppedPlan(state: MoleculeState, formula: ResolvedFormula, env: PlanEn
   if (!after) return undefined;
   const other = env.moleculeStatus(after);
   if (other === 'completed') return undefined;
-  const why = other === undefined ? ' (it does not exist)' : '';
+  // A predecessor that can no longer complete blocks for good: say so, not "waiting".
+  const why =
+    other === undefined
+      ? ' (it does not exist)'
+      : other === 'failed' || other === 'cancelled' || other === 'invalid'
+        ? ` (it is ${other}: this molecule starts only once that one completes with every gate passed)`
+        : '';
   return {
     ...result,
     status: 'blocked',

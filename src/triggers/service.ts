@@ -39,7 +39,7 @@ export interface ReconcileCommitOptions {
   /** The caller holds the engine lock already (it is not reentrant). */
   locked?: boolean;
   /** Under the lock, after the runs and before the commit (the hook prints there). */
-  beforeCommit?(result: AdvanceResult): void;
+  beforeCommit?(result: AdvanceResult): void | Promise<void>;
   /** advance for a caller that holds the lock; by default the engine's, loaded on first use. */
   advance?(opts: AdvanceOptions): Promise<AdvanceResult>;
 }
@@ -65,7 +65,7 @@ export async function reconcileAndCommit(o: ReconcileCommitOptions): Promise<Rec
     const first = o.runs[0];
     if (o.widenOnCompletion && first?.molecules && result.transitions.some((t) => t.step === undefined))
       add(await advance({ root: first.root, now: first.now }));
-    o.beforeCommit?.(result);
+    await o.beforeCommit?.(result);
     if (!o.commit) return { result };
     const c = o.commit;
     const molecules = typeof c.molecules === 'function' ? await c.molecules(root) : c.molecules;

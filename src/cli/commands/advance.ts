@@ -67,7 +67,14 @@ export async function advance(ctx: CliContext, flags: AdvanceFlags): Promise<num
     catchUp: flags.ci === true || (flags.fromCommit === undefined && molecules === undefined),
   };
   const commit = flags.commit && !flags.dryRun ? await commitPlan(ctx.cwd) : undefined;
-  const { result, made } = await reconcileAndCommit({ root: ctx.cwd, runs: [run], commit, lockWaitMs });
+  const { result, made } = await reconcileAndCommit({
+    root: ctx.cwd,
+    runs: [run],
+    commit,
+    lockWaitMs,
+    // Under the lock, before the engine commit, so a landing goes into it.
+    beforeCommit: run.dryRun ? undefined : (r) => landed(ctx, r),
+  });
   if (made) {
     for (const h of made.held ?? []) ctx.io.warn(`${h.molecule} not committed: ${h.reason}`);
     if (made.indexBehind !== undefined)
@@ -97,6 +104,13 @@ async function commitPlan(cwd: string): Promise<CommitPlan> {
     // nothing.
     molecules: () => moleculesWithUntrackedFacts(paths.root),
   };
+}
+
+/** Convoys whose last molecule completed land in the same run (src/convoy/store.ts). */
+async function landed(ctx: CliContext, result: AdvanceResult): Promise<void> {
+  const { landAfterAdvance } = await import('../../convoy/store.js');
+  const { findRoot } = await import('../../store/layout.js');
+  for (const id of await landAfterAdvance(findRoot(ctx.cwd), result, true)) ctx.io.err(`convoy ${id} landed`);
 }
 
 /**

@@ -4,6 +4,7 @@ import type { CliContext } from '../context.js';
 import { registerAdvance } from './advance.js';
 import { registerCheckpoint } from './checkpoint.js';
 import { registerConfig } from './config.js';
+import { registerConvoy, registerEscalate, registerPatrol } from './convoy.js';
 import { registerDemo } from './demo.js';
 import { registerFormula } from './formula.js';
 import { registerGit } from './git.js';
@@ -28,6 +29,9 @@ export const commandGroups: readonly CommandGroup[] = [
   { names: ['mail'], register: registerMail },
   { names: ['notifications'], register: registerNotifications },
   { names: ['config'], register: registerConfig },
+  { names: ['convoy'], register: registerConvoy },
+  { names: ['escalate'], register: registerEscalate },
+  { names: ['patrol', 'heartbeat'], register: registerPatrol },
 ];
 
 /**

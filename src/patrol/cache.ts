@@ -1,0 +1,60 @@
+// `.beads/.cache/patrol.json`: derived, delete any time. What patrol learnt from each molecule's
+// fact names (its open claims, whether it may need an escalation), kept with the stat stamps of
+// its folder and its `events/` (store/cache.ts statStamp): while both hold, the names are the
+// same, so a patrol with nothing due costs a stat per molecule instead of a listing. A stamp is
+// kept only once the folder has been still for the stamp window (store/cache.ts stampIsSettled).
+import type { Stats } from 'node:fs';
+import { join } from 'node:path';
+import { readIfExists, writeFileAtomic } from '../store/atomic.js';
+import { stampIsSettled, statStamp } from '../store/cache.js';
+import { cacheDir } from '../store/layout.js';
+import { ensureCacheDir } from '../store/links.js';
+import type { OpenClaim } from './agents.js';
+
+export interface PatrolEntry {
+  stamp: string;
+  claims: OpenClaim[];
+  candidate: boolean;
+}
+
+export interface PatrolCacheFile {
+  v: 1;
+  molecules: Record<string, PatrolEntry>;
+}
+
+const path = (root: string) => join(cacheDir(root), 'patrol.json');
+
+export function readPatrolCache(root: string): { data: PatrolCacheFile; text?: string } {
+  const text = readIfExists(path(root));
+  if (text !== undefined) {
+    try {
+      const data = JSON.parse(text) as PatrolCacheFile;
+      if (data.v === 1 && data.molecules) return { data, text };
+    } catch {
+      /* torn: start over */
+    }
+  }
+  return { data: { v: 1, molecules: Object.create(null) } };
+}
+
+export function writePatrolCache(root: string, data: PatrolCacheFile, previous?: string): void {
+  const text = JSON.stringify(data);
+  if (text === previous) return;
+  try {
+    ensureCacheDir(root);
+    writeFileAtomic(path(root), text, { durable: false });
+  } catch {
+    /* nothing cached */
+  }
+}
+
+/** The stamp of a molecule (its folder and its events/), or undefined when either is too fresh. */
+export function entryStamp(
+  folder: Stats,
+  events: Stats,
+  nowMs: number,
+  windowMs?: number,
+): string | undefined {
+  if (!stampIsSettled(folder, nowMs, windowMs) || !stampIsSettled(events, nowMs, windowMs)) return undefined;
+  return `${statStamp(folder)}|${statStamp(events)}`;
+}

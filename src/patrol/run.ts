@@ -1,0 +1,235 @@
+// `gastown patrol`: every time-based check once, then exit (docs/patrol.md). Under the engine
+// lock: advance (timeouts, timers, catch-up), convoy landing, the engine's own escalations and
+// re-escalations, releasing steps claimed by dead agents; then the engine commits; then, outside
+// the lock, notifications are delivered. Each part is idempotent, so cron, CI and `watch` may
+// all run it, at any rate.
+import { readdirSync, type Stats, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { landConvoysLocked, stampWindow } from '../convoy/store.js';
+import { advanceLocked } from '../engine/advance.js';
+import { listMoleculeIds } from '../engine/io.js';
+import { recordStepLocked, stepActor } from '../engine/molecules.js';
+import { quietCheck } from '../engine/quiet.js';
+import { judgeMolecule } from '../engine/verdict.js';
+import { escalationSettings } from '../escalation/model.js';
+import { type BlockedMolecule, planAutoEscalations } from '../escalation/plan.js';
+import { escalateDue } from '../escalation/store.js';
+import { notificationEndpoints } from '../notify/config.js';
+import { type DeliverResult, deliverPending } from '../notify/deliver.js';
+import { loadConfig } from '../store/config.js';
+import { EVENTS, moleculesDir } from '../store/layout.js';
+import { withLock } from '../store/lock.js';
+import type { GastownConfig } from '../store/types.js';
+import { type AgentState, agentState, openClaims, patrolSettings } from './agents.js';
+import {
+  entryStamp,
+  type PatrolCacheFile,
+  type PatrolEntry,
+  readPatrolCache,
+  writePatrolCache,
+} from './cache.js';
+import { commitOwn } from './commit.js';
+import { readHeartbeats } from './heartbeat.js';
+
+export interface PatrolOptions {
+  root: string;
+  now: Date;
+  commit: boolean;
+  env?: NodeJS.ProcessEnv;
+  lockWaitMs?: number;
+}
+
+export interface AgentReport {
+  agent: string;
+  state: AgentState;
+  last_heartbeat?: string;
+  claims: { molecule: string; step: string; attempt: number }[];
+}
+
+export interface PatrolResult {
+  transitions: { molecule: string; step?: string; kind: string; summary: string }[];
+  convoys_landed: string[];
+  escalations_raised: string[];
+  reescalated: { id: string; level: number; severity: string }[];
+  released: { molecule: string; step: string; attempt: number; agent: string }[];
+  agents: AgentReport[];
+  deliveries?: Pick<DeliverResult, 'delivered' | 'failed' | 'retrying'>;
+  written: string[];
+  commits: string[];
+  problems: { molecule?: string; file?: string; message: string }[];
+}
+
+/** Molecules worth judging for the engine's own escalations: a timed-out fact, or gate reports. */
+function escalationCandidates(root: string, id: string, names: readonly string[]): boolean {
+  if (names.includes('molecule.completed.toml') || names.includes('molecule.cancelled.toml')) return false;
+  if (names.some((n) => n.endsWith('.timed-out.toml'))) return true;
+  try {
+    return readdirSync(join(moleculesDir(root), id, 'reports')).length > 0;
+  } catch {
+    return false;
+  }
+}
+
+async function locked(
+  opts: PatrolOptions & { quiet?: boolean },
+  config: GastownConfig,
+  out: PatrolResult,
+): Promise<void> {
+  const { root, now } = opts;
+  // Nothing changed since the last reconcile (the quiet check `advance` uses, taken before the
+  // lock): advance would do nothing, so it is not loaded.
+  const adv = opts.quiet
+    ? { transitions: [], written: [], problems: [] }
+    : await advanceLocked({ root, now, catchUp: true });
+  out.transitions.push(...adv.transitions);
+  out.problems.push(...adv.problems);
+  const written = [...adv.written];
+
+  // One listing of every molecule's facts serves escalations and claims.
+  const blocked: BlockedMolecule[] = [];
+  const claims: { molecule: string; step: string; attempt: number }[] = [];
+  const { data: cache, text } = readPatrolCache(root);
+  const fresh: PatrolCacheFile['molecules'] = Object.create(null);
+  // Wall-clock time, not the injected clock: stamps are about the file system's own times.
+  const wall = Date.now();
+  const window = stampWindow(opts.env);
+  const folderStats = new Map<string, Stats>();
+  for (const id of listMoleculeIds(root)) {
+    const dir = join(moleculesDir(root), id);
+    const folder = statSync(dir, { throwIfNoEntry: false });
+    const events = statSync(join(dir, EVENTS), { throwIfNoEntry: false });
+    if (!folder || !events?.isDirectory()) continue;
+    folderStats.set(id, folder);
+    const stamp = entryStamp(folder, events, wall, window);
+    const hit = stamp !== undefined ? cache.molecules[id] : undefined;
+    let entry: PatrolEntry;
+    if (hit && hit.stamp === stamp) entry = hit;
+    else {
+      let names: string[];
+      try {
+        names = readdirSync(join(dir, EVENTS));
+      } catch {
+        continue;
+      }
+      entry = {
+        stamp: stamp ?? '',
+        claims: openClaims(id, names),
+        candidate: escalationCandidates(root, id, names),
+      };
+    }
+    if (stamp !== undefined) fresh[id] = entry;
+    claims.push(...entry.claims);
+    if (!entry.candidate) continue;
+    const { plan } = await judgeMolecule(id, { root, config, now });
+    if (plan.status === 'blocked' && plan.blockedReason)
+      blocked.push({ molecule: id, reason: plan.blockedReason });
+  }
+  cache.molecules = fresh;
+  writePatrolCache(root, cache, text);
+
+  const landing = await landConvoysLocked(root, config, (id) => folderStats.get(id));
+  out.convoys_landed.push(...landing.landed);
+  out.problems.push(...landing.problems);
+  const own = [...landing.written];
+  const settings = escalationSettings(config);
+  const esc = await escalateDue(root, config, now.getTime(), planAutoEscalations(blocked, settings));
+  out.escalations_raised.push(...esc.raised.map((r) => r.id));
+  out.reescalated.push(...esc.reescalated.map((r) => ({ id: r.id, level: r.level, severity: r.severity })));
+  own.push(...esc.written);
+
+  // Agents: who holds what, and how long since each was heard from.
+  const beats = readHeartbeats(root);
+  const ps = patrolSettings(config);
+  const byAgent = new Map<string, AgentReport>();
+  const report = (agent: string): AgentReport => {
+    let r = byAgent.get(agent);
+    if (!r) {
+      const at = beats.get(agent);
+      r = {
+        agent,
+        state: agentState(at, now.getTime(), ps),
+        ...(at !== undefined ? { last_heartbeat: new Date(at).toISOString() } : {}),
+        claims: [],
+      };
+      byAgent.set(agent, r);
+    }
+    return r;
+  };
+  for (const agent of beats.keys()) report(agent);
+  const released: typeof out.released = [];
+  for (const c of claims) {
+    const agent = stepActor(root, c.molecule, c.step);
+    if (agent === undefined) continue;
+    const r = report(agent);
+    r.claims.push(c);
+    if (r.state !== 'zombie') continue;
+    const last = r.last_heartbeat as string;
+    const reason = `released by patrol: ${agent} holds it and was last heard from at ${last} (zombie after ${ps.zombieAfterMs / 60000}m)`;
+    const rec = await recordStepLocked(root, c.molecule, c.step, 'reopen', { reason, now }, config);
+    out.transitions.push(...rec.transitions);
+    out.problems.push(...rec.problems);
+    written.push(...rec.written);
+    released.push({ ...c, agent });
+  }
+  out.released.push(...released);
+  out.agents.push(...[...byAgent.values()].sort((a, b) => (a.agent < b.agent ? -1 : 1)));
+
+  out.written.push(...written, ...own);
+  if (!opts.commit) return;
+  if (written.length > 0 || adv.transitions.length > 0) {
+    const { commitTransitions } = await import('../triggers/commit.js');
+    const { triggerSettings } = await import('../triggers/settings.js');
+    const made = await commitTransitions(
+      root,
+      { ...adv, transitions: out.transitions as never, written },
+      {
+        ...triggerSettings(config),
+        commit: true,
+      },
+    );
+    if (made.commit) out.commits.push(made.commit);
+    for (const h of made.held ?? [])
+      out.problems.push({ molecule: h.molecule, message: `not committed: ${h.reason}` });
+  }
+  if (own.length > 0) {
+    const lines = [
+      ...out.convoys_landed.map((id) => `Gastown-Convoy: ${id} landed`),
+      ...out.escalations_raised.map((id) => `Gastown-Escalation: ${id} raised`),
+      ...out.reescalated.map((r) => `Gastown-Escalation: ${r.id} re-escalated ${r.level} ${r.severity}`),
+    ];
+    const subject = `gastown: patrol: ${[
+      out.convoys_landed.length ? `${out.convoys_landed.length} convoy(s) landed` : '',
+      out.escalations_raised.length ? `${out.escalations_raised.length} escalation(s) raised` : '',
+      out.reescalated.length ? `${out.reescalated.length} re-escalated` : '',
+    ]
+      .filter(Boolean)
+      .join(', ')}`;
+    const made = await commitOwn(root, config, own, `${subject}\n\n${lines.join('\n')}\n`, 'engine');
+    if (made.commit) out.commits.push(made.commit);
+  }
+}
+
+export async function patrol(opts: PatrolOptions): Promise<PatrolResult> {
+  const config = loadConfig(opts.root);
+  // Settings first: a malformed section stops the run before anything is written.
+  escalationSettings(config);
+  patrolSettings(config);
+  const out: PatrolResult = {
+    transitions: [],
+    convoys_landed: [],
+    escalations_raised: [],
+    reescalated: [],
+    released: [],
+    agents: [],
+    written: [],
+    commits: [],
+    problems: [],
+  };
+  const quiet = quietCheck(opts.root, opts.now.getTime()) !== undefined;
+  await withLock(opts.root, opts.lockWaitMs, () => locked({ ...opts, quiet }, config, out));
+  if (notificationEndpoints(config).length > 0) {
+    const r = await deliverPending(opts.root, config, { env: opts.env ?? process.env });
+    out.deliveries = { delivered: r.delivered, failed: r.failed, retrying: r.retrying };
+  }
+  return out;
+}
