@@ -6,6 +6,8 @@ export default defineConfig({
     // Builds dist/ from the current source, and makes this run's temp folder and repository
     // templates, before any test file runs.
     globalSetup: ['test/global-setup.ts'],
+    // In-process tests get the gate kinds the CLI's composition root installs.
+    setupFiles: ['test/setup-plugins.ts'],
     // A guard against a hung test, not a speed check: a loaded machine may take minutes.
     testTimeout: 300_000,
     hookTimeout: 300_000,

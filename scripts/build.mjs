@@ -40,7 +40,11 @@ const lazyChildProcess = {
  * with yaml, git through execa, the watcher) stays in chunks of its own.
  */
 const groups = [
-  { name: 'base', priority: 3, test: /[\\/]src[\\/](errors|hash|cli[\\/]context)\.ts$/ },
+  {
+    name: 'base',
+    priority: 3,
+    test: /[\\/]src[\\/](errors|hash|cli[\\/]context|engine[\\/](plugins|trace))\.ts$/,
+  },
   {
     name: 'quick',
     priority: 2,

@@ -10,7 +10,8 @@ import { listMoleculeIds, moleculeRelDir, readMoleculeFiles } from '../engine/io
 import { unbackedFacts } from '../engine/plan.js';
 import { foldFiles } from '../engine/reconcile.js';
 import type { MoleculeState } from '../engine/types.js';
-import { judgeCheckpointVote, trustConfigOf } from '../gates/engine.js';
+import { judgeCheckpointVote } from '../gates/human.js';
+import { trustConfigOf } from '../gates/shared.js';
 import { defaultConfig, identityForEmail, loadConfig, parseConfig } from '../store/config.js';
 import { CONFIG_FILE } from '../store/layout.js';
 import { parseToml } from '../store/toml.js';

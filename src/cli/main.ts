@@ -3,6 +3,8 @@
 // entry point, a plain `advance`, `mail inbox|check`: src/cli/quick-mail.ts); everything else
 // goes to the command table (program.ts), whose groups live in src/cli/table/ and load their
 // implementation lazily, so `gastown --help` stays close to `node -e 0`. This is the only module that calls process.exit.
+import { installGatePlugins } from '../engine/plugins.js';
+import { traceFrom, traceLines } from '../engine/trace.js';
 import { ExitCode, formatLocated, isGastownError } from '../errors.js';
 import { createContext, writeOutput } from './context.js';
 import { quickMailCall } from './quick-mail.js';
@@ -29,7 +31,22 @@ function hookCall(args: readonly string[]): { name: string; args: string[] } | u
   return rest.some((a) => a.startsWith('-')) ? undefined : { name, args: rest };
 }
 
+/** The composition root: the gate kinds the engine plans with, loaded on first need. */
+function installPlugins(): void {
+  installGatePlugins(async () => (await import('../gates/index.js')).registerBuiltInGates());
+}
+
 async function main(argv: string[]): Promise<number> {
+  installPlugins();
+  traceFrom(process.env.GASTOWN_TRACE);
+  try {
+    return await dispatch(argv);
+  } finally {
+    for (const line of traceLines()) writeOutput(2, `${line}\n`);
+  }
+}
+
+async function dispatch(argv: string[]): Promise<number> {
   let ctx: ReturnType<typeof createContext>;
   try {
     ctx = createContext();

@@ -284,7 +284,7 @@ async function frozenFileEdits(root: string): Promise<{ molecule: string; file: 
   }));
 }
 
-/** Event files (molecule-relative) whose fact says a test clock decided it (gates/engine.ts). */
+/** Event files (molecule-relative) whose fact says a test clock decided it (gates/human.ts). */
 function injectedClockFacts(state: MoleculeState, pathOf: (f: EventFact) => string): string[] {
   const out: string[] = [];
   for (const s of state.steps)

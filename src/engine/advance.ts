@@ -36,7 +36,7 @@ import {
   readMoleculeFiles,
 } from './io.js';
 import { recordStepLocked, type StepAction } from './molecules.js';
-import { reconcileMolecule } from './reconcile.js';
+import { type ReconcileOutcome, reconcileMolecule } from './reconcile.js';
 import { type Shape, SharedVerdicts } from './shapes.js';
 import { isStopped, safePoint } from './stop.js';
 import { openSummaries, type RunStamps } from './summaries.js';
@@ -52,7 +52,7 @@ export interface AdvanceOptions {
    * `fromCommit` as the caller already read it (the post-commit hook reads HEAD once for its
    * scope); used only when its `sha` is the full id given as `fromCommit`.
    */
-  commitRecord?: { sha: string; authorName: string; authorEmail: string; message: string };
+  commitRecord?: TrailerCommit | undefined;
   molecules?: string[];
   lockWaitMs?: number;
   onTransition?: (t: Transition) => void;
@@ -77,6 +77,13 @@ export interface AdvanceOptions {
   replayedFrom?: string;
   /** …and every commit that rebase rewrote, new id → old id. */
   rewrites?: ReadonlyMap<string, string>;
+  /**
+   * Molecules the caller folded from their files (and wrote to, both on disk and in the state's
+   * files): reconciled from that state, not read and folded again (`checkpoint approve`).
+   */
+  folded?: ReadonlyMap<string, MoleculeState> | undefined;
+  /** Each molecule's outcome once it is reconciled in this run. */
+  onOutcome?(id: string, outcome: ReconcileOutcome): void;
   /**
    * Stop at the next safe point once aborted (`watch` on SIGINT/SIGTERM): the run throws
    * stop.ts's error, and what it applied so far is whole facts the next run builds on.
@@ -144,11 +151,14 @@ async function advanceIn(root: string, opts: AdvanceOptions): Promise<AdvanceRes
       : read;
   const catchUp = opts.catchUp ? await commitsToCatchUp(root) : undefined;
   const simulated: Simulated = new Map();
+  // Molecules a trailer reconciled in this run: reconcileAll takes their outcome as it is.
+  const reconciled: Reconciled = new Map();
   if (catchUp) {
     const folded = new Map<string, MoleculeState>();
     for (const c of catchUp.commits) {
       if (opts.signal) await safePoint(opts.signal);
-      if (c.sha !== given?.sha) await applyTrailersOf(root, c, opts, config, result, simulated, folded);
+      if (c.sha !== given?.sha)
+        await applyTrailersOf(root, c, opts, config, result, { simulated, reconciled }, folded);
     }
   }
   if (given)
@@ -158,10 +168,17 @@ async function advanceIn(root: string, opts: AdvanceOptions): Promise<AdvanceRes
       opts,
       config,
       result,
-      simulated,
+      { simulated, reconciled },
       opts.replayed ? new Map() : undefined,
     );
-  await reconcileAll(root, opts, config, result, { runStartMs, config: configStamped }, simulated);
+  await reconcileAll(
+    root,
+    opts,
+    config,
+    result,
+    { runStartMs, config: configStamped },
+    { simulated, reconciled },
+  );
   if (!opts.dryRun) catchUp?.done();
   return result;
 }
@@ -204,7 +221,7 @@ async function applyTrailersOf(
   opts: AdvanceOptions,
   config: GastownConfig,
   result: AdvanceResult,
-  simulated: Simulated,
+  { simulated, reconciled }: RunMemory,
   caughtUp?: Map<string, MoleculeState>,
 ): Promise<void> {
   const by = identityForEmail(config, c.authorEmail) ?? (c.authorName || c.authorEmail);
@@ -238,6 +255,9 @@ async function applyTrailersOf(
     judged.push(t);
   }
   const refused = judged.length > 0 ? await view.refused(judged, by) : new Map<Trailer, string>();
+  // Trailers the view left to this run (their molecule is as it was at the commit): refused
+  // here, they are refused as of their commit, and said so.
+  const asOfCommit = (t: Trailer, why: string) => (view.leftToRun.has(t) ? `as of that commit, ${why}` : why);
   let pending: Trailer[] = [];
   for (const t of judged) {
     const why = refused.get(t) ?? (caughtUp ? await notApplicableNow(root, c, t, caughtUp) : undefined);
@@ -272,8 +292,8 @@ async function applyTrailersOf(
           config,
         );
         // A dry run goes on from the simulated files; reconcileAll leaves this molecule alone.
-        if (opts.dryRun && r.status !== undefined)
-          simulated.set(t.molecule, { files: r.files, status: r.status });
+        if (opts.dryRun) simulated.set(t.molecule, { files: r.files, status: r.status });
+        else reconciled.set(t.molecule, r.outcome);
         caughtUp?.delete(t.molecule); // its files changed
         for (const tr of r.transitions) opts.onTransition?.(tr);
         result.transitions.push(...r.transitions);
@@ -282,7 +302,7 @@ async function applyTrailersOf(
         failures.delete(t);
       } catch (err) {
         if (!(err instanceof GastownError)) throw err;
-        failures.set(t, err.message);
+        failures.set(t, asOfCommit(t, err.message));
         later.push(t);
       }
     }
@@ -320,7 +340,7 @@ async function reconcileAll(
   config: GastownConfig,
   result: AdvanceResult,
   stamps: RunStamps,
-  simulated: Simulated,
+  { simulated, reconciled }: RunMemory,
 ): Promise<void> {
   const notFolders = new Map<string, string>();
   const ids = opts.molecules ?? listMoleculeIds(root, notFolders);
@@ -335,23 +355,37 @@ async function reconcileAll(
   // Made on the first molecule a warm cache cannot answer for.
   let verdicts: SharedVerdicts | undefined;
   const reconcileOne = async (id: string, listedEvents?: Dirent[], shape?: Shape) => {
-    const r = await reconcileMolecule(id, {
-      root,
-      now: opts.now,
-      config,
-      dryRun: opts.dryRun ?? false,
-      moleculeStatus,
-      trustSettledFacts: cache?.neverSeen(id) ?? false,
-      ...(listedEvents ? { listedEvents } : {}),
-      signal: opts.signal,
-      ...(opts.onTransition ? { onTransition: opts.onTransition } : {}),
-    });
+    const folded = opts.folded?.get(id);
+    const r = await reconcileMolecule(
+      id,
+      {
+        root,
+        now: opts.now,
+        config,
+        dryRun: opts.dryRun ?? false,
+        moleculeStatus,
+        trustSettledFacts: !folded && (cache?.neverSeen(id) ?? false),
+        listedEvents,
+        signal: opts.signal,
+        onTransition: opts.onTransition,
+      },
+      folded?.files as Map<string, string> | undefined,
+      { state: folded },
+    );
+    return settle(id, r, shape);
+  };
+  /** Takes one molecule's outcome: its status for the others, its summary, its problems. */
+  const settle = (id: string, r: ReconcileOutcome, shape?: Shape, seen = false) => {
+    opts.onOutcome?.(id, r);
     finalStatus.set(id, r.plan.status);
     const after = r.state.meta?.after;
     if (r.plan.waitingFor) waitingOn.set(id, r.plan.waitingFor);
     else waitingOn.delete(id);
-    result.transitions.push(...r.transitions);
-    result.written.push(...r.written);
+    // What a trailer's reconcile wrote is in the result already.
+    if (!seen) {
+      result.transitions.push(...r.transitions);
+      result.written.push(...r.written);
+    }
     cache?.record(id, r, after ? moleculeStatus(after) === 'completed' : undefined);
     if (shape) verdicts?.learn(shape, r, cache?.summaryOf(id));
     return r.problems;
@@ -364,8 +398,19 @@ async function reconcileAll(
       finalStatus.set(id, done.status);
       continue;
     }
+    // Reconciled to its fixpoint after its trailer, in this run: not folded again.
+    const outcome = reconciled.get(id);
+    if (outcome) {
+      problems.push(...settle(id, outcome, undefined, true));
+      continue;
+    }
     if (opts.molecules && !moleculeExists(root, id)) {
       problems.push({ molecule: id, message: `no molecule ${id}` });
+      continue;
+    }
+    // Folded by the caller, who changed it: reconciled from that state, whatever the cache says.
+    if (opts.folded?.has(id)) {
+      problems.push(...(await reconcileOne(id)));
       continue;
     }
     // A link in the molecule's place is never followed: reported, and nothing is written.
@@ -427,3 +472,9 @@ async function reconcileAll(
 
 /** A dry run's molecules that trailers changed in memory: their files and status after it. */
 type Simulated = Map<string, { files: Map<string, string>; status: MoleculeStatus }>;
+/** A real run's molecules that trailers reconciled, by id: their outcome after the last one. */
+type Reconciled = Map<string, ReconcileOutcome>;
+interface RunMemory {
+  simulated: Simulated;
+  reconciled: Reconciled;
+}

@@ -7,11 +7,14 @@
 import { createHash } from 'node:crypto';
 import { GastownError } from '../errors.js';
 import { isMoleculeId } from '../store/ids.js';
+import { FORMULA_FILE, MOLECULE_FILE } from '../store/layout.js';
 import type { GastownConfig } from '../store/types.js';
 import { applyEffects } from './apply.js';
+import { parseMoleculeMeta } from './fold.js';
+import { formulaNeedsPlugins } from './gates.js';
 import { moleculeRelDir } from './io.js';
 import { stepActionEffects } from './molecules.js';
-import { foldFiles, type ReconcileOutcome, reconcileMolecule } from './reconcile.js';
+import { foldFiles, memoParseFormula, type ReconcileOutcome, reconcileMolecule } from './reconcile.js';
 import type { Trailer } from './trailers.js';
 import type { MoleculeState, MoleculeStatus } from './types.js';
 
@@ -32,6 +35,10 @@ export class CommitView {
   private readonly statuses = new Map<string, Promise<MoleculeStatus | undefined>>();
   private readonly ancestry = new Map<string, Promise<boolean>>();
   private readonly visiting = new Set<string>();
+  /** Molecules whose folder at the commit is byte for byte their folder now. */
+  private readonly unchanged = new Set<string>();
+  /** Trailers `refused` left to the run that applies them (judgedByNow). */
+  readonly leftToRun = new Set<Trailer>();
 
   constructor(private readonly o: CommitViewOptions) {}
 
@@ -77,8 +84,10 @@ export class CommitView {
     let pending: Trailer[] = [];
     for (const t of trailers) {
       if (!files.has(t.molecule)) files.set(t.molecule, await this.files(t.molecule));
-      if (files.get(t.molecule)) pending.push(t);
-      else refused.set(t, `molecule ${t.molecule} did not exist at that commit`);
+      const at = files.get(t.molecule);
+      if (!at) refused.set(t, `molecule ${t.molecule} did not exist at that commit`);
+      else if (this.judgedByNow(t.molecule, at)) this.leftToRun.add(t);
+      else pending.push(t);
     }
     for (let progress = true; progress && pending.length > 0; ) {
       progress = false;
@@ -108,6 +117,28 @@ export class CommitView {
       pending = later;
     }
     return refused;
+  }
+
+  /**
+   * True when applying the trailer now gives the verdict it has as of the commit, so the run
+   * that applies it judges it (advance.ts) and the molecule is not planned twice: its folder is
+   * unchanged since the commit and its plan reads nothing but that folder (no gate, loop,
+   * on_complete or condition, which may read the clock or git; no other molecule it waits for).
+   */
+  private judgedByNow(id: string, files: ReadonlyMap<string, string>): boolean {
+    if (!this.unchanged.has(id)) return false;
+    const dir = moleculeRelDir(id);
+    const formulaText = files.get(FORMULA_FILE);
+    const metaText = files.get(MOLECULE_FILE);
+    if (formulaText === undefined || metaText === undefined) return false;
+    try {
+      const formula = memoParseFormula(formulaText, `${dir}/${FORMULA_FILE}`);
+      const meta = parseMoleculeMeta(metaText, `${dir}/${MOLECULE_FILE}`);
+      return meta.after === undefined && !formulaNeedsPlugins(formula);
+    } catch (err) {
+      if (err instanceof GastownError) return false;
+      throw err;
+    }
   }
 
   /** Another molecule's state as of the commit (for `after` and molecule gates). */
@@ -176,6 +207,7 @@ export class CommitView {
       const by = COMMIT_FIELD.exec(text)?.[1];
       if (by !== undefined && by !== commit && (await this.descendsFrom(by))) files.set(rel, text);
     }
+    if (missing.length === 0 && current !== undefined && files.size === current.size) this.unchanged.add(id);
     return files;
   }
 

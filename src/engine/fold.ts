@@ -15,6 +15,7 @@ import {
 import { hasConflictMarkers, parseFlatToml, parseWrittenToml } from '../store/toml.js';
 import type { EventFact, MoleculeMeta } from '../store/types.js';
 import type { FolderFiles } from './io.js';
+import { countFold } from './trace.js';
 import type { FileProblem, MoleculeState, StepState, StepStatus } from './types.js';
 
 const TERMINAL = ['done', 'failed', 'skipped'] as const;
@@ -86,6 +87,7 @@ export function fold(
   files: ReadonlyMap<string, string>,
   options: FoldOptions = {},
 ): MoleculeState {
+  countFold(id);
   const state: MoleculeState = {
     id,
     dir,
@@ -232,14 +234,10 @@ export function fold(
         }
       }
     }
-    let status: StepStatus = 'pending';
-    const terminalCount =
-      (facts.done !== undefined ? 1 : 0) +
-      (facts.failed !== undefined ? 1 : 0) +
-      (facts.skipped !== undefined ? 1 : 0);
+    const status = stepStatusOf(facts);
+    const terminalCount = terminalCountOf(facts);
     if (terminalCount > 0) {
       const terminal = TERMINAL.filter((k) => facts[k] !== undefined);
-      status = terminal[0] as StepStatus;
       if (terminalCount > 1) {
         for (const k of terminal) {
           const r = (list as Recorded[]).find((x) => x.attempt === attempt && x.kind === k) as Recorded;
@@ -250,8 +248,7 @@ export function fold(
           );
         }
       }
-    } else if (facts.started !== undefined) status = 'in_progress';
-    else if (facts.ready !== undefined) status = 'ready';
+    }
     const s: StepState = { id: step.id, attempt, status, facts, history };
     const digested = fromDigest?.get(step.id);
     if (digested && !list) {
@@ -259,7 +256,7 @@ export function fold(
       s.status = digested.state;
       if (digested.by ?? digested.assignee) s.assignee = (digested.by ?? digested.assignee) as string;
     } else {
-      const who = facts.started?.by ?? facts.done?.by ?? facts.failed?.by ?? facts.ready?.assignee;
+      const who = assigneeOf(facts);
       if (who !== undefined) s.assignee = who;
     }
     state.steps.push(s);
@@ -272,4 +269,82 @@ export function fold(
     }
   }
   return state;
+}
+
+const terminalCountOf = (facts: Record<string, EventFact>) =>
+  (facts.done !== undefined ? 1 : 0) +
+  (facts.failed !== undefined ? 1 : 0) +
+  (facts.skipped !== undefined ? 1 : 0);
+
+/** A step's status from the facts of its current attempt (the first terminal kind wins). */
+function stepStatusOf(facts: Record<string, EventFact>): StepStatus {
+  for (const k of TERMINAL) if (facts[k] !== undefined) return k;
+  if (facts.started !== undefined) return 'in_progress';
+  if (facts.ready !== undefined) return 'ready';
+  return 'pending';
+}
+
+/** Who works on a step, from the facts of its current attempt. */
+const assigneeOf = (facts: Record<string, EventFact>) =>
+  facts.started?.by ?? facts.done?.by ?? facts.failed?.by ?? facts.ready?.assignee;
+
+/**
+ * The state after the engine wrote `written` (molecule-relative paths, already in
+ * `state.files`): what fold() of those files gives, without reading the others again. Engine
+ * writes are new facts of a step's current or next attempt, molecule facts and gate files; for
+ * anything else (a fact that would conflict, a history change, a squashed molecule, a file fold
+ * reads as state) it returns undefined and the caller folds the files again.
+ */
+export function foldWritten(state: MoleculeState, written: readonly string[]): MoleculeState | undefined {
+  const formula = state.formula;
+  if (!formula || state.digest || state.errors.length > 0 || state.conflicts.length > 0) return undefined;
+  const files = state.files;
+  const next: MoleculeState = {
+    ...state,
+    steps: [...state.steps],
+    stepById: new Map(state.stepById),
+    facts: { ...state.facts },
+  };
+  const stepIds = stepIdsOf(formula);
+  for (const path of written) {
+    const text = files.get(path);
+    if (text === undefined || hasConflictMarkers(text)) return undefined;
+    if (!path.startsWith(EVENTS_PREFIX)) {
+      if (path === MOLECULE_FILE || path === FORMULA_FILE || path === DIGEST_FILE) return undefined;
+      continue;
+    }
+    const parsed = parseEventName(path.slice(EVENTS_PREFIX.length));
+    if (!parsed) return undefined;
+    const file = `${state.dir}/${path}`;
+    let fact: EventFact;
+    try {
+      fact = parseEventFact(text, file, parsed.scope === 'molecule' ? { kind: parsed.kind } : parsed);
+    } catch (err) {
+      if (isGastownError(err)) return undefined;
+      throw err;
+    }
+    if (parsed.scope === 'molecule') {
+      if (next.facts[parsed.kind] !== undefined) return undefined;
+      next.facts[parsed.kind] = fact;
+      continue;
+    }
+    const old = next.stepById.get(parsed.step);
+    if (!old || !stepIds.has(parsed.step) || parsed.attempt < old.attempt) return undefined;
+    let facts: Record<string, EventFact>;
+    let history = old.history;
+    if (parsed.attempt > old.attempt) {
+      if (Object.keys(old.facts).length > 0) history = { ...history, [old.attempt]: old.facts };
+      facts = { [parsed.kind]: fact };
+    } else {
+      if (old.facts[parsed.kind] !== undefined) return undefined;
+      facts = { ...old.facts, [parsed.kind]: fact };
+      if (terminalCountOf(facts) > 1) return undefined;
+    }
+    const s: StepState = { id: old.id, attempt: parsed.attempt, status: stepStatusOf(facts), facts, history };
+    const who = assigneeOf(facts);
+    if (who !== undefined) s.assignee = who;
+    next.stepById.set(s.id, s);
+    next.steps[next.steps.indexOf(old)] = s;
+  }
+  return next;
 }

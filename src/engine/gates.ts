@@ -10,7 +10,9 @@ import type { ResolvedFormula, ResolvedStep } from '../formula/model.js';
 import type { GastownConfig } from '../store/types.js';
 import type {
   Effect,
+  FactKey,
   FileProblem,
+  GatheredFacts,
   MoleculeState,
   PlanEnv,
   RunEffect,
@@ -89,9 +91,10 @@ export type ConditionEvaluator = (
 
 /**
  * Gathers facts a planner needs from outside the folder (who made a commit, when a file was
- * committed) before the molecule is planned, so planners stay pure. Added by the gates owner.
+ * committed) before the molecule is planned; they reach the planners in `PlanEnv.facts` under
+ * `key`, so planning stays a function of its arguments.
  */
-export type FactGatherer = (state: MoleculeState, ctx: GatherContext) => Promise<void>;
+export type FactGatherer<T> = (state: MoleculeState, ctx: GatherContext) => Promise<T | undefined>;
 export interface GatherContext {
   root: string;
   now: Date;
@@ -99,12 +102,25 @@ export interface GatherContext {
   /** Also for a completed or cancelled molecule (doctor audits those). */
   settled?: boolean;
 }
-const factGatherers = new Map<string, FactGatherer>();
-export function registerFactGatherer(name: string, gatherer: FactGatherer): void {
-  factGatherers.set(name, gatherer);
+export function factKey<T>(name: string): FactKey<T> {
+  return { name };
 }
-export async function gatherFacts(state: MoleculeState, ctx: GatherContext): Promise<void> {
-  for (const g of factGatherers.values()) await g(state, ctx);
+const factGatherers = new Map<FactKey<unknown>, FactGatherer<unknown>>();
+export function registerFactGatherer<T>(key: FactKey<T>, gatherer: FactGatherer<T>): void {
+  factGatherers.set(key, gatherer);
+}
+/** Every registered gatherer's facts for `state`. */
+export async function gatherFacts(state: MoleculeState, ctx: GatherContext): Promise<GatheredFacts> {
+  const out = new Map<FactKey<unknown>, unknown>();
+  for (const [key, g] of factGatherers) {
+    const facts = await g(state, ctx);
+    if (facts !== undefined) out.set(key, facts);
+  }
+  return out;
+}
+/** The facts gathered under `key`, as its gatherer returned them. */
+export function factsFor<T>(env: PlanEnv, key: FactKey<T>): T | undefined {
+  return env.facts?.get(key) as T | undefined;
 }
 
 const gatePlanners = new Map<string, GatePlanner>();
@@ -159,18 +175,7 @@ export function registrySignature(): string {
   ].join(',');
 }
 
-/**
- * Modules that register planners and runners, loaded on first need so that commands which
- * never meet a gate do not pay for them. Gate owners add their module here, e.g.
- * `() => import('../gates/engine.js')`.
- */
-const PLUGINS: Array<() => Promise<unknown>> = [() => import('../gates/engine.js')];
-
-let pluginsLoaded: Promise<void> | undefined;
-export function loadGatePlugins(): Promise<void> {
-  pluginsLoaded ??= Promise.all(PLUGINS.map((load) => load())).then(() => undefined);
-  return pluginsLoaded;
-}
+export { loadGatePlugins } from './plugins.js';
 
 /** True when planning this formula may need a plugin (a gate, a runtime loop, on_complete, a condition). */
 export function formulaNeedsPlugins(formula: ResolvedFormula): boolean {

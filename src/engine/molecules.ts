@@ -44,7 +44,13 @@ import {
   readMoleculeFiles,
 } from './io.js';
 import { reopenEffects, stepTransition } from './plan.js';
-import { foldFiles, planState, reconcileMolecule, stateProblems } from './reconcile.js';
+import {
+  foldFiles,
+  planState,
+  type ReconcileOutcome,
+  reconcileMolecule,
+  stateProblems,
+} from './reconcile.js';
 import { MOVABLE } from './summaries.js';
 import type {
   Effect,
@@ -732,69 +738,71 @@ export async function recordStepLocked(
   written: string[];
   problems: Problem[];
   files: Map<string, string>;
-  status?: MoleculeStatus;
+  status: MoleculeStatus;
+  /** The molecule reconciled to its fixpoint after the fact was recorded. */
+  outcome: ReconcileOutcome;
 }> {
-  const { state, plan } = opts.files
-    ? await planLoaded(root, molecule, opts.files, config, opts.now)
-    : await loadMolecule(root, molecule, config, opts.now);
-  let outputRel: string | undefined;
-  const pre: Effect[] = [];
-  const planned = stepActionEffects(state, plan, step, action, {
-    ...(opts.as !== undefined ? { as: opts.as } : {}),
-    ...(opts.reason !== undefined ? { reason: opts.reason } : {}),
-    ...(opts.commit !== undefined ? { commit: opts.commit } : {}),
-    ...(opts.checkAssignee ? { checkAssignee: true } : {}),
-    ...(opts.reassign ? { reassign: true } : {}),
-  });
-  if (planned.length === 0)
-    return { transitions: [], written: [], problems: [], files: state.files as Map<string, string> };
-  if (opts.output !== undefined && action === 'done') {
-    const src = isAbsolute(opts.output) ? opts.output : resolve(opts.cwd ?? root, opts.output);
-    let content: string;
-    try {
-      content = readBoundedFile(src, opts.output);
-    } catch (err) {
-      if (isUnreadableStateError(err)) throw new UsageError(`output ${err.message}`, { file: opts.output });
-      throw new UsageError(`cannot read output file ${opts.output}`);
-    }
-    const attempt = state.stepById.get(step)?.attempt ?? 1;
-    outputRel = outputPath(step, attempt);
-    const existing = state.files.get(outputRel);
-    if (existing !== undefined && existing !== content) {
+  if (!opts.files) {
+    assertMoleculeId(molecule);
+    if (!moleculeExists(root, molecule))
       throw new GastownError(
-        'step.output',
-        `${moleculeRelDir(molecule)}/${outputRel} already exists with other content; not overwritten`,
+        'molecule.unknown',
+        `no molecule ${molecule} (looked in ${moleculeRelDir(molecule)})`,
       );
-    }
-    pre.push({ type: 'write', molecule, path: outputRel, content });
-    for (const e of planned) if (e.type === 'transition') e.fact.output = outputRel;
   }
-  const files = state.files as Map<string, string>;
-  const dryRun = opts.dryRun === true;
-  const applied = await applyEffects([...pre, ...planned], {
-    root,
-    now: opts.now,
-    config,
-    dryRun,
-    files: new Map([[molecule, files]]),
-    state,
-  });
-  if (applied.problems.length > 0) {
-    const p = applied.problems[0] as Problem;
-    throw new GastownError('step.conflict', `${p.message}`, { location: p.file ? { file: p.file } : {} });
-  }
-  const r = await reconcileMolecule(
+  const files = opts.files ?? readMoleculeFiles(root, molecule);
+  const outcome = await reconcileMolecule(
     molecule,
-    { root, now: opts.now, config, dryRun, moleculeStatus: fileMoleculeStatus(root) },
+    { root, now: opts.now, config, dryRun: opts.dryRun === true, moleculeStatus: fileMoleculeStatus(root) },
     files,
+    { facts: (state, plan) => stepFacts(root, state, plan, step, action, opts) },
   );
   return {
-    transitions: [...applied.transitions, ...r.transitions],
-    written: [...applied.written, ...r.written],
-    problems: r.problems,
+    transitions: outcome.transitions,
+    written: outcome.written,
+    problems: outcome.problems,
     files,
-    status: r.plan.status,
+    status: outcome.plan.status,
+    outcome,
   };
+}
+
+/** The facts that record `action` on `step` (and the output file it names), or why not. */
+function stepFacts(
+  root: string,
+  state: MoleculeState,
+  plan: PlanResult,
+  step: string,
+  action: StepAction,
+  opts: RecordStepOptions,
+): Effect[] {
+  const planned = stepActionEffects(state, plan, step, action, {
+    as: opts.as,
+    reason: opts.reason,
+    commit: opts.commit,
+    checkAssignee: opts.checkAssignee === true,
+    reassign: opts.reassign === true,
+  });
+  if (planned.length === 0 || opts.output === undefined || action !== 'done') return planned;
+  const src = isAbsolute(opts.output) ? opts.output : resolve(opts.cwd ?? root, opts.output);
+  let content: string;
+  try {
+    content = readBoundedFile(src, opts.output);
+  } catch (err) {
+    if (isUnreadableStateError(err)) throw new UsageError(`output ${err.message}`, { file: opts.output });
+    throw new UsageError(`cannot read output file ${opts.output}`);
+  }
+  const attempt = state.stepById.get(step)?.attempt ?? 1;
+  const outputRel = outputPath(step, attempt);
+  const existing = state.files.get(outputRel);
+  if (existing !== undefined && existing !== content) {
+    throw new GastownError(
+      'step.output',
+      `${moleculeRelDir(state.id)}/${outputRel} already exists with other content; not overwritten`,
+    );
+  }
+  for (const e of planned) if (e.type === 'transition') e.fact.output = outputRel;
+  return [{ type: 'write', molecule: state.id, path: outputRel, content }, ...planned];
 }
 
 export interface StepStatusJson {

@@ -278,49 +278,16 @@ function gateContext(
 }
 
 export function planMolecule(state: MoleculeState, formula: ResolvedFormula, env: PlanEnv): PlanResult {
+  const stopped = stoppedPlan(state, formula, env);
+  if (stopped) return stopped;
   const result: PlanResult = { effects: [], status: 'active', notes: {} };
-  const note = (step: string, text: string) => {
-    (result.notes[step] ??= []).push(text);
-  };
-  if (state.errors.length > 0) return { ...result, status: 'invalid' };
-  if (state.conflicts.length > 0) return { ...result, status: 'conflict' };
-  if (state.facts.cancelled) return { ...result, status: 'cancelled' };
-  if (state.facts.completed || state.digest) {
-    const contradiction = completedButOpen(state);
-    return contradiction.length > 0
-      ? { ...result, status: 'invalid', problems: contradiction }
-      : { ...result, status: 'completed' };
-  }
-  const problems = unbackedFacts(state, formula, env);
-  if (problems.length > 0) return { ...result, status: 'invalid', problems };
-
-  const meta = state.meta;
-  if (meta?.after) {
-    const other = env.moleculeStatus(meta.after);
-    if (other !== 'completed') {
-      // A predecessor that can no longer complete blocks for good: say so, not "waiting".
-      const why =
-        other === undefined
-          ? ' (it does not exist)'
-          : other === 'failed' || other === 'cancelled' || other === 'invalid'
-            ? ` (it is ${other}: this molecule starts only once that one completes with every gate passed)`
-            : '';
-      return {
-        ...result,
-        status: 'blocked',
-        blockedReason: `waiting for molecule ${meta.after}${why}`,
-        waitingFor: meta.after,
-      };
-    }
-  }
-
-  const vars = meta?.vars ?? {};
+  const vars = state.meta?.vars ?? {};
   const blocked: string[] = [];
   const absorb = (stepId: string | undefined, gp: GatePlan | undefined) => {
     if (!gp) return;
     if (gp.effects) result.effects.push(...gp.effects);
     if (gp.blocked) blocked.push(gp.blocked);
-    if (gp.note && stepId) note(stepId, gp.note);
+    if (gp.note && stepId) (result.notes[stepId] ??= []).push(gp.note);
     if (gp.recheckAt !== undefined)
       result.recheckAt = Math.min(result.recheckAt ?? Number.POSITIVE_INFINITY, gp.recheckAt);
     if (gp.volatile) result.volatile = true;
@@ -352,36 +319,13 @@ export function planMolecule(state: MoleculeState, formula: ResolvedFormula, env
         const gp = planner(gateContext(state, formula, step, s, needsMet, env));
         absorb(step.id, gp);
         hold = gp?.holdReady === true;
-      } else {
-        note(step.id, `gate type "${step.gate.type}" is not executed: the step runs like a normal step`);
-      }
+      } else
+        absorb(step.id, {
+          note: `gate type "${step.gate.type}" is not executed: the step runs like a normal step`,
+        });
     }
     if (s.status !== 'pending' || !needsMet || hold) continue;
-    if (step.condition !== undefined) {
-      const verdict = evaluateCondition(step.condition, state, vars);
-      if (verdict === false) {
-        result.effects.push(
-          stepTransition(
-            state.id,
-            step.id,
-            s.attempt,
-            'skipped',
-            `${step.id} skipped: condition ${JSON.stringify(step.condition)} is false`,
-          ),
-        );
-        continue;
-      }
-      if (verdict === undefined)
-        note(step.id, `condition ${JSON.stringify(step.condition)} was not evaluated (treated as true)`);
-    }
-    const assignee = stepAssignee(step, state);
-    const forWhom = assignee ? ` for ${assignee}` : '';
-    const again = s.attempt > 1 ? ` (attempt ${s.attempt})` : '';
-    result.effects.push(
-      stepTransition(state.id, step.id, s.attempt, 'ready', `${step.id} is ready${forWhom}${again}`, {
-        assignee,
-      }),
-    );
+    absorb(step.id, readyOrSkipped(state, step, s, vars));
   }
 
   for (const planner of allMoleculePlanners())
@@ -408,6 +352,83 @@ export function planMolecule(state: MoleculeState, formula: ResolvedFormula, env
     result.blockedReason = `step ${failed.join(', ')} failed`;
   }
   return result;
+}
+
+/**
+ * The plan of a molecule that does not move: unusable files, cancelled, completed, a fact that
+ * cannot stand, or waiting for its `after` molecule. Undefined when it moves.
+ */
+function stoppedPlan(state: MoleculeState, formula: ResolvedFormula, env: PlanEnv): PlanResult | undefined {
+  const result: PlanResult = { effects: [], status: 'active', notes: {} };
+  if (state.errors.length > 0) return { ...result, status: 'invalid' };
+  if (state.conflicts.length > 0) return { ...result, status: 'conflict' };
+  if (state.facts.cancelled) return { ...result, status: 'cancelled' };
+  if (state.facts.completed || state.digest) {
+    const contradiction = completedButOpen(state);
+    return contradiction.length > 0
+      ? { ...result, status: 'invalid', problems: contradiction }
+      : { ...result, status: 'completed' };
+  }
+  const problems = unbackedFacts(state, formula, env);
+  if (problems.length > 0) return { ...result, status: 'invalid', problems };
+  const after = state.meta?.after;
+  if (!after) return undefined;
+  const other = env.moleculeStatus(after);
+  if (other === 'completed') return undefined;
+  // A predecessor that can no longer complete blocks for good: say so, not "waiting".
+  const why =
+    other === undefined
+      ? ' (it does not exist)'
+      : other === 'failed' || other === 'cancelled' || other === 'invalid'
+        ? ` (it is ${other}: this molecule starts only once that one completes with every gate passed)`
+        : '';
+  return {
+    ...result,
+    status: 'blocked',
+    blockedReason: `waiting for molecule ${after}${why}`,
+    waitingFor: after,
+  };
+}
+
+/** A pending step whose needs are met: skipped when its condition is false, else ready. */
+function readyOrSkipped(
+  state: MoleculeState,
+  step: ResolvedStep,
+  s: StepState,
+  vars: Record<string, string>,
+): GatePlan {
+  if (step.condition !== undefined) {
+    const verdict = evaluateCondition(step.condition, state, vars);
+    if (verdict === false)
+      return {
+        effects: [
+          stepTransition(
+            state.id,
+            step.id,
+            s.attempt,
+            'skipped',
+            `${step.id} skipped: condition ${JSON.stringify(step.condition)} is false`,
+          ),
+        ],
+      };
+    if (verdict === undefined) {
+      const ready = readyTransition(state, step, s);
+      return {
+        effects: [ready],
+        note: `condition ${JSON.stringify(step.condition)} was not evaluated (treated as true)`,
+      };
+    }
+  }
+  return { effects: [readyTransition(state, step, s)] };
+}
+
+function readyTransition(state: MoleculeState, step: ResolvedStep, s: StepState): TransitionEffect {
+  const assignee = stepAssignee(step, state);
+  const forWhom = assignee ? ` for ${assignee}` : '';
+  const again = s.attempt > 1 ? ` (attempt ${s.attempt})` : '';
+  return stepTransition(state.id, step.id, s.attempt, 'ready', `${step.id} is ready${forWhom}${again}`, {
+    assignee,
+  });
 }
 
 function deriveStatus(state: MoleculeState, blocked: string[]): MoleculeStatus {

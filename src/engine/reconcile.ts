@@ -1,12 +1,13 @@
 // Level-triggered reconcile of one molecule: fold → plan → apply, repeated until the plan is
 // empty, so one run reaches the fixpoint and the next run changes nothing.
 import type { Dirent } from 'node:fs';
+import { GastownError } from '../errors.js';
 import type { CommandGate, ResolvedFormula } from '../formula/model.js';
 import { reconcileMail } from '../mail/reconcile.js';
 import { EVENTS, FORMULA_FILE, type ParsedEventName, parseEventName } from '../store/layout.js';
 import type { GastownConfig } from '../store/types.js';
 import { type ApplyOutcome, applyEffects, type Problem } from './apply.js';
-import { fold, parseFrozenFormula } from './fold.js';
+import { fold, foldWritten, parseFrozenFormula } from './fold.js';
 import { formulaNeedsPlugins, gatherFacts, loadGatePlugins } from './gates.js';
 import { FolderFiles, moleculeRelDir, readFactsOnly, readMoleculeFiles } from './io.js';
 import { planMolecule } from './plan.js';
@@ -119,27 +120,44 @@ export function stateProblems(state: MoleculeState, plan?: PlanResult): Problem[
   ];
 }
 
-export async function planState(
+/**
+ * The planner's whole input besides the state: the clock, config and other molecules, and the
+ * facts from git its gates need (gathered here, first; only with a root to read them from).
+ */
+export async function planEnvFor(
   state: MoleculeState,
-  ctx: Pick<ReconcileContext, 'config' | 'now' | 'moleculeStatus'> & { root?: string },
-): Promise<PlanResult> {
+  ctx: Pick<ReconcileContext, 'config' | 'now' | 'moleculeStatus'> & { root?: string; settled?: boolean },
+): Promise<PlanEnv> {
+  const env: PlanEnv = { config: ctx.config, now: ctx.now, moleculeStatus: ctx.moleculeStatus };
   if (state.formula && formulaNeedsPlugins(state.formula)) {
     await loadGatePlugins();
-    // Facts from git (checkpoint authors, commit times) for the gate planners; needs the root.
     if (ctx.root !== undefined)
-      await gatherFacts(state, { root: ctx.root, now: ctx.now, config: ctx.config });
+      env.facts = await gatherFacts(state, {
+        root: ctx.root,
+        now: ctx.now,
+        config: ctx.config,
+        settled: ctx.settled === true,
+      });
   }
+  return env;
+}
+
+/** Plans a folded state with its whole input. Pure. */
+export function planWith(state: MoleculeState, env: PlanEnv): PlanResult {
   if (!state.formula)
     return {
       effects: [],
       status: state.conflicts.length > 0 && state.errors.length === 0 ? 'conflict' : 'invalid',
       notes: {},
     };
-  return planMolecule(state, state.formula, {
-    config: ctx.config,
-    now: ctx.now,
-    moleculeStatus: ctx.moleculeStatus,
-  });
+  return planMolecule(state, state.formula, env);
+}
+
+export async function planState(
+  state: MoleculeState,
+  ctx: Pick<ReconcileContext, 'config' | 'now' | 'moleculeStatus'> & { root?: string },
+): Promise<PlanResult> {
+  return planWith(state, await planEnvFor(state, ctx));
 }
 
 /**
@@ -159,10 +177,22 @@ export function roundLimit(formula: ResolvedFormula | undefined): number {
 }
 const ROUNDS_PER_STEP_ATTEMPT = 8;
 
+/**
+ * What a run feeds into one molecule's reconcile besides its files: facts a CLI verb or a
+ * commit trailer records (`facts`, asked once the molecule is folded and planned; it throws
+ * when the action cannot be recorded, and nothing is written then), and the state when the
+ * caller folded these files already.
+ */
+export interface ReconcileInput {
+  facts?(state: MoleculeState, plan: PlanResult): Effect[];
+  state?: MoleculeState;
+}
+
 export async function reconcileMolecule(
   id: string,
   ctx: ReconcileContext,
   preloaded?: Map<string, string>,
+  input: ReconcileInput = {},
 ): Promise<ReconcileOutcome> {
   const files = preloaded ?? readForReconcile(id, ctx);
   const trusted = preloaded || !ctx.trustSettledFacts ? undefined : trustedHistory(id, files);
@@ -170,41 +200,82 @@ export async function reconcileMolecule(
   const transitions: Transition[] = [];
   const written: string[] = [];
   const problems: Problem[] = [];
-  let state = foldFiles(id, files, trusted);
+  let state = input.state?.files === files ? input.state : foldFiles(id, files, trusted);
   if (ctx.signal) await safePoint(ctx.signal);
   let plan = await planState(state, ctx);
-  const limit = roundLimit(state.formula);
-  for (let round = 0; ; round++) {
-    // Typed mail about what this round records goes first (src/mail/reconcile.ts); a dry run plans none.
-    const effects = ctx.dryRun ? plan.effects : [...reconcileMail(state, plan, ctx.config), ...plan.effects];
-    if (effects.length === 0) break;
-    if (round === limit) {
-      problems.push(unsettled(id, limit, effects));
-      break;
-    }
-    const applied: ApplyOutcome = await applyEffects(effects, {
+  const apply = (effects: readonly Effect[], on: MoleculeState) =>
+    applyEffects(effects, {
       root: ctx.root,
       now: ctx.now,
       config: ctx.config,
       dryRun: ctx.dryRun ?? false,
       detached: ctx.detached === true,
       files: memory,
-      state,
-      ...(ctx.onTransition ? { onTransition: ctx.onTransition } : {}),
+      state: on,
+      onTransition: ctx.onTransition,
       signal: ctx.signal,
     });
+  // Typed mail about what is recorded goes first (src/mail/reconcile.ts); a dry run plans none.
+  const withMail = (effects: readonly Effect[], p: PlanResult): Effect[] =>
+    ctx.dryRun
+      ? [...effects]
+      : [...reconcileMail(state, { ...p, effects: [...effects] }, ctx.config), ...effects];
+  const recorded = input.facts?.(state, plan) ?? [];
+  if (recorded.length > 0) {
+    const applied = await apply(withMail(recorded, { ...plan, blockedReason: undefined }), state);
+    const p = applied.problems[0];
+    if (p) throw new GastownError('step.conflict', p.message, { location: p.file ? { file: p.file } : {} });
+    transitions.push(...applied.transitions);
+    written.push(...applied.written);
+    state = refold(ctx, id, files, trusted, state, recorded, applied);
+    plan = await planState(state, ctx);
+  }
+  const limit = roundLimit(state.formula);
+  for (let round = 0; ; round++) {
+    const effects = withMail(plan.effects, plan);
+    if (effects.length === 0) break;
+    if (round === limit) {
+      problems.push(unsettled(id, limit, effects));
+      break;
+    }
+    const applied: ApplyOutcome = await apply(effects, state);
     transitions.push(...applied.transitions);
     written.push(...applied.written);
     problems.push(...applied.problems);
     if (applied.changed === 0) break;
-    const fresh = ctx.dryRun ? files : readMoleculeFilesAfterRun(ctx, id, files, applied);
     // Facts written since are in memory and read as they are; settled history stays settled.
-    state = foldFiles(id, fresh, trusted);
+    state = refold(ctx, id, files, trusted, state, effects, applied);
     if (ctx.signal) await safePoint(ctx.signal);
     plan = await planState(state, ctx);
   }
   problems.push(...stateProblems(state, plan));
   return { state, plan, transitions, written, problems };
+}
+
+/**
+ * The state after `effects` were applied: what the engine wrote into this molecule is folded
+ * into the state it had (fold.ts foldWritten); after a gate run, which may write files the
+ * applier did not, or whatever foldWritten cannot tell, the files are folded again.
+ */
+function refold(
+  ctx: ReconcileContext,
+  id: string,
+  files: Map<string, string>,
+  trusted: ReadonlySet<string> | undefined,
+  state: MoleculeState,
+  effects: readonly Effect[],
+  applied: ApplyOutcome,
+): MoleculeState {
+  const prefix = `${moleculeRelDir(id)}/`;
+  if (!effects.some((e) => e.type === 'run') && applied.written.every((w) => w.startsWith(prefix))) {
+    const next = foldWritten(
+      state,
+      applied.written.map((w) => w.slice(prefix.length)),
+    );
+    if (next) return next;
+  }
+  const fresh = ctx.dryRun ? files : readMoleculeFilesAfterRun(ctx, id, files, applied);
+  return foldFiles(id, fresh, trusted);
 }
 
 /** A plan that keeps producing new effects: reported on the molecule, nothing more applied. */

@@ -112,12 +112,27 @@ export interface MailEffect {
 
 export type Effect = TransitionEffect | WriteEffect | RunEffect | MailEffect;
 
-/** What the planner knows besides one molecule's files. */
+/**
+ * Names one kind of fact a gate plugin gathers from outside the folder (git history) before
+ * planning; `T` is the shape its gatherer returns and its planners read (engine/gates.ts).
+ */
+export interface FactKey<T> {
+  readonly name: string;
+  /** Carries `T` only; never set. */
+  readonly shape?: T;
+}
+
+/** Facts gathered for one molecule before it is planned, by key. */
+export type GatheredFacts = ReadonlyMap<FactKey<unknown>, unknown>;
+
+/** What the planner knows besides one molecule's files: its whole input with the state. */
 export interface PlanEnv {
   config: GastownConfig;
   now: Date;
   /** State of another molecule (for `after` and molecule gates); undefined when it does not exist. */
   moleculeStatus(id: string): MoleculeStatus | undefined;
+  /** Facts from git gathered for this state before planning (none gathered: absent). */
+  facts?: GatheredFacts;
 }
 
 export interface PlanResult {

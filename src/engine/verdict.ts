@@ -5,10 +5,9 @@
 // judged from git. So a completed molecule whose approval no counted vote backs (a squash merge
 // re-authored it) is `invalid` everywhere, not `completed` in one place and an error in another.
 import type { GastownConfig } from '../store/types.js';
-import { formulaNeedsPlugins, gatherFacts, loadGatePlugins } from './gates.js';
 import { fileMoleculeStatus, readMoleculeFiles } from './io.js';
 import { unbackedFacts } from './plan.js';
-import { foldFiles, planState } from './reconcile.js';
+import { foldFiles, planEnvFor, planWith } from './reconcile.js';
 import type { MoleculeState, PlanEnv, PlanResult } from './types.js';
 
 export interface VerdictContext {
@@ -18,9 +17,10 @@ export interface VerdictContext {
 }
 
 export interface MoleculeVerdict {
-  /** The folded state; checkpoint facts gathered from git are attached to it (gates/engine.ts). */
   state: MoleculeState;
   plan: PlanResult;
+  /** What it was planned and audited with, facts from git included (the checkpoint views). */
+  env: PlanEnv;
 }
 
 /** Folds, plans and, for a settled molecule, audits one molecule read from disk. Reads only. */
@@ -30,16 +30,21 @@ export async function judgeMolecule(id: string, ctx: VerdictContext): Promise<Mo
 
 /** judgeMolecule for a state the caller folded already (doctor folds each molecule once). */
 export async function judgeState(state: MoleculeState, ctx: VerdictContext): Promise<MoleculeVerdict> {
-  const env: PlanEnv = { config: ctx.config, now: ctx.now, moleculeStatus: fileMoleculeStatus(ctx.root) };
-  const plan = await planState(state, { ...env, root: ctx.root });
+  const base = {
+    config: ctx.config,
+    now: ctx.now,
+    moleculeStatus: fileMoleculeStatus(ctx.root),
+    root: ctx.root,
+  };
+  const env = await planEnvFor(state, base);
+  const plan = planWith(state, env);
   const formula = state.formula;
   const settled = state.facts.completed || state.facts.cancelled || state.digest;
-  if (!settled || !formula || plan.status === 'invalid' || plan.status === 'conflict') return { state, plan };
-  if (formulaNeedsPlugins(formula)) {
-    await loadGatePlugins();
-    await gatherFacts(state, { root: ctx.root, now: ctx.now, config: ctx.config, settled: true });
-  }
-  const problems = unbackedFacts(state, formula, env);
-  if (problems.length === 0) return { state, plan };
-  return { state, plan: { ...plan, effects: [], status: 'invalid', problems } };
+  if (!settled || !formula || plan.status === 'invalid' || plan.status === 'conflict')
+    return { state, plan, env };
+  // A settled molecule is planned no more; its facts are gathered for the audit only.
+  const audit = await planEnvFor(state, { ...base, settled: true });
+  const problems = unbackedFacts(state, formula, audit);
+  if (problems.length === 0) return { state, plan, env: audit };
+  return { state, plan: { ...plan, effects: [], status: 'invalid', problems }, env: audit };
 }

@@ -7,6 +7,8 @@
 
 import { existsSync } from 'node:fs';
 import { isAbsolute, join, resolve } from 'node:path';
+import type { AdvanceOptions, AdvanceResult } from '../engine/advance.js';
+import type { TrailerCommit } from '../engine/catchup.js';
 import { hasActionTrailer, isEngineCommit, trailerMolecules } from '../engine/trailers.js';
 import { type CommitHead, commitJournalPath, finishInterruptedCommit } from '../git/commit.js';
 import { git } from '../git/exec.js';
@@ -17,37 +19,19 @@ import { MAX_STATE_FILE_BYTES } from '../store/atomic.js';
 import { isMoleculeId } from '../store/ids.js';
 import { findRoot } from '../store/layout.js';
 import { withLock } from '../store/lock.js';
-import {
-  commitTransitions,
-  type EngineCommitSettings,
-  type ReconcileOutcome,
-  transitionTrailer,
-} from './commit.js';
+import { type EngineCommitSettings, transitionTrailer } from './commit.js';
+import { reconcileAndCommit as reconcileAndCommitService } from './service.js';
 import { formatProblem, type StagedProblem, type StagedValidators, validateStagedTree } from './validate.js';
 
 /** Exit code the runner turns into "refuse the commit" (sysexits EX_DATAERR). */
 export const REFUSE_EXIT = 65;
 
-export interface AdvanceCall {
-  root: string;
-  now: Date;
-  fromCommit?: string;
-  /** `fromCommit` already read (saves advance a `git log`); see AdvanceOptions.commitRecord. */
-  commitRecord?: CommitRecord;
-  molecules?: string[];
-}
-
-/** A commit as trailer handling needs it: full id, author, message. */
-export interface CommitRecord {
-  sha: string;
-  authorName: string;
-  authorEmail: string;
-  message: string;
-}
+/** A commit as trailer handling needs it (engine/catchup.ts): full id, author, message. */
+export type CommitRecord = TrailerCommit;
 
 export interface HookDeps {
   /** advance for a caller that holds the engine lock (reconcileAndCommit takes it). */
-  advance(opts: AdvanceCall): Promise<ReconcileOutcome>;
+  advance(opts: AdvanceOptions): Promise<AdvanceResult>;
   settings(root: string): EngineCommitSettings & { hookTimeoutMs: number };
   validators(root: string): Promise<StagedValidators>;
   now(): Date;
@@ -259,52 +243,47 @@ export async function reconcileAndCommit(
 ): Promise<void> {
   const settings = deps.settings(root);
   const lockWaitMs = Math.max(200, Math.min(2000, Math.floor(settings.hookTimeoutMs / 2)));
-  const total: ReconcileOutcome = { transitions: [], written: [], problems: [] };
-  const add = (r: ReconcileOutcome) => {
-    total.transitions.push(...r.transitions);
-    total.written.push(...r.written);
-    total.problems.push(...r.problems);
-  };
-  const runs = commits.length > 0 ? commits : [undefined];
   const { scope } = options;
-  // One lock over every reconcile and the commit, released once HEAD has moved: a hook stopped
-  // while it commits leaves the lock, and the next run finds what it left (triggers/commit.ts).
-  const made = await withLock(findRoot(root), lockWaitMs, async () => {
-    for (const fromCommit of runs) {
-      const commitRecord = options.records?.find((c) => c.sha === fromCommit);
-      add(
-        await deps.advance({
-          root,
-          now: deps.now(),
-          ...(fromCommit ? { fromCommit } : {}),
-          ...(commitRecord ? { commitRecord } : {}),
-          // Merged or rebased commits may carry trailers about attempts re-opened since.
-          ...(fromCommit && options.replayed ? { replayed: true } : {}),
-          ...(fromCommit && options.origins?.has(fromCommit)
-            ? { replayedFrom: options.origins.get(fromCommit) as string, rewrites: options.origins }
-            : {}),
-          ...(scope ? { molecules: scope } : {}),
-        }),
-      );
+  const runs: AdvanceOptions[] = (commits.length > 0 ? commits : [undefined]).map((fromCommit) => {
+    const run: AdvanceOptions = { root, now: deps.now(), molecules: scope };
+    if (!fromCommit) return run;
+    run.fromCommit = fromCommit;
+    run.commitRecord = options.records?.find((c) => c.sha === fromCommit);
+    // Merged or rebased commits may carry trailers about attempts re-opened since.
+    run.replayed = options.replayed === true;
+    const origin = options.origins?.get(fromCommit);
+    if (origin !== undefined) {
+      run.replayedFrom = origin;
+      run.rewrites = options.origins;
     }
+    return run;
+  });
+  const { made } = await reconcileAndCommitService({
+    root,
+    runs,
     // A molecule finishing can unblock others (`after`, molecule gates): then look at all of them.
-    if (scope && total.transitions.some((t) => t.step === undefined)) {
-      add(await deps.advance({ root, now: deps.now() }));
-    }
-    for (const p of total.problems) {
-      const where = p.file ?? (p.molecule ? `molecule ${p.molecule}` : '');
-      deps.log(`gastown: warning: ${where ? `${where}: ` : ''}${p.message}`);
-    }
-    for (const t of total.transitions) deps.log(`gastown: ${transitionTrailer(t)}`);
-    return commitTransitions(root, total, settings, deps.env, {
+    widenOnCompletion: scope !== undefined,
+    lockWaitMs,
+    advance: deps.advance,
+    beforeCommit(total) {
+      for (const p of total.problems) {
+        const where = p.file ?? (p.molecule ? `molecule ${p.molecule}` : '');
+        deps.log(`gastown: warning: ${where ? `${where}: ` : ''}${p.message}`);
+      }
+      for (const t of total.transitions) deps.log(`gastown: ${transitionTrailer(t)}`);
+    },
+    commit: {
+      settings,
+      env: deps.env,
       // The molecules this commit touched: facts an earlier run left uncommitted go in now.
-      ...(scope ? { molecules: scope } : {}),
+      molecules: scope,
       finishingRebase: options.finishingRebase === true,
       finishingMerge: options.finishingMerge === true,
-      ...(options.paths ? { paths: options.paths } : {}),
-      ...(options.head ? { head: options.head } : {}),
-    });
+      paths: options.paths,
+      head: options.head,
+    },
   });
+  if (!made) return;
   for (const h of made.held ?? []) deps.log(`gastown: ${h.molecule} not committed: ${h.reason}`);
   if (made.commit)
     deps.log(`gastown: engine commit ${made.commit.slice(0, 7)} (${made.paths.length} file(s))`);

@@ -1,10 +1,9 @@
 // The pure core: fold files into state and plan effects, no disk.
-import { describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { fold } from '../../src/engine/fold.js';
 import { eventPathOf, renderEvent } from '../../src/engine/io.js';
 import { evaluateCondition, planMolecule, reopenEffects } from '../../src/engine/plan.js';
-// Registers the runtime condition evaluator, as the CLI's entry does.
-import '../../src/gates/engine.js';
+import { loadGatePlugins } from '../../src/engine/plugins.js';
 import type { Effect, PlanEnv } from '../../src/engine/types.js';
 import { defaultConfig } from '../../src/store/config.js';
 import { stringifyToml } from '../../src/store/toml.js';
@@ -168,6 +167,9 @@ describe('plan', () => {
 });
 
 describe('step conditions', () => {
+  // The runtime condition evaluator, installed as the CLI's entry installs it (setup-plugins).
+  beforeAll(() => loadGatePlugins());
+
   it('reads `vars.x` as a name, and compares written-out values as they are', () => {
     const f = chain();
     const as = (env: string) => fold('m1', 'x', filesFor(f, [], { vars: { env } }));

@@ -1,8 +1,9 @@
 // `gastown advance`: reconcile every molecule once, print what changed.
-import type { AdvanceResult } from '../../engine/advance.js';
+import type { AdvanceOptions, AdvanceResult } from '../../engine/advance.js';
 import { quietCheck } from '../../engine/quiet.js';
 import { ExitCode, UsageError } from '../../errors.js';
 import { type AfterReconcile, describeDelivery } from '../../notify/after.js';
+import type { CommitPlan } from '../../triggers/service.js';
 import type { CliContext } from '../context.js';
 
 interface AdvanceFlags {
@@ -42,9 +43,9 @@ export function quietAdvance(ctx: CliContext, flags: { json: boolean }): number 
 export async function advance(ctx: CliContext, flags: AdvanceFlags): Promise<number> {
   const lockWaitMs = milliseconds(flags.lockWait ?? ctx.env.GASTOWN_LOCK_WAIT_MS, '--lock-wait');
   const stampWindowMs = milliseconds(ctx.env.GASTOWN_STAMP_WINDOW_MS, 'GASTOWN_STAMP_WINDOW_MS');
-  const [{ advance: runAdvance, advanceLocked }, { parseTrailers }] = await Promise.all([
-    import('../../engine/advance.js'),
+  const [{ parseTrailers }, { reconcileAndCommit }] = await Promise.all([
     import('../../engine/trailers.js'),
+    import('../../triggers/service.js'),
   ]);
   let fromCommit = flags.fromCommit;
   if (flags.ci && fromCommit === undefined) {
@@ -54,51 +55,56 @@ export async function advance(ctx: CliContext, flags: AdvanceFlags): Promise<num
     const message = await commitMessage(ctx.cwd, 'HEAD').catch(() => '');
     if (parseTrailers(message).length > 0) fromCommit = 'HEAD';
   }
-  const options = {
+  const molecules = flags.molecule && flags.molecule.length > 0 ? flags.molecule : undefined;
+  const run: AdvanceOptions = {
     root: ctx.cwd,
     now: ctx.now(),
     dryRun: flags.dryRun ?? false,
-    ...(fromCommit !== undefined ? { fromCommit } : {}),
-    ...(flags.molecule && flags.molecule.length > 0 ? { molecules: flags.molecule } : {}),
-    ...(lockWaitMs !== undefined ? { lockWaitMs } : {}),
-    ...(stampWindowMs !== undefined ? { stampWindowMs } : {}),
+    fromCommit,
+    molecules,
+    lockWaitMs,
+    stampWindowMs,
     // A run over named molecules or one commit is a targeted run; every other catches up.
-    catchUp: flags.ci === true || (flags.fromCommit === undefined && !flags.molecule?.length),
+    catchUp: flags.ci === true || (flags.fromCommit === undefined && molecules === undefined),
   };
-  if (!flags.commit || flags.dryRun) {
-    const result = await runAdvance(options);
-    if (!options.dryRun) await landed(ctx, result, false, lockWaitMs);
-    report(ctx, flags, result, undefined, flags.dryRun ? undefined : await deliver(ctx));
-    return exitFor(result);
+  const commit = flags.commit && !flags.dryRun ? await commitPlan(ctx.cwd) : undefined;
+  const { result, made } = await reconcileAndCommit({
+    root: ctx.cwd,
+    runs: [run],
+    commit,
+    lockWaitMs,
+    // Under the lock, before the engine commit, so a landing goes into it.
+    beforeCommit: run.dryRun ? undefined : (r) => landed(ctx, r),
+  });
+  if (made) {
+    for (const h of made.held ?? []) ctx.io.warn(`${h.molecule} not committed: ${h.reason}`);
+    if (made.indexBehind !== undefined)
+      ctx.io.warn(
+        `engine commit made, but the index could not follow it (${made.indexBehind}); the next \`gastown advance --commit\` updates it`,
+      );
+    if (!made.commit && made.skipped && made.skipped !== 'nothing-written' && !flags.json)
+      ctx.io.warn(`no engine commit: ${made.skipped}`);
   }
-  const { repoPaths } = await import('../../git/repo.js');
-  const { commitTransitions, moleculesWithUntrackedFacts } = await import('../../triggers/commit.js');
-  const { loadTriggerSettings } = await import('../../triggers/settings.js');
-  const { withLock } = await import('../../store/lock.js');
-  const { findRoot } = await import('../../store/layout.js');
-  const paths = await repoPaths(ctx.cwd);
-  // One lock over reconcile and commit, released once HEAD has moved: a run killed while it
-  // commits leaves the lock, and the next run finds what it left (triggers/commit.ts).
-  const { result, made } = await withLock(findRoot(ctx.cwd), lockWaitMs, async () => {
-    const result = await advanceLocked(options);
-    await landed(ctx, result, true);
-    const settings = { ...loadTriggerSettings(paths.root), commit: true };
+  report(ctx, flags, result, made?.commit, run.dryRun ? undefined : await deliver(ctx));
+  return exitFor(result);
+}
+
+/** `--commit`: the engine commit, always on, with facts earlier runs left uncommitted. */
+async function commitPlan(cwd: string): Promise<CommitPlan> {
+  const [{ repoPaths }, { moleculesWithUntrackedFacts }, { loadTriggerSettings }] = await Promise.all([
+    import('../../git/repo.js'),
+    import('../../triggers/commit.js'),
+    import('../../triggers/settings.js'),
+  ]);
+  const paths = await repoPaths(cwd);
+  return {
+    settings: { ...loadTriggerSettings(paths.root), commit: true },
+    paths,
     // Facts an earlier run recorded and nothing committed yet (a held approval since committed,
     // a run that died, a hand-written fact) go in with this commit, even when this run wrote
     // nothing.
-    const molecules = await moleculesWithUntrackedFacts(paths.root);
-    const made = await commitTransitions(paths.root, result, settings, undefined, { paths, molecules });
-    return { result, made };
-  });
-  for (const h of made.held ?? []) ctx.io.warn(`${h.molecule} not committed: ${h.reason}`);
-  if (made.indexBehind !== undefined)
-    ctx.io.warn(
-      `engine commit made, but the index could not follow it (${made.indexBehind}); the next \`gastown advance --commit\` updates it`,
-    );
-  if (!made.commit && made.skipped && made.skipped !== 'nothing-written' && !flags.json)
-    ctx.io.warn(`no engine commit: ${made.skipped}`);
-  report(ctx, flags, result, made.commit, await deliver(ctx));
-  return exitFor(result);
+    molecules: () => moleculesWithUntrackedFacts(paths.root),
+  };
 }
 
 /** Announces the mail due (docs/mail.md, "Notifications"), after the engine lock is released. */
@@ -113,16 +119,10 @@ async function deliver(ctx: CliContext): Promise<AfterReconcile> {
 }
 
 /** Convoys whose last molecule completed land in the same run (src/convoy/store.ts). */
-async function landed(
-  ctx: CliContext,
-  result: AdvanceResult,
-  locked: boolean,
-  lockWaitMs?: number,
-): Promise<void> {
+async function landed(ctx: CliContext, result: AdvanceResult): Promise<void> {
   const { landAfterAdvance } = await import('../../convoy/store.js');
   const { findRoot } = await import('../../store/layout.js');
-  for (const id of await landAfterAdvance(findRoot(ctx.cwd), result, locked, lockWaitMs))
-    ctx.io.err(`convoy ${id} landed`);
+  for (const id of await landAfterAdvance(findRoot(ctx.cwd), result, true)) ctx.io.err(`convoy ${id} landed`);
 }
 
 /**

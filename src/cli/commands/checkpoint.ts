@@ -3,150 +3,29 @@
 // their own when the request already carries someone's decision); who made it comes from git.
 import { existsSync, mkdirSync, readdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { decisionAuthor, localIdentity } from '../../checkpoint/authors.js';
 import { checkpointDeadline, requestCommittedAt } from '../../checkpoint/deadline.js';
+import { decideCheckpoint, locate, recordedOutcome, requestIds } from '../../checkpoint/decide.js';
 import {
   type Checkpoint,
   checkpointPaths,
-  parseApproval,
   parseCheckpoint,
   parseCheckpointId,
-  renderApproval,
   renderComment,
-  setDecision,
   type Vote,
 } from '../../checkpoint/file.js';
 import { displayActor } from '../../checkpoint/trust.js';
-import {
-  advanceLocked,
-  listMoleculeIds,
-  type MoleculeState,
-  moleculeStatus,
-  statusOf,
-  type Transition,
-} from '../../engine/index.js';
+import { listMoleculeIds, statusOf, type Transition } from '../../engine/index.js';
 import { judgeMolecule, type MoleculeVerdict } from '../../engine/verdict.js';
-import { GastownError, isGastownError, UsageError } from '../../errors.js';
-import { checkpointJudgement, judgeCheckpointVote, trustConfigOf } from '../../gates/engine.js';
-import { createFileExclusive, readSmallFile, writeFileAtomic } from '../../store/atomic.js';
+import { isGastownError, UsageError } from '../../errors.js';
+import { checkpointJudgement } from '../../gates/human.js';
+import { trustConfigOf } from '../../gates/shared.js';
+import { createFileExclusive, readSmallFile } from '../../store/atomic.js';
 import { loadConfig } from '../../store/config.js';
-import { assertMoleculeId, ulid } from '../../store/ids.js';
+import { ulid } from '../../store/ids.js';
 import { findRoot, moleculeDir, moleculeRel } from '../../store/layout.js';
 import { checkBeadsPath } from '../../store/links.js';
-import { withLock } from '../../store/lock.js';
 import type { GastownConfig } from '../../store/types.js';
 import type { CliContext } from '../context.js';
-
-interface Located {
-  root: string;
-  molecule: string;
-  /** Molecule-relative path of the request file. */
-  rel: string;
-  /** Repo-relative path. */
-  file: string;
-  text: string;
-  id: string;
-}
-
-/** The request files of a molecule (not approval folders, not other files). */
-function requestIds(root: string, molecule: string): string[] {
-  const dir = join(moleculeDir(root, molecule), 'checkpoints');
-  try {
-    return readdirSync(dir, { withFileTypes: true })
-      .filter((e) => e.isFile() && e.name.endsWith('.md') && !e.name.startsWith('.'))
-      .map((e) => e.name.slice(0, -3))
-      .sort();
-  } catch {
-    return [];
-  }
-}
-
-/** `plan-checkpoint` names the latest attempt of that step; `plan-checkpoint.attempt-2` exactly that file. */
-function locate(ctx: CliContext, molecule: string, name: string): Located {
-  const root = findRoot(ctx.cwd);
-  assertMoleculeId(molecule);
-  if (!existsSync(moleculeDir(root, molecule)))
-    throw new GastownError('molecule.unknown', `no molecule ${molecule}`);
-  const ids = requestIds(root, molecule);
-  let id = ids.includes(name) && /\.attempt-\d+$/.test(name) ? name : undefined;
-  if (!id) {
-    const step = parseCheckpointId(name).step;
-    const attempts = ids.map((i) => ({ i, ...parseCheckpointId(i) })).filter((c) => c.step === step);
-    attempts.sort((a, b) => b.attempt - a.attempt);
-    id = attempts[0]?.i;
-  }
-  if (!id) {
-    const known = ids.length > 0 ? ids.join(', ') : 'none yet';
-    throw new GastownError(
-      'checkpoint.unknown',
-      `molecule ${molecule} has no checkpoint ${JSON.stringify(name)} (checkpoints: ${known})`,
-    );
-  }
-  const rel = checkpointPaths.request(id);
-  const file = moleculeRel(molecule, rel);
-  return { root, molecule, rel, file, text: readSmallFile(join(root, file)), id };
-}
-
-function emailSlug(email: string): string {
-  return (
-    email
-      .toLowerCase()
-      .replace(/[^a-z0-9._-]+/g, '-')
-      .replace(/^[-.]+|[-.]+$/g, '') || 'someone'
-  );
-}
-
-/** What the engine already recorded for a checkpoint's attempt; undefined while it is open. */
-interface Recorded {
-  outcome: 'approved' | 'rejected' | 'skipped' | 'superseded';
-  by?: string;
-  /** The step's current attempt. */
-  attempt: number;
-}
-
-const by = (who: string | undefined) => (who ? { by: who } : {});
-
-function recordedOutcome(state: MoleculeState, cp: Checkpoint, id: string): Recorded | undefined {
-  const s = state.stepById.get(cp.step);
-  if (!s || s.attempt < cp.attempt) return undefined;
-  const facts = s.attempt === cp.attempt ? s.facts : (s.history[cp.attempt] ?? {});
-  const at = { attempt: s.attempt };
-  if (facts.done) return { outcome: 'approved', ...by(facts.done.by), ...at };
-  if (facts.failed) return { outcome: 'rejected', ...by(facts.failed.by), ...at };
-  if (facts.skipped) return { outcome: 'skipped', ...at };
-  if (s.attempt === cp.attempt) return undefined;
-  // A rejection re-opens `on_reject` with this request as the cause.
-  const rel = checkpointPaths.request(id);
-  for (const other of state.steps)
-    for (const f of [other.facts, ...Object.values(other.history)])
-      if (f.reopened?.cause === rel) return { outcome: 'rejected', ...by(f.reopened.by), ...at };
-  return { outcome: 'superseded', ...at };
-}
-
-/** Why a decision on a recorded checkpoint cannot be made, and what to do instead. */
-function recordedError(
-  molecule: string,
-  cp: Checkpoint,
-  id: string,
-  file: string,
-  r: Recorded,
-): GastownError {
-  const who = r.by ? ` by ${r.by}` : '';
-  const reopen = `gastown step reopen ${molecule} ${cp.step} --reason "..."`;
-  const message =
-    r.outcome === 'superseded'
-      ? `checkpoint ${id} of ${molecule} belongs to attempt ${cp.attempt} of ${cp.step}, which was re-opened (now attempt ${r.attempt}); nothing was changed. Its new checkpoint opens when the steps under review are done again (gastown checkpoint list --pending)`
-      : r.outcome === 'skipped'
-        ? `step ${cp.step} of ${molecule} was skipped; checkpoint ${id} has nothing to decide`
-        : r.outcome === 'approved' && r.attempt > cp.attempt
-          ? `checkpoint ${id} of ${molecule} is already approved and recorded${who}, and ${cp.step} was re-opened since (now attempt ${r.attempt}); nothing was changed. Its new checkpoint opens when the steps under review are done again (gastown checkpoint list --pending)`
-          : r.outcome === 'approved'
-            ? `checkpoint ${id} of ${molecule} is already approved and recorded (step ${cp.step} is done${who}); nothing was changed. To revisit it, re-open the step: ${reopen}`
-            : r.attempt > cp.attempt
-              ? `checkpoint ${id} of ${molecule} is already rejected and recorded${who}: the work under review was re-opened, and ${cp.step} gets a new checkpoint when it is done again (gastown checkpoint list --pending); nothing was changed`
-              : `checkpoint ${id} of ${molecule} is already rejected and recorded (step ${cp.step} failed${who}); nothing was changed. To revisit it, re-open the step: ${reopen}`;
-  return new GastownError('checkpoint.decided', message, { location: { file } });
-}
 
 async function decide(
   ctx: CliContext,
@@ -156,125 +35,36 @@ async function decide(
   reason: string,
   json: boolean | undefined,
 ): Promise<number> {
-  const root = findRoot(ctx.cwd);
-  assertMoleculeId(molecule);
-  // Under the lock from the first read: nothing is written when another process holds it, and
-  // no engine run changes the molecule between the checks below and the write.
-  return withLock(root, undefined, async () => {
-    const at = locate(ctx, molecule, name);
-    const cp = parseCheckpoint(at.file, at.text);
-    const unchanged = (why: string) => {
-      if (json) ctx.io.json({ checkpoint: at.id, molecule, decision, file: null, unchanged: why });
-      else ctx.io.out(`${why}; nothing written`);
-      return 0;
-    };
-    const config = loadConfig(at.root);
-    const { state, plan } = await judgeMolecule(molecule, { root: at.root, config, now: ctx.now() });
-    let recorded = recordedOutcome(state, cp, at.id);
-    // A recorded approval that no counted vote backs (it was committed by someone else: a shared
-    // working tree, a squash merge) stops the molecule; an approver's own vote is the way back.
-    const done = `/events/${cp.step}.${cp.attempt}.done.toml`;
-    if (
-      recorded?.outcome === 'approved' &&
-      decision === 'approved' &&
-      recorded.attempt === cp.attempt &&
-      plan.status === 'invalid' &&
-      plan.problems?.some((p) => p.file?.endsWith(done))
-    )
-      recorded = undefined;
-    if (recorded?.outcome === decision)
-      return unchanged(
-        `checkpoint ${at.id} of ${molecule} is already ${decision} and recorded${recorded.by ? ` (by ${recorded.by})` : ''}`,
-      );
-    if (recorded) throw recordedError(molecule, cp, at.id, at.file, recorded);
-    // A vote the engine would not count is refused before anything is written: it would leave a
-    // file that reads `approved` while the checkpoint stays pending.
-    const me = await localIdentity(at.root);
-    if (!me.email)
-      throw new GastownError(
-        'checkpoint.identity',
-        'no git identity here: set user.email so your decision can be attributed',
-      );
-    const mine = judgeCheckpointVote(state, cp.step, config, {
-      decision,
-      source: at.file,
-      committed: false,
-      email: me.email,
-    });
-    if (mine && !mine.counts)
-      throw new GastownError(
-        'checkpoint.not-counted',
-        `your ${decision === 'approved' ? 'approval' : 'rejection'} would not count: ${mine.why}; nothing was written (an allowed approver decides, as their own git identity)`,
-        { location: { file: at.file } },
-      );
-    let written: string;
-    if (cp.decision === 'pending') {
-      writeFileAtomic(
-        checkBeadsPath(at.root, join(at.root, at.file)),
-        setDecision(at.text, decision, reason, at.file),
-      );
-      written = at.file;
-    } else {
-      // The request already carries a decision (someone else's, or one that did not count): a
-      // person adds their own approval file instead of rewriting another's decision.
-      const rel = checkpointPaths.approval(at.id, emailSlug(me.email));
-      const path = checkBeadsPath(at.root, join(moleculeDir(at.root, molecule), rel));
-      written = moleculeRel(molecule, rel);
-      const mine = existsSync(path) ? readSmallFile(path) : undefined;
-      // The same vote by the same person again would only add a file that counts for nothing.
-      if (mine !== undefined) {
-        if (sameVote(written, mine, decision))
-          return unchanged(`you (${me.email}) already ${decision} ${at.id} of ${molecule} in ${written}`);
-      } else if (cp.decision === decision) {
-        // An uncommitted decision counts as the local identity's, as the engine judges it.
-        const author = await decisionAuthor(at.root, at.file, at.text);
-        if (!author.committed)
-          return unchanged(
-            `${at.file} already says ${decision} and is not committed, so it counts as yours (${me.email}); commit it as whoever decided before another person approves`,
-          );
-        if (author.email?.toLowerCase() === me.email.toLowerCase())
-          return unchanged(
-            `you (${me.email}) already ${decision} ${at.id} of ${molecule} in ${at.file}${author.commit ? ` (commit ${author.commit.slice(0, 12)})` : ''}`,
-          );
-      }
-      mkdirSync(dirname(path), { recursive: true });
-      const content = renderApproval({ checkpoint: at.id, decision, text: reason });
-      if (mine !== undefined) writeFileAtomic(path, content);
-      else createFileExclusive(path, content);
-    }
-    const result = await advanceLocked({ root: at.root, now: ctx.now(), molecules: [molecule] });
-    const status = await moleculeStatus(at.root, molecule, ctx.now());
-    const step = status.steps.find((s) => s.id === cp.step);
-    const pendingNote =
-      step && step.state !== 'done' && step.attempt === cp.attempt ? step.notes?.join('; ') : undefined;
-    if (json) {
-      ctx.io.json({
-        checkpoint: at.id,
-        molecule,
-        decision,
-        file: written,
-        transitions: result.transitions,
-        step: step ?? null,
-        problems: result.problems,
-      });
-    } else {
-      ctx.io.out(`${decision} ${at.id} of ${molecule} (${written})`);
-      printTransitions(ctx, result.transitions);
-      if (pendingNote) ctx.io.out(`  ${ctx.io.color.yellow('!')} ${pendingNote}`);
-      for (const p of result.problems) ctx.io.warn(p.message, p.file ? { file: p.file } : undefined);
-    }
+  const made = await decideCheckpoint({ cwd: ctx.cwd, molecule, name, decision, reason, now: ctx.now() });
+  if ('unchanged' in made) {
+    if (json)
+      ctx.io.json({ checkpoint: made.checkpoint, molecule, decision, file: null, unchanged: made.unchanged });
+    else ctx.io.out(`${made.unchanged}; nothing written`);
     return 0;
-  });
-}
-
-/** Whether an approval file already says `decision` (a broken one is replaced). */
-function sameVote(file: string, text: string, decision: Vote): boolean {
-  try {
-    return parseApproval(file, text).decision === decision;
-  } catch (err) {
-    if (isGastownError(err)) return false;
-    throw err;
   }
+  const { result } = made;
+  const cp = parseCheckpointId(made.checkpoint);
+  const status = statusOf(made.status.state, made.status.plan);
+  const step = status.steps.find((s) => s.id === cp.step);
+  const pendingNote =
+    step && step.state !== 'done' && step.attempt === cp.attempt ? step.notes?.join('; ') : undefined;
+  if (json) {
+    ctx.io.json({
+      checkpoint: made.checkpoint,
+      molecule,
+      decision,
+      file: made.file,
+      transitions: result.transitions,
+      step: step ?? null,
+      problems: result.problems,
+    });
+  } else {
+    ctx.io.out(`${decision} ${made.checkpoint} of ${molecule} (${made.file})`);
+    printTransitions(ctx, result.transitions);
+    if (pendingNote) ctx.io.out(`  ${ctx.io.color.yellow('!')} ${pendingNote}`);
+    for (const p of result.problems) ctx.io.warn(p.message, p.file ? { file: p.file } : undefined);
+  }
+  return 0;
 }
 
 function printTransitions(ctx: CliContext, transitions: Transition[]): void {
@@ -307,7 +97,7 @@ export async function comment(
   opts: { text: string; json?: boolean },
 ): Promise<number> {
   if (opts.text.trim() === '') throw new UsageError('--text must not be empty');
-  const at = locate(ctx, molecule, name);
+  const at = locate(ctx.cwd, molecule, name);
   const cp = parseCheckpoint(at.file, at.text);
   // The comment is for whoever does the step under review (where a rejection would send it).
   const target = cp.on_reject ?? cp.reviews[0] ?? cp.step;
@@ -422,7 +212,7 @@ async function describe(
     entry.decision = 'skipped';
     return entry;
   }
-  const judgement = checkpointJudgement(state, step, config);
+  const judgement = checkpointJudgement(state, step, config, judged.env.facts);
   if (judgement && 'error' in judgement) return invalid(judgement.error);
   const verdict = judgement?.verdict;
   const trust = trustConfigOf(config);
@@ -504,7 +294,7 @@ export async function show(
   name: string,
   opts: { json?: boolean },
 ): Promise<number> {
-  const at = locate(ctx, molecule, name);
+  const at = locate(ctx.cwd, molecule, name);
   const cp = parseCheckpoint(at.file, at.text);
   const now = ctx.now();
   const config = loadConfig(at.root);

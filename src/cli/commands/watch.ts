@@ -7,7 +7,7 @@ import { GastownError, UsageError } from '../../errors.js';
 import { repoPaths } from '../../git/repo.js';
 import { deliverAfterReconcile, describeDelivery } from '../../notify/after.js';
 import { loadConfig } from '../../store/config.js';
-import { commitTransitions, type TransitionLike, transitionTrailer } from '../../triggers/commit.js';
+import { type TransitionLike, transitionTrailer } from '../../triggers/commit.js';
 import { loadTriggerSettings } from '../../triggers/settings.js';
 import { startWatcher } from '../../triggers/watch.js';
 import type { CliContext } from '../context.js';
@@ -50,10 +50,9 @@ export async function watch(ctx: CliContext, opts: WatchOpts): Promise<number> {
     process.on('SIGINT', onSignal);
     process.on('SIGTERM', onSignal);
   });
-  const [{ advance, advanceLocked }, { isStopped }, { withLock }] = await Promise.all([
-    import('../../engine/index.js'),
+  const [{ isStopped }, { reconcileAndCommit }] = await Promise.all([
     import('../../engine/stop.js'),
-    import('../../store/lock.js'),
+    import('../../triggers/service.js'),
   ]);
   const emit = (t: TransitionLike) => {
     if (opts.json) ctx.io.out(JSON.stringify({ event: 'transition', ...t }));
@@ -84,17 +83,15 @@ export async function watch(ctx: CliContext, opts: WatchOpts): Promise<number> {
           emit(t);
         },
       };
-      if (!opts.commit) {
-        const result = await advance(options);
-        await report(result, streamed);
-        return result;
-      }
       // Reconcile and commit under one lock, released once HEAD has moved.
-      const { result, made } = await withLock(root, options.lockWaitMs, async () => {
-        const result = await advanceLocked(options);
-        return { result, made: await commitTransitions(root, result, loadTriggerSettings(root)) };
+      const { result, made } = await reconcileAndCommit({
+        root,
+        runs: [options],
+        lockWaitMs: options.lockWaitMs,
+        commit: opts.commit ? { settings: loadTriggerSettings(root) } : undefined,
       });
       await report(result, streamed);
+      if (!made) return result;
       for (const h of made.held ?? []) ctx.io.warn(`${h.molecule} not committed: ${h.reason}`);
       if (made.indexBehind !== undefined)
         ctx.io.warn(`engine commit made, but the index could not follow it (${made.indexBehind})`);

@@ -1,0 +1,174 @@
+// Facts from git that the human and timer gates plan with: who made a decision, against which
+// trust configuration, when a file was committed. Gathered before planning (engine/gates.ts
+// registerFactGatherer) and passed in PlanEnv.facts, so the planners stay pure.
+import { createHash } from 'node:crypto';
+import {
+  configAt,
+  type DecisionAuthor,
+  decisionAuthor,
+  decisionIn,
+  firstCommitTime,
+} from '../checkpoint/authors.js';
+import { checkpointId, checkpointPaths } from '../checkpoint/file.js';
+import type { TrustConfig } from '../checkpoint/trust.js';
+import { factKey, factsFor, type GatherContext } from '../engine/gates.js';
+import { eventPathOf } from '../engine/io.js';
+import type { MoleculeState, PlanEnv } from '../engine/types.js';
+import { canonicalJson } from '../formula/hash.js';
+import type { HumanGate } from '../formula/model.js';
+import { isShallowClone, readHead } from '../git/head.js';
+import { defaultConfig, parseConfig } from '../store/config.js';
+import { CONFIG_FILE } from '../store/layout.js';
+
+import { SETTLED, timedOutPath, trustConfigOf } from './shared.js';
+
+export interface GitFacts {
+  /** Molecule-relative path of a decision file → who set its decision. */
+  authors: Map<string, DecisionAuthor>;
+  /** Molecule-relative path of a decision file → the trust configuration it is judged against. */
+  trust: Map<string, VoteTrust>;
+  /** Molecule-relative path → committer time of the commit that added it (undefined: not committed). */
+  committedAt: Map<string, Date | undefined>;
+  /** The same with author times, which a rebase keeps: what a timeout approval is checked by. */
+  authoredAt: Map<string, Date | undefined>;
+  /** A shallow clone: a decision made past its boundary is attributed to the boundary commit. */
+  shallow: boolean;
+}
+
+/** Where the planners find these facts in `PlanEnv.facts`. */
+export const GIT_FACTS = factKey<GitFacts>('checkpoints');
+export const gitFacts = (env: PlanEnv): GitFacts | undefined => factsFor(env, GIT_FACTS);
+// Within one process a file's author and first commit do not change; remember them across rounds.
+const authorMemo = new Map<string, DecisionAuthor>();
+const commitMemo = new Map<string, Date>();
+// A commit's trust configuration never changes (keyed by root and commit id).
+const trustMemo = new Map<string, VoteTrust>();
+
+/** What a vote is judged against (trust.ts VoteFact `config`, `refused`). */
+interface VoteTrust {
+  config?: TrustConfig;
+  refused?: string;
+}
+
+/** The trust tables of a config file's text, comparable across commits; undefined: unreadable. */
+function trustTables(text: string | undefined, file: string): string | undefined {
+  try {
+    const cfg = text === undefined ? defaultConfig() : parseConfig(text, file);
+    return canonicalJson(trustConfigOf(cfg));
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The configuration a decision is judged against: as committed at the parent of the commit that
+ * made it (at HEAD for an uncommitted edit, which HEAD will be the parent of). The commit's own
+ * change to who may approve never applies to it; a commit that changes the trust tables and
+ * makes a decision is refused outright and reported. An uncommitted edit where HEAD has no
+ * config yet is judged against the working tree's (nothing committed to go by).
+ */
+async function voteTrust(root: string, a: DecisionAuthor): Promise<VoteTrust> {
+  if (a.committed && (!a.commit || !a.email)) return {}; // who decided is unknown: never counts
+  const head = a.committed ? undefined : (readHead(root)?.sha ?? 'HEAD');
+  const rev = a.commit ?? (head as string);
+  const key = `${root}\0${rev}`;
+  const known = rev !== 'HEAD' ? trustMemo.get(key) : undefined;
+  if (known) return known;
+  const where = a.committed ? `${CONFIG_FILE} before commit ${rev.slice(0, 12)}` : `${CONFIG_FILE} at HEAD`;
+  let trust: VoteTrust;
+  if (a.committed) {
+    const [before, after] = await configAt(root, [`${rev}^`, rev]);
+    try {
+      trust = { config: trustConfigOf(before === undefined ? defaultConfig() : parseConfig(before, where)) };
+      const was = trustTables(before, where);
+      if (was !== trustTables(after, `${CONFIG_FILE} at ${rev.slice(0, 12)}`))
+        trust.refused = `commit ${rev.slice(0, 12)} changes who may approve (${CONFIG_FILE} [users], [agents], [teams]) and makes this decision; a decision is judged against the configuration before its commit and counts only from a commit that leaves it alone`;
+    } catch (err) {
+      trust = { refused: `${where} cannot be read: ${(err as Error).message}` };
+    }
+  } else {
+    const [atHead] = await configAt(root, [rev]);
+    try {
+      trust = atHead === undefined ? {} : { config: trustConfigOf(parseConfig(atHead, where)) };
+    } catch (err) {
+      trust = { refused: `${where} cannot be read: ${(err as Error).message}` };
+    }
+  }
+  if (rev !== 'HEAD') trustMemo.set(key, trust);
+  return trust;
+}
+
+const sha1 = (s: string) => createHash('sha1').update(s).digest('hex');
+
+export async function gatherGitFacts(
+  state: MoleculeState,
+  ctx: GatherContext,
+): Promise<GitFacts | undefined> {
+  const formula = state.formula;
+  if (!formula) return undefined;
+  // A completed molecule is planned no more; only an audit (doctor) re-checks its checkpoints.
+  const settledMolecule = state.facts.completed || state.facts.cancelled || state.digest;
+  if (settledMolecule && !ctx.settled) return undefined;
+  const facts: GitFacts = {
+    authors: new Map(),
+    trust: new Map(),
+    committedAt: new Map(),
+    authoredAt: new Map(),
+    shallow: isShallowClone(ctx.root),
+  };
+  const author = async (rel: string, text: string) => {
+    const key = `${ctx.root}\0${state.dir}/${rel}\0${sha1(text)}`;
+    let a = authorMemo.get(key);
+    if (!a) {
+      a = await decisionAuthor(ctx.root, `${state.dir}/${rel}`, text);
+      if (a.committed) authorMemo.set(key, a);
+    }
+    facts.authors.set(rel, a);
+    facts.trust.set(rel, await voteTrust(ctx.root, a));
+  };
+  const committed = async (rel: string) => {
+    const key = `${ctx.root}\0${state.dir}/${rel}`;
+    let at = commitMemo.get(key);
+    if (!at) {
+      at = await firstCommitTime(ctx.root, `${state.dir}/${rel}`);
+      if (at) commitMemo.set(key, at);
+    }
+    facts.committedAt.set(rel, at);
+  };
+  const authored = async (rel: string) => {
+    const key = `${ctx.root}\0${state.dir}/${rel}\0authored`;
+    let at = commitMemo.get(key);
+    if (!at) {
+      at = await firstCommitTime(ctx.root, `${state.dir}/${rel}`, true);
+      if (at) commitMemo.set(key, at);
+    }
+    facts.authoredAt.set(rel, at);
+  };
+  for (const step of formula.steps) {
+    const s = state.stepById.get(step.id);
+    if (!s || !step.gate) continue;
+    // A done checkpoint is verified (verifyHuman); other settled steps need nothing from git.
+    if (SETTLED.has(s.status) && !(s.status === 'done' && step.gate.type === 'human')) continue;
+    if (step.gate.type === 'human') {
+      const id = checkpointId(step.id, s.attempt);
+      const rel = checkpointPaths.request(id);
+      const text = state.files.get(rel);
+      if (text === undefined) continue;
+      const decision = decisionIn(text);
+      if (decision !== undefined && decision !== 'pending') await author(rel, text);
+      const dir = `${checkpointPaths.approvalsDir(id)}/`;
+      for (const [p, t] of state.files) if (p.startsWith(dir) && p.endsWith('.md')) await author(p, t);
+      if ((step.gate as HumanGate).timeout && !s.facts['timed-out'] && s.status !== 'done')
+        await committed(rel);
+      // An approval by timeout is checked again from the times of the commits (verifyHuman).
+      if (s.status === 'done' && s.facts.done?.by === 'timeout' && s.facts['timed-out']) {
+        await authored(rel);
+        await authored(timedOutPath(step.id, s.attempt));
+      }
+    } else if (step.gate.type === 'timer') {
+      const rel = eventPathOf({ step: step.id, attempt: s.attempt, kind: 'waiting', extra: {} });
+      if (state.files.has(rel)) await committed(rel);
+    }
+  }
+  return facts;
+}
