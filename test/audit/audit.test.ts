@@ -112,12 +112,15 @@ describe('audit of a Day 3 molecule', () => {
     expect(t.entries).toContainEqual(
       expect.objectContaining({ kind: 'transition', step: 'analysis', transition: 'done' }),
     );
-    // Mail naming the molecule is on it; other mail is not.
-    const mail = t.entries.filter((e) => e.kind === 'mail');
-    expect(mail.map((e) => (e as Entry & { summary: string }).summary)).toEqual([
-      'mail to @jgil: Plan approved, starting',
-    ]);
-    expect(mail[0]?.sha).toBe(shaOf('mail'));
+    // Mail naming the molecule is on it, the engine's typed mail too.
+    const mail = t.entries.filter((e) => e.kind === 'mail') as (Entry & { summary: string })[];
+    const sent = mail.filter((e) => e.summary === 'mail to @jgil: Plan approved, starting');
+    expect(sent).toHaveLength(1);
+    expect(sent[0]?.sha).toBe(shaOf('mail'));
+    expect(mail.map((e) => e.summary)).toContain(
+      'mail to @jgil: Approval required: day3/analysis-checkpoint: Approve the analysis',
+    );
+    expect(mail.every((e) => /day3|Plan approved/.test(e.summary))).toBe(true);
   });
 
   it('--markdown is a table with one row per entry; --csv has a header and the same rows', async () => {

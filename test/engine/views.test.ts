@@ -80,6 +80,7 @@ describe('list and current from summaries', () => {
         state: 'ready',
         attempt: 1,
         assignee: 'polecat-1',
+        description: expect.stringMatching(/^Read the issue and its acceptance criteria/),
       },
     ]);
   });
