@@ -3,6 +3,7 @@
 import { type Dirent, existsSync, mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { GastownError } from '../errors.js';
+import type { RewriteMap } from '../git/head.js';
 import { createFileExclusive } from '../store/atomic.js';
 import { configStamp } from '../store/cache.js';
 import { identityForEmail, loadConfig } from '../store/config.js';
@@ -73,10 +74,8 @@ export interface AdvanceOptions {
    * its trailers are applied only where catchup.ts `alreadyHandled` says nothing handled them.
    */
   replayed?: boolean;
-  /** With `replayed`: the commit `fromCommit` was rewritten from (a rebase's old id)… */
-  replayedFrom?: string;
-  /** …and every commit that rebase rewrote, new id → old id. */
-  rewrites?: ReadonlyMap<string, string>;
+  /** With `replayed`: the rebase that rewrote `fromCommit`, if one did (every commit it rewrote). */
+  rewrites?: RewriteMap;
   /**
    * Molecules the caller folded from their files (and wrote to, both on disk and in the state's
    * files): reconciled from that state, not read and folded again (`checkpoint approve`).
@@ -145,10 +144,7 @@ async function advanceIn(root: string, opts: AdvanceOptions): Promise<AdvanceRes
   const config = loadConfig(root);
   const result: AdvanceResult = { transitions: [], written: [], problems: [] };
   const read = opts.fromCommit !== undefined ? await readCommitRecord(root, opts) : undefined;
-  const given =
-    read && opts.replayedFrom
-      ? { ...read, origin: opts.replayedFrom, ...(opts.rewrites ? { rewrites: opts.rewrites } : {}) }
-      : read;
+  const given = read && opts.rewrites?.has(read.sha) ? { ...read, rewrites: opts.rewrites } : read;
   const catchUp = opts.catchUp ? await commitsToCatchUp(root) : undefined;
   const simulated: Simulated = new Map();
   // Molecules a trailer reconciled in this run: reconcileAll takes their outcome as it is.

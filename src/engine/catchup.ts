@@ -5,7 +5,14 @@
 // per worktree: it is about this clone's history, and deleting `.beads/.cache` must not make
 // every later run walk the whole history again.
 import { join } from 'node:path';
-import { CATCH_UP_MARK, readHead, readCatchUpMark as readMark, readRewrites } from '../git/head.js';
+import {
+  CATCH_UP_MARK,
+  type RewriteMap,
+  readHead,
+  readCatchUpMark as readMark,
+  readRewrites,
+  writtenAs,
+} from '../git/head.js';
 import { writeFileAtomic } from '../store/atomic.js';
 import { gitOperationInProgress } from '../store/cache.js';
 import { isMoleculeId } from '../store/ids.js';
@@ -24,12 +31,11 @@ export interface TrailerCommit {
   /** Committer time: its trailers are judged as of then (atcommit.ts). */
   time?: Date;
   /**
-   * The commit this one was rewritten from (post-rewrite's stdin): where it was written, which
-   * decides whether it saw a re-open (a rebase puts every commit on top of everything).
+   * Set when a rebase rewrote this commit: every commit of that rewrite. Where `sha` was written
+   * (`writtenAs`) decides whether it saw a re-open (a rebase puts every commit on top of
+   * everything), and a re-open may have been rewritten too.
    */
-  origin?: string;
-  /** Every commit of that rewrite, new id → old id (a re-open may have been rewritten too). */
-  rewrites?: ReadonlyMap<string, string>;
+  rewrites?: RewriteMap;
 }
 
 export interface CatchUpPlan {
@@ -78,13 +84,14 @@ export async function commitsToCatchUp(root: string): Promise<CatchUpPlan | unde
   if (r.exitCode !== 0 && mark) r = await log(head.sha);
   const commits: TrailerCommit[] = [];
   if (r.exitCode === 0) {
-    // A commit a rebase rewrote is judged where it was written (TrailerCommit.origin).
+    // A commit a rebase rewrote is judged where it was written (TrailerCommit.rewrites).
     const rewrites = readRewrites(gitDir);
     for (const entry of r.stdout.split('\x1e').slice(1)) {
       const [sha = '', authorName = '', authorEmail = '', ct = '', message = ''] = entry.split('\x1f');
-      const origin = rewrites.get(sha);
       const time = commitTime(ct);
-      commits.push({ sha, authorName, authorEmail, message, time, ...(origin ? { origin, rewrites } : {}) });
+      const commit: TrailerCommit = { sha, authorName, authorEmail, message, time };
+      if (rewrites.has(sha)) commit.rewrites = rewrites;
+      commits.push(commit);
     }
   }
   const sha = head.sha;
@@ -127,7 +134,7 @@ export function alreadyRecorded(
   const facts = [s.facts, ...Object.values(s.history)];
   if (facts.some((byKind) => Object.values(byKind).some((f) => f.commit === c.sha))) return RECORDED;
   // Recorded under the id it had before a rebase: other clones know only the new id.
-  const commit = c.origin ?? c.sha;
+  const commit = writtenAs(c.sha, c.rewrites);
   if (facts.some((byKind) => Object.values(byKind).some((f) => f.commit === commit))) return REWRITTEN;
   return undefined;
 }
@@ -159,8 +166,8 @@ export async function notApplicableNow(
   if (reopenCommit === '') return STALE;
   // Only a commit made on top of the re-open saw it: one before it, or on a branch that
   // forked before it (merged later, or rewritten by a rebase), was about an earlier attempt.
-  const reopenWritten = c.rewrites?.get(reopenCommit) ?? reopenCommit;
-  const after = await git(['merge-base', '--is-ancestor', reopenWritten, c.origin ?? c.sha], {
+  const reopenWritten = writtenAs(reopenCommit, c.rewrites);
+  const after = await git(['merge-base', '--is-ancestor', reopenWritten, writtenAs(c.sha, c.rewrites)], {
     cwd: root,
     allowFailure: true,
   });
@@ -199,7 +206,7 @@ const IGNORED_KEY_ORDER = ['commit', 'step', 'kind', 'reason', 'written_as'];
 
 export function renderIgnoredTrailer(c: TrailerCommit, t: Trailer, why: string): string {
   return stringifyToml(
-    { commit: c.sha, step: t.step, kind: t.kind, reason: why, written_as: c.origin },
+    { commit: c.sha, step: t.step, kind: t.kind, reason: why, written_as: c.rewrites?.get(c.sha) },
     IGNORED_KEY_ORDER,
   );
 }

@@ -12,6 +12,7 @@ import type {
   Effect,
   FactKey,
   FileProblem,
+  GateBlock,
   GatheredFacts,
   MoleculeState,
   PlanEnv,
@@ -40,6 +41,8 @@ export interface GatePlan {
   holdReady?: boolean;
   /** The molecule is blocked for this reason (e.g. a gate failed max_attempts times). */
   blocked?: string;
+  /** The same block as data, when the engine escalates it by itself. */
+  block?: GateBlock;
   /** Shown by `molecule status` next to the step. */
   note?: string;
   /** The plan changes by itself at this time (ms since epoch): timers, deadlines. */

@@ -287,6 +287,7 @@ export function planMolecule(state: MoleculeState, formula: ResolvedFormula, env
     if (!gp) return;
     if (gp.effects) result.effects.push(...gp.effects);
     if (gp.blocked) blocked.push(gp.blocked);
+    if (gp.block) (result.blocks ??= []).push(gp.block);
     if (gp.note && stepId) (result.notes[stepId] ??= []).push(gp.note);
     if (gp.recheckAt !== undefined)
       result.recheckAt = Math.min(result.recheckAt ?? Number.POSITIVE_INFINITY, gp.recheckAt);

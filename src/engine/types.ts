@@ -135,10 +135,21 @@ export interface PlanEnv {
   facts?: GatheredFacts;
 }
 
+/**
+ * A block the engine escalates by itself, as data (escalation/plan.ts `planAutoEscalations`):
+ * a checkpoint with no decision within its timeout (on_timeout = "escalate"), or a command gate
+ * that failed max_attempts times. `blockedReason` words the same block for people.
+ */
+export type GateBlock =
+  | { kind: 'checkpoint-overdue'; step: string; checkpoint: string; timeout: string }
+  | { kind: 'gate-exhausted'; step: string; failures: number; maxAttempts: number };
+
 export interface PlanResult {
   effects: Effect[];
   status: MoleculeStatus;
   blockedReason?: string;
+  /** The blocks among `blockedReason` that the engine escalates by itself. */
+  blocks?: GateBlock[];
   /**
    * The molecule is blocked only because its `after` molecule is not completed yet: a run that
    * completes that molecule plans this one again. Any other block (an escalated checkpoint, a

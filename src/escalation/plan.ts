@@ -1,6 +1,8 @@
 // What escalations need now, from their files, the times their levels were committed and the
 // clock: re-escalations one severity up after `stale_after`, at most `max_reescalations`, never
 // once acknowledged or closed; and the escalations the engine raises by itself. Pure.
+
+import type { GateBlock } from '../engine/types.js';
 import { addressFolder, ENGINE_SENDER, expandRecipients } from '../mail/address.js';
 import { messageRel } from '../mail/layout.js';
 import { type Priority, renderMessage } from '../mail/message.js';
@@ -144,14 +146,14 @@ export function planReescalations(
   return out;
 }
 
-/** A molecule that is blocked, with why (the gate engine's words). */
+/** A molecule that is blocked, with the blocks its plan gives as data (PlanResult `blocks`). */
 export interface BlockedMolecule {
   molecule: string;
-  reason: string;
+  blocks: readonly GateBlock[];
 }
 
 /**
- * The escalations the engine raises by itself, from the reasons blocked molecules give: a
+ * The escalations the engine raises by itself, from the blocks of blocked molecules: a
  * checkpoint that had no decision within its timeout (on_timeout = "escalate"), and a command
  * gate that failed max_attempts times. Ids are derived from the block, so each is raised once.
  */
@@ -160,30 +162,26 @@ export function planAutoEscalations(
   settings: EscalationSettings,
 ): EscalationRecord[] {
   const out: EscalationRecord[] = [];
-  for (const b of blocked) {
-    for (const m of b.reason.matchAll(
-      /checkpoint (\S+) of \S+ had no decision within (\S+): escalated to ([^;]+)/g,
-    )) {
-      const checkpoint = m[1] as string;
-      out.push({
-        id: `${b.molecule}.${checkpoint}.checkpoint-overdue`,
-        severity: settings.checkpointSeverity,
-        what: `checkpoint ${checkpoint} of ${b.molecule} had no decision within ${m[2]}`,
-        source: 'checkpoint',
-        molecule: b.molecule,
-        step: checkpoint.replace(/\.attempt-\d+$/, ''),
-      });
-    }
-    for (const m of b.reason.matchAll(/gate (\S+) failed (\d+) times? \(max_attempts (\d+)\)/g)) {
-      const step = m[1] as string;
-      out.push({
-        id: `${b.molecule}.${step}.gate-exhausted-${m[2]}`,
-        severity: settings.gateSeverity,
-        what: `gate ${step} of ${b.molecule} failed ${m[2]} times (max_attempts ${m[3]})`,
-        source: 'gate',
-        molecule: b.molecule,
-        step,
-      });
+  for (const { molecule, blocks } of blocked) {
+    for (const b of blocks) {
+      if (b.kind === 'checkpoint-overdue')
+        out.push({
+          id: `${molecule}.${b.checkpoint}.checkpoint-overdue`,
+          severity: settings.checkpointSeverity,
+          what: `checkpoint ${b.checkpoint} of ${molecule} had no decision within ${b.timeout}`,
+          source: 'checkpoint',
+          molecule,
+          step: b.step,
+        });
+      else
+        out.push({
+          id: `${molecule}.${b.step}.gate-exhausted-${b.failures}`,
+          severity: settings.gateSeverity,
+          what: `gate ${b.step} of ${molecule} failed ${b.failures} times (max_attempts ${b.maxAttempts})`,
+          source: 'gate',
+          molecule,
+          step: b.step,
+        });
     }
   }
   return out;

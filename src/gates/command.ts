@@ -100,6 +100,7 @@ export function planCommand(ctx: GatePlanContext): GatePlan | undefined {
       holdReady: true,
       effects,
       blocked: `gate ${step.id} failed ${failures} time${failures === 1 ? '' : 's'} (max_attempts ${gate.max_attempts}): ${why}; see ${file}`,
+      block: { kind: 'gate-exhausted', step: step.id, failures, maxAttempts: gate.max_attempts },
       note: `failed: ${why}`,
     };
   }

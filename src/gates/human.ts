@@ -195,8 +195,10 @@ function planTimeout(
   const gate = ctx.step.gate as HumanGate;
   const timeout = gate.timeout as string;
   if (s.facts['timed-out']) {
-    if (gate.on_timeout === 'escalate')
+    if (gate.on_timeout === 'escalate') {
       plan.blocked = `checkpoint ${at.id} of ${state.id} had no decision within ${timeout}: escalated to ${at.who}`;
+      plan.block = { kind: 'checkpoint-overdue', step: ctx.step.id, checkpoint: at.id, timeout };
+    }
     return;
   }
   const d = checkpointDeadline(timeout, gitFacts(env)?.committedAt.get(at.rel), env.now);

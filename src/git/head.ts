@@ -97,7 +97,15 @@ export function headMovedSinceCatchUp(root: string): boolean {
 export const REWRITES_FILE = 'gastown-rewrites';
 const MAX_REWRITES = 10_000;
 
-export function readRewrites(gitDir: string): Map<string, string> {
+/** What a rebase rewrote: new commit id → the id it was written as (post-rewrite's stdin). */
+export type RewriteMap = ReadonlyMap<string, string>;
+
+/** The commit `sha` was written as: its id before a rebase, else itself. */
+export function writtenAs(sha: string, rewrites: RewriteMap | undefined): string {
+  return rewrites?.get(sha) ?? sha;
+}
+
+export function readRewrites(gitDir: string): RewriteMap {
   const out = new Map<string, string>();
   for (const line of (read(join(gitDir, REWRITES_FILE)) ?? '').split('\n')) {
     const [from, to] = line.split(' ');
@@ -106,7 +114,7 @@ export function readRewrites(gitDir: string): Map<string, string> {
   return out;
 }
 
-export function rememberRewrites(gitDir: string, pairs: ReadonlyMap<string, string>): void {
+export function rememberRewrites(gitDir: string, pairs: RewriteMap): void {
   if (pairs.size === 0) return;
   const old = (read(join(gitDir, REWRITES_FILE)) ?? '').split('\n').filter((l) => l !== '');
   const lines = [...old, ...[...pairs].map(([to, from]) => `${from} ${to}`)].slice(-MAX_REWRITES);

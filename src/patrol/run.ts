@@ -121,8 +121,7 @@ async function locked(
     claims.push(...entry.claims);
     if (!entry.candidate) continue;
     const { plan } = await judgeMolecule(id, { root, config, now });
-    if (plan.status === 'blocked' && plan.blockedReason)
-      blocked.push({ molecule: id, reason: plan.blockedReason });
+    if (plan.status === 'blocked' && plan.blocks) blocked.push({ molecule: id, blocks: plan.blocks });
   }
   cache.molecules = fresh;
   writePatrolCache(root, cache, text);

@@ -12,7 +12,7 @@ import type { TrailerCommit } from '../engine/catchup.js';
 import { hasActionTrailer, isEngineCommit, trailerMolecules } from '../engine/trailers.js';
 import { type CommitHead, commitJournalPath, finishInterruptedCommit } from '../git/commit.js';
 import { git } from '../git/exec.js';
-import { rememberRewrites } from '../git/head.js';
+import { type RewriteMap, rememberRewrites } from '../git/head.js';
 import { type RepoPaths, readIndexFiles, repoPaths, stagedChanges } from '../git/repo.js';
 import { operationInProgress } from '../git/states.js';
 import { MAX_STATE_FILE_BYTES } from '../store/atomic.js';
@@ -59,7 +59,7 @@ export async function runHook(
     let scope: string[] | undefined;
     let record: CommitRecord | undefined;
     let head: CommitHead | undefined;
-    let origins: Map<string, string> | undefined;
+    let rewrites: RewriteMap | undefined;
     if (name === 'post-commit') {
       // One `git log` gives the scope and the commit advance applies (id, author, trailers); the
       // runner's, when it handed it over.
@@ -74,10 +74,10 @@ export async function runHook(
       if (given) head = { commit: given.record.sha, tree: given.tree };
     } else if (name === 'post-rewrite') {
       if (args[0] !== 'rebase') return 0;
-      origins = rewrittenFrom(stdin);
-      commits = await withActionTrailers(paths.root, [...origins.keys()]);
+      rewrites = rewrittenFrom(stdin);
+      commits = await withActionTrailers(paths.root, [...rewrites.keys()]);
       // Kept for later catch-ups, which see only the new ids.
-      rememberRewrites(paths.gitDir, origins);
+      rememberRewrites(paths.gitDir, rewrites);
     } else if (name === 'post-merge') {
       commits = await withActionTrailers(paths.root, await mergedCommits(paths.root));
     } else if (name === 'post-checkout') {
@@ -90,7 +90,7 @@ export async function runHook(
       finishingRebase: name === 'post-rewrite',
       finishingMerge: name === 'post-merge',
       replayed: name === 'post-rewrite' || name === 'post-merge',
-      ...(origins ? { origins } : {}),
+      rewrites,
       scope,
       paths,
       ...(record ? { records: [record] } : {}),
@@ -142,7 +142,7 @@ const OBJECT_ID = /^(?:[0-9a-f]{40}|[0-9a-f]{64})$/;
  * New commit id → the id it was rewritten from, from post-rewrite's stdin (`<old> <new>` per
  * line), in order, once each.
  */
-export function rewrittenFrom(stdin: string): Map<string, string> {
+export function rewrittenFrom(stdin: string): RewriteMap {
   const out = new Map<string, string>();
   for (const line of stdin.split('\n')) {
     const [from, to] = line.trim().split(/\s+/);
@@ -237,8 +237,8 @@ export async function reconcileAndCommit(
     head?: CommitHead;
     /** `commits` came in by a merge or a rebase rather than being made just now. */
     replayed?: boolean;
-    /** A rebase's new commit id → the id it was rewritten from. */
-    origins?: Map<string, string>;
+    /** What the rebase that brought `commits` rewrote. */
+    rewrites?: RewriteMap | undefined;
   } = {},
 ): Promise<void> {
   const settings = deps.settings(root);
@@ -251,11 +251,7 @@ export async function reconcileAndCommit(
     run.commitRecord = options.records?.find((c) => c.sha === fromCommit);
     // Merged or rebased commits may carry trailers about attempts re-opened since.
     run.replayed = options.replayed === true;
-    const origin = options.origins?.get(fromCommit);
-    if (origin !== undefined) {
-      run.replayedFrom = origin;
-      run.rewrites = options.origins;
-    }
+    if (options.rewrites?.has(fromCommit)) run.rewrites = options.rewrites;
     return run;
   });
   const { made } = await reconcileAndCommitService({
