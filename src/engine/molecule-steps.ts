@@ -62,6 +62,16 @@ export function waitingOn(state: MoleculeState, plan: PlanResult, stepId: string
   return 'it is not ready yet (run `gastown advance`)';
 }
 
+/** What a caller may say about a step action: who, why, which commit, and the assignee rule. */
+type StepActionOptions = {
+  as?: string;
+  reason?: string;
+  commit?: string;
+  output?: string;
+  checkAssignee?: boolean;
+  reassign?: boolean;
+};
+
 /**
  * The effects that record `action` on `stepId`, or an error saying why it cannot be recorded.
  * Recording what is already recorded returns no effects (a no-op, never a rewrite).
@@ -71,14 +81,7 @@ export function stepActionEffects(
   plan: PlanResult,
   stepId: string,
   action: StepAction,
-  opts: {
-    as?: string;
-    reason?: string;
-    commit?: string;
-    output?: string;
-    checkAssignee?: boolean;
-    reassign?: boolean;
-  },
+  opts: StepActionOptions,
 ): Effect[] {
   throwIfUnusable(state);
   const formula = state.formula as ResolvedFormula;
@@ -98,27 +101,13 @@ export function stepActionEffects(
       `molecule ${state.id} is ${plan.status}; step ${stepId} cannot be changed`,
     );
   }
-  const by = opts.as;
-  const label = `${stepId}`;
   // A fact that cannot stand stops the molecule; re-opening is one way out of it.
   const unbacked = plan.status === 'invalid' ? plan.problems?.[0] : undefined;
   if (unbacked && action !== 'reopen')
     throw new GastownError('molecule.invalid', `molecule ${state.id} is invalid: ${unbacked.message}`, {
       location: { file: unbacked.file },
     });
-  if (action === 'reopen') {
-    const effects = reopenEffects(state, formula, stepId, {
-      ...(opts.reason ? { reason: opts.reason } : {}),
-      ...(by ? { by } : {}),
-    });
-    if (effects.length === 0)
-      throw new GastownError(
-        'step.state',
-        `step ${stepId} is ${s.status} with nothing recorded in attempt ${s.attempt}; nothing to re-open`,
-      );
-    return effects;
-  }
-  const readyLike = s.status === 'ready' || s.status === 'in_progress';
+  if (action === 'reopen') return reopenStep(state, formula, s, stepId, opts);
   if (
     s.status === 'pending' &&
     !plan.effects.some((e) => e.type === 'transition' && e.fact.step === stepId && e.fact.kind === 'ready')
@@ -129,27 +118,72 @@ export function stepActionEffects(
     );
   }
   const taken = takeOver(state, plan, s, action, opts);
-  if (action === 'start') {
-    if (s.status === 'in_progress') {
-      if (by === undefined || s.facts.started?.by === by) return [];
-      throw new GastownError(
-        'step.state',
-        `step ${stepId} is already in progress (started by ${s.facts.started?.by ?? 'someone'})`,
-      );
-    }
-    if (!readyLike && s.status !== 'pending')
-      throw new GastownError('step.state', `step ${stepId} is already ${s.status} (attempt ${s.attempt})`);
-    // Without an actor `by` stays unset: the assignee is who should do it, not who did.
-    const who = by;
-    return [
-      stepTransition(state.id, stepId, s.attempt, 'started', `${label} started${who ? ` by ${who}` : ''}`, {
-        by: who,
-        commit: opts.commit,
-        ...taken,
-      }),
-    ];
+  if (action === 'start') return startStep(state, s, stepId, opts, taken);
+  return finishStep(state, s, stepId, action === 'done' ? 'done' : 'failed', opts, taken);
+}
+
+/** `reopen`: a new attempt of the step (and what depends on it), or why there is nothing to re-open. */
+function reopenStep(
+  state: MoleculeState,
+  formula: ResolvedFormula,
+  s: StepState,
+  stepId: string,
+  opts: StepActionOptions,
+): Effect[] {
+  const by = opts.as;
+  const effects = reopenEffects(state, formula, stepId, {
+    ...(opts.reason ? { reason: opts.reason } : {}),
+    ...(by ? { by } : {}),
+  });
+  if (effects.length === 0)
+    throw new GastownError(
+      'step.state',
+      `step ${stepId} is ${s.status} with nothing recorded in attempt ${s.attempt}; nothing to re-open`,
+    );
+  return effects;
+}
+
+/** `start` on a step that is ready (or about to be): its `started` fact, or none when already so. */
+function startStep(
+  state: MoleculeState,
+  s: StepState,
+  stepId: string,
+  opts: StepActionOptions,
+  taken: { extra?: Record<string, string> },
+): Effect[] {
+  const by = opts.as;
+  const readyLike = s.status === 'ready' || s.status === 'in_progress';
+  if (s.status === 'in_progress') {
+    if (by === undefined || s.facts.started?.by === by) return [];
+    throw new GastownError(
+      'step.state',
+      `step ${stepId} is already in progress (started by ${s.facts.started?.by ?? 'someone'})`,
+    );
   }
-  const kind = action === 'done' ? 'done' : 'failed';
+  if (!readyLike && s.status !== 'pending')
+    throw new GastownError('step.state', `step ${stepId} is already ${s.status} (attempt ${s.attempt})`);
+  // Without an actor `by` stays unset: the assignee is who should do it, not who did.
+  const who = by;
+  return [
+    stepTransition(state.id, stepId, s.attempt, 'started', `${stepId} started${who ? ` by ${who}` : ''}`, {
+      by: who,
+      commit: opts.commit,
+      ...taken,
+    }),
+  ];
+}
+
+/** `done` or `fail`: the step's `done` or `failed` fact, or none when already so. */
+function finishStep(
+  state: MoleculeState,
+  s: StepState,
+  stepId: string,
+  kind: 'done' | 'failed',
+  opts: StepActionOptions,
+  taken: { extra?: Record<string, string> },
+): Effect[] {
+  const by = opts.as;
+  const readyLike = s.status === 'ready' || s.status === 'in_progress';
   if (s.status === kind) return [];
   if (!readyLike && s.status !== 'pending')
     throw new GastownError('step.state', `step ${stepId} is already ${s.status} (attempt ${s.attempt})`);
@@ -157,7 +191,7 @@ export function stepActionEffects(
   const who = by ?? s.facts.started?.by;
   const why = opts.reason ? `: ${opts.reason}` : '';
   return [
-    stepTransition(state.id, stepId, s.attempt, kind, `${label} ${kind}${who ? ` by ${who}` : ''}${why}`, {
+    stepTransition(state.id, stepId, s.attempt, kind, `${stepId} ${kind}${who ? ` by ${who}` : ''}${why}`, {
       by: who,
       reason: opts.reason,
       commit: opts.commit,
