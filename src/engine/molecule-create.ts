@@ -139,22 +139,7 @@ async function prepareMolecule(root: string, opts: CreateMoleculeOptions): Promi
   }
   if (opts.convoy !== undefined) assertMoleculeId(opts.convoy, 'convoy id');
   assertFreeName(root, id);
-
-  let fromFile: { vars: Record<string, string>; inputs: TomlTable; context: TomlTable } = {
-    vars: {},
-    inputs: {},
-    context: {},
-  };
-  if (opts.inputsFile !== undefined) {
-    const p = isAbsolute(opts.inputsFile) ? opts.inputsFile : resolve(opts.cwd ?? root, opts.inputsFile);
-    fromFile = readInputsFile(p);
-  }
-  for (const name of Object.keys(opts.vars ?? {})) {
-    const reserved = reservedVarProblem(name);
-    if (reserved) throw new UsageError(`--var ${name}: ${reserved}`);
-  }
-  // No prototype: a var is only ever what was given or declared.
-  const vars: Record<string, string> = Object.assign(Object.create(null), fromFile.vars, opts.vars);
+  const { fromFile, vars } = gatherVars(root, opts);
   // A formula's declared inputs may come from the inputs file's [inputs] table or from --var.
   const formulaInputs = { ...vars, ...fromFile.inputs };
   const formula =
@@ -177,7 +162,47 @@ async function prepareMolecule(root: string, opts: CreateMoleculeOptions): Promi
   for (const [name, def] of Object.entries(formula.vars ?? {})) {
     if (vars[name] === undefined && def.default !== undefined) vars[name] = def.default;
   }
+  return freezeMolecule(root, id, formula, vars, fromFile, opts);
+}
 
+interface InputsFile {
+  vars: Record<string, string>;
+  inputs: TomlTable;
+  context: TomlTable;
+}
+
+/** The inputs file (if any) and the vars: the file's `[vars]` overridden by `--var`. */
+function gatherVars(
+  root: string,
+  opts: CreateMoleculeOptions,
+): { fromFile: InputsFile; vars: Record<string, string> } {
+  let fromFile: InputsFile = {
+    vars: {},
+    inputs: {},
+    context: {},
+  };
+  if (opts.inputsFile !== undefined) {
+    const p = isAbsolute(opts.inputsFile) ? opts.inputsFile : resolve(opts.cwd ?? root, opts.inputsFile);
+    fromFile = readInputsFile(p);
+  }
+  for (const name of Object.keys(opts.vars ?? {})) {
+    const reserved = reservedVarProblem(name);
+    if (reserved) throw new UsageError(`--var ${name}: ${reserved}`);
+  }
+  // No prototype: a var is only ever what was given or declared.
+  const vars: Record<string, string> = Object.assign(Object.create(null), fromFile.vars, opts.vars);
+  return { fromFile, vars };
+}
+
+/** The bytes of molecule.toml and the frozen formula, with repo-relative paths, within the size limit. */
+function freezeMolecule(
+  root: string,
+  id: string,
+  formula: ResolvedFormula,
+  vars: Record<string, string>,
+  fromFile: InputsFile,
+  opts: CreateMoleculeOptions,
+): PreparedMolecule {
   const meta: MoleculeMeta = {
     id,
     formula: formula.formula,
