@@ -129,8 +129,12 @@ const gateRunners = new Map<string, GateRunner>();
 const moleculePlanners = new Map<string, MoleculePlanner>();
 let conditionEvaluator: ConditionEvaluator | undefined;
 
-export function registerGatePlanner(type: string, planner: GatePlanner): void {
+/** Returns what removes it again (an embedder, or a test sharing its process with others). */
+export function registerGatePlanner(type: string, planner: GatePlanner): () => void {
   gatePlanners.set(type, planner);
+  return () => {
+    if (gatePlanners.get(type) === planner) gatePlanners.delete(type);
+  };
 }
 export function registerGateVerifier(type: string, verifier: GateVerifier): void {
   gateVerifiers.set(type, verifier);
@@ -139,8 +143,11 @@ export function registerGateRunner(gate: string, runner: GateRunner): void {
   gateRunners.set(gate, runner);
 }
 /** `name` identifies the hook (e.g. `loop`, `on_complete`); registering a name again replaces it. */
-export function registerMoleculePlanner(name: string, planner: MoleculePlanner): void {
+export function registerMoleculePlanner(name: string, planner: MoleculePlanner): () => void {
   moleculePlanners.set(name, planner);
+  return () => {
+    if (moleculePlanners.get(name) === planner) moleculePlanners.delete(name);
+  };
 }
 export function registerConditionEvaluator(evaluator: ConditionEvaluator | undefined): void {
   conditionEvaluator = evaluator;

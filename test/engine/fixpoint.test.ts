@@ -14,7 +14,7 @@ import {
 } from 'node:fs';
 import { join } from 'node:path';
 import { execa, type ResultPromise } from 'execa';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { advance, createMolecule, moleculeStatus, registerGatePlanner } from '../../src/engine/index.js';
 import { isStopped } from '../../src/engine/stop.js';
 import { lockPath, unfinishedRunMarked } from '../../src/store/lock.js';
@@ -165,15 +165,22 @@ describe('a plan that never settles', () => {
     // past any bound reconcile should set, so without one this test fails instead of hanging.
     let armed = false;
     let plans = 0;
-    registerGatePlanner('test-restless', ({ state }) =>
-      armed && ++plans <= 1000
-        ? {
-            holdReady: true,
-            effects: [
-              { type: 'write', molecule: state.id, path: `notes/${state.files.size}.md`, content: 'again\n' },
-            ],
-          }
-        : { holdReady: true },
+    onTestFinished(
+      registerGatePlanner('test-restless', ({ state }) =>
+        armed && ++plans <= 1000
+          ? {
+              holdReady: true,
+              effects: [
+                {
+                  type: 'write',
+                  molecule: state.id,
+                  path: `notes/${state.files.size}.md`,
+                  content: 'again\n',
+                },
+              ],
+            }
+          : { holdReady: true },
+      ),
     );
     const restless = formula('restless', [step('spin', [], { gate: { type: 'test-restless', raw: {} } })]);
     await createMolecule(root, { formula: 'restless', name: 'r1', resolved: restless, now });
@@ -202,17 +209,21 @@ describe('stopping a reconcile part-way', () => {
     // Three notes, one per round, then done; the stop is asked for while writing the second.
     const stop = new AbortController();
     let armed = false;
-    registerGatePlanner('test-three-notes', ({ state, step: s, stepState }) => {
-      if (!armed) return { holdReady: true };
-      const notes = [...state.files.keys()].filter((p) => p.startsWith('notes/')).length;
-      if (notes === 2) stop.abort();
-      if (notes < 3)
-        return {
-          holdReady: true,
-          effects: [{ type: 'write', molecule: state.id, path: `notes/${notes}.md`, content: `${notes}\n` }],
-        };
-      return stepState.status === 'pending' ? undefined : { note: `${s.id} noted` };
-    });
+    onTestFinished(
+      registerGatePlanner('test-three-notes', ({ state, step: s, stepState }) => {
+        if (!armed) return { holdReady: true };
+        const notes = [...state.files.keys()].filter((p) => p.startsWith('notes/')).length;
+        if (notes === 2) stop.abort();
+        if (notes < 3)
+          return {
+            holdReady: true,
+            effects: [
+              { type: 'write', molecule: state.id, path: `notes/${notes}.md`, content: `${notes}\n` },
+            ],
+          };
+        return stepState.status === 'pending' ? undefined : { note: `${s.id} noted` };
+      }),
+    );
     const resolved = formula('noted', [step('note', [], { gate: { type: 'test-three-notes', raw: {} } })]);
     await createMolecule(root, { formula: 'noted', name: 'n1', resolved, now });
     armed = true;

@@ -19,12 +19,14 @@ const now = new Date('2026-01-06T09:00:00Z');
 
 describe('gate registry', () => {
   let repo: Awaited<ReturnType<typeof makeRepo>>;
+  // Test files share a process: the planner registered here is removed after this file.
+  let unregister = () => {};
   beforeAll(async () => {
     repo = await makeRepo();
     mkdirSync(join(repo.path, '.beads'), { recursive: true });
     // Holds the step until checkpoints/<step>.md says "approved"; writes that file when the
     // needs are met (deterministic content), then records done once approved.
-    registerGatePlanner('test-approval', ({ state, step: s, stepState, needsMet }) => {
+    unregister = registerGatePlanner('test-approval', ({ state, step: s, stepState, needsMet }) => {
       if (!needsMet) return undefined;
       const path = `checkpoints/${s.id}.md`;
       const text = state.files.get(path);
@@ -64,7 +66,10 @@ describe('gate registry', () => {
       },
     ]);
   });
-  afterAll(() => repo.cleanup());
+  afterAll(() => {
+    unregister();
+    repo.cleanup();
+  });
 
   it('holds, writes, re-plans after a human edit, runs the gate and moves on', async () => {
     const root = repo.path;

@@ -10,8 +10,10 @@ describe('registrySignature', () => {
     const before = registrySignature();
     await loadGatePlugins();
     expect(registrySignature()).toBe(before);
-    registerGatePlanner('test-extra', () => undefined);
+    const unregister = registerGatePlanner('test-extra', () => undefined);
     expect(registrySignature()).not.toBe(before);
     expect(registrySignature()).toContain('test-extra');
+    unregister();
+    expect(registrySignature()).toBe(before);
   });
 });
