@@ -5,11 +5,10 @@
 // (agent@example.com, `[agents.polecat-1]`) is the agent.
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { execa } from 'execa';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { frozenFormulaHash, parseFrozenFormula } from '../../src/engine/fold.js';
-import { commitAll as commitAllIn, gastown, gastownOk, gitIn, JGIL } from '../helpers/repo.js';
-import { copyOfRepo } from '../helpers/template.js';
+import { commitAll as commitAllIn, gastown, gitIn, JGIL } from '../helpers/repo.js';
+import { guardedWorkDone } from './guarded.js';
 
 const FORMULA = `formula = "guarded"
 type = "workflow"
@@ -95,25 +94,7 @@ describe('ways around a gate', () => {
 
   beforeEach(async () => {
     // Made once, copied for each test.
-    repo = await copyOfRepo('checkpoint-bypass-m1-work-done', async (dir) => {
-      await execa('mkdir', ['-p', '.beads/formulas'], { cwd: dir });
-      writeFileSync(join(dir, '.beads/config.toml'), CONFIG);
-      writeFileSync(join(dir, '.beads/.gitignore'), '.cache/\n');
-      writeFileSync(join(dir, '.beads/formulas/guarded.formula.toml'), FORMULA);
-      await commitAllIn(dir, 'project');
-      await gastownOk(dir, [
-        'molecule',
-        'create',
-        '--formula',
-        'guarded',
-        '--name',
-        'm1',
-        '--assignee',
-        'polecat-1',
-      ]);
-      await gastownOk(dir, ['step', 'done', 'm1', 'work', '--as', 'polecat-1']);
-      await commitAllIn(dir, 'work done');
-    });
+    repo = await guardedWorkDone('checkpoint-bypass-m1-work-done', { config: CONFIG, formula: FORMULA });
     expect(read(`${MOL}/checkpoints/review.md`)).toMatch(/^decision: pending/m);
   });
   afterEach(() => repo.cleanup());

@@ -7,8 +7,8 @@ import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { commitAll as commitAllIn, gastown, gastownOk, gitIn, JGIL, testEnv } from '../helpers/repo.js';
-import { copyOfRepo } from '../helpers/template.js';
+import { commitAll as commitAllIn, gastown, gitIn, JGIL, testEnv } from '../helpers/repo.js';
+import { guardedWorkDone } from './guarded.js';
 
 const FORMULA = `formula = "guarded"
 type = "workflow"
@@ -74,28 +74,11 @@ describe('hand-written facts do not pass a gate', () => {
 
   beforeEach(async () => {
     // Made once, copied for each test.
-    repo = await copyOfRepo('checkpoint-forged-m1-work-done', async (dir) => {
-      await execa('mkdir', ['-p', '.beads/formulas'], { cwd: dir });
-      // The fixed test identity (agent@example.com) is the agent: it commits the forgeries.
-      writeFileSync(
-        join(dir, '.beads/config.toml'),
+    // The fixed test identity (agent@example.com) is the agent: it commits the forgeries.
+    repo = await guardedWorkDone('checkpoint-forged-m1-work-done', {
+      config:
         '[users.jgil]\nemails = ["jgil@example.com"]\n\n[agents.polecat-1]\nemails = ["agent@example.com"]\n',
-      );
-      writeFileSync(join(dir, '.beads/.gitignore'), '.cache/\n');
-      writeFileSync(join(dir, '.beads/formulas/guarded.formula.toml'), FORMULA);
-      await commitAllIn(dir, 'project');
-      await gastownOk(dir, [
-        'molecule',
-        'create',
-        '--formula',
-        'guarded',
-        '--name',
-        'm1',
-        '--assignee',
-        'polecat-1',
-      ]);
-      await gastownOk(dir, ['step', 'done', 'm1', 'work', '--as', 'polecat-1']);
-      await commitAllIn(dir, 'work done');
+      formula: FORMULA,
     });
     expect(read(`${MOL}/checkpoints/review.md`)).toMatch(/^decision: pending/m);
   });

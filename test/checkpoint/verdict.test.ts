@@ -4,11 +4,11 @@
 // approval no counted vote backs makes `molecule status`, `list` and `checkpoint list` say
 // `invalid` as `doctor` does, with the way back. Real git repositories and the built CLI.
 import { createHash } from 'node:crypto';
-import { mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { commitAll as commitAllIn, gastown, gastownOk, gitIn, JGIL } from '../helpers/repo.js';
-import { copyOfRepo } from '../helpers/template.js';
+import { commitAll as commitAllIn, gastown, gitIn, JGIL } from '../helpers/repo.js';
+import { guardedWorkDone } from './guarded.js';
 
 const FORMULA = `formula = "guarded"
 type = "workflow"
@@ -76,28 +76,11 @@ describe('lists show the verdict, not the field', () => {
 
   beforeEach(async () => {
     // Made once, copied for each test.
-    repo = await copyOfRepo('checkpoint-verdict-m1-work-done', async (dir) => {
-      mkdirSync(join(dir, '.beads/formulas'), { recursive: true });
-      // The fixed test identity (agent@example.com) is the agent.
-      writeFileSync(
-        join(dir, '.beads/config.toml'),
+    // The fixed test identity (agent@example.com) is the agent.
+    repo = await guardedWorkDone('checkpoint-verdict-m1-work-done', {
+      config:
         '[users.jgil]\nemails = ["jgil@example.com"]\n\n[agents.polecat-1]\nemails = ["agent@example.com"]\n',
-      );
-      writeFileSync(join(dir, '.beads/.gitignore'), '.cache/\n');
-      writeFileSync(join(dir, '.beads/formulas/guarded.formula.toml'), FORMULA);
-      await commitAllIn(dir, 'init');
-      await gastownOk(dir, [
-        'molecule',
-        'create',
-        '--formula',
-        'guarded',
-        '--name',
-        'm1',
-        '--assignee',
-        'polecat-1',
-      ]);
-      await gastownOk(dir, ['step', 'done', 'm1', 'work', '--as', 'polecat-1']);
-      await commitAllIn(dir, 'work done');
+      formula: FORMULA,
     });
   });
   afterEach(() => repo.cleanup());
