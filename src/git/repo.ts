@@ -65,15 +65,26 @@ export async function commitPaths(cwd: string, rev: string, prefix?: string): Pr
     .map((p) => p.replace(/^\n+/, ''));
 }
 
+/** A staged change: its repo-relative path and the mode the index now holds (`000000` once deleted). */
+export interface StagedChange {
+  path: string;
+  mode: string;
+}
+
 /**
  * Every staged change under `prefix` (added, modified, deleted; a rename as a deletion and an
- * addition), repo-relative.
+ * addition), with its new mode, from one `git diff --raw`.
  */
-export async function stagedChanges(cwd: string, prefix: string): Promise<string[]> {
-  const r = await git(['diff', '--cached', '--name-only', '-z', '--no-renames', '--', `:(top)${prefix}`], {
-    cwd,
-  });
-  return r.stdout.split('\0').filter(Boolean);
+export async function stagedChanges(cwd: string, prefix: string): Promise<StagedChange[]> {
+  const r = await git(['diff', '--cached', '--raw', '-z', '--no-renames', '--', `:(top)${prefix}`], { cwd });
+  // -z --raw: ":<old mode> <new mode> <old id> <new id> <status>\0<path>\0" per entry.
+  const parts = r.stdout.split('\0');
+  const out: StagedChange[] = [];
+  for (let i = 0; i + 1 < parts.length; i += 2) {
+    const mode = (parts[i] as string).split(' ')[1];
+    if (mode !== undefined) out.push({ mode, path: parts[i + 1] as string });
+  }
+  return out;
 }
 
 /** A file as the index holds it: its text, or why it is not read (not a regular file, too large). */

@@ -297,14 +297,16 @@ async function preCommit(cwd: string, deps: HookDeps): Promise<number> {
   try {
     const paths = await repoPaths(cwd);
     await finishEngineCommit(paths, deps);
-    const changed = await stagedChanges(paths.root, '.beads');
-    if (changed.length === 0) return 0;
+    const staged = await stagedChanges(paths.root, '.beads');
+    if (staged.length === 0) return 0;
+    const changed = staged.map((c) => c.path);
     // The changed files, and every staged file of each molecule they touch (judged whole).
     const molecules = uniqueStrings(changed.map((p) => /^\.beads\/molecules\/[^/]+/.exec(p)?.[0]));
     const index = await readIndexFiles(paths.root, [...changed, ...molecules], MAX_STATE_FILE_BYTES);
-    const { stagedNonRegular } = await import('./validators.js');
+    const { nonRegularEntries } = await import('./validators.js');
     problems = [
-      ...(await stagedNonRegular(paths.root)),
+      // A deleted entry (mode 000000) is no link.
+      ...nonRegularEntries(staged.filter((c) => c.mode !== '000000')),
       ...(await validateStagedTree(changed, index, await deps.validators(paths.root))),
     ];
   } catch (err) {

@@ -120,20 +120,3 @@ export function nonRegularEntries(entries: readonly StagedEntry[]): StagedProble
   }
   return out;
 }
-
-/** nonRegularEntries of what is staged (added or changed) under `.beads/` in `root`. */
-export async function stagedNonRegular(root: string): Promise<StagedProblem[]> {
-  const { git } = await import('../git/exec.js');
-  const r = await git(
-    ['diff', '--cached', '--raw', '-z', '--no-renames', '--diff-filter=ACMT', '--', ':(top).beads'],
-    { cwd: root },
-  );
-  // -z --raw: ":<old mode> <new mode> <old id> <new id> <status>\0<path>\0" per entry.
-  const parts = r.stdout.split('\0');
-  const entries: StagedEntry[] = [];
-  for (let i = 0; i + 1 < parts.length; i += 2) {
-    const mode = (parts[i] as string).split(' ')[1];
-    if (mode !== undefined) entries.push({ mode, path: parts[i + 1] as string });
-  }
-  return nonRegularEntries(entries);
-}

@@ -138,8 +138,15 @@ describe('repository reads', () => {
     const paths = await repoPaths(join(cwd, '.beads'));
     expect(paths.root).toBe(cwd);
     const staged = await stagedChanges(cwd, '.beads');
-    expect(staged).toEqual(['.beads/a.toml', '.beads/b.toml']);
-    const texts = await readIndexFiles(cwd, staged, 1024);
+    expect(staged).toEqual([
+      { path: '.beads/a.toml', mode: '100644' },
+      { path: '.beads/b.toml', mode: '100644' },
+    ]);
+    const texts = await readIndexFiles(
+      cwd,
+      staged.map((c) => c.path),
+      1024,
+    );
     expect(texts.get('.beads/a.toml')).toEqual({ text: 'name = "Zoë ✓"\n' });
     expect(texts.get('.beads/b.toml')).toEqual({ text: 'x = 1\n' });
   });
@@ -157,6 +164,9 @@ describe('repository reads', () => {
     expect(files.get('.beads/m/link.toml')).toEqual({
       unreadable: expect.stringMatching(/^a symbolic link, not a regular file/),
     });
-    expect(await stagedChanges(cwd, '.beads')).toEqual(['.beads/m/big.toml', '.beads/m/link.toml']);
+    expect(await stagedChanges(cwd, '.beads')).toEqual([
+      { path: '.beads/m/big.toml', mode: '100644' },
+      { path: '.beads/m/link.toml', mode: '120000' },
+    ]);
   });
 });
