@@ -24,7 +24,6 @@ const DATA_TABLES: Record<string, string> = {};
  */
 const KNOWN_OFFENDERS: Record<string, number> = {
   // e1-readers: the advance cache and summaries.
-  'engine/advance.ts › applyTrailersOf': 97,
   'engine/advance.ts › reconcileAll': 128,
   'engine/summaries.ts › openSummaries': 190,
   // e2-commit: the commit path and its triggers.
