@@ -261,13 +261,13 @@ describe('post-merge', () => {
 describe('a hook stopped at its time limit', () => {
   it('leaves no fact out of history: the next engine commit takes what the stopped run wrote', async () => {
     const cwd = await repo();
-    // No clock decides this test. The gate tells the watchdog's timer that it is running (the
-    // fact before it is written by then), then holds the hook until the test releases it; the
-    // timer, a stand-in for `sleep` on PATH, runs out exactly then.
+    // No clock decides this test. The gate tells the hook's timer that it is running (the fact
+    // before it is written by then), then holds the hook until the test releases it; the timer,
+    // a stand-in for Node's setTimeout loaded into the hook, runs out exactly then.
     const started = join(cwd, '.git/gate-started');
     const release = join(cwd, '.git/gate-release');
     const once = join(cwd, '.git/gate-ran');
-    const limitSeen = join(cwd, '.git/watchdog-limit');
+    const limitSeen = join(cwd, '.git/timer-limit');
     expect((await run('mkfifo', [started, release], cwd)).exitCode).toBe(0);
     const gate = [
       "const fs = require('fs');",
@@ -282,11 +282,23 @@ describe('a hook stopped at its time limit', () => {
       `formula = "slow-gate"\n\n[[steps]]\nid = "work"\n\n[[steps]]\nid = "tests"\nneeds = ["work"]\n\n[steps.gate]\ntype = "command"\nrun = [${JSON.stringify(['node', '-e', gate, started, release, once])}]\n`,
     );
     const bin = tempDir('gastown-bin-');
+    // The hook's time limit is the one timer of 400 ms: it notes the limit and fires once the
+    // gate has said it runs (reading the fifo in the background, so the hook goes on meanwhile).
+    const timer = join(bin.path, 'timer.cjs');
     writeFileSync(
-      join(bin.path, 'sleep'),
-      `#!/bin/sh\necho "$1" > '${limitSeen}'\nread -r _ < '${started}'\n`,
+      timer,
+      [
+        "const fs = require('fs');",
+        'const real = globalThis.setTimeout;',
+        'globalThis.setTimeout = function (fn, ms, ...rest) {',
+        '  if (ms !== 400) return real(fn, ms, ...rest);',
+        `  fs.writeFileSync(${JSON.stringify(limitSeen)}, String(ms));`,
+        '  const t = real(() => {}, 2 ** 31 - 1);',
+        `  fs.readFile(${JSON.stringify(started)}, () => { clearTimeout(t); fn(...rest); });`,
+        '  return t;',
+        '};',
+      ].join('\n'),
     );
-    chmodSync(join(bin.path, 'sleep'), 0o755);
     const config = join(cwd, '.beads/config.toml');
     const text = readFileSync(config, 'utf8');
     expect(text).toContain('hook_timeout = "5s"');
@@ -302,17 +314,16 @@ describe('a hook stopped at its time limit', () => {
       r = await git(
         cwd,
         ['commit', '-q', '--allow-empty', '-m', 'work', '--trailer', 'Gastown-Done: g1/work'],
-        {
-          PATH: `${bin.path}:${process.env.PATH}`,
-        },
+        // Only the hook's node: git's own environment has no NODE_OPTIONS to carry it further.
+        { NODE_OPTIONS: `--require ${timer}` },
       );
     } finally {
       releaseFifo(release);
       bin.cleanup();
     }
     expect(r.exitCode).toBe(0);
-    // The watchdog waited for the configured limit and stopped the hook, which git survived.
-    expect(readFileSync(limitSeen, 'utf8').trim()).toBe('0.4');
+    // The hook waited for the configured limit and stopped, and git went on.
+    expect(readFileSync(limitSeen, 'utf8').trim()).toBe('400');
     expect(r.stderr).toContain('stopped after 0.4s (hook_timeout)');
     expect((await log(cwd, 1))[0]?.subject).toBe('work');
     // The stopped run recorded the step before the gate held it up; nothing committed that.
