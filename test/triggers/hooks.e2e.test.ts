@@ -157,6 +157,46 @@ describe('post-commit', () => {
     expect(started.filter((a) => a.startsWith('commit-tree '))).toHaveLength(1);
   });
 
+  it('a Gastown-Done commit: no watchdog process, and the engine commit writes no index', async () => {
+    const cwd = await repo();
+    const trace = join(cwd, '.git/trace2.jsonl');
+    // Every other program a hook may start, noted (git puts its own folder first on PATH, which
+    // holds none of these).
+    const bin = tempDir('gastown-bin-');
+    const noted = join(bin.path, 'started.txt');
+    for (const tool of ['sleep', 'awk', 'sed', 'timeout', 'cat', 'mktemp', 'grep']) {
+      const real = ['/bin', '/usr/bin'].map((d) => join(d, tool)).find((p) => existsSync(p));
+      if (!real) continue;
+      writeFileSync(join(bin.path, tool), `#!/bin/sh\necho ${tool} >> '${noted}'\nexec '${real}' "$@"\n`);
+      chmodSync(join(bin.path, tool), 0o755);
+    }
+    let r: Awaited<ReturnType<typeof git>>;
+    try {
+      r = await git(cwd, DONE_DESIGN, { GIT_TRACE2_EVENT: trace, PATH: `${bin.path}:${process.env.PATH}` });
+      expect(existsSync(noted) ? readFileSync(noted, 'utf8') : '').toBe('');
+    } finally {
+      bin.cleanup();
+    }
+    expect(r.exitCode).toBe(0);
+    expect((await log(cwd, 1))[0]?.trailers).toContain('Gastown-Transition: m1/implement ready');
+    const started = readFileSync(trace, 'utf8')
+      .split('\n')
+      .filter(Boolean)
+      .map((line) => JSON.parse(line) as { event: string; argv?: string[] })
+      .filter((e) => e.event === 'start')
+      .map((e) => (e.argv ?? [])[1] ?? '');
+    // What `git commit` starts by itself, hooks or not.
+    const own = new Set(['commit', 'interpret-trailers', 'maintenance', 'gc']);
+    const byHooks = started.filter((a) => !own.has(a));
+    // The tree comes from one cat-file, not from an index read, updated and written.
+    expect(
+      byHooks.filter((a) => ['read-tree', 'update-index', 'write-tree', 'ls-files'].includes(a)),
+    ).toEqual([]);
+    expect(byHooks.filter((a) => a === 'cat-file')).toHaveLength(1);
+    // pre-commit 1, the runner 2, Node 6 (at-commit view, status, cat-file, commit-tree, update-ref, reset).
+    expect(byHooks.length, byHooks.join(' ')).toBeLessThanOrEqual(9);
+  });
+
   it('never starts node for a commit that touches no .beads/ file and has no trailer', async () => {
     const cwd = await repo();
     const marker = join(cwd, '.git/node-started');
