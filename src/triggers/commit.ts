@@ -306,6 +306,8 @@ async function publishGuard(
   if (touched.length === 0) return { paths: withoutHeld(paths), votes: new Map(), held, untrackedMail: [] };
   const r = await git(
     [
+      // Reading only: a status that refreshed stat data would write the whole index back.
+      '--no-optional-locks',
       'status',
       '--porcelain',
       '-z',
