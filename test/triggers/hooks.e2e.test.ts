@@ -14,7 +14,7 @@ import {
 } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { gastown, gitIn, run, tempDir } from '../helpers/repo.js';
+import { gastown, gitIn, run, tempDir, testEnv } from '../helpers/repo.js';
 import { git, log, REVIEW_FLOW, type Repo, setRecordedNode, shinyRepo } from './helpers.js';
 
 const repos: Repo[] = [];
@@ -354,8 +354,8 @@ describe('a hook stopped at its time limit', () => {
       r = await git(
         cwd,
         ['commit', '-q', '--allow-empty', '-m', 'work', '--trailer', 'Gastown-Done: g1/work'],
-        // Only the hook's node: git's own environment has no NODE_OPTIONS to carry it further.
-        { NODE_OPTIONS: `--require ${timer}` },
+        // The hook's time limit on (the harness keeps it off), read through the stand-in timer.
+        { NODE_OPTIONS: `${testEnv().NODE_OPTIONS ?? ''} --require ${timer}`, GASTOWN_TEST_HOOK_TIMER: 'on' },
       );
     } finally {
       releaseFifo(release);
