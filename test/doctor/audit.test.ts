@@ -132,6 +132,41 @@ describe('doctor audits every molecule with a few git processes', () => {
     expect(starts.length, starts.join('\n')).toBeLessThanOrEqual(16);
   });
 
+  it('in a history with merges, judges a decision by the history of its own file, as the engine does', async () => {
+    const at = (t: string) => ({
+      GIT_AUTHOR_DATE: `2026-01-07T${t}:00Z`,
+      GIT_COMMITTER_DATE: `2026-01-07T${t}:00Z`,
+    });
+    const request = join(repo.path, mol('m8'), 'checkpoints/review.md');
+    await gitIn(repo.path, 'branch', 'side');
+    // main: @jgil approves m8.
+    await gastownOk(repo.path, ['checkpoint', 'approve', 'm8', 'review'], JGIL);
+    await commitAll(repo.path, 'approve m8', { ...JGIL, ...at('10:00') });
+    const approved = readFileSync(request, 'utf8');
+    // side, later: the agent writes the same bytes, and something else the merge brings.
+    await gitIn(repo.path, 'checkout', '-q', 'side');
+    writeFileSync(request, approved);
+    writeFileSync(join(repo.path, mol('m1'), 'checkpoints/.keep'), '');
+    await commitAll(repo.path, 'same decision on a side branch', at('11:00'));
+    await gitIn(repo.path, 'checkout', '-q', 'main');
+    await execa('git', ['merge', '-q', '--no-ff', '-m', 'merge side', 'side'], {
+      cwd: repo.path,
+      env: testEnv(at('12:00')),
+      extendEnv: false,
+    });
+    // `git log -- review.md` follows main through the merge: @jgil decided, and advance counts it.
+    await gastown(['advance'], repo.path); // exits 1 over m7's forgery
+    if ((await gitIn(repo.path, 'status', '--porcelain')) !== '')
+      await commitAll(repo.path, 'advance', at('13:00'));
+    expect(readFileSync(join(repo.path, mol('m8'), 'events/review.1.done.toml'), 'utf8')).toContain('@jgil');
+    const r = await gastown(['doctor', '--json'], repo.path);
+    const messages = (JSON.parse(String(r.stdout)) as { checks: { message: string }[] }).checks.map(
+      (c) => c.message,
+    );
+    expect(messages.join('\n')).not.toContain('/m8/');
+    expect(messages.join('\n')).toContain('/m7/events/review.1.done.toml');
+  });
+
   it('shows progress on a terminal, and none under --json or when stderr is a pipe', async () => {
     const env = testEnv();
     // stdout to /dev/null, stderr on the pseudo-terminal `script` gives the command.
