@@ -10,13 +10,21 @@ import {
   firstCommitTime,
 } from '../checkpoint/authors.js';
 import { checkpointId, checkpointPaths } from '../checkpoint/file.js';
+import {
+  addedFromHistory,
+  authorFromHistory,
+  configAround,
+  type History,
+  readHistory,
+} from '../checkpoint/history.js';
 import type { TrustConfig } from '../checkpoint/trust.js';
 import { factKey, factsFor, type GatherContext } from '../engine/gates.js';
 import { eventPathOf } from '../engine/io.js';
 import type { MoleculeState, PlanEnv } from '../engine/types.js';
 import { canonicalJson } from '../formula/hash.js';
 import type { HumanGate } from '../formula/model.js';
-import { isShallowClone, readHead } from '../git/head.js';
+import { blobId } from '../git/blob-id.js';
+import { readHead, shallowBoundary } from '../git/head.js';
 import { defaultConfig, parseConfig } from '../store/config.js';
 import { CONFIG_FILE } from '../store/layout.js';
 
@@ -43,6 +51,29 @@ const authorMemo = new Map<string, DecisionAuthor>();
 const commitMemo = new Map<string, Date>();
 // A commit's trust configuration never changes (keyed by root and commit id).
 const trustMemo = new Map<string, VoteTrust>();
+// A run that judges many files (a cold `advance` over every molecule) asks git once per file; past
+// this many lookups one walk of the history answers the rest (checkpoint/history.ts), while a run
+// that judges a molecule or two keeps the per-file walks, which read less of a long history.
+const PER_FILE_LOOKUPS = 4;
+let perFileLookups = 0;
+const walks = new Map<string, Promise<History | undefined>>();
+
+/** The one-walk history at HEAD, once this process has made enough per-file lookups. */
+async function historyAtHead(root: string, start = true): Promise<History | undefined> {
+  const head = readHead(root)?.sha;
+  if (head === undefined) return undefined;
+  const key = `${root}\0${head}`;
+  let walk = walks.get(key);
+  if (!walk && start) {
+    if (perFileLookups < PER_FILE_LOOKUPS) {
+      perFileLookups++;
+      return undefined;
+    }
+    walk = readHistory(root, head);
+    walks.set(key, walk);
+  }
+  return walk;
+}
 
 /** What a vote is judged against (trust.ts VoteFact `config`, `refused`). */
 interface VoteTrust {
@@ -77,7 +108,10 @@ async function voteTrust(root: string, a: DecisionAuthor): Promise<VoteTrust> {
   const where = a.committed ? `${CONFIG_FILE} before commit ${rev.slice(0, 12)}` : `${CONFIG_FILE} at HEAD`;
   let trust: VoteTrust;
   if (a.committed) {
-    const [before, after] = await configAt(root, [`${rev}^`, rev]);
+    // From the walk when one was made (no process of its own), else from git.
+    const walked = await historyAtHead(root, false);
+    const around = walked && (await configAround(root, walked, rev));
+    const [before, after] = around ?? (await configAt(root, [`${rev}^`, rev]));
     try {
       trust = { config: trustConfigOf(before === undefined ? defaultConfig() : parseConfig(before, where)) };
       const was = trustTables(before, where);
@@ -114,13 +148,19 @@ export async function gatherGitFacts(
     trust: new Map(),
     committedAt: new Map(),
     authoredAt: new Map(),
-    shallow: isShallowClone(ctx.root),
+    shallow: false,
   };
+  const boundary = shallowBoundary(ctx.root);
+  facts.shallow = boundary.size > 0;
   const author = async (rel: string, text: string) => {
     const key = `${ctx.root}\0${state.dir}/${rel}\0${sha1(text)}`;
     let a = authorMemo.get(key);
     if (!a) {
-      a = await decisionAuthor(ctx.root, `${state.dir}/${rel}`, text);
+      const path = `${state.dir}/${rel}`;
+      const walked = await historyAtHead(ctx.root);
+      a =
+        authorFromHistory(walked?.files.get(path), (n) => blobId(text, n), boundary) ??
+        (await decisionAuthor(ctx.root, path, text));
       if (a.committed) authorMemo.set(key, a);
     }
     facts.authors.set(rel, a);
@@ -130,7 +170,10 @@ export async function gatherGitFacts(
     const key = `${ctx.root}\0${state.dir}/${rel}`;
     let at = commitMemo.get(key);
     if (!at) {
-      at = await firstCommitTime(ctx.root, `${state.dir}/${rel}`);
+      const walked = await historyAtHead(ctx.root);
+      at = walked
+        ? addedFromHistory(walked.files.get(`${state.dir}/${rel}`), false)
+        : await firstCommitTime(ctx.root, `${state.dir}/${rel}`);
       if (at) commitMemo.set(key, at);
     }
     facts.committedAt.set(rel, at);
@@ -139,7 +182,10 @@ export async function gatherGitFacts(
     const key = `${ctx.root}\0${state.dir}/${rel}\0authored`;
     let at = commitMemo.get(key);
     if (!at) {
-      at = await firstCommitTime(ctx.root, `${state.dir}/${rel}`, true);
+      const walked = await historyAtHead(ctx.root);
+      at = walked
+        ? addedFromHistory(walked.files.get(`${state.dir}/${rel}`), true)
+        : await firstCommitTime(ctx.root, `${state.dir}/${rel}`, true);
       if (at) commitMemo.set(key, at);
     }
     facts.authoredAt.set(rel, at);
