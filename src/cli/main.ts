@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // Entry point. Argv shapes that run on every commit or prompt are dispatched directly (the hook
-// entry point, a plain `advance`, `mail inbox|check`: src/cli/quick-mail.ts); everything else
+// entry point, a plain `advance`, `mail inbox|check`: src/cli/quick-mail.ts, `--version`); everything else
 // goes to the command table (program.ts), whose groups live in src/cli/table/ and load their
 // implementation lazily, so `gastown --help` stays close to `node -e 0`. This is the only module that calls process.exit.
 import { installGatePlugins } from '../engine/plugins.js';
@@ -8,6 +8,7 @@ import { traceFrom, traceLines } from '../engine/trace.js';
 import { ExitCode, formatLocated, isGastownError } from '../errors.js';
 import { createContext, writeOutput } from './context.js';
 import { quickMailCall } from './quick-mail.js';
+import { VERSION } from './version.js';
 
 /**
  * `gastown advance` and `gastown advance --json`, exactly: what scripts and people run after
@@ -57,6 +58,12 @@ async function dispatch(argv: string[]): Promise<number> {
     return err.exitCode;
   }
   try {
+    // `--version` alone, as commander would answer it, without compiling commander and the table.
+    const args = argv.slice(2);
+    if (args.length === 1 && (args[0] === '--version' || args[0] === '-V')) {
+      writeOutput(1, `${VERSION}\n`);
+      return ExitCode.ok;
+    }
     const call = hookCall(argv.slice(2));
     if (call) {
       const { hook } = await import('./commands/hook.js');

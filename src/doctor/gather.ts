@@ -328,19 +328,11 @@ export async function gatherFacts(
     parse,
     (name) => lib.find(name) !== undefined,
   );
-  const { BatchedGitFacts } = await import('./history.js');
-  const { useGitFactSource } = await import('../gates/facts.js');
-  const gitFacts = new BatchedGitFacts(root);
-  const j = await loadJudges(root, now, (r, rel) => gitFacts.firstCommitTime(r, rel));
-  useGitFactSource(gitFacts);
-  let judged: Judged;
-  try {
-    judged = await checkEverything(j, files, progress);
-    facts.moleculeProblems = [...judged.audited, ...(await frozenFileEdits(root))];
-  } finally {
-    useGitFactSource(undefined);
-    gitFacts.close();
-  }
+  const { fileAddedAt, judgingEverything } = await import('../gates/facts.js');
+  judgingEverything();
+  const j = await loadJudges(root, now, (r, rel) => fileAddedAt(r, rel, false));
+  const judged = await checkEverything(j, files, progress);
+  facts.moleculeProblems = [...judged.audited, ...(await frozenFileEdits(root))];
   facts.filesChecked = files.filesChecked;
   facts.fileProblems = [
     ...files.unreadable.sort((a, b) => a.file.localeCompare(b.file)),
