@@ -1,20 +1,21 @@
 // The agent's desk (docs/agents.md): one step as the agent who does it needs to read it, and
-// what `prime` shows at the start of a session. Reads only, and never asks git: a step's
-// instructions, its attempt and its feedback are all in the molecule's files.
-import { readdirSync } from 'node:fs';
+// what `prime` shows at the start of a session. A step's instructions, its attempt and its
+// feedback are all in the molecule's files; which steps are the agent's comes from the same
+// summaries and judgement as `molecule current` (engine/views.ts).
 import { checkpointId, checkpointPaths } from '../checkpoint/file.js';
 import { parseFrontMatter } from '../checkpoint/frontmatter.js';
-import { fileMoleculeStatus, isMoleculeCompleted, listMoleculeIds, readMoleculeFiles } from '../engine/io.js';
+import { fileMoleculeStatus, readMoleculeFiles } from '../engine/io.js';
 import { stepAssignee } from '../engine/plan.js';
 import { foldFiles, planState } from '../engine/reconcile.js';
+import { MOVABLE } from '../engine/summaries.js';
 import { formatTrailer } from '../engine/trailers.js';
 import type { MoleculeState, PlanResult, StepState } from '../engine/types.js';
+import { lookAtMolecules } from '../engine/views.js';
 import { GastownError } from '../errors.js';
 import type { HumanGate } from '../formula/model.js';
 import { substituteVars as substitute } from '../formula/vars.js';
-import { readSmallFile } from '../store/atomic.js';
 import { assertPathSegment } from '../store/ids.js';
-import { EVENTS, moleculesDir, outputPath, parseEventName, stepEventPath } from '../store/layout.js';
+import { outputPath } from '../store/layout.js';
 import type { GastownConfig } from '../store/types.js';
 
 export interface NeedView {
@@ -200,61 +201,41 @@ export interface Desk {
   ready: DeskStep[];
 }
 
-const TERMINAL = new Set(['done', 'failed', 'skipped']);
-
-/**
- * Whether molecule `id` records a step ready for or started by someone `mine` accepts, judged by
- * the names in `events/` and the one line of the fact that names who: a molecule with nothing
- * open for them is passed over without being folded. Facts are what reconcile recorded, so a
- * step the next reconcile would make ready shows once it has (every command and hook reconciles).
- * A folder it cannot list is folded, so its problem is reported where it belongs.
- */
-function openStepFor(root: string, id: string, mine: (who: string | undefined) => boolean): boolean {
-  const dir = `${moleculesDir(root)}/${id}/${EVENTS}`;
-  let names: string[];
-  try {
-    names = readdirSync(dir);
-  } catch {
-    return true;
-  }
-  const latest = new Map<string, { attempt: number; kinds: Set<string> }>();
-  for (const name of names) {
-    const e = parseEventName(name);
-    if (e?.scope !== 'step') continue;
-    const at = latest.get(e.step);
-    if (!at || e.attempt > at.attempt) latest.set(e.step, { attempt: e.attempt, kinds: new Set([e.kind]) });
-    else if (e.attempt === at.attempt) at.kinds.add(e.kind);
-  }
-  for (const [step, { attempt, kinds }] of latest) {
-    if ([...kinds].some((k) => TERMINAL.has(k))) continue;
-    const kind = kinds.has('started') ? 'started' : kinds.has('ready') ? 'ready' : undefined;
-    if (!kind) continue;
-    let text: string;
-    try {
-      text = readSmallFile(`${dir}/${stepEventPath(step, attempt, kind).slice(EVENTS.length + 1)}`);
-    } catch {
-      return true;
-    }
-    const who = /^(?:by|assignee) = "([^"]*)"$/m.exec(text)?.[1];
-    if (who === undefined || mine(who)) return true;
-  }
-  return false;
-}
-
 /**
  * The steps for `me` across molecules that can move (not completed, cancelled, invalid or in
- * conflict): in progress first, then ready, in molecule order. Completed molecules are passed
- * over by one stat each.
+ * conflict): in progress first, then ready, in molecule order. Each molecule is looked at as
+ * `molecule current` looks at it (engine/views.ts): from its summary while nothing it was
+ * computed from changed (one stat per watched path), else read and judged, and that recorded.
+ * Gated steps are left out: a person or the engine finishes them. Only the step on the hook is
+ * read in full, for its instructions.
  */
 export async function deskOf(root: string, config: GastownConfig, me: string, now: Date): Promise<Desk> {
   const bare = (n: string) => n.replace(/^@/, '');
   const mine = (a: string | undefined) => a !== undefined && bare(a) === bare(me);
-  const inProgress: { view: () => StepView; step: DeskStep }[] = [];
-  const ready: { view: () => StepView; step: DeskStep }[] = [];
-  for (const id of listMoleculeIds(root)) {
-    if (isMoleculeCompleted(root, id) || !openStepFor(root, id, mine)) continue;
-    const { state, plan } = await loadView(root, id, config, now);
-    if (!['active', 'blocked', 'failed'].includes(plan.status) || !state.formula) continue;
+  const inProgress: { view: () => Promise<StepView>; step: DeskStep }[] = [];
+  const ready: { view: () => Promise<StepView>; step: DeskStep }[] = [];
+  const add = (entry: { view: () => Promise<StepView>; step: DeskStep }) =>
+    (entry.step.state === 'in_progress' ? inProgress : ready).push(entry);
+  // A molecule that cannot move needs no more than its state from its summary.
+  for (const look of await lookAtMolecules(root, now, (state) => !MOVABLE.has(state))) {
+    const id = look.id;
+    if (!look.judged) {
+      if (!MOVABLE.has(look.state)) continue;
+      for (const w of look.view?.work ?? []) {
+        if (w.gate === 'human' || w.gate === 'command' || !mine(w.assignee)) continue;
+        const step = {
+          molecule: id,
+          step: w.step,
+          title: w.title || w.step,
+          state: w.state,
+          attempt: w.attempt,
+        };
+        add({ view: async () => stepViewOf(await loadView(root, id, config, now), w.step), step });
+      }
+      continue;
+    }
+    const { state, plan } = look.judged;
+    if (!MOVABLE.has(plan.status) || !state.formula) continue;
     for (const step of state.formula.steps) {
       const s = state.stepById.get(step.id) as StepState;
       const shown = shownState(plan, s);
@@ -265,17 +246,19 @@ export async function deskOf(root: string, config: GastownConfig, me: string, no
       );
       const who = s.assignee ?? (planned?.type === 'transition' ? planned.fact.assignee : undefined);
       if (!mine(who)) continue;
-      const entry = {
-        view: () => stepView(state, plan, step.id),
+      add({
+        view: async () => stepView(state, plan, step.id),
         step: { molecule: id, step: step.id, title: step.title || step.id, state: shown, attempt: s.attempt },
-      };
-      (shown === 'in_progress' ? inProgress : ready).push(entry);
+      });
     }
   }
   const all = [...inProgress, ...ready];
   const first = all[0];
   return {
-    ...(first ? { hook: first.view() } : {}),
+    ...(first ? { hook: await first.view() } : {}),
     ready: all.slice(1).map((e) => e.step),
   };
 }
+
+const stepViewOf = (v: { state: MoleculeState; plan: PlanResult }, step: string) =>
+  stepView(v.state, v.plan, step);

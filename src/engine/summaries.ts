@@ -14,10 +14,14 @@ import {
   moleculeKeyLines,
   moleculeKeyLinesOf,
   moleculeStamp,
+  newWatched,
   readSummaries,
   type SummaryFile,
+  settledWatchStamp,
   stampIsSettled,
   statFolder,
+  type Watched,
+  watchStampNow,
   writeSummaries,
 } from '../store/cache.js';
 import { EVENTS, moleculesDir, parseEventName } from '../store/layout.js';
@@ -80,12 +84,59 @@ export function openSummaries(
     if (!st || !stampIsSettled(st, runStartMs, opts.stampWindowMs)) return undefined;
     return moleculeStamp(st, afterCompleted);
   };
+  // The same for whole-folder keys: the stats taken while listing and reading the folder.
+  const takenWhole = new Map<string, Watched>();
+  const wholeStampOf = (id: string, afterCompleted: boolean | undefined) => {
+    const w = takenWhole.get(id);
+    takenWhole.delete(id);
+    const stamp = w && settledWatchStamp(w, afterCompleted, runStartMs, opts.stampWindowMs);
+    return stamp === undefined ? undefined : { stamp, watch: (w as Watched).paths };
+  };
   // Built once: path.join per molecule shows up in the no-op profile.
   const base = `${moleculesDir(root)}/`;
   const saltOf = (scope: KeyScope, afterCompleted: boolean | undefined) =>
     `${scope}|${salt}|${afterCompleted === undefined ? '' : String(afterCompleted)}`;
   const keyOf = (lines: string[], scope: KeyScope, afterCompleted: boolean | undefined) =>
     hashKey(lines, saltOf(scope, afterCompleted));
+  const hitByStamp = (id: string, s: CachedSummary): CachedSummary => {
+    fresh.molecules[id] = s;
+    counts.stamp++;
+    hits++;
+    return s;
+  };
+  /** A key that held: the summary stands, with the stamp (and watched paths) now settled. */
+  const hitByKey = (id: string, s: CachedSummary, stamp: string | undefined, watch: string[] | undefined) => {
+    counts.key++;
+    if (stamp === s.stamp && (watch === undefined || sameList(watch, s.watch))) {
+      fresh.molecules[id] = s;
+      hits++;
+    } else {
+      // Record (or drop) the stamp: the summary file changes, the summary does not.
+      const { stamp: _old, watch: _paths, ...rest } = s;
+      fresh.molecules[id] = stamp === undefined ? rest : { ...rest, stamp, ...(watch ? { watch } : {}) };
+      touched = true;
+    }
+    return s;
+  };
+  /**
+   * lookup for a whole-folder key: one stat per watched path while the stamp holds, else the
+   * folder listed and its mutable files read, each after its stat.
+   */
+  const lookupWhole = (id: string, s: CachedSummary, afterCompleted: boolean | undefined) => {
+    const dir = base + id;
+    if (stampsHold && s.stamp !== undefined && s.watch !== undefined) {
+      if (watchStampNow(dir, s.watch, afterCompleted) === s.stamp) return hitByStamp(id, s);
+    }
+    const watched = newWatched();
+    const lines = moleculeKeyLines(dir, 'all', watched);
+    if (lines === undefined) return undefined;
+    if (keyOf(lines, 'all', afterCompleted) !== s.key) {
+      takenWhole.set(id, watched);
+      return undefined;
+    }
+    const stamp = settledWatchStamp(watched, afterCompleted, runStartMs, opts.stampWindowMs);
+    return hitByKey(id, s, stamp, stamp === undefined ? undefined : watched.paths);
+  };
   return {
     /**
      * No summary of this molecule was ever recorded here (a fresh clone, a deleted cache) and
@@ -108,16 +159,12 @@ export function openSummaries(
       const scope: KeyScope = s.events ? 'events' : 'all';
       const after = s.after;
       const afterCompleted = after === undefined ? undefined : statusOf(after) === 'completed';
+      if (scope === 'all') return lookupWhole(id, s, afterCompleted);
       // Stat first, list second: a change after the stat leaves a stamp that will not match.
-      const st = scope === 'events' ? statFolder(`${base}${id}/${EVENTS}`) : undefined;
+      const st = statFolder(`${base}${id}/${EVENTS}`);
       const stamp = st && moleculeStamp(st, afterCompleted);
-      if (stamp !== undefined && stampsHold && s.stamp === stamp) {
-        fresh.molecules[id] = s;
-        counts.stamp++;
-        hits++;
-        return s;
-      }
-      let key = scope === 'events' ? eventsKey(base + id, saltOf(scope, afterCompleted)) : undefined;
+      if (stamp !== undefined && stampsHold && s.stamp === stamp) return hitByStamp(id, s);
+      let key = eventsKey(base + id, saltOf(scope, afterCompleted));
       if (key === undefined) {
         const lines = moleculeKeyLines(base + id, scope);
         if (lines === undefined) return undefined;
@@ -127,18 +174,8 @@ export function openSummaries(
         if (st) taken.set(id, st);
         return undefined;
       }
-      counts.key++;
       const settled = st && stampIsSettled(st, runStartMs, opts.stampWindowMs) ? stamp : undefined;
-      if (settled === s.stamp) {
-        fresh.molecules[id] = s;
-        hits++;
-      } else {
-        // Record (or drop) the stamp: the summary file changes, the summary does not.
-        const { stamp: _old, ...rest } = s;
-        fresh.molecules[id] = settled === undefined ? rest : { ...rest, stamp: settled };
-        touched = true;
-      }
-      return s;
+      return hitByKey(id, s, settled, undefined);
     },
     /**
      * Records what a reconcile found, or with `withView` a reader's full judgement (verdict.ts,
@@ -175,6 +212,9 @@ export function openSummaries(
         summary.events = true;
         const stamp = stampOf(id, afterCompleted);
         if (stamp !== undefined) summary.stamp = stamp;
+      } else {
+        const whole = wholeStampOf(id, afterCompleted);
+        if (whole) Object.assign(summary, whole);
       }
       fresh.molecules[id] = summary;
     },
@@ -182,8 +222,9 @@ export function openSummaries(
     adopt(id: string, summary: CachedSummary): boolean {
       if (!trustNames) return false;
       touched = true;
-      // The stamp is this molecule's own, never the one of the molecule that earned the verdict.
-      const { stamp: _theirs, ...rest } = summary;
+      // The stamp is this molecule's own, never the one of the molecule that earned the verdict;
+      // so is what readers show (its assignees, its convoy): they judge this one themselves.
+      const { stamp: _theirs, watch: _paths, view: _shown, ...rest } = summary;
       const stamp = stampOf(id, undefined);
       fresh.molecules[id] = stamp === undefined ? rest : { ...rest, stamp };
       return true;
@@ -246,6 +287,10 @@ export function openSummaries(
 
 type CachedSummary = SummaryFile['molecules'][string];
 
+function sameList(a: readonly string[], b: readonly string[] | undefined): boolean {
+  return b !== undefined && a.length === b.length && a.every((x, i) => x === b[i]);
+}
+
 export type SummaryStore = NonNullable<ReturnType<typeof openSummaries>>;
 
 /** Molecule states in which a step can be worked on. */
@@ -260,16 +305,18 @@ function viewOf(state: MoleculeState, plan: PlanResult): MoleculeView {
   if (plan.blockedReason) view.blocked = plan.blockedReason;
   if (state.meta?.convoy) view.convoy = state.meta.convoy;
   if (!MOVABLE.has(plan.status)) return view;
-  const titles = new Map((state.formula?.steps ?? []).map((s) => [s.id, s.title]));
+  const steps = new Map((state.formula?.steps ?? []).map((s) => [s.id, s]));
   const work: NonNullable<MoleculeView['work']> = [];
   for (const s of state.steps) {
     if (s.status !== 'in_progress' && s.status !== 'ready') continue;
+    const step = steps.get(s.id);
     work.push({
       step: s.id,
-      title: titles.get(s.id) ?? '',
+      title: step?.title ?? '',
       state: s.status,
       attempt: s.attempt,
       ...(s.assignee !== undefined ? { assignee: s.assignee } : {}),
+      ...(step?.gate ? { gate: step.gate.type } : {}),
     });
   }
   if (work.length > 0) view.work = work;

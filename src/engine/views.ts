@@ -1,7 +1,7 @@
 // What `molecule list` and `molecule current` read: each molecule's summary (summaries.ts) while
 // its content key holds, else the molecule itself, judged as `molecule status` judges it; that
 // judgement is recorded, so the next reader of an unchanged molecule pays one stat or listing.
-import { configStamp, type MoleculeView } from '../store/cache.js';
+import { configStamp, type MoleculeView, stampWindow } from '../store/cache.js';
 import { loadConfig } from '../store/config.js';
 import { findRoot } from '../store/layout.js';
 import { fileMoleculeStatus, listMoleculeIds } from './io.js';
@@ -34,9 +34,13 @@ export async function lookAtMolecules(
   const root = findRoot(rootOrCwd);
   // Before any stat of this run, as advance takes it (store/cache.ts stampIsSettled).
   const runStartMs = Date.now();
-  const stamped = configStamp(root, runStartMs);
+  const stampWindowMs = stampWindow();
+  const stamped = configStamp(root, runStartMs, stampWindowMs);
   const config = loadConfig(root);
-  const store = openSummaries(root, config, {}, { runStartMs, config: stamped });
+  const store = openSummaries(root, config, stampWindowMs === undefined ? {} : { stampWindowMs }, {
+    runStartMs,
+    config: stamped,
+  });
   const fromFiles = fileMoleculeStatus(root);
   const notFolders = new Map<string, string>();
   const nowMs = now.getTime();
