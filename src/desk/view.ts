@@ -4,9 +4,10 @@
 // summaries and judgement as `molecule current` (engine/views.ts).
 import { checkpointId, checkpointPaths } from '../checkpoint/file.js';
 import { parseFrontMatter } from '../checkpoint/frontmatter.js';
-import { fileMoleculeStatus, readMoleculeFiles } from '../engine/io.js';
+import { parseMoleculeMeta } from '../engine/fold.js';
+import { fileMoleculeStatus, moleculeRelDir, readMoleculeFiles } from '../engine/io.js';
 import { stepAssignee } from '../engine/plan.js';
-import { foldFiles, planState } from '../engine/reconcile.js';
+import { foldFiles, memoParseFormula, planState } from '../engine/reconcile.js';
 import { MOVABLE } from '../engine/summaries.js';
 import { formatTrailer } from '../engine/trailers.js';
 import type { MoleculeState, PlanResult, StepState } from '../engine/types.js';
@@ -14,8 +15,9 @@ import { lookAtMolecules } from '../engine/views.js';
 import { GastownError } from '../errors.js';
 import type { HumanGate } from '../formula/model.js';
 import { substituteVars as substitute } from '../formula/vars.js';
+import { readSmallFile } from '../store/atomic.js';
 import { assertPathSegment } from '../store/ids.js';
-import { outputPath } from '../store/layout.js';
+import { FORMULA_FILE, MOLECULE_FILE, moleculesDir, outputPath } from '../store/layout.js';
 import type { GastownConfig } from '../store/types.js';
 
 export interface NeedView {
@@ -69,6 +71,38 @@ export async function loadView(
   const state = foldFiles(id, readMoleculeFiles(root, id));
   const plan = await planState(state, { config, now, moleculeStatus: fileMoleculeStatus(root) });
   return { state, plan };
+}
+
+/**
+ * The descriptions of steps of molecule `id` as stepView gives them (vars filled in), from its
+ * frozen formula and molecule.toml alone: `molecule current` prints them for every step it lists.
+ * Undefined when those files cannot be read or parsed; the caller folds the molecule then.
+ */
+export function stepDescriptions(
+  root: string,
+  id: string,
+  steps: readonly string[],
+): Map<string, string> | undefined {
+  const dir = `${moleculesDir(root)}/${id}`;
+  try {
+    const formula = memoParseFormula(
+      readSmallFile(`${dir}/${FORMULA_FILE}`),
+      `${moleculeRelDir(id)}/${FORMULA_FILE}`,
+    );
+    const meta = parseMoleculeMeta(
+      readSmallFile(`${dir}/${MOLECULE_FILE}`),
+      `${moleculeRelDir(id)}/${MOLECULE_FILE}`,
+    );
+    const out = new Map<string, string>();
+    for (const id of steps) {
+      const step = formula.steps.find((s) => s.id === id);
+      if (!step) return undefined;
+      out.set(id, substitute(step.description ?? '', meta.vars ?? {}).trimEnd());
+    }
+    return out;
+  } catch {
+    return undefined;
+  }
 }
 
 /** A step's state as `status` shows it: a pending step the next reconcile makes ready is ready. */
