@@ -2,6 +2,7 @@
 // what `prime` shows at the start of a session. A step's instructions, its attempt and its
 // feedback are all in the molecule's files; which steps are the agent's comes from the same
 // summaries and judgement as `molecule current` (engine/views.ts).
+import { readdirSync } from 'node:fs';
 import { checkpointId, checkpointPaths } from '../checkpoint/file.js';
 import { parseFrontMatter } from '../checkpoint/frontmatter.js';
 import { parseMoleculeMeta } from '../engine/fold.js';
@@ -17,7 +18,15 @@ import type { HumanGate } from '../formula/model.js';
 import { substituteVars as substitute } from '../formula/vars.js';
 import { readSmallFile } from '../store/atomic.js';
 import { assertPathSegment } from '../store/ids.js';
-import { FORMULA_FILE, MOLECULE_FILE, moleculesDir, outputPath } from '../store/layout.js';
+import {
+  EVENTS,
+  FORMULA_FILE,
+  MOLECULE_FILE,
+  moleculesDir,
+  outputPath,
+  parseEventName,
+  stepEventPath,
+} from '../store/layout.js';
 import type { GastownConfig } from '../store/types.js';
 
 export interface NeedView {
@@ -235,13 +244,53 @@ export interface Desk {
   ready: DeskStep[];
 }
 
+const OVER = new Set(['done', 'failed', 'skipped']);
+
+/**
+ * Whether molecule `id` records a step ready for or started by someone `mine` accepts (or by
+ * nobody named), judged by the names in `events/` and the one line of the fact that names who:
+ * one listing passes over a molecule with nothing open for them. A folder it cannot list or a
+ * fact it cannot read is looked at in full, so its problem is reported where it belongs.
+ */
+function openStepFor(root: string, id: string, mine: (who: string | undefined) => boolean): boolean {
+  const dir = `${moleculesDir(root)}/${id}/${EVENTS}`;
+  let names: string[];
+  try {
+    names = readdirSync(dir);
+  } catch {
+    return true;
+  }
+  const latest = new Map<string, { attempt: number; kinds: Set<string> }>();
+  for (const name of names) {
+    const e = parseEventName(name);
+    if (e?.scope !== 'step') continue;
+    const at = latest.get(e.step);
+    if (!at || e.attempt > at.attempt) latest.set(e.step, { attempt: e.attempt, kinds: new Set([e.kind]) });
+    else if (e.attempt === at.attempt) at.kinds.add(e.kind);
+  }
+  for (const [step, { attempt, kinds }] of latest) {
+    if ([...kinds].some((k) => OVER.has(k))) continue;
+    const kind = kinds.has('started') ? 'started' : kinds.has('ready') ? 'ready' : undefined;
+    if (!kind) continue;
+    let text: string;
+    try {
+      text = readSmallFile(`${dir}/${stepEventPath(step, attempt, kind).slice(EVENTS.length + 1)}`);
+    } catch {
+      return true;
+    }
+    const who = /^(?:by|assignee) = "([^"]*)"$/m.exec(text)?.[1];
+    if (who === undefined || mine(who)) return true;
+  }
+  return false;
+}
+
 /**
  * The steps for `me` across molecules that can move (not completed, cancelled, invalid or in
- * conflict): in progress first, then ready, in molecule order. Each molecule is looked at as
- * `molecule current` looks at it (engine/views.ts): from its summary while nothing it was
- * computed from changed (one stat per watched path), else read and judged, and that recorded.
- * Gated steps are left out: a person or the engine finishes them. Only the step on the hook is
- * read in full, for its instructions.
+ * conflict): in progress first, then ready, in molecule order. Each molecule with a step open
+ * for `me` (openStepFor) is looked at as `molecule current` looks at it (engine/views.ts): from
+ * its summary while nothing it was computed from changed, else read and judged, and that
+ * recorded. Gated steps are left out: a person or the engine finishes them. Only the step on the
+ * hook is read in full, for its instructions.
  */
 export async function deskOf(root: string, config: GastownConfig, me: string, now: Date): Promise<Desk> {
   const bare = (n: string) => n.replace(/^@/, '');
@@ -250,8 +299,15 @@ export async function deskOf(root: string, config: GastownConfig, me: string, no
   const ready: { view: () => Promise<StepView>; step: DeskStep }[] = [];
   const add = (entry: { view: () => Promise<StepView>; step: DeskStep }) =>
     (entry.step.state === 'in_progress' ? inProgress : ready).push(entry);
-  // A molecule that cannot move needs no more than its state from its summary.
-  for (const look of await lookAtMolecules(root, now, (state) => !MOVABLE.has(state))) {
+  // Only molecules whose recorded facts hold a step open for `me` (or that cannot be listed);
+  // one that cannot move needs no more than its state from its summary.
+  const looks = await lookAtMolecules(
+    root,
+    now,
+    (state) => !MOVABLE.has(state),
+    (id) => openStepFor(root, id, mine),
+  );
+  for (const look of looks) {
     const id = look.id;
     if (!look.judged) {
       if (!MOVABLE.has(look.state)) continue;

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { newWatched, settledWatchStamp } from '../../src/store/cache.js';
 import { commitAll, gitIn, makeRepo, person, tempDir } from '../helpers/repo.js';
-import { gtJson, gtOk } from './cli.js';
+import { gt, gtJson, gtOk } from './cli.js';
 
 const NOW_ENV = { GASTOWN_STAMP_WINDOW_MS: '0' };
 const POLECAT = person('Polecat One', 'polecat-1@agents.example.com');
@@ -106,6 +106,12 @@ describe('readers and a no-op advance from stamps', () => {
     expect(full.unchanged).toEqual({ stamp: 2, key: 0 });
     // The readers answer from the same stamps, with what a run with no cache says.
     expect(await warm()).toEqual(await cold());
+    // current folds nothing (a step's description is its formula's, vars filled in); prime folds
+    // the molecule whose step is on the hook, for its instructions.
+    const folds = async (args: string[]) =>
+      String((await gt(cwd, args, { ...NOW_ENV, GASTOWN_TRACE: 'folds' })).stderr).match(/trace folds \S+/g);
+    expect(await folds(['molecule', 'current', '--for', 'polecat-1'])).toBeNull();
+    expect(await folds(['prime', '--for', 'polecat-1'])).toEqual(['trace folds pb']);
   });
 
   it('an approval hand-edited in place is read again', async () => {
