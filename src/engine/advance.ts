@@ -1,30 +1,23 @@
 // advance: reconcile every molecule once (and apply a commit's trailers first). Idempotent:
 // a second run in a row writes nothing.
-import { type Dirent, existsSync, mkdirSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { type Dirent, existsSync } from 'node:fs';
 import { GastownError } from '../errors.js';
 import type { RewriteMap } from '../git/head.js';
-import { createFileExclusive } from '../store/atomic.js';
 import { configStamp } from '../store/cache.js';
-import { identityForEmail, loadConfig } from '../store/config.js';
+import { loadConfig } from '../store/config.js';
 import { isMoleculeId } from '../store/ids.js';
 import { DIGEST_FILE, findRoot, moleculesDir } from '../store/layout.js';
-import { checkBeadsPath } from '../store/links.js';
 import { markUnfinishedRun, withLock } from '../store/lock.js';
 import type { GastownConfig } from '../store/types.js';
 import type { Problem } from './apply.js';
-import { CommitView } from './atcommit.js';
 import {
-  alreadyRecorded,
-  commitsToCatchUp,
-  commitTime,
-  ignoredTrailerPath,
-  mustRecordVerdict,
-  NO_MOLECULE,
-  notApplicableNow,
-  renderIgnoredTrailer,
-  type TrailerCommit,
-} from './catchup.js';
+  applyTrailersOf,
+  type Reconciled,
+  type RunMemory,
+  type Simulated,
+  type SkippedTrailer,
+} from './apply-trailers.js';
+import { commitsToCatchUp, commitTime, type TrailerCommit } from './catchup.js';
 import {
   COMPLETED_EVENT_NAME,
   fileMoleculeStatus,
@@ -34,15 +27,14 @@ import {
   moleculeExists,
   moleculeFolderProblem,
   moleculeRelDir,
-  readMoleculeFiles,
 } from './io.js';
-import { recordStepLocked, type StepAction } from './molecules.js';
 import { type ReconcileOutcome, reconcileMolecule } from './reconcile.js';
 import { type Shape, SharedVerdicts } from './shapes.js';
 import { isStopped, safePoint } from './stop.js';
 import { openSummaries, type RunStamps } from './summaries.js';
-import { formatTrailer, parseTrailers, type Trailer } from './trailers.js';
 import type { MoleculeState, MoleculeStatus, Transition } from './types.js';
+
+export type { SkippedTrailer };
 
 export interface AdvanceOptions {
   root: string;
@@ -104,13 +96,6 @@ export interface AdvanceResult {
    * stamp (one stat) or by their content key (a listing). Absent on a dry run (no cache).
    */
   unchanged?: { stamp: number; key: number };
-}
-
-export interface SkippedTrailer {
-  commit: string;
-  /** As written: `Gastown-Done: m1/merge`. */
-  trailer: string;
-  reason: string;
 }
 
 export async function advance(opts: AdvanceOptions): Promise<AdvanceResult> {
@@ -202,128 +187,6 @@ async function readCommitRecord(root: string, opts: AdvanceOptions): Promise<Tra
     throw new GastownError('git.commit', `cannot read commit ${sha}: ${log.stderr.trim()}`);
   const [c = '', n = '', e = '', ct = '', ...body] = log.stdout.split('\n');
   return { sha: c, authorName: n, authorEmail: e, time: commitTime(ct), message: body.join('\n') };
-}
-
-/**
- * Applies one commit's action trailers. Each is judged as of its commit first (atcommit.ts), so
- * every clone gives it the same verdict. Given `caughtUp` (the molecules folded so far), the
- * commit is one seen again (a catch-up, a merge, a rebase): trailers already recorded are
- * passed over quietly, and one that cannot apply is skipped and listed in `skippedTrailers`;
- * otherwise every trailer that cannot apply is a problem.
- */
-async function applyTrailersOf(
-  root: string,
-  c: TrailerCommit,
-  opts: AdvanceOptions,
-  config: GastownConfig,
-  result: AdvanceResult,
-  { simulated, reconciled }: RunMemory,
-  caughtUp?: Map<string, MoleculeState>,
-): Promise<void> {
-  const by = identityForEmail(config, c.authorEmail) ?? (c.authorName || c.authorEmail);
-  const actions: Record<string, StepAction> = { done: 'done', fail: 'fail', start: 'start' };
-  const trailers = parseTrailers(c.message);
-  const view = new CommitView({
-    root,
-    commit: c.sha,
-    time: c.time ?? opts.now,
-    config,
-    current: (id) =>
-      simulated.get(id)?.files ?? (moleculeExists(root, id) ? readMoleculeFiles(root, id) : undefined),
-  });
-  // Why each trailer that does not apply does not, reported in the order they are written.
-  const failures = new Map<Trailer, string>();
-  const judged: Trailer[] = [];
-  for (const t of trailers) {
-    if (caughtUp) {
-      const why = alreadyRecorded(root, c, t, caughtUp);
-      if (why !== undefined && mustRecordVerdict(why) && !opts.dryRun)
-        result.written.push(...recordIgnoredTrailer(root, c, t, why));
-      // A molecule removed since (burned) had its trailers applied back then: quiet.
-      if (why === NO_MOLECULE && !(await view.files(t.molecule)))
-        failures.set(t, `no molecule ${t.molecule}`);
-      if (why !== undefined) continue;
-    } else if (!isMoleculeId(t.molecule) || !moleculeExists(root, t.molecule)) {
-      failures.set(t, `no molecule ${t.molecule}`);
-      continue;
-    }
-    if (opts.molecules && !opts.molecules.includes(t.molecule)) continue;
-    judged.push(t);
-  }
-  const refused = judged.length > 0 ? await view.refused(judged, by) : new Map<Trailer, string>();
-  // Trailers the view left to this run (their molecule is as it was at the commit): refused
-  // here, they are refused as of their commit, and said so.
-  const asOfCommit = (t: Trailer, why: string) => (view.leftToRun.has(t) ? `as of that commit, ${why}` : why);
-  let pending: Trailer[] = [];
-  for (const t of judged) {
-    const why = refused.get(t) ?? (caughtUp ? await notApplicableNow(root, c, t, caughtUp) : undefined);
-    if (why === undefined) pending.push(t);
-    else {
-      failures.set(t, why);
-      if (mustRecordVerdict(why) && !opts.dryRun)
-        result.written.push(...recordIgnoredTrailer(root, c, t, why));
-    }
-  }
-  // One commit may name steps in any order (`Done: implement` above `Done: design`): a trailer
-  // that cannot apply yet is tried again after the others, as long as some trailer applied.
-  for (let progress = true; progress && pending.length > 0; ) {
-    progress = false;
-    const later: Trailer[] = [];
-    for (const t of pending) {
-      try {
-        const earlier = simulated.get(t.molecule);
-        const r = await recordStepLocked(
-          root,
-          t.molecule,
-          t.step,
-          actions[t.kind] as StepAction,
-          {
-            as: by,
-            commit: c.sha,
-            now: opts.now,
-            ...(opts.dryRun
-              ? { dryRun: true, files: earlier?.files ?? readMoleculeFiles(root, t.molecule) }
-              : {}),
-          },
-          config,
-        );
-        // A dry run goes on from the simulated files; reconcileAll leaves this molecule alone.
-        if (opts.dryRun) simulated.set(t.molecule, { files: r.files, status: r.status });
-        else reconciled.set(t.molecule, r.outcome);
-        caughtUp?.delete(t.molecule); // its files changed
-        for (const tr of r.transitions) opts.onTransition?.(tr);
-        result.transitions.push(...r.transitions);
-        result.written.push(...r.written);
-        if (r.transitions.length > 0) progress = true;
-        failures.delete(t);
-      } catch (err) {
-        if (!(err instanceof GastownError)) throw err;
-        failures.set(t, asOfCommit(t, err.message));
-        later.push(t);
-      }
-    }
-    pending = later;
-  }
-  for (const t of trailers) {
-    const why = failures.get(t);
-    if (why === undefined) continue;
-    if (caughtUp)
-      (result.skippedTrailers ??= []).push({ commit: c.sha, trailer: formatTrailer(t), reason: why });
-    else
-      result.problems.push({
-        ...(moleculeExists(root, t.molecule) ? { molecule: t.molecule } : {}),
-        message: `trailer ${formatTrailer(t)} in ${c.sha.slice(0, 12)}: ${why}`,
-      });
-  }
-}
-
-/** Writes `trailers/<commit>.toml` once; returns the repo-relative path when it wrote it. */
-function recordIgnoredTrailer(root: string, c: TrailerCommit, t: Trailer, why: string): string[] {
-  const rel = ignoredTrailerPath(c.sha);
-  const path = checkBeadsPath(root, join(moleculesDir(root), t.molecule, rel));
-  mkdirSync(dirname(path), { recursive: true });
-  const outcome = createFileExclusive(path, renderIgnoredTrailer(c, t, why));
-  return outcome === 'written' ? [`${moleculeRelDir(t.molecule)}/${rel}`] : [];
 }
 
 /**
@@ -467,13 +330,4 @@ async function reconcileAll(
   result.problems.push(...problems);
   if (cache) result.unchanged = cache.counts;
   cache?.save();
-}
-
-/** A dry run's molecules that trailers changed in memory: their files and status after it. */
-type Simulated = Map<string, { files: Map<string, string>; status: MoleculeStatus }>;
-/** A real run's molecules that trailers reconciled, by id: their outcome after the last one. */
-type Reconciled = Map<string, ReconcileOutcome>;
-interface RunMemory {
-  simulated: Simulated;
-  reconciled: Reconciled;
 }
