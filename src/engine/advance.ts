@@ -245,10 +245,7 @@ async function reconcileAll(
       result.transitions.push(...r.transitions);
       result.written.push(...r.written);
     }
-    // What readers show of a molecule still moving is its plan's, as judgeMolecule gives it;
-    // a settled one's verdict needs the audit, which only readers make.
-    const moving = !(r.state.facts.completed || r.state.facts.cancelled || r.state.digest);
-    cache?.record(id, r, after ? moleculeStatus(after) === 'completed' : undefined, moving);
+    cache?.record(id, r, after ? moleculeStatus(after) === 'completed' : undefined);
     if (shape) verdicts?.learn(shape, r, cache?.summaryOf(id));
     return r.problems;
   };

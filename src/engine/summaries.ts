@@ -179,8 +179,9 @@ export function openSummaries(
     },
     /**
      * Records what a reconcile found, or with `withView` a reader's full judgement (verdict.ts,
-     * which for a settled molecule also re-checks its facts): only a reader's summary carries
-     * what `molecule list` and `molecule current` show, and it stays while its key holds.
+     * which for a settled molecule also re-checks its facts): what `molecule list` and `molecule
+     * current` show is recorded for a molecule still moving, and for a settled one only from a
+     * reader's judgement; it stays while its key holds.
      */
     record(
       id: string,
@@ -206,7 +207,11 @@ export function openSummaries(
         quiet: r.plan.effects.length === 0,
       };
       if (r.plan.recheckAt !== undefined) summary.recheckAt = r.plan.recheckAt;
-      if (withView) summary.view = viewOf(r.state, r.plan);
+      // What readers show of a molecule still moving is its plan's, as judgeMolecule gives it;
+      // a settled one's verdict needs the audit (verdict.ts), which only readers make.
+      const st = r.state;
+      if (withView || !(st.facts.completed || st.facts.cancelled || st.digest))
+        summary.view = viewOf(st, r.plan);
       if (r.state.meta?.after) summary.after = r.state.meta.after;
       if (scope === 'events') {
         summary.events = true;
