@@ -60,6 +60,9 @@ async function dispatch(argv: string[]): Promise<number> {
     const call = hookCall(argv.slice(2));
     if (call) {
       const { hook } = await import('./commands/hook.js');
+      // git waits for the hook: what a hook stopped at its time limit left running (a git
+      // call, a lock wait) must not hold it.
+      exitAtOnce = true;
       return await hook(ctx, call.name, call.args);
     }
     const plain = plainAdvance(argv.slice(2));
@@ -86,8 +89,11 @@ async function dispatch(argv: string[]): Promise<number> {
   }
 }
 
+let exitAtOnce = false;
+
 main(process.argv).then(
   (code) => {
+    if (exitAtOnce) process.exit(code);
     process.exitCode = code;
   },
   (err) => {

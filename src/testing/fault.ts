@@ -10,6 +10,9 @@
 //   commit-ref      in an engine commit, once HEAD moved, before the user's index follows
 //                   (both git/commit.ts)
 // Unset, empty or without the switch: every fault point is a no-op.
+// With the switch, GASTOWN_TEST_HOOK_TIMER=off also keeps a hook's time limit from running out
+// (triggers/hook.ts), so no test outcome depends on how busy the machine is; the test of the
+// limit itself turns it back on.
 
 let spec: string | undefined | null = null;
 let effects = 0;
@@ -33,4 +36,9 @@ export function effectFaultPoint(): void {
   if (at === undefined) return;
   effects += 1;
   if (at === String(effects)) process.kill(process.pid, 'SIGKILL');
+}
+
+/** True when the test harness switched the hook's time limit off. */
+export function hookTimerOff(): boolean {
+  return process.env.GASTOWN_TEST_FAULTS === '1' && process.env.GASTOWN_TEST_HOOK_TIMER === 'off';
 }
