@@ -3,7 +3,8 @@
 // uncommitted edit, e.g. seen by the watcher). Also when a file was first committed, which is
 // when a checkpoint's deadline clock starts, and the trust configuration as committed.
 
-import { git, gitBytes } from '../git/exec.js';
+import { catFileBatch } from '../git/cat-file.js';
+import { git } from '../git/exec.js';
 import { shallowBoundary } from '../git/head.js';
 import { CONFIG_FILE } from '../store/layout.js';
 import { splitFrontMatter } from './frontmatter-split.js';
@@ -108,27 +109,9 @@ export function configAt(root: string, revs: readonly string[]): Promise<(string
 
 /** The text of each blob `specs` names (`<rev>:<path>`, a blob id); undefined where none. One process. */
 export async function objectTexts(root: string, specs: readonly string[]): Promise<(string | undefined)[]> {
-  const out = await gitBytes(['cat-file', '--batch'], {
-    cwd: root,
-    input: specs.map((s) => `${s}\n`).join(''),
-    allowFailure: true,
+  const objects = await catFileBatch(root, specs);
+  return specs.map((_, i) => {
+    const o = objects[i];
+    return o?.type === 'blob' ? o.bytes.toString('utf8') : undefined;
   });
-  const texts: (string | undefined)[] = [];
-  let at = 0;
-  for (let i = 0; i < specs.length; i++) {
-    const eol = out.indexOf(10, at);
-    if (eol < 0) break;
-    const header = out.subarray(at, eol).toString('utf8');
-    at = eol + 1;
-    const m = /^[0-9a-f]+ (\w+) (\d+)$/.exec(header);
-    if (!m) {
-      texts.push(undefined); // `<spec> missing`: no such revision, or no such file there
-      continue;
-    }
-    const size = Number(m[2]);
-    texts.push(m[1] === 'blob' ? out.subarray(at, at + size).toString('utf8') : undefined);
-    at += size + 1;
-  }
-  while (texts.length < specs.length) texts.push(undefined);
-  return texts;
 }

@@ -19,7 +19,7 @@ import {
 import { join } from 'node:path';
 import { deflateSync } from 'node:zlib';
 import { GastownError } from '../errors.js';
-import { gitBytes } from './exec.js';
+import { catFileBatch } from './cat-file.js';
 
 export type HashAlgorithm = 'sha1' | 'sha256';
 
@@ -123,32 +123,25 @@ async function readFolders(
   folders: readonly string[],
   idBytes: number,
 ): Promise<Map<string, Entry[]>> {
-  const out = await gitBytes(['cat-file', '--batch'], {
-    cwd: root,
-    input: folders.map((f) => (f === '' ? `${tree}\n` : `${tree}:${f}\n`)).join(''),
-  });
+  const objects = await catFileBatch(
+    root,
+    folders.map((f) => (f === '' ? tree : `${tree}:${f}`)),
+    true,
+  );
   const trees = new Map<string, Entry[]>();
-  let at = 0;
-  for (const folder of folders) {
-    const eol = out.indexOf(0x0a, at);
-    if (eol < 0)
+  folders.forEach((folder, i) => {
+    if (i >= objects.length)
       throw new GastownError('git.failed', `git cat-file stopped before ${folder || 'the top tree'}`);
-    const header = out.subarray(at, eol).toString('utf8');
-    at = eol + 1;
-    const m = /^[0-9a-f]+ (\w+) (\d+)$/.exec(header);
-    if (!m) {
+    const o = objects[i];
+    if (!o)
       trees.set(folder, []); // `<name> missing`: a folder the commit adds
-      continue;
-    }
-    const size = Number(m[2]);
-    if (m[1] !== 'tree')
+    else if (o.type !== 'tree')
       throw new GastownError(
         'git.failed',
-        `cannot commit under ${folder}: it is a ${m[1]} in HEAD, not a folder`,
+        `cannot commit under ${folder}: it is a ${o.type} in HEAD, not a folder`,
       );
-    trees.set(folder, parseTree(out.subarray(at, at + size), idBytes));
-    at += size + 1;
-  }
+    else trees.set(folder, parseTree(o.bytes, idBytes));
+  });
   return trees;
 }
 

@@ -1,0 +1,43 @@
+// `git cat-file --batch` in one process: the object each spec names (`<rev>:<path>`, an object
+// id), in the order asked. The one reader of its output format (`<oid> <type> <size>\n<bytes>\n`,
+// or `<spec> missing\n`).
+import { gitBytes } from './exec.js';
+
+export interface GitObject {
+  type: string;
+  bytes: Buffer;
+}
+
+/**
+ * One object per spec; undefined where git has none (no such revision, or no such path there).
+ * `strict`: a git that fails, or stops before the last spec, throws instead of leaving the rest
+ * undefined.
+ */
+export async function catFileBatch(
+  root: string,
+  specs: readonly string[],
+  strict = false,
+): Promise<(GitObject | undefined)[]> {
+  const out = await gitBytes(['cat-file', '--batch'], {
+    cwd: root,
+    input: specs.map((s) => `${s}\n`).join(''),
+    allowFailure: !strict,
+  });
+  const objects: (GitObject | undefined)[] = [];
+  let at = 0;
+  for (let i = 0; i < specs.length; i++) {
+    const eol = out.indexOf(0x0a, at);
+    if (eol < 0) break;
+    const header = out.subarray(at, eol).toString('utf8');
+    at = eol + 1;
+    const m = /^[0-9a-f]+ (\w+) (\d+)$/.exec(header);
+    if (!m) {
+      objects.push(undefined);
+      continue;
+    }
+    const size = Number(m[2]);
+    objects.push({ type: m[1] as string, bytes: out.subarray(at, at + size) });
+    at += size + 1;
+  }
+  return objects;
+}
