@@ -2,7 +2,7 @@
 // answered first, so a start-up that does not need it does not compile it.
 import { Command, CommanderError } from 'commander';
 import { ExitCode } from '../errors.js';
-import { type CliContext, writeOutput } from './context.js';
+import type { CliContext } from './context.js';
 import { commandNameOf, registerTable } from './table/index.js';
 
 export const VERSION = '0.1.0';
@@ -16,7 +16,13 @@ export async function runProgram(ctx: CliContext, argv: string[]): Promise<numbe
     .version(VERSION, '-V, --version')
     .option('-C, --cwd <dir>', 'run as if started in <dir>')
     .showHelpAfterError('(run with --help for usage)')
-    .configureOutput({ writeOut: (s) => writeOutput(1, s), writeErr: (s) => writeOutput(2, s) })
+    .configureOutput({
+      writeOut: (s) => ctx.write(1, s),
+      writeErr: (s) => ctx.write(2, s),
+      // Help wraps to the terminal's width; kept output has none.
+      getOutHelpWidth: () => (ctx.isTTY() && process.stdout.columns) || 80,
+      getErrHelpWidth: () => (ctx.isTTY() && process.stderr.columns) || 80,
+    })
     .exitOverride();
   program.hook('preAction', (root) => {
     const dir = root.opts().cwd as string | undefined;

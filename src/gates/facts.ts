@@ -17,6 +17,7 @@ import type { MoleculeState, PlanEnv } from '../engine/types.js';
 import { canonicalJson } from '../formula/hash.js';
 import type { HumanGate } from '../formula/model.js';
 import { isShallowClone, readHead } from '../git/head.js';
+import { onCommandStart } from '../scope.js';
 import { defaultConfig, parseConfig } from '../store/config.js';
 import { CONFIG_FILE } from '../store/layout.js';
 
@@ -43,6 +44,12 @@ const authorMemo = new Map<string, DecisionAuthor>();
 const commitMemo = new Map<string, Date>();
 // A commit's trust configuration never changes (keyed by root and commit id).
 const trustMemo = new Map<string, VoteTrust>();
+// Remembered for one command: a later command may find the history rewritten.
+onCommandStart(() => {
+  authorMemo.clear();
+  commitMemo.clear();
+  trustMemo.clear();
+});
 
 /** What a vote is judged against (trust.ts VoteFact `config`, `refused`). */
 interface VoteTrust {

@@ -11,13 +11,19 @@
 //                   (both git/commit.ts)
 // Unset, empty or without the switch: every fault point is a no-op.
 
+import { commandEnv, onCommandStart } from '../scope.js';
+
 let spec: string | undefined | null = null;
 let effects = 0;
+onCommandStart(() => {
+  spec = null;
+  effects = 0;
+});
 
 function killAt(): string | undefined {
   if (spec === null) {
-    spec =
-      process.env.GASTOWN_TEST_FAULTS === '1' ? process.env.GASTOWN_FAULT_KILL_AT || undefined : undefined;
+    const env = commandEnv();
+    spec = env.GASTOWN_TEST_FAULTS === '1' ? env.GASTOWN_FAULT_KILL_AT || undefined : undefined;
   }
   return spec;
 }
