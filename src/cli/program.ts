@@ -1,5 +1,7 @@
 // The commander program: the command table, parsed. Loaded by main.ts unless a shortcut
 // answered first, so a start-up that does not need it does not compile it.
+
+import { resolve } from 'node:path';
 import { Command, CommanderError } from 'commander';
 import { ExitCode } from '../errors.js';
 import type { CliContext } from './context.js';
@@ -26,7 +28,7 @@ export async function runProgram(ctx: CliContext, argv: string[]): Promise<numbe
     .exitOverride();
   program.hook('preAction', (root) => {
     const dir = root.opts().cwd as string | undefined;
-    if (dir) ctx.cwd = dir;
+    if (dir) ctx.cwd = resolve(ctx.cwd, dir);
   });
   registerTable(program, ctx, commandNameOf(argv.slice(2)));
   try {
