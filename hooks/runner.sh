@@ -115,55 +115,17 @@ else
   exit 0
 fi
 
-# A hook never holds git longer than [engine] hook_timeout (default 5s): past it, Node is
-# stopped (its writes are atomic and reconcile is idempotent, so the next run catches up).
-# The key is read from the [engine] table as config.toml writes it (one `key = "value"` line,
-# basic or literal string); test/triggers/runner-rules.test.ts pins this to the TOML loader.
-t=$(awk '/^[[:space:]]*\[/ { s = $0; gsub(/[[:space:]]|#.*/, "", s); engine = s == "[engine]"; next }
-  engine && sub(/^[[:space:]]*hook_timeout[[:space:]]*=[[:space:]]*/, "") &&
-    match($0, /^("[0-9]+[a-z]+"|\047[0-9]+[a-z]+\047)([[:space:]]|#|$)/) {
-    v = substr($0, 2); sub(/["\047].*/, "", v); print v; exit
-  }' .beads/config.toml 2>/dev/null)
-case $t in
-*[0-9]ms) limit=$(awk "BEGIN { print ${t%ms} / 1000 }") ;;
-*[0-9]s) limit=${t%s} ;;
-*[0-9]m) limit=$((${t%m} * 60)) ;;
-*[0-9]h) limit=$((${t%h} * 3600)) ;;
-*[0-9]d) limit=$((${t%d} * 86400)) ;;
-*) limit=5 ;;
-esac
-
+# Node keeps [engine] hook_timeout itself (src/triggers/hook.ts): past it, it stops its reconcile
+# and returns, so no watchdog process is needed here.
 GASTOWN_HOOK_ACTIVE=1
 export GASTOWN_HOOK_ACTIVE
-if [ -n "$input" ]; then "$@" <"$input" & else "$@" & fi
-pid=$!
-# The watchdog stops Node at the limit. When Node ends first, the watchdog is stopped and takes
-# its sleep with it, so nothing the hook started outlives it. A stop that comes before the sleep
-# has started is noted, and acted on once it has.
-(
-  stop=
-  trap 'stop=1' TERM
-  sleep "$limit" &
-  sleeper=$!
-  trap 'kill "$sleeper"; wait "$sleeper"; exit 0' TERM
-  if [ -n "$stop" ]; then
-    kill "$sleeper"
-    wait "$sleeper"
-    exit 0
-  fi
-  wait "$sleeper" && kill -TERM "$pid"
-) >/dev/null 2>&1 &
-watchdog=$!
-wait "$pid"
+if [ -n "$input" ]; then "$@" <"$input"; else "$@"; fi
 code=$?
-kill "$watchdog" >/dev/null 2>&1
-wait "$watchdog"
 [ -n "$input" ] && rm -f "$input"
 
 case $code in
 0) exit 0 ;;
 65) [ "$hook" = pre-commit ] && exit 1 ;; # the validator refused the commit and said why
-143) warn "$hook stopped after ${limit}s (hook_timeout); git continues, run \`gastown advance\` to catch up" ;;
 *) warn "$hook failed (exit $code); git continues (run \`gastown doctor\`)" ;;
 esac
 exit 0

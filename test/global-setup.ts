@@ -8,7 +8,6 @@ import { createHash } from 'node:crypto';
 import {
   accessSync,
   constants,
-  existsSync,
   mkdirSync,
   mkdtempSync,
   readdirSync,
@@ -88,37 +87,6 @@ function tempBase(): string {
   return tmpdir();
 }
 
-/**
- * `sleep` for the processes tests start. The hook runner's watchdog (hooks/runner.sh) stops a
- * hook after `hook_timeout` with `sleep <limit>`; a test's hook must not fail because a loaded
- * machine ran it slowly, so when the watchdog calls it, this `sleep` lasts until the watchdog
- * stops it as the hook ends (engine-commit.e2e checks nothing outlives the hook). Any other caller
- * gets the real sleep. (The time limit has its own test, whose stand-in runs out on an event.)
- */
-function standIns(run: string): string {
-  const bin = join(run, 'bin');
-  mkdirSync(bin);
-  const real = (process.env.PATH ?? '')
-    .split(':')
-    .map((dir) => join(dir, 'sleep'))
-    .find((p) => existsSync(p));
-  if (!real) return bin;
-  writeFileSync(
-    join(bin, 'sleep'),
-    [
-      '#!/bin/sh',
-      'case $(tr "\\0" " " < /proc/$PPID/cmdline 2>/dev/null) in',
-      '*/gastown/runner.sh*) ;;',
-      `*) exec '${real}' "$@" ;;`,
-      'esac',
-      `exec '${real}' infinity`,
-      '',
-    ].join('\n'),
-    { mode: 0o755 },
-  );
-  return bin;
-}
-
 export default function setup(project: TestProject): () => void {
   build();
   // Every temp folder of this run (repositories, templates, what the CLI and git make) goes in
@@ -132,7 +100,6 @@ export default function setup(project: TestProject): () => void {
   const templates = join(run, 'templates');
   mkdirSync(templates);
   project.provide('gastownTemplates', templates);
-  project.provide('gastownTestBin', standIns(run));
   const compileCache = join(run, 'compile-cache');
   mkdirSync(compileCache);
   project.provide('gastownCompileCache', compileCache);

@@ -189,7 +189,41 @@ export async function moleculeTimeline(
     paths: [dir, '.beads/mail/', '.beads/escalations/'],
     ...(opts.since ? { after: opts.since } : {}),
   });
-  type Change = { c: CommitInfo; file: string; status: string; order: number };
+  const { changes, sideAdds } = changesOf(commits, dir);
+  const names = [
+    ...changes.flatMap((x) => [`${x.c.sha}^:${x.file}`, `${x.c.sha}:${x.file}`]),
+    ...sideAdds.map((x) => `${x.c.sha}:${x.file}`),
+  ];
+  const texts = await blobs(root, names);
+  let signing = { requireSigned: false, keys: {} } as ReturnType<typeof parseSigningConfig>;
+  try {
+    signing = parseSigningConfig(config.extra, '.beads/config.toml');
+  } catch {
+    // a broken [verify] table is verify's finding; the audit still shows git's own verdict
+  }
+  const classified = classifyChanges(id, dir, changes, sideAdds, texts);
+  const sigs: Map<string, SignatureInfo> = await commitSignatures(
+    root,
+    [...new Set(classified.map((e) => e.x.c.sha))],
+    allowedSignersText(signing),
+  );
+  const edge = shallowBoundary(root);
+  const entries = classified
+    .map((e): TimelineEntry => entryOf(config, e, sigs.get(e.x.c.sha) ?? { status: 'N' }, edge))
+    .map((e, i) => ({ e, order: classified[i]?.x.order ?? 0 }))
+    .sort((a, b) => a.order - b.order)
+    .map(({ e }) => e);
+  const notes: string[] = [];
+  const shallow = shallowNote(root);
+  if (shallow) notes.push(shallow);
+  return { molecule: id, ...(opts.since ? { since: opts.since } : {}), notes, entries };
+}
+
+type Change = { c: CommitInfo; file: string; status: string; order: number };
+type Classified = { x: Change; cls: ReturnType<typeof classify>; body?: string };
+
+/** Changes to the molecule's files, and files added to mail and escalations, in git's order. */
+function changesOf(commits: readonly CommitInfo[], dir: string): { changes: Change[]; sideAdds: Change[] } {
   const changes: Change[] = [];
   const sideAdds: Change[] = [];
   let order = 0;
@@ -203,23 +237,26 @@ export async function moleculeTimeline(
       )
         sideAdds.push({ c, ...ch, order: order++ });
     }
-  const names = [
-    ...changes.flatMap((x) => [`${x.c.sha}^:${x.file}`, `${x.c.sha}:${x.file}`]),
-    ...sideAdds.map((x) => `${x.c.sha}:${x.file}`),
-  ];
-  const texts = await blobs(root, names);
-  let signing = { requireSigned: false, keys: {} } as ReturnType<typeof parseSigningConfig>;
-  try {
-    signing = parseSigningConfig(config.extra, '.beads/config.toml');
-  } catch {
-    // a broken [verify] table is verify's finding; the audit still shows git's own verdict
-  }
-  const entriesOf: { x: Change; cls: ReturnType<typeof classify>; body?: string }[] = [];
+  return { changes, sideAdds };
+}
+
+/**
+ * Each molecule change classified from its text before and after; mail and escalations kept
+ * when they name this molecule. `texts`: before and after per change, then one per side add.
+ */
+function classifyChanges(
+  id: string,
+  dir: string,
+  changes: readonly Change[],
+  sideAdds: readonly Change[],
+  texts: readonly (string | undefined)[],
+): Classified[] {
+  const out: Classified[] = [];
   changes.forEach((x, i) => {
     const before = texts[2 * i];
     const after = texts[2 * i + 1];
     const cls = classify(x.file.slice(dir.length), x.status, before, after);
-    entriesOf.push({
+    out.push({
       x,
       cls,
       ...((cls.kind === 'decision' || cls.kind === 'gate-report') && after !== undefined
@@ -232,7 +269,7 @@ export async function moleculeTimeline(
     if (moleculeNamed(text) !== id) return;
     const escalation = x.file.startsWith('.beads/escalations/');
     const subject = field(text, escalation ? 'what' : 'subject');
-    entriesOf.push({
+    out.push({
       x,
       cls: {
         kind: escalation ? 'escalation' : 'mail',
@@ -240,36 +277,28 @@ export async function moleculeTimeline(
       },
     });
   });
-  const sigs: Map<string, SignatureInfo> = await commitSignatures(
-    root,
-    [...new Set(entriesOf.map((e) => e.x.c.sha))],
-    allowedSignersText(signing),
-  );
-  const edge = shallowBoundary(root);
-  const entries = entriesOf
-    .map(({ x, cls, body }): TimelineEntry => {
-      const sig = sigs.get(x.c.sha) ?? { status: 'N' };
-      return {
-        ...cls,
-        file: x.file,
-        sha: x.c.sha,
-        author: person(config, x.c.author.name, x.c.author.email),
-        committer: person(config, x.c.committer.name, x.c.committer.email),
-        date: x.c.author.date,
-        committed: x.c.committer.date,
-        signature: { ...sig, word: signatureWord(sig.status) },
-        ...(body !== undefined ? { body } : {}),
-        ...(cls.kind === 'decision' && x.c.parents[0] ? { saw: x.c.parents[0] } : {}),
-        ...(edge.has(x.c.sha) ? { shallowEdge: true } : {}),
-      };
-    })
-    .map((e, i) => ({ e, order: entriesOf[i]?.x.order ?? 0 }))
-    .sort((a, b) => a.order - b.order)
-    .map(({ e }) => e);
-  const notes: string[] = [];
-  const shallow = shallowNote(root);
-  if (shallow) notes.push(shallow);
-  return { molecule: id, ...(opts.since ? { since: opts.since } : {}), notes, entries };
+  return out;
+}
+
+function entryOf(
+  config: GastownConfig,
+  { x, cls, body }: Classified,
+  sig: SignatureInfo,
+  edge: ReadonlySet<string>,
+): TimelineEntry {
+  return {
+    ...cls,
+    file: x.file,
+    sha: x.c.sha,
+    author: person(config, x.c.author.name, x.c.author.email),
+    committer: person(config, x.c.committer.name, x.c.committer.email),
+    date: x.c.author.date,
+    committed: x.c.committer.date,
+    signature: { ...sig, word: signatureWord(sig.status) },
+    ...(body !== undefined ? { body } : {}),
+    ...(cls.kind === 'decision' && x.c.parents[0] ? { saw: x.c.parents[0] } : {}),
+    ...(edge.has(x.c.sha) ? { shallowEdge: true } : {}),
+  };
 }
 
 /**

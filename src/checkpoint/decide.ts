@@ -175,109 +175,165 @@ export async function decideCheckpoint(req: DecisionRequest): Promise<DecisionOu
   return withLock(root, undefined, async () => {
     const at = locate(req.cwd, molecule, req.name);
     const cp = parseCheckpoint(at.file, at.text);
-    const unchanged = (why: string): DecisionOutcome => ({ checkpoint: at.id, unchanged: why });
     const config = loadConfig(at.root);
     const ctx = { root: at.root, config, now: req.now };
     // Folded once: the decision is written into these files and the same state is reconciled.
     const files = readMoleculeFiles(at.root, molecule);
-    const { state, plan } = await judgeState(foldFiles(molecule, files), ctx);
-    let recorded = recordedOutcome(state, cp, at.id);
-    // A recorded approval that no counted vote backs (it was committed by someone else: a shared
-    // working tree, a squash merge) stops the molecule; an approver's own vote is the way back.
-    const done = `/events/${cp.step}.${cp.attempt}.done.toml`;
-    if (
-      recorded?.outcome === 'approved' &&
-      decision === 'approved' &&
-      recorded.attempt === cp.attempt &&
-      plan.status === 'invalid' &&
-      plan.problems?.some((p) => p.file?.endsWith(done))
-    )
-      recorded = undefined;
-    if (recorded?.outcome === decision)
-      return unchanged(
-        `checkpoint ${at.id} of ${molecule} is already ${decision} and recorded${recorded.by ? ` (by ${recorded.by})` : ''}`,
-      );
-    if (recorded) throw recordedError(molecule, cp, at.id, at.file, recorded);
-    // A vote the engine would not count is refused before anything is written: it would leave a
-    // file that reads `approved` while the checkpoint stays pending.
-    const me = await localIdentity(at.root);
-    if (!me.email)
-      throw new GastownError(
-        'checkpoint.identity',
-        'no git identity here: set user.email so your decision can be attributed',
-      );
-    const mine = judgeCheckpointVote(state, cp.step, config, {
-      decision,
-      source: at.file,
-      committed: false,
-      email: me.email,
-    });
-    if (mine && !mine.counts)
-      throw new GastownError(
-        'checkpoint.not-counted',
-        `your ${decision === 'approved' ? 'approval' : 'rejection'} would not count: ${mine.why}; nothing was written (an allowed approver decides, as their own git identity)`,
-        { location: { file: at.file } },
-      );
-    let written: { file: string; rel: string; content: string };
-    if (cp.decision === 'pending') {
-      const content = setDecision(at.text, decision, reason, at.file);
-      writeFileAtomic(checkBeadsPath(at.root, join(at.root, at.file)), content);
-      written = { file: at.file, rel: at.rel, content };
-    } else {
-      // The request already carries a decision (someone else's, or one that did not count): a
-      // person adds their own approval file instead of rewriting another's decision.
-      const rel = checkpointPaths.approval(at.id, emailSlug(me.email));
-      const path = checkBeadsPath(at.root, join(moleculeDir(at.root, molecule), rel));
-      const file = moleculeRel(molecule, rel);
-      const mine = existsSync(path) ? readSmallFile(path) : undefined;
-      // The same vote by the same person again would only add a file that counts for nothing.
-      if (mine !== undefined) {
-        if (sameVote(file, mine, decision))
-          return unchanged(`you (${me.email}) already ${decision} ${at.id} of ${molecule} in ${file}`);
-      } else if (cp.decision === decision) {
-        // An uncommitted decision counts as the local identity's, as the engine judges it.
-        const author = await decisionAuthor(at.root, at.file, at.text);
-        if (!author.committed)
-          return unchanged(
-            `${at.file} already says ${decision} and is not committed, so it counts as yours (${me.email}); commit it as whoever decided before another person approves`,
-          );
-        if (author.email?.toLowerCase() === me.email.toLowerCase())
-          return unchanged(
-            `you (${me.email}) already ${decision} ${at.id} of ${molecule} in ${at.file}${author.commit ? ` (commit ${author.commit.slice(0, 12)})` : ''}`,
-          );
-      }
-      mkdirSync(dirname(path), { recursive: true });
-      const content = renderApproval({ checkpoint: at.id, decision, text: reason });
-      if (mine !== undefined) writeFileAtomic(path, content);
-      else createFileExclusive(path, content);
-      written = { file, rel, content };
-    }
+    const judged = await judgeState(foldFiles(molecule, files), ctx);
+    const standing = standingDecision(judged, cp, at, decision);
+    if (standing !== undefined) return { checkpoint: at.id, unchanged: standing };
+    const email = await countedVoter(judged.state, cp, at, config, decision);
+    const written =
+      cp.decision === 'pending'
+        ? writeDecisionLine(at, decision, reason)
+        : await writeApprovalFile(at, cp, email, decision, reason);
+    if ('unchanged' in written) return { checkpoint: at.id, unchanged: written.unchanged };
     files.set(written.rel, written.content);
-    let outcome: ReconcileOutcome | undefined;
-    const { result } = await reconcileAndCommit({
-      root: at.root,
-      locked: true,
-      runs: [
-        {
-          root: at.root,
-          now: req.now,
-          molecules: [molecule],
-          folded: new Map([[molecule, state]]),
-          onOutcome: (id, r) => {
-            if (id === molecule) outcome = r;
-          },
-        },
-      ],
-    });
-    const after = outcome?.state ?? foldFiles(molecule, readMoleculeFiles(at.root, molecule));
+    const { result, state } = await reconcileDecision(at, judged.state, req.now);
     return {
       checkpoint: at.id,
       file: written.file,
       result,
-      state: after,
-      status: await judgeState(after, ctx),
+      state,
+      status: await judgeState(state, ctx),
     };
   });
+}
+
+type Judged = Awaited<ReturnType<typeof judgeState>>;
+type Written = { file: string; rel: string; content: string } | { unchanged: string };
+
+/**
+ * Why nothing is to be written because the engine recorded this very decision already, or
+ * undefined when the decision may go ahead; throws when another outcome is recorded.
+ */
+function standingDecision(judged: Judged, cp: Checkpoint, at: Located, decision: Vote): string | undefined {
+  const { state, plan } = judged;
+  let recorded = recordedOutcome(state, cp, at.id);
+  // A recorded approval that no counted vote backs (it was committed by someone else: a shared
+  // working tree, a squash merge) stops the molecule; an approver's own vote is the way back.
+  const done = `/events/${cp.step}.${cp.attempt}.done.toml`;
+  if (
+    recorded?.outcome === 'approved' &&
+    decision === 'approved' &&
+    recorded.attempt === cp.attempt &&
+    plan.status === 'invalid' &&
+    plan.problems?.some((p) => p.file?.endsWith(done))
+  )
+    recorded = undefined;
+  if (recorded?.outcome === decision)
+    return `checkpoint ${at.id} of ${at.molecule} is already ${decision} and recorded${recorded.by ? ` (by ${recorded.by})` : ''}`;
+  if (recorded) throw recordedError(at.molecule, cp, at.id, at.file, recorded);
+  return undefined;
+}
+
+/**
+ * The local identity's email, once its vote is known to count. A vote the engine would not count
+ * is refused before anything is written: it would leave a file that reads `approved` while the
+ * checkpoint stays pending.
+ */
+async function countedVoter(
+  state: MoleculeState,
+  cp: Checkpoint,
+  at: Located,
+  config: ReturnType<typeof loadConfig>,
+  decision: Vote,
+): Promise<string> {
+  const me = await localIdentity(at.root);
+  if (!me.email)
+    throw new GastownError(
+      'checkpoint.identity',
+      'no git identity here: set user.email so your decision can be attributed',
+    );
+  const mine = judgeCheckpointVote(state, cp.step, config, {
+    decision,
+    source: at.file,
+    committed: false,
+    email: me.email,
+  });
+  if (mine && !mine.counts)
+    throw new GastownError(
+      'checkpoint.not-counted',
+      `your ${decision === 'approved' ? 'approval' : 'rejection'} would not count: ${mine.why}; nothing was written (an allowed approver decides, as their own git identity)`,
+      { location: { file: at.file } },
+    );
+  return me.email;
+}
+
+/** A pending request: its `decision:` line set, as a person edits it by hand. */
+function writeDecisionLine(at: Located, decision: Vote, reason: string): Written {
+  const content = setDecision(at.text, decision, reason, at.file);
+  writeFileAtomic(checkBeadsPath(at.root, join(at.root, at.file)), content);
+  return { file: at.file, rel: at.rel, content };
+}
+
+/**
+ * The request already carries a decision (someone else's, or one that did not count): a person
+ * adds their own approval file instead of rewriting another's decision.
+ */
+async function writeApprovalFile(
+  at: Located,
+  cp: Checkpoint,
+  email: string,
+  decision: Vote,
+  reason: string,
+): Promise<Written> {
+  const rel = checkpointPaths.approval(at.id, emailSlug(email));
+  const path = checkBeadsPath(at.root, join(moleculeDir(at.root, at.molecule), rel));
+  const file = moleculeRel(at.molecule, rel);
+  const mine = existsSync(path) ? readSmallFile(path) : undefined;
+  // The same vote by the same person again would only add a file that counts for nothing.
+  if (mine !== undefined) {
+    if (sameVote(file, mine, decision))
+      return { unchanged: `you (${email}) already ${decision} ${at.id} of ${at.molecule} in ${file}` };
+  } else if (cp.decision === decision) {
+    const already = await alreadyYours(at, email, decision);
+    if (already) return { unchanged: already };
+  }
+  mkdirSync(dirname(path), { recursive: true });
+  const content = renderApproval({ checkpoint: at.id, decision, text: reason });
+  if (mine !== undefined) writeFileAtomic(path, content);
+  else createFileExclusive(path, content);
+  return { file, rel, content };
+}
+
+/**
+ * Why the request's own decision, the same as this one, already counts as `email`'s; an
+ * uncommitted decision counts as the local identity's, as the engine judges it.
+ */
+async function alreadyYours(at: Located, email: string, decision: Vote): Promise<string | undefined> {
+  const author = await decisionAuthor(at.root, at.file, at.text);
+  if (!author.committed)
+    return `${at.file} already says ${decision} and is not committed, so it counts as yours (${email}); commit it as whoever decided before another person approves`;
+  if (author.email?.toLowerCase() === email.toLowerCase())
+    return `you (${email}) already ${decision} ${at.id} of ${at.molecule} in ${at.file}${author.commit ? ` (commit ${author.commit.slice(0, 12)})` : ''}`;
+  return undefined;
+}
+
+/** The molecule reconciled from the state folded before the write, and committed. */
+async function reconcileDecision(
+  at: Located,
+  state: MoleculeState,
+  now: Date,
+): Promise<{ result: AdvanceResult; state: MoleculeState }> {
+  const molecule = at.molecule;
+  let outcome: ReconcileOutcome | undefined;
+  const { result } = await reconcileAndCommit({
+    root: at.root,
+    locked: true,
+    runs: [
+      {
+        root: at.root,
+        now,
+        molecules: [molecule],
+        folded: new Map([[molecule, state]]),
+        onOutcome: (id, r) => {
+          if (id === molecule) outcome = r;
+        },
+      },
+    ],
+  });
+  return { result, state: outcome?.state ?? foldFiles(molecule, readMoleculeFiles(at.root, molecule)) };
 }
 
 function sameVote(file: string, text: string, decision: Vote): boolean {

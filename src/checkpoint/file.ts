@@ -169,9 +169,67 @@ function invalid(file: string, message: string, path?: string, line?: number): G
 
 /** Parses and validates a checkpoint file; errors name the file, the field and the allowed values. */
 export function parseCheckpoint(file: string, text: string): Checkpoint {
-  let fm: ReturnType<typeof parseFrontMatter>;
+  const fm = checkpointFrontMatter(file, text);
+  const f = fieldReader(file, fm);
+  const d = fm.data;
+  const { decision, reason } = decisionOf(f);
+  const step = f.str('step', true) as string;
+  const attempt = d.attempt;
+  if (typeof attempt !== 'number' || !Number.isInteger(attempt) || attempt < 1)
+    throw invalid(
+      file,
+      `\`attempt\` must be a whole number ≥ 1, found ${JSON.stringify(attempt)}`,
+      'attempt',
+      f.at('attempt'),
+    );
+  const rules = approvalRules(f);
+  const extra: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(d)) if (!CHECKPOINT_KEYS.has(k)) extra[k] = v;
+  const out: Checkpoint = {
+    file,
+    id: f.str('checkpoint', false) ?? checkpointId(step, attempt),
+    molecule: f.str('molecule', false) ?? '',
+    step,
+    attempt,
+    reviews: f.list('reviews'),
+    decision,
+    reason,
+    note: (f.str('note', false) ?? '').trim(),
+    approvers: f.list('approvers'),
+    ...rules,
+    extra,
+    body: fm.body,
+  };
+  const timeout = f.str('timeout', false);
+  if (timeout) out.timeout = timeout;
+  const onReject = f.str('on_reject', false);
+  if (onReject) out.on_reject = onReject;
+  return out;
+}
+
+const CHECKPOINT_KEYS = new Set([
+  'checkpoint',
+  'molecule',
+  'step',
+  'attempt',
+  'reviews',
+  'decision',
+  'reason',
+  'note',
+  'approvers',
+  'min_approvals',
+  'prevent_self_approval',
+  'timeout',
+  'on_timeout',
+  'on_reject',
+  'allowed_decisions',
+]);
+
+type FrontMatter = ReturnType<typeof parseFrontMatter>;
+
+function checkpointFrontMatter(file: string, text: string): FrontMatter {
   try {
-    fm = parseFrontMatter(text);
+    return parseFrontMatter(text);
   } catch (err) {
     if (err instanceof FrontMatterError) {
       throw invalid(
@@ -183,19 +241,47 @@ export function parseCheckpoint(file: string, text: string): Checkpoint {
     }
     throw err;
   }
+}
+
+/** Typed reads of front-matter fields; a wrong one throws naming the file, field and line. */
+interface FieldReader {
+  file: string;
+  data: FrontMatter['data'];
+  at(key: string): number | undefined;
+  str(key: string, required: boolean): string | undefined;
+  list(key: string): string[];
+}
+
+function fieldReader(file: string, fm: FrontMatter): FieldReader {
   const d = fm.data;
   const at = (key: string) => fm.lines[key];
-  const str = (key: string, required: boolean): string | undefined => {
-    const v = d[key];
-    if (v === undefined || v === null) {
-      if (required) throw invalid(file, `missing field \`${key}\``, key);
-      return undefined;
-    }
-    if (typeof v !== 'string')
-      throw invalid(file, `\`${key}\` must be text, found ${JSON.stringify(v)}`, key, at(key));
-    return v;
+  return {
+    file,
+    data: d,
+    at,
+    str: (key, required) => {
+      const v = d[key];
+      if (v === undefined || v === null) {
+        if (required) throw invalid(file, `missing field \`${key}\``, key);
+        return undefined;
+      }
+      if (typeof v !== 'string')
+        throw invalid(file, `\`${key}\` must be text, found ${JSON.stringify(v)}`, key, at(key));
+      return v;
+    },
+    list: (key) => {
+      const v = d[key] ?? [];
+      if (!Array.isArray(v) || v.some((x) => typeof x !== 'string'))
+        throw invalid(file, `\`${key}\` must be a list of text`, key, at(key));
+      return v as string[];
+    },
   };
-  const decisionRaw = d.decision;
+}
+
+/** The decision, one of the allowed words, and its reason (required for a rejection). */
+function decisionOf(f: FieldReader): { decision: Decision; reason: string } {
+  const { file, at } = f;
+  const decisionRaw = f.data.decision;
   if (decisionRaw === undefined)
     throw invalid(file, `missing field \`decision\`: allowed values are ${DECISIONS.join(', ')}`, 'decision');
   if (typeof decisionRaw !== 'string' || !(DECISIONS as readonly string[]).includes(decisionRaw.trim())) {
@@ -207,7 +293,7 @@ export function parseCheckpoint(file: string, text: string): Checkpoint {
     );
   }
   const decision = decisionRaw.trim() as Decision;
-  const reason = (str('reason', false) ?? '').trim();
+  const reason = (f.str('reason', false) ?? '').trim();
   if (decision === 'rejected' && reason === '')
     throw invalid(
       file,
@@ -215,21 +301,14 @@ export function parseCheckpoint(file: string, text: string): Checkpoint {
       'reason',
       at('reason') ?? at('decision'),
     );
-  const step = str('step', true) as string;
-  const attempt = d.attempt;
-  if (typeof attempt !== 'number' || !Number.isInteger(attempt) || attempt < 1)
-    throw invalid(
-      file,
-      `\`attempt\` must be a whole number ≥ 1, found ${JSON.stringify(attempt)}`,
-      'attempt',
-      at('attempt'),
-    );
-  const list = (key: string): string[] => {
-    const v = d[key] ?? [];
-    if (!Array.isArray(v) || v.some((x) => typeof x !== 'string'))
-      throw invalid(file, `\`${key}\` must be a list of text`, key, at(key));
-    return v as string[];
-  };
+  return { decision, reason };
+}
+
+/** How many approvals count, whether the author may approve, and what a timeout does. */
+function approvalRules(
+  f: FieldReader,
+): Pick<Checkpoint, 'min_approvals' | 'prevent_self_approval' | 'on_timeout'> {
+  const { file, at, data: d } = f;
   const minApprovals = d.min_approvals ?? 1;
   if (typeof minApprovals !== 'number' || !Number.isInteger(minApprovals) || minApprovals < 1)
     throw invalid(file, '`min_approvals` must be a whole number ≥ 1', 'min_approvals', at('min_approvals'));
@@ -249,47 +328,7 @@ export function parseCheckpoint(file: string, text: string): Checkpoint {
       'on_timeout',
       at('on_timeout'),
     );
-  const known = new Set([
-    'checkpoint',
-    'molecule',
-    'step',
-    'attempt',
-    'reviews',
-    'decision',
-    'reason',
-    'note',
-    'approvers',
-    'min_approvals',
-    'prevent_self_approval',
-    'timeout',
-    'on_timeout',
-    'on_reject',
-    'allowed_decisions',
-  ]);
-  const extra: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(d)) if (!known.has(k)) extra[k] = v;
-  const out: Checkpoint = {
-    file,
-    id: str('checkpoint', false) ?? checkpointId(step, attempt),
-    molecule: str('molecule', false) ?? '',
-    step,
-    attempt,
-    reviews: list('reviews'),
-    decision,
-    reason,
-    note: (str('note', false) ?? '').trim(),
-    approvers: list('approvers'),
-    min_approvals: minApprovals,
-    prevent_self_approval: psa,
-    on_timeout: onTimeout,
-    extra,
-    body: fm.body,
-  };
-  const timeout = str('timeout', false);
-  if (timeout) out.timeout = timeout;
-  const onReject = str('on_reject', false);
-  if (onReject) out.on_reject = onReject;
-  return out;
+  return { min_approvals: minApprovals, prevent_self_approval: psa, on_timeout: onTimeout };
 }
 
 export interface ApprovalFile {

@@ -5,16 +5,22 @@
 import { installGatePlugins } from '../engine/plugins.js';
 import { ExitCode } from '../errors.js';
 import { writeOutput } from './context.js';
-import { runCommand } from './run.js';
+import { hookCall, runCommand } from './run.js';
 
 /** The composition root: the gate kinds the engine plans with, loaded on first need. */
 function installPlugins(): void {
   installGatePlugins(async () => (await import('../gates/index.js')).registerBuiltInGates());
 }
 
+const args = process.argv.slice(2);
+// git waits for the hook: what a hook stopped at its time limit left running (a git call, a
+// lock wait) must not hold it.
+const exitAtOnce = hookCall(args) !== undefined;
+
 installPlugins();
-runCommand(process.argv.slice(2), { env: process.env, cwd: process.cwd(), write: writeOutput }).then(
+runCommand(args, { env: process.env, cwd: process.cwd(), write: writeOutput }).then(
   (code) => {
+    if (exitAtOnce) process.exit(code);
     process.exitCode = code;
   },
   (err) => {

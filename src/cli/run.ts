@@ -76,7 +76,7 @@ function plainAdvance(args: readonly string[]): { json: boolean } | undefined {
  * `gastown hook <name> [args...]`: the hidden entry point the installed hook runner calls on
  * every commit, checkout and merge; it has no options, so commander adds nothing but start-up.
  */
-function hookCall(args: readonly string[]): { name: string; args: string[] } | undefined {
+export function hookCall(args: readonly string[]): { name: string; args: string[] } | undefined {
   const name = args[1];
   if (args[0] !== 'hook' || name === undefined || name.startsWith('-')) return undefined;
   const rest = args.slice(2);

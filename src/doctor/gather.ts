@@ -8,7 +8,14 @@ import type { MoleculeState } from '../engine/types.js';
 import type { HumanGate } from '../formula/model.js';
 import { gitVersion, isShallow, type RepoPaths } from '../git/repo.js';
 import { commandEnv } from '../scope.js';
-import { fileKind, isUnreadableStateError, notRegularMessage, readSmallFile } from '../store/atomic.js';
+import {
+  fileKind,
+  isUnreadableStateError,
+  notRegularMessage,
+  readSharedFile,
+  readSmallFile,
+} from '../store/atomic.js';
+import { isMoleculeId } from '../store/ids.js';
 import { beadsTreeProblems } from '../store/links.js';
 import { clearDeadLock, judgeHolder, lockPath, readLock } from '../store/lock.js';
 import type { EventFact } from '../store/types.js';
@@ -18,33 +25,34 @@ import type { DoctorFacts, OverdueCheckpoint } from './checks.js';
 
 const EVENTS_DIR = /^\.beads\/molecules\/[^/]+\/events$/;
 
+/** One folder's worth of `.beads/` entries: regular files (repo-relative) and every other entry. */
+interface Listing {
+  files: string[];
+  special: { file: string; kind: string }[];
+}
+
 /**
- * Every regular file under `.beads/` except the cache, repo-relative, and every other entry
- * (symlink, fifo, device, socket) with what it is: those are reported, never followed or read.
+ * Lists `rel` as doctor sees `.beads/`: every regular file except the cache and writers' temp
+ * files, and every other entry (symlink, fifo, device, socket) with what it is; those are
+ * reported, never followed or read. `stopAt` names a folder listed on its own (not descended).
  */
-export function listBeadsFiles(root: string): { files: string[]; special: { file: string; kind: string }[] } {
-  const files: string[] = [];
-  const special: { file: string; kind: string }[] = [];
-  const walk = (rel: string) => {
-    let entries: import('node:fs').Dirent[];
-    try {
-      entries = readdirSync(join(root, rel), { withFileTypes: true });
-    } catch {
-      return;
-    }
-    for (const e of entries) {
-      const child = `${rel}/${e.name}`;
-      if (child === '.beads/.cache' || e.name.includes('.gastown-tmp-')) continue;
-      // Every entry of events/ is a fact file: a folder there is no fact (fold says the same).
-      if (e.isDirectory() && !EVENTS_DIR.test(rel)) walk(child);
-      else if (e.isFile()) files.push(child);
-      else special.push({ file: child, kind: fileKind(e) });
-    }
-  };
-  // A linked `.beads` (or molecules/, .cache/) is reported by beadsTreeProblems, not walked.
-  if (beadsTreeProblems(root).some((p) => p.file === '.beads')) return { files, special };
-  walk('.beads');
-  return { files: files.sort(), special };
+function listTree(root: string, rel: string, out: Listing, stopAt?: string): boolean {
+  let entries: import('node:fs').Dirent[];
+  try {
+    entries = readdirSync(join(root, rel), { withFileTypes: true });
+  } catch {
+    return false;
+  }
+  for (const e of entries) {
+    const child = `${rel}/${e.name}`;
+    if (child === '.beads/.cache' || e.name.includes('.gastown-tmp-')) continue;
+    if (child === stopAt && e.isDirectory()) continue;
+    // Every entry of events/ is a fact file: a folder there is no fact (fold says the same).
+    if (e.isDirectory() && !EVENTS_DIR.test(rel)) listTree(root, child, out);
+    else if (e.isFile()) out.files.push(child);
+    else out.special.push({ file: child, kind: fileKind(e) });
+  }
+  return true;
 }
 
 function nodeOnPath(): boolean {
@@ -89,70 +97,112 @@ function clock(): Date {
   return fixed && !Number.isNaN(fixed.getTime()) ? fixed : new Date();
 }
 
-/**
- * Checkpoints whose request still says `decision: pending` after its deadline (the commit time
- * of the request plus the gate's timeout, as the engine counts it). Read from the files and
- * git only; nothing is planned or written.
- */
-/** Every molecule folded once, for the checks below; a folder that cannot be read, with why. */
+/** A molecule folded from its files; a folder that cannot be read, with why. */
 type Folded = { id: string; state: MoleculeState } | { id: string; error: string };
 
-async function foldAll(root: string): Promise<Folded[]> {
-  const [io, reconcile] = await Promise.all([import('../engine/io.js'), import('../engine/reconcile.js')]);
-  return io.listMoleculeIds(root).map((id) => {
-    try {
-      return { id, state: reconcile.foldFiles(id, io.readMoleculeFiles(root, id)) };
-    } catch (err) {
-      return { id, error: (err as Error).message };
-    }
-  });
+/** What judging one molecule needs, loaded once per run. */
+interface Judges {
+  root: string;
+  now: Date;
+  file: typeof import('../checkpoint/file.js');
+  authors: typeof import('../checkpoint/authors.js');
+  deadline: typeof import('../checkpoint/deadline.js');
+  duration: typeof import('../gates/duration.js');
+  io: typeof import('../engine/io.js');
+  reconcile: typeof import('../engine/reconcile.js');
+  verdict: typeof import('../engine/verdict.js');
+  /** undefined: `.beads/config.toml` is broken, which the file check reports; no audit then. */
+  config: import('../store/types.js').GastownConfig | undefined;
+  /** When a file was first committed, from the same batched walk the gates use. */
+  firstCommitTime(root: string, rel: string): Promise<Date | undefined>;
 }
 
-export async function findOverdueCheckpoints(
+async function loadJudges(
   root: string,
   now: Date,
-  folded: readonly Folded[],
-): Promise<OverdueCheckpoint[]> {
-  const [file, authors, deadline, duration] = await Promise.all([
+  firstCommitTime?: Judges['firstCommitTime'],
+): Promise<Judges> {
+  const [file, authors, deadline, duration, io, reconcile, verdict, config] = await Promise.all([
     import('../checkpoint/file.js'),
     import('../checkpoint/authors.js'),
     import('../checkpoint/deadline.js'),
     import('../gates/duration.js'),
+    import('../engine/io.js'),
+    import('../engine/reconcile.js'),
+    import('../engine/verdict.js'),
+    import('../store/config.js'),
   ]);
+  let cfg: Judges['config'];
+  try {
+    cfg = config.loadConfig(root);
+  } catch {
+    cfg = undefined;
+  }
+  return {
+    root,
+    now,
+    file,
+    authors,
+    deadline,
+    duration,
+    io,
+    reconcile,
+    verdict,
+    config: cfg,
+    firstCommitTime: firstCommitTime ?? ((r, rel) => deadline.requestCommittedAt(r, rel)),
+  };
+}
+
+/**
+ * Checkpoints of one molecule whose request still says `decision: pending` after its deadline
+ * (the commit time of the request plus the gate's timeout, as the engine counts it). Read from
+ * the files and git only; nothing is planned or written.
+ */
+async function overdueIn(f: Folded, j: Judges): Promise<OverdueCheckpoint[]> {
+  if (!('state' in f)) return []; // unreadable folders are reported by the file check
+  const { id, state } = f;
+  if (!state.formula || state.facts.completed || state.facts.cancelled || state.digest) return [];
   const out: OverdueCheckpoint[] = [];
-  for (const f of folded) {
-    if (!('state' in f)) continue; // unreadable folders are reported by the file check
-    const { id, state } = f;
-    if (!state.formula || state.facts.completed || state.facts.cancelled || state.digest) continue;
-    for (const step of state.formula.steps) {
-      const gate = step.gate;
-      if (gate?.type !== 'human' || !(gate as HumanGate).timeout) continue;
-      const { timeout, on_timeout } = gate as HumanGate & { timeout: string };
-      const s = state.stepById.get(step.id);
-      if (!s || s.status === 'done' || s.status === 'skipped' || s.status === 'failed') continue;
-      const checkpoint = file.checkpointId(step.id, s.attempt);
-      const rel = file.checkpointPaths.request(checkpoint);
-      const text = state.files.get(rel);
-      if (text === undefined || authors.decisionIn(text) !== 'pending') continue;
-      const repoRel = `${state.dir}/${rel}`;
-      const d = deadline.checkpointDeadline(timeout, await deadline.requestCommittedAt(root, repoRel), now);
-      if (!d.overdue || !d.deadline) continue;
-      out.push({
-        molecule: id,
-        checkpoint,
-        file: repoRel,
-        deadline: d.deadline.toISOString(),
-        overdueBy: duration.formatDuration(now.getTime() - d.deadline.getTime()),
-        timeout,
-        onTimeout: on_timeout,
-        timedOut: s.facts['timed-out'] !== undefined,
-      });
-    }
+  for (const step of state.formula.steps) {
+    const gate = step.gate;
+    if (gate?.type !== 'human' || !(gate as HumanGate).timeout) continue;
+    const { timeout, on_timeout } = gate as HumanGate & { timeout: string };
+    const s = state.stepById.get(step.id);
+    if (!s || s.status === 'done' || s.status === 'skipped' || s.status === 'failed') continue;
+    const checkpoint = j.file.checkpointId(step.id, s.attempt);
+    const rel = j.file.checkpointPaths.request(checkpoint);
+    const text = state.files.get(rel);
+    if (text === undefined || j.authors.decisionIn(text) !== 'pending') continue;
+    const repoRel = `${state.dir}/${rel}`;
+    const d = j.deadline.checkpointDeadline(timeout, await j.firstCommitTime(j.root, repoRel), j.now);
+    if (!d.overdue || !d.deadline) continue;
+    out.push({
+      molecule: id,
+      checkpoint,
+      file: repoRel,
+      deadline: d.deadline.toISOString(),
+      overdueBy: j.duration.formatDuration(j.now.getTime() - d.deadline.getTime()),
+      timeout,
+      onTimeout: on_timeout,
+      timedOut: s.facts['timed-out'] !== undefined,
+    });
   }
   return out;
 }
 
-export async function gatherFacts(paths: RepoPaths, now: Date = clock()): Promise<DoctorFacts> {
+/** How far the molecule pass has got: molecules judged, of how many. */
+export type DoctorProgress = (done: number, total: number) => void;
+
+/**
+ * `.beads/` file by file, molecule by molecule: each file is read once, validated, and the
+ * molecule folded from the same texts and judged, then let go, so memory holds one molecule's
+ * files at a time and the findings (not every file of every molecule).
+ */
+export async function gatherFacts(
+  paths: RepoPaths,
+  now: Date = clock(),
+  progress?: DoctorProgress,
+): Promise<DoctorFacts> {
   const { root } = paths;
   const beadsExists = existsSync(join(root, '.beads'));
   const [git, shallow, hooks] = await Promise.all([gitVersion(root), isShallow(root), hooksStatus(paths)]);
@@ -181,65 +231,178 @@ export async function gatherFacts(paths: RepoPaths, now: Date = clock()): Promis
   };
   if (!beadsExists) return facts;
 
-  const { files, special } = listBeadsFiles(root);
   const tree = beadsTreeProblems(root);
-  const unreadable = [
-    ...tree.map((p) => ({ ...p, location: p.file })),
-    ...special
-      .filter(({ file }) => !tree.some((p) => p.file === file))
-      .map(({ file, kind }) => ({ file, location: file, message: notRegularMessage(kind) })),
-  ];
-  const texts = new Map<string, string>();
-  for (const f of files) {
-    // Bounded and regular-only (store/atomic.ts): a huge file is named, not read.
-    try {
-      texts.set(f, readSmallFile(join(root, f)));
-    } catch (err) {
-      if (!isUnreadableStateError(err)) throw err;
-      unreadable.push({ file: f, location: f, message: err.message });
-    }
-  }
+  const linked = new Set(tree.map((p) => p.file));
+  const unreadable = tree.map((p) => ({ ...p, location: p.file }));
+  const invalid: { file: string; location: string; message: string }[] = [];
   const { stagedValidators } = await import('../triggers/validators.js');
   const validators = await stagedValidators(root);
-  facts.filesChecked = files.length + special.length;
-  // formatProblem with an empty message gives just the location (`file:line: path`).
-  facts.fileProblems = [
-    ...unreadable.sort((a, b) => a.file.localeCompare(b.file)),
-    ...validateStaged(texts, validators).map((p) => ({
-      file: p.file,
-      location: formatProblem({ ...p, message: '' }),
-      message: p.message,
-    })),
-  ];
-
   const { createFileLibrary, formulaSearchDirs } = await import('../formula/index.js');
   const { parse } = await import('smol-toml');
   const lib = createFileLibrary(formulaSearchDirs(root));
-  for (const file of files) {
-    const m = /^\.beads\/molecules\/([^/]+)\/molecule\.toml$/.exec(file);
-    if (!m) continue;
-    let meta: Record<string, unknown>;
-    try {
-      meta = parse(texts.get(file) ?? '') as Record<string, unknown>;
-    } catch {
-      continue; // reported by the file check
+  const { BatchedGitFacts } = await import('./history.js');
+  const { useGitFactSource } = await import('../gates/facts.js');
+  const gitFacts = new BatchedGitFacts(root);
+  const j = await loadJudges(root, now, (r, rel) => gitFacts.firstCommitTime(r, rel));
+  let filesChecked = 0;
+
+  /** Reads, validates and notes the molecule references of one listing; what it read, or why not. */
+  const check = (listing: Listing): Read => {
+    filesChecked += listing.files.length + listing.special.length;
+    for (const { file, kind } of listing.special)
+      if (!linked.has(file)) unreadable.push({ file, location: file, message: notRegularMessage(kind) });
+    const texts = new Map<string, string>();
+    const errors = new Map<string, string>();
+    for (const f of listing.files.sort()) {
+      // Bounded and regular-only (store/atomic.ts): a huge file is named, not read.
+      try {
+        texts.set(
+          f,
+          f.endsWith(FROZEN_FORMULA) ? readSharedFile(join(root, f)) : readSmallFile(join(root, f)),
+        );
+      } catch (err) {
+        if (!isUnreadableStateError(err)) throw err;
+        unreadable.push({ file: f, location: f, message: err.message });
+        errors.set(f, err.message);
+      }
     }
-    const formula = typeof meta.formula === 'string' ? meta.formula : undefined;
-    const after = typeof meta.after === 'string' ? meta.after : undefined;
-    facts.molecules.push({
-      id: m[1]!,
-      file,
-      ...(formula !== undefined ? { formula } : {}),
-      formulaKnown: formula === undefined || lib.find(formula) !== undefined,
-      ...(after !== undefined ? { after } : {}),
-    });
+    // formatProblem with an empty message gives just the location (`file:line: path`).
+    for (const p of validateStaged(texts, validators))
+      invalid.push({ file: p.file, location: formatProblem({ ...p, message: '' }), message: p.message });
+    for (const [file, text] of texts) {
+      const m = MOLECULE_FILE.exec(file);
+      if (!m) continue;
+      let meta: Record<string, unknown>;
+      try {
+        meta = parse(text) as Record<string, unknown>;
+      } catch {
+        continue; // reported by the file check
+      }
+      const formula = typeof meta.formula === 'string' ? meta.formula : undefined;
+      const after = typeof meta.after === 'string' ? meta.after : undefined;
+      facts.molecules.push({
+        id: m[1] as string,
+        file,
+        ...(formula !== undefined ? { formula } : {}),
+        formulaKnown: formula === undefined || lib.find(formula) !== undefined,
+        ...(after !== undefined ? { after } : {}),
+      });
+    }
+    return { texts, errors };
+  };
+
+  const overdue: OverdueCheckpoint[] = [];
+  const audited: { molecule: string; file: string; message: string }[] = [];
+  let count = 0;
+  const judge = async (f: Folded) => {
+    overdue.push(...(await overdueIn(f, j)));
+    if (j.config) audited.push(...(await auditOne(f, j)));
+    count++;
+  };
+
+  useGitFactSource(gitFacts);
+  try {
+    // Everything but the molecule folders, which are read one at a time below.
+    const rest: Listing = { files: [], special: [] };
+    if (!linked.has('.beads')) listTree(root, '.beads', rest, MOLECULES_DIR);
+    check(rest);
+    const walkable = !linked.has('.beads') && !linked.has(MOLECULES_DIR);
+    let entries: import('node:fs').Dirent[] = [];
+    try {
+      if (walkable) entries = readdirSync(join(root, MOLECULES_DIR), { withFileTypes: true });
+    } catch {
+      entries = [];
+    }
+    const dirs = new Set(entries.filter((e) => e.isDirectory()).map((e) => e.name));
+    // What else is in molecules/ (a file, a link named like a molecule) is listed as it is.
+    const loose: Listing = { files: [], special: [] };
+    for (const e of entries) {
+      const file = `${MOLECULES_DIR}/${e.name}`;
+      if (e.isDirectory() || e.name.includes('.gastown-tmp-')) continue;
+      if (e.isFile()) loose.files.push(file);
+      else loose.special.push({ file, kind: fileKind(e) });
+    }
+    check(loose);
+    // Molecule names as the engine lists them (through a linked molecules/ too, as it does).
+    const ids = j.io.listMoleculeIds(root);
+    const total = ids.length;
+    const tick = () => progress?.(count, total);
+    tick();
+    for (const name of [...new Set([...dirs, ...ids])].sort()) {
+      if (dirs.has(name)) {
+        const listing: Listing = { files: [], special: [] };
+        listTree(root, `${MOLECULES_DIR}/${name}`, listing);
+        const read = check(listing);
+        if (!isMoleculeId(name)) continue;
+        await judge(foldChecked(j, name, read, listing));
+      } else {
+        // Not a real folder (a link or a file: fold reports it), or molecules/ itself linked.
+        await judge(foldRead(j, name));
+      }
+      tick();
+    }
+    facts.moleculeProblems = [...audited, ...(await frozenFileEdits(root))];
+  } finally {
+    useGitFactSource(undefined);
+    gitFacts.close();
   }
-  const folded = await foldAll(root);
-  facts.overdue = await findOverdueCheckpoints(root, now, folded);
-  const audit = await auditMolecules(root, now, folded);
-  facts.moleculeProblems = [...audit.problems, ...(await frozenFileEdits(root))];
-  facts.moleculesAudited = audit.count;
+  facts.filesChecked = filesChecked;
+  facts.fileProblems = [
+    ...unreadable.sort((a, b) => a.file.localeCompare(b.file)),
+    ...invalid.sort((a, b) => (a.file < b.file ? -1 : a.file > b.file ? 1 : 0)),
+  ];
+  facts.molecules.sort((a, b) => (a.file < b.file ? -1 : a.file > b.file ? 1 : 0));
+  facts.overdue = overdue;
+  facts.moleculesAudited = j.config ? count : 0;
   return facts;
+}
+
+const MOLECULES_DIR = '.beads/molecules';
+/** A listing's texts by repo-relative path, and why each file that could not be read was not. */
+interface Read {
+  texts: Map<string, string>;
+  errors: Map<string, string>;
+}
+const MOLECULE_FILE = /^\.beads\/molecules\/([^/]+)\/molecule\.toml$/;
+const FROZEN_FORMULA = '/formula.resolved.toml';
+
+/**
+ * The molecule folded from the texts doctor read and checked, as engine/io.ts readMoleculeFiles
+ * would have read them: hidden names are no state, and what is not a regular file, or too big,
+ * is unreadable with why.
+ */
+function foldChecked(j: Judges, id: string, { texts, errors }: Read, listing: Listing): Folded {
+  const prefix = `${MOLECULES_DIR}/${id}/`;
+  const files = new j.io.FolderFiles();
+  const hidden = (rel: string) => rel.split('/').some((s) => j.io.isHiddenName(s));
+  for (const f of listing.files) {
+    const rel = f.slice(prefix.length);
+    if (hidden(rel)) continue;
+    const text = texts.get(f);
+    if (text !== undefined) files.set(rel, text);
+  }
+  for (const f of listing.files) {
+    const rel = f.slice(prefix.length);
+    const why = errors.get(f);
+    if (why !== undefined && !hidden(rel)) files.unreadable.set(rel, why);
+  }
+  for (const { file, kind } of listing.special) {
+    const rel = file.slice(prefix.length);
+    if (!hidden(rel)) files.unreadable.set(rel, notRegularMessage(kind));
+  }
+  try {
+    return { id, state: j.reconcile.foldFiles(id, files) };
+  } catch (err) {
+    return { id, error: (err as Error).message };
+  }
+}
+
+function foldRead(j: Judges, id: string): Folded {
+  try {
+    return { id, state: j.reconcile.foldFiles(id, j.io.readMoleculeFiles(j.root, id)) };
+  } catch (err) {
+    return { id, error: (err as Error).message };
+  }
 }
 
 const FROZEN_FILES = [
@@ -295,44 +458,37 @@ function injectedClockFacts(state: MoleculeState, pathOf: (f: EventFact) => stri
 }
 
 /**
- * Every molecule's verdict, as `molecule status` and `list` give it (engine/verdict.ts: the plan,
+ * One molecule's verdict, as `molecule status` and `list` give it (engine/verdict.ts: the plan,
  * and for a completed, cancelled or squashed molecule the audit of every fact), completed ones
  * too: an auditor's pass over the whole history the files hold.
  */
+async function auditOne(
+  f: Folded,
+  j: Judges,
+): Promise<{ molecule: string; file: string; message: string }[]> {
+  const { id } = f;
+  if (!('state' in f)) return [{ molecule: id, file: j.io.moleculeRelDir(id), message: f.error }];
+  const ctx = { root: j.root, config: j.config as NonNullable<Judges['config']>, now: j.now };
+  const { state, plan } = await j.verdict.judgeState(f.state, ctx);
+  const found = j.reconcile.stateProblems(state, plan);
+  for (const rel of injectedClockFacts(state, j.io.eventPathOf))
+    found.push({
+      molecule: id,
+      file: `${state.dir}/${rel}`,
+      message: `recorded under an injected clock (GASTOWN_NOW with ${TEST_CLOCK_SWITCH}=1, a switch for tests): no real time decided it; remove the file (history stays in git) or re-open the step`,
+    });
+  return found.map((p) => ({ molecule: id, file: p.file ?? j.io.moleculeRelDir(id), message: p.message }));
+}
+
+/** doctor's audit of molecules folded by the caller (`verify` judges the ones a range touches). */
 export async function auditMolecules(
   root: string,
   now: Date,
   folded: readonly Folded[],
 ): Promise<{ count: number; problems: { molecule: string; file: string; message: string }[] }> {
-  const [io, reconcile, verdict, config] = await Promise.all([
-    import('../engine/io.js'),
-    import('../engine/reconcile.js'),
-    import('../engine/verdict.js'),
-    import('../store/config.js'),
-  ]);
+  const j = await loadJudges(root, now);
+  if (!j.config) return { count: 0, problems: [] }; // the file check reports a broken config
   const problems: { molecule: string; file: string; message: string }[] = [];
-  let cfg: ReturnType<typeof config.loadConfig>;
-  try {
-    cfg = config.loadConfig(root);
-  } catch {
-    return { count: 0, problems }; // the file check reports a broken config
-  }
-  for (const f of folded) {
-    const { id } = f;
-    if (!('state' in f)) {
-      problems.push({ molecule: id, file: io.moleculeRelDir(id), message: f.error });
-      continue;
-    }
-    const { state, plan } = await verdict.judgeState(f.state, { root, config: cfg, now });
-    const found = reconcile.stateProblems(state, plan);
-    for (const rel of injectedClockFacts(state, io.eventPathOf))
-      found.push({
-        molecule: id,
-        file: `${state.dir}/${rel}`,
-        message: `recorded under an injected clock (GASTOWN_NOW with ${TEST_CLOCK_SWITCH}=1, a switch for tests): no real time decided it; remove the file (history stays in git) or re-open the step`,
-      });
-    for (const p of found)
-      problems.push({ molecule: id, file: p.file ?? io.moleculeRelDir(id), message: p.message });
-  }
+  for (const f of folded) problems.push(...(await auditOne(f, j)));
   return { count: folded.length, problems };
 }

@@ -98,97 +98,151 @@ export function fold(
     conflicts: [],
     errors: [],
   };
-  const rel = (p: string) => `${dir}/${p}`;
-  const problem = (list: FileProblem[], file: string, message: string, path?: string) =>
-    list.push(path ? { file: rel(file), path, message } : { file: rel(file), message });
-  const guard = <T>(file: string, fn: () => T): T | undefined => {
-    try {
-      return fn();
-    } catch (err) {
-      if (!isGastownError(err)) throw err;
-      problem(state.errors, file, err.message, err.location.path);
-      return undefined;
-    }
-  };
-
   // The folder is a symbolic link (or a file): nothing in it was read, and nothing is written.
   const folder = (files as Partial<FolderFiles>).folder;
   if (folder !== undefined) {
     state.errors.push({ file: dir, message: folder });
     return state;
   }
-  const trusted = options.trusted;
-  // Keys, then get: a lazily filled map reads only the files that are looked at.
-  for (const path of files.keys()) {
-    if (trusted?.has(path)) continue;
-    const text = files.get(path);
-    // Undefined: a lazily read file turned out unreadable (below).
-    if (text !== undefined && hasConflictMarkers(text))
-      problem(state.conflicts, path, 'unresolved merge: the file has git conflict markers');
-  }
-  // Symlinks, fifos, devices and files over the size limit (io.ts FolderFiles): never read.
-  const unreadable = (files as Partial<FolderFiles>).unreadable;
-  if (unreadable) for (const [path, why] of unreadable) problem(state.errors, path, why);
-  // Building `rel(path)` per event is measurable on a cold advance; most folders have no conflict.
-  const conflicted = state.conflicts.length > 0 ? new Set(state.conflicts.map((c) => c.file)) : undefined;
-  const usable = (path: string) => files.has(path) && !conflicted?.has(rel(path));
-
-  const metaText = files.get(MOLECULE_FILE);
-  if (metaText === undefined) {
-    if (!unreadable?.has(MOLECULE_FILE)) problem(state.errors, MOLECULE_FILE, 'missing molecule.toml');
-  } else if (usable(MOLECULE_FILE)) {
-    const meta = guard(MOLECULE_FILE, () => parseMoleculeMeta(metaText, rel(MOLECULE_FILE)));
-    if (meta) {
-      state.meta = meta;
-      if (meta.id !== id)
-        problem(
-          state.errors,
-          MOLECULE_FILE,
-          `\`id\` is ${JSON.stringify(meta.id)} but the folder is ${JSON.stringify(id)}`,
-          'id',
-        );
-    }
-  }
-  const formulaText = files.get(FORMULA_FILE);
-  if (formulaText === undefined) {
-    if (!unreadable?.has(FORMULA_FILE)) problem(state.errors, FORMULA_FILE, 'missing formula.resolved.toml');
-  } else if (usable(FORMULA_FILE)) {
-    state.formula = guard(FORMULA_FILE, () =>
-      (options.parseFormula ?? parseFrozenFormula)(formulaText, rel(FORMULA_FILE)),
-    );
-  }
-  const digestText = files.get(DIGEST_FILE);
-  if (digestText !== undefined && usable(DIGEST_FILE)) {
-    state.digest = guard(DIGEST_FILE, () =>
-      checkDigest(parseWrittenToml(digestText, rel(DIGEST_FILE)), rel(DIGEST_FILE)),
-    );
-  }
+  const f = openFolding(state, options.trusted);
+  readHeaderFiles(f, options);
   const formula = state.formula;
   if (!formula) return state;
   if (state.meta) {
     const actual = frozenFormulaHash(formula);
     if (actual !== state.meta.formula_hash)
       problem(
+        f,
         state.errors,
         FORMULA_FILE,
-        `the frozen formula does not match ${rel(MOLECULE_FILE)}: it hashes to ${actual.slice(0, 12)}…, \`formula_hash\` there says ${state.meta.formula_hash.slice(0, 12)}… (${FORMULA_FILE} was edited after the molecule was created); restore both files from git`,
+        `the frozen formula does not match ${f.rel(MOLECULE_FILE)}: it hashes to ${actual.slice(0, 12)}…, \`formula_hash\` there says ${state.meta.formula_hash.slice(0, 12)}… (${FORMULA_FILE} was edited after the molecule was created); restore both files from git`,
       );
   }
+  const byStep = eventsByStep(f, formula, options.trusted);
+  const fromDigest = state.digest ? new Map(state.digest.steps.map((s) => [s.id, s])) : undefined;
+  const steps = formula.steps;
+  for (let i = 0; i < steps.length; i++) {
+    const step = steps[i] as ResolvedStep;
+    const s = foldStep(f, step.id, byStep.get(step.id), fromDigest?.get(step.id));
+    state.steps.push(s);
+    state.stepById.set(step.id, s);
+  }
+  if (state.digest) {
+    for (const d of state.digest.steps) {
+      if (!state.stepById.has(d.id))
+        problem(f, state.errors, DIGEST_FILE, `digest names unknown step ${JSON.stringify(d.id)}`, 'steps');
+    }
+  }
+  return state;
+}
 
-  // Facts per step, in file order. Plain arrays and loops, not nested Maps and iterators: a
-  // cold advance folds every molecule once, before the JIT has optimised any of this.
+/** One fold in progress: the state being built and which of the folder's files it may read. */
+interface Folding {
+  state: MoleculeState;
+  files: ReadonlyMap<string, string>;
+  /** Symlinks, fifos, devices and files over the size limit (io.ts FolderFiles): never read. */
+  unreadable: ReadonlyMap<string, string> | undefined;
+  rel(path: string): string;
+  /** Present and without conflict markers. */
+  usable(path: string): boolean;
+}
+
+function problem(f: Folding, list: FileProblem[], file: string, message: string, path?: string): void {
+  list.push(path ? { file: f.rel(file), path, message } : { file: f.rel(file), message });
+}
+
+/** `fn()`, or undefined with its GastownError recorded against `file`. */
+function guard<T>(f: Folding, file: string, fn: () => T): T | undefined {
+  try {
+    return fn();
+  } catch (err) {
+    if (!isGastownError(err)) throw err;
+    problem(f, f.state.errors, file, err.message, err.location.path);
+    return undefined;
+  }
+}
+
+/** Conflict markers and unreadable files recorded; what is left is usable. */
+function openFolding(state: MoleculeState, trusted: ReadonlySet<string> | undefined): Folding {
+  const { dir, files } = state;
+  const rel = (p: string) => `${dir}/${p}`;
+  const unreadable = (files as Partial<FolderFiles>).unreadable;
+  const f: Folding = { state, files, unreadable, rel, usable: () => true };
+  // Keys, then get: a lazily filled map reads only the files that are looked at.
+  for (const path of files.keys()) {
+    if (trusted?.has(path)) continue;
+    const text = files.get(path);
+    // Undefined: a lazily read file turned out unreadable (below).
+    if (text !== undefined && hasConflictMarkers(text))
+      problem(f, state.conflicts, path, 'unresolved merge: the file has git conflict markers');
+  }
+  if (unreadable) for (const [path, why] of unreadable) problem(f, state.errors, path, why);
+  // Building `rel(path)` per event is measurable on a cold advance; most folders have no conflict.
+  const conflicted = state.conflicts.length > 0 ? new Set(state.conflicts.map((c) => c.file)) : undefined;
+  f.usable = (path: string) => files.has(path) && !conflicted?.has(rel(path));
+  return f;
+}
+
+/** molecule.toml, the frozen formula and the digest, each checked. */
+function readHeaderFiles(f: Folding, options: FoldOptions): void {
+  const { state, files, unreadable, rel } = f;
+  const metaText = files.get(MOLECULE_FILE);
+  if (metaText === undefined) {
+    if (!unreadable?.has(MOLECULE_FILE)) problem(f, state.errors, MOLECULE_FILE, 'missing molecule.toml');
+  } else if (f.usable(MOLECULE_FILE)) {
+    const meta = guard(f, MOLECULE_FILE, () => parseMoleculeMeta(metaText, rel(MOLECULE_FILE)));
+    if (meta) {
+      state.meta = meta;
+      if (meta.id !== state.id)
+        problem(
+          f,
+          state.errors,
+          MOLECULE_FILE,
+          `\`id\` is ${JSON.stringify(meta.id)} but the folder is ${JSON.stringify(state.id)}`,
+          'id',
+        );
+    }
+  }
+  const formulaText = files.get(FORMULA_FILE);
+  if (formulaText === undefined) {
+    if (!unreadable?.has(FORMULA_FILE))
+      problem(f, state.errors, FORMULA_FILE, 'missing formula.resolved.toml');
+  } else if (f.usable(FORMULA_FILE)) {
+    state.formula = guard(f, FORMULA_FILE, () =>
+      (options.parseFormula ?? parseFrozenFormula)(formulaText, rel(FORMULA_FILE)),
+    );
+  }
+  const digestText = files.get(DIGEST_FILE);
+  if (digestText !== undefined && f.usable(DIGEST_FILE)) {
+    state.digest = guard(f, DIGEST_FILE, () =>
+      checkDigest(parseWrittenToml(digestText, rel(DIGEST_FILE)), rel(DIGEST_FILE)),
+    );
+  }
+}
+
+/**
+ * Facts per step, in file order; molecule facts go straight into the state. Plain arrays and
+ * loops, not nested Maps and iterators: a cold advance folds every molecule once, before the JIT
+ * has optimised any of this.
+ */
+function eventsByStep(
+  f: Folding,
+  formula: ResolvedFormula,
+  trusted: ReadonlySet<string> | undefined,
+): Map<string, Recorded[]> {
+  const { state, files, rel } = f;
   const stepIds = stepIdsOf(formula);
   const byStep = new Map<string, Recorded[]>();
   for (const path of files.keys()) {
-    if (!path.startsWith(EVENTS_PREFIX) || !usable(path)) continue;
+    if (!path.startsWith(EVENTS_PREFIX) || !f.usable(path)) continue;
     const name = path.slice(EVENTS_PREFIX.length);
     const parsed = parseEventName(name);
     if (!parsed) {
-      problem(state.errors, path, eventNameProblem(name));
+      problem(f, state.errors, path, eventNameProblem(name));
       continue;
     }
     if (parsed.scope === 'molecule') {
-      const fact = guard(path, () =>
+      const fact = guard(f, path, () =>
         parseEventFact(files.get(path) as string, rel(path), { kind: parsed.kind }),
       );
       if (fact) state.facts[parsed.kind] = fact;
@@ -196,6 +250,7 @@ export function fold(
     }
     if (!stepIds.has(parsed.step)) {
       problem(
+        f,
         state.errors,
         path,
         `event for unknown step ${JSON.stringify(parsed.step)} (not in formula ${formula.formula})`,
@@ -205,70 +260,66 @@ export function fold(
     }
     const fact = trusted?.has(path)
       ? { step: parsed.step, attempt: parsed.attempt, kind: parsed.kind, extra: {} }
-      : guard(path, () => parseEventFact(files.get(path) as string, rel(path), parsed));
+      : guard(f, path, () => parseEventFact(files.get(path) as string, rel(path), parsed));
     if (!fact) continue;
     const record: Recorded = { attempt: parsed.attempt, kind: parsed.kind, fact, file: path };
     const list = byStep.get(parsed.step);
     if (list) list.push(record);
     else byStep.set(parsed.step, [record]);
   }
+  return byStep;
+}
 
-  const fromDigest = state.digest ? new Map(state.digest.steps.map((s) => [s.id, s])) : undefined;
-  const steps = formula.steps;
-  for (let i = 0; i < steps.length; i++) {
-    const step = steps[i] as ResolvedStep;
-    const list = byStep.get(step.id);
-    // The newest attempt with any fact is the current one.
-    let attempt = 1;
-    const facts: Record<string, EventFact> = {};
-    const history: StepState['history'] = {};
-    if (list) {
-      for (let j = 0; j < list.length; j++) attempt = Math.max(attempt, (list[j] as Recorded).attempt);
-      for (let j = 0; j < list.length; j++) {
-        const r = list[j] as Recorded;
-        if (r.attempt === attempt) facts[r.kind] = r.fact;
-        else {
-          const earlier = history[r.attempt];
-          if (earlier) earlier[r.kind] = r.fact;
-          else history[r.attempt] = { [r.kind]: r.fact };
-        }
+type DigestStep = NonNullable<MoleculeState['digest']>['steps'][number];
+
+/**
+ * One step's state from its recorded facts: the newest attempt with any fact is the current one;
+ * two terminal facts for it are a conflict. A digested step with no fact keeps its digest entry.
+ */
+function foldStep(
+  f: Folding,
+  stepId: string,
+  list: Recorded[] | undefined,
+  digested: DigestStep | undefined,
+): StepState {
+  let attempt = 1;
+  const facts: Record<string, EventFact> = {};
+  const history: StepState['history'] = {};
+  if (list) {
+    for (let j = 0; j < list.length; j++) attempt = Math.max(attempt, (list[j] as Recorded).attempt);
+    for (let j = 0; j < list.length; j++) {
+      const r = list[j] as Recorded;
+      if (r.attempt === attempt) facts[r.kind] = r.fact;
+      else {
+        const earlier = history[r.attempt];
+        if (earlier) earlier[r.kind] = r.fact;
+        else history[r.attempt] = { [r.kind]: r.fact };
       }
     }
-    const status = stepStatusOf(facts);
-    const terminalCount = terminalCountOf(facts);
-    if (terminalCount > 0) {
-      const terminal = TERMINAL.filter((k) => facts[k] !== undefined);
-      if (terminalCount > 1) {
-        for (const k of terminal) {
-          const r = (list as Recorded[]).find((x) => x.attempt === attempt && x.kind === k) as Recorded;
-          problem(
-            state.conflicts,
-            r.file,
-            `step ${step.id} attempt ${attempt} is recorded as ${terminal.join(' and ')}`,
-          );
-        }
-      }
-    }
-    const s: StepState = { id: step.id, attempt, status, facts, history };
-    const digested = fromDigest?.get(step.id);
-    if (digested && !list) {
-      s.attempt = digested.attempt;
-      s.status = digested.state;
-      if (digested.by ?? digested.assignee) s.assignee = (digested.by ?? digested.assignee) as string;
-    } else {
-      const who = assigneeOf(facts);
-      if (who !== undefined) s.assignee = who;
-    }
-    state.steps.push(s);
-    state.stepById.set(step.id, s);
   }
-  if (state.digest) {
-    for (const d of state.digest.steps) {
-      if (!state.stepById.has(d.id))
-        problem(state.errors, DIGEST_FILE, `digest names unknown step ${JSON.stringify(d.id)}`, 'steps');
+  const status = stepStatusOf(facts);
+  if (terminalCountOf(facts) > 1) {
+    const terminal = TERMINAL.filter((k) => facts[k] !== undefined);
+    for (const k of terminal) {
+      const r = (list as Recorded[]).find((x) => x.attempt === attempt && x.kind === k) as Recorded;
+      problem(
+        f,
+        f.state.conflicts,
+        r.file,
+        `step ${stepId} attempt ${attempt} is recorded as ${terminal.join(' and ')}`,
+      );
     }
   }
-  return state;
+  const s: StepState = { id: stepId, attempt, status, facts, history };
+  if (digested && !list) {
+    s.attempt = digested.attempt;
+    s.status = digested.state;
+    if (digested.by ?? digested.assignee) s.assignee = (digested.by ?? digested.assignee) as string;
+  } else {
+    const who = assigneeOf(facts);
+    if (who !== undefined) s.assignee = who;
+  }
+  return s;
 }
 
 const terminalCountOf = (facts: Record<string, EventFact>) =>

@@ -53,28 +53,25 @@ const MOLECULE_KEYS = ['type', 'molecule', 'state'];
 const RESULT_FORMATS = ['junit', 'vitest', 'jest', 'auto'];
 
 export function normalizeGate(raw: Record<string, unknown>): NormalizedGate {
-  const problems: GateProblem[] = [];
-  const stepRefs: { key: string; id: string }[] = [];
-  const err = (key: string, message: string) =>
-    problems.push({ severity: 'error', code: 'formula.gate', key, message });
+  const r = new GateReader(raw);
   const type = String(raw.type);
   const known = { human: HUMAN_KEYS, command: COMMAND_KEYS, timer: TIMER_KEYS, molecule: MOLECULE_KEYS }[
     type
   ];
   if (!known) {
-    problems.push({
+    r.problems.push({
       severity: 'warning',
       code: 'formula.gate-not-executed',
       key: 'type',
       message: `gate type "${type}" is parsed, not executed: the step will wait until someone completes it by hand`,
     });
-    return { gate: { type, raw: { ...raw } }, unknown: {}, problems, stepRefs };
+    return { gate: { type, raw: { ...raw } }, unknown: {}, problems: r.problems, stepRefs: r.stepRefs };
   }
   const unknown: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(raw)) {
     if (!known.includes(k)) {
       unknown[k] = v;
-      problems.push({
+      r.problems.push({
         severity: 'warning',
         code: 'formula.unknown-key',
         key: k,
@@ -82,238 +79,294 @@ export function normalizeGate(raw: Record<string, unknown>): NormalizedGate {
       });
     }
   }
+  const gate =
+    type === 'human'
+      ? humanGate(r)
+      : type === 'command'
+        ? commandGate(r)
+        : type === 'timer'
+          ? timerGate(r)
+          : moleculeGate(r);
+  return { gate, unknown, problems: r.problems, stepRefs: r.stepRefs };
+}
 
-  const string = (key: string): string | undefined => {
-    const v = raw[key];
+/** Typed reads of a raw gate table's keys; a value of the wrong kind is a problem at its key. */
+class GateReader {
+  readonly problems: GateProblem[] = [];
+  readonly stepRefs: { key: string; id: string }[] = [];
+
+  constructor(readonly raw: Record<string, unknown>) {}
+
+  err(key: string, message: string): void {
+    this.problems.push({ severity: 'error', code: 'formula.gate', key, message });
+  }
+
+  string(key: string): string | undefined {
+    const v = this.raw[key];
     if (v === undefined) return undefined;
     if (typeof v !== 'string') {
-      err(key, `expected string, got ${kindOf(v)}`);
+      this.err(key, `expected string, got ${kindOf(v)}`);
       return undefined;
     }
     return v;
-  };
-  const bool = (key: string, dflt: boolean): boolean => {
-    const v = raw[key];
+  }
+
+  bool(key: string, dflt: boolean): boolean {
+    const v = this.raw[key];
     if (v === undefined) return dflt;
-    if (typeof v !== 'boolean') err(key, `expected boolean, got ${kindOf(v)}`);
+    if (typeof v !== 'boolean') this.err(key, `expected boolean, got ${kindOf(v)}`);
     return v === true;
-  };
-  const int = (key: string, dflt: number, min: number, max = Number.MAX_SAFE_INTEGER): number => {
-    const v = raw[key];
+  }
+
+  int(key: string, dflt: number, min: number, max = Number.MAX_SAFE_INTEGER): number {
+    const v = this.raw[key];
     if (v === undefined) return dflt;
     if (typeof v !== 'number' || !Number.isInteger(v)) {
-      err(key, `expected integer, got ${kindOf(v)}`);
+      this.err(key, `expected integer, got ${kindOf(v)}`);
       return dflt;
     }
     if (v < min || v > max)
-      err(
+      this.err(
         key,
         max === Number.MAX_SAFE_INTEGER ? `must be at least ${min}` : `must be between ${min} and ${max}`,
       );
     return v;
-  };
-  const duration = (key: string): string | undefined => {
-    const v = string(key);
+  }
+
+  duration(key: string): string | undefined {
+    const v = this.string(key);
     if (v !== undefined && parseDuration(v) === undefined) {
-      err(key, `"${v}" is not a duration (use e.g. 90s, 30m, 2h, 1d)`);
+      this.err(key, `"${v}" is not a duration (use e.g. 90s, 30m, 2h, 1d)`);
     }
     return v;
-  };
-  const stepRef = (key: string): string | undefined => {
-    const v = string(key);
-    if (v !== undefined) stepRefs.push({ key, id: v });
+  }
+
+  /** A step id, remembered to be checked once the whole graph is known. */
+  stepRef(key: string): string | undefined {
+    const v = this.string(key);
+    if (v !== undefined) this.stepRefs.push({ key, id: v });
     return v;
-  };
-  const stringList = (key: string): string[] => {
-    const v = raw[key];
+  }
+
+  stringList(key: string): string[] {
+    const v = this.raw[key];
     if (v === undefined) return [];
     if (!Array.isArray(v)) {
-      err(key, `expected array of strings, got ${kindOf(v)}`);
+      this.err(key, `expected array of strings, got ${kindOf(v)}`);
       return [];
     }
     v.forEach((x, i) => {
-      if (typeof x !== 'string') err(`${key}[${i}]`, `expected string, got ${kindOf(x)}`);
+      if (typeof x !== 'string') this.err(`${key}[${i}]`, `expected string, got ${kindOf(x)}`);
     });
     return v.filter((x): x is string => typeof x === 'string');
-  };
-  const tables = (key: string): Record<string, unknown>[] => {
-    const v = raw[key];
+  }
+
+  tables(key: string): Record<string, unknown>[] {
+    const v = this.raw[key];
     if (v === undefined) return [];
     if (!Array.isArray(v)) {
-      err(key, `expected array of tables, got ${kindOf(v)}`);
+      this.err(key, `expected array of tables, got ${kindOf(v)}`);
       return [];
     }
     const out: Record<string, unknown>[] = [];
     v.forEach((x, i) => {
       if (x === null || typeof x !== 'object' || Array.isArray(x))
-        err(`${key}[${i}]`, `expected table, got ${kindOf(x)}`);
+        this.err(`${key}[${i}]`, `expected table, got ${kindOf(x)}`);
       else out.push(x as Record<string, unknown>);
     });
     return out;
-  };
-
-  let gate: Gate;
-  if (type === 'human') {
-    const onTimeout = string('on_timeout') ?? 'escalate';
-    if (!['escalate', 'reject', 'approve'].includes(onTimeout)) {
-      err('on_timeout', `must be escalate, reject or approve, not "${onTimeout}"`);
-    }
-    const approvers = stringList('approvers');
-    approvers.forEach((a, i) => {
-      const problem = approverProblem(a);
-      if (problem) err(`approvers[${i}]`, problem);
-    });
-    const human: HumanGate = {
-      type: 'human',
-      approvers,
-      min_approvals: int('min_approvals', 1, 1),
-      prevent_self_approval: bool('prevent_self_approval', true),
-      on_timeout: onTimeout as HumanGate['on_timeout'],
-    };
-    const timeout = duration('timeout');
-    if (timeout !== undefined) human.timeout = timeout;
-    const onReject = stepRef('on_reject');
-    if (onReject !== undefined) human.on_reject = onReject;
-    if (
-      approvers.length > 0 &&
-      human.min_approvals > approvers.length &&
-      !approvers.some((a) => a.startsWith('team:'))
-    ) {
-      err(
-        'min_approvals',
-        `needs ${human.min_approvals} approvals but only ${approvers.length} approvers are listed`,
-      );
-    }
-    gate = human;
-  } else if (type === 'command') {
-    const runRaw = raw.run;
-    const run: string[][] = [];
-    if (runRaw === undefined)
-      err('run', 'run is required: a list of commands, each an argument array like ["npm", "test"]');
-    else if (!Array.isArray(runRaw) || runRaw.length === 0) {
-      err('run', 'expected a non-empty array of argument arrays like [["npm", "test"]]');
-    } else {
-      runRaw.forEach((cmd, i) => {
-        if (!Array.isArray(cmd) || cmd.length === 0 || cmd.some((a) => typeof a !== 'string')) {
-          err(
-            `run[${i}]`,
-            typeof cmd === 'string'
-              ? `commands are argument arrays, never shell strings: write ["${cmd.split(/\s+/).join('", "')}"]`
-              : 'expected a non-empty array of strings',
-          );
-        } else if (cmd[0] === '') err(`run[${i}][0]`, 'the program name is empty');
-        else run.push(cmd as string[]);
-      });
-    }
-    const envRaw = raw.env;
-    const env: Record<string, string> = {};
-    if (envRaw !== undefined) {
-      if (envRaw === null || typeof envRaw !== 'object' || Array.isArray(envRaw))
-        err('env', `expected table, got ${kindOf(envRaw)}`);
-      else {
-        for (const [k, v] of Object.entries(envRaw)) {
-          if (typeof v !== 'string') err(`env.${k}`, `expected string, got ${kindOf(v)}`);
-          else env[k] = v;
-        }
-      }
-    }
-    const exitCodesRaw = raw.exit_codes;
-    let exit_codes = [0];
-    if (exitCodesRaw !== undefined) {
-      if (
-        !Array.isArray(exitCodesRaw) ||
-        exitCodesRaw.length === 0 ||
-        exitCodesRaw.some((c) => !Number.isInteger(c) || c < 0 || c > 255)
-      ) {
-        err('exit_codes', 'expected a non-empty array of integers between 0 and 255');
-      } else exit_codes = exitCodesRaw as number[];
-    }
-    const results = tables('results').flatMap((r, i) => {
-      const format = r.format ?? 'auto';
-      const path = r.path;
-      let ok = true;
-      if (typeof format !== 'string' || !RESULT_FORMATS.includes(format)) {
-        err(`results[${i}].format`, `must be one of ${RESULT_FORMATS.join(', ')}`);
-        ok = false;
-      }
-      if (typeof path !== 'string' || path === '') {
-        err(`results[${i}].path`, 'path is required: the file the test runner writes');
-        ok = false;
-      }
-      return ok ? [{ format: format as CommandGate['results'][number]['format'], path: path as string }] : [];
-    });
-    const forbid = tables('forbid').flatMap((f, i) => {
-      let ok = true;
-      if (typeof f.pattern !== 'string' || f.pattern === '') {
-        err(`forbid[${i}].pattern`, 'pattern is required: a regular expression');
-        ok = false;
-      } else {
-        const problem = regexProblem(f.pattern);
-        if (problem) {
-          err(`forbid[${i}].pattern`, problem);
-          ok = false;
-        }
-      }
-      const paths = f.paths;
-      if (!Array.isArray(paths) || paths.length === 0 || paths.some((p) => typeof p !== 'string')) {
-        err(`forbid[${i}].paths`, 'expected a non-empty array of globs');
-        ok = false;
-      }
-      if (f.message !== undefined && typeof f.message !== 'string') {
-        err(`forbid[${i}].message`, `expected string, got ${kindOf(f.message)}`);
-        ok = false;
-      }
-      if (!ok) return [];
-      const entry: CommandGate['forbid'][number] = { pattern: f.pattern as string, paths: paths as string[] };
-      if (typeof f.message === 'string') entry.message = f.message;
-      return [entry];
-    });
-    const command: CommandGate = {
-      type: 'command',
-      run,
-      env,
-      exit_codes,
-      results,
-      allow_skipped: bool('allow_skipped', false),
-      forbid,
-      max_attempts: int('max_attempts', 3, 1),
-    };
-    const cwd = string('cwd');
-    if (cwd !== undefined) {
-      if (cwd.split(/[\\/]/).includes('..') || cwd.startsWith('/'))
-        err('cwd', `"${cwd}" must be a relative path inside the repository`);
-      command.cwd = cwd;
-    }
-    const timeout = duration('timeout');
-    if (timeout !== undefined) command.timeout = timeout;
-    if (raw.min_pass_rate !== undefined) {
-      const rate = raw.min_pass_rate;
-      if (typeof rate !== 'number' || rate < 0 || rate > 100)
-        err('min_pass_rate', 'must be a number between 0 and 100');
-      else {
-        command.min_pass_rate = rate;
-        if (results.length === 0) err('min_pass_rate', 'needs `results` to read the pass rate from');
-      }
-    }
-    const onFail = stepRef('on_fail');
-    if (onFail !== undefined) command.on_fail = onFail;
-    // Only when given: a formula without it keeps the hash it had.
-    if (raw.allow_option_vars !== undefined) command.allow_option_vars = stringList('allow_option_vars');
-    gate = command;
-  } else if (type === 'timer') {
-    const timeout = duration('timeout');
-    if (timeout === undefined && raw.timeout === undefined)
-      err('timeout', 'timeout is required for a timer gate');
-    gate = { type: 'timer', timeout: timeout ?? '' } satisfies TimerGate;
-  } else {
-    const molecule = string('molecule');
-    if (molecule === undefined && raw.molecule === undefined)
-      err('molecule', 'molecule is required: the id of the molecule to wait for');
-    const state = string('state') ?? 'completed';
-    if (state !== 'completed') err('state', `only "completed" is supported, not "${state}"`);
-    gate = { type: 'molecule', molecule: molecule ?? '', state: 'completed' } satisfies MoleculeGate;
   }
-  return { gate, unknown, problems, stepRefs };
+}
+
+function humanGate(r: GateReader): HumanGate {
+  const onTimeout = r.string('on_timeout') ?? 'escalate';
+  if (!['escalate', 'reject', 'approve'].includes(onTimeout)) {
+    r.err('on_timeout', `must be escalate, reject or approve, not "${onTimeout}"`);
+  }
+  const approvers = r.stringList('approvers');
+  approvers.forEach((a, i) => {
+    const problem = approverProblem(a);
+    if (problem) r.err(`approvers[${i}]`, problem);
+  });
+  const human: HumanGate = {
+    type: 'human',
+    approvers,
+    min_approvals: r.int('min_approvals', 1, 1),
+    prevent_self_approval: r.bool('prevent_self_approval', true),
+    on_timeout: onTimeout as HumanGate['on_timeout'],
+  };
+  const timeout = r.duration('timeout');
+  if (timeout !== undefined) human.timeout = timeout;
+  const onReject = r.stepRef('on_reject');
+  if (onReject !== undefined) human.on_reject = onReject;
+  if (
+    approvers.length > 0 &&
+    human.min_approvals > approvers.length &&
+    !approvers.some((a) => a.startsWith('team:'))
+  ) {
+    r.err(
+      'min_approvals',
+      `needs ${human.min_approvals} approvals but only ${approvers.length} approvers are listed`,
+    );
+  }
+  return human;
+}
+
+function commandGate(r: GateReader): CommandGate {
+  const raw = r.raw;
+  const run = commandRun(r);
+  const env = commandEnv(r);
+  const exit_codes = exitCodes(r);
+  const results = resultFiles(r);
+  const forbid = forbidRules(r);
+  const command: CommandGate = {
+    type: 'command',
+    run,
+    env,
+    exit_codes,
+    results,
+    allow_skipped: r.bool('allow_skipped', false),
+    forbid,
+    max_attempts: r.int('max_attempts', 3, 1),
+  };
+  const cwd = r.string('cwd');
+  if (cwd !== undefined) {
+    if (cwd.split(/[\\/]/).includes('..') || cwd.startsWith('/'))
+      r.err('cwd', `"${cwd}" must be a relative path inside the repository`);
+    command.cwd = cwd;
+  }
+  const timeout = r.duration('timeout');
+  if (timeout !== undefined) command.timeout = timeout;
+  if (raw.min_pass_rate !== undefined) {
+    const rate = raw.min_pass_rate;
+    if (typeof rate !== 'number' || rate < 0 || rate > 100)
+      r.err('min_pass_rate', 'must be a number between 0 and 100');
+    else {
+      command.min_pass_rate = rate;
+      if (results.length === 0) r.err('min_pass_rate', 'needs `results` to read the pass rate from');
+    }
+  }
+  const onFail = r.stepRef('on_fail');
+  if (onFail !== undefined) command.on_fail = onFail;
+  // Only when given: a formula without it keeps the hash it had.
+  if (raw.allow_option_vars !== undefined) command.allow_option_vars = r.stringList('allow_option_vars');
+  return command;
+}
+
+/** `run`: argument arrays, never shell strings. */
+function commandRun(r: GateReader): string[][] {
+  const runRaw = r.raw.run;
+  const run: string[][] = [];
+  if (runRaw === undefined)
+    r.err('run', 'run is required: a list of commands, each an argument array like ["npm", "test"]');
+  else if (!Array.isArray(runRaw) || runRaw.length === 0) {
+    r.err('run', 'expected a non-empty array of argument arrays like [["npm", "test"]]');
+  } else {
+    runRaw.forEach((cmd, i) => {
+      if (!Array.isArray(cmd) || cmd.length === 0 || cmd.some((a) => typeof a !== 'string')) {
+        r.err(
+          `run[${i}]`,
+          typeof cmd === 'string'
+            ? `commands are argument arrays, never shell strings: write ["${cmd.split(/\s+/).join('", "')}"]`
+            : 'expected a non-empty array of strings',
+        );
+      } else if (cmd[0] === '') r.err(`run[${i}][0]`, 'the program name is empty');
+      else run.push(cmd as string[]);
+    });
+  }
+  return run;
+}
+
+function commandEnv(r: GateReader): Record<string, string> {
+  const envRaw = r.raw.env;
+  const env: Record<string, string> = {};
+  if (envRaw !== undefined) {
+    if (envRaw === null || typeof envRaw !== 'object' || Array.isArray(envRaw))
+      r.err('env', `expected table, got ${kindOf(envRaw)}`);
+    else {
+      for (const [k, v] of Object.entries(envRaw)) {
+        if (typeof v !== 'string') r.err(`env.${k}`, `expected string, got ${kindOf(v)}`);
+        else env[k] = v;
+      }
+    }
+  }
+  return env;
+}
+
+function exitCodes(r: GateReader): number[] {
+  const exitCodesRaw = r.raw.exit_codes;
+  if (exitCodesRaw === undefined) return [0];
+  if (
+    !Array.isArray(exitCodesRaw) ||
+    exitCodesRaw.length === 0 ||
+    exitCodesRaw.some((c) => !Number.isInteger(c) || c < 0 || c > 255)
+  ) {
+    r.err('exit_codes', 'expected a non-empty array of integers between 0 and 255');
+    return [0];
+  }
+  return exitCodesRaw as number[];
+}
+
+function resultFiles(r: GateReader): CommandGate['results'] {
+  return r.tables('results').flatMap((t, i) => {
+    const format = t.format ?? 'auto';
+    const path = t.path;
+    let ok = true;
+    if (typeof format !== 'string' || !RESULT_FORMATS.includes(format)) {
+      r.err(`results[${i}].format`, `must be one of ${RESULT_FORMATS.join(', ')}`);
+      ok = false;
+    }
+    if (typeof path !== 'string' || path === '') {
+      r.err(`results[${i}].path`, 'path is required: the file the test runner writes');
+      ok = false;
+    }
+    return ok ? [{ format: format as CommandGate['results'][number]['format'], path: path as string }] : [];
+  });
+}
+
+function forbidRules(r: GateReader): CommandGate['forbid'] {
+  return r.tables('forbid').flatMap((f, i) => {
+    let ok = true;
+    if (typeof f.pattern !== 'string' || f.pattern === '') {
+      r.err(`forbid[${i}].pattern`, 'pattern is required: a regular expression');
+      ok = false;
+    } else {
+      const problem = regexProblem(f.pattern);
+      if (problem) {
+        r.err(`forbid[${i}].pattern`, problem);
+        ok = false;
+      }
+    }
+    const paths = f.paths;
+    if (!Array.isArray(paths) || paths.length === 0 || paths.some((p) => typeof p !== 'string')) {
+      r.err(`forbid[${i}].paths`, 'expected a non-empty array of globs');
+      ok = false;
+    }
+    if (f.message !== undefined && typeof f.message !== 'string') {
+      r.err(`forbid[${i}].message`, `expected string, got ${kindOf(f.message)}`);
+      ok = false;
+    }
+    if (!ok) return [];
+    const entry: CommandGate['forbid'][number] = { pattern: f.pattern as string, paths: paths as string[] };
+    if (typeof f.message === 'string') entry.message = f.message;
+    return [entry];
+  });
+}
+
+function timerGate(r: GateReader): TimerGate {
+  const timeout = r.duration('timeout');
+  if (timeout === undefined && r.raw.timeout === undefined)
+    r.err('timeout', 'timeout is required for a timer gate');
+  return { type: 'timer', timeout: timeout ?? '' };
+}
+
+function moleculeGate(r: GateReader): MoleculeGate {
+  const molecule = r.string('molecule');
+  if (molecule === undefined && r.raw.molecule === undefined)
+    r.err('molecule', 'molecule is required: the id of the molecule to wait for');
+  const state = r.string('state') ?? 'completed';
+  if (state !== 'completed') r.err('state', `only "completed" is supported, not "${state}"`);
+  return { type: 'molecule', molecule: molecule ?? '', state: 'completed' };
 }
 
 const PLACEHOLDER = /\{\{\s*[A-Za-z_][A-Za-z0-9_-]*\s*\}\}/;

@@ -1,12 +1,51 @@
-// The resolver's working shapes: a step while it is being resolved (with where each part came
-// from, for errors) and one composed formula before it is flattened.
-import type { FormulaType, InputDef, Leg, Preset, ResolvedStep, Synthesis, VarDef } from './model.js';
+// The resolver's shapes: its input (a formula source, the library that finds referenced ones,
+// options) and its working state (a step while it is being resolved, with where each part came
+// from, for errors, and one composed formula before it is flattened).
+import type {
+  Diagnostic,
+  FormulaType,
+  InputDef,
+  Leg,
+  Preset,
+  ResolvedFormula,
+  ResolvedStep,
+  Synthesis,
+  VarDef,
+} from './model.js';
 import type { RawFormula } from './schema.js';
+
+export interface FormulaSource {
+  file: string;
+  text: string;
+  /** Size in bytes when the library did not read the text because it is over the limit. */
+  size?: number;
+}
+
+export interface FormulaLibrary {
+  /** By name: first search dir wins (repo .beads/formulas shadows built-ins). */
+  find(name: string): FormulaSource | undefined;
+  list(): { name: string; file: string }[];
+}
+
+export interface FormulaResult {
+  /** Undefined if and only if a diagnostic is an error. */
+  formula?: ResolvedFormula;
+  diagnostics: Diagnostic[];
+}
+
+/** Options for the resolver: variables known now (range bounds) and the target of a lone expansion. */
+export interface ResolveOptions {
+  vars?: Record<string, string>;
+  target?: string;
+}
 
 export interface Origin {
   file: string;
   path: string;
 }
+
+/** The origin of a key path in the file being composed. */
+export type At = (path: string) => Origin;
 
 /** A step during resolution: the resolved shape plus where each part came from, for errors. */
 export interface WorkStep extends ResolvedStep {

@@ -42,32 +42,20 @@ export function reportsOf(state: MoleculeState, stepId: string): { attempt: numb
 }
 
 export function planCommand(ctx: GatePlanContext): GatePlan | undefined {
-  const { state, formula, step, stepState: s, needsMet } = ctx;
+  const { state, step, stepState: s, needsMet } = ctx;
   const gate = step.gate as CommandGate;
   if (SETTLED.has(s.status) || !needsMet) return undefined;
   const rel = gateReportPath(step.id, s.attempt);
   const text = state.files.get(rel);
   const file = `${state.dir}/${rel}`;
-  if (text === undefined) {
-    const cmds = gate.run.map((c) => displayArgv(c)).join('; ');
-    const run: RunEffect = {
-      type: 'run',
-      molecule: state.id,
-      step: step.id,
-      attempt: s.attempt,
-      gate: 'command',
-      summary: `gate ${step.id} (attempt ${s.attempt}) runs: ${cmds}`,
-    };
-    return { holdReady: true, effects: [run], note: `gate runs on the next reconcile: ${cmds}` };
-  }
-  let report: ReturnType<typeof readGateReport>;
+  if (text === undefined) return runPlan(ctx, gate);
+  let report: GateReport;
   try {
     report = readGateReport(text);
   } catch (err) {
     const msg = `${file}: ${(err as Error).message}`;
     return { holdReady: true, blocked: msg, note: msg, problem: { file, message: (err as Error).message } };
   }
-  const reasons = report.reasons;
   const effects: Effect[] = [];
   if (!s.facts.checked) {
     effects.push(
@@ -78,7 +66,7 @@ export function planCommand(ctx: GatePlanContext): GatePlan | undefined {
         'checked',
         `gate ${step.id} attempt ${s.attempt}: ${report.verdict.toUpperCase()}${summaryOf(report)}`,
         {
-          reason: report.verdict === 'pass' ? 'pass' : reasons.join('; ') || 'fail',
+          reason: report.verdict === 'pass' ? 'pass' : report.reasons.join('; ') || 'fail',
           cause: rel,
         },
       ),
@@ -93,6 +81,40 @@ export function planCommand(ctx: GatePlanContext): GatePlan | undefined {
     );
     return { holdReady: true, effects };
   }
+  return failedPlan(ctx, gate, report, effects);
+}
+
+type GateReport = ReturnType<typeof readGateReport>;
+
+/** No report for this attempt yet: the gate runs on the next reconcile. */
+function runPlan(ctx: GatePlanContext, gate: CommandGate): GatePlan {
+  const { state, step, stepState: s } = ctx;
+  const cmds = gate.run.map((c) => displayArgv(c)).join('; ');
+  const run: RunEffect = {
+    type: 'run',
+    molecule: state.id,
+    step: step.id,
+    attempt: s.attempt,
+    gate: 'command',
+    summary: `gate ${step.id} (attempt ${s.attempt}) runs: ${cmds}`,
+  };
+  return { holdReady: true, effects: [run], note: `gate runs on the next reconcile: ${cmds}` };
+}
+
+/**
+ * The report says fail: blocked once `max_attempts` reports failed, else the step fails (no
+ * `on_fail` step) or its `on_fail` step is re-opened with the report as feedback.
+ */
+function failedPlan(
+  ctx: GatePlanContext,
+  gate: CommandGate,
+  report: GateReport,
+  effects: Effect[],
+): GatePlan {
+  const { state, formula, step, stepState: s } = ctx;
+  const rel = gateReportPath(step.id, s.attempt);
+  const file = `${state.dir}/${rel}`;
+  const reasons = report.reasons;
   const failures = reportsOf(state, step.id).filter((r) => r.verdict === 'fail').length;
   const why = reasons.join('; ') || 'the gate failed';
   if (failures >= gate.max_attempts) {
@@ -128,7 +150,7 @@ export function planCommand(ctx: GatePlanContext): GatePlan | undefined {
   return { holdReady: true, effects };
 }
 
-function summaryOf(r: ReturnType<typeof readGateReport>): string {
+function summaryOf(r: GateReport): string {
   const parts: string[] = [];
   if (r.pass_rate !== undefined) parts.push(`pass rate ${r.pass_rate}%`);
   if (r.total !== undefined) parts.push(`${r.passed ?? 0}/${r.total} passed`);

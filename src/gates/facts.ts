@@ -36,6 +36,22 @@ export interface GitFacts {
   shallow: boolean;
 }
 
+/**
+ * Where the facts below come from: authors.ts, a few git processes per question, unless a
+ * caller that asks about every molecule (doctor) answers from one walk of the history.
+ */
+export interface GitFactSource {
+  decisionAuthor(root: string, relPath: string, workingText: string): Promise<DecisionAuthor>;
+  firstCommitTime(root: string, relPath: string, authored?: boolean): Promise<Date | undefined>;
+  configAt(root: string, revs: readonly string[]): Promise<(string | undefined)[]>;
+}
+const PER_QUESTION: GitFactSource = { decisionAuthor, firstCommitTime, configAt };
+let source: GitFactSource = PER_QUESTION;
+/** Answers the questions below from `s` until called again with undefined. */
+export function useGitFactSource(s: GitFactSource | undefined): void {
+  source = s ?? PER_QUESTION;
+}
+
 /** Where the planners find these facts in `PlanEnv.facts`. */
 export const GIT_FACTS = factKey<GitFacts>('checkpoints');
 export const gitFacts = (env: PlanEnv): GitFacts | undefined => factsFor(env, GIT_FACTS);
@@ -84,7 +100,7 @@ async function voteTrust(root: string, a: DecisionAuthor): Promise<VoteTrust> {
   const where = a.committed ? `${CONFIG_FILE} before commit ${rev.slice(0, 12)}` : `${CONFIG_FILE} at HEAD`;
   let trust: VoteTrust;
   if (a.committed) {
-    const [before, after] = await configAt(root, [`${rev}^`, rev]);
+    const [before, after] = await source.configAt(root, [`${rev}^`, rev]);
     try {
       trust = { config: trustConfigOf(before === undefined ? defaultConfig() : parseConfig(before, where)) };
       const was = trustTables(before, where);
@@ -94,7 +110,7 @@ async function voteTrust(root: string, a: DecisionAuthor): Promise<VoteTrust> {
       trust = { refused: `${where} cannot be read: ${(err as Error).message}` };
     }
   } else {
-    const [atHead] = await configAt(root, [rev]);
+    const [atHead] = await source.configAt(root, [rev]);
     try {
       trust = atHead === undefined ? {} : { config: trustConfigOf(parseConfig(atHead, where)) };
     } catch (err) {
@@ -127,7 +143,7 @@ export async function gatherGitFacts(
     const key = `${ctx.root}\0${state.dir}/${rel}\0${sha1(text)}`;
     let a = authorMemo.get(key);
     if (!a) {
-      a = await decisionAuthor(ctx.root, `${state.dir}/${rel}`, text);
+      a = await source.decisionAuthor(ctx.root, `${state.dir}/${rel}`, text);
       if (a.committed) authorMemo.set(key, a);
     }
     facts.authors.set(rel, a);
@@ -137,7 +153,7 @@ export async function gatherGitFacts(
     const key = `${ctx.root}\0${state.dir}/${rel}`;
     let at = commitMemo.get(key);
     if (!at) {
-      at = await firstCommitTime(ctx.root, `${state.dir}/${rel}`);
+      at = await source.firstCommitTime(ctx.root, `${state.dir}/${rel}`);
       if (at) commitMemo.set(key, at);
     }
     facts.committedAt.set(rel, at);
@@ -146,7 +162,7 @@ export async function gatherGitFacts(
     const key = `${ctx.root}\0${state.dir}/${rel}\0authored`;
     let at = commitMemo.get(key);
     if (!at) {
-      at = await firstCommitTime(ctx.root, `${state.dir}/${rel}`, true);
+      at = await source.firstCommitTime(ctx.root, `${state.dir}/${rel}`, true);
       if (at) commitMemo.set(key, at);
     }
     facts.authoredAt.set(rel, at);

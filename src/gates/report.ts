@@ -38,7 +38,12 @@ export function renderGateReport(o: GateOutcome, molecule?: string): string {
     for (const r of o.reasons) lines.push(`- ${r}`);
     lines.push('');
   }
-  lines.push('## Commands', '');
+  lines.push(...commandLines(o), ...resultLines(o), ...forbiddenLines(o), ...outputLines(o));
+  return `${fm}${lines.join('\n').trimEnd()}\n`;
+}
+
+function commandLines(o: GateOutcome): string[] {
+  const lines = ['## Commands', ''];
   if (o.commands.length === 0) lines.push('No command ran.', '');
   else {
     lines.push('| # | command | cwd | exit | result |', '|---|---|---|---|---|');
@@ -49,46 +54,60 @@ export function renderGateReport(o: GateOutcome, molecule?: string): string {
     });
     lines.push('');
   }
-  if (o.results.length > 0) {
-    lines.push('## Test results', '');
-    for (const r of o.results) {
-      if (!r.parsed) {
-        lines.push(`- ${code(r.path)} (${r.format}): ${r.error ?? 'not read'}`);
-        continue;
-      }
-      const p = r.parsed;
-      lines.push(
-        `- ${code(r.path)} (${p.format === 'json' ? 'jest/vitest json' : 'junit'}): ${p.total} tests, ${p.passed} passed, ${p.failed} failed, ${p.skipped} skipped${r.unchanged ? ' (file unchanged by this run: it may be stale)' : ''}`,
-      );
+  return lines;
+}
+
+/** Each results file read, the totals, and the failing tests they name. */
+function resultLines(o: GateOutcome): string[] {
+  if (o.results.length === 0) return [];
+  const t = o.totals;
+  const lines = ['## Test results', ''];
+  for (const r of o.results) {
+    if (!r.parsed) {
+      lines.push(`- ${code(r.path)} (${r.format}): ${r.error ?? 'not read'}`);
+      continue;
     }
-    if (t) {
-      const rate =
-        t.pass_rate === undefined ? 'n/a (no test ran)' : `${roundRate(t.pass_rate, o.min_pass_rate)}%`;
-      lines.push(
-        '',
-        `Total: ${t.total} tests, ${t.passed} passed, ${t.failed} failed, ${t.skipped} skipped. Pass rate: ${rate}${o.min_pass_rate !== undefined ? ` (required: ${o.min_pass_rate}%)` : ''}.`,
-      );
-    }
-    lines.push('');
-    const failures = o.results.flatMap((r) => r.parsed?.failures ?? []);
-    if (failures.length > 0) {
-      lines.push('### Failing tests', '');
-      for (const f of failures) {
-        const where = f.file ? ` (${f.file}${f.line !== undefined ? `:${f.line}` : ''})` : '';
-        lines.push(`- ${f.name}${where}${f.message ? `: ${f.message}` : ''}`);
-      }
-      lines.push('');
-    }
+    const p = r.parsed;
+    lines.push(
+      `- ${code(r.path)} (${p.format === 'json' ? 'jest/vitest json' : 'junit'}): ${p.total} tests, ${p.passed} passed, ${p.failed} failed, ${p.skipped} skipped${r.unchanged ? ' (file unchanged by this run: it may be stale)' : ''}`,
+    );
   }
-  if (o.forbidden.length > 0) {
-    lines.push('## Forbidden patterns', '');
-    for (const h of o.forbidden) {
-      lines.push(
-        `- ${h.file}:${h.line}: ${code(h.text)} (pattern ${code(h.pattern)}${h.message ? `: ${h.message}` : ''})`,
-      );
+  if (t) {
+    const rate =
+      t.pass_rate === undefined ? 'n/a (no test ran)' : `${roundRate(t.pass_rate, o.min_pass_rate)}%`;
+    lines.push(
+      '',
+      `Total: ${t.total} tests, ${t.passed} passed, ${t.failed} failed, ${t.skipped} skipped. Pass rate: ${rate}${o.min_pass_rate !== undefined ? ` (required: ${o.min_pass_rate}%)` : ''}.`,
+    );
+  }
+  lines.push('');
+  const failures = o.results.flatMap((r) => r.parsed?.failures ?? []);
+  if (failures.length > 0) {
+    lines.push('### Failing tests', '');
+    for (const f of failures) {
+      const where = f.file ? ` (${f.file}${f.line !== undefined ? `:${f.line}` : ''})` : '';
+      lines.push(`- ${f.name}${where}${f.message ? `: ${f.message}` : ''}`);
     }
     lines.push('');
   }
+  return lines;
+}
+
+function forbiddenLines(o: GateOutcome): string[] {
+  if (o.forbidden.length === 0) return [];
+  const lines = ['## Forbidden patterns', ''];
+  for (const h of o.forbidden) {
+    lines.push(
+      `- ${h.file}:${h.line}: ${code(h.text)} (pattern ${code(h.pattern)}${h.message ? `: ${h.message}` : ''})`,
+    );
+  }
+  lines.push('');
+  return lines;
+}
+
+/** The last lines each command printed, folded away. */
+function outputLines(o: GateOutcome): string[] {
+  const lines: string[] = [];
   const withOutput = o.commands.filter((c) => c.output !== '');
   if (withOutput.length > 0) {
     lines.push('## Output (last lines)', '');
@@ -105,7 +124,7 @@ export function renderGateReport(o: GateOutcome, molecule?: string): string {
       );
     }
   }
-  return `${fm}${lines.join('\n').trimEnd()}\n`;
+  return lines;
 }
 
 function escapeHtml(s: string): string {

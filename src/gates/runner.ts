@@ -115,7 +115,7 @@ export async function runCommandGate(gate: CommandGate, opts: RunGateOptions): P
   const vars = opts.vars ?? {};
   const errors: string[] = [];
   const commands: CommandRun[] = [];
-  const results: ResultsRead[] = [];
+  let results: ResultsRead[] = [];
   let forbidden: ForbiddenHit[] = [];
   const place = resolveGateCwd(
     opts.root,
@@ -123,104 +123,155 @@ export async function runCommandGate(gate: CommandGate, opts: RunGateOptions): P
   );
   if ('error' in place) errors.push(place.error);
   else {
-    const env: Record<string, string> = {};
-    for (const [k, v] of Object.entries(opts.env ?? commandEnv())) if (v !== undefined) env[k] = v;
-    for (const [k, v] of Object.entries(gate.env)) env[k] = substituteVars(v, vars);
-    const timeoutText = gate.timeout;
-    const timeoutMs = timeoutText === undefined ? opts.defaultTimeoutMs : durationMs(timeoutText);
-    if (timeoutText !== undefined && timeoutMs === undefined)
-      errors.push(`gate timeout \`${timeoutText}\` is not a duration`);
-
-    const resultPaths = gate.results.map((r) => ({
-      ...r,
-      full: resolve(place.path, substituteVars(r.path, vars)),
-    }));
-    for (const r of resultPaths) {
-      if (!r.full.startsWith(place.path + sep) && r.full !== place.path)
-        errors.push(`results path \`${r.path}\` leaves the gate's directory`);
-    }
-    const before = new Map(resultPaths.map((r) => [r.full, hashFile(r.full)]));
-
-    // A value that would become an option refuses the gate before anything runs. Cooking
-    // refused such vars already; this holds for what is substituted only now (molecule.toml).
-    for (const p of optionInjections(gate.run, (t) => substituteVars(t, vars), gate.allow_option_vars))
-      errors.push(`${p.key}: ${p.message}`);
+    const plan = planRun(gate, opts, vars, place, errors);
     if (errors.length === 0) {
       const { execa } = await import('execa');
       for (const raw of gate.run) {
         if (opts.signal?.aborted) break;
-        const argv = substituteArgv(raw, vars);
-        const run: CommandRun = { argv, cwd: place.rel, ok: false, output: '' };
-        commands.push(run);
-        const [file, ...args] = argv;
-        if (file === undefined || file === '') {
-          run.problem = 'empty command';
-          continue;
-        }
-        const subprocess = execa(file, args, {
-          cwd: place.path,
-          env,
-          extendEnv: false,
-          reject: false,
-          all: true,
-          stdin: 'ignore',
-          shell: false,
-          windowsHide: true,
-          cancelSignal: opts.signal,
-          ...(timeoutMs !== undefined ? { timeout: timeoutMs, forceKillAfterDelay: 2000 } : {}),
-        });
-        const r = await subprocess;
-        // A cancelled command is signalled, not waited for: wait, so it does not outlive the stop.
-        if (r.isCanceled && subprocess.exitCode === null && subprocess.signalCode === null)
-          await once(subprocess, 'exit');
-        run.output = tail(String(r.all ?? ''));
-        if (r.exitCode !== undefined) run.exitCode = r.exitCode;
-        const code = (r as { code?: string }).code;
-        if (r.timedOut) run.problem = `timed out after ${formatDuration(timeoutMs ?? 0)}`;
-        else if (code === 'ENOENT' || (r.exitCode === undefined && /ENOENT/.test(r.shortMessage ?? '')))
-          run.problem = `command not found: ${file}`;
-        else if (code === 'EACCES') run.problem = `command is not executable: ${file}`;
-        else if (r.exitCode === undefined)
-          run.problem = `could not run: ${r.shortMessage ?? 'unknown error'}`;
-        else if (!gate.exit_codes.includes(r.exitCode))
-          run.problem = `exited ${r.exitCode} (allowed: ${gate.exit_codes.join(', ')})`;
-        run.ok = run.problem === undefined;
+        commands.push(await runOne(execa, gate, substituteArgv(raw, vars), place, plan, opts.signal));
       }
-      for (const r of resultPaths) {
-        const read: ResultsRead = {
-          path: relative(place.path, r.full).split(sep).join('/'),
-          format: r.format,
-        };
-        results.push(read);
-        if (!existsSync(r.full)) {
-          read.error = 'not found: the commands did not write it';
-          continue;
-        }
-        const hash = hashFile(r.full);
-        if (hash !== undefined && before.get(r.full) === hash) read.unchanged = true;
-        try {
-          read.parsed = parseResults(readFileSync(r.full, 'utf8'), r.format);
-        } catch (err) {
-          if (err instanceof ResultsFormatError) read.error = err.message;
-          else throw err;
-        }
-      }
+      results = plan.resultPaths.map((r) => readResultsFile(r, place.path, plan.before.get(r.full)));
       const scan = scanForbidden(place.path, gate.forbid);
       forbidden = scan.hits;
       errors.push(...scan.errors);
     }
   }
-  const judged = judgeGate({ gate, commands, results, forbidden, errors });
+  return outcomeOf(gate, opts, { gate, commands, results, forbidden, errors });
+}
+
+type GatePlace = { path: string; rel: string };
+type Execa = typeof import('execa').execa;
+
+/** What the commands run with, worked out before any runs; problems go to `errors`. */
+interface RunPlan {
+  env: Record<string, string>;
+  timeoutMs: number | undefined;
+  resultPaths: (CommandGate['results'][number] & { full: string })[];
+  /** Each results file's hash before the commands ran, to tell a stale file. */
+  before: Map<string, string | undefined>;
+}
+
+function planRun(
+  gate: CommandGate,
+  opts: RunGateOptions,
+  vars: Readonly<Record<string, string>>,
+  place: GatePlace,
+  errors: string[],
+): RunPlan {
+  const env: Record<string, string> = {};
+  for (const [k, v] of Object.entries(opts.env ?? commandEnv())) if (v !== undefined) env[k] = v;
+  for (const [k, v] of Object.entries(gate.env)) env[k] = substituteVars(v, vars);
+  const timeoutText = gate.timeout;
+  const timeoutMs = timeoutText === undefined ? opts.defaultTimeoutMs : durationMs(timeoutText);
+  if (timeoutText !== undefined && timeoutMs === undefined)
+    errors.push(`gate timeout \`${timeoutText}\` is not a duration`);
+
+  const resultPaths = gate.results.map((r) => ({
+    ...r,
+    full: resolve(place.path, substituteVars(r.path, vars)),
+  }));
+  for (const r of resultPaths) {
+    if (!r.full.startsWith(place.path + sep) && r.full !== place.path)
+      errors.push(`results path \`${r.path}\` leaves the gate's directory`);
+  }
+  const before = new Map(resultPaths.map((r) => [r.full, hashFile(r.full)]));
+
+  // A value that would become an option refuses the gate before anything runs. Cooking
+  // refused such vars already; this holds for what is substituted only now (molecule.toml).
+  for (const p of optionInjections(gate.run, (t) => substituteVars(t, vars), gate.allow_option_vars))
+    errors.push(`${p.key}: ${p.message}`);
+  return { env, timeoutMs, resultPaths, before };
+}
+
+/** One command run to its end (or its timeout, or the stop signal). */
+async function runOne(
+  execa: Execa,
+  gate: CommandGate,
+  argv: string[],
+  place: GatePlace,
+  plan: RunPlan,
+  signal: AbortSignal | undefined,
+): Promise<CommandRun> {
+  const run: CommandRun = { argv, cwd: place.rel, ok: false, output: '' };
+  const [file, ...args] = argv;
+  if (file === undefined || file === '') {
+    run.problem = 'empty command';
+    return run;
+  }
+  const { timeoutMs } = plan;
+  const subprocess = execa(file, args, {
+    cwd: place.path,
+    env: plan.env,
+    extendEnv: false,
+    reject: false,
+    all: true,
+    stdin: 'ignore',
+    shell: false,
+    windowsHide: true,
+    cancelSignal: signal,
+    ...(timeoutMs !== undefined ? { timeout: timeoutMs, forceKillAfterDelay: 2000 } : {}),
+  });
+  const r = await subprocess;
+  // A cancelled command is signalled, not waited for: wait, so it does not outlive the stop.
+  if (r.isCanceled && subprocess.exitCode === null && subprocess.signalCode === null)
+    await once(subprocess, 'exit');
+  run.output = tail(String(r.all ?? ''));
+  if (r.exitCode !== undefined) run.exitCode = r.exitCode;
+  const code = (r as { code?: string }).code;
+  if (r.timedOut) run.problem = `timed out after ${formatDuration(timeoutMs ?? 0)}`;
+  else if (code === 'ENOENT' || (r.exitCode === undefined && /ENOENT/.test(r.shortMessage ?? '')))
+    run.problem = `command not found: ${file}`;
+  else if (code === 'EACCES') run.problem = `command is not executable: ${file}`;
+  else if (r.exitCode === undefined) run.problem = `could not run: ${r.shortMessage ?? 'unknown error'}`;
+  else if (!gate.exit_codes.includes(r.exitCode))
+    run.problem = `exited ${r.exitCode} (allowed: ${gate.exit_codes.join(', ')})`;
+  run.ok = run.problem === undefined;
+  return run;
+}
+
+/** A results file read after the commands ran; `hashBefore` tells whether they changed it. */
+function readResultsFile(
+  r: RunPlan['resultPaths'][number],
+  root: string,
+  hashBefore: string | undefined,
+): ResultsRead {
+  const read: ResultsRead = { path: relative(root, r.full).split(sep).join('/'), format: r.format };
+  if (!existsSync(r.full)) {
+    read.error = 'not found: the commands did not write it';
+    return read;
+  }
+  const hash = hashFile(r.full);
+  if (hash !== undefined && hashBefore === hash) read.unchanged = true;
+  try {
+    read.parsed = parseResults(readFileSync(r.full, 'utf8'), r.format);
+  } catch (err) {
+    if (err instanceof ResultsFormatError) read.error = err.message;
+    else throw err;
+  }
+  return read;
+}
+
+function outcomeOf(
+  gate: CommandGate,
+  opts: RunGateOptions,
+  seen: GateObservations & {
+    commands: CommandRun[];
+    results: ResultsRead[];
+    forbidden: ForbiddenHit[];
+    errors: string[];
+  },
+): GateOutcome {
+  const judged = judgeGate(seen);
   const outcome: GateOutcome = {
     step: opts.step,
     attempt: opts.attempt,
     verdict: judged.verdict,
     reasons: judged.reasons,
-    commands,
-    results,
+    commands: seen.commands,
+    results: seen.results,
     allow_skipped: gate.allow_skipped,
-    forbidden,
-    errors,
+    forbidden: seen.forbidden,
+    errors: seen.errors,
   };
   if (judged.totals) outcome.totals = judged.totals;
   if (judged.min_pass_rate !== undefined) outcome.min_pass_rate = judged.min_pass_rate;

@@ -1,18 +1,21 @@
 // Commits exactly a given set of paths, leaving whatever else the user has staged staged and
-// uncommitted. The commit is built in a private index seeded from HEAD, so the user's index is
-// never part of it and a crash while it is built leaves the user's index as it was; then HEAD
+// uncommitted. The commit's tree is HEAD's with those paths replaced (git/tree.ts), built
+// without any index, so the user's index is never part of it and a crash while it is built
+// leaves the user's index as it was; then HEAD
 // moves with a compare-and-swap, so a commit racing ours fails loudly instead of being lost, and
 // only then are the user's index entries for those paths brought up to the new HEAD. A journal
 // in the git directory spans the ref move and that last step: a run that died in between is
 // finished by the next one (finishInterruptedCommit). `commit-tree` runs no hooks: an engine
 // commit can never re-trigger the hooks that caused it.
 import { readFileSync, rmSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { GastownError } from '../errors.js';
+import { commandEnv } from '../scope.js';
 import { writeFileAtomic } from '../store/atomic.js';
 import { faultPoint } from '../testing/fault.js';
 import { git } from './exec.js';
 import { type Operation, operationInProgress } from './states.js';
+import { algorithmOf, type HashAlgorithm, treeWithFiles } from './tree.js';
 
 export interface Identity {
   name: string;
@@ -27,8 +30,10 @@ export interface CommitHead {
 
 export interface CommitFilesOptions {
   root: string;
-  /** This worktree's git directory (for the private index and the journal). */
+  /** This worktree's git directory (for the journal). */
   gitDir: string;
+  /** The common git directory (where the objects are); read from `gitDir` when absent. */
+  commonDir?: string;
   /** Repo-relative paths to commit as they are in the working tree (a missing file is a deletion). */
   paths: readonly string[];
   message: string;
@@ -63,7 +68,6 @@ interface Journal {
 }
 
 const JOURNAL = 'gastown-commit';
-const PRIVATE_INDEX = 'gastown-index';
 
 /** The journal of an engine commit in progress (or interrupted), in this worktree's git dir. */
 export function commitJournalPath(gitDir: string): string {
@@ -77,61 +81,53 @@ export async function commitFiles(opts: CommitFilesOptions): Promise<CommitFiles
   if (opts.paths.length === 0) return {};
   const { root } = opts;
   const [parent, parentTree] = opts.head ? [opts.head.commit, opts.head.tree] : await readHead(root);
-  const index = join(opts.gitDir, PRIVATE_INDEX);
-  // The caller holds the engine lock: whatever is here was left by a run that died.
-  removeIndex(index);
-  const indexEnv = { ...opts.env, GIT_INDEX_FILE: index };
-  try {
-    if (parent) await git(['read-tree', parent], { cwd: root, env: indexEnv });
-    else await git(['read-tree', '--empty'], { cwd: root, env: indexEnv });
-    await git(['update-index', '--add', '--remove', '-z', '--stdin'], {
+  const algorithm = parent ? algorithmOf(parent) : await objectFormat(root);
+  const tree = await treeWithFiles({
+    root,
+    objectsDir: objectsDir(opts.gitDir, opts.commonDir),
+    base: parentTree,
+    paths: opts.paths,
+    algorithm,
+  });
+  if (parent && parentTree === tree) return { parent };
+  const identityEnv = {
+    ...opts.env,
+    GIT_AUTHOR_NAME: opts.identity.name,
+    GIT_AUTHOR_EMAIL: opts.identity.email,
+    GIT_COMMITTER_NAME: opts.identity.name,
+    GIT_COMMITTER_EMAIL: opts.identity.email,
+  };
+  const commit = (
+    await git(['commit-tree', tree, ...(parent ? ['-p', parent] : []), '-F', '-'], {
       cwd: root,
-      env: indexEnv,
-      input: opts.paths.map((p) => `${p}\0`).join(''),
-    });
-    const tree = (await git(['write-tree'], { cwd: root, env: indexEnv })).stdout.trim();
-    if (parent && parentTree === tree) return { parent };
-    const identityEnv = {
-      ...opts.env,
-      GIT_AUTHOR_NAME: opts.identity.name,
-      GIT_AUTHOR_EMAIL: opts.identity.email,
-      GIT_COMMITTER_NAME: opts.identity.name,
-      GIT_COMMITTER_EMAIL: opts.identity.email,
-    };
-    const commit = (
-      await git(['commit-tree', tree, ...(parent ? ['-p', parent] : []), '-F', '-'], {
-        cwd: root,
-        env: identityEnv,
-        input: opts.message,
-      })
-    ).stdout.trim();
-    // Tests kill the process here: the private index holds the commit, HEAD has not moved.
-    faultPoint('commit-index');
-    const journal = commitJournalPath(opts.gitDir);
-    const entry: Journal = { parent: parent ?? null, commit, paths: [...opts.paths] };
-    // Guards against a killed process, not a power cut: no fsync on the hot path.
-    writeFileAtomic(journal, `${JSON.stringify(entry)}\n`, { durable: false });
-    const subject = opts.message.split('\n', 1)[0] ?? '';
-    // Compare-and-swap: fails if HEAD moved since we read it.
-    const moved = await git(
-      ['update-ref', '-m', `commit: ${subject}`, 'HEAD', commit, parent ?? '0'.repeat(40)],
-      { cwd: root, allowFailure: true },
+      env: identityEnv,
+      input: opts.message,
+    })
+  ).stdout.trim();
+  // Tests kill the process here: the commit's objects are written, HEAD has not moved.
+  faultPoint('commit-index');
+  const journal = commitJournalPath(opts.gitDir);
+  const entry: Journal = { parent: parent ?? null, commit, paths: [...opts.paths] };
+  // Guards against a killed process, not a power cut: no fsync on the hot path.
+  writeFileAtomic(journal, `${JSON.stringify(entry)}\n`, { durable: false });
+  const subject = opts.message.split('\n', 1)[0] ?? '';
+  // Compare-and-swap: fails if HEAD moved since we read it.
+  const moved = await git(
+    ['update-ref', '-m', `commit: ${subject}`, 'HEAD', commit, parent ?? '0'.repeat(40)],
+    { cwd: root, allowFailure: true },
+  );
+  if (moved.exitCode !== 0) {
+    rmSync(journal, { force: true });
+    throw new GastownError(
+      'git.failed',
+      `HEAD moved while the engine committed; nothing committed (${moved.stderr.trim()})`,
     );
-    if (moved.exitCode !== 0) {
-      rmSync(journal, { force: true });
-      throw new GastownError(
-        'git.failed',
-        `HEAD moved while the engine committed; nothing committed (${moved.stderr.trim()})`,
-      );
-    }
-    // And here: HEAD has moved, the user's index has not followed yet.
-    faultPoint('commit-ref');
-    const behind = await followInIndex(root, commit, opts.paths, opts.env);
-    if (behind === undefined) rmSync(journal, { force: true });
-    return { commit, ...(parent ? { parent } : {}), ...(behind ? { indexBehind: behind } : {}) };
-  } finally {
-    removeIndex(index);
   }
+  // And here: HEAD has moved, the user's index has not followed yet.
+  faultPoint('commit-ref');
+  const behind = await followInIndex(root, commit, opts.paths, opts.env);
+  if (behind === undefined) rmSync(journal, { force: true });
+  return { commit, ...(parent ? { parent } : {}), ...(behind ? { indexBehind: behind } : {}) };
 }
 
 /**
@@ -153,7 +149,6 @@ export async function finishInterruptedCommit(
   } catch {
     return 'none';
   }
-  removeIndex(join(gitDir, PRIVATE_INDEX));
   let entry: Journal | undefined;
   try {
     const parsed = JSON.parse(text) as Journal;
@@ -193,9 +188,25 @@ async function followInIndex(
   return r.exitCode === 0 ? undefined : r.stderr.trim() || `git reset exited ${r.exitCode}`;
 }
 
-function removeIndex(index: string): void {
-  rmSync(index, { force: true });
-  rmSync(`${index}.lock`, { force: true });
+/**
+ * Where this repository's objects go: GIT_OBJECT_DIRECTORY when git set one, else `objects` in
+ * the common git directory (a linked worktree's git directory names it in `commondir`).
+ */
+function objectsDir(gitDir: string, commonDir: string | undefined): string {
+  const env = commandEnv().GIT_OBJECT_DIRECTORY;
+  if (env) return resolve(env);
+  if (commonDir) return join(commonDir, 'objects');
+  try {
+    return join(resolve(gitDir, readFileSync(join(gitDir, 'commondir'), 'utf8').trim()), 'objects');
+  } catch {
+    return join(gitDir, 'objects');
+  }
+}
+
+/** The hash of a repository with no commit yet to tell it by. */
+async function objectFormat(root: string): Promise<HashAlgorithm> {
+  const r = await git(['rev-parse', '--show-object-format'], { cwd: root, allowFailure: true });
+  return r.stdout.trim() === 'sha256' ? 'sha256' : 'sha1';
 }
 
 async function readHead(root: string): Promise<(string | undefined)[]> {

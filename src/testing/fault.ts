@@ -10,6 +10,9 @@
 //   commit-ref      in an engine commit, once HEAD moved, before the user's index follows
 //                   (both git/commit.ts)
 // Unset, empty or without the switch: every fault point is a no-op.
+// With the switch, GASTOWN_TEST_HOOK_TIMER=off also keeps a hook's time limit from running out
+// (triggers/hook.ts), so no test outcome depends on how busy the machine is; the test of the
+// limit itself turns it back on.
 
 import { commandEnv, onCommandStart } from '../scope.js';
 
@@ -39,4 +42,10 @@ export function effectFaultPoint(): void {
   if (at === undefined) return;
   effects += 1;
   if (at === String(effects)) process.kill(process.pid, 'SIGKILL');
+}
+
+/** True when the test harness switched the hook's time limit off. */
+export function hookTimerOff(): boolean {
+  const env = commandEnv();
+  return env.GASTOWN_TEST_FAULTS === '1' && env.GASTOWN_TEST_HOOK_TIMER === 'off';
 }

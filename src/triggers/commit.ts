@@ -191,7 +191,7 @@ export async function commitTransitions(
   paths = guard.paths;
   // The engine's mail about the molecules published goes with them (written by a command that
   // does not commit, or by a run that died): typed mail is named after its molecule.
-  paths = uniq([...paths, ...(await untrackedEngineMail(where.root, paths))]);
+  paths = uniq([...paths, ...engineMailOf(guard.untrackedMail, paths)]);
   let votes = [...guard.votes.values()].flat();
   const me = votes.length > 0 ? await localIdentity(where.root) : {};
   if (votes.length > 0 && !me.email) {
@@ -212,6 +212,7 @@ export async function commitTransitions(
     const approval = await commitFiles({
       root: where.root,
       gitDir: where.gitDir,
+      commonDir: where.commonDir,
       paths: votes,
       message: `checkpoint decision in ${votes.map((v) => v.replace(/^\.beads\/molecules\//, '')).join(', ')}\n`,
       identity: { name: me.name ?? me.email, email: me.email },
@@ -233,6 +234,7 @@ export async function commitTransitions(
   const made = await commitFiles({
     root: where.root,
     gitDir: where.gitDir,
+    commonDir: where.commonDir,
     paths,
     message,
     identity: settings.identity,
@@ -292,7 +294,7 @@ async function publishGuard(
   paths: string[],
   scope: readonly string[],
   invalid: ReadonlyMap<string, string>,
-): Promise<{ paths: string[]; votes: Map<string, string[]>; held: HeldMolecule[] }> {
+): Promise<{ paths: string[]; votes: Map<string, string[]>; held: HeldMolecule[]; untrackedMail: string[] }> {
   const held: HeldMolecule[] = [...invalid].map(([molecule, reason]) => ({ molecule, reason }));
   const withoutHeld = (list: string[]) => {
     const ids = new Set(held.map((h) => h.molecule));
@@ -301,9 +303,11 @@ async function publishGuard(
   const touched = uniq([...paths.map(moleculeOfPath).filter(isString), ...scope]).filter(
     (id) => !invalid.has(id),
   );
-  if (touched.length === 0) return { paths: withoutHeld(paths), votes: new Map(), held };
+  if (touched.length === 0) return { paths: withoutHeld(paths), votes: new Map(), held, untrackedMail: [] };
   const r = await git(
     [
+      // Reading only: a status that refreshed stat data would write the whole index back.
+      '--no-optional-locks',
       'status',
       '--porcelain',
       '-z',
@@ -311,15 +315,21 @@ async function publishGuard(
       '--no-renames',
       '--',
       ...touched.map((id) => `.beads/molecules/${id}`),
+      // The untracked mail too, in the same call (engineMailOf).
+      MAIL_DIR,
     ],
     { cwd: root, allowFailure: true },
   );
   if (r.exitCode !== 0) {
     const why = `git status failed, so what the commit would publish is unknown: ${r.stderr.trim().split('\n')[0]}`;
     for (const id of touched) held.push({ molecule: id, reason: why });
-    return { paths: withoutHeld(paths), votes: new Map(), held };
+    return { paths: withoutHeld(paths), votes: new Map(), held, untrackedMail: [] };
   }
-  const changed = parseStatus(r.stdout).filter((c) => !isGone(c));
+  const listed = parseStatus(r.stdout);
+  const untrackedMail = listed
+    .filter((c) => c.code === '??' && c.path.startsWith(`${MAIL_DIR}/`))
+    .map((c) => c.path);
+  const changed = listed.filter((c) => !isGone(c) && !c.path.startsWith(`${MAIL_DIR}/`));
   const committing = new Set(paths);
   const votes = new Map<string, string[]>();
   const extra: string[] = [];
@@ -371,7 +381,7 @@ async function publishGuard(
     if (now.length > 0) votes.set(id, uniq(now));
     extra.push(...more);
   }
-  return { paths: withoutHeld(uniq([...paths, ...extra])), votes, held };
+  return { paths: withoutHeld(uniq([...paths, ...extra])), votes, held, untrackedMail };
 }
 
 /** Untracked files under `.beads/molecules/`, repo-relative (one `git ls-files`). */
@@ -388,16 +398,12 @@ export function mailMoleculeOf(path: string): string | undefined {
   return /^\.beads\/mail\/[^/]+\/([a-z0-9][a-z0-9-]*)\.[^/]+\.md$/.exec(path)?.[1];
 }
 
-/** Untracked typed mail about the molecules `paths` publish (one `git ls-files`). */
-async function untrackedEngineMail(root: string, paths: readonly string[]): Promise<string[]> {
+const MAIL_DIR = '.beads/mail';
+
+/** Of the untracked mail, the engine's typed mail about the molecules `paths` publish. */
+function engineMailOf(untracked: readonly string[], paths: readonly string[]): string[] {
   const molecules = new Set(paths.map(moleculeOfPath).filter(isString));
-  if (molecules.size === 0) return [];
-  const r = await git(['ls-files', '-z', '--others', '--exclude-standard', '--', '.beads/mail'], {
-    cwd: root,
-    allowFailure: true,
-  });
-  if (r.exitCode !== 0) return [];
-  return r.stdout.split('\0').filter((p) => molecules.has(mailMoleculeOf(p) ?? ''));
+  return molecules.size === 0 ? [] : untracked.filter((p) => molecules.has(mailMoleculeOf(p) ?? ''));
 }
 
 /** Molecules with untracked files in `events/`. */

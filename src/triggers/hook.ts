@@ -20,8 +20,10 @@ import { MAX_STATE_FILE_BYTES } from '../store/atomic.js';
 import { isMoleculeId } from '../store/ids.js';
 import { findRoot } from '../store/layout.js';
 import { withLock } from '../store/lock.js';
+import { hookTimerOff } from '../testing/fault.js';
 import { type EngineCommitSettings, transitionTrailer } from './commit.js';
 import { reconcileAndCommit as reconcileAndCommitService } from './service.js';
+import { DEFAULT_HOOK_TIMEOUT_MS } from './settings.js';
 import { formatProblem, type StagedProblem, type StagedValidators, validateStagedTree } from './validate.js';
 
 /** Exit code the runner turns into "refuse the commit" (sysexits EX_DATAERR). */
@@ -41,12 +43,58 @@ export interface HookDeps {
   env?: Record<string, string>;
 }
 
+/** How long a stopped hook's reconcile gets to reach a safe point before the hook returns. */
+const STOP_GRACE_MS = 1000;
+
+/**
+ * Runs a hook within `[engine] hook_timeout`: past it the reconcile is told to stop (a gate
+ * command in flight is signalled; every write is atomic and the next run takes what this one
+ * left), and the hook returns so git goes on. Node keeps the time itself: no watchdog process.
+ */
 export async function runHook(
   name: string,
   args: readonly string[],
   stdin: string,
   cwd: string,
   deps: HookDeps,
+): Promise<number> {
+  const limitMs = hookTimeoutMs(cwd, deps);
+  const stop = new AbortController();
+  const timers: NodeJS.Timeout[] = [];
+  const after = (ms: number) =>
+    new Promise<'expired'>((resolve) => {
+      timers.push(setTimeout(() => resolve('expired'), ms));
+    });
+  const work = hookBody(name, args, stdin, cwd, deps, stop.signal);
+  try {
+    const first = await (hookTimerOff() ? work : Promise.race([work, after(limitMs)]));
+    if (first !== 'expired') return first;
+    stop.abort();
+    await Promise.race([work, after(STOP_GRACE_MS)]);
+    deps.log(
+      `gastown: ${name} stopped after ${limitMs / 1000}s (hook_timeout); git continues, run \`gastown advance\` to catch up`,
+    );
+    return 0;
+  } finally {
+    for (const t of timers) clearTimeout(t);
+  }
+}
+
+function hookTimeoutMs(cwd: string, deps: HookDeps): number {
+  try {
+    return deps.settings(cwd).hookTimeoutMs;
+  } catch {
+    return DEFAULT_HOOK_TIMEOUT_MS; // a config the hook cannot read: the hook says why later
+  }
+}
+
+async function hookBody(
+  name: string,
+  args: readonly string[],
+  stdin: string,
+  cwd: string,
+  deps: HookDeps,
+  signal: AbortSignal,
 ): Promise<number> {
   try {
     if (name === 'pre-commit') return await preCommit(cwd, deps);
@@ -94,11 +142,14 @@ export async function runHook(
       rewrites,
       scope,
       paths,
+      signal,
       ...(record ? { records: [record] } : {}),
       ...(head ? { head } : {}),
     });
   } catch (err) {
-    deps.log(`gastown: ${name}: ${oneLine(err)}; git continues (run \`gastown advance\` to catch up)`);
+    // Stopped at the time limit: runHook says so.
+    if (!signal.aborted)
+      deps.log(`gastown: ${name}: ${oneLine(err)}; git continues (run \`gastown advance\` to catch up)`);
   }
   return 0;
 }
@@ -240,13 +291,20 @@ export async function reconcileAndCommit(
     replayed?: boolean;
     /** What the rebase that brought `commits` rewrote. */
     rewrites?: RewriteMap | undefined;
+    /** Stops the reconcile at its next safe point (the hook's time limit). */
+    signal?: AbortSignal;
   } = {},
 ): Promise<void> {
   const settings = deps.settings(root);
   const lockWaitMs = Math.max(200, Math.min(2000, Math.floor(settings.hookTimeoutMs / 2)));
   const { scope } = options;
   const runs: AdvanceOptions[] = (commits.length > 0 ? commits : [undefined]).map((fromCommit) => {
-    const run: AdvanceOptions = { root, now: deps.now(), molecules: scope };
+    const run: AdvanceOptions = {
+      root,
+      now: deps.now(),
+      molecules: scope,
+      ...(options.signal ? { signal: options.signal } : {}),
+    };
     if (!fromCommit) return run;
     run.fromCommit = fromCommit;
     run.commitRecord = options.records?.find((c) => c.sha === fromCommit);

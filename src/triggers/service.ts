@@ -64,7 +64,13 @@ export async function reconcileAndCommit(o: ReconcileCommitOptions): Promise<Rec
     for (const run of o.runs) add(await advance(run));
     const first = o.runs[0];
     if (o.widenOnCompletion && first?.molecules && result.transitions.some((t) => t.step === undefined))
-      add(await advance({ root: first.root, now: first.now }));
+      add(
+        await advance({
+          root: first.root,
+          now: first.now,
+          ...(first.signal ? { signal: first.signal } : {}),
+        }),
+      );
     await o.beforeCommit?.(result);
     if (!o.commit) return { result };
     const c = o.commit;

@@ -5,7 +5,7 @@ import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { gastownInProcess as gastown } from '../helpers/inproc.js';
 import { gitIn, JGIL, tempDir, testEnv } from '../helpers/repo.js';
-import { CONFIG, type Day3Repo, day3Repo, MOL, NOW, throughPlan } from './fixture.js';
+import { CONFIG, type Day3Repo, day3Repo, MOL, NOW } from './fixture.js';
 
 interface Entry {
   kind: string;
@@ -31,8 +31,7 @@ describe('audit of a Day 3 molecule', () => {
     const key = join(keys.path, 'jgil');
     await execa('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', 'jgil', '-f', key]);
     const pub = readFileSync(`${key}.pub`, 'utf8').trim();
-    repo = await day3Repo(`${CONFIG}\n[verify.keys.jgil]\nssh = ["${pub}"]\n`);
-    await throughPlan(repo);
+    repo = await day3Repo(`${CONFIG}\n[verify.keys.jgil]\nssh = ["${pub}"]\n`, 'planned');
     await repo.gt([
       'mail',
       'send',

@@ -3,7 +3,7 @@
 // the graph is checked against the molecule's steps and needs instead.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { gastown, gitIn } from '../helpers/repo.js';
-import { type Day3Repo, day3Repo, MOL, NOW, throughPlan } from './fixture.js';
+import { CONFIG, type Day3Repo, day3Repo, MOL, NOW } from './fixture.js';
 
 interface StatusStep {
   id: string;
@@ -34,8 +34,7 @@ describe('report', () => {
   let repo: Day3Repo;
   let base: string;
   beforeAll(async () => {
-    repo = await day3Repo();
-    await throughPlan(repo);
+    repo = await day3Repo(CONFIG, 'planned');
     base = (await gitIn(repo.path, 'rev-parse', 'HEAD')).trim();
     await repo.done('do-infrastructure');
     await repo.commit('infra');

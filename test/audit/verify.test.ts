@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { execa } from 'execa';
 import { afterEach, describe, expect, it } from 'vitest';
 import { gastown, gitIn, JGIL, person, tempDir, testEnv } from '../helpers/repo.js';
-import { CONFIG, type Day3Repo, day3Repo, MOL, NOW, throughPlan } from './fixture.js';
+import { CONFIG, type Day3Repo, day3Repo, MOL, NOW } from './fixture.js';
 
 interface VerifyJson {
   ok: boolean;
@@ -40,8 +40,7 @@ describe('verify: who approved', () => {
   });
 
   it('the same approvals by the approver exit 0, and --base checks only the range', async () => {
-    repo = await day3Repo();
-    await throughPlan(repo);
+    repo = await day3Repo(CONFIG, 'planned');
     const r = await gastown(['verify'], repo.path, NOW);
     expect(r.stderr + r.stdout).toContain('verify: ok');
     expect(r.exitCode).toBe(0);
@@ -123,8 +122,7 @@ describe('verify: facts only the engine makes', () => {
   afterEach(() => repo?.cleanup());
 
   it('a hand-added test-validation pass with a hand-written passing report exits 1 (engine-commit)', async () => {
-    repo = await day3Repo();
-    await throughPlan(repo);
+    repo = await day3Repo(CONFIG, 'planned');
     for (const s of ['do-infrastructure', 'do-red', 'do-green']) await repo.done(s);
     await repo.commit('work');
     // The agent writes what the gate would have: the refactor done, the gate ready, done, a report.
@@ -163,8 +161,7 @@ describe('verify: facts only the engine makes', () => {
   });
 
   it('the gate run by the engine and committed by it passes; a rewritten fact does not', async () => {
-    repo = await day3Repo();
-    await throughPlan(repo);
+    repo = await day3Repo(CONFIG, 'planned');
     for (const s of ['do-infrastructure', 'do-red', 'do-green', 'do-refactor']) await repo.done(s);
     await repo.gt(['advance', '--commit']);
     expect(readFileSync(join(repo.path, MOL, 'reports', 'test-validation.1.md'), 'utf8')).toContain('PASS');

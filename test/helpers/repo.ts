@@ -10,16 +10,13 @@ declare module 'vitest' {
     /** Where this run keeps its repository templates (test/helpers/template.ts). */
     gastownTemplates: string;
     /** Stand-ins put first on PATH for every process a test starts (test/global-setup.ts). */
-    gastownTestBin: string;
     /** Where the processes tests start keep V8's code cache of dist/ (compile-cache.cjs). */
     gastownCompileCache: string;
   }
 }
 
 /** What the run's global setup (test/global-setup.ts) provides; undefined outside such a run. */
-export function provided(
-  key: 'gastownTemplates' | 'gastownTestBin' | 'gastownCompileCache',
-): string | undefined {
+export function provided(key: 'gastownTemplates' | 'gastownCompileCache'): string | undefined {
   try {
     return inject(key) || undefined;
   } catch {
@@ -69,7 +66,6 @@ export const JGIL = person('J Gil', 'jgil@example.com');
 
 /** Environment for child processes: isolated from the user's git config and colours. */
 export function testEnv(extra: Record<string, string> = {}): Record<string, string> {
-  const testBin = provided('gastownTestBin');
   return {
     ...(process.env as Record<string, string>),
     GIT_CONFIG_NOSYSTEM: '1',
@@ -79,9 +75,9 @@ export function testEnv(extra: Record<string, string> = {}): Record<string, stri
     XDG_CACHE_HOME: join(tmpdir(), 'gastown-test-xdg-cache'),
     // The test switch for fault injection (src/testing/fault.ts): GASTOWN_FAULT_KILL_AT works.
     GASTOWN_TEST_FAULTS: '1',
-    // A hook's time limit never runs out (the global setup's `sleep` stand-in), so a hook's
-    // outcome never depends on how busy the machine is.
-    ...(testBin ? { PATH: `${testBin}:${process.env.PATH ?? ''}` } : {}),
+    // A hook's time limit never runs out, so a hook's outcome never depends on how busy the
+    // machine is (src/testing/fault.ts).
+    GASTOWN_TEST_HOOK_TIMER: 'off',
     ...compileCacheEnv(),
     ...IDENTITY,
     ...extra,

@@ -14,7 +14,7 @@ import {
 } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { gastown, gitIn, run, tempDir } from '../helpers/repo.js';
+import { gastown, gitIn, run, tempDir, testEnv } from '../helpers/repo.js';
 import { git, log, REVIEW_FLOW, type Repo, setRecordedNode, shinyRepo } from './helpers.js';
 
 const repos: Repo[] = [];
@@ -157,6 +157,46 @@ describe('post-commit', () => {
     expect(started.filter((a) => a.startsWith('commit-tree '))).toHaveLength(1);
   });
 
+  it('a Gastown-Done commit: no watchdog process, and the engine commit writes no index', async () => {
+    const cwd = await repo();
+    const trace = join(cwd, '.git/trace2.jsonl');
+    // Every other program a hook may start, noted (git puts its own folder first on PATH, which
+    // holds none of these).
+    const bin = tempDir('gastown-bin-');
+    const noted = join(bin.path, 'started.txt');
+    for (const tool of ['sleep', 'awk', 'sed', 'timeout', 'cat', 'mktemp', 'grep']) {
+      const real = ['/bin', '/usr/bin'].map((d) => join(d, tool)).find((p) => existsSync(p));
+      if (!real) continue;
+      writeFileSync(join(bin.path, tool), `#!/bin/sh\necho ${tool} >> '${noted}'\nexec '${real}' "$@"\n`);
+      chmodSync(join(bin.path, tool), 0o755);
+    }
+    let r: Awaited<ReturnType<typeof git>>;
+    try {
+      r = await git(cwd, DONE_DESIGN, { GIT_TRACE2_EVENT: trace, PATH: `${bin.path}:${process.env.PATH}` });
+      expect(existsSync(noted) ? readFileSync(noted, 'utf8') : '').toBe('');
+    } finally {
+      bin.cleanup();
+    }
+    expect(r.exitCode).toBe(0);
+    expect((await log(cwd, 1))[0]?.trailers).toContain('Gastown-Transition: m1/implement ready');
+    const started = readFileSync(trace, 'utf8')
+      .split('\n')
+      .filter(Boolean)
+      .map((line) => JSON.parse(line) as { event: string; argv?: string[] })
+      .filter((e) => e.event === 'start')
+      .map((e) => (e.argv ?? [])[1] ?? '');
+    // What `git commit` starts by itself, hooks or not.
+    const own = new Set(['commit', 'interpret-trailers', 'maintenance', 'gc']);
+    const byHooks = started.filter((a) => !own.has(a));
+    // The tree comes from one cat-file, not from an index read, updated and written.
+    expect(
+      byHooks.filter((a) => ['read-tree', 'update-index', 'write-tree', 'ls-files'].includes(a)),
+    ).toEqual([]);
+    expect(byHooks.filter((a) => a === 'cat-file')).toHaveLength(1);
+    // pre-commit 1, the runner 2, Node 6 (at-commit view, status, cat-file, commit-tree, update-ref, reset).
+    expect(byHooks.length, byHooks.join(' ')).toBeLessThanOrEqual(9);
+  });
+
   it('never starts node for a commit that touches no .beads/ file and has no trailer', async () => {
     const cwd = await repo();
     const marker = join(cwd, '.git/node-started');
@@ -261,13 +301,13 @@ describe('post-merge', () => {
 describe('a hook stopped at its time limit', () => {
   it('leaves no fact out of history: the next engine commit takes what the stopped run wrote', async () => {
     const cwd = await repo();
-    // No clock decides this test. The gate tells the watchdog's timer that it is running (the
-    // fact before it is written by then), then holds the hook until the test releases it; the
-    // timer, a stand-in for `sleep` on PATH, runs out exactly then.
+    // No clock decides this test. The gate tells the hook's timer that it is running (the fact
+    // before it is written by then), then holds the hook until the test releases it; the timer,
+    // a stand-in for Node's setTimeout loaded into the hook, runs out exactly then.
     const started = join(cwd, '.git/gate-started');
     const release = join(cwd, '.git/gate-release');
     const once = join(cwd, '.git/gate-ran');
-    const limitSeen = join(cwd, '.git/watchdog-limit');
+    const limitSeen = join(cwd, '.git/timer-limit');
     expect((await run('mkfifo', [started, release], cwd)).exitCode).toBe(0);
     const gate = [
       "const fs = require('fs');",
@@ -282,11 +322,23 @@ describe('a hook stopped at its time limit', () => {
       `formula = "slow-gate"\n\n[[steps]]\nid = "work"\n\n[[steps]]\nid = "tests"\nneeds = ["work"]\n\n[steps.gate]\ntype = "command"\nrun = [${JSON.stringify(['node', '-e', gate, started, release, once])}]\n`,
     );
     const bin = tempDir('gastown-bin-');
+    // The hook's time limit is the one timer of 400 ms: it notes the limit and fires once the
+    // gate has said it runs (reading the fifo in the background, so the hook goes on meanwhile).
+    const timer = join(bin.path, 'timer.cjs');
     writeFileSync(
-      join(bin.path, 'sleep'),
-      `#!/bin/sh\necho "$1" > '${limitSeen}'\nread -r _ < '${started}'\n`,
+      timer,
+      [
+        "const fs = require('fs');",
+        'const real = globalThis.setTimeout;',
+        'globalThis.setTimeout = function (fn, ms, ...rest) {',
+        '  if (ms !== 400) return real(fn, ms, ...rest);',
+        `  fs.writeFileSync(${JSON.stringify(limitSeen)}, String(ms));`,
+        '  const t = real(() => {}, 2 ** 31 - 1);',
+        `  fs.readFile(${JSON.stringify(started)}, () => { clearTimeout(t); fn(...rest); });`,
+        '  return t;',
+        '};',
+      ].join('\n'),
     );
-    chmodSync(join(bin.path, 'sleep'), 0o755);
     const config = join(cwd, '.beads/config.toml');
     const text = readFileSync(config, 'utf8');
     expect(text).toContain('hook_timeout = "5s"');
@@ -302,17 +354,16 @@ describe('a hook stopped at its time limit', () => {
       r = await git(
         cwd,
         ['commit', '-q', '--allow-empty', '-m', 'work', '--trailer', 'Gastown-Done: g1/work'],
-        {
-          PATH: `${bin.path}:${process.env.PATH}`,
-        },
+        // The hook's time limit on (the harness keeps it off), read through the stand-in timer.
+        { NODE_OPTIONS: `${testEnv().NODE_OPTIONS ?? ''} --require ${timer}`, GASTOWN_TEST_HOOK_TIMER: 'on' },
       );
     } finally {
       releaseFifo(release);
       bin.cleanup();
     }
     expect(r.exitCode).toBe(0);
-    // The watchdog waited for the configured limit and stopped the hook, which git survived.
-    expect(readFileSync(limitSeen, 'utf8').trim()).toBe('0.4');
+    // The hook waited for the configured limit and stopped, and git went on.
+    expect(readFileSync(limitSeen, 'utf8').trim()).toBe('400');
     expect(r.stderr).toContain('stopped after 0.4s (hook_timeout)');
     expect((await log(cwd, 1))[0]?.subject).toBe('work');
     // The stopped run recorded the step before the gate held it up; nothing committed that.

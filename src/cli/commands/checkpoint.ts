@@ -15,6 +15,7 @@ import {
 } from '../../checkpoint/file.js';
 import { displayActor } from '../../checkpoint/trust.js';
 import { listMoleculeIds, statusOf, type Transition } from '../../engine/index.js';
+import type { StepState } from '../../engine/types.js';
 import { judgeMolecule, type MoleculeVerdict } from '../../engine/verdict.js';
 import { isGastownError, UsageError } from '../../errors.js';
 import { checkpointJudgement } from '../../gates/human.js';
@@ -198,24 +199,45 @@ async function describe(
   const done = `/events/${step}.${attempt}.done.toml`;
   const unbacked = plan.problems?.find((p) => p.file?.endsWith(done));
   if (unbacked) return invalid(unbacked.message);
+  if (recordedDecision(entry, facts)) return entry;
+  const judgement = checkpointJudgement(state, step, config, judged.env.facts);
+  if (judgement && 'error' in judgement) return invalid(judgement.error);
+  const notes = voteNotes(entry, judgement, trustConfigOf(config));
+  if (entry.decision === 'pending' && cp.timeout && !entry.timed_out) {
+    const d = checkpointDeadline(cp.timeout, await requestCommittedAt(root, file), now);
+    if (d.deadline) entry.deadline = d.deadline.toISOString();
+    entry.overdue = d.overdue;
+  }
+  if (notes.length > 0) entry.note = notes.join('; ');
+  return entry;
+}
+
+/** The outcome the engine recorded for the attempt (approved, rejected, skipped) set on `entry`. */
+function recordedDecision(entry: ListEntry, facts: StepState['facts'] | undefined): boolean {
   if (facts?.done) {
     entry.decision = 'approved';
     entry.note = `approved by ${facts.done.by ?? 'someone'}`;
-    return entry;
+    return true;
   }
   if (facts?.failed) {
     entry.decision = 'rejected';
     entry.note = `rejected by ${facts.failed.by ?? 'someone'}${facts.failed.reason ? `: ${facts.failed.reason}` : ''}`;
-    return entry;
+    return true;
   }
   if (facts?.skipped) {
     entry.decision = 'skipped';
-    return entry;
+    return true;
   }
-  const judgement = checkpointJudgement(state, step, config, judged.env.facts);
-  if (judgement && 'error' in judgement) return invalid(judgement.error);
+  return false;
+}
+
+/** The votes cast so far on `entry`, its decision when they settle it, and notes on the rest. */
+function voteNotes(
+  entry: ListEntry,
+  judgement: Exclude<ReturnType<typeof checkpointJudgement>, { error: string }>,
+  trust: ReturnType<typeof trustConfigOf>,
+): string[] {
   const verdict = judgement?.verdict;
-  const trust = trustConfigOf(config);
   const notes: string[] = [];
   if (verdict) {
     entry.votes = verdict.votes.map((v) => ({
@@ -235,13 +257,7 @@ async function describe(
       );
   } else if (judgement && judgement.votes > 0)
     notes.push('its decision is not checked yet (who made it is read from git)');
-  if (entry.decision === 'pending' && cp.timeout && !entry.timed_out) {
-    const d = checkpointDeadline(cp.timeout, await requestCommittedAt(root, file), now);
-    if (d.deadline) entry.deadline = d.deadline.toISOString();
-    entry.overdue = d.overdue;
-  }
-  if (notes.length > 0) entry.note = notes.join('; ');
-  return entry;
+  return notes;
 }
 
 export async function list(ctx: CliContext, opts: { pending?: boolean; json?: boolean }): Promise<number> {

@@ -30,43 +30,12 @@ export async function watch(ctx: CliContext, opts: WatchOpts): Promise<number> {
   if (!existsSync(join(root, '.beads'))) {
     throw new GastownError('store.no-beads', `no .beads/ in ${root} (run \`gastown init\`)`);
   }
-  // Handlers first: a signal during start-up or a long first reconcile stops it too. The abort
-  // stops the reconcile in flight at its next safe point and cancels a gate command it runs.
-  // They stay registered while it stops: execa's exit handler re-raises a signal nobody else
-  // listens to, which would kill this process before it finished stopping. A second signal does
-  // exactly that on purpose.
-  const stop = new AbortController();
-  const stopped = new Promise<string>((resolve) => {
-    const onSignal = (signal: NodeJS.Signals) => {
-      if (stop.signal.aborted) {
-        process.off('SIGINT', onSignal);
-        process.off('SIGTERM', onSignal);
-        process.kill(process.pid, signal);
-        return;
-      }
-      stop.abort();
-      resolve(signal);
-    };
-    process.on('SIGINT', onSignal);
-    process.on('SIGTERM', onSignal);
-  });
+  const { stop, stopped } = stopOnSignal();
   const [{ isStopped }, { reconcileAndCommit }] = await Promise.all([
     import('../../engine/stop.js'),
     import('../../triggers/service.js'),
   ]);
-  const emit = (t: TransitionLike) => {
-    if (opts.json) ctx.io.out(JSON.stringify({ event: 'transition', ...t }));
-    else ctx.io.out(`${transitionTrailer(t)}${t.summary ? `  ${t.summary}` : ''}`);
-  };
-  const report = async (result: AdvanceResult, streamed: boolean) => {
-    if (!streamed) result.transitions.forEach(emit);
-    for (const p of result.problems) ctx.io.warn(p.message, p.file ? { file: p.file } : {});
-    // The mail this reconcile wrote is announced now, outside the engine lock.
-    const delivered = await deliverAfterReconcile(root, loadConfig(root));
-    const said = describeDelivery(delivered);
-    if (said && opts.json) ctx.io.out(JSON.stringify({ event: 'notifications', ...delivered }));
-    else if (said) ctx.io.out(said);
-  };
+  const out = watchOutput(ctx, opts, root);
   const watcher = await startWatcher({
     root,
     debounceMs,
@@ -80,7 +49,7 @@ export async function watch(ctx: CliContext, opts: WatchOpts): Promise<number> {
         signal: stop.signal,
         onTransition: (t: TransitionLike) => {
           streamed = true;
-          emit(t);
+          out.emit(t);
         },
       };
       // Reconcile and commit under one lock, released once HEAD has moved.
@@ -90,16 +59,8 @@ export async function watch(ctx: CliContext, opts: WatchOpts): Promise<number> {
         lockWaitMs: options.lockWaitMs,
         commit: opts.commit ? { settings: loadTriggerSettings(root) } : undefined,
       });
-      await report(result, streamed);
-      if (!made) return result;
-      for (const h of made.held ?? []) ctx.io.warn(`${h.molecule} not committed: ${h.reason}`);
-      if (made.indexBehind !== undefined)
-        ctx.io.warn(`engine commit made, but the index could not follow it (${made.indexBehind})`);
-      if (made.commit) {
-        if (opts.json)
-          ctx.io.out(JSON.stringify({ event: 'commit', commit: made.commit, files: made.paths }));
-        else ctx.io.out(`engine commit ${made.commit.slice(0, 7)} (${made.paths.length} file(s))`);
-      }
+      await out.report(result, streamed);
+      if (made) out.commit(made);
       return result;
     },
     retryable: isBusy,
@@ -119,6 +80,63 @@ export async function watch(ctx: CliContext, opts: WatchOpts): Promise<number> {
   if (opts.json) ctx.io.out(JSON.stringify({ event: 'stopped', signal }));
   else ctx.io.out(`stopped (${signal})`);
   return 0;
+}
+
+/**
+ * Handlers first: a signal during start-up or a long first reconcile stops it too. The abort
+ * stops the reconcile in flight at its next safe point and cancels a gate command it runs.
+ * They stay registered while it stops: execa's exit handler re-raises a signal nobody else
+ * listens to, which would kill this process before it finished stopping. A second signal does
+ * exactly that on purpose.
+ */
+function stopOnSignal(): { stop: AbortController; stopped: Promise<string> } {
+  const stop = new AbortController();
+  const stopped = new Promise<string>((resolve) => {
+    const onSignal = (signal: NodeJS.Signals) => {
+      if (stop.signal.aborted) {
+        process.off('SIGINT', onSignal);
+        process.off('SIGTERM', onSignal);
+        process.kill(process.pid, signal);
+        return;
+      }
+      stop.abort();
+      resolve(signal);
+    };
+    process.on('SIGINT', onSignal);
+    process.on('SIGTERM', onSignal);
+  });
+  return { stop, stopped };
+}
+
+type Made = NonNullable<
+  Awaited<ReturnType<typeof import('../../triggers/service.js').reconcileAndCommit>>['made']
+>;
+
+/** What watch prints after each reconcile: transitions, problems, mail delivered, the commit. */
+function watchOutput(ctx: CliContext, opts: WatchOpts, root: string) {
+  const emit = (t: TransitionLike) => {
+    if (opts.json) ctx.io.out(JSON.stringify({ event: 'transition', ...t }));
+    else ctx.io.out(`${transitionTrailer(t)}${t.summary ? `  ${t.summary}` : ''}`);
+  };
+  const report = async (result: AdvanceResult, streamed: boolean) => {
+    if (!streamed) result.transitions.forEach(emit);
+    for (const p of result.problems) ctx.io.warn(p.message, p.file ? { file: p.file } : {});
+    // The mail this reconcile wrote is announced now, outside the engine lock.
+    const delivered = await deliverAfterReconcile(root, loadConfig(root));
+    const said = describeDelivery(delivered);
+    if (said && opts.json) ctx.io.out(JSON.stringify({ event: 'notifications', ...delivered }));
+    else if (said) ctx.io.out(said);
+  };
+  const commit = (made: Made) => {
+    for (const h of made.held ?? []) ctx.io.warn(`${h.molecule} not committed: ${h.reason}`);
+    if (made.indexBehind !== undefined)
+      ctx.io.warn(`engine commit made, but the index could not follow it (${made.indexBehind})`);
+    if (made.commit) {
+      if (opts.json) ctx.io.out(JSON.stringify({ event: 'commit', commit: made.commit, files: made.paths }));
+      else ctx.io.out(`engine commit ${made.commit.slice(0, 7)} (${made.paths.length} file(s))`);
+    }
+  };
+  return { emit, report, commit };
 }
 
 function isBusy(err: unknown): boolean {

@@ -1,0 +1,237 @@
+// The tree of an engine commit, built without an index: the trees along the changed paths are
+// read with one `git cat-file --batch`, and the new blobs and trees are written as loose objects
+// from here. A private index cost a `read-tree` of the whole of HEAD and a write of an index
+// of every file in the repository (tens of thousands under .beads/), then an `update-index` and
+// a `write-tree`: four processes, where this starts one (docs/decisions.md).
+import { createHash } from 'node:crypto';
+import {
+  closeSync,
+  linkSync,
+  lstatSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  readlinkSync,
+  type Stats,
+  unlinkSync,
+  writeSync,
+} from 'node:fs';
+import { join } from 'node:path';
+import { deflateSync } from 'node:zlib';
+import { GastownError } from '../errors.js';
+import { gitBytes } from './exec.js';
+
+export type HashAlgorithm = 'sha1' | 'sha256';
+
+interface Entry {
+  mode: string;
+  name: string;
+  /** Raw object id bytes. */
+  id: Buffer;
+}
+
+const TREE_MODE = '40000';
+
+/** The hash a repository's object ids are made with, from the length of one of them. */
+export function algorithmOf(objectId: string): HashAlgorithm {
+  return objectId.length === 64 ? 'sha256' : 'sha1';
+}
+
+/** Parses a tree object's bytes. */
+function parseTree(buf: Buffer, idBytes: number): Entry[] {
+  const out: Entry[] = [];
+  let at = 0;
+  while (at < buf.length) {
+    const space = buf.indexOf(0x20, at);
+    const nul = buf.indexOf(0, space);
+    if (space < 0 || nul < 0 || nul + 1 + idBytes > buf.length)
+      throw new GastownError('git.failed', 'cannot read a tree object: it is truncated');
+    out.push({
+      mode: buf.subarray(at, space).toString('latin1'),
+      name: buf.subarray(space + 1, nul).toString('utf8'),
+      id: Buffer.from(buf.subarray(nul + 1, nul + 1 + idBytes)),
+    });
+    at = nul + 1 + idBytes;
+  }
+  return out;
+}
+
+/** Git's tree order: names compared as bytes, a tree's as if it ended with `/`. */
+function sortKey(e: Entry): Buffer {
+  return Buffer.from(e.mode === TREE_MODE ? `${e.name}/` : e.name, 'utf8');
+}
+
+function serializeTree(entries: readonly Entry[]): Buffer {
+  const sorted = [...entries].sort((a, b) => Buffer.compare(sortKey(a), sortKey(b)));
+  return Buffer.concat(sorted.flatMap((e) => [Buffer.from(`${e.mode} ${e.name}\0`, 'utf8'), e.id]));
+}
+
+/**
+ * Writes a loose object unless it is there already; returns its id. Written to a temporary
+ * file beside it and linked into place, as git does: a reader sees the whole object or none.
+ */
+export function writeObject(
+  objectsDir: string,
+  type: string,
+  body: Buffer,
+  algorithm: HashAlgorithm,
+): Buffer {
+  const header = Buffer.from(`${type} ${body.length}\0`, 'latin1');
+  const id = createHash(algorithm).update(header).update(body).digest();
+  const hex = id.toString('hex');
+  const dir = join(objectsDir, hex.slice(0, 2));
+  const file = join(dir, hex.slice(2));
+  try {
+    lstatSync(file);
+    return id;
+  } catch {
+    /* not there yet */
+  }
+  mkdirSync(dir, { recursive: true });
+  const tmp = join(dir, `tmp_obj_gastown_${process.pid}_${hex.slice(2, 10)}`);
+  const fd = openSync(tmp, 'w', 0o444);
+  try {
+    writeSync(fd, deflateSync(Buffer.concat([header, body])));
+  } finally {
+    closeSync(fd);
+  }
+  try {
+    linkSync(tmp, file);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+  } finally {
+    unlinkSync(tmp);
+  }
+  return id;
+}
+
+/** The folders of `paths`, each with every folder above it, `''` being the top. */
+function foldersOf(paths: readonly string[]): string[] {
+  const out = new Set<string>(['']);
+  for (const p of paths)
+    for (let cut = p.indexOf('/'); cut >= 0; cut = p.indexOf('/', cut + 1)) out.add(p.slice(0, cut));
+  return [...out];
+}
+
+/**
+ * The entries of each folder of `tree` named, from one `git cat-file --batch` (`<tree>:<folder>`);
+ * a folder not in the tree has none.
+ */
+async function readFolders(
+  root: string,
+  tree: string,
+  folders: readonly string[],
+  idBytes: number,
+): Promise<Map<string, Entry[]>> {
+  const out = await gitBytes(['cat-file', '--batch'], {
+    cwd: root,
+    input: folders.map((f) => (f === '' ? `${tree}\n` : `${tree}:${f}\n`)).join(''),
+  });
+  const trees = new Map<string, Entry[]>();
+  let at = 0;
+  for (const folder of folders) {
+    const eol = out.indexOf(0x0a, at);
+    if (eol < 0)
+      throw new GastownError('git.failed', `git cat-file stopped before ${folder || 'the top tree'}`);
+    const header = out.subarray(at, eol).toString('utf8');
+    at = eol + 1;
+    const m = /^[0-9a-f]+ (\w+) (\d+)$/.exec(header);
+    if (!m) {
+      trees.set(folder, []); // `<name> missing`: a folder the commit adds
+      continue;
+    }
+    const size = Number(m[2]);
+    if (m[1] !== 'tree')
+      throw new GastownError(
+        'git.failed',
+        `cannot commit under ${folder}: it is a ${m[1]} in HEAD, not a folder`,
+      );
+    trees.set(folder, parseTree(out.subarray(at, at + size), idBytes));
+    at += size + 1;
+  }
+  return trees;
+}
+
+/** The blob entry for a working-tree file, written as an object; undefined when it is gone. */
+function blobOf(root: string, path: string, objectsDir: string, algorithm: HashAlgorithm): Entry | undefined {
+  const full = join(root, path);
+  let st: Stats;
+  try {
+    st = lstatSync(full);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT' || (err as NodeJS.ErrnoException).code === 'ENOTDIR')
+      return undefined;
+    throw err;
+  }
+  const name = path.slice(path.lastIndexOf('/') + 1);
+  if (st.isSymbolicLink())
+    return {
+      mode: '120000',
+      name,
+      id: writeObject(objectsDir, 'blob', Buffer.from(readlinkSync(full)), algorithm),
+    };
+  if (!st.isFile()) throw new GastownError('git.failed', `cannot commit ${path}: it is not a regular file`);
+  const mode = st.mode & 0o111 ? '100755' : '100644';
+  return { mode, name, id: writeObject(objectsDir, 'blob', readFileSync(full), algorithm) };
+}
+
+/**
+ * The id of `base` (a tree id; undefined for none) with each of `paths` as it is in the working
+ * tree under `root` (a missing file is removed, and a folder left empty with it). The blobs and
+ * trees are written to `objectsDir` as loose objects. Files are taken byte for byte, as the
+ * engine wrote them: no clean filter or end-of-line conversion applies.
+ */
+export async function treeWithFiles(opts: {
+  root: string;
+  objectsDir: string;
+  base: string | undefined;
+  paths: readonly string[];
+  algorithm: HashAlgorithm;
+}): Promise<string> {
+  const { root, objectsDir, algorithm } = opts;
+  const idBytes = algorithm === 'sha256' ? 32 : 20;
+  for (const p of opts.paths)
+    if (
+      p === '' ||
+      p.includes('\n') ||
+      p.startsWith('/') ||
+      p.split('/').some((s) => s === '' || s === '.' || s === '..')
+    )
+      throw new GastownError('git.failed', `cannot commit ${JSON.stringify(p)}: not a plain repository path`);
+  const folders = foldersOf(opts.paths);
+  const trees = opts.base
+    ? await readFolders(root, opts.base, folders, idBytes)
+    : new Map(folders.map((f) => [f, [] as Entry[]]));
+  const put = (folder: string, name: string, entry: Entry | undefined) => {
+    const list = (trees.get(folder) ?? []).filter((e) => e.name !== name);
+    if (entry) list.push(entry);
+    trees.set(folder, list);
+  };
+  for (const p of opts.paths) {
+    const cut = p.lastIndexOf('/');
+    const folder = cut < 0 ? '' : p.slice(0, cut);
+    const existing = trees.get(folder)?.find((e) => e.name === p.slice(cut + 1));
+    if (existing?.mode === TREE_MODE)
+      throw new GastownError('git.failed', `cannot commit ${p}: it is a folder in HEAD`);
+    put(folder, p.slice(cut + 1), blobOf(root, p, objectsDir, algorithm));
+  }
+  // Deepest first, so each folder's own tree is written before its parent's.
+  const depth = (f: string) => (f === '' ? 0 : f.split('/').length);
+  const order = folders.sort((a, b) => depth(b) - depth(a) || (a < b ? -1 : 1));
+  let top: Buffer | undefined;
+  for (const folder of order) {
+    const entries = trees.get(folder) ?? [];
+    const cut = folder.lastIndexOf('/');
+    const parent = cut < 0 ? '' : folder.slice(0, cut);
+    const name = folder.slice(cut + 1);
+    if (folder === '') {
+      top = writeObject(objectsDir, 'tree', serializeTree(entries), algorithm);
+      continue;
+    }
+    // Git keeps no empty folder: a folder left empty goes from its parent.
+    const id =
+      entries.length > 0 ? writeObject(objectsDir, 'tree', serializeTree(entries), algorithm) : undefined;
+    put(parent, name, id ? { mode: TREE_MODE, name, id } : undefined);
+  }
+  return (top as Buffer).toString('hex');
+}
