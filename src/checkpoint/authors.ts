@@ -99,28 +99,36 @@ export async function firstCommitTime(
  * `.beads/config.toml` as committed at each of `revs` (e.g. `<commit>^` and `<commit>`): its
  * text, or undefined where the revision or the file does not exist. One `git cat-file --batch`.
  */
-export async function configAt(root: string, revs: readonly string[]): Promise<(string | undefined)[]> {
+export function configAt(root: string, revs: readonly string[]): Promise<(string | undefined)[]> {
+  return objectTexts(
+    root,
+    revs.map((r) => `${r}:${CONFIG_FILE}`),
+  );
+}
+
+/** The text of each blob `specs` names (`<rev>:<path>`, a blob id); undefined where none. One process. */
+export async function objectTexts(root: string, specs: readonly string[]): Promise<(string | undefined)[]> {
   const out = await gitBytes(['cat-file', '--batch'], {
     cwd: root,
-    input: revs.map((r) => `${r}:${CONFIG_FILE}\n`).join(''),
+    input: specs.map((s) => `${s}\n`).join(''),
     allowFailure: true,
   });
   const texts: (string | undefined)[] = [];
   let at = 0;
-  for (let i = 0; i < revs.length; i++) {
+  for (let i = 0; i < specs.length; i++) {
     const eol = out.indexOf(10, at);
     if (eol < 0) break;
     const header = out.subarray(at, eol).toString('utf8');
     at = eol + 1;
     const m = /^[0-9a-f]+ (\w+) (\d+)$/.exec(header);
     if (!m) {
-      texts.push(undefined); // `<rev> missing`: no such revision, or no config there
+      texts.push(undefined); // `<spec> missing`: no such revision, or no such file there
       continue;
     }
     const size = Number(m[2]);
     texts.push(m[1] === 'blob' ? out.subarray(at, at + size).toString('utf8') : undefined);
     at += size + 1;
   }
-  while (texts.length < revs.length) texts.push(undefined);
+  while (texts.length < specs.length) texts.push(undefined);
   return texts;
 }

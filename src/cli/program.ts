@@ -6,8 +6,7 @@ import { Command, CommanderError } from 'commander';
 import { ExitCode } from '../errors.js';
 import type { CliContext } from './context.js';
 import { commandNameOf, registerTable } from './table/index.js';
-
-export const VERSION = '0.1.0';
+import { VERSION } from './version.js';
 
 /** Runs argv through commander; errors other than commander's own are thrown to main. */
 export async function runProgram(ctx: CliContext, argv: string[]): Promise<number> {

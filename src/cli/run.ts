@@ -4,7 +4,7 @@
 // call must behave as a fresh process would (src/scope.ts).
 //
 // Argv shapes that run on every commit or prompt are dispatched directly (the hook entry point,
-// a plain `advance`, `mail inbox|check`: src/cli/quick-mail.ts); everything else goes to the
+// a plain `advance`, `mail inbox|check`: src/cli/quick-mail.ts, `--version`); everything else goes to the
 // command table (program.ts), whose groups live in src/cli/table/ and load their implementation
 // lazily.
 import { traceFrom, traceLines } from '../engine/trace.js';
@@ -12,6 +12,7 @@ import { ExitCode, formatLocated, isGastownError } from '../errors.js';
 import { closeScope, openScope } from '../scope.js';
 import { type CliContext, createContext, type Sink } from './context.js';
 import { quickMailCall } from './quick-mail.js';
+import { VERSION } from './version.js';
 
 export interface RunOptions {
   cwd: string;
@@ -94,6 +95,11 @@ async function dispatch(args: string[], opts: RunOptions): Promise<number> {
     return err.exitCode;
   }
   try {
+    // `--version` alone, as commander would answer it, without compiling commander and the table.
+    if (args.length === 1 && (args[0] === '--version' || args[0] === '-V')) {
+      ctx.write(1, `${VERSION}\n`);
+      return ExitCode.ok;
+    }
     const call = hookCall(args);
     if (call) {
       const { hook } = await import('./commands/hook.js');

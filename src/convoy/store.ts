@@ -18,9 +18,8 @@ import { readGateReport } from '../gates/report.js';
 import { git } from '../git/exec.js';
 import { assertAddress } from '../mail/address.js';
 import { writeMailFiles } from '../mail/send.js';
-import { commandEnv } from '../scope.js';
 import { createFileExclusive, readIfExists, readSmallFile, writeFileAtomic } from '../store/atomic.js';
-import { hashKey, moleculeKeyLines, stampIsSettled, statStamp } from '../store/cache.js';
+import { hashKey, moleculeKeyLines, stampIsSettled, stampWindow, statStamp } from '../store/cache.js';
 import { FieldError } from '../store/check.js';
 import { loadConfig } from '../store/config.js';
 import { assertMoleculeId } from '../store/ids.js';
@@ -490,8 +489,4 @@ export async function landAfterAdvance(
   return r.landed;
 }
 
-/** `GASTOWN_STAMP_WINDOW_MS` as advance reads it (tests set 0); undefined: the default. */
-export function stampWindow(env: NodeJS.ProcessEnv = commandEnv()): number | undefined {
-  const ms = Number.parseInt(env.GASTOWN_STAMP_WINDOW_MS ?? '', 10);
-  return Number.isInteger(ms) && ms >= 0 ? ms : undefined;
-}
+export { stampWindow };

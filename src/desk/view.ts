@@ -1,20 +1,32 @@
 // The agent's desk (docs/agents.md): one step as the agent who does it needs to read it, and
-// what `prime` shows at the start of a session. Reads only, and never asks git: a step's
-// instructions, its attempt and its feedback are all in the molecule's files.
+// what `prime` shows at the start of a session. A step's instructions, its attempt and its
+// feedback are all in the molecule's files; which steps are the agent's comes from the same
+// summaries and judgement as `molecule current` (engine/views.ts).
 import { readdirSync } from 'node:fs';
 import { checkpointId, checkpointPaths } from '../checkpoint/file.js';
 import { parseFrontMatter } from '../checkpoint/frontmatter.js';
-import { fileMoleculeStatus, isMoleculeCompleted, listMoleculeIds, readMoleculeFiles } from '../engine/io.js';
+import { parseMoleculeMeta } from '../engine/fold.js';
+import { fileMoleculeStatus, moleculeRelDir, readMoleculeFiles } from '../engine/io.js';
 import { stepAssignee } from '../engine/plan.js';
-import { foldFiles, planState } from '../engine/reconcile.js';
+import { foldFiles, memoParseFormula, planState } from '../engine/reconcile.js';
+import { MOVABLE } from '../engine/summaries.js';
 import { formatTrailer } from '../engine/trailers.js';
 import type { MoleculeState, PlanResult, StepState } from '../engine/types.js';
+import { lookAtMolecules } from '../engine/views.js';
 import { GastownError } from '../errors.js';
 import type { HumanGate } from '../formula/model.js';
 import { substituteVars as substitute } from '../formula/vars.js';
 import { readSmallFile } from '../store/atomic.js';
 import { assertPathSegment } from '../store/ids.js';
-import { EVENTS, moleculesDir, outputPath, parseEventName, stepEventPath } from '../store/layout.js';
+import {
+  EVENTS,
+  FORMULA_FILE,
+  MOLECULE_FILE,
+  moleculesDir,
+  outputPath,
+  parseEventName,
+  stepEventPath,
+} from '../store/layout.js';
 import type { GastownConfig } from '../store/types.js';
 
 export interface NeedView {
@@ -68,6 +80,38 @@ export async function loadView(
   const state = foldFiles(id, readMoleculeFiles(root, id));
   const plan = await planState(state, { config, now, moleculeStatus: fileMoleculeStatus(root) });
   return { state, plan };
+}
+
+/**
+ * The descriptions of steps of molecule `id` as stepView gives them (vars filled in), from its
+ * frozen formula and molecule.toml alone: `molecule current` prints them for every step it lists.
+ * Undefined when those files cannot be read or parsed; the caller folds the molecule then.
+ */
+export function stepDescriptions(
+  root: string,
+  id: string,
+  steps: readonly string[],
+): Map<string, string> | undefined {
+  const dir = `${moleculesDir(root)}/${id}`;
+  try {
+    const formula = memoParseFormula(
+      readSmallFile(`${dir}/${FORMULA_FILE}`),
+      `${moleculeRelDir(id)}/${FORMULA_FILE}`,
+    );
+    const meta = parseMoleculeMeta(
+      readSmallFile(`${dir}/${MOLECULE_FILE}`),
+      `${moleculeRelDir(id)}/${MOLECULE_FILE}`,
+    );
+    const out = new Map<string, string>();
+    for (const id of steps) {
+      const step = formula.steps.find((s) => s.id === id);
+      if (!step) return undefined;
+      out.set(id, substitute(step.description ?? '', meta.vars ?? {}).trimEnd());
+    }
+    return out;
+  } catch {
+    return undefined;
+  }
 }
 
 /** A step's state as `status` shows it: a pending step the next reconcile makes ready is ready. */
@@ -200,14 +244,13 @@ export interface Desk {
   ready: DeskStep[];
 }
 
-const TERMINAL = new Set(['done', 'failed', 'skipped']);
+const OVER = new Set(['done', 'failed', 'skipped']);
 
 /**
- * Whether molecule `id` records a step ready for or started by someone `mine` accepts, judged by
- * the names in `events/` and the one line of the fact that names who: a molecule with nothing
- * open for them is passed over without being folded. Facts are what reconcile recorded, so a
- * step the next reconcile would make ready shows once it has (every command and hook reconciles).
- * A folder it cannot list is folded, so its problem is reported where it belongs.
+ * Whether molecule `id` records a step ready for or started by someone `mine` accepts (or by
+ * nobody named), judged by the names in `events/` and the one line of the fact that names who:
+ * one listing passes over a molecule with nothing open for them. A folder it cannot list or a
+ * fact it cannot read is looked at in full, so its problem is reported where it belongs.
  */
 function openStepFor(root: string, id: string, mine: (who: string | undefined) => boolean): boolean {
   const dir = `${moleculesDir(root)}/${id}/${EVENTS}`;
@@ -226,7 +269,7 @@ function openStepFor(root: string, id: string, mine: (who: string | undefined) =
     else if (e.attempt === at.attempt) at.kinds.add(e.kind);
   }
   for (const [step, { attempt, kinds }] of latest) {
-    if ([...kinds].some((k) => TERMINAL.has(k))) continue;
+    if ([...kinds].some((k) => OVER.has(k))) continue;
     const kind = kinds.has('started') ? 'started' : kinds.has('ready') ? 'ready' : undefined;
     if (!kind) continue;
     let text: string;
@@ -243,18 +286,46 @@ function openStepFor(root: string, id: string, mine: (who: string | undefined) =
 
 /**
  * The steps for `me` across molecules that can move (not completed, cancelled, invalid or in
- * conflict): in progress first, then ready, in molecule order. Completed molecules are passed
- * over by one stat each.
+ * conflict): in progress first, then ready, in molecule order. Each molecule with a step open
+ * for `me` (openStepFor) is looked at as `molecule current` looks at it (engine/views.ts): from
+ * its summary while nothing it was computed from changed, else read and judged, and that
+ * recorded. Gated steps are left out: a person or the engine finishes them. Only the step on the
+ * hook is read in full, for its instructions.
  */
 export async function deskOf(root: string, config: GastownConfig, me: string, now: Date): Promise<Desk> {
   const bare = (n: string) => n.replace(/^@/, '');
   const mine = (a: string | undefined) => a !== undefined && bare(a) === bare(me);
-  const inProgress: { view: () => StepView; step: DeskStep }[] = [];
-  const ready: { view: () => StepView; step: DeskStep }[] = [];
-  for (const id of listMoleculeIds(root)) {
-    if (isMoleculeCompleted(root, id) || !openStepFor(root, id, mine)) continue;
-    const { state, plan } = await loadView(root, id, config, now);
-    if (!['active', 'blocked', 'failed'].includes(plan.status) || !state.formula) continue;
+  const inProgress: { view: () => Promise<StepView>; step: DeskStep }[] = [];
+  const ready: { view: () => Promise<StepView>; step: DeskStep }[] = [];
+  const add = (entry: { view: () => Promise<StepView>; step: DeskStep }) =>
+    (entry.step.state === 'in_progress' ? inProgress : ready).push(entry);
+  // Only molecules whose recorded facts hold a step open for `me` (or that cannot be listed);
+  // one that cannot move needs no more than its state from its summary.
+  const looks = await lookAtMolecules(
+    root,
+    now,
+    (state) => !MOVABLE.has(state),
+    (id) => openStepFor(root, id, mine),
+  );
+  for (const look of looks) {
+    const id = look.id;
+    if (!look.judged) {
+      if (!MOVABLE.has(look.state)) continue;
+      for (const w of look.view?.work ?? []) {
+        if (w.gate === 'human' || w.gate === 'command' || !mine(w.assignee)) continue;
+        const step = {
+          molecule: id,
+          step: w.step,
+          title: w.title || w.step,
+          state: w.state,
+          attempt: w.attempt,
+        };
+        add({ view: async () => stepViewOf(await loadView(root, id, config, now), w.step), step });
+      }
+      continue;
+    }
+    const { state, plan } = look.judged;
+    if (!MOVABLE.has(plan.status) || !state.formula) continue;
     for (const step of state.formula.steps) {
       const s = state.stepById.get(step.id) as StepState;
       const shown = shownState(plan, s);
@@ -265,17 +336,19 @@ export async function deskOf(root: string, config: GastownConfig, me: string, no
       );
       const who = s.assignee ?? (planned?.type === 'transition' ? planned.fact.assignee : undefined);
       if (!mine(who)) continue;
-      const entry = {
-        view: () => stepView(state, plan, step.id),
+      add({
+        view: async () => stepView(state, plan, step.id),
         step: { molecule: id, step: step.id, title: step.title || step.id, state: shown, attempt: s.attempt },
-      };
-      (shown === 'in_progress' ? inProgress : ready).push(entry);
+      });
     }
   }
   const all = [...inProgress, ...ready];
   const first = all[0];
   return {
-    ...(first ? { hook: first.view() } : {}),
+    ...(first ? { hook: await first.view() } : {}),
     ready: all.slice(1).map((e) => e.step),
   };
 }
+
+const stepViewOf = (v: { state: MoleculeState; plan: PlanResult }, step: string) =>
+  stepView(v.state, v.plan, step);

@@ -193,20 +193,11 @@ async function overdueIn(f: Folded, j: Judges): Promise<OverdueCheckpoint[]> {
 /** How far the molecule pass has got: molecules judged, of how many. */
 export type DoctorProgress = (done: number, total: number) => void;
 
-/**
- * `.beads/` file by file, molecule by molecule: each file is read once, validated, and the
- * molecule folded from the same texts and judged, then let go, so memory holds one molecule's
- * files at a time and the findings (not every file of every molecule).
- */
-export async function gatherFacts(
-  paths: RepoPaths,
-  now: Date = clock(),
-  progress?: DoctorProgress,
-): Promise<DoctorFacts> {
+/** What doctor learns without reading `.beads/`: git, hooks, node, the lock. */
+async function environmentFacts(paths: RepoPaths, beadsExists: boolean): Promise<DoctorFacts> {
   const { root } = paths;
-  const beadsExists = existsSync(join(root, '.beads'));
   const [git, shallow, hooks] = await Promise.all([gitVersion(root), isShallow(root), hooksStatus(paths)]);
-  const facts: DoctorFacts = {
+  return {
     git,
     root,
     beadsExists,
@@ -229,132 +220,185 @@ export async function gatherFacts(
     lock: readLockFact(root),
     shallow,
   };
-  if (!beadsExists) return facts;
+}
 
-  const tree = beadsTreeProblems(root);
-  const linked = new Set(tree.map((p) => p.file));
-  const unreadable = tree.map((p) => ({ ...p, location: p.file }));
-  const invalid: { file: string; location: string; message: string }[] = [];
-  const { stagedValidators } = await import('../triggers/validators.js');
-  const validators = await stagedValidators(root);
-  const { createFileLibrary, formulaSearchDirs } = await import('../formula/index.js');
-  const { parse } = await import('smol-toml');
-  const lib = createFileLibrary(formulaSearchDirs(root));
-  const { BatchedGitFacts } = await import('./history.js');
-  const { useGitFactSource } = await import('../gates/facts.js');
-  const gitFacts = new BatchedGitFacts(root);
-  const j = await loadJudges(root, now, (r, rel) => gitFacts.firstCommitTime(r, rel));
-  let filesChecked = 0;
+type Validators = Awaited<ReturnType<typeof import('../triggers/validators.js').stagedValidators>>;
 
-  /** Reads, validates and notes the molecule references of one listing; what it read, or why not. */
-  const check = (listing: Listing): Read => {
-    filesChecked += listing.files.length + listing.special.length;
+/** Reads, validates and notes the molecule references of listings, keeping only the findings. */
+class FileCheck {
+  filesChecked = 0;
+  readonly unreadable: { file: string; location: string; message: string }[];
+  readonly invalid: { file: string; location: string; message: string }[] = [];
+  readonly molecules: DoctorFacts['molecules'] = [];
+
+  constructor(
+    private readonly root: string,
+    readonly linked: Set<string>,
+    tree: { file: string; message: string }[],
+    private readonly validators: Validators,
+    private readonly parse: (text: string) => unknown,
+    private readonly formulaKnown: (name: string) => boolean,
+  ) {
+    this.unreadable = tree.map((p) => ({ ...p, location: p.file }));
+  }
+
+  /** One listing: what it read, or why not. */
+  check(listing: Listing): Read {
+    this.filesChecked += listing.files.length + listing.special.length;
     for (const { file, kind } of listing.special)
-      if (!linked.has(file)) unreadable.push({ file, location: file, message: notRegularMessage(kind) });
+      if (!this.linked.has(file))
+        this.unreadable.push({ file, location: file, message: notRegularMessage(kind) });
+    const read = this.read(listing.files.sort());
+    // formatProblem with an empty message gives just the location (`file:line: path`).
+    for (const p of validateStaged(read.texts, this.validators))
+      this.invalid.push({ file: p.file, location: formatProblem({ ...p, message: '' }), message: p.message });
+    for (const [file, text] of read.texts) this.noteMolecule(file, text);
+    return read;
+  }
+
+  private read(files: string[]): Read {
     const texts = new Map<string, string>();
     const errors = new Map<string, string>();
-    for (const f of listing.files.sort()) {
+    for (const f of files) {
       // Bounded and regular-only (store/atomic.ts): a huge file is named, not read.
       try {
-        texts.set(
-          f,
-          f.endsWith(FROZEN_FORMULA) ? readSharedFile(join(root, f)) : readSmallFile(join(root, f)),
-        );
+        const path = join(this.root, f);
+        texts.set(f, f.endsWith(FROZEN_FORMULA) ? readSharedFile(path) : readSmallFile(path));
       } catch (err) {
         if (!isUnreadableStateError(err)) throw err;
-        unreadable.push({ file: f, location: f, message: err.message });
+        this.unreadable.push({ file: f, location: f, message: err.message });
         errors.set(f, err.message);
       }
     }
-    // formatProblem with an empty message gives just the location (`file:line: path`).
-    for (const p of validateStaged(texts, validators))
-      invalid.push({ file: p.file, location: formatProblem({ ...p, message: '' }), message: p.message });
-    for (const [file, text] of texts) {
-      const m = MOLECULE_FILE.exec(file);
-      if (!m) continue;
-      let meta: Record<string, unknown>;
-      try {
-        meta = parse(text) as Record<string, unknown>;
-      } catch {
-        continue; // reported by the file check
-      }
-      const formula = typeof meta.formula === 'string' ? meta.formula : undefined;
-      const after = typeof meta.after === 'string' ? meta.after : undefined;
-      facts.molecules.push({
-        id: m[1] as string,
-        file,
-        ...(formula !== undefined ? { formula } : {}),
-        formulaKnown: formula === undefined || lib.find(formula) !== undefined,
-        ...(after !== undefined ? { after } : {}),
-      });
-    }
     return { texts, errors };
-  };
-
-  const overdue: OverdueCheckpoint[] = [];
-  const audited: { molecule: string; file: string; message: string }[] = [];
-  let count = 0;
-  const judge = async (f: Folded) => {
-    overdue.push(...(await overdueIn(f, j)));
-    if (j.config) audited.push(...(await auditOne(f, j)));
-    count++;
-  };
-
-  useGitFactSource(gitFacts);
-  try {
-    // Everything but the molecule folders, which are read one at a time below.
-    const rest: Listing = { files: [], special: [] };
-    if (!linked.has('.beads')) listTree(root, '.beads', rest, MOLECULES_DIR);
-    check(rest);
-    const walkable = !linked.has('.beads') && !linked.has(MOLECULES_DIR);
-    let entries: import('node:fs').Dirent[] = [];
-    try {
-      if (walkable) entries = readdirSync(join(root, MOLECULES_DIR), { withFileTypes: true });
-    } catch {
-      entries = [];
-    }
-    const dirs = new Set(entries.filter((e) => e.isDirectory()).map((e) => e.name));
-    // What else is in molecules/ (a file, a link named like a molecule) is listed as it is.
-    const loose: Listing = { files: [], special: [] };
-    for (const e of entries) {
-      const file = `${MOLECULES_DIR}/${e.name}`;
-      if (e.isDirectory() || e.name.includes('.gastown-tmp-')) continue;
-      if (e.isFile()) loose.files.push(file);
-      else loose.special.push({ file, kind: fileKind(e) });
-    }
-    check(loose);
-    // Molecule names as the engine lists them (through a linked molecules/ too, as it does).
-    const ids = j.io.listMoleculeIds(root);
-    const total = ids.length;
-    const tick = () => progress?.(count, total);
-    tick();
-    for (const name of [...new Set([...dirs, ...ids])].sort()) {
-      if (dirs.has(name)) {
-        const listing: Listing = { files: [], special: [] };
-        listTree(root, `${MOLECULES_DIR}/${name}`, listing);
-        const read = check(listing);
-        if (!isMoleculeId(name)) continue;
-        await judge(foldChecked(j, name, read, listing));
-      } else {
-        // Not a real folder (a link or a file: fold reports it), or molecules/ itself linked.
-        await judge(foldRead(j, name));
-      }
-      tick();
-    }
-    facts.moleculeProblems = [...audited, ...(await frozenFileEdits(root))];
-  } finally {
-    useGitFactSource(undefined);
-    gitFacts.close();
   }
-  facts.filesChecked = filesChecked;
+
+  private noteMolecule(file: string, text: string): void {
+    const m = MOLECULE_FILE.exec(file);
+    if (!m) return;
+    let meta: Record<string, unknown>;
+    try {
+      meta = this.parse(text) as Record<string, unknown>;
+    } catch {
+      return; // reported by the file check
+    }
+    const formula = typeof meta.formula === 'string' ? meta.formula : undefined;
+    const after = typeof meta.after === 'string' ? meta.after : undefined;
+    this.molecules.push({
+      id: m[1] as string,
+      file,
+      ...(formula !== undefined ? { formula } : {}),
+      formulaKnown: formula === undefined || this.formulaKnown(formula),
+      ...(after !== undefined ? { after } : {}),
+    });
+  }
+}
+
+/** Findings of the molecule pass. */
+interface Judged {
+  overdue: OverdueCheckpoint[];
+  audited: { molecule: string; file: string; message: string }[];
+  count: number;
+}
+
+/**
+ * `.beads/` file by file, molecule by molecule: each file is read once, validated, and the
+ * molecule folded from the same texts and judged, then let go, so memory holds one molecule's
+ * files at a time and the findings (not every file of every molecule).
+ */
+export async function gatherFacts(
+  paths: RepoPaths,
+  now: Date = clock(),
+  progress?: DoctorProgress,
+): Promise<DoctorFacts> {
+  const { root } = paths;
+  const beadsExists = existsSync(join(root, '.beads'));
+  const facts = await environmentFacts(paths, beadsExists);
+  if (!beadsExists) return facts;
+
+  const tree = beadsTreeProblems(root);
+  const { stagedValidators } = await import('../triggers/validators.js');
+  const { createFileLibrary, formulaSearchDirs } = await import('../formula/index.js');
+  const { parse } = await import('smol-toml');
+  const lib = createFileLibrary(formulaSearchDirs(root));
+  const files = new FileCheck(
+    root,
+    new Set(tree.map((p) => p.file)),
+    tree,
+    await stagedValidators(root),
+    parse,
+    (name) => lib.find(name) !== undefined,
+  );
+  const { fileAddedAt, judgingEverything } = await import('../gates/facts.js');
+  judgingEverything();
+  const j = await loadJudges(root, now, (r, rel) => fileAddedAt(r, rel, false));
+  const judged = await checkEverything(j, files, progress);
+  facts.moleculeProblems = [...judged.audited, ...(await frozenFileEdits(root))];
+  facts.filesChecked = files.filesChecked;
   facts.fileProblems = [
-    ...unreadable.sort((a, b) => a.file.localeCompare(b.file)),
-    ...invalid.sort((a, b) => (a.file < b.file ? -1 : a.file > b.file ? 1 : 0)),
+    ...files.unreadable.sort((a, b) => a.file.localeCompare(b.file)),
+    ...files.invalid.sort((a, b) => (a.file < b.file ? -1 : a.file > b.file ? 1 : 0)),
   ];
-  facts.molecules.sort((a, b) => (a.file < b.file ? -1 : a.file > b.file ? 1 : 0));
-  facts.overdue = overdue;
-  facts.moleculesAudited = j.config ? count : 0;
+  facts.molecules = files.molecules.sort((a, b) => (a.file < b.file ? -1 : a.file > b.file ? 1 : 0));
+  facts.overdue = judged.overdue;
+  facts.moleculesAudited = j.config ? judged.count : 0;
   return facts;
+}
+
+/** Checks every file outside the molecule folders, then each molecule in turn, and judges it. */
+async function checkEverything(j: Judges, files: FileCheck, progress?: DoctorProgress): Promise<Judged> {
+  const { root } = j;
+  const { linked } = files;
+  const judged: Judged = { overdue: [], audited: [], count: 0 };
+  const judge = async (f: Folded) => {
+    judged.overdue.push(...(await overdueIn(f, j)));
+    if (j.config) judged.audited.push(...(await auditOne(f, j)));
+    judged.count++;
+  };
+  // Everything but the molecule folders, which are read one at a time below.
+  const rest: Listing = { files: [], special: [] };
+  if (!linked.has('.beads')) listTree(root, '.beads', rest, MOLECULES_DIR);
+  files.check(rest);
+  const walkable = !linked.has('.beads') && !linked.has(MOLECULES_DIR);
+  const { dirs, loose } = moleculesEntries(root, walkable);
+  files.check(loose);
+  // Molecule names as the engine lists them (through a linked molecules/ too, as it does).
+  const ids = j.io.listMoleculeIds(root);
+  const tick = () => progress?.(judged.count, ids.length);
+  tick();
+  for (const name of [...new Set([...dirs, ...ids])].sort()) {
+    if (dirs.has(name)) {
+      const listing: Listing = { files: [], special: [] };
+      listTree(root, `${MOLECULES_DIR}/${name}`, listing);
+      const read = files.check(listing);
+      if (!isMoleculeId(name)) continue;
+      await judge(foldChecked(j, name, read, listing));
+    } else {
+      // Not a real folder (a link or a file: fold reports it), or molecules/ itself linked.
+      await judge(foldRead(j, name));
+    }
+    tick();
+  }
+  return judged;
+}
+
+/** The folders in molecules/, and what else is there (a file, a link named like a molecule). */
+function moleculesEntries(root: string, walkable: boolean): { dirs: Set<string>; loose: Listing } {
+  let entries: import('node:fs').Dirent[] = [];
+  try {
+    if (walkable) entries = readdirSync(join(root, MOLECULES_DIR), { withFileTypes: true });
+  } catch {
+    entries = [];
+  }
+  const dirs = new Set(entries.filter((e) => e.isDirectory()).map((e) => e.name));
+  const loose: Listing = { files: [], special: [] };
+  for (const e of entries) {
+    const file = `${MOLECULES_DIR}/${e.name}`;
+    if (e.isDirectory() || e.name.includes('.gastown-tmp-')) continue;
+    if (e.isFile()) loose.files.push(file);
+    else loose.special.push({ file, kind: fileKind(e) });
+  }
+  return { dirs, loose };
 }
 
 const MOLECULES_DIR = '.beads/molecules';

@@ -4,8 +4,8 @@
 // that, whatever hooks ran and whenever it last caught up, so every clone reaches the same
 // verdict: a trailer for a step that was not ready then, or for a molecule made later, is refused
 // everywhere, even once the step is ready (docs/hooks.md).
-import { createHash } from 'node:crypto';
 import { GastownError } from '../errors.js';
+import { blobId } from '../git/blob-id.js';
 import { isMoleculeId } from '../store/ids.js';
 import { FORMULA_FILE, MOLECULE_FILE } from '../store/layout.js';
 import type { GastownConfig } from '../store/types.js';
@@ -230,15 +230,6 @@ export class CommitView {
 }
 
 const COMMIT_FIELD = /^commit\s*=\s*"([0-9a-f]{7,64})"\s*$/m;
-
-/** git's object id of a blob with this content (sha1, or sha256 in a sha256 repository). */
-function blobId(text: string, idLength: number): string {
-  const bytes = Buffer.from(text, 'utf8');
-  return createHash(idLength === 64 ? 'sha256' : 'sha1')
-    .update(`blob ${bytes.length}\0`)
-    .update(bytes)
-    .digest('hex');
-}
 
 /** Molecules a plan asks about: the one it comes `after`, those its molecule gates wait for. */
 function referencedMolecules(state: MoleculeState): string[] {

@@ -11,6 +11,7 @@ import {
   moleculeStamp,
   readSummaries,
   statFolder,
+  watchStampNow,
 } from '../store/cache.js';
 import { isMoleculeId } from '../store/ids.js';
 import { EVENTS, findRoot, moleculesDir } from '../store/layout.js';
@@ -53,7 +54,7 @@ export function quietCheck(start: string, nowMs: number): QuietVerdict | undefin
   const seen = new Map<string, string>();
   for (const id of ids) {
     const s = data.molecules[id];
-    if (!s?.quiet || !s.events || s.stamp === undefined) return undefined;
+    if (!s?.quiet || s.stamp === undefined || !(s.events || s.watch)) return undefined;
     if (s.recheckAt !== undefined && nowMs >= s.recheckAt) return undefined;
     let afterCompleted: boolean | undefined;
     if (s.after !== undefined) {
@@ -63,8 +64,11 @@ export function quietCheck(start: string, nowMs: number): QuietVerdict | undefin
       if (state === undefined) return undefined;
       afterCompleted = state === 'completed';
     }
-    const st = statFolder(`${base}${id}/${EVENTS}`);
-    if (st === undefined || moleculeStamp(st, afterCompleted) !== s.stamp) return undefined;
+    if (s.events) {
+      const st = statFolder(`${base}${id}/${EVENTS}`);
+      if (st === undefined || moleculeStamp(st, afterCompleted) !== s.stamp) return undefined;
+    } else if (watchStampNow(`${base}${id}`, s.watch as string[], afterCompleted) !== s.stamp)
+      return undefined;
     seen.set(id, s.state);
   }
   return { molecules: ids.length };

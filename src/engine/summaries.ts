@@ -14,10 +14,14 @@ import {
   moleculeKeyLines,
   moleculeKeyLinesOf,
   moleculeStamp,
+  newWatched,
   readSummaries,
   type SummaryFile,
+  settledWatchStamp,
   stampIsSettled,
   statFolder,
+  type Watched,
+  watchStampNow,
   writeSummaries,
 } from '../store/cache.js';
 import { EVENTS, moleculesDir, parseEventName } from '../store/layout.js';
@@ -60,10 +64,7 @@ export function openSummaries(
   // merged into the file's object when saving (copying 1,000 entries up front cost ~5 ms).
   const fresh: SummaryFile = { version: file.version, molecules: {} };
   const dropped = new Set<string>();
-  const counts = { stamp: 0, key: 0 };
-  // A no-op run over an unchanged cache rewrites nothing; skip even serialising it then.
-  let hits = 0;
-  let touched = false;
+  const t: Tally = { fresh, counts: { stamp: 0, key: 0 }, hits: 0, touched: false };
   // Mid-merge, files can change under the same names: look at everything.
   const trustNames = !gitOperationInProgress(root);
   const salt = `${config.hash}|${registrySignature()}`;
@@ -72,6 +73,7 @@ export function openSummaries(
   // Stamps recorded under another config or plugin set vouch for keys salted differently.
   const stampsHold = file.salt === salt;
   const { runStartMs } = stamps;
+  const whole = new WholeFolders(runStartMs, opts.stampWindowMs);
   // Stats of `events/` taken before a molecule was read, for the summary its reconcile records.
   const taken = new Map<string, Stats>();
   const stampOf = (id: string, afterCompleted: boolean | undefined): string | undefined => {
@@ -108,16 +110,15 @@ export function openSummaries(
       const scope: KeyScope = s.events ? 'events' : 'all';
       const after = s.after;
       const afterCompleted = after === undefined ? undefined : statusOf(after) === 'completed';
+      if (scope === 'all')
+        return whole.lookup(t, base + id, s, afterCompleted, stampsHold, (l) =>
+          keyOf(l, 'all', afterCompleted),
+        );
       // Stat first, list second: a change after the stat leaves a stamp that will not match.
-      const st = scope === 'events' ? statFolder(`${base}${id}/${EVENTS}`) : undefined;
+      const st = statFolder(`${base}${id}/${EVENTS}`);
       const stamp = st && moleculeStamp(st, afterCompleted);
-      if (stamp !== undefined && stampsHold && s.stamp === stamp) {
-        fresh.molecules[id] = s;
-        counts.stamp++;
-        hits++;
-        return s;
-      }
-      let key = scope === 'events' ? eventsKey(base + id, saltOf(scope, afterCompleted)) : undefined;
+      if (stamp !== undefined && stampsHold && s.stamp === stamp) return hitByStamp(t, id, s);
+      let key = eventsKey(base + id, saltOf(scope, afterCompleted));
       if (key === undefined) {
         const lines = moleculeKeyLines(base + id, scope);
         if (lines === undefined) return undefined;
@@ -127,23 +128,13 @@ export function openSummaries(
         if (st) taken.set(id, st);
         return undefined;
       }
-      counts.key++;
       const settled = st && stampIsSettled(st, runStartMs, opts.stampWindowMs) ? stamp : undefined;
-      if (settled === s.stamp) {
-        fresh.molecules[id] = s;
-        hits++;
-      } else {
-        // Record (or drop) the stamp: the summary file changes, the summary does not.
-        const { stamp: _old, ...rest } = s;
-        fresh.molecules[id] = settled === undefined ? rest : { ...rest, stamp: settled };
-        touched = true;
-      }
-      return s;
+      return hitByKey(t, id, s, settled, undefined);
     },
     /**
      * Records what a reconcile found, or with `withView` a reader's full judgement (verdict.ts,
-     * which for a settled molecule also re-checks its facts): only a reader's summary carries
-     * what `molecule list` and `molecule current` show, and it stays while its key holds.
+     * which re-checks a settled molecule's facts): what readers show is recorded for a molecule
+     * still moving, and for a settled one only from a reader's judgement.
      */
     record(
       id: string,
@@ -151,7 +142,7 @@ export function openSummaries(
       afterCompleted: boolean | undefined,
       withView = false,
     ) {
-      touched = true;
+      t.touched = true;
       if (r.plan.volatile || r.problems.length > 0) {
         delete fresh.molecules[id];
         dropped.add(id);
@@ -169,21 +160,29 @@ export function openSummaries(
         quiet: r.plan.effects.length === 0,
       };
       if (r.plan.recheckAt !== undefined) summary.recheckAt = r.plan.recheckAt;
-      if (withView) summary.view = viewOf(r.state, r.plan);
+      // What readers show of a molecule still moving is its plan's, as judgeMolecule gives it;
+      // a settled one's verdict needs the audit (verdict.ts), which only readers make.
+      const st = r.state;
+      if (withView || !(st.facts.completed || st.facts.cancelled || st.digest))
+        summary.view = viewOf(st, r.plan);
       if (r.state.meta?.after) summary.after = r.state.meta.after;
       if (scope === 'events') {
         summary.events = true;
         const stamp = stampOf(id, afterCompleted);
         if (stamp !== undefined) summary.stamp = stamp;
+      } else {
+        const stamped = whole.stampOf(id, afterCompleted);
+        if (stamped) Object.assign(summary, stamped);
       }
       fresh.molecules[id] = summary;
     },
     /** Records a summary earned by another molecule of the same shape (shapes.ts). */
     adopt(id: string, summary: CachedSummary): boolean {
       if (!trustNames) return false;
-      touched = true;
-      // The stamp is this molecule's own, never the one of the molecule that earned the verdict.
-      const { stamp: _theirs, ...rest } = summary;
+      t.touched = true;
+      // The stamp is this molecule's own, never the one of the molecule that earned the verdict;
+      // so is what readers show (its assignees, its convoy): they judge this one themselves.
+      const { stamp: _theirs, watch: _paths, view: _shown, ...rest } = summary;
       const stamp = stampOf(id, undefined);
       fresh.molecules[id] = stamp === undefined ? rest : { ...rest, stamp };
       return true;
@@ -207,7 +206,7 @@ export function openSummaries(
       }
       if (!fromListing && lines.some((l) => l.includes(' !'))) return false;
       if (hasContradictingNames(lines)) return false;
-      touched = true;
+      t.touched = true;
       fresh.molecules[id] = {
         key: keyOf(lines, scope, undefined),
         state: 'completed',
@@ -220,13 +219,13 @@ export function openSummaries(
       if (stamp !== undefined) (fresh.molecules[id] as CachedSummary).stamp = stamp;
       return true;
     },
-    counts,
+    counts: t.counts,
     save() {
       const same =
         file.salt === salt &&
         file.config?.stamp === fresh.config?.stamp &&
         file.config?.hash === fresh.config?.hash &&
-        (opts.molecules ? !touched : !touched && hits === Object.keys(file.molecules).length);
+        (opts.molecules ? !t.touched : !t.touched && t.hits === Object.keys(file.molecules).length);
       if (same && text !== undefined) return;
       let out = fresh;
       if (opts.molecules) {
@@ -246,6 +245,92 @@ export function openSummaries(
 
 type CachedSummary = SummaryFile['molecules'][string];
 
+/** What one run of a store learned, and how much of the file it kept as it was. */
+interface Tally {
+  fresh: SummaryFile;
+  counts: { stamp: number; key: number };
+  /** Summaries kept as they were: a no-op run over an unchanged cache rewrites nothing. */
+  hits: number;
+  touched: boolean;
+}
+
+function hitByStamp(t: Tally, id: string, s: CachedSummary): CachedSummary {
+  t.fresh.molecules[id] = s;
+  t.counts.stamp++;
+  t.hits++;
+  return s;
+}
+
+/** A key that held: the summary stands, with the stamp (and watched paths) now settled. */
+function hitByKey(
+  t: Tally,
+  id: string,
+  s: CachedSummary,
+  stamp: string | undefined,
+  watch: string[] | undefined,
+): CachedSummary {
+  t.counts.key++;
+  if (stamp === s.stamp && (watch === undefined || sameList(watch, s.watch))) {
+    t.fresh.molecules[id] = s;
+    t.hits++;
+  } else {
+    // Record (or drop) the stamp: the summary file changes, the summary does not.
+    const { stamp: _old, watch: _paths, ...rest } = s;
+    t.fresh.molecules[id] = stamp === undefined ? rest : { ...rest, stamp, ...(watch ? { watch } : {}) };
+    t.touched = true;
+  }
+  return s;
+}
+
+/** Whole-folder keys in one run: their stamps over watched paths (store/cache.ts Watched). */
+class WholeFolders {
+  /** The stats taken while listing and reading a folder whose key no longer held. */
+  private readonly taken = new Map<string, Watched>();
+  constructor(
+    private readonly runStartMs: number,
+    private readonly windowMs: number | undefined,
+  ) {}
+
+  /**
+   * lookup for a whole-folder key: one stat per watched path while the stamp holds, else the
+   * folder listed and its mutable files read, each after its stat.
+   */
+  lookup(
+    t: Tally,
+    dir: string,
+    s: CachedSummary,
+    afterCompleted: boolean | undefined,
+    stampsHold: boolean,
+    keyOf: (lines: string[]) => string,
+  ): CachedSummary | undefined {
+    const id = dir.slice(dir.lastIndexOf('/') + 1);
+    if (stampsHold && s.stamp !== undefined && s.watch !== undefined) {
+      if (watchStampNow(dir, s.watch, afterCompleted) === s.stamp) return hitByStamp(t, id, s);
+    }
+    const watched = newWatched();
+    const lines = moleculeKeyLines(dir, 'all', watched);
+    if (lines === undefined) return undefined;
+    if (keyOf(lines) !== s.key) {
+      this.taken.set(id, watched);
+      return undefined;
+    }
+    const stamp = settledWatchStamp(watched, afterCompleted, this.runStartMs, this.windowMs);
+    return hitByKey(t, id, s, stamp, stamp === undefined ? undefined : watched.paths);
+  }
+
+  /** The stamp and paths to record for `id`, from the stats its lookup took, when settled. */
+  stampOf(id: string, afterCompleted: boolean | undefined): { stamp: string; watch: string[] } | undefined {
+    const w = this.taken.get(id);
+    this.taken.delete(id);
+    const stamp = w && settledWatchStamp(w, afterCompleted, this.runStartMs, this.windowMs);
+    return stamp === undefined || !w ? undefined : { stamp, watch: w.paths };
+  }
+}
+
+function sameList(a: readonly string[], b: readonly string[] | undefined): boolean {
+  return b !== undefined && a.length === b.length && a.every((x, i) => x === b[i]);
+}
+
 export type SummaryStore = NonNullable<ReturnType<typeof openSummaries>>;
 
 /** Molecule states in which a step can be worked on. */
@@ -260,16 +345,18 @@ function viewOf(state: MoleculeState, plan: PlanResult): MoleculeView {
   if (plan.blockedReason) view.blocked = plan.blockedReason;
   if (state.meta?.convoy) view.convoy = state.meta.convoy;
   if (!MOVABLE.has(plan.status)) return view;
-  const titles = new Map((state.formula?.steps ?? []).map((s) => [s.id, s.title]));
+  const steps = new Map((state.formula?.steps ?? []).map((s) => [s.id, s]));
   const work: NonNullable<MoleculeView['work']> = [];
   for (const s of state.steps) {
     if (s.status !== 'in_progress' && s.status !== 'ready') continue;
+    const step = steps.get(s.id);
     work.push({
       step: s.id,
-      title: titles.get(s.id) ?? '',
+      title: step?.title ?? '',
       state: s.status,
       attempt: s.attempt,
       ...(s.assignee !== undefined ? { assignee: s.assignee } : {}),
+      ...(step?.gate ? { gate: step.gate.type } : {}),
     });
   }
   if (work.length > 0) view.work = work;

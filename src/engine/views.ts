@@ -1,7 +1,7 @@
 // What `molecule list` and `molecule current` read: each molecule's summary (summaries.ts) while
 // its content key holds, else the molecule itself, judged as `molecule status` judges it; that
 // judgement is recorded, so the next reader of an unchanged molecule pays one stat or listing.
-import { configStamp, type MoleculeView } from '../store/cache.js';
+import { configStamp, type MoleculeView, stampWindow } from '../store/cache.js';
 import { loadConfig } from '../store/config.js';
 import { findRoot } from '../store/layout.js';
 import { fileMoleculeStatus, listMoleculeIds } from './io.js';
@@ -23,25 +23,36 @@ export type MoleculeLook =
   | { id: string; judged: { state: MoleculeState; plan: PlanResult }; view?: undefined };
 
 /**
- * Every molecule, in id order. `enough(state)` says when the state alone answers the caller
- * (`current` needs nothing more of a completed molecule): a summary without a view then suffices.
+ * Every molecule (or those `only` picks), in id order. `enough(state)` says when the state alone
+ * answers the caller (`current` needs nothing more of a completed molecule): a summary without a
+ * view then suffices.
  */
 export async function lookAtMolecules(
   rootOrCwd: string,
   now: Date,
   enough: (state: MoleculeStatus) => boolean = () => false,
+  only?: (id: string) => boolean,
 ): Promise<MoleculeLook[]> {
   const root = findRoot(rootOrCwd);
   // Before any stat of this run, as advance takes it (store/cache.ts stampIsSettled).
   const runStartMs = Date.now();
-  const stamped = configStamp(root, runStartMs);
-  const config = loadConfig(root);
-  const store = openSummaries(root, config, {}, { runStartMs, config: stamped });
-  const fromFiles = fileMoleculeStatus(root);
   const notFolders = new Map<string, string>();
+  const all = listMoleculeIds(root, notFolders);
+  // `only` picks some: the others' summaries are kept as they are.
+  const ids = only ? all.filter(only) : all;
+  if (ids.length === 0) return [];
+  const stampWindowMs = stampWindow();
+  const stamped = configStamp(root, runStartMs, stampWindowMs);
+  const config = loadConfig(root);
+  const opts = {
+    ...(stampWindowMs === undefined ? {} : { stampWindowMs }),
+    ...(only ? { molecules: ids } : {}),
+  };
+  const store = openSummaries(root, config, opts, { runStartMs, config: stamped });
+  const fromFiles = fileMoleculeStatus(root);
   const nowMs = now.getTime();
   const out: MoleculeLook[] = [];
-  for (const id of listMoleculeIds(root, notFolders)) {
+  for (const id of ids) {
     // A link in a molecule's place is never followed: judged (and reported) in full.
     const s = notFolders.has(id) ? undefined : store?.lookup(id, nowMs, fromFiles);
     if (s && (s.view || enough(s.state as MoleculeStatus))) {

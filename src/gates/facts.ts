@@ -10,13 +10,21 @@ import {
   firstCommitTime,
 } from '../checkpoint/authors.js';
 import { checkpointId, checkpointPaths } from '../checkpoint/file.js';
+import {
+  addedFromHistory,
+  authorFromHistory,
+  configAround,
+  type History,
+  readHistory,
+} from '../checkpoint/history.js';
 import type { TrustConfig } from '../checkpoint/trust.js';
 import { factKey, factsFor, type GatherContext } from '../engine/gates.js';
 import { eventPathOf } from '../engine/io.js';
 import type { MoleculeState, PlanEnv } from '../engine/types.js';
 import { canonicalJson } from '../formula/hash.js';
 import type { HumanGate } from '../formula/model.js';
-import { isShallowClone, readHead } from '../git/head.js';
+import { blobId } from '../git/blob-id.js';
+import { readHead, shallowBoundary } from '../git/head.js';
 import { onCommandStart } from '../scope.js';
 import { defaultConfig, parseConfig } from '../store/config.js';
 import { CONFIG_FILE } from '../store/layout.js';
@@ -36,22 +44,6 @@ export interface GitFacts {
   shallow: boolean;
 }
 
-/**
- * Where the facts below come from: authors.ts, a few git processes per question, unless a
- * caller that asks about every molecule (doctor) answers from one walk of the history.
- */
-export interface GitFactSource {
-  decisionAuthor(root: string, relPath: string, workingText: string): Promise<DecisionAuthor>;
-  firstCommitTime(root: string, relPath: string, authored?: boolean): Promise<Date | undefined>;
-  configAt(root: string, revs: readonly string[]): Promise<(string | undefined)[]>;
-}
-const PER_QUESTION: GitFactSource = { decisionAuthor, firstCommitTime, configAt };
-let source: GitFactSource = PER_QUESTION;
-/** Answers the questions below from `s` until called again with undefined. */
-export function useGitFactSource(s: GitFactSource | undefined): void {
-  source = s ?? PER_QUESTION;
-}
-
 /** Where the planners find these facts in `PlanEnv.facts`. */
 export const GIT_FACTS = factKey<GitFacts>('checkpoints');
 export const gitFacts = (env: PlanEnv): GitFacts | undefined => factsFor(env, GIT_FACTS);
@@ -60,12 +52,42 @@ const authorMemo = new Map<string, DecisionAuthor>();
 const commitMemo = new Map<string, Date>();
 // A commit's trust configuration never changes (keyed by root and commit id).
 const trustMemo = new Map<string, VoteTrust>();
+// A run that judges many files (a cold `advance` over every molecule) asks git once per file; past
+// this many lookups one walk of the history answers the rest (checkpoint/history.ts), while a run
+// that judges a molecule or two keeps the per-file walks, which read less of a long history.
+const PER_FILE_LOOKUPS = 4;
+let perFileLookups = 0;
+const walks = new Map<string, Promise<History | undefined>>();
 // Remembered for one command: a later command may find the history rewritten.
 onCommandStart(() => {
   authorMemo.clear();
   commitMemo.clear();
   trustMemo.clear();
+  perFileLookups = 0;
+  walks.clear();
 });
+
+/** This process judges every checkpoint (an audit): take the one walk from the first lookup. */
+export function judgingEverything(): void {
+  perFileLookups = PER_FILE_LOOKUPS;
+}
+
+/** The one-walk history at HEAD, once this process has made enough per-file lookups. */
+async function historyAtHead(root: string, start = true): Promise<History | undefined> {
+  const head = readHead(root)?.sha;
+  if (head === undefined) return undefined;
+  const key = `${root}\0${head}`;
+  let walk = walks.get(key);
+  if (!walk && start) {
+    if (perFileLookups < PER_FILE_LOOKUPS) {
+      perFileLookups++;
+      return undefined;
+    }
+    walk = readHistory(root, head);
+    walks.set(key, walk);
+  }
+  return walk;
+}
 
 /** What a vote is judged against (trust.ts VoteFact `config`, `refused`). */
 interface VoteTrust {
@@ -100,7 +122,10 @@ async function voteTrust(root: string, a: DecisionAuthor): Promise<VoteTrust> {
   const where = a.committed ? `${CONFIG_FILE} before commit ${rev.slice(0, 12)}` : `${CONFIG_FILE} at HEAD`;
   let trust: VoteTrust;
   if (a.committed) {
-    const [before, after] = await source.configAt(root, [`${rev}^`, rev]);
+    // From the walk when one was made (no process of its own), else from git.
+    const walked = await historyAtHead(root, false);
+    const around = walked && (await configAround(root, walked, rev));
+    const [before, after] = around ?? (await configAt(root, [`${rev}^`, rev]));
     try {
       trust = { config: trustConfigOf(before === undefined ? defaultConfig() : parseConfig(before, where)) };
       const was = trustTables(before, where);
@@ -110,7 +135,7 @@ async function voteTrust(root: string, a: DecisionAuthor): Promise<VoteTrust> {
       trust = { refused: `${where} cannot be read: ${(err as Error).message}` };
     }
   } else {
-    const [atHead] = await source.configAt(root, [rev]);
+    const [atHead] = await configAt(root, [rev]);
     try {
       trust = atHead === undefined ? {} : { config: trustConfigOf(parseConfig(atHead, where)) };
     } catch (err) {
@@ -122,6 +147,27 @@ async function voteTrust(root: string, a: DecisionAuthor): Promise<VoteTrust> {
 }
 
 const sha1 = (s: string) => createHash('sha1').update(s).digest('hex');
+
+/**
+ * When the commit that added `repoRel` was made (committer time, or author time, which a rebase
+ * keeps); undefined while it is not committed. From the one walk once a process asks often.
+ */
+export async function fileAddedAt(
+  root: string,
+  repoRel: string,
+  authored: boolean,
+): Promise<Date | undefined> {
+  const key = `${root}\0${repoRel}${authored ? '\0authored' : ''}`;
+  let at = commitMemo.get(key);
+  if (!at) {
+    const walked = await historyAtHead(root);
+    at = walked
+      ? addedFromHistory(walked.files.get(repoRel), authored)
+      : await firstCommitTime(root, repoRel, authored);
+    if (at) commitMemo.set(key, at);
+  }
+  return at;
+}
 
 export async function gatherGitFacts(
   state: MoleculeState,
@@ -137,35 +183,29 @@ export async function gatherGitFacts(
     trust: new Map(),
     committedAt: new Map(),
     authoredAt: new Map(),
-    shallow: isShallowClone(ctx.root),
+    shallow: false,
   };
+  const boundary = shallowBoundary(ctx.root);
+  facts.shallow = boundary.size > 0;
   const author = async (rel: string, text: string) => {
     const key = `${ctx.root}\0${state.dir}/${rel}\0${sha1(text)}`;
     let a = authorMemo.get(key);
     if (!a) {
-      a = await source.decisionAuthor(ctx.root, `${state.dir}/${rel}`, text);
+      const path = `${state.dir}/${rel}`;
+      const walked = await historyAtHead(ctx.root);
+      a =
+        authorFromHistory(walked?.files.get(path), (n) => blobId(text, n), boundary) ??
+        (await decisionAuthor(ctx.root, path, text));
       if (a.committed) authorMemo.set(key, a);
     }
     facts.authors.set(rel, a);
     facts.trust.set(rel, await voteTrust(ctx.root, a));
   };
   const committed = async (rel: string) => {
-    const key = `${ctx.root}\0${state.dir}/${rel}`;
-    let at = commitMemo.get(key);
-    if (!at) {
-      at = await source.firstCommitTime(ctx.root, `${state.dir}/${rel}`);
-      if (at) commitMemo.set(key, at);
-    }
-    facts.committedAt.set(rel, at);
+    facts.committedAt.set(rel, await fileAddedAt(ctx.root, `${state.dir}/${rel}`, false));
   };
   const authored = async (rel: string) => {
-    const key = `${ctx.root}\0${state.dir}/${rel}\0authored`;
-    let at = commitMemo.get(key);
-    if (!at) {
-      at = await source.firstCommitTime(ctx.root, `${state.dir}/${rel}`, true);
-      if (at) commitMemo.set(key, at);
-    }
-    facts.authoredAt.set(rel, at);
+    facts.authoredAt.set(rel, await fileAddedAt(ctx.root, `${state.dir}/${rel}`, true));
   };
   for (const step of formula.steps) {
     const s = state.stepById.get(step.id);

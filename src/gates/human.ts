@@ -215,13 +215,33 @@ type CheckpointJudgement =
   /** `verdict` is absent when no git facts were gathered (who decided is not known). */
   | { votes: number; verdict?: ApprovalVerdict; reason?: string };
 
+// A file's parse depends only on its path and bytes, and a run plans a molecule several times
+// (its rounds, then the check of recorded facts): each checkpoint and approval is parsed once.
+// Bounded, for the watcher's long-lived process.
+const parsed = new Map<string, { value: unknown } | { error: unknown }>();
+function parsedOnce<T>(file: string, text: string, parse: (file: string, text: string) => T): T {
+  const key = `${file}\0${text}`;
+  let hit = parsed.get(key);
+  if (!hit) {
+    try {
+      hit = { value: parse(file, text) };
+    } catch (error) {
+      hit = { error };
+    }
+    if (parsed.size >= 4096) parsed.clear();
+    parsed.set(key, hit);
+  }
+  if ('error' in hit) throw hit.error;
+  return hit.value as T;
+}
+
 /** The checkpoint's votes (its decision and every approvals file), judged by who made them. */
 function judgeCheckpoint(ctx: GatePlanContext, id: string, rel: string, text: string): CheckpointJudgement {
   const { state, step, env } = ctx;
   const file = `${state.dir}/${rel}`;
   let votes: { file: ApprovalFile; rel: string }[];
   try {
-    const cp = parseCheckpoint(file, text);
+    const cp = parsedOnce(file, text, parseCheckpoint);
     votes =
       cp.decision === 'pending'
         ? []
@@ -229,7 +249,7 @@ function judgeCheckpoint(ctx: GatePlanContext, id: string, rel: string, text: st
     const dir = `${checkpointPaths.approvalsDir(id)}/`;
     for (const [p, t] of state.files)
       if (p.startsWith(dir) && p.endsWith('.md'))
-        votes.push({ file: parseApproval(`${state.dir}/${p}`, t), rel: p });
+        votes.push({ file: parsedOnce(`${state.dir}/${p}`, t, parseApproval), rel: p });
   } catch (err) {
     if (!isGastownError(err)) throw err;
     const { file: where = file, path } = err.location;

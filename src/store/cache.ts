@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { gitDirOf } from '../git/head.js';
 import { operationInProgress } from '../git/states.js';
 import { hashHex } from '../hash.js';
+import { commandEnv } from '../scope.js';
 import { fileKind, isUnreadableStateError, readSmallFile, writeFileAtomic } from './atomic.js';
 import { CONFIG_FILE, cacheDir, DIGEST_FILE, EVENTS, FORMULA_FILE, MOLECULE_FILE } from './layout.js';
 import { ensureCacheDir } from './links.js';
@@ -38,10 +39,16 @@ export type KeyScope = 'all' | 'events';
  * limit get a line no key recorded from readable files has, so the molecule is reconciled and
  * its problem reported.
  */
-export function moleculeKeyLines(dir: string, scope: KeyScope = 'all'): string[] | undefined {
+export function moleculeKeyLines(
+  dir: string,
+  scope: KeyScope = 'all',
+  watched?: Watched,
+): string[] | undefined {
   const lines: string[] = [];
   // String concatenation, not path.join: this runs for every file of every molecule.
   const walk = (abs: string, prefix: string): void => {
+    // Stat first, list or read second: a change after the stat leaves a stamp that will not match.
+    if (watched) watchOne(watched, abs, prefix);
     for (const e of readdirSync(abs, { withFileTypes: true })) {
       const name = e.name;
       if (name.charCodeAt(0) === 46 /* . */) continue;
@@ -51,6 +58,7 @@ export function moleculeKeyLines(dir: string, scope: KeyScope = 'all'): string[]
       else if (!e.isFile()) lines.push(`${rel} !${fileKind(e)}`);
       else {
         try {
+          if (watched && !isImmutable(rel)) watchOne(watched, `${abs}/${name}`, rel);
           lines.push(fingerprintLine(rel, () => readSmallFile(`${abs}/${name}`)));
         } catch (err) {
           if (!isUnreadableStateError(err)) throw err;
@@ -97,6 +105,12 @@ export function eventsKey(dir: string, salt: string): string | undefined {
  */
 export const STAMP_WINDOW_MS = 2000;
 
+/** `GASTOWN_STAMP_WINDOW_MS` as advance reads it (tests set 0); undefined: the default. */
+export function stampWindow(env: NodeJS.ProcessEnv = commandEnv()): number | undefined {
+  const ms = Number.parseInt(env.GASTOWN_STAMP_WINDOW_MS ?? '', 10);
+  return Number.isInteger(ms) && ms >= 0 ? ms : undefined;
+}
+
 /**
  * A folder's stat, reduced to what says "not touched since": device, inode and ctime. ctime,
  * not mtime: user space cannot set it, and adding, removing or renaming an entry updates it; a
@@ -114,6 +128,76 @@ export function statStamp(st: Stats): string {
  */
 export function moleculeStamp(events: Stats, afterCompleted: boolean | undefined): string {
   return `${statStamp(events)}|${afterCompleted === undefined ? '' : String(afterCompleted)}`;
+}
+
+/**
+ * What a whole-folder key (scope `all`) was computed from, as stats taken before each listing
+ * and read: the molecule folder (`''`), every folder under it and every mutable file, by path
+ * relative to the molecule folder. While each of these stats is the same, so is the key: a new,
+ * removed or renamed entry changes its folder's ctime, and writing a file in place changes the
+ * file's. Immutable files (facts, molecule.toml, the frozen formula) are keyed by name only, as
+ * in the key itself.
+ */
+export interface Watched {
+  paths: string[];
+  stamps: string[];
+  /** The newest ctime among them (stampIsSettled). */
+  newestMs: number;
+  /** A path could not be stat'ed (gone since the listing): nothing is recorded. */
+  broken: boolean;
+}
+
+export const newWatched = (): Watched => ({ paths: [], stamps: [], newestMs: 0, broken: false });
+
+function watchOne(w: Watched, abs: string, rel: string): void {
+  const st = statSync(abs, { throwIfNoEntry: false });
+  if (st === undefined) {
+    w.broken = true;
+    return;
+  }
+  w.paths.push(rel);
+  w.stamps.push(statStamp(st));
+  if (st.ctimeMs > w.newestMs) w.newestMs = st.ctimeMs;
+}
+
+/** A whole-folder stamp as a summary records it: the watched stats and the `after` answer. */
+function watchedStamp(stamps: readonly string[], afterCompleted: boolean | undefined): string {
+  return hashHex(
+    'sha1',
+    `${stamps.join('\n')}|${afterCompleted === undefined ? '' : String(afterCompleted)}`,
+  );
+}
+
+/**
+ * The stamp of a watched whole-folder key when its stats were taken before the run's window
+ * (stampIsSettled), else undefined.
+ */
+export function settledWatchStamp(
+  w: Watched,
+  afterCompleted: boolean | undefined,
+  runStartMs: number,
+  windowMs = STAMP_WINDOW_MS,
+): string | undefined {
+  if (w.broken || w.paths.length === 0 || w.newestMs > runStartMs - windowMs) return undefined;
+  return watchedStamp(w.stamps, afterCompleted);
+}
+
+/**
+ * The stamp of molecule folder `dir` now, over the paths a summary recorded: one stat each, no
+ * listing and no read. Undefined when one is gone.
+ */
+export function watchStampNow(
+  dir: string,
+  paths: readonly string[],
+  afterCompleted: boolean | undefined,
+): string | undefined {
+  const stamps: string[] = [];
+  for (const rel of paths) {
+    const st = statSync(rel === '' ? dir : `${dir}/${rel}`, { throwIfNoEntry: false });
+    if (st === undefined) return undefined;
+    stamps.push(statStamp(st));
+  }
+  return watchedStamp(stamps, afterCompleted);
 }
 
 /** A folder's stat, or undefined if it is gone or not a folder. */
@@ -187,6 +271,8 @@ export interface MoleculeView {
     state: 'ready' | 'in_progress';
     attempt: number;
     assignee?: string;
+    /** The step's gate type, if it has one (`prime` leaves gated steps to people and the engine). */
+    gate?: string;
   }[];
 }
 
@@ -207,10 +293,12 @@ export interface MoleculeSummary {
   /**
    * statStamp of `events/` taken before the names the key was checked against were listed,
    * plus `|` and whether `after` had completed: while the folder's stat and that answer are
-   * the same, the key is too. Only for `events` keys (a file edited in place leaves its
-   * folder's stat alone; fact files are never edited, their names are the fact).
+   * the same, the key is too. For a whole-folder key, the stamp is over the stats of every
+   * path in `watch` instead (Watched): a file edited in place changes its own ctime only.
    */
   stamp?: string;
+  /** With a whole-folder key's stamp: the paths it was taken over (Watched.paths). */
+  watch?: string[];
   /** What readers show; absent where only advance's verdict is known (a settled molecule). */
   view?: MoleculeView;
 }
@@ -224,7 +312,7 @@ export interface SummaryFile {
   molecules: Record<string, MoleculeSummary>;
 }
 
-export const SUMMARY_VERSION = 5;
+export const SUMMARY_VERSION = 6;
 const SUMMARY_FILE = 'summaries.json';
 
 export function readSummaries(root: string): { data: SummaryFile; text?: string } {

@@ -9,7 +9,7 @@ import { GastownError } from '../errors.js';
 import { type CommitHead, commitFiles, finishInterruptedCommit, type Identity } from '../git/commit.js';
 import { git } from '../git/exec.js';
 import { type RepoPaths, repoPaths } from '../git/repo.js';
-import { operationInProgress } from '../git/states.js';
+import { type Operation, operationInProgress } from '../git/states.js';
 import { clearUnfinishedRun, markUnfinishedRun, unfinishedRunMarked } from '../store/lock.js';
 import { parseFlatToml } from '../store/toml.js';
 
@@ -181,9 +181,7 @@ export async function commitTransitions(
   if (op && !finishing) return { skipped: 'operation-in-progress', paths };
   // A molecule this run found invalid (a fact that cannot stand, a conflict) publishes nothing:
   // what it would publish is what other clones would then call invalid too.
-  const invalid = new Map<string, string>();
-  for (const p of result.problems)
-    if (p.molecule && p.file && !invalid.has(p.molecule)) invalid.set(p.molecule, `${p.file}: ${p.message}`);
+  const invalid = invalidMolecules(result.problems);
   // Approvals behind the checkpoints these files record are committed first as the person the
   // engine judged them by; a molecule whose published state would differ from what the engine
   // judged is held back (publishGuard).
@@ -208,28 +206,13 @@ export async function commitTransitions(
     if (unfinished) clearUnfinishedRun(root);
     return { skipped: 'nothing-written', paths, held: guard.held };
   }
-  if (votes.length > 0 && me.email) {
-    const approval = await commitFiles({
-      root: where.root,
-      gitDir: where.gitDir,
-      commonDir: where.commonDir,
-      paths: votes,
-      message: `checkpoint decision in ${votes.map((v) => v.replace(/^\.beads\/molecules\//, '')).join(', ')}\n`,
-      identity: { name: me.name ?? me.email, email: me.email },
-      ...(env ? { env } : {}),
-      ...(finishing && op ? { allowOperation: op } : {}),
-      ...(head ? { head } : {}),
-    });
-    if (approval.indexBehind !== undefined) {
-      markUnfinishedRun(root);
-      throw new GastownError(
-        'git.failed',
-        `committed the checkpoint decision as ${approval.commit?.slice(0, 12)} but could not update the index (${approval.indexBehind}); run \`gastown advance --commit\` again`,
-      );
-    }
-    // The engine commit goes on top of it: HEAD as the caller read it is no longer HEAD.
-    if (approval.commit) head = undefined;
-  }
+  // The engine commit goes on top of the approval commit: HEAD as the caller read it is no longer HEAD.
+  if (
+    votes.length > 0 &&
+    me.email &&
+    (await commitVotes(root, where, votes, me.email, me.name, { env, op, finishing, head }))
+  )
+    head = undefined;
   const message = engineCommitMessage(result.transitions, paths);
   const made = await commitFiles({
     root: where.root,
@@ -249,6 +232,52 @@ export async function commitTransitions(
   const behind = made.indexBehind !== undefined ? { indexBehind: made.indexBehind } : {};
   if (!made.commit) return { skipped: 'unchanged', paths, ...held };
   return { commit: made.commit, message, paths, ...held, ...behind };
+}
+
+/** Each molecule this run found invalid (a fact that cannot stand, a conflict), with why. */
+function invalidMolecules(problems: ReconcileOutcome['problems']): Map<string, string> {
+  const invalid = new Map<string, string>();
+  for (const p of problems)
+    if (p.molecule && p.file && !invalid.has(p.molecule)) invalid.set(p.molecule, `${p.file}: ${p.message}`);
+  return invalid;
+}
+
+/**
+ * Commits the votes behind this run's approvals as the local identity (the person the engine
+ * judged them by); true when a commit was made.
+ */
+async function commitVotes(
+  root: string,
+  where: RepoPaths,
+  votes: string[],
+  email: string,
+  name: string | undefined,
+  how: {
+    env?: Record<string, string> | undefined;
+    op: Operation | undefined;
+    finishing: boolean;
+    head?: CommitHead | undefined;
+  },
+): Promise<boolean> {
+  const approval = await commitFiles({
+    root: where.root,
+    gitDir: where.gitDir,
+    commonDir: where.commonDir,
+    paths: votes,
+    message: `checkpoint decision in ${votes.map((v) => v.replace(/^\.beads\/molecules\//, '')).join(', ')}\n`,
+    identity: { name: name ?? email, email },
+    ...(how.env ? { env: how.env } : {}),
+    ...(how.finishing && how.op ? { allowOperation: how.op } : {}),
+    ...(how.head ? { head: how.head } : {}),
+  });
+  if (approval.indexBehind !== undefined) {
+    markUnfinishedRun(root);
+    throw new GastownError(
+      'git.failed',
+      `committed the checkpoint decision as ${approval.commit?.slice(0, 12)} but could not update the index (${approval.indexBehind}); run \`gastown advance --commit\` again`,
+    );
+  }
+  return approval.commit !== undefined;
 }
 
 /** One `git status --porcelain -z` entry: a path and its two status letters. */
@@ -334,54 +363,73 @@ async function publishGuard(
   const votes = new Map<string, string[]>();
   const extra: string[] = [];
   for (const id of touched) {
-    const dir = `.beads/molecules/${id}/`;
-    const mine = changed.filter((c) => c.path.startsWith(dir));
-    const dones = uniq([
-      ...paths.filter((p) => p.startsWith(`${dir}events/`) && p.endsWith('.done.toml')),
-      ...mine.filter((c) => isNew(c) && /\/events\/[^/]+\.done\.toml$/.test(c.path)).map((c) => c.path),
-    ]);
-    const now: string[] = [];
-    let hold: string | undefined;
-    for (const done of dones) {
-      let fields: Record<string, unknown>;
-      try {
-        fields = parseFlatToml(readFileSync(join(root, done), 'utf8'), done);
-      } catch {
-        continue; // unreadable or not TOML: the engine reports it; nothing to hold back here
-      }
-      const cause =
-        typeof fields.cause === 'string' ? /^(checkpoints\/[^/]+)\.md$/.exec(fields.cause)?.[1] : undefined;
-      if (!cause) continue;
-      const request = `${dir}${cause}.md`;
-      const approvals = `${dir}${cause}.approvals/`;
-      const pending = mine
-        .filter((c) => c.path === request || c.path.startsWith(approvals))
-        .map((c) => c.path);
-      if (pending.length === 0) continue;
-      if (writtenNow.has(done)) now.push(...pending);
-      else
-        hold ??= `${pending.join(', ')} is not committed, and the approval recorded from it (${done}) was recorded by an earlier run: commit it as the person who decided`;
-    }
-    const more: string[] = [];
-    const others: StatusEntry[] = [];
-    for (const c of mine) {
-      if (committing.has(c.path) || now.includes(c.path)) continue;
-      if (isNew(c) && engineMadeFile(root, c.path)) more.push(c.path);
-      else others.push(c);
-    }
-    if (!hold && others.length > 0) {
-      const listed = others.slice(0, 3).map(describeChange).join(', ');
-      const rest = others.length > 3 ? ` and ${others.length - 3} more` : '';
-      hold = `${listed}${rest} not committed, and the engine judged the molecule with it: commit it (or restore it), then run \`gastown advance --commit\``;
-    }
-    if (hold) {
-      held.push({ molecule: id, reason: hold });
+    const verdict = guardMolecule(root, id, changed, paths, committing, writtenNow);
+    if (verdict.hold) {
+      held.push({ molecule: id, reason: verdict.hold });
       continue;
     }
-    if (now.length > 0) votes.set(id, uniq(now));
-    extra.push(...more);
+    if (verdict.votes.length > 0) votes.set(id, verdict.votes);
+    extra.push(...verdict.more);
   }
   return { paths: withoutHeld(uniq([...paths, ...extra])), votes, held, untrackedMail };
+}
+
+/**
+ * One molecule's part of publishGuard: the votes behind this run's approvals, the engine-made
+ * files to add, or why the molecule is held back.
+ */
+function guardMolecule(
+  root: string,
+  id: string,
+  changed: StatusEntry[],
+  paths: string[],
+  committing: ReadonlySet<string>,
+  writtenNow: ReadonlySet<string>,
+): { hold?: string; votes: string[]; more: string[] } {
+  const dir = `.beads/molecules/${id}/`;
+  const mine = changed.filter((c) => c.path.startsWith(dir));
+  const dones = uniq([
+    ...paths.filter((p) => p.startsWith(`${dir}events/`) && p.endsWith('.done.toml')),
+    ...mine.filter((c) => isNew(c) && /\/events\/[^/]+\.done\.toml$/.test(c.path)).map((c) => c.path),
+  ]);
+  const now: string[] = [];
+  let hold: string | undefined;
+  for (const done of dones) {
+    const pending = votesBehind(root, dir, done, mine);
+    if (pending.length === 0) continue;
+    if (writtenNow.has(done)) now.push(...pending);
+    else
+      hold ??= `${pending.join(', ')} is not committed, and the approval recorded from it (${done}) was recorded by an earlier run: commit it as the person who decided`;
+  }
+  const more: string[] = [];
+  const others: StatusEntry[] = [];
+  for (const c of mine) {
+    if (committing.has(c.path) || now.includes(c.path)) continue;
+    if (isNew(c) && engineMadeFile(root, c.path)) more.push(c.path);
+    else others.push(c);
+  }
+  if (!hold && others.length > 0) {
+    const listed = others.slice(0, 3).map(describeChange).join(', ');
+    const rest = others.length > 3 ? ` and ${others.length - 3} more` : '';
+    hold = `${listed}${rest} not committed, and the engine judged the molecule with it: commit it (or restore it), then run \`gastown advance --commit\``;
+  }
+  return hold ? { hold, votes: [], more: [] } : { votes: uniq(now), more };
+}
+
+/** The uncommitted checkpoint request and approval files a `done` fact rests on. */
+function votesBehind(root: string, dir: string, done: string, mine: StatusEntry[]): string[] {
+  let fields: Record<string, unknown>;
+  try {
+    fields = parseFlatToml(readFileSync(join(root, done), 'utf8'), done);
+  } catch {
+    return []; // unreadable or not TOML: the engine reports it; nothing to hold back here
+  }
+  const cause =
+    typeof fields.cause === 'string' ? /^(checkpoints\/[^/]+)\.md$/.exec(fields.cause)?.[1] : undefined;
+  if (!cause) return [];
+  const request = `${dir}${cause}.md`;
+  const approvals = `${dir}${cause}.approvals/`;
+  return mine.filter((c) => c.path === request || c.path.startsWith(approvals)).map((c) => c.path);
 }
 
 /** Untracked files under `.beads/molecules/`, repo-relative (one `git ls-files`). */

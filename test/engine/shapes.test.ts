@@ -127,12 +127,15 @@ describe('shared verdicts on a cold advance', () => {
     );
     expect(treeOf(molecules(shared))).toEqual(treeOf(molecules(full)));
     // Stamps name this copy's folders (device, inode, ctime): the same molecules have one.
+    // What readers show is recorded only for a molecule that was read: an adopted verdict has none.
     const readSummaries = (root: string) => {
       const data = JSON.parse(readFileSync(join(root, '.beads/.cache/summaries.json'), 'utf8'));
       const stamped: string[] = [];
-      for (const [id, s] of Object.entries(data.molecules as Record<string, { stamp?: string }>)) {
+      type Entry = { stamp?: string; view?: unknown };
+      for (const [id, s] of Object.entries(data.molecules as Record<string, Entry>)) {
         if (s.stamp !== undefined) stamped.push(id);
         delete s.stamp;
+        delete s.view;
       }
       delete data.config;
       return { data, stamped };

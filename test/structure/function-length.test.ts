@@ -26,15 +26,11 @@ const KNOWN_OFFENDERS: Record<string, number> = {
   // e1-readers: the advance cache and summaries.
   'engine/advance.ts › reconcileAll': 128,
   'engine/summaries.ts › openSummaries': 190,
-  // e2-commit: the commit path and its triggers.
-  'triggers/commit.ts › commitTransitions': 93,
-  'triggers/commit.ts › publishGuard': 81,
   // One validator per staged file kind, wired from its owner: close to a table.
   'triggers/validators.ts › stagedValidators': 87,
   'triggers/watch.ts › startWatcher': 106,
-  // e4-audit-perf: verify, doctor, mail and patrol.
+  // Still to split: verify, mail and patrol.
   'audit/verify.ts › verify': 185,
-  'doctor/gather.ts › gatherFacts': 89,
   'mail/reconcile.ts › factMail': 108,
   'patrol/run.ts › locked': 133,
 };

@@ -276,14 +276,18 @@ async function stepDescriptions(
 ): Promise<Map<string, string>> {
   const out = new Map<string, string>();
   if (steps.length === 0) return out;
-  const { loadView, stepView } = await import('../../desk/view.js');
+  const { loadView, stepDescriptions: fromFormula, stepView } = await import('../../desk/view.js');
   const { loadConfig: load } = await import('../../store/config.js');
   const root = findRoot(ctx.cwd);
-  const config = load(root);
   for (const m of new Set(steps.map((s) => s.molecule))) {
-    const { state, plan } = await loadView(root, m, config, ctx.now());
-    for (const s of steps)
-      if (s.molecule === m) out.set(`${m}/${s.step}`, stepView(state, plan, s.step).description);
+    const ids = steps.filter((s) => s.molecule === m).map((s) => s.step);
+    // The frozen formula and vars say it; folding the molecule is the way when they cannot.
+    let described = fromFormula(root, m, ids);
+    if (!described) {
+      const { state, plan } = await loadView(root, m, load(root), ctx.now());
+      described = new Map(ids.map((step) => [step, stepView(state, plan, step).description]));
+    }
+    for (const [step, text] of described) out.set(`${m}/${step}`, text);
   }
   return out;
 }

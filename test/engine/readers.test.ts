@@ -1,0 +1,178 @@
+// The agent's read commands (`molecule list`, `molecule current`, `prime`) and a no-op `advance`
+// answer from the summaries by stamp: one stat per watched path, also for a molecule waiting at a
+// checkpoint (its key covers its whole folder). Whatever changed since (a file edited in place, a
+// forged fact, a deleted file) must be read again: each answer after a change is the one a run
+// with no cache at all gives. GASTOWN_STAMP_WINDOW_MS=0 lets stamps be recorded at once.
+import { cpSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { newWatched, settledWatchStamp } from '../../src/store/cache.js';
+import { commitAll, gitIn, makeRepo, person, tempDir } from '../helpers/repo.js';
+import { gt, gtJson, gtOk } from './cli.js';
+
+const NOW_ENV = { GASTOWN_STAMP_WINDOW_MS: '0' };
+const POLECAT = person('Polecat One', 'polecat-1@agents.example.com');
+const CONFIG = `[users.jgil]
+emails = ["jgil@example.com"]
+
+[agents.polecat-1]
+emails = ["polecat-1@agents.example.com"]
+`;
+const READS = [
+  ['molecule', 'list'],
+  ['molecule', 'current', '--for', 'polecat-1'],
+  ['prime', '--for', 'polecat-1'],
+];
+
+interface AdvanceJson {
+  transitions: { molecule: string; step?: string; kind: string }[];
+  unchanged?: { stamp: number; key: number };
+}
+interface Summaries {
+  molecules: Record<string, { key: string; stamp?: string; watch?: string[]; events?: true }>;
+}
+
+describe('readers and a no-op advance from stamps', () => {
+  let base: Awaited<ReturnType<typeof makeRepo>>;
+  let scratch: ReturnType<typeof tempDir>;
+  let cwd: string;
+  let n = 0;
+  const pa = (rel: string) => join(cwd, '.beads/molecules/pa', rel);
+  const summaries = (dir = cwd) =>
+    JSON.parse(readFileSync(join(dir, '.beads/.cache/summaries.json'), 'utf8')) as Summaries;
+  /** What every reader says, from the summaries. */
+  const warm = async () => Promise.all(READS.map((args) => gtJson(cwd, args, NOW_ENV)));
+  /** What every reader says with no cache at all, in a copy of the repository. */
+  const cold = async () => {
+    const copy = join(scratch.path, `cold-${n++}`);
+    cpSync(cwd, copy, { recursive: true });
+    rmSync(join(copy, '.beads/.cache'), { recursive: true, force: true });
+    return Promise.all(READS.map((args) => gtJson(copy, args, NOW_ENV)));
+  };
+  /** Advance, then readers, until every summary is recorded with its stamp. */
+  const settle = async () => {
+    await gtOk(cwd, ['advance'], NOW_ENV);
+    await warm();
+    await gtOk(cwd, ['advance'], NOW_ENV);
+    await warm();
+  };
+
+  beforeAll(async () => {
+    base = await makeRepo();
+    scratch = tempDir();
+    const dir = base.path;
+    await gtOk(dir, ['init']);
+    writeFileSync(join(dir, '.beads/config.toml'), CONFIG);
+    for (const id of ['pa', 'pb'])
+      await gtOk(dir, [
+        'molecule',
+        'create',
+        '--formula',
+        'polecat-work',
+        '--name',
+        id,
+        '--var',
+        `issue=${id}-issue`,
+        '--var',
+        'polecat=polecat-1',
+      ]);
+    await gitIn(dir, 'add', '-A');
+    await gitIn(dir, 'commit', '-q', '-m', 'pour');
+    // pa waits at its review checkpoint, committed now: its four-hour clock has started.
+    await gtOk(dir, ['step', 'done', 'pa', 'implement'], POLECAT);
+    await gtOk(dir, ['step', 'done', 'pa', 'done'], POLECAT);
+    await gtOk(dir, ['advance']);
+    const now = new Date().toISOString();
+    await commitAll(dir, 'pa done', { GIT_AUTHOR_DATE: now, GIT_COMMITTER_DATE: now });
+  });
+  afterAll(() => {
+    base.cleanup();
+    scratch.cleanup();
+  });
+  // Each test starts from its own copy of the repository, summaries recorded and stamped.
+  beforeEach(async () => {
+    cwd = join(scratch.path, `repo-${n++}`);
+    cpSync(base.path, cwd, { recursive: true });
+    await settle();
+  });
+
+  it('a molecule waiting at its review is skipped by its stamp, as a quiet one is', async () => {
+    expect(summaries().molecules.pa?.watch).toEqual(expect.arrayContaining(['', 'events', 'checkpoints']));
+    const again = await gtJson<AdvanceJson>(cwd, ['advance'], NOW_ENV);
+    expect(again.transitions).toEqual([]);
+    expect(again.unchanged).toEqual({ stamp: 2, key: 0 });
+    // The same through the engine (any other argv takes the full path).
+    const full = await gtJson<AdvanceJson>(cwd, ['advance', '--lock-wait', '100'], NOW_ENV);
+    expect(full.unchanged).toEqual({ stamp: 2, key: 0 });
+    // The readers answer from the same stamps, with what a run with no cache says.
+    expect(await warm()).toEqual(await cold());
+    // current folds nothing (a step's description is its formula's, vars filled in); prime folds
+    // the molecule whose step is on the hook, for its instructions.
+    const folds = async (args: string[]) =>
+      String((await gt(cwd, args, { ...NOW_ENV, GASTOWN_TRACE: 'folds' })).stderr).match(/trace folds \S+/g);
+    expect(await folds(['molecule', 'current', '--for', 'polecat-1'])).toBeNull();
+    expect(await folds(['prime', '--for', 'polecat-1'])).toEqual(['trace folds pb']);
+  });
+
+  it('an approval hand-edited in place is read again', async () => {
+    const before = await warm();
+    const request = pa('checkpoints/review.md');
+    const text = readFileSync(request, 'utf8');
+    // In place: the same inode, its folder's stat untouched; only the file's own ctime moves.
+    writeFileSync(request, text.replace(/^decision: pending/m, 'decision: rejected'));
+    const after = await warm();
+    expect(after).toEqual(await cold());
+    expect(after).not.toEqual(before);
+  });
+
+  it('a forged fact and a deleted file are read again', async () => {
+    const before = await warm();
+    writeFileSync(pa('events/review.1.done.toml'), 'step = "review"\nattempt = 1\nkind = "done"\n');
+    const forged = await warm();
+    expect(forged).toEqual(await cold());
+    expect(forged).not.toEqual(before);
+    rmSync(pa('events/review.1.done.toml'));
+    rmSync(pa('checkpoints/review.md'));
+    expect(await warm()).toEqual(await cold());
+  });
+
+  it('a step started by hand shows on the desk and in current as a run with no cache shows it', async () => {
+    const before = await warm();
+    await gtOk(cwd, ['step', 'start', 'pb', 'implement'], POLECAT);
+    const after = await warm();
+    expect(after).toEqual(await cold());
+    expect(after).not.toEqual(before);
+  });
+
+  it('the review deadline passing is a reason to plan again, though nothing changed on disk', async () => {
+    const later = new Date(Date.now() + 5 * 3600_000).toISOString();
+    const due = await gtJson<AdvanceJson & { written: string[] }>(cwd, ['advance'], {
+      ...NOW_ENV,
+      GASTOWN_TEST_CLOCK: '1',
+      GASTOWN_NOW: later,
+    });
+    expect(due.written).toContain('.beads/molecules/pa/events/review.1.timed-out.toml');
+  });
+});
+
+describe('whole-folder stamps', () => {
+  const watched = (ctimes: number[]) => {
+    const w = newWatched();
+    for (const [i, ms] of ctimes.entries()) {
+      w.paths.push(String(i));
+      w.stamps.push(`1:${i}:${ms}`);
+      w.newestMs = Math.max(w.newestMs, ms);
+    }
+    return w;
+  };
+  it('are recorded only when every watched path last changed a window before the run', () => {
+    const run = 1_800_000_000_000;
+    expect(settledWatchStamp(watched([run - 9000, run - 5000]), undefined, run)).toMatch(/^[0-9a-f]{40}$/);
+    // One file written within the window: a second write in the same clock tick would leave its ctime.
+    expect(settledWatchStamp(watched([run - 9000, run - 1999]), undefined, run)).toBeUndefined();
+    expect(settledWatchStamp(watched([run - 9000, run - 1]), undefined, run, 0)).toBeDefined();
+    // Whether the `after` molecule had completed is part of it.
+    const w = watched([run - 9000]);
+    expect(settledWatchStamp(w, true, run)).not.toBe(settledWatchStamp(w, false, run));
+  });
+});
