@@ -53,6 +53,21 @@ describe('the CLI in-process and as a process', () => {
     expect(seen(await gastownInProcess(args, r.path, env), r.path)).toEqual(spawned);
   });
 
+  it('refuses what only a process of its own can do: a fault that kills it, two commands at once', async () => {
+    const r = await repo();
+    await expect(gastownInProcess(['advance'], r.path, { GASTOWN_FAULT_KILL_AT: '1' })).rejects.toThrow(
+      /spawn the CLI/,
+    );
+    const both = await Promise.allSettled([
+      gastownInProcess(['molecule', 'list'], r.path),
+      gastownInProcess(['molecule', 'list'], r.path),
+    ]);
+    expect(both[0].status).toBe('fulfilled');
+    expect(both[1].status === 'rejected' && String(both[1].reason)).toMatch(/cannot overlap/);
+    // The refused call left nothing behind: the next one runs.
+    expect((await gastownInProcess(['molecule', 'list'], r.path)).exitCode).toBe(0);
+  });
+
   it('a command that writes leaves the same output and the same files', async () => {
     const [a, b] = [await repo(), await repo()];
     const args = ['step', 'done', 'm1', 'design', '--as', 'agent'];
