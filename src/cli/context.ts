@@ -11,6 +11,8 @@ export interface Output {
   err(line: string): void;
   /** Prints a value as pretty JSON on stdout. */
   json(value: unknown): void;
+  /** Text on stdout exactly as given (a CSV or Markdown document ends its own lines). */
+  write(text: string): void;
   warn(message: string, location?: ErrorLocation): void;
   readonly color: Colors;
 }
@@ -23,10 +25,17 @@ export interface Colors {
   bold(s: string): string;
 }
 
+/** Where a command's output goes: the process's descriptors, or a caller's buffers (src/cli/run.ts). */
+export type Sink = (fd: 1 | 2, text: string) => void;
+
 export interface CliContext {
   cwd: string;
   env: NodeJS.ProcessEnv;
   io: Output;
+  /** Raw output for what prints whole documents or help text (commander, traces). */
+  write: Sink;
+  /** Whether stderr is a terminal: false when a caller keeps the output. */
+  isTTY(): boolean;
   /** Injected clock: tests, and `GASTOWN_NOW` under the test switch (src/clock.ts), may fix it. */
   now(): Date;
   /** What the process exits with; commands set it, only main.ts exits. */
@@ -89,19 +98,22 @@ export function writeOutput(fd: 1 | 2, text: string): void {
 }
 const outputs: Record<1 | 2, 'sync' | 'stream' | 'closed'> = { 1: 'sync', 2: 'sync' };
 
-export function createContext(env: NodeJS.ProcessEnv = process.env, cwd = process.cwd()): CliContext {
+export function createContext(
+  env: NodeJS.ProcessEnv = process.env,
+  cwd = process.cwd(),
+  write: Sink = writeOutput,
+  isTTY: () => boolean = () => (process.getBuiltinModule('node:tty') as typeof import('node:tty')).isatty(2),
+): CliContext {
   let colors: Colors | undefined;
   // Decided on first use: most runs print no colour at all.
-  const color = (): Colors =>
-    (colors ??= makeColors(
-      useColor(() => (process.getBuiltinModule('node:tty') as typeof import('node:tty')).isatty(2), env),
-    ));
+  const color = (): Colors => (colors ??= makeColors(useColor(isTTY, env)));
   const io: Output = {
-    out: (line) => writeOutput(1, `${line}\n`),
-    err: (line) => writeOutput(2, `${line}\n`),
-    json: (value) => writeOutput(1, `${JSON.stringify(value, null, 2)}\n`),
+    out: (line) => write(1, `${line}\n`),
+    err: (line) => write(2, `${line}\n`),
+    json: (value) => write(1, `${JSON.stringify(value, null, 2)}\n`),
+    write: (text) => write(1, text),
     warn: (message, location) =>
-      writeOutput(2, `${color().yellow('warning')}: ${formatLocated(location ?? {}, message)}\n`),
+      write(2, `${color().yellow('warning')}: ${formatLocated(location ?? {}, message)}\n`),
     get color() {
       return color();
     },
@@ -113,7 +125,7 @@ export function createContext(env: NodeJS.ProcessEnv = process.env, cwd = proces
     throw new UsageError(
       `GASTOWN_NOW ${JSON.stringify(env.GASTOWN_NOW)} is not a date (use an ISO 8601 time such as 2026-01-06T09:00:00Z)`,
     );
-  return { cwd, env, io, now: () => fixed ?? new Date(), exitCode: 0 };
+  return { cwd, env, io, write, isTTY, now: () => fixed ?? new Date(), exitCode: 0 };
 }
 
 /** Collects repeated `--var k=v` flags for commander. */

@@ -7,6 +7,7 @@ import { InjectedDate, TEST_CLOCK_SWITCH, testClockOn } from '../clock.js';
 import type { MoleculeState } from '../engine/types.js';
 import type { HumanGate } from '../formula/model.js';
 import { gitVersion, isShallow, type RepoPaths } from '../git/repo.js';
+import { commandEnv } from '../scope.js';
 import {
   fileKind,
   isUnreadableStateError,
@@ -91,7 +92,7 @@ export function removeStaleLock(root: string): { removed?: string; kept?: string
 
 /** The clock doctor judges deadlines by: `GASTOWN_NOW` under the test switch (src/clock.ts), else now. */
 function clock(): Date {
-  const env = process.env;
+  const env = commandEnv();
   const fixed = env.GASTOWN_NOW && testClockOn(env) ? new InjectedDate(env.GASTOWN_NOW) : undefined;
   return fixed && !Number.isNaN(fixed.getTime()) ? fixed : new Date();
 }

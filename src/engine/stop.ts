@@ -4,12 +4,16 @@
 // yields now and then and gives up at the next safe point. Every effect is applied whole, so
 // stopping between two leaves state the next run completes.
 import { GastownError } from '../errors.js';
+import { onCommandStart } from '../scope.js';
 
 export const STOPPED = 'engine.stopped';
 
 /** Yield to the event loop at most this often (ms): signals are noticed, the run stays fast. */
 const YIELD_EVERY_MS = 20;
 let lastYield = 0;
+onCommandStart(() => {
+  lastYield = 0;
+});
 
 /** Throws when `signal` asked to stop. */
 export function throwIfStopped(signal: AbortSignal | undefined): void {

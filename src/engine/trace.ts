@@ -4,8 +4,9 @@
 const folds = new Map<string, number>();
 let tracing = false;
 
-/** Turns the counters on for a `GASTOWN_TRACE` value (a comma-separated list, e.g. `folds`). */
+/** Turns the counters on for a `GASTOWN_TRACE` value (a comma-separated list, e.g. `folds`), from zero. */
 export function traceFrom(value: string | undefined): void {
+  folds.clear();
   tracing = value?.split(',').some((w) => w.trim() === 'folds') === true;
 }
 

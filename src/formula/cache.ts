@@ -8,6 +8,7 @@ import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync 
 import { homedir } from 'node:os';
 import { isAbsolute, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { commandCwd } from '../scope.js';
 import { beadsTreeProblems } from '../store/links.js';
 
 /** Bump when the layout or meaning of entries changes. */
@@ -55,7 +56,7 @@ export function moduleFingerprint(moduleUrl: string): string | undefined {
 export function cacheRoot(
   env: Record<string, string | undefined>,
   repoRoot?: string,
-  cwd = process.cwd(),
+  cwd = commandCwd(),
 ): string | undefined {
   const off = env.GASTOWN_NO_CACHE;
   if (off !== undefined && off !== '' && off !== '0') return undefined;

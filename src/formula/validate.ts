@@ -5,7 +5,8 @@
 // result is reused only if every one of those lookups still finds the same file with the same
 // bytes; otherwise the file is resolved again. A warm run therefore reads and hashes the files
 // but never loads the parser or the resolver (this module and its imports are light).
-import { isAbsolute, resolve } from 'node:path';
+import { resolve } from 'node:path';
+import { commandCwd } from '../scope.js';
 import { blobId, type ContentCache, moduleFingerprint, sha256 } from './cache.js';
 import { locateFormula } from './library.js';
 import type { Diagnostic } from './model.js';
@@ -84,7 +85,7 @@ export async function validateFormulas(
       ? sha256(
           'validate',
           fingerprint!,
-          isAbsolute(source.file) ? source.file : resolve(source.file),
+          resolve(commandCwd(), source.file),
           source.file,
           identity(source, ids),
         )

@@ -25,6 +25,7 @@ import { canonicalJson } from '../formula/hash.js';
 import type { HumanGate } from '../formula/model.js';
 import { blobId } from '../git/blob-id.js';
 import { readHead, shallowBoundary } from '../git/head.js';
+import { onCommandStart } from '../scope.js';
 import { defaultConfig, parseConfig } from '../store/config.js';
 import { CONFIG_FILE } from '../store/layout.js';
 
@@ -57,6 +58,14 @@ const trustMemo = new Map<string, VoteTrust>();
 const PER_FILE_LOOKUPS = 4;
 let perFileLookups = 0;
 const walks = new Map<string, Promise<History | undefined>>();
+// Remembered for one command: a later command may find the history rewritten.
+onCommandStart(() => {
+  authorMemo.clear();
+  commitMemo.clear();
+  trustMemo.clear();
+  perFileLookups = 0;
+  walks.clear();
+});
 
 /** This process judges every checkpoint (an audit): take the one walk from the first lookup. */
 export function judgingEverything(): void {

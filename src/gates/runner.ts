@@ -8,6 +8,7 @@ import { isAbsolute, relative, resolve, sep } from 'node:path';
 import { optionInjections } from '../formula/argv.js';
 import type { CommandGate } from '../formula/model.js';
 import { substituteVars } from '../formula/vars.js';
+import { commandEnv } from '../scope.js';
 import { durationMs, formatDuration } from './duration.js';
 import { type ForbiddenHit, scanForbidden } from './forbid.js';
 import { type ParsedResults, parseResults, ResultsFormatError, type TestCounts } from './results.js';
@@ -158,7 +159,7 @@ function planRun(
   errors: string[],
 ): RunPlan {
   const env: Record<string, string> = {};
-  for (const [k, v] of Object.entries(opts.env ?? process.env)) if (v !== undefined) env[k] = v;
+  for (const [k, v] of Object.entries(opts.env ?? commandEnv())) if (v !== undefined) env[k] = v;
   for (const [k, v] of Object.entries(gate.env)) env[k] = substituteVars(v, vars);
   const timeoutText = gate.timeout;
   const timeoutMs = timeoutText === undefined ? opts.defaultTimeoutMs : durationMs(timeoutText);

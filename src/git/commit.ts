@@ -10,6 +10,7 @@
 import { readFileSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { GastownError } from '../errors.js';
+import { commandEnv } from '../scope.js';
 import { writeFileAtomic } from '../store/atomic.js';
 import { faultPoint } from '../testing/fault.js';
 import { git } from './exec.js';
@@ -192,7 +193,7 @@ async function followInIndex(
  * the common git directory (a linked worktree's git directory names it in `commondir`).
  */
 function objectsDir(gitDir: string, commonDir: string | undefined): string {
-  const env = process.env.GIT_OBJECT_DIRECTORY;
+  const env = commandEnv().GIT_OBJECT_DIRECTORY;
   if (env) return resolve(env);
   if (commonDir) return join(commonDir, 'objects');
   try {

@@ -3,6 +3,7 @@
 // call ~3 ms more than spawn (docs/decisions.md), and a post-commit hook makes several calls.
 import { spawn } from 'node:child_process';
 import { GastownError } from '../errors.js';
+import { commandEnv } from '../scope.js';
 
 export interface GitResult {
   stdout: string;
@@ -32,7 +33,7 @@ function runGit(args: readonly string[], options: GitOptions): Promise<RawResult
   return new Promise((resolve, reject) => {
     const child = spawn('git', args, {
       cwd: options.cwd,
-      env: { ...process.env, ...GIT_ENV, ...options.env },
+      env: { ...commandEnv(), ...GIT_ENV, ...options.env },
       stdio: [options.input !== undefined ? 'pipe' : 'ignore', 'pipe', 'pipe'],
       ...(options.timeoutMs !== undefined
         ? { timeout: options.timeoutMs, killSignal: 'SIGKILL' as const }

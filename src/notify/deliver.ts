@@ -9,6 +9,7 @@ import { folderAddress } from '../mail/address.js';
 import { messageRel } from '../mail/layout.js';
 import type { MailHeader } from '../mail/message.js';
 import { readEntry } from '../mail/store.js';
+import { commandEnv } from '../scope.js';
 import { acquireLock } from '../store/lock.js';
 import type { GastownConfig } from '../store/types.js';
 import { type EmailEndpoint, type Endpoint, notificationEndpoints, type WebhookEndpoint } from './config.js';
@@ -114,7 +115,7 @@ export async function deliverPending(
         clearAttempts(root, f.endpoint, f.folder, f.id);
         queueCopy(root, f.folder, f.id);
       }
-    const transport = options.transport ?? defaultTransport(config, options.env ?? process.env);
+    const transport = options.transport ?? defaultTransport(config, options.env ?? commandEnv());
     const deadline = now() + (options.waitMs ?? 0);
     const view = outboxView(root);
     for (;;) {

@@ -16,6 +16,7 @@ import { type BlockedMolecule, planAutoEscalations } from '../escalation/plan.js
 import { escalateDue } from '../escalation/store.js';
 import { notificationEndpoints } from '../notify/config.js';
 import { type DeliverResult, deliverPending } from '../notify/deliver.js';
+import { commandEnv } from '../scope.js';
 import { loadConfig } from '../store/config.js';
 import { EVENTS, moleculesDir } from '../store/layout.js';
 import { withLock } from '../store/lock.js';
@@ -227,7 +228,7 @@ export async function patrol(opts: PatrolOptions): Promise<PatrolResult> {
   const quiet = quietCheck(opts.root, opts.now.getTime()) !== undefined;
   await withLock(opts.root, opts.lockWaitMs, () => locked({ ...opts, quiet }, config, out));
   if (notificationEndpoints(config).length > 0) {
-    const r = await deliverPending(opts.root, config, { env: opts.env ?? process.env });
+    const r = await deliverPending(opts.root, config, { env: opts.env ?? commandEnv() });
     out.deliveries = { delivered: r.delivered, failed: r.failed, retrying: r.retrying };
   }
   return out;

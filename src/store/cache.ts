@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { gitDirOf } from '../git/head.js';
 import { operationInProgress } from '../git/states.js';
 import { hashHex } from '../hash.js';
+import { commandEnv } from '../scope.js';
 import { fileKind, isUnreadableStateError, readSmallFile, writeFileAtomic } from './atomic.js';
 import { CONFIG_FILE, cacheDir, DIGEST_FILE, EVENTS, FORMULA_FILE, MOLECULE_FILE } from './layout.js';
 import { ensureCacheDir } from './links.js';
@@ -105,7 +106,7 @@ export function eventsKey(dir: string, salt: string): string | undefined {
 export const STAMP_WINDOW_MS = 2000;
 
 /** `GASTOWN_STAMP_WINDOW_MS` as advance reads it (tests set 0); undefined: the default. */
-export function stampWindow(env: NodeJS.ProcessEnv = process.env): number | undefined {
+export function stampWindow(env: NodeJS.ProcessEnv = commandEnv()): number | undefined {
   const ms = Number.parseInt(env.GASTOWN_STAMP_WINDOW_MS ?? '', 10);
   return Number.isInteger(ms) && ms >= 0 ? ms : undefined;
 }

@@ -2,6 +2,7 @@
 import { existsSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { GastownError } from '../errors.js';
+import { commandCwd } from '../scope.js';
 import { assertMoleculeId, assertPathSegment } from './ids.js';
 
 export const BEADS = '.beads';
@@ -128,7 +129,7 @@ function parseEventNameUncached(name: string): ParsedEventName | undefined {
  * one, stopping at the first directory that is a git work tree root.
  */
 export function findRoot(start: string): string {
-  let dir = resolve(start);
+  let dir = resolve(commandCwd(), start);
   for (;;) {
     if (isDir(join(dir, BEADS))) return dir;
     if (existsSync(join(dir, '.git'))) break;
@@ -138,7 +139,7 @@ export function findRoot(start: string): string {
   }
   throw new GastownError(
     'store.no-beads',
-    `no ${BEADS}/ directory in ${resolve(start)} or its parents (run \`gastown init\`)`,
+    `no ${BEADS}/ directory in ${resolve(commandCwd(), start)} or its parents (run \`gastown init\`)`,
   );
 }
 

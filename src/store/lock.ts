@@ -20,6 +20,7 @@ import {
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { ExitCode, GastownError } from '../errors.js';
+import { commandEnv } from '../scope.js';
 import { fileKind, writeFileAtomic } from './atomic.js';
 import { BEADS, CACHE_DIR, cacheDir } from './layout.js';
 import { assertBeadsTree, beadsTreeProblems, ensureCacheDir } from './links.js';
@@ -268,7 +269,7 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** `GASTOWN_LOCK_WAIT_MS` overrides the default wait for every command. */
 function defaultWait(): number {
-  const fromEnv = Number.parseInt(process.env.GASTOWN_LOCK_WAIT_MS ?? '', 10);
+  const fromEnv = Number.parseInt(commandEnv().GASTOWN_LOCK_WAIT_MS ?? '', 10);
   return Number.isInteger(fromEnv) && fromEnv >= 0 ? fromEnv : DEFAULT_LOCK_WAIT_MS;
 }
 

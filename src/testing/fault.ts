@@ -14,13 +14,19 @@
 // (triggers/hook.ts), so no test outcome depends on how busy the machine is; the test of the
 // limit itself turns it back on.
 
+import { commandEnv, onCommandStart } from '../scope.js';
+
 let spec: string | undefined | null = null;
 let effects = 0;
+onCommandStart(() => {
+  spec = null;
+  effects = 0;
+});
 
 function killAt(): string | undefined {
   if (spec === null) {
-    spec =
-      process.env.GASTOWN_TEST_FAULTS === '1' ? process.env.GASTOWN_FAULT_KILL_AT || undefined : undefined;
+    const env = commandEnv();
+    spec = env.GASTOWN_TEST_FAULTS === '1' ? env.GASTOWN_FAULT_KILL_AT || undefined : undefined;
   }
   return spec;
 }
@@ -40,5 +46,6 @@ export function effectFaultPoint(): void {
 
 /** True when the test harness switched the hook's time limit off. */
 export function hookTimerOff(): boolean {
-  return process.env.GASTOWN_TEST_FAULTS === '1' && process.env.GASTOWN_TEST_HOOK_TIMER === 'off';
+  const env = commandEnv();
+  return env.GASTOWN_TEST_FAULTS === '1' && env.GASTOWN_TEST_HOOK_TIMER === 'off';
 }

@@ -15,6 +15,7 @@ import { git } from '../git/exec.js';
 import { type RewriteMap, rememberRewrites } from '../git/head.js';
 import { type RepoPaths, readIndexFiles, repoPaths, stagedChanges } from '../git/repo.js';
 import { operationInProgress } from '../git/states.js';
+import { commandEnv } from '../scope.js';
 import { MAX_STATE_FILE_BYTES } from '../store/atomic.js';
 import { isMoleculeId } from '../store/ids.js';
 import { findRoot } from '../store/layout.js';
@@ -97,7 +98,7 @@ async function hookBody(
 ): Promise<number> {
   try {
     if (name === 'pre-commit') return await preCommit(cwd, deps);
-    const paths = pathsFromRunner(cwd, process.env.GASTOWN_REPO_PATHS) ?? (await repoPaths(cwd));
+    const paths = pathsFromRunner(cwd, commandEnv().GASTOWN_REPO_PATHS) ?? (await repoPaths(cwd));
     // post-rewrite runs while the finished rebase's state is still on disk; every other hook
     // waits for git to be done.
     // post-merge runs once the merge commit is made, while git still keeps MERGE_HEAD.
@@ -111,8 +112,8 @@ async function hookBody(
     if (name === 'post-commit') {
       // One `git log` gives the scope and the commit advance applies (id, author, trailers); the
       // runner's, when it handed it over.
-      const given = headFromRunner(process.env.GASTOWN_HEAD_LOG);
-      delete process.env.GASTOWN_HEAD_LOG; // not for the processes this one starts
+      const given = headFromRunner(commandEnv().GASTOWN_HEAD_LOG);
+      delete commandEnv().GASTOWN_HEAD_LOG; // not for the processes this one starts
       const read = given
         ? { record: given.record, scope: scopeOf(paths.root, given.record.message, given.names) }
         : await readCommit(paths.root, 'HEAD');

@@ -3,7 +3,8 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { gastown, gitIn, JGIL, tempDir, testEnv } from '../helpers/repo.js';
+import { gastownInProcess as gastown } from '../helpers/inproc.js';
+import { gitIn, JGIL, tempDir, testEnv } from '../helpers/repo.js';
 import { CONFIG, type Day3Repo, day3Repo, MOL, NOW } from './fixture.js';
 
 interface Entry {

@@ -7,7 +7,8 @@ import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { frozenFormulaHash, parseFrozenFormula } from '../../src/engine/fold.js';
-import { commitAll as commitAllIn, gastown, gitIn, JGIL } from '../helpers/repo.js';
+import { gastownInProcess as gastown } from '../helpers/inproc.js';
+import { commitAll as commitAllIn, gitIn, JGIL } from '../helpers/repo.js';
 import { guardedWorkDone } from './guarded.js';
 
 const FORMULA = `formula = "guarded"

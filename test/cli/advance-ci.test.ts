@@ -3,7 +3,8 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { afterEach, describe, expect, it } from 'vitest';
-import { commitAll, gastown, gitIn, JGIL, makeRepo, tempDir, testEnv } from '../helpers/repo.js';
+import { gastownInProcess as gastown } from '../helpers/inproc.js';
+import { commitAll, gitIn, JGIL, makeRepo, tempDir, testEnv } from '../helpers/repo.js';
 import { REVIEW_FLOW, shinyRepo } from '../triggers/helpers.js';
 
 const cleanups: (() => void)[] = [];

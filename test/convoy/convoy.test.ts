@@ -2,9 +2,12 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { gt, gtJson, gtOk, treeHash } from '../engine/cli.js';
+import { inProcess, treeHash } from '../engine/cli.js';
 import { commitAll, gitIn, tempDir } from '../helpers/repo.js';
 import { AT_COMMIT_TIME, completeDay, convoyRepo, LATER, mailFiles } from './helpers.js';
+
+// Rules and output only: the CLI runs in this worker (test/helpers/inproc.ts).
+const { gt, gtJson, gtOk } = inProcess;
 
 interface ConvoyJson {
   id: string;

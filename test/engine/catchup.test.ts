@@ -1,11 +1,13 @@
 // Trailers no hook applied are caught up by the next plain `advance` (and `advance --ci`), not
 // only HEAD's: a pull request merged with a merge commit, commits made with --no-verify. Each
 // trailer applies once; one about an attempt that was re-opened since does not apply to the new
-// attempt. Real git repositories without hooks, the built CLI.
+// attempt. Real git repositories without hooks; the CLI
+// runs in the test worker (test/helpers/inproc.ts).
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { gastown, gitIn, tempDir } from '../helpers/repo.js';
+import { gastownInProcess as gastown } from '../helpers/inproc.js';
+import { gitIn, tempDir } from '../helpers/repo.js';
 import { git, initRepo, shinyRepo } from '../triggers/helpers.js';
 
 const cleanups: (() => void)[] = [];

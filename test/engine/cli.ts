@@ -2,10 +2,17 @@
 import { copyFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { execa } from 'execa';
+import { gastownInProcess } from '../helpers/inproc.js';
 import { CLI, CORPUS, gitIn, makeRepo, testEnv } from '../helpers/repo.js';
 
 /** The built CLI; GASTOWN_TEST_CLI points at another build (e.g. while dist/ is being rebuilt). */
 const cliPath = process.env.GASTOWN_TEST_CLI ?? CLI;
+
+type Runner = (
+  cwd: string,
+  args: string[],
+  env?: Record<string, string>,
+) => Promise<{ exitCode?: number; stdout: unknown; stderr: unknown }>;
 
 export async function gt(cwd: string, args: string[], env: Record<string, string> = {}) {
   return execa(process.execPath, [cliPath, ...args], {
@@ -17,28 +24,40 @@ export async function gt(cwd: string, args: string[], env: Record<string, string
   });
 }
 
-/** Runs the CLI and fails the test with its stderr when it exits non-zero. */
-export async function gtOk(cwd: string, args: string[], env: Record<string, string> = {}) {
-  const r = await gt(cwd, args, env);
-  if (r.exitCode !== 0)
-    throw new Error(`gastown ${args.join(' ')} exited ${r.exitCode}:\n${r.stderr}\n${r.stdout}`);
-  return r;
+/** gt, gtOk and gtJson over one way of running the CLI. */
+function helpers<R extends Awaited<ReturnType<Runner>>>(
+  run: (cwd: string, args: string[], env?: Record<string, string>) => Promise<R>,
+) {
+  /** Runs the CLI and fails the test with its stderr when it exits non-zero. */
+  const ok = async (cwd: string, args: string[], env: Record<string, string> = {}) => {
+    const r = await run(cwd, args, env);
+    if (r.exitCode !== 0)
+      throw new Error(`gastown ${args.join(' ')} exited ${r.exitCode}:\n${r.stderr}\n${r.stdout}`);
+    return r;
+  };
+  const json = async <T = Record<string, unknown>>(
+    cwd: string,
+    args: string[],
+    env: Record<string, string> = {},
+  ): Promise<T> => {
+    const r = await run(cwd, [...args, '--json'], env);
+    try {
+      return JSON.parse(String(r.stdout)) as T;
+    } catch {
+      throw new Error(
+        `gastown ${args.join(' ')} --json printed no JSON (exit ${r.exitCode}):\n${r.stderr}\n${r.stdout}`,
+      );
+    }
+  };
+  return { gt: run, gtOk: ok, gtJson: json };
 }
 
-export async function gtJson<T = Record<string, unknown>>(
-  cwd: string,
-  args: string[],
-  env: Record<string, string> = {},
-): Promise<T> {
-  const r = await gt(cwd, [...args, '--json'], env);
-  try {
-    return JSON.parse(String(r.stdout)) as T;
-  } catch {
-    throw new Error(
-      `gastown ${args.join(' ')} --json printed no JSON (exit ${r.exitCode}):\n${r.stderr}\n${r.stdout}`,
-    );
-  }
-}
+const spawned = helpers(gt);
+export const gtOk = spawned.gtOk;
+export const gtJson = spawned.gtJson;
+
+/** The same helpers with the CLI run in this process (test/helpers/inproc.ts). */
+export const inProcess = helpers((cwd, args, env = {}) => gastownInProcess(args, cwd, env));
 
 /** A repo with `.beads/formulas/` holding the named corpus formulas (e.g. `gastown/shiny`). */
 export async function repoWithFormulas(...names: string[]) {

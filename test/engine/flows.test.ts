@@ -3,7 +3,10 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { gitIn, JGIL } from '../helpers/repo.js';
-import { gt, gtJson, gtOk, repoWithFormulas, type Status, stepStates } from './cli.js';
+import { inProcess, repoWithFormulas, type Status, stepStates } from './cli.js';
+
+// Rules and output only: the CLI runs in this worker (test/helpers/inproc.ts).
+const { gt, gtJson, gtOk } = inProcess;
 
 const DAY3 = `# .beads/convoys/soc2-audit-trail/molecules/day3-workflow-refs.toml
 molecule_id = "day3-workflow-refs"

@@ -18,7 +18,10 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CORPUS, gitIn, makeRepo, tempDir } from '../helpers/repo.js';
 import { git } from '../triggers/helpers.js';
-import { gt, gtOk } from './cli.js';
+import { inProcess } from './cli.js';
+
+// Rules and output only: the CLI runs in this worker (test/helpers/inproc.ts).
+const { gt, gtOk } = inProcess;
 
 /** Every file under `dir` with its bytes: "nothing changed" made checkable. */
 function snapshot(dir: string): string[] {

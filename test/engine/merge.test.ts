@@ -2,7 +2,10 @@
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { gitIn, tempDir } from '../helpers/repo.js';
-import { gt, gtJson, gtOk, repoWithFormulas, type Status, stepStates } from './cli.js';
+import { inProcess, repoWithFormulas, type Status, stepStates } from './cli.js';
+
+// Rules and output only: the CLI runs in this worker (test/helpers/inproc.ts).
+const { gt, gtJson, gtOk } = inProcess;
 
 async function setup() {
   const origin = await repoWithFormulas('beads/quick-check');

@@ -1,9 +1,9 @@
-// Hand-made bad formulas through the real CLI: each fails with exit 1, names the file, the key
+// Hand-made bad formulas through the CLI (run in the test worker): each fails with exit 1, names the file, the key
 // and (where the parser can say) the line, and never prints a stack trace.
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { gastown } from '../helpers/repo.js';
+import { gastownInProcess as gastown } from '../helpers/inproc.js';
 import { formulaDir } from './helpers.js';
 
 const ok = (id: string, needs: string[] = []) =>

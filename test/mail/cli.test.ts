@@ -1,11 +1,13 @@
-// `gastown mail …` as a user runs it: the built CLI in a real repository.
+// `gastown mail …` as a user runs it, in a real repository: the CLI runs in this worker
+// (test/helpers/inproc.ts), the built one where a body comes on stdin.
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { MAX_MAIL_BODY_BYTES } from '../../src/mail/message.js';
 import { composeMessage } from '../../src/mail/send.js';
-import { gastown, person } from '../helpers/repo.js';
-import { gtOk, mailConfig, mailRepo } from './helpers.js';
+import { gastownInProcess as gastown } from '../helpers/inproc.js';
+import { person } from '../helpers/repo.js';
+import { gtOkInProcess as gtOk, mailConfig, mailRepo } from './helpers.js';
 
 interface Item {
   id: string;

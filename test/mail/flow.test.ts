@@ -1,8 +1,8 @@
 // Typed mail over a whole molecule of the built-in shiny formula: each step's STEP_READY to its
 // own assignee with the vars filled in, MOLECULE_DONE once to the owner, BLOCKED once per reason
-// when a step fails. The built CLI in a real git repository.
+// when a step fails. The CLI (run in the test worker) in a real git repository.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { gtOk, mailRepo } from './helpers.js';
+import { gtOkInProcess as gtOk, mailRepo } from './helpers.js';
 
 interface InboxEntry {
   id: string;

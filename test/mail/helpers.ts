@@ -3,6 +3,7 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseConfig } from '../../src/store/config.js';
+import { gastownInProcess } from '../helpers/inproc.js';
 import { gastown, makeRepo } from '../helpers/repo.js';
 
 export const MAIL_CONFIG = `[engine]
@@ -39,9 +40,22 @@ export async function mailRepo(extra = '') {
   return repo;
 }
 
+type Run = (
+  args: string[],
+  cwd: string,
+  env?: Record<string, string>,
+) => Promise<{ exitCode?: number; stdout: unknown; stderr: unknown }>;
+
+/** gtOk over one way of running the CLI: fails the test with its stderr when it does not exit 0. */
+const okWith =
+  (run: Run) =>
+  async (cwd: string, args: string[], env: Record<string, string> = {}): Promise<string> => {
+    const r = await run(args, cwd, env);
+    if (r.exitCode !== 0) throw new Error(`gastown ${args.join(' ')} exited ${r.exitCode}: ${r.stderr}`);
+    return String(r.stdout);
+  };
+
 /** Runs gastown and fails the test with its stderr when it does not exit 0. */
-export async function gtOk(cwd: string, args: string[], env: Record<string, string> = {}) {
-  const r = await gastown(args, cwd, env);
-  if (r.exitCode !== 0) throw new Error(`gastown ${args.join(' ')} exited ${r.exitCode}: ${r.stderr}`);
-  return String(r.stdout);
-}
+export const gtOk = okWith(gastown);
+/** gtOk with the CLI run in this process (test/helpers/inproc.ts). */
+export const gtOkInProcess = okWith(gastownInProcess);

@@ -6,7 +6,7 @@ import { ExitCode, GastownError, UsageError } from '../../errors.js';
 import { repoPaths } from '../../git/repo.js';
 import { writeFileAtomic } from '../../store/atomic.js';
 import { assertMoleculeId } from '../../store/ids.js';
-import { type CliContext, writeOutput } from '../context.js';
+import type { CliContext } from '../context.js';
 
 export async function verifyCommand(
   ctx: CliContext,
@@ -58,7 +58,7 @@ export async function auditCommand(
   const render = await import('../../audit/render.js');
   if (flags.json) ctx.io.json(t);
   else if (flags.markdown) ctx.io.out(render.timelineMarkdown(t).trimEnd());
-  else if (flags.csv) writeOutput(1, render.timelineCsv(t));
+  else if (flags.csv) ctx.io.write(render.timelineCsv(t));
   else for (const l of render.timelineText(t)) ctx.io.out(l);
   return ExitCode.ok;
 }
@@ -79,7 +79,7 @@ export async function reportCommand(
     now: ctx.now(),
   });
   if (flags.json) ctx.io.json(r);
-  else if (flags.markdown) writeOutput(1, render.reportMarkdown(r));
+  else if (flags.markdown) ctx.io.write(render.reportMarkdown(r));
   else for (const l of render.reportText(r)) ctx.io.out(l);
   return ExitCode.ok;
 }

@@ -3,16 +3,15 @@
 import { type Finding, type Level, runChecks } from '../../doctor/checks.js';
 import { type DoctorProgress, gatherFacts, removeStaleLock } from '../../doctor/gather.js';
 import { repoPaths } from '../../git/repo.js';
-import { type CliContext, writeOutput } from '../context.js';
+import type { CliContext } from '../context.js';
 
 /**
  * `doctor: 120/1000 molecules` kept on one line of a terminal's stderr while the audit runs, at
  * most every PROGRESS_MS, and wiped at the end; nothing when stderr is not a terminal or under
  * --json. Plain text and a carriage return: no colour or cursor codes (NO_COLOR holds).
  */
-function progressLine(env: NodeJS.ProcessEnv, json: boolean | undefined): DoctorProgress | undefined {
-  if (json || env.TERM === 'dumb') return undefined;
-  if (!(process.getBuiltinModule('node:tty') as typeof import('node:tty')).isatty(2)) return undefined;
+function progressLine(ctx: CliContext, json: boolean | undefined): DoctorProgress | undefined {
+  if (json || ctx.env.TERM === 'dumb' || !ctx.isTTY()) return undefined;
   let last = 0;
   let width = 0;
   return (done, total) => {
@@ -22,7 +21,7 @@ function progressLine(env: NodeJS.ProcessEnv, json: boolean | undefined): Doctor
     if (!end && done !== 0 && t - last < PROGRESS_MS) return;
     last = t;
     const text = end ? '' : `doctor: ${done}/${total} molecules`;
-    writeOutput(2, `\r${text.padEnd(width)}${end ? '\r' : ''}`);
+    ctx.write(2, `\r${text.padEnd(width)}${end ? '\r' : ''}`);
     width = Math.max(width, text.length);
   };
 }
@@ -30,7 +29,7 @@ const PROGRESS_MS = 100;
 
 export async function doctor(ctx: CliContext, opts: { fix?: boolean; json?: boolean }): Promise<number> {
   const paths = await repoPaths(ctx.cwd);
-  const progress = progressLine(ctx.env, opts.json);
+  const progress = progressLine(ctx, opts.json);
   let findings = runChecks(await gatherFacts(paths, ctx.now(), progress));
   const fixed: string[] = [];
   if (opts.fix && findings.some((f) => f.fixable)) {

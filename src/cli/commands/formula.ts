@@ -17,6 +17,7 @@ import type { FormulaLibrary } from '../../formula/resolve.js';
 import { validateFormulas } from '../../formula/validate.js';
 import { parseVarPairs } from '../../formula/vars.js';
 import { builtinFormulasDir } from '../../paths.js';
+import { commandCwd } from '../../scope.js';
 import type { CliContext } from '../context.js';
 
 const formulaEngine = () => import('../../formula/index.js');
@@ -31,7 +32,7 @@ interface Env {
 
 /** The nearest enclosing directory with `.beads` or `.git`. */
 export function findRepoRoot(start: string): string | undefined {
-  let dir = resolve(start);
+  let dir = resolve(commandCwd(), start);
   for (;;) {
     if (existsSync(join(dir, '.beads')) || existsSync(join(dir, '.git'))) return dir;
     const parent = dirname(dir);
