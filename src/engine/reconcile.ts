@@ -15,11 +15,19 @@ import { safePoint } from './stop.js';
 import type { Effect, MoleculeState, MoleculeStatus, PlanEnv, PlanResult, Transition } from './types.js';
 
 // Molecules poured from the same formula with the same vars share their frozen file byte for byte.
+// Bounded, least recently used out first: a run over 10,000 molecules with thousands of distinct
+// frozen formulas kept every parse (and its text) alive, ~65 MiB of doctor's peak at 10,000.
 const formulaMemo = new Map<string, ResolvedFormula>();
+const FORMULA_MEMO_SIZE = 256;
 export function memoParseFormula(text: string, file: string): ResolvedFormula {
   const hit = formulaMemo.get(text);
-  if (hit) return hit;
+  if (hit) {
+    formulaMemo.delete(text);
+    formulaMemo.set(text, hit);
+    return hit;
+  }
   const parsed = parseFrozenFormula(text, file);
+  if (formulaMemo.size >= FORMULA_MEMO_SIZE) formulaMemo.delete(formulaMemo.keys().next().value as string);
   formulaMemo.set(text, parsed);
   return parsed;
 }
