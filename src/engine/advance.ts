@@ -31,7 +31,7 @@ import {
 import { type ReconcileOutcome, reconcileMolecule } from './reconcile.js';
 import { type Shape, SharedVerdicts } from './shapes.js';
 import { isStopped, safePoint } from './stop.js';
-import { openSummaries, type RunStamps } from './summaries.js';
+import { openSummaries, type RunStamps, type SummaryStore } from './summaries.js';
 import type { MoleculeState, MoleculeStatus, Transition } from './types.js';
 
 export type { SkippedTrailer };
@@ -199,31 +199,163 @@ async function reconcileAll(
   config: GastownConfig,
   result: AdvanceResult,
   stamps: RunStamps,
-  { simulated, reconciled }: RunMemory,
+  memory: RunMemory,
 ): Promise<void> {
   const notFolders = new Map<string, string>();
   const ids = opts.molecules ?? listMoleculeIds(root, notFolders);
-  const finalStatus = new Map<string, MoleculeStatus>();
-  const fromFiles = fileMoleculeStatus(root);
-  const moleculeStatus = (id: string) => finalStatus.get(id) ?? fromFiles(id);
-  const waitingOn = new Map<string, string>();
-  const cache = openSummaries(root, config, opts, stamps);
-  const base = `${moleculesDir(root)}/`;
-  const nowMs = opts.now.getTime();
-  const share = cache !== undefined && opts.shareVerdicts !== false;
+  const run = new ReconcileRun(root, opts, config, result, stamps, memory, notFolders);
+  for (const id of ids) {
+    if (opts.signal) await safePoint(opts.signal);
+    // Undefined when the molecule was settled without a reconcile: no promise per cache hit.
+    const pending = run.take(id);
+    if (pending) run.problems.push(...(await pending));
+  }
+  await run.replanAfterCompleted();
+  result.problems.push(...run.problems);
+  if (run.cache) result.unchanged = run.cache.counts;
+  run.cache?.save();
+}
+
+/** One reconcileAll run: the statuses, waits, summaries and shared verdicts it builds up. */
+class ReconcileRun {
+  readonly problems: Problem[] = [];
+  readonly cache: SummaryStore | undefined;
+  private readonly finalStatus = new Map<string, MoleculeStatus>();
+  private readonly waitingOn = new Map<string, string>();
+  private readonly fromFiles: (id: string) => MoleculeStatus | undefined;
+  private readonly base: string;
+  private readonly nowMs: number;
+  private readonly share: boolean;
+  private readonly simulated: Simulated;
+  private readonly reconciled: Reconciled;
   // Made on the first molecule a warm cache cannot answer for.
-  let verdicts: SharedVerdicts | undefined;
-  const reconcileOne = async (id: string, listedEvents?: Dirent[], shape?: Shape) => {
+  private verdicts: SharedVerdicts | undefined;
+
+  constructor(
+    private readonly root: string,
+    private readonly opts: AdvanceOptions,
+    private readonly config: GastownConfig,
+    private readonly result: AdvanceResult,
+    stamps: RunStamps,
+    { simulated, reconciled }: RunMemory,
+    private readonly notFolders: Map<string, string>,
+  ) {
+    this.simulated = simulated;
+    this.reconciled = reconciled;
+    this.fromFiles = fileMoleculeStatus(root);
+    this.cache = openSummaries(root, config, opts, stamps);
+    this.base = `${moleculesDir(root)}/`;
+    this.nowMs = opts.now.getTime();
+    this.share = this.cache !== undefined && opts.shareVerdicts !== false;
+  }
+
+  /** A bound arrow, made once: reconcile and the cache call it for every molecule. */
+  readonly moleculeStatus = (id: string): MoleculeStatus | undefined =>
+    this.finalStatus.get(id) ?? this.fromFiles(id);
+
+  /**
+   * Settles one molecule from what this run already knows (a simulation, a trailer's reconcile,
+   * its summary, a completed listing, a shared verdict), else starts its reconcile.
+   */
+  take(id: string): Promise<Problem[]> | undefined {
+    const { opts, root, cache, finalStatus, problems } = this;
+    const done = this.simulated.get(id);
+    if (done) {
+      finalStatus.set(id, done.status);
+      return undefined;
+    }
+    // Reconciled to its fixpoint after its trailer, in this run: not folded again.
+    const outcome = this.reconciled.get(id);
+    if (outcome) {
+      problems.push(...this.settle(id, outcome, undefined, true));
+      return undefined;
+    }
+    if (opts.molecules && !moleculeExists(root, id)) {
+      problems.push({ molecule: id, message: `no molecule ${id}` });
+      return undefined;
+    }
+    // Folded by the caller, who changed it: reconciled from that state, whatever the cache says.
+    if (opts.folded?.has(id)) return this.reconcileOne(id);
+    // A link in the molecule's place is never followed: reported, and nothing is written.
+    const odd = opts.molecules ? moleculeFolderProblem(root, id) : this.notFolders.get(id);
+    if (odd !== undefined) {
+      finalStatus.set(id, 'invalid');
+      problems.push({ molecule: id, file: moleculeRelDir(id), message: odd });
+      return undefined;
+    }
+    const hit = cache?.lookup(id, this.nowMs, this.moleculeStatus);
+    if (hit) {
+      finalStatus.set(id, hit.state as MoleculeStatus);
+      return undefined;
+    }
+    return this.takeUncached(id);
+  }
+
+  /** A molecule its summary does not vouch for: completed, shared or reconciled. */
+  private takeUncached(id: string): Promise<Problem[]> | undefined {
+    const { cache, finalStatus } = this;
+    // A molecule this clone never saw (a cold start): one listing of events/ says whether it
+    // completed and is reused to read it, instead of two stats and a second listing.
+    // No stat for a stamp here: 1,000 of them are ~8 ms of a cold run, and the next run, which
+    // lists each folder anyway to check its key, records the stamps.
+    const listed = cache?.neverSeen(id) ? listEvents(this.root, id) : undefined;
+    const completed = listed
+      ? listed.some((e) => e.name === COMPLETED_EVENT_NAME) || existsSync(`${this.base}${id}/${DIGEST_FILE}`)
+      : isMoleculeCompleted(this.root, id);
+    // A completed molecule never gets another effect: with no cache entry, check only that its
+    // fact names do not contradict each other instead of reading every file.
+    if (completed && cache?.recordCompleted(id, listed)) {
+      finalStatus.set(id, 'completed');
+      return undefined;
+    }
+    finalStatus.set(id, completed ? 'completed' : 'active');
+    const shape =
+      listed && !completed && this.share
+        ? (this.verdicts ??= new SharedVerdicts(this.root)).shapeOf(id, listed)
+        : undefined;
+    const shared = shape && this.verdicts?.reuse(id, shape);
+    if (shared && cache?.adopt(id, shared)) {
+      finalStatus.set(id, shared.state as MoleculeStatus);
+      return undefined;
+    }
+    return this.reconcileOne(id, listed, shape);
+  }
+
+  /**
+   * A molecule is planned again once, when the molecule it waits for completed in this run: a
+   * chain settles in one run, and a block its `after` did not cause never loops.
+   */
+  async replanAfterCompleted(): Promise<void> {
+    const { waitingOn, problems } = this;
+    const replanned = new Set<string>();
+    for (let changed = true; changed; ) {
+      changed = false;
+      for (const [id, other] of waitingOn) {
+        if (this.finalStatus.get(other) !== 'completed') continue;
+        waitingOn.delete(id);
+        if (replanned.has(id)) continue;
+        replanned.add(id);
+        changed = true;
+        // Only problems of the final pass are reported for this molecule.
+        for (let i = problems.length - 1; i >= 0; i--)
+          if (problems[i]?.molecule === id) problems.splice(i, 1);
+        problems.push(...(await this.reconcileOne(id)));
+      }
+    }
+  }
+
+  private async reconcileOne(id: string, listedEvents?: Dirent[], shape?: Shape): Promise<Problem[]> {
+    const { opts } = this;
     const folded = opts.folded?.get(id);
     const r = await reconcileMolecule(
       id,
       {
-        root,
+        root: this.root,
         now: opts.now,
-        config,
+        config: this.config,
         dryRun: opts.dryRun ?? false,
-        moleculeStatus,
-        trustSettledFacts: !folded && (cache?.neverSeen(id) ?? false),
+        moleculeStatus: this.moleculeStatus,
+        trustSettledFacts: !folded && (this.cache?.neverSeen(id) ?? false),
         listedEvents,
         signal: opts.signal,
         onTransition: opts.onTransition,
@@ -231,100 +363,24 @@ async function reconcileAll(
       folded?.files as Map<string, string> | undefined,
       { state: folded },
     );
-    return settle(id, r, shape);
-  };
+    return this.settle(id, r, shape);
+  }
+
   /** Takes one molecule's outcome: its status for the others, its summary, its problems. */
-  const settle = (id: string, r: ReconcileOutcome, shape?: Shape, seen = false) => {
+  private settle(id: string, r: ReconcileOutcome, shape?: Shape, seen = false): Problem[] {
+    const { opts, cache, result } = this;
     opts.onOutcome?.(id, r);
-    finalStatus.set(id, r.plan.status);
+    this.finalStatus.set(id, r.plan.status);
     const after = r.state.meta?.after;
-    if (r.plan.waitingFor) waitingOn.set(id, r.plan.waitingFor);
-    else waitingOn.delete(id);
+    if (r.plan.waitingFor) this.waitingOn.set(id, r.plan.waitingFor);
+    else this.waitingOn.delete(id);
     // What a trailer's reconcile wrote is in the result already.
     if (!seen) {
       result.transitions.push(...r.transitions);
       result.written.push(...r.written);
     }
-    cache?.record(id, r, after ? moleculeStatus(after) === 'completed' : undefined);
-    if (shape) verdicts?.learn(shape, r, cache?.summaryOf(id));
+    cache?.record(id, r, after ? this.moleculeStatus(after) === 'completed' : undefined);
+    if (shape) this.verdicts?.learn(shape, r, cache?.summaryOf(id));
     return r.problems;
-  };
-  const problems: Problem[] = [];
-  for (const id of ids) {
-    if (opts.signal) await safePoint(opts.signal);
-    const done = simulated.get(id);
-    if (done) {
-      finalStatus.set(id, done.status);
-      continue;
-    }
-    // Reconciled to its fixpoint after its trailer, in this run: not folded again.
-    const outcome = reconciled.get(id);
-    if (outcome) {
-      problems.push(...settle(id, outcome, undefined, true));
-      continue;
-    }
-    if (opts.molecules && !moleculeExists(root, id)) {
-      problems.push({ molecule: id, message: `no molecule ${id}` });
-      continue;
-    }
-    // Folded by the caller, who changed it: reconciled from that state, whatever the cache says.
-    if (opts.folded?.has(id)) {
-      problems.push(...(await reconcileOne(id)));
-      continue;
-    }
-    // A link in the molecule's place is never followed: reported, and nothing is written.
-    const odd = opts.molecules ? moleculeFolderProblem(root, id) : notFolders.get(id);
-    if (odd !== undefined) {
-      finalStatus.set(id, 'invalid');
-      problems.push({ molecule: id, file: moleculeRelDir(id), message: odd });
-      continue;
-    }
-    const hit = cache?.lookup(id, nowMs, moleculeStatus);
-    if (hit) {
-      finalStatus.set(id, hit.state as MoleculeStatus);
-      continue;
-    }
-    // A molecule this clone never saw (a cold start): one listing of events/ says whether it
-    // completed and is reused to read it, instead of two stats and a second listing.
-    // No stat for a stamp here: 1,000 of them are ~8 ms of a cold run, and the next run, which
-    // lists each folder anyway to check its key, records the stamps.
-    const listed = cache?.neverSeen(id) ? listEvents(root, id) : undefined;
-    const completed = listed
-      ? listed.some((e) => e.name === COMPLETED_EVENT_NAME) || existsSync(`${base}${id}/${DIGEST_FILE}`)
-      : isMoleculeCompleted(root, id);
-    // A completed molecule never gets another effect: with no cache entry, check only that its
-    // fact names do not contradict each other instead of reading every file.
-    if (completed && cache?.recordCompleted(id, listed)) {
-      finalStatus.set(id, 'completed');
-      continue;
-    }
-    finalStatus.set(id, completed ? 'completed' : 'active');
-    const shape =
-      listed && !completed && share ? (verdicts ??= new SharedVerdicts(root)).shapeOf(id, listed) : undefined;
-    const shared = shape && verdicts?.reuse(id, shape);
-    if (shared && cache?.adopt(id, shared)) {
-      finalStatus.set(id, shared.state as MoleculeStatus);
-      continue;
-    }
-    problems.push(...(await reconcileOne(id, listed, shape)));
   }
-  // A molecule is planned again once, when the molecule it waits for completed in this run: a
-  // chain settles in one run, and a block its `after` did not cause never loops.
-  const replanned = new Set<string>();
-  for (let changed = true; changed; ) {
-    changed = false;
-    for (const [id, other] of waitingOn) {
-      if (finalStatus.get(other) !== 'completed') continue;
-      waitingOn.delete(id);
-      if (replanned.has(id)) continue;
-      replanned.add(id);
-      changed = true;
-      // Only problems of the final pass are reported for this molecule.
-      for (let i = problems.length - 1; i >= 0; i--) if (problems[i]?.molecule === id) problems.splice(i, 1);
-      problems.push(...(await reconcileOne(id)));
-    }
-  }
-  result.problems.push(...problems);
-  if (cache) result.unchanged = cache.counts;
-  cache?.save();
 }

@@ -57,190 +57,233 @@ export function openSummaries(
   config: GastownConfig,
   opts: SummaryStoreOptions,
   stamps: RunStamps,
-) {
+): SummaryStore | undefined {
   if (opts.dryRun) return undefined;
-  const { data: file, text } = readSummaries(root);
+  return new SummaryStore(root, config, opts, stamps);
+}
+
+/** One run's view of the summary file: what it vouches for, and what the run learned. */
+export class SummaryStore {
+  readonly counts: Tally['counts'];
+  private readonly file: SummaryFile;
+  private readonly text: string | undefined;
   // What this run learned. A run over some molecules keeps the others' summaries: they are
   // merged into the file's object when saving (copying 1,000 entries up front cost ~5 ms).
-  const fresh: SummaryFile = { version: file.version, molecules: {} };
-  const dropped = new Set<string>();
-  const t: Tally = { fresh, counts: { stamp: 0, key: 0 }, hits: 0, touched: false };
+  private readonly fresh: SummaryFile;
+  private readonly dropped = new Set<string>();
+  private readonly t: Tally;
   // Mid-merge, files can change under the same names: look at everything.
-  const trustNames = !gitOperationInProgress(root);
-  const salt = `${config.hash}|${registrySignature()}`;
-  fresh.salt = salt;
-  if (stamps.config !== undefined) fresh.config = { stamp: stamps.config, hash: config.hash };
+  private readonly trustNames: boolean;
+  private readonly salt: string;
   // Stamps recorded under another config or plugin set vouch for keys salted differently.
-  const stampsHold = file.salt === salt;
-  const { runStartMs } = stamps;
-  const whole = new WholeFolders(runStartMs, opts.stampWindowMs);
+  private readonly stampsHold: boolean;
+  private readonly runStartMs: number;
+  private readonly whole: WholeFolders;
   // Stats of `events/` taken before a molecule was read, for the summary its reconcile records.
-  const taken = new Map<string, Stats>();
-  const stampOf = (id: string, afterCompleted: boolean | undefined): string | undefined => {
-    const st = taken.get(id);
-    taken.delete(id);
-    if (!st || !stampIsSettled(st, runStartMs, opts.stampWindowMs)) return undefined;
-    return moleculeStamp(st, afterCompleted);
-  };
+  private readonly taken = new Map<string, Stats>();
   // Built once: path.join per molecule shows up in the no-op profile.
-  const base = `${moleculesDir(root)}/`;
-  const saltOf = (scope: KeyScope, afterCompleted: boolean | undefined) =>
-    `${scope}|${salt}|${afterCompleted === undefined ? '' : String(afterCompleted)}`;
-  const keyOf = (lines: string[], scope: KeyScope, afterCompleted: boolean | undefined) =>
-    hashKey(lines, saltOf(scope, afterCompleted));
-  return {
-    /**
-     * No summary of this molecule was ever recorded here (a fresh clone, a deleted cache) and
-     * git is not mid-operation: its settled history may be taken by name (reconcile.ts).
-     */
-    neverSeen(id: string): boolean {
-      return trustNames && file.molecules[id] === undefined;
-    },
-    /**
-     * The molecule's summary when its content key (or the stamp recorded with it) still holds
-     * and its last plan was empty; undefined means "read and judge it".
-     */
-    lookup(
-      id: string,
-      nowMs: number,
-      statusOf: (id: string) => MoleculeStatus | undefined,
-    ): MoleculeSummary | undefined {
-      const s = file.molecules[id];
-      if (!trustNames || !s?.quiet || (s.recheckAt !== undefined && nowMs >= s.recheckAt)) return undefined;
-      const scope: KeyScope = s.events ? 'events' : 'all';
-      const after = s.after;
-      const afterCompleted = after === undefined ? undefined : statusOf(after) === 'completed';
-      if (scope === 'all')
-        return whole.lookup(t, base + id, s, afterCompleted, stampsHold, (l) =>
-          keyOf(l, 'all', afterCompleted),
-        );
-      // Stat first, list second: a change after the stat leaves a stamp that will not match.
-      const st = statFolder(`${base}${id}/${EVENTS}`);
-      const stamp = st && moleculeStamp(st, afterCompleted);
-      if (stamp !== undefined && stampsHold && s.stamp === stamp) return hitByStamp(t, id, s);
-      let key = eventsKey(base + id, saltOf(scope, afterCompleted));
-      if (key === undefined) {
-        const lines = moleculeKeyLines(base + id, scope);
-        if (lines === undefined) return undefined;
-        key = keyOf(lines, scope, afterCompleted);
-      }
-      if (key !== s.key) {
-        if (st) taken.set(id, st);
-        return undefined;
-      }
-      const settled = st && stampIsSettled(st, runStartMs, opts.stampWindowMs) ? stamp : undefined;
-      return hitByKey(t, id, s, settled, undefined);
-    },
-    /**
-     * Records what a reconcile found, or with `withView` a reader's full judgement (verdict.ts,
-     * which re-checks a settled molecule's facts): what readers show is recorded for a molecule
-     * still moving, and for a settled one only from a reader's judgement.
-     */
-    record(
-      id: string,
-      r: Pick<ReconcileOutcome, 'state' | 'plan' | 'problems'>,
-      afterCompleted: boolean | undefined,
-      withView = false,
-    ) {
-      t.touched = true;
-      if (r.plan.volatile || r.problems.length > 0) {
-        delete fresh.molecules[id];
-        dropped.add(id);
-        return;
-      }
-      dropped.delete(id);
-      const scope = keyScopeOf(r);
-      // Facts written in this run are in r.state.files already, so the key is the folder's
-      // content as the next run will see it.
-      const summary: CachedSummary = {
-        key: keyOf(moleculeKeyLinesOf(r.state.files, scope), scope, afterCompleted),
-        state: r.plan.status,
-        done: r.state.steps.filter((s) => s.status === 'done' || s.status === 'skipped').length,
-        total: r.state.steps.length,
-        quiet: r.plan.effects.length === 0,
-      };
-      if (r.plan.recheckAt !== undefined) summary.recheckAt = r.plan.recheckAt;
-      // What readers show of a molecule still moving is its plan's, as judgeMolecule gives it;
-      // a settled one's verdict needs the audit (verdict.ts), which only readers make.
-      const st = r.state;
-      if (withView || !(st.facts.completed || st.facts.cancelled || st.digest))
-        summary.view = viewOf(st, r.plan);
-      if (r.state.meta?.after) summary.after = r.state.meta.after;
-      if (scope === 'events') {
-        summary.events = true;
-        const stamp = stampOf(id, afterCompleted);
-        if (stamp !== undefined) summary.stamp = stamp;
-      } else {
-        const stamped = whole.stampOf(id, afterCompleted);
-        if (stamped) Object.assign(summary, stamped);
-      }
-      fresh.molecules[id] = summary;
-    },
-    /** Records a summary earned by another molecule of the same shape (shapes.ts). */
-    adopt(id: string, summary: CachedSummary): boolean {
-      if (!trustNames) return false;
-      t.touched = true;
-      // The stamp is this molecule's own, never the one of the molecule that earned the verdict;
-      // so is what readers show (its assignees, its convoy): they judge this one themselves.
-      const { stamp: _theirs, watch: _paths, view: _shown, ...rest } = summary;
-      const stamp = stampOf(id, undefined);
-      fresh.molecules[id] = stamp === undefined ? rest : { ...rest, stamp };
-      return true;
-    },
-    summaryOf(id: string): CachedSummary | undefined {
-      return fresh.molecules[id];
-    },
-    recordCompleted(id: string, listed?: Dirent[]): boolean {
-      if (!trustNames) return false;
-      // One readdir of events/ gives both the contradiction check and the key; a squashed
-      // molecule (digest, no events/) is keyed by its whole folder.
-      let scope: KeyScope = 'events';
-      // A listing's lines are regular files only (eventKeyLines); others may mark an entry that is
-      // not one (` !a directory`), which reconcile reports, as it does a name that is no fact.
-      const fromListing = listed && eventKeyLines(listed);
-      let lines = fromListing ?? moleculeKeyLines(base + id, scope);
-      if (lines === undefined) {
-        scope = 'all';
-        lines = moleculeKeyLines(base + id, scope);
-        if (lines === undefined) return false;
-      }
-      if (!fromListing && lines.some((l) => l.includes(' !'))) return false;
-      if (hasContradictingNames(lines)) return false;
-      t.touched = true;
-      fresh.molecules[id] = {
-        key: keyOf(lines, scope, undefined),
-        state: 'completed',
-        done: 0,
-        total: 0,
-        quiet: true,
-        ...(scope === 'events' ? { events: true as const } : {}),
-      };
-      const stamp = scope === 'events' ? stampOf(id, undefined) : undefined;
-      if (stamp !== undefined) (fresh.molecules[id] as CachedSummary).stamp = stamp;
-      return true;
-    },
-    counts: t.counts,
-    save() {
-      const same =
-        file.salt === salt &&
-        file.config?.stamp === fresh.config?.stamp &&
-        file.config?.hash === fresh.config?.hash &&
-        (opts.molecules ? !t.touched : !t.touched && t.hits === Object.keys(file.molecules).length);
-      if (same && text !== undefined) return;
-      let out = fresh;
-      if (opts.molecules) {
-        const molecules = file.molecules;
-        for (const id of dropped) delete molecules[id];
-        for (const id of Object.keys(fresh.molecules)) molecules[id] = fresh.molecules[id] as CachedSummary;
-        out = { ...fresh, molecules };
-      }
-      try {
-        writeSummaries(root, out, text);
-      } catch {
-        // The cache is an optimisation; failing to write it must not fail the reconcile.
-      }
-    },
-  };
+  private readonly base: string;
+
+  constructor(
+    private readonly root: string,
+    config: GastownConfig,
+    private readonly opts: SummaryStoreOptions,
+    stamps: RunStamps,
+  ) {
+    const { data: file, text } = readSummaries(root);
+    this.file = file;
+    this.text = text;
+    const fresh: SummaryFile = { version: file.version, molecules: {} };
+    this.fresh = fresh;
+    this.t = { fresh, counts: { stamp: 0, key: 0 }, hits: 0, touched: false };
+    this.counts = this.t.counts;
+    this.trustNames = !gitOperationInProgress(root);
+    const salt = `${config.hash}|${registrySignature()}`;
+    this.salt = salt;
+    fresh.salt = salt;
+    if (stamps.config !== undefined) fresh.config = { stamp: stamps.config, hash: config.hash };
+    this.stampsHold = file.salt === salt;
+    this.runStartMs = stamps.runStartMs;
+    this.whole = new WholeFolders(stamps.runStartMs, opts.stampWindowMs);
+    this.base = `${moleculesDir(root)}/`;
+  }
+
+  /**
+   * No summary of this molecule was ever recorded here (a fresh clone, a deleted cache) and
+   * git is not mid-operation: its settled history may be taken by name (reconcile.ts).
+   */
+  neverSeen(id: string): boolean {
+    return this.trustNames && this.file.molecules[id] === undefined;
+  }
+
+  /**
+   * The molecule's summary when its content key (or the stamp recorded with it) still holds
+   * and its last plan was empty; undefined means "read and judge it".
+   */
+  lookup(
+    id: string,
+    nowMs: number,
+    statusOf: (id: string) => MoleculeStatus | undefined,
+  ): MoleculeSummary | undefined {
+    const { t, base } = this;
+    const s = this.file.molecules[id];
+    if (!this.trustNames || !s?.quiet || (s.recheckAt !== undefined && nowMs >= s.recheckAt))
+      return undefined;
+    const scope: KeyScope = s.events ? 'events' : 'all';
+    const after = s.after;
+    const afterCompleted = after === undefined ? undefined : statusOf(after) === 'completed';
+    if (scope === 'all')
+      return this.whole.lookup(t, base + id, s, afterCompleted, this.stampsHold, (l) =>
+        this.keyOf(l, 'all', afterCompleted),
+      );
+    // Stat first, list second: a change after the stat leaves a stamp that will not match.
+    const st = statFolder(`${base}${id}/${EVENTS}`);
+    const stamp = st && moleculeStamp(st, afterCompleted);
+    if (stamp !== undefined && this.stampsHold && s.stamp === stamp) return hitByStamp(t, id, s);
+    let key = eventsKey(base + id, this.saltOf(scope, afterCompleted));
+    if (key === undefined) {
+      const lines = moleculeKeyLines(base + id, scope);
+      if (lines === undefined) return undefined;
+      key = this.keyOf(lines, scope, afterCompleted);
+    }
+    if (key !== s.key) {
+      if (st) this.taken.set(id, st);
+      return undefined;
+    }
+    const settled = st && stampIsSettled(st, this.runStartMs, this.opts.stampWindowMs) ? stamp : undefined;
+    return hitByKey(t, id, s, settled, undefined);
+  }
+
+  /**
+   * Records what a reconcile found, or with `withView` a reader's full judgement (verdict.ts,
+   * which re-checks a settled molecule's facts): what readers show is recorded for a molecule
+   * still moving, and for a settled one only from a reader's judgement.
+   */
+  record(
+    id: string,
+    r: Pick<ReconcileOutcome, 'state' | 'plan' | 'problems'>,
+    afterCompleted: boolean | undefined,
+    withView = false,
+  ): void {
+    const { fresh } = this;
+    this.t.touched = true;
+    if (r.plan.volatile || r.problems.length > 0) {
+      delete fresh.molecules[id];
+      this.dropped.add(id);
+      return;
+    }
+    this.dropped.delete(id);
+    const scope = keyScopeOf(r);
+    // Facts written in this run are in r.state.files already, so the key is the folder's
+    // content as the next run will see it.
+    const summary: CachedSummary = {
+      key: this.keyOf(moleculeKeyLinesOf(r.state.files, scope), scope, afterCompleted),
+      state: r.plan.status,
+      done: r.state.steps.filter((s) => s.status === 'done' || s.status === 'skipped').length,
+      total: r.state.steps.length,
+      quiet: r.plan.effects.length === 0,
+    };
+    if (r.plan.recheckAt !== undefined) summary.recheckAt = r.plan.recheckAt;
+    // What readers show of a molecule still moving is its plan's, as judgeMolecule gives it;
+    // a settled one's verdict needs the audit (verdict.ts), which only readers make.
+    const st = r.state;
+    if (withView || !(st.facts.completed || st.facts.cancelled || st.digest))
+      summary.view = viewOf(st, r.plan);
+    if (r.state.meta?.after) summary.after = r.state.meta.after;
+    if (scope === 'events') {
+      summary.events = true;
+      const stamp = this.stampOf(id, afterCompleted);
+      if (stamp !== undefined) summary.stamp = stamp;
+    } else {
+      const stamped = this.whole.stampOf(id, afterCompleted);
+      if (stamped) Object.assign(summary, stamped);
+    }
+    fresh.molecules[id] = summary;
+  }
+
+  /** Records a summary earned by another molecule of the same shape (shapes.ts). */
+  adopt(id: string, summary: CachedSummary): boolean {
+    if (!this.trustNames) return false;
+    this.t.touched = true;
+    // The stamp is this molecule's own, never the one of the molecule that earned the verdict;
+    // so is what readers show (its assignees, its convoy): they judge this one themselves.
+    const { stamp: _theirs, watch: _paths, view: _shown, ...rest } = summary;
+    const stamp = this.stampOf(id, undefined);
+    this.fresh.molecules[id] = stamp === undefined ? rest : { ...rest, stamp };
+    return true;
+  }
+
+  summaryOf(id: string): CachedSummary | undefined {
+    return this.fresh.molecules[id];
+  }
+
+  recordCompleted(id: string, listed?: Dirent[]): boolean {
+    if (!this.trustNames) return false;
+    const { base } = this;
+    // One readdir of events/ gives both the contradiction check and the key; a squashed
+    // molecule (digest, no events/) is keyed by its whole folder.
+    let scope: KeyScope = 'events';
+    // A listing's lines are regular files only (eventKeyLines); others may mark an entry that is
+    // not one (` !a directory`), which reconcile reports, as it does a name that is no fact.
+    const fromListing = listed && eventKeyLines(listed);
+    let lines = fromListing ?? moleculeKeyLines(base + id, scope);
+    if (lines === undefined) {
+      scope = 'all';
+      lines = moleculeKeyLines(base + id, scope);
+      if (lines === undefined) return false;
+    }
+    if (!fromListing && lines.some((l) => l.includes(' !'))) return false;
+    if (hasContradictingNames(lines)) return false;
+    this.t.touched = true;
+    this.fresh.molecules[id] = {
+      key: this.keyOf(lines, scope, undefined),
+      state: 'completed',
+      done: 0,
+      total: 0,
+      quiet: true,
+      ...(scope === 'events' ? { events: true as const } : {}),
+    };
+    const stamp = scope === 'events' ? this.stampOf(id, undefined) : undefined;
+    if (stamp !== undefined) (this.fresh.molecules[id] as CachedSummary).stamp = stamp;
+    return true;
+  }
+
+  save(): void {
+    const { file, fresh, t, opts } = this;
+    const same =
+      file.salt === this.salt &&
+      file.config?.stamp === fresh.config?.stamp &&
+      file.config?.hash === fresh.config?.hash &&
+      (opts.molecules ? !t.touched : !t.touched && t.hits === Object.keys(file.molecules).length);
+    if (same && this.text !== undefined) return;
+    let out = fresh;
+    if (opts.molecules) {
+      const molecules = file.molecules;
+      for (const id of this.dropped) delete molecules[id];
+      for (const id of Object.keys(fresh.molecules)) molecules[id] = fresh.molecules[id] as CachedSummary;
+      out = { ...fresh, molecules };
+    }
+    try {
+      writeSummaries(this.root, out, this.text);
+    } catch {
+      // The cache is an optimisation; failing to write it must not fail the reconcile.
+    }
+  }
+
+  private stampOf(id: string, afterCompleted: boolean | undefined): string | undefined {
+    const st = this.taken.get(id);
+    this.taken.delete(id);
+    if (!st || !stampIsSettled(st, this.runStartMs, this.opts.stampWindowMs)) return undefined;
+    return moleculeStamp(st, afterCompleted);
+  }
+
+  private saltOf(scope: KeyScope, afterCompleted: boolean | undefined): string {
+    return `${scope}|${this.salt}|${afterCompleted === undefined ? '' : String(afterCompleted)}`;
+  }
+
+  private keyOf(lines: string[], scope: KeyScope, afterCompleted: boolean | undefined): string {
+    return hashKey(lines, this.saltOf(scope, afterCompleted));
+  }
 }
 
 type CachedSummary = SummaryFile['molecules'][string];
@@ -330,8 +373,6 @@ class WholeFolders {
 function sameList(a: readonly string[], b: readonly string[] | undefined): boolean {
   return b !== undefined && a.length === b.length && a.every((x, i) => x === b[i]);
 }
-
-export type SummaryStore = NonNullable<ReturnType<typeof openSummaries>>;
 
 /** Molecule states in which a step can be worked on. */
 export const MOVABLE: ReadonlySet<string> = new Set(['active', 'blocked', 'failed']);
