@@ -61,111 +61,155 @@ function gateSummary(
   }
 }
 
-/** What one planned fact means for mail; undefined when it sends none. */
-function factMail(state: MoleculeState, fact: EventFact): TransitionFacts | undefined {
-  const molecule = state.id;
-  const formula = state.formula;
-  const owner = state.meta?.owner;
-  const common = { molecule, ...(owner !== undefined ? { owner } : {}) };
-  if (fact.step === undefined)
-    return fact.kind === 'completed' ? { type: 'MOLECULE_DONE', ...common } : undefined;
-  const step = formula?.steps.find((s) => s.id === fact.step);
-  if (!step) return undefined;
-  const attempt = fact.attempt ?? 1;
-  const vars = state.meta?.vars ?? {};
-  const at = { ...common, step: step.id, attempt, title: step.title || step.id };
-  const gate = step.gate?.type;
-  const checkpointFile = fact.cause?.startsWith('checkpoints/') ? `${state.dir}/${fact.cause}` : undefined;
-  const reviewedAssignee = () =>
+/** A planned fact about a step, with the fields every message about that step carries. */
+interface StepFact {
+  state: MoleculeState;
+  fact: EventFact;
+  step: ResolvedStep;
+  attempt: number;
+  at: { molecule: string; owner?: string; step: string; attempt: number; title: string };
+  /** The checkpoint request the fact names as its cause, repo-relative. */
+  checkpointFile: string | undefined;
+}
+
+/** Who worked on the steps a checkpoint reviews, else the molecule's assignee. */
+function reviewedAssignee(state: MoleculeState, step: ResolvedStep): string | undefined {
+  return (
     step.needs
       .map((n) =>
         assigneeOf(
           state,
-          formula?.steps.find((s) => s.id === n),
+          state.formula?.steps.find((s) => s.id === n),
         ),
       )
-      .find((a) => a) ?? state.meta?.assignee;
+      .find((a) => a) ?? state.meta?.assignee
+  );
+}
+
+function stepReadyMail({ state, fact, step, at }: StepFact): TransitionFacts {
+  const vars = state.meta?.vars ?? {};
+  const assignee = fact.assignee ?? assigneeOf(state, step);
+  return {
+    type: 'STEP_READY',
+    ...at,
+    ...(step.description ? { description: substitute(step.description, vars) } : {}),
+    ...(assignee !== undefined ? { assignee } : {}),
+  };
+}
+
+function checkpointReadyMail({ state, step, at, checkpointFile }: StepFact): TransitionFacts | undefined {
+  if (step.gate?.type !== 'human') return undefined;
+  const outputs = step.needs.map((n) => outputOf(state, n)).filter((o) => o !== undefined);
+  const assignee = reviewedAssignee(state, step);
+  return {
+    type: 'CHECKPOINT_READY',
+    ...at,
+    approvers: (step.gate as HumanGate).approvers,
+    ...(checkpointFile ? { checkpoint: checkpointFile } : {}),
+    ...(outputs.length > 0 ? { outputs } : {}),
+    ...(assignee !== undefined ? { assignee } : {}),
+  };
+}
+
+function checkpointDecidedMail({
+  state,
+  fact,
+  step,
+  at,
+  checkpointFile,
+}: StepFact): TransitionFacts | undefined {
+  if (step.gate?.type !== 'human') return undefined;
+  const assignee = reviewedAssignee(state, step);
+  return {
+    type: 'CHECKPOINT_DECIDED',
+    ...at,
+    decision: fact.kind === 'done' ? 'approved' : 'rejected',
+    ...(fact.by !== undefined ? { by: fact.by } : {}),
+    ...(fact.reason !== undefined ? { reason: fact.reason } : {}),
+    ...(checkpointFile ? { checkpoint: checkpointFile } : {}),
+    ...(assignee !== undefined ? { assignee } : {}),
+  };
+}
+
+/** A rejection re-opens the step under review with the checkpoint request as its cause. */
+function rejectedReopenMail({
+  state,
+  fact,
+  step,
+  attempt,
+  checkpointFile,
+}: StepFact): TransitionFacts | undefined {
+  if (!checkpointFile || !fact.cause) return undefined;
+  const molecule = state.id;
+  const owner = state.meta?.owner;
+  const id = fact.cause.slice('checkpoints/'.length, -'.md'.length);
+  const cp = parseCheckpointId(id);
+  const cpStep = state.formula?.steps.find((s) => s.id === cp.step);
+  const assignee = assigneeOf(state, step);
+  const reason = rejectionReason(fact, id);
+  const feedback = `${state.dir}/${checkpointPaths.rejection(step.id, attempt)}`;
+  return {
+    type: 'CHECKPOINT_DECIDED',
+    molecule,
+    ...(owner !== undefined ? { owner } : {}),
+    step: cp.step,
+    attempt: cp.attempt,
+    title: cpStep?.title || cp.step,
+    decision: 'rejected',
+    ...(fact.by !== undefined ? { by: fact.by } : {}),
+    reason: `${reason ?? 'rejected'}\n\n${step.id} is re-opened as attempt ${attempt} for you; the feedback is in \`${feedback}\` (\`gastown step show ${molecule} ${step.id}\`).`,
+    checkpoint: checkpointFile,
+    ...(assignee !== undefined ? { assignee } : {}),
+  };
+}
+
+/** A command gate's run failed: sent to whoever does the step it sends the work back to. */
+function gateFailedMail({ state, fact, step, at }: StepFact): TransitionFacts | undefined {
+  if (step.gate?.type !== 'command' || fact.reason === 'pass') return undefined;
+  const target = (step.gate as { on_fail?: string }).on_fail;
+  const back = target ? state.formula?.steps.find((s) => s.id === target) : undefined;
+  const assignee = assigneeOf(state, back ?? step);
+  const report = gateSummary(state, fact.cause);
+  return {
+    type: 'GATE_FAILED',
+    ...at,
+    reason: back
+      ? `${back.id} is re-opened for you: fix what the report lists (\`gastown step show ${state.id} ${back.id}\`).`
+      : (fact.reason ?? 'the gate failed'),
+    ...(report ? { report } : {}),
+    ...(assignee !== undefined ? { assignee } : {}),
+  };
+}
+
+/** What one planned fact means for mail; undefined when it sends none. */
+function factMail(state: MoleculeState, fact: EventFact): TransitionFacts | undefined {
+  const owner = state.meta?.owner;
+  const common = { molecule: state.id, ...(owner !== undefined ? { owner } : {}) };
+  if (fact.step === undefined)
+    return fact.kind === 'completed' ? { type: 'MOLECULE_DONE', ...common } : undefined;
+  const step = state.formula?.steps.find((s) => s.id === fact.step);
+  if (!step) return undefined;
+  const attempt = fact.attempt ?? 1;
+  const about: StepFact = {
+    state,
+    fact,
+    step,
+    attempt,
+    at: { ...common, step: step.id, attempt, title: step.title || step.id },
+    checkpointFile: fact.cause?.startsWith('checkpoints/') ? `${state.dir}/${fact.cause}` : undefined,
+  };
   switch (fact.kind) {
-    case 'ready': {
-      const assignee = fact.assignee ?? assigneeOf(state, step);
-      return {
-        type: 'STEP_READY',
-        ...at,
-        ...(step.description ? { description: substitute(step.description, vars) } : {}),
-        ...(assignee !== undefined ? { assignee } : {}),
-      };
-    }
-    case 'checkpoint': {
-      if (gate !== 'human') return undefined;
-      const outputs = step.needs.map((n) => outputOf(state, n)).filter((o) => o !== undefined);
-      const assignee = reviewedAssignee();
-      return {
-        type: 'CHECKPOINT_READY',
-        ...at,
-        approvers: (step.gate as HumanGate).approvers,
-        ...(checkpointFile ? { checkpoint: checkpointFile } : {}),
-        ...(outputs.length > 0 ? { outputs } : {}),
-        ...(assignee !== undefined ? { assignee } : {}),
-      };
-    }
+    case 'ready':
+      return stepReadyMail(about);
+    case 'checkpoint':
+      return checkpointReadyMail(about);
     case 'done':
-    case 'failed': {
-      if (gate === 'human') {
-        const assignee = reviewedAssignee();
-        return {
-          type: 'CHECKPOINT_DECIDED',
-          ...at,
-          decision: fact.kind === 'done' ? 'approved' : 'rejected',
-          ...(fact.by !== undefined ? { by: fact.by } : {}),
-          ...(fact.reason !== undefined ? { reason: fact.reason } : {}),
-          ...(checkpointFile ? { checkpoint: checkpointFile } : {}),
-          ...(assignee !== undefined ? { assignee } : {}),
-        };
-      }
-      return undefined;
-    }
-    case 'reopened': {
-      // A rejection re-opens the step under review with the checkpoint request as its cause.
-      if (checkpointFile && fact.cause) {
-        const id = fact.cause.slice('checkpoints/'.length, -'.md'.length);
-        const cp = parseCheckpointId(id);
-        const cpStep = formula?.steps.find((s) => s.id === cp.step);
-        const assignee = assigneeOf(state, step);
-        const reason = rejectionReason(fact, id);
-        const feedback = `${state.dir}/${checkpointPaths.rejection(step.id, attempt)}`;
-        return {
-          type: 'CHECKPOINT_DECIDED',
-          molecule,
-          ...(owner !== undefined ? { owner } : {}),
-          step: cp.step,
-          attempt: cp.attempt,
-          title: cpStep?.title || cp.step,
-          decision: 'rejected',
-          ...(fact.by !== undefined ? { by: fact.by } : {}),
-          reason: `${reason ?? 'rejected'}\n\n${step.id} is re-opened as attempt ${attempt} for you; the feedback is in \`${feedback}\` (\`gastown step show ${molecule} ${step.id}\`).`,
-          checkpoint: checkpointFile,
-          ...(assignee !== undefined ? { assignee } : {}),
-        };
-      }
-      return undefined;
-    }
-    case 'checked': {
-      // A command gate's run failed: sent to whoever does the step it sends the work back to.
-      if (gate !== 'command' || fact.reason === 'pass') return undefined;
-      const target = (step.gate as { on_fail?: string }).on_fail;
-      const back = target ? formula?.steps.find((s) => s.id === target) : undefined;
-      const assignee = assigneeOf(state, back ?? step);
-      const report = gateSummary(state, fact.cause);
-      return {
-        type: 'GATE_FAILED',
-        ...at,
-        reason: back
-          ? `${back.id} is re-opened for you: fix what the report lists (\`gastown step show ${molecule} ${back.id}\`).`
-          : (fact.reason ?? 'the gate failed'),
-        ...(report ? { report } : {}),
-        ...(assignee !== undefined ? { assignee } : {}),
-      };
-    }
+    case 'failed':
+      return checkpointDecidedMail(about);
+    case 'reopened':
+      return rejectedReopenMail(about);
+    case 'checked':
+      return gateFailedMail(about);
     default:
       return undefined;
   }
