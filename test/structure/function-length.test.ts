@@ -26,13 +26,9 @@ const KNOWN_OFFENDERS: Record<string, number> = {
   // e1-readers: the advance cache and summaries.
   'engine/advance.ts › reconcileAll': 128,
   'engine/summaries.ts › openSummaries': 190,
-  // One validator per staged file kind, wired from its owner: close to a table.
-  'triggers/validators.ts › stagedValidators': 87,
-  'triggers/watch.ts › startWatcher': 106,
-  // Still to split: verify, mail and patrol.
+  // Still to split: verify and mail.
   'audit/verify.ts › verify': 185,
   'mail/reconcile.ts › factMail': 108,
-  'patrol/run.ts › locked': 133,
 };
 
 interface FunctionSpan {
