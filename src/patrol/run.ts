@@ -71,24 +71,22 @@ function escalationCandidates(root: string, id: string, names: readonly string[]
   }
 }
 
-async function locked(
-  opts: PatrolOptions & { quiet?: boolean },
-  config: GastownConfig,
-  out: PatrolResult,
-): Promise<void> {
-  const { root, now } = opts;
-  // Nothing changed since the last reconcile (the quiet check `advance` uses, taken before the
-  // lock): advance would do nothing, so it is not loaded.
-  const adv = opts.quiet
-    ? { transitions: [], written: [], problems: [] }
-    : await advanceLocked({ root, now, catchUp: true });
-  out.transitions.push(...adv.transitions);
-  out.problems.push(...adv.problems);
-  const written = [...adv.written];
+type Claim = { molecule: string; step: string; attempt: number };
 
-  // One listing of every molecule's facts serves escalations and claims.
+interface MoleculeScan {
+  blocked: BlockedMolecule[];
+  claims: Claim[];
+  folderStats: Map<string, Stats>;
+}
+
+/**
+ * One listing of every molecule's facts serves escalations and claims: open claims and whether
+ * each is blocked, reusing the patrol cache's entry for a folder whose stamp has not moved.
+ */
+async function scanMolecules(opts: PatrolOptions, config: GastownConfig): Promise<MoleculeScan> {
+  const { root, now } = opts;
   const blocked: BlockedMolecule[] = [];
-  const claims: { molecule: string; step: string; attempt: number }[] = [];
+  const claims: Claim[] = [];
   const { data: cache, text } = readPatrolCache(root);
   const fresh: PatrolCacheFile['molecules'] = Object.create(null);
   // Wall-clock time, not the injected clock: stamps are about the file system's own times.
@@ -103,21 +101,8 @@ async function locked(
     folderStats.set(id, folder);
     const stamp = entryStamp(folder, events, wall, window);
     const hit = stamp !== undefined ? cache.molecules[id] : undefined;
-    let entry: PatrolEntry;
-    if (hit && hit.stamp === stamp) entry = hit;
-    else {
-      let names: string[];
-      try {
-        names = readdirSync(join(dir, EVENTS));
-      } catch {
-        continue;
-      }
-      entry = {
-        stamp: stamp ?? '',
-        claims: openClaims(id, names),
-        candidate: escalationCandidates(root, id, names),
-      };
-    }
+    const entry = hit && hit.stamp === stamp ? hit : readEntry(root, id, dir, stamp);
+    if (!entry) continue;
     if (stamp !== undefined) fresh[id] = entry;
     claims.push(...entry.claims);
     if (!entry.candidate) continue;
@@ -126,18 +111,41 @@ async function locked(
   }
   cache.molecules = fresh;
   writePatrolCache(root, cache, text);
+  return { blocked, claims, folderStats };
+}
 
-  const landing = await landConvoysLocked(root, config, (id) => folderStats.get(id));
-  out.convoys_landed.push(...landing.landed);
-  out.problems.push(...landing.problems);
-  const own = [...landing.written];
-  const settings = escalationSettings(config);
-  const esc = await escalateDue(root, config, now.getTime(), planAutoEscalations(blocked, settings));
-  out.escalations_raised.push(...esc.raised.map((r) => r.id));
-  out.reescalated.push(...esc.reescalated.map((r) => ({ id: r.id, level: r.level, severity: r.severity })));
-  own.push(...esc.written);
+/** A molecule's cache entry from its events folder; undefined when the folder cannot be listed. */
+function readEntry(
+  root: string,
+  id: string,
+  dir: string,
+  stamp: string | undefined,
+): PatrolEntry | undefined {
+  let names: string[];
+  try {
+    names = readdirSync(join(dir, EVENTS));
+  } catch {
+    return undefined;
+  }
+  return {
+    stamp: stamp ?? '',
+    claims: openClaims(id, names),
+    candidate: escalationCandidates(root, id, names),
+  };
+}
 
-  // Agents: who holds what, and how long since each was heard from.
+/**
+ * Agents: who holds what, and how long since each was heard from. A zombie's claims are reopened;
+ * the files that wrote go to `written`.
+ */
+async function patrolAgents(
+  opts: PatrolOptions,
+  config: GastownConfig,
+  claims: readonly Claim[],
+  out: PatrolResult,
+  written: string[],
+): Promise<void> {
+  const { root, now } = opts;
   const beats = readHeartbeats(root);
   const ps = patrolSettings(config);
   const byAgent = new Map<string, AgentReport>();
@@ -173,40 +181,90 @@ async function locked(
   }
   out.released.push(...released);
   out.agents.push(...[...byAgent.values()].sort((a, b) => (a.agent < b.agent ? -1 : 1)));
+}
+
+type Advanced = Awaited<ReturnType<typeof advanceLocked>>;
+
+/** The engine's commit of what advance and released claims wrote to molecules. */
+async function commitMolecules(
+  root: string,
+  config: GastownConfig,
+  adv: Advanced,
+  written: string[],
+  out: PatrolResult,
+): Promise<void> {
+  const { commitTransitions } = await import('../triggers/commit.js');
+  const { triggerSettings } = await import('../triggers/settings.js');
+  const made = await commitTransitions(
+    root,
+    { ...adv, transitions: out.transitions as never, written },
+    {
+      ...triggerSettings(config),
+      commit: true,
+    },
+  );
+  if (made.commit) out.commits.push(made.commit);
+  for (const h of made.held ?? [])
+    out.problems.push({ molecule: h.molecule, message: `not committed: ${h.reason}` });
+}
+
+/** Patrol's own commit: convoys landed and escalations raised or re-escalated, one trailer each. */
+async function commitPatrolOwn(
+  root: string,
+  config: GastownConfig,
+  own: string[],
+  out: PatrolResult,
+): Promise<void> {
+  const lines = [
+    ...out.convoys_landed.map((id) => `Gastown-Convoy: ${id} landed`),
+    ...out.escalations_raised.map((id) => `Gastown-Escalation: ${id} raised`),
+    ...out.reescalated.map((r) => `Gastown-Escalation: ${r.id} re-escalated ${r.level} ${r.severity}`),
+  ];
+  const subject = `gastown: patrol: ${[
+    out.convoys_landed.length ? `${out.convoys_landed.length} convoy(s) landed` : '',
+    out.escalations_raised.length ? `${out.escalations_raised.length} escalation(s) raised` : '',
+    out.reescalated.length ? `${out.reescalated.length} re-escalated` : '',
+  ]
+    .filter(Boolean)
+    .join(', ')}`;
+  const made = await commitOwn(root, config, own, `${subject}\n\n${lines.join('\n')}\n`, 'engine');
+  if (made.commit) out.commits.push(made.commit);
+}
+
+async function locked(
+  opts: PatrolOptions & { quiet?: boolean },
+  config: GastownConfig,
+  out: PatrolResult,
+): Promise<void> {
+  const { root, now } = opts;
+  // Nothing changed since the last reconcile (the quiet check `advance` uses, taken before the
+  // lock): advance would do nothing, so it is not loaded.
+  const adv: Advanced = opts.quiet
+    ? { transitions: [], written: [], problems: [] }
+    : await advanceLocked({ root, now, catchUp: true });
+  out.transitions.push(...adv.transitions);
+  out.problems.push(...adv.problems);
+  const written = [...adv.written];
+
+  const { blocked, claims, folderStats } = await scanMolecules(opts, config);
+
+  const landing = await landConvoysLocked(root, config, (id) => folderStats.get(id));
+  out.convoys_landed.push(...landing.landed);
+  out.problems.push(...landing.problems);
+  const own = [...landing.written];
+  const settings = escalationSettings(config);
+  const esc = await escalateDue(root, config, now.getTime(), planAutoEscalations(blocked, settings));
+  out.escalations_raised.push(...esc.raised.map((r) => r.id));
+  out.reescalated.push(...esc.reescalated.map((r) => ({ id: r.id, level: r.level, severity: r.severity })));
+  own.push(...esc.written);
+
+  await patrolAgents(opts, config, claims, out, written);
 
   out.written.push(...written, ...own);
   if (!opts.commit) return;
-  if (written.length > 0 || adv.transitions.length > 0) {
-    const { commitTransitions } = await import('../triggers/commit.js');
-    const { triggerSettings } = await import('../triggers/settings.js');
-    const made = await commitTransitions(
-      root,
-      { ...adv, transitions: out.transitions as never, written },
-      {
-        ...triggerSettings(config),
-        commit: true,
-      },
-    );
-    if (made.commit) out.commits.push(made.commit);
-    for (const h of made.held ?? [])
-      out.problems.push({ molecule: h.molecule, message: `not committed: ${h.reason}` });
-  }
-  if (own.length > 0) {
-    const lines = [
-      ...out.convoys_landed.map((id) => `Gastown-Convoy: ${id} landed`),
-      ...out.escalations_raised.map((id) => `Gastown-Escalation: ${id} raised`),
-      ...out.reescalated.map((r) => `Gastown-Escalation: ${r.id} re-escalated ${r.level} ${r.severity}`),
-    ];
-    const subject = `gastown: patrol: ${[
-      out.convoys_landed.length ? `${out.convoys_landed.length} convoy(s) landed` : '',
-      out.escalations_raised.length ? `${out.escalations_raised.length} escalation(s) raised` : '',
-      out.reescalated.length ? `${out.reescalated.length} re-escalated` : '',
-    ]
-      .filter(Boolean)
-      .join(', ')}`;
-    const made = await commitOwn(root, config, own, `${subject}\n\n${lines.join('\n')}\n`, 'engine');
-    if (made.commit) out.commits.push(made.commit);
-  }
+  if (written.length > 0 || adv.transitions.length > 0)
+    await commitMolecules(root, config, adv, written, out);
+  if (own.length > 0) await commitPatrolOwn(root, config, own, out);
 }
 
 export async function patrol(opts: PatrolOptions): Promise<PatrolResult> {

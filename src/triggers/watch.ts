@@ -67,17 +67,93 @@ function hashFile(abs: string): string | undefined {
   }
 }
 
+/**
+ * Debounced reconciles, one at a time, over the events the watcher hands in: what is our own
+ * write, when to run, and what to run again after a retryable failure.
+ */
+class ReconcileLoop {
+  /** Content we wrote ourselves, by path: an event that finds exactly this content is our echo. */
+  private readonly ownWrites = new Map<string, string | undefined>();
+  private pending = new Map<string, EventName>();
+  private timer: NodeJS.Timeout | undefined;
+  private graceTaken = false;
+  running: Promise<void> | undefined;
+  closed = false;
+
+  constructor(private readonly opts: WatchOptions) {}
+
+  /** A file event worth reacting to, by repo-relative path. */
+  event(rel: string, ev: EventName): void {
+    this.pending.set(rel, ev);
+    this.schedule(this.opts.debounceMs);
+  }
+
+  /** No run starts after this; the caller waits for `running`. */
+  stop(): void {
+    this.closed = true;
+    if (this.timer) clearTimeout(this.timer);
+  }
+
+  private schedule(delay: number): void {
+    if (this.closed) return;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = setTimeout(() => this.fire(), delay);
+  }
+
+  private isEcho(rel: string, ev: EventName): boolean {
+    if (!this.ownWrites.has(rel)) return false;
+    if (ev === 'unlink' || ev === 'unlinkDir') return false;
+    return hashFile(join(this.opts.root, rel)) === this.ownWrites.get(rel);
+  }
+
+  private fire(): void {
+    this.timer = undefined;
+    if (this.closed || this.running) return; // a run in flight re-checks `pending` when it ends
+    const real = [...this.pending].filter(([rel, ev]) => !this.isEcho(rel, ev));
+    if (real.length === 0) {
+      this.pending.clear();
+      return;
+    }
+    // An editor's save may be unlink now, add a moment later: give it that moment, once.
+    const vanished = real.some(
+      ([rel, ev]) => ev === 'unlink' && hashFile(join(this.opts.root, rel)) === undefined,
+    );
+    if (vanished && !this.graceTaken) {
+      this.graceTaken = true;
+      this.schedule(this.opts.atomicGraceMs ?? 250);
+      return;
+    }
+    this.graceTaken = false;
+    this.pending = new Map();
+    void this.run({ initial: false, paths: real.map(([rel]) => rel) });
+  }
+
+  run(reason: WatchReason): Promise<void> {
+    const opts = this.opts;
+    this.running = (async () => {
+      try {
+        const outcome = await opts.reconcile(reason);
+        for (const w of outcome.written) this.ownWrites.set(w, hashFile(join(opts.root, w)));
+        opts.onOutcome?.(outcome, reason);
+      } catch (err) {
+        opts.onError?.(err);
+        if (opts.retryable?.(err))
+          for (const p of reason.paths.length ? reason.paths : ['.beads']) this.pending.set(p, 'change');
+      }
+    })().finally(() => {
+      this.running = undefined;
+      if (this.pending.size > 0) this.schedule(opts.debounceMs);
+    });
+    return this.running;
+  }
+}
+
 export async function startWatcher(opts: WatchOptions): Promise<Watcher> {
   const { watch } = await import('chokidar');
   const beads = join(opts.root, '.beads');
   const cache = join(beads, '.cache');
   const toRel = (abs: string) => relative(opts.root, abs).split(sep).join('/');
-  /** Content we wrote ourselves, by path: an event that finds exactly this content is our echo. */
-  const ownWrites = new Map<string, string | undefined>();
-  let pending = new Map<string, EventName>();
-  let timer: NodeJS.Timeout | undefined;
-  let running: Promise<void> | undefined;
-  let closed = false;
+  const loop = new ReconcileLoop(opts);
 
   const watcher = watch(beads, {
     ignoreInitial: true,
@@ -87,67 +163,13 @@ export async function startWatcher(opts: WatchOptions): Promise<Watcher> {
     binaryInterval: opts.pollIntervalMs ?? 100,
   });
 
-  const schedule = (delay: number) => {
-    if (closed) return;
-    if (timer) clearTimeout(timer);
-    timer = setTimeout(fire, delay);
-  };
-
-  const isEcho = (rel: string, ev: EventName): boolean => {
-    if (!ownWrites.has(rel)) return false;
-    if (ev === 'unlink' || ev === 'unlinkDir') return false;
-    return hashFile(join(opts.root, rel)) === ownWrites.get(rel);
-  };
-
-  let graceTaken = false;
-  const fire = () => {
-    timer = undefined;
-    if (closed || running) return; // a run in flight re-checks `pending` when it ends
-    const real = [...pending].filter(([rel, ev]) => !isEcho(rel, ev));
-    if (real.length === 0) {
-      pending.clear();
-      return;
-    }
-    // An editor's save may be unlink now, add a moment later: give it that moment, once.
-    const vanished = real.some(
-      ([rel, ev]) => ev === 'unlink' && hashFile(join(opts.root, rel)) === undefined,
-    );
-    if (vanished && !graceTaken) {
-      graceTaken = true;
-      schedule(opts.atomicGraceMs ?? 250);
-      return;
-    }
-    graceTaken = false;
-    pending = new Map();
-    void run({ initial: false, paths: real.map(([rel]) => rel) });
-  };
-
-  const run = (reason: WatchReason) => {
-    running = (async () => {
-      try {
-        const outcome = await opts.reconcile(reason);
-        for (const w of outcome.written) ownWrites.set(w, hashFile(join(opts.root, w)));
-        opts.onOutcome?.(outcome, reason);
-      } catch (err) {
-        opts.onError?.(err);
-        if (opts.retryable?.(err))
-          for (const p of reason.paths.length ? reason.paths : ['.beads']) pending.set(p, 'change');
-      }
-    })().finally(() => {
-      running = undefined;
-      if (pending.size > 0) schedule(opts.debounceMs);
-    });
-    return running;
-  };
-
   watcher.on('all', (ev: string, abs: string) => {
-    if (closed) return;
+    if (loop.closed) return;
     const rel = toRel(abs);
     if (isIgnoredPath(rel)) return;
     // A new folder arrives as addDir followed by an add per file; the adds are enough.
     if (ev === 'addDir') return;
-    pending.set(rel, ev as EventName);
-    schedule(opts.debounceMs);
+    loop.event(rel, ev as EventName);
   });
 
   const ready = (async () => {
@@ -156,20 +178,19 @@ export async function startWatcher(opts: WatchOptions): Promise<Watcher> {
       watcher.once('error', reject);
     });
     // Level-triggered: whatever happened while nobody watched is caught up first.
-    if (!closed) await run({ initial: true, paths: [] });
+    if (!loop.closed) await loop.run({ initial: true, paths: [] });
   })();
 
   return {
     ready,
     async close() {
-      if (closed) {
-        await running;
+      if (loop.closed) {
+        await loop.running;
         return;
       }
-      closed = true;
-      if (timer) clearTimeout(timer);
+      loop.stop();
       await watcher.close();
-      await running;
+      await loop.running;
     },
   };
 }
