@@ -5,7 +5,8 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { GastownError } from '../errors.js';
-import { git, gitBytes } from '../git/exec.js';
+import { blobTexts } from '../git/cat-file.js';
+import { git } from '../git/exec.js';
 import { isShallowClone, shallowBoundary } from '../git/head.js';
 
 export const MOLECULES_PREFIX = '.beads/molecules/';
@@ -148,7 +149,7 @@ export async function moleculesFilesAt(
     if (!id) continue;
     entries.push({ id, rel: file.slice(`${MOLECULES_PREFIX}${id}/`.length), blob: m[1] as string });
   }
-  const texts = await blobs(
+  const texts = await blobTexts(
     root,
     entries.map((e) => e.blob),
   );
@@ -158,34 +159,6 @@ export async function moleculesFilesAt(
     files.set(e.rel, texts[i] ?? '');
   });
   return result;
-}
-
-/** The text of each object named (a blob id or `rev:path`); undefined where it does not exist. */
-export async function blobs(root: string, names: readonly string[]): Promise<(string | undefined)[]> {
-  if (names.length === 0) return [];
-  const out = await gitBytes(['cat-file', '--batch'], {
-    cwd: root,
-    input: names.map((n) => `${n}\n`).join(''),
-    allowFailure: true,
-  });
-  const texts: (string | undefined)[] = [];
-  let at = 0;
-  for (let i = 0; i < names.length; i++) {
-    const eol = out.indexOf(10, at);
-    if (eol < 0) break;
-    const header = out.subarray(at, eol).toString('utf8');
-    at = eol + 1;
-    const m = /^[0-9a-f]+ (\w+) (\d+)$/.exec(header);
-    if (!m) {
-      texts.push(undefined);
-      continue;
-    }
-    const size = Number(m[2]);
-    texts.push(m[1] === 'blob' ? out.subarray(at, at + size).toString('utf8') : undefined);
-    at += size + 1;
-  }
-  while (texts.length < names.length) texts.push(undefined);
-  return texts;
 }
 
 /**

@@ -3,11 +3,11 @@
 // comment, gate report, mail, escalation), with who committed it and whether it was signed.
 // `classify` is pure; `moleculeTimeline` reads git (history.ts).
 import { decisionIn } from '../checkpoint/authors.js';
+import { blobTexts } from '../git/cat-file.js';
 import { shallowBoundary } from '../git/head.js';
 import { identityForEmail, loadConfig } from '../store/config.js';
 import type { GastownConfig } from '../store/types.js';
 import {
-  blobs,
   type CommitInfo,
   commitSignatures,
   MOLECULES_PREFIX,
@@ -194,7 +194,7 @@ export async function moleculeTimeline(
     ...changes.flatMap((x) => [`${x.c.sha}^:${x.file}`, `${x.c.sha}:${x.file}`]),
     ...sideAdds.map((x) => `${x.c.sha}:${x.file}`),
   ];
-  const texts = await blobs(root, names);
+  const texts = await blobTexts(root, names);
   let signing = { requireSigned: false, keys: {} } as ReturnType<typeof parseSigningConfig>;
   try {
     signing = parseSigningConfig(config.extra, '.beads/config.toml');

@@ -12,12 +12,12 @@ import { foldFiles } from '../engine/reconcile.js';
 import type { MoleculeState } from '../engine/types.js';
 import { judgeCheckpointVote } from '../gates/human.js';
 import { trustConfigOf } from '../gates/shared.js';
+import { blobTexts } from '../git/cat-file.js';
 import { defaultConfig, identityForEmail, loadConfig, parseConfig } from '../store/config.js';
 import { CONFIG_FILE } from '../store/layout.js';
 import { parseToml } from '../store/toml.js';
 import type { GastownConfig } from '../store/types.js';
 import {
-  blobs,
   type CommitInfo,
   commitSignatures,
   MOLECULES_PREFIX,
@@ -122,7 +122,7 @@ async function commitConfigs(
   const shas = commits.filter((c) => c.parents.length <= 1).map((c) => c.sha);
   const parentRevs = shas.map((s) => `${s}^:${CONFIG_FILE}`);
   const ownRevs = shas.map((s) => `${s}:${CONFIG_FILE}`);
-  const cfgTexts = await blobs(root, [...parentRevs, ...ownRevs]);
+  const cfgTexts = await blobTexts(root, [...parentRevs, ...ownRevs]);
   const configs = new Map<string, CommitConfig>();
   shas.forEach((s, i) => {
     try {

@@ -3,7 +3,7 @@
 // uncommitted edit, e.g. seen by the watcher). Also when a file was first committed, which is
 // when a checkpoint's deadline clock starts, and the trust configuration as committed.
 
-import { catFileBatch } from '../git/cat-file.js';
+import { blobTexts } from '../git/cat-file.js';
 import { git } from '../git/exec.js';
 import { shallowBoundary } from '../git/head.js';
 import { CONFIG_FILE } from '../store/layout.js';
@@ -101,17 +101,8 @@ export async function firstCommitTime(
  * text, or undefined where the revision or the file does not exist. One `git cat-file --batch`.
  */
 export function configAt(root: string, revs: readonly string[]): Promise<(string | undefined)[]> {
-  return objectTexts(
+  return blobTexts(
     root,
     revs.map((r) => `${r}:${CONFIG_FILE}`),
   );
-}
-
-/** The text of each blob `specs` names (`<rev>:<path>`, a blob id); undefined where none. One process. */
-export async function objectTexts(root: string, specs: readonly string[]): Promise<(string | undefined)[]> {
-  const objects = await catFileBatch(root, specs);
-  return specs.map((_, i) => {
-    const o = objects[i];
-    return o?.type === 'blob' ? o.bytes.toString('utf8') : undefined;
-  });
 }

@@ -4,9 +4,11 @@
 // history: there every file's own log is the walk's commits that touch it, in the same order. With
 // a merge, git simplifies each file's history on its own (which side of a merge it follows differs
 // by file), so the per-file walks decide.
+
+import { blobTexts } from '../git/cat-file.js';
 import { git } from '../git/exec.js';
 import { CONFIG_FILE } from '../store/layout.js';
-import { type DecisionAuthor, objectTexts } from './authors.js';
+import type { DecisionAuthor } from './authors.js';
 
 /** What the walk says about one file (repo-relative path). */
 export interface FileHistory {
@@ -189,7 +191,7 @@ export async function configAround(
   if (place === undefined) return undefined;
   h.configTexts ??= (async () => {
     const blobs = [...new Set(h.configBlobs.filter((b): b is string => b !== undefined))];
-    const texts = await objectTexts(root, blobs);
+    const texts = await blobTexts(root, blobs);
     const out = new Map<string, string>();
     for (const [i, b] of blobs.entries()) {
       const text = texts[i];

@@ -164,7 +164,8 @@ export class CommitView {
   private async read(id: string): Promise<Map<string, string> | undefined> {
     const { root, commit } = this.o;
     if (!isMoleculeId(id)) return undefined;
-    const { git, gitBytes } = await import('../git/exec.js');
+    const { git } = await import('../git/exec.js');
+    const { catFileBatch } = await import('../git/cat-file.js');
     const dir = `${moleculeRelDir(id)}/`;
     const listed = await git(['ls-tree', '-r', '-z', commit, '--', dir], { cwd: root, allowFailure: true });
     if (listed.exitCode !== 0) return undefined;
@@ -186,20 +187,15 @@ export class CommitView {
       else missing.push([rel, oid]);
     }
     if (missing.length > 0) {
-      const out = await gitBytes(['cat-file', '--batch'], {
-        cwd: root,
-        input: `${missing.map(([, oid]) => oid).join('\n')}\n`,
+      const objects = await catFileBatch(
+        root,
+        missing.map(([, oid]) => oid),
+        true,
+      );
+      missing.forEach(([rel], i) => {
+        const o = objects[i];
+        if (o?.type === 'blob') files.set(rel, o.bytes.toString('utf8'));
       });
-      let at = 0;
-      for (const [rel] of missing) {
-        const nl = out.indexOf(0x0a, at);
-        if (nl < 0) break;
-        const size = Number(/^\S+ blob (\d+)$/.exec(out.subarray(at, nl).toString('utf8'))?.[1]);
-        at = nl + 1;
-        if (!Number.isInteger(size)) continue;
-        files.set(rel, out.subarray(at, at + size).toString('utf8'));
-        at += size + 1;
-      }
     }
     // Facts recorded since from trailers of commits this one descends from: it saw those.
     for (const [rel, text] of current ?? []) {

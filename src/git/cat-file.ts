@@ -18,6 +18,7 @@ export async function catFileBatch(
   specs: readonly string[],
   strict = false,
 ): Promise<(GitObject | undefined)[]> {
+  if (specs.length === 0) return [];
   const out = await gitBytes(['cat-file', '--batch'], {
     cwd: root,
     input: specs.map((s) => `${s}\n`).join(''),
@@ -40,4 +41,13 @@ export async function catFileBatch(
     at += size + 1;
   }
   return objects;
+}
+
+/** The text of each blob named (a blob id or `<rev>:<path>`); undefined where there is none. */
+export async function blobTexts(root: string, specs: readonly string[]): Promise<(string | undefined)[]> {
+  const objects = await catFileBatch(root, specs);
+  return specs.map((_, i) => {
+    const o = objects[i];
+    return o?.type === 'blob' ? o.bytes.toString('utf8') : undefined;
+  });
 }

@@ -3,7 +3,8 @@
 import { resolve } from 'node:path';
 import { GastownError } from '../errors.js';
 import { notRegularMessage, tooLargeError } from '../store/atomic.js';
-import { git, gitBytes } from './exec.js';
+import { catFileBatch } from './cat-file.js';
+import { git } from './exec.js';
 
 export interface RepoPaths {
   /** Top of the working tree this command runs in (a linked worktree has its own). */
@@ -133,18 +134,18 @@ export async function readIndexFiles(
     else small.push({ ...b, size });
   });
   if (small.length === 0) return out;
-  const buf = await gitBytes(['cat-file', '--batch'], {
+  const objects = await catFileBatch(
     cwd,
-    input: `${small.map((b) => b.oid).join('\n')}\n`,
+    small.map((b) => b.oid),
+    true,
+  );
+  small.forEach((b, i) => {
+    const o = objects[i];
+    out.set(
+      b.path,
+      o ? { text: o.bytes.toString('utf8') } : { unreadable: `cannot read the staged blob ${b.oid}` },
+    );
   });
-  let at = 0;
-  for (const b of small) {
-    const nl = buf.indexOf(0x0a, at);
-    if (nl < 0) break;
-    at = nl + 1;
-    out.set(b.path, { text: buf.subarray(at, at + b.size).toString('utf8') });
-    at += b.size + 1;
-  }
   return out;
 }
 
