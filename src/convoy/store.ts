@@ -23,7 +23,7 @@ import { hashKey, moleculeKeyLines, stampIsSettled, stampWindow, statStamp } fro
 import { FieldError } from '../store/check.js';
 import { loadConfig } from '../store/config.js';
 import { assertMoleculeId } from '../store/ids.js';
-import { EVENTS, MOLECULE_FILE, moleculesDir } from '../store/layout.js';
+import { EVENTS, MOLECULE_FILE, MOLECULE_KEY_ORDER, moleculesDir } from '../store/layout.js';
 import { checkBeadsPath } from '../store/links.js';
 import { withLock } from '../store/lock.js';
 import { parseWrittenToml, stringifyToml, type TomlTable } from '../store/toml.js';
@@ -218,19 +218,6 @@ export async function addToConvoy(
     return { file: rel, changed: true };
   });
 }
-
-// The key order `molecule create` writes (engine/molecules.ts), so a rewrite moves no line.
-const MOLECULE_KEY_ORDER = [
-  'id',
-  'formula',
-  'formula_version',
-  'formula_hash',
-  'convoy',
-  'after',
-  'assignee',
-  'preset',
-  'legs',
-];
 
 /** Any fact beyond `ready` (a step started, finished, failed or skipped). */
 function hasBegun(root: string, molecule: string): boolean {

@@ -16,7 +16,14 @@ import {
 import { FieldError } from '../store/check.js';
 import { loadConfig } from '../store/config.js';
 import { assertMoleculeId } from '../store/ids.js';
-import { FORMULA_FILE, findRoot, MOLECULE_FILE, moleculesDir, TEMP_PREFIX } from '../store/layout.js';
+import {
+  FORMULA_FILE,
+  findRoot,
+  MOLECULE_FILE,
+  MOLECULE_KEY_ORDER,
+  moleculesDir,
+  TEMP_PREFIX,
+} from '../store/layout.js';
 import { checkBeadsPath } from '../store/links.js';
 import { withLock } from '../store/lock.js';
 import { parseToml, stringifyToml, type TomlTable } from '../store/toml.js';
@@ -324,18 +331,6 @@ function assertFreeName(root: string, id: string): void {
   throw new GastownError('molecule.exists', `molecule ${id} already exists (${moleculeRelDir(id)})`);
 }
 
-const MOLECULE_KEY_ORDER = [
-  'id',
-  'formula',
-  'formula_version',
-  'formula_hash',
-  'convoy',
-  'after',
-  'assignee',
-  'owner',
-  'preset',
-  'legs',
-];
 const FORMULA_KEY_ORDER = ['formula', 'type', 'version', 'description', 'hash', 'source'];
 
 /** The bytes of `formula.resolved.toml` for a resolved formula (repo-relative paths already). */

@@ -12,6 +12,19 @@ export const CACHE_DIR = '.cache';
 export const MOLECULES = 'molecules';
 export const MOLECULE_FILE = 'molecule.toml';
 export const FORMULA_FILE = 'formula.resolved.toml';
+/** The key order molecule.toml is written in, by `molecule create` and by every rewrite of it. */
+export const MOLECULE_KEY_ORDER: readonly string[] = [
+  'id',
+  'formula',
+  'formula_version',
+  'formula_hash',
+  'convoy',
+  'after',
+  'assignee',
+  'owner',
+  'preset',
+  'legs',
+];
 export const DIGEST_FILE = 'digest.toml';
 export const EVENTS = 'events';
 export const OUTPUTS = 'outputs';
