@@ -5,10 +5,7 @@
 // - each member's view (state, attempts, pass rate, checkpoint), keyed by the molecule folder's
 //   content key (store/cache.ts), the config and plugins, and its `after` molecule's state; only
 //   for a plan that depends on nothing but those files and not on the time (no recheck due).
-import { join } from 'node:path';
-import { readIfExists, writeFileAtomic } from '../store/atomic.js';
-import { cacheDir } from '../store/layout.js';
-import { ensureCacheDir } from '../store/links.js';
+import { readCacheJson, writeCacheJson } from '../store/cache.js';
 import type { MemberInfo } from './plan.js';
 
 export const CONVOY_CACHE_VERSION = 1;
@@ -19,29 +16,16 @@ export interface ConvoyCacheFile {
   infos: Record<string, { key: string; recheckAt?: number; info: MemberInfo }>;
 }
 
-const path = (root: string) => join(cacheDir(root), 'convoys.json');
-
 export function readConvoyCache(root: string): { data: ConvoyCacheFile; text?: string } {
-  const text = readIfExists(path(root));
-  if (text !== undefined) {
-    try {
-      const data = JSON.parse(text) as ConvoyCacheFile;
-      if (data.v === CONVOY_CACHE_VERSION && data.members && data.infos) return { data, text };
-    } catch {
-      /* torn or foreign: start over */
-    }
-  }
-  return { data: { v: CONVOY_CACHE_VERSION, members: Object.create(null), infos: Object.create(null) } };
+  return readCacheJson<ConvoyCacheFile>(
+    root,
+    'convoys.json',
+    (d) => d.v === CONVOY_CACHE_VERSION && !!d.members && !!d.infos,
+    () => ({ v: CONVOY_CACHE_VERSION, members: Object.create(null), infos: Object.create(null) }),
+  );
 }
 
 /** Writes the cache when it changed; a failure costs only time next run. */
 export function writeConvoyCache(root: string, data: ConvoyCacheFile, previous?: string): void {
-  const text = JSON.stringify(data);
-  if (text === previous) return;
-  try {
-    ensureCacheDir(root);
-    writeFileAtomic(path(root), text, { durable: false });
-  } catch {
-    /* a read-only checkout: nothing cached */
-  }
+  writeCacheJson(root, 'convoys.json', data, previous);
 }

@@ -4,11 +4,7 @@
 // same, so a patrol with nothing due costs a stat per molecule instead of a listing. A stamp is
 // kept only once the folder has been still for the stamp window (store/cache.ts stampIsSettled).
 import type { Stats } from 'node:fs';
-import { join } from 'node:path';
-import { readIfExists, writeFileAtomic } from '../store/atomic.js';
-import { stampIsSettled, statStamp } from '../store/cache.js';
-import { cacheDir } from '../store/layout.js';
-import { ensureCacheDir } from '../store/links.js';
+import { readCacheJson, stampIsSettled, statStamp, writeCacheJson } from '../store/cache.js';
 import type { OpenClaim } from './agents.js';
 
 export interface PatrolEntry {
@@ -22,30 +18,17 @@ export interface PatrolCacheFile {
   molecules: Record<string, PatrolEntry>;
 }
 
-const path = (root: string) => join(cacheDir(root), 'patrol.json');
-
 export function readPatrolCache(root: string): { data: PatrolCacheFile; text?: string } {
-  const text = readIfExists(path(root));
-  if (text !== undefined) {
-    try {
-      const data = JSON.parse(text) as PatrolCacheFile;
-      if (data.v === 1 && data.molecules) return { data, text };
-    } catch {
-      /* torn: start over */
-    }
-  }
-  return { data: { v: 1, molecules: Object.create(null) } };
+  return readCacheJson<PatrolCacheFile>(
+    root,
+    'patrol.json',
+    (d) => d.v === 1 && !!d.molecules,
+    () => ({ v: 1, molecules: Object.create(null) }),
+  );
 }
 
 export function writePatrolCache(root: string, data: PatrolCacheFile, previous?: string): void {
-  const text = JSON.stringify(data);
-  if (text === previous) return;
-  try {
-    ensureCacheDir(root);
-    writeFileAtomic(path(root), text, { durable: false });
-  } catch {
-    /* nothing cached */
-  }
+  writeCacheJson(root, 'patrol.json', data, previous);
 }
 
 /** The stamp of a molecule (its folder and its events/), or undefined when either is too fresh. */

@@ -7,7 +7,7 @@ import { gitDirOf } from '../git/head.js';
 import { operationInProgress } from '../git/states.js';
 import { hashHex } from '../hash.js';
 import { commandEnv } from '../scope.js';
-import { fileKind, isUnreadableStateError, readSmallFile, writeFileAtomic } from './atomic.js';
+import { fileKind, isUnreadableStateError, readIfExists, readSmallFile, writeFileAtomic } from './atomic.js';
 import { CONFIG_FILE, cacheDir, DIGEST_FILE, EVENTS, FORMULA_FILE, MOLECULE_FILE } from './layout.js';
 import { ensureCacheDir } from './links.js';
 
@@ -326,6 +326,40 @@ export function readSummaries(root: string): { data: SummaryFile; text?: string 
     /* missing or unreadable: start empty */
   }
   return { data: { version: SUMMARY_VERSION, molecules: {} }, ...(text !== undefined ? { text } : {}) };
+}
+
+/**
+ * A derived JSON file in `.beads/.cache/`: its data when `valid` accepts it, else `empty()` (no
+ * file, a torn one, another version), with the text read so an unchanged save writes nothing.
+ */
+export function readCacheJson<T>(
+  root: string,
+  name: string,
+  valid: (data: T) => boolean,
+  empty: () => T,
+): { data: T; text?: string } {
+  const text = readIfExists(join(cacheDir(root), name));
+  if (text !== undefined) {
+    try {
+      const data = JSON.parse(text) as T;
+      if (data && valid(data)) return { data, text };
+    } catch {
+      /* torn or foreign: start over */
+    }
+  }
+  return { data: empty() };
+}
+
+/** Saves a derived JSON file unless it holds exactly this; a failure costs only time next run. */
+export function writeCacheJson(root: string, name: string, data: unknown, previous?: string): void {
+  const text = JSON.stringify(data);
+  if (text === previous) return;
+  try {
+    ensureCacheDir(root);
+    writeFileAtomic(join(cacheDir(root), name), text, { durable: false });
+  } catch {
+    /* a read-only checkout: nothing cached */
+  }
 }
 
 /** Writes the summaries unless the file already holds exactly this (a no-op run writes nothing). */
