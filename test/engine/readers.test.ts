@@ -7,17 +7,11 @@ import { cpSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { newWatched, settledWatchStamp } from '../../src/store/cache.js';
-import { commitAll, gitIn, makeRepo, person, tempDir } from '../helpers/repo.js';
+import { commitAll, makeRepo, tempDir } from '../helpers/repo.js';
 import { gt, gtJson, gtOk } from './cli.js';
+import { POLECAT, paAtReview } from './polecats.js';
 
 const NOW_ENV = { GASTOWN_STAMP_WINDOW_MS: '0' };
-const POLECAT = person('Polecat One', 'polecat-1@agents.example.com');
-const CONFIG = `[users.jgil]
-emails = ["jgil@example.com"]
-
-[agents.polecat-1]
-emails = ["polecat-1@agents.example.com"]
-`;
 const READS = [
   ['molecule', 'list'],
   ['molecule', 'current', '--for', 'polecat-1'],
@@ -61,27 +55,8 @@ describe('readers and a no-op advance from stamps', () => {
     base = await makeRepo();
     scratch = tempDir();
     const dir = base.path;
-    await gtOk(dir, ['init']);
-    writeFileSync(join(dir, '.beads/config.toml'), CONFIG);
-    for (const id of ['pa', 'pb'])
-      await gtOk(dir, [
-        'molecule',
-        'create',
-        '--formula',
-        'polecat-work',
-        '--name',
-        id,
-        '--var',
-        `issue=${id}-issue`,
-        '--var',
-        'polecat=polecat-1',
-      ]);
-    await gitIn(dir, 'add', '-A');
-    await gitIn(dir, 'commit', '-q', '-m', 'pour');
-    // pa waits at its review checkpoint, committed now: its four-hour clock has started.
-    await gtOk(dir, ['step', 'done', 'pa', 'implement'], POLECAT);
-    await gtOk(dir, ['step', 'done', 'pa', 'done'], POLECAT);
-    await gtOk(dir, ['advance']);
+    // pa waits at its review checkpoint (written here; committed below, which starts its clock).
+    await paAtReview(dir);
     const now = new Date().toISOString();
     await commitAll(dir, 'pa done', { GIT_AUTHOR_DATE: now, GIT_COMMITTER_DATE: now });
   });

@@ -5,16 +5,9 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { lookAtMolecules } from '../../src/engine/views.js';
-import { gitIn, JGIL, makeRepo, person } from '../helpers/repo.js';
+import { gitIn, JGIL, makeRepo } from '../helpers/repo.js';
 import { gtJson, gtOk } from './cli.js';
-
-const POLECAT = person('Polecat One', 'polecat-1@agents.example.com');
-const CONFIG = `[users.jgil]
-emails = ["jgil@example.com"]
-
-[agents.polecat-1]
-emails = ["polecat-1@agents.example.com"]
-`;
+import { paAtReview } from './polecats.js';
 
 interface AdvanceJson {
   transitions: unknown[];
@@ -29,27 +22,8 @@ describe('list and current from summaries', () => {
   beforeAll(async () => {
     repo = await makeRepo();
     const cwd = repo.path;
-    await gtOk(cwd, ['init']);
-    writeFileSync(join(cwd, '.beads/config.toml'), CONFIG);
-    for (const id of ['pa', 'pb'])
-      await gtOk(cwd, [
-        'molecule',
-        'create',
-        '--formula',
-        'polecat-work',
-        '--name',
-        id,
-        '--var',
-        `issue=${id}-issue`,
-        '--var',
-        'polecat=polecat-1',
-      ]);
-    await gitIn(cwd, 'add', '-A');
-    await gitIn(cwd, 'commit', '-q', '-m', 'pour');
-    // pa waits at its review checkpoint, committed (its four-hour clock has started).
-    await gtOk(cwd, ['step', 'done', 'pa', 'implement'], POLECAT);
-    await gtOk(cwd, ['step', 'done', 'pa', 'done'], POLECAT);
-    await gtOk(cwd, ['advance']);
+    // pa waits at its review checkpoint (written here; committed below, which starts its clock).
+    await paAtReview(cwd);
     await gitIn(cwd, 'add', '-A');
     await gitIn(cwd, 'commit', '-q', '-m', 'pa done');
   });
