@@ -72,6 +72,16 @@ export function judgingEverything(): void {
   perFileLookups = PER_FILE_LOOKUPS;
 }
 
+/**
+ * A run is about to judge many molecules it never saw: start the one walk now, so git walks the
+ * history while the molecules are read, and no lookup goes per file first.
+ */
+export function prefetchHistory(root: string): void {
+  perFileLookups = PER_FILE_LOOKUPS;
+  // Nobody may wait for it (no molecule has a checkpoint): a failure is met by the next lookup.
+  historyAtHead(root).catch(() => undefined);
+}
+
 /** The one-walk history at HEAD, once this process has made enough per-file lookups. */
 async function historyAtHead(
   root: string,
