@@ -56,14 +56,29 @@ function parseTree(buf: Buffer, idBytes: number): Entry[] {
   return out;
 }
 
-/** Git's tree order: names compared as bytes, a tree's as if it ended with `/`. */
+/** Git's tree order key: the name's bytes, a tree's as if it ended with `/`. */
 function sortKey(e: Entry): Buffer {
   return Buffer.from(e.mode === TREE_MODE ? `${e.name}/` : e.name, 'utf8');
 }
 
+/** A tree object's bytes; each entry's key made once (a folder of a thousand molecules sorts in
+ * well under a millisecond instead of allocating two keys per comparison). */
 function serializeTree(entries: readonly Entry[]): Buffer {
-  const sorted = [...entries].sort((a, b) => Buffer.compare(sortKey(a), sortKey(b)));
-  return Buffer.concat(sorted.flatMap((e) => [Buffer.from(`${e.mode} ${e.name}\0`, 'utf8'), e.id]));
+  const keyed = entries.map((e) => ({
+    e,
+    key: sortKey(e),
+    head: Buffer.from(`${e.mode} ${e.name}\0`, 'utf8'),
+  }));
+  keyed.sort((a, b) => Buffer.compare(a.key, b.key));
+  let size = 0;
+  for (const k of keyed) size += k.head.length + k.e.id.length;
+  const out = Buffer.allocUnsafe(size);
+  let at = 0;
+  for (const k of keyed) {
+    at += k.head.copy(out, at);
+    at += k.e.id.copy(out, at);
+  }
+  return out;
 }
 
 /**
@@ -91,7 +106,8 @@ export function writeObject(
   const tmp = join(dir, `tmp_obj_gastown_${process.pid}_${hex.slice(2, 10)}`);
   const fd = openSync(tmp, 'w', 0o444);
   try {
-    writeSync(fd, deflateSync(Buffer.concat([header, body])));
+    // Level 1, git's own default for loose objects (core.looseCompression): any level reads back.
+    writeSync(fd, deflateSync(Buffer.concat([header, body]), { level: 1 }));
   } finally {
     closeSync(fd);
   }
@@ -168,11 +184,18 @@ function blobOf(root: string, path: string, objectsDir: string, algorithm: HashA
   return { mode, name, id: writeObject(objectsDir, 'blob', readFileSync(full), algorithm) };
 }
 
+/** A path's entry in the new tree, as `git update-index --index-info` takes it; mode `0`: removed. */
+export interface FileEntry {
+  path: string;
+  mode: string;
+  id: string;
+}
+
 /**
  * The id of `base` (a tree id; undefined for none) with each of `paths` as it is in the working
- * tree under `root` (a missing file is removed, and a folder left empty with it). The blobs and
- * trees are written to `objectsDir` as loose objects. Files are taken byte for byte, as the
- * engine wrote them: no clean filter or end-of-line conversion applies.
+ * tree under `root` (a missing file is removed, and a folder left empty with it), and each path's
+ * new entry. The blobs and trees are written to `objectsDir` as loose objects. Files are taken
+ * byte for byte, as the engine wrote them: no clean filter or end-of-line conversion applies.
  */
 export async function treeWithFiles(opts: {
   root: string;
@@ -180,7 +203,7 @@ export async function treeWithFiles(opts: {
   base: string | undefined;
   paths: readonly string[];
   algorithm: HashAlgorithm;
-}): Promise<string> {
+}): Promise<{ tree: string; files: FileEntry[] }> {
   const { root, objectsDir, algorithm } = opts;
   const idBytes = algorithm === 'sha256' ? 32 : 20;
   for (const p of opts.paths)
@@ -200,13 +223,19 @@ export async function treeWithFiles(opts: {
     if (entry) list.push(entry);
     trees.set(folder, list);
   };
+  const files: FileEntry[] = [];
+  const zero = '0'.repeat(idBytes * 2);
   for (const p of opts.paths) {
     const cut = p.lastIndexOf('/');
     const folder = cut < 0 ? '' : p.slice(0, cut);
     const existing = trees.get(folder)?.find((e) => e.name === p.slice(cut + 1));
     if (existing?.mode === TREE_MODE)
       throw new GastownError('git.failed', `cannot commit ${p}: it is a folder in HEAD`);
-    put(folder, p.slice(cut + 1), blobOf(root, p, objectsDir, algorithm));
+    const blob = blobOf(root, p, objectsDir, algorithm);
+    put(folder, p.slice(cut + 1), blob);
+    files.push(
+      blob ? { path: p, mode: blob.mode, id: blob.id.toString('hex') } : { path: p, mode: '0', id: zero },
+    );
   }
   // Deepest first, so each folder's own tree is written before its parent's.
   const depth = (f: string) => (f === '' ? 0 : f.split('/').length);
@@ -226,5 +255,5 @@ export async function treeWithFiles(opts: {
       entries.length > 0 ? writeObject(objectsDir, 'tree', serializeTree(entries), algorithm) : undefined;
     put(parent, name, id ? { mode: TREE_MODE, name, id } : undefined);
   }
-  return (top as Buffer).toString('hex');
+  return { tree: (top as Buffer).toString('hex'), files };
 }
