@@ -23,6 +23,9 @@ export interface BlockSpec {
   warnIfMissing: boolean;
 }
 
+/** Exits 0 when nothing under .beads/ is staged (the runner's pre-commit test too). */
+export const STAGED_BEADS_TEST = 'git diff --cached --quiet -- .beads 2>/dev/null';
+
 /** The shell lines of the block (without markers). */
 export function blockBody(spec: BlockSpec): string {
   const missing = spec.warnIfMissing
@@ -34,6 +37,13 @@ export function blockBody(spec: BlockSpec): string {
     // hook (the user's part) still reads them.
     lines.push(
       `if [ -f "$__gastown_runner" ] && __gastown_in=$(mktemp 2>/dev/null); then cat >"$__gastown_in"; /bin/sh "$__gastown_runner" ${spec.hook} "$@" <"$__gastown_in"; exec <"$__gastown_in"; rm -f "$__gastown_in";${missing} fi`,
+    );
+  } else if (spec.hook === 'pre-commit') {
+    // The runner's own first test, asked here so a commit with nothing staged under .beads/
+    // starts no runner shell; GASTOWN_STAGED tells the runner it was asked. STAGED_BEADS_TEST
+    // is pinned to src/git/repo.ts stagedChanges by test/triggers/runner-rules.test.ts.
+    lines.push(
+      `if [ -f "$__gastown_runner" ]; then if ! ${STAGED_BEADS_TEST}; then GASTOWN_STAGED=1 /bin/sh "$__gastown_runner" ${spec.hook} "$@"; if [ $? -eq 1 ]; then exit 1; fi; fi;${missing} fi`,
     );
   } else {
     // Only the runner's deliberate refusal (exit 1, from pre-commit) stops git; anything else

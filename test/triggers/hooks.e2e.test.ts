@@ -188,12 +188,13 @@ describe('post-commit', () => {
     // What `git commit` starts by itself, hooks or not.
     const own = new Set(['commit', 'interpret-trailers', 'maintenance', 'gc']);
     const byHooks = started.filter((a) => !own.has(a));
-    // The tree comes from one cat-file, not from an index read, updated and written.
-    expect(
-      byHooks.filter((a) => ['read-tree', 'update-index', 'write-tree', 'ls-files'].includes(a)),
-    ).toEqual([]);
+    // The tree comes from one cat-file, not from an index read, updated and written; the user's
+    // index follows HEAD with one update-index of the entries the tree was built from.
+    expect(byHooks.filter((a) => ['read-tree', 'write-tree', 'ls-files', 'reset'].includes(a))).toEqual([]);
+    expect(byHooks.filter((a) => a === 'update-index')).toHaveLength(1);
     expect(byHooks.filter((a) => a === 'cat-file')).toHaveLength(1);
-    // pre-commit 1, the runner 2, Node 6 (at-commit view, status, cat-file, commit-tree, update-ref, reset).
+    // pre-commit 1, the runner 2, Node 6 (at-commit view, status, cat-file, commit-tree, update-ref,
+    // update-index).
     expect(byHooks.length, byHooks.join(' ')).toBeLessThanOrEqual(9);
   });
 
@@ -213,6 +214,25 @@ describe('post-commit', () => {
     // The same hooks do start it when a trailer is present.
     await expectEngineCommitAfterDone(cwd);
     expect(readFileSync(marker, 'utf8')).toContain('hook post-commit');
+  });
+});
+
+describe('pre-commit', () => {
+  it('starts no runner for a commit with nothing staged under .beads/, and does for one with', async () => {
+    const cwd = await repo();
+    // The installed runner, made to note each start.
+    const runner = join(cwd, '.git/gastown/runner.sh');
+    const noted = join(cwd, '.git/runner-started');
+    const text = readFileSync(runner, 'utf8');
+    writeFileSync(runner, text.replace('\n', `\necho "$1" >> '${noted}'\n`));
+    writeFileSync(join(cwd, 'code.txt'), 'code\n');
+    await gitIn(cwd, 'add', 'code.txt');
+    expect((await git(cwd, ['commit', '-q', '-m', 'plain work'])).exitCode).toBe(0);
+    expect(readFileSync(noted, 'utf8')).toBe('post-commit\n');
+    writeFileSync(join(cwd, '.beads/molecules/m1/notes.txt'), 'a note\n');
+    await gitIn(cwd, 'add', '.beads/molecules/m1/notes.txt');
+    expect((await git(cwd, ['commit', '-q', '-m', 'a note'])).exitCode).toBe(0);
+    expect(readFileSync(noted, 'utf8')).toBe('post-commit\npre-commit\npost-commit\n');
   });
 });
 
