@@ -11,7 +11,7 @@ import { hasActionTrailer } from '../../src/engine/trailers.js';
 import { OPERATION_STATES } from '../../src/git/states.js';
 import { stagedChanges } from '../../src/git/repo.js';
 import { readRunnerTemplate, renderRunner } from '../../src/triggers/install.js';
-import { insertBlock } from '../../src/triggers/sections.js';
+import { HEAD_LOG_COMMAND, HEAD_LOG_MAX, insertBlock } from '../../src/triggers/sections.js';
 import { gitIn, makeRepo, tempDir, testEnv } from '../helpers/repo.js';
 
 let repo: { path: string; cleanup(): void };
@@ -92,6 +92,55 @@ describe('hooks/runner.sh against src/engine/trailers.ts', () => {
         started: hasActionTrailer(message),
       });
     }
+  });
+});
+
+describe('the post-commit hook block and the runner together against src/engine/trailers.ts', () => {
+  /** Runs the installed post-commit block (the real runner behind it); true when Node started. */
+  async function blockStartsNode(): Promise<boolean> {
+    const hook = join(scratch.path, 'post-commit');
+    writeFileSync(
+      hook,
+      insertBlock(undefined, { hook: 'post-commit', runner: `'${runner}'`, warnIfMissing: true }).content,
+    );
+    rmSync(record, { force: true });
+    const env = testEnv({ RECORD: record });
+    delete env.GASTOWN_HOOKS;
+    delete env.GASTOWN_HOOK_ACTIVE;
+    const r = await execa('sh', [hook], { cwd: repo.path, env, extendEnv: false, reject: false });
+    expect(r.exitCode).toBe(0);
+    if (!existsSync(record)) return false;
+    // Node gets the hook's name alone: the log goes to it through the environment.
+    expect(readFileSync(record, 'utf8')).toBe('hook post-commit\n');
+    return true;
+  }
+
+  it('starts Node exactly for the messages the trailer module calls relevant', async () => {
+    for (const message of MESSAGES) {
+      await commit(message);
+      expect({ message, started: await blockStartsNode() }).toEqual({
+        message,
+        started: hasActionTrailer(message),
+      });
+    }
+  });
+
+  it('starts Node for a commit touching .beads/, whatever its message', async () => {
+    mkdirSync(join(repo.path, '.beads'), { recursive: true });
+    writeFileSync(join(repo.path, '.beads/config.toml'), 'x = 1\n');
+    await gitIn(repo.path, 'add', '.beads/config.toml');
+    await commit('plain message\n');
+    expect(await blockStartsNode()).toBe(true);
+    writeFileSync(join(repo.path, 'code.txt'), 'code\n');
+    await gitIn(repo.path, 'add', 'code.txt');
+    await commit('plain message\n');
+    expect(await blockStartsNode()).toBe(false);
+  });
+
+  it('asks git for HEAD with the runner’s own command', () => {
+    const template = readRunnerTemplate();
+    expect(template).toContain(`head_log=$(${HEAD_LOG_COMMAND} 2>/dev/null)`);
+    expect(template).toContain(`\${#head_log} -le ${HEAD_LOG_MAX} ]`);
   });
 });
 
