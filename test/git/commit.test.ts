@@ -1,8 +1,8 @@
 // The git interface: committing exactly some paths (never the user's other staged work),
 // refusing mid-merge, reading staged blobs byte-exactly.
 import { existsSync, mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
-import { execa } from 'execa';
 import { join } from 'node:path';
+import { execa } from 'execa';
 import { afterEach, describe, expect, it } from 'vitest';
 import { commitFiles, writeCommitObject } from '../../src/git/commit.js';
 import { readIndexFiles, repoPaths, stagedChanges } from '../../src/git/repo.js';
