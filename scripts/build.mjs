@@ -57,6 +57,12 @@ const groups = [
     test: /[\\/]src[\\/]store[\\/](config|config-cache|check|toml|toml-subset|json-exact|types)\.ts$|[\\/]node_modules[\\/]smol-toml[\\/]/,
   },
   {
+    // What `mail inbox` and `mail check` read, so they do not load the engine.
+    name: 'mail-read',
+    priority: 2,
+    test: /[\\/]src[\\/](mail[\\/](address|inbox|layout|message|store)|checkpoint[\\/]frontmatter-split)\.ts$/,
+  },
+  {
     name: 'core',
     priority: 1,
     test: /[\\/]src[\\/](engine|store)[\\/]|[\\/]node_modules[\\/]smol-toml[\\/]/,
