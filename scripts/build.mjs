@@ -63,6 +63,12 @@ const groups = [
     test: /[\\/]src[\\/](mail[\\/](address|inbox|layout|message|store)|checkpoint[\\/]frontmatter-split)\.ts$/,
   },
   {
+    // What `convoy show` reads when the cache's stamps answer, so it does not load the engine.
+    name: 'convoy-read',
+    priority: 2,
+    test: /[\\/]src[\\/](convoy[\\/](cache|model|plan|read)|engine[\\/]io)\.ts$/,
+  },
+  {
     name: 'core',
     priority: 1,
     test: /[\\/]src[\\/](engine|store)[\\/]|[\\/]node_modules[\\/]smol-toml[\\/]/,
