@@ -83,7 +83,11 @@ interface MoleculeScan {
  * One listing of every molecule's facts serves escalations and claims: open claims and whether
  * each is blocked, reusing the patrol cache's entry for a folder whose stamp has not moved.
  */
-async function scanMolecules(opts: PatrolOptions, config: GastownConfig): Promise<MoleculeScan> {
+async function scanMolecules(
+  opts: PatrolOptions,
+  config: GastownConfig,
+  eventStats: ReadonlyMap<string, Stats>,
+): Promise<MoleculeScan> {
   const { root, now } = opts;
   const blocked: BlockedMolecule[] = [];
   const claims: Claim[] = [];
@@ -93,10 +97,12 @@ async function scanMolecules(opts: PatrolOptions, config: GastownConfig): Promis
   const wall = Date.now();
   const window = stampWindow(opts.env);
   const folderStats = new Map<string, Stats>();
+  // Concatenation, not path.join: this runs for every molecule.
+  const base = `${moleculesDir(root)}/`;
   for (const id of listMoleculeIds(root)) {
-    const dir = join(moleculesDir(root), id);
+    const dir = base + id;
     const folder = statSync(dir, { throwIfNoEntry: false });
-    const events = statSync(join(dir, EVENTS), { throwIfNoEntry: false });
+    const events = eventStats.get(id) ?? statSync(`${dir}/${EVENTS}`, { throwIfNoEntry: false });
     if (!folder || !events?.isDirectory()) continue;
     folderStats.set(id, folder);
     const stamp = entryStamp(folder, events, wall, window);
@@ -232,7 +238,7 @@ async function commitPatrolOwn(
 }
 
 async function locked(
-  opts: PatrolOptions & { quiet?: boolean },
+  opts: PatrolOptions & { quiet?: boolean; eventStats?: ReadonlyMap<string, Stats> },
   config: GastownConfig,
   out: PatrolResult,
 ): Promise<void> {
@@ -246,7 +252,8 @@ async function locked(
   out.problems.push(...adv.problems);
   const written = [...adv.written];
 
-  const { blocked, claims, folderStats } = await scanMolecules(opts, config);
+  // With nothing to advance, the quiet check's stats of each events/ folder are still current.
+  const { blocked, claims, folderStats } = await scanMolecules(opts, config, opts.eventStats ?? new Map());
 
   const landing = await landConvoysLocked(root, config, (id) => folderStats.get(id));
   out.convoys_landed.push(...landing.landed);
@@ -283,8 +290,11 @@ export async function patrol(opts: PatrolOptions): Promise<PatrolResult> {
     commits: [],
     problems: [],
   };
-  const quiet = quietCheck(opts.root, opts.now.getTime()) !== undefined;
-  await withLock(opts.root, opts.lockWaitMs, () => locked({ ...opts, quiet }, config, out));
+  const eventStats = new Map<string, Stats>();
+  const quiet = quietCheck(opts.root, opts.now.getTime(), eventStats) !== undefined;
+  await withLock(opts.root, opts.lockWaitMs, () =>
+    locked({ ...opts, quiet, ...(quiet ? { eventStats } : {}) }, config, out),
+  );
   if (notificationEndpoints(config).length > 0) {
     const r = await deliverPending(opts.root, config, { env: opts.env ?? commandEnv() });
     out.deliveries = { delivered: r.delivered, failed: r.failed, retrying: r.retrying };
