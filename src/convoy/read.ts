@@ -4,10 +4,11 @@
 import { existsSync, readdirSync, type Stats, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { registrySignature } from '../engine/gates.js';
-import { fileMoleculeStatus, listMoleculeIds, moleculeRelDir } from '../engine/io.js';
+import { fileMoleculeStatus, isMoleculeCompleted, listMoleculeIds, moleculeRelDir } from '../engine/io.js';
 import { GastownError } from '../errors.js';
 import { readIfExists, readSmallFile } from '../store/atomic.js';
 import { configStamp, stampIsSettled, stampWindow, statStamp } from '../store/cache.js';
+import { FieldError } from '../store/check.js';
 import { assertMoleculeId } from '../store/ids.js';
 import { MOLECULE_FILE, moleculesDir } from '../store/layout.js';
 import { parseWrittenToml, type TomlTable } from '../store/toml.js';
@@ -136,4 +137,48 @@ export function cachedConvoyView(root: string, id: string, now: Date): ConvoyVie
     landed: existsSync(abs(root, convoyRel(id, LANDED_FILE))),
     closed: existsSync(abs(root, convoyRel(id, CLOSED_FILE))),
   });
+}
+
+/** Open convoys whose local members have all completed, as landing (store.ts) takes them. */
+export interface LandingCandidates {
+  candidates: { id: string; meta: ConvoyMeta; local: string[] }[];
+  memberships: Map<string, Membership>;
+  problems: { file?: string; message: string }[];
+}
+
+/**
+ * The open convoys (no landed.toml, no closed.toml) that may land now: every local member has
+ * its completed fact (external ones are read from git by the lander). Only a member's completed
+ * fact is read, so a convoy with a member still working costs one stat; memberships are read
+ * through the cache, with folder stats a caller already took (`statOf`).
+ */
+export function landingCandidates(
+  root: string,
+  statOf?: (id: string) => Stats | undefined,
+): LandingCandidates {
+  const found: LandingCandidates = { candidates: [], memberships: new Map(), problems: [] };
+  const ids = listConvoyIds(root).filter(
+    (id) =>
+      !existsSync(abs(root, convoyRel(id, LANDED_FILE))) &&
+      !existsSync(abs(root, convoyRel(id, CLOSED_FILE))),
+  );
+  if (ids.length === 0) return found;
+  const { data: cache, text } = readConvoyCache(root);
+  found.memberships = readMemberships(root, cache, statOf);
+  writeConvoyCache(root, cache, text);
+  for (const id of ids) {
+    let meta: ConvoyMeta;
+    try {
+      meta = readConvoy(root, id);
+    } catch (err) {
+      const file = err instanceof FieldError || err instanceof GastownError ? err.location.file : undefined;
+      found.problems.push({ ...(file ? { file } : {}), message: (err as Error).message });
+      continue;
+    }
+    const local = convoyMembers(found.memberships, id);
+    if (local.length + meta.external.length === 0 || !local.every((m) => isMoleculeCompleted(root, m)))
+      continue;
+    found.candidates.push({ id, meta, local });
+  }
+  return found;
 }

@@ -4,7 +4,7 @@ import { existsSync, mkdirSync, readdirSync, type Stats } from 'node:fs';
 import { join } from 'node:path';
 import { parseCheckpoint } from '../checkpoint/file.js';
 import { formulaNeedsPlugins } from '../engine/gates.js';
-import { isMoleculeCompleted, moleculeExists, moleculeRelDir } from '../engine/io.js';
+import { moleculeExists, moleculeRelDir } from '../engine/io.js';
 import { statusOf } from '../engine/molecules.js';
 import { judgeMolecule } from '../engine/verdict.js';
 import { GastownError, UsageError } from '../errors.js';
@@ -21,7 +21,6 @@ import {
   settledWatchStamp,
   stampWindow,
 } from '../store/cache.js';
-import { FieldError } from '../store/check.js';
 import { loadConfig } from '../store/config.js';
 import { assertMoleculeId } from '../store/ids.js';
 import { EVENTS, MOLECULE_FILE, MOLECULE_KEY_ORDER, moleculesDir } from '../store/layout.js';
@@ -44,6 +43,8 @@ import {
   afterStateOf,
   convoyExists,
   convoyMembers,
+  type LandingCandidates,
+  landingCandidates,
   listConvoyIds,
   type Membership,
   readConvoy,
@@ -348,29 +349,11 @@ export async function landConvoysLocked(
   root: string,
   config: GastownConfig,
   statOf?: (id: string) => Stats | undefined,
+  found: LandingCandidates = landingCandidates(root, statOf),
 ): Promise<LandingOutcome> {
-  const out: LandingOutcome = { landed: [], written: [], problems: [] };
-  const ids = listConvoyIds(root).filter(
-    (id) =>
-      !existsSync(abs(root, convoyRel(id, LANDED_FILE))) &&
-      !existsSync(abs(root, convoyRel(id, CLOSED_FILE))),
-  );
-  if (ids.length === 0) return out;
-  const { data: cache, text } = readConvoyCache(root);
-  const memberships = readMemberships(root, cache, statOf);
-  writeConvoyCache(root, cache, text);
-  for (const id of ids) {
-    let meta: ConvoyMeta;
-    try {
-      meta = readConvoy(root, id);
-    } catch (err) {
-      const file = err instanceof FieldError || err instanceof GastownError ? err.location.file : undefined;
-      out.problems.push({ ...(file ? { file } : {}), message: (err as Error).message });
-      continue;
-    }
-    const local = convoyMembers(memberships, id);
-    if (local.length + meta.external.length === 0 || !local.every((m) => isMoleculeCompleted(root, m)))
-      continue;
+  const out: LandingOutcome = { landed: [], written: [], problems: [...found.problems] };
+  const { memberships } = found;
+  for (const { id, meta, local } of found.candidates) {
     const members: MemberInfo[] = local.map((m) => ({
       id: m,
       state: 'completed',

@@ -5,18 +5,18 @@
 // all run it, at any rate.
 import { readdirSync, type Stats, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { landConvoysLocked, stampWindow } from '../convoy/store.js';
-import { advanceLocked } from '../engine/advance.js';
+import { landingCandidates } from '../convoy/read.js';
+import type { LandingOutcome } from '../convoy/store.js';
+import type { advanceLocked } from '../engine/advance.js';
 import { listMoleculeIds } from '../engine/io.js';
-import { recordStepLocked, stepActor } from '../engine/molecules.js';
 import { quietCheck } from '../engine/quiet.js';
-import { judgeMolecule } from '../engine/verdict.js';
 import { escalationSettings } from '../escalation/model.js';
 import { type BlockedMolecule, planAutoEscalations } from '../escalation/plan.js';
 import { escalateDue } from '../escalation/store.js';
 import { notificationEndpoints } from '../notify/config.js';
-import { type DeliverResult, deliverPending } from '../notify/deliver.js';
+import type { DeliverResult } from '../notify/deliver.js';
 import { commandEnv } from '../scope.js';
+import { stampWindow } from '../store/cache.js';
 import { loadConfig } from '../store/config.js';
 import { EVENTS, moleculesDir } from '../store/layout.js';
 import { withLock } from '../store/lock.js';
@@ -29,7 +29,6 @@ import {
   readPatrolCache,
   writePatrolCache,
 } from './cache.js';
-import { commitOwn } from './commit.js';
 import { readHeartbeats } from './heartbeat.js';
 
 export interface PatrolOptions {
@@ -112,6 +111,7 @@ async function scanMolecules(
     if (stamp !== undefined) fresh[id] = entry;
     claims.push(...entry.claims);
     if (!entry.candidate) continue;
+    const { judgeMolecule } = await import('../engine/verdict.js');
     const { plan } = await judgeMolecule(id, { root, config, now });
     if (plan.status === 'blocked' && plan.blocks) blocked.push({ molecule: id, blocks: plan.blocks });
   }
@@ -171,7 +171,11 @@ async function patrolAgents(
   };
   for (const agent of beats.keys()) report(agent);
   const released: typeof out.released = [];
+  // The engine loads only when someone holds a step.
+  const engine = claims.length > 0 ? await import('../engine/molecules.js') : undefined;
   for (const c of claims) {
+    if (!engine) break;
+    const { recordStepLocked, stepActor } = engine;
     const agent = stepActor(root, c.molecule, c.step);
     if (agent === undefined) continue;
     const r = report(agent);
@@ -233,6 +237,7 @@ async function commitPatrolOwn(
   ]
     .filter(Boolean)
     .join(', ')}`;
+  const { commitOwn } = await import('./commit.js');
   const made = await commitOwn(root, config, own, `${subject}\n\n${lines.join('\n')}\n`, 'engine');
   if (made.commit) out.commits.push(made.commit);
 }
@@ -247,7 +252,13 @@ async function locked(
   // lock): advance would do nothing, so it is not loaded.
   const adv: Advanced = opts.quiet
     ? { transitions: [], written: [], problems: [] }
-    : await advanceLocked({ root, now, catchUp: true });
+    : await (await import('../engine/advance.js')).advanceLocked({
+        root,
+        now,
+        catchUp: true,
+        // The stamp window `advance` takes from the same environment.
+        ...(stampWindow(opts.env) !== undefined ? { stampWindowMs: stampWindow(opts.env) } : {}),
+      });
   out.transitions.push(...adv.transitions);
   out.problems.push(...adv.problems);
   const written = [...adv.written];
@@ -255,7 +266,13 @@ async function locked(
   // With nothing to advance, the quiet check's stats of each events/ folder are still current.
   const { blocked, claims, folderStats } = await scanMolecules(opts, config, opts.eventStats ?? new Map());
 
-  const landing = await landConvoysLocked(root, config, (id) => folderStats.get(id));
+  // The engine (convoy/store.ts) loads only when a convoy may land.
+  const statOf = (id: string) => folderStats.get(id);
+  const found = landingCandidates(root, statOf);
+  const landing: LandingOutcome =
+    found.candidates.length > 0
+      ? await (await import('../convoy/store.js')).landConvoysLocked(root, config, statOf, found)
+      : { landed: [], written: [], problems: found.problems };
   out.convoys_landed.push(...landing.landed);
   out.problems.push(...landing.problems);
   const own = [...landing.written];
@@ -296,6 +313,7 @@ export async function patrol(opts: PatrolOptions): Promise<PatrolResult> {
     locked({ ...opts, quiet, ...(quiet ? { eventStats } : {}) }, config, out),
   );
   if (notificationEndpoints(config).length > 0) {
+    const { deliverPending } = await import('../notify/deliver.js');
     const r = await deliverPending(opts.root, config, { env: opts.env ?? commandEnv() });
     out.deliveries = { delivered: r.delivered, failed: r.failed, retrying: r.retrying };
   }
