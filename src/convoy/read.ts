@@ -58,7 +58,28 @@ export function readMemberships(
   cache?: ConvoyCacheFile,
   statOf?: (id: string) => Stats | undefined,
 ): Map<string, Membership> {
+  return membershipsOf(root, cache, statOf).memberships;
+}
+
+/** Memberships through convoys.json, saved only when an entry changed (no serialising else). */
+function cachedMemberships(
+  root: string,
+  statOf?: (id: string) => Stats | undefined,
+): { memberships: Map<string, Membership>; cache: ConvoyCacheFile } {
+  const { data: cache, text } = readConvoyCache(root);
+  const { memberships, changed } = membershipsOf(root, cache, statOf);
+  if (changed || text === undefined) writeConvoyCache(root, cache, text);
+  return { memberships, cache };
+}
+
+/** readMemberships, and whether the cache's entries changed. */
+function membershipsOf(
+  root: string,
+  cache?: ConvoyCacheFile,
+  statOf?: (id: string) => Stats | undefined,
+): { memberships: Map<string, Membership>; changed: boolean } {
   const out = new Map<string, Membership>();
+  let reused = 0;
   const fresh: ConvoyCacheFile['members'] = Object.create(null);
   const wall = Date.now();
   const window = stampWindow();
@@ -70,6 +91,7 @@ export function readMemberships(
     const hit = stamp !== undefined ? cache?.members[id] : undefined;
     if (hit && hit.stamp === stamp) {
       fresh[id] = hit;
+      reused++;
       out.set(id, {
         ...(hit.convoy !== undefined ? { convoy: hit.convoy } : {}),
         ...(hit.after !== undefined ? { after: hit.after } : {}),
@@ -90,8 +112,10 @@ export function readMemberships(
     if (stamp !== undefined) fresh[id] = { stamp, ...m };
     out.set(id, m);
   }
+  const changed =
+    cache !== undefined && (reused !== out.size || reused !== Object.keys(cache.members).length);
   if (cache) cache.members = fresh;
-  return out;
+  return { memberships: out, changed };
 }
 
 /** Member ids of a convoy: local molecules naming it. */
@@ -116,11 +140,10 @@ export const viewSalt = (configHash: string): string => `${configHash}|${registr
 export function cachedConvoyView(root: string, id: string, now: Date): ConvoyView | undefined {
   const meta = readConvoy(root, id);
   if (meta.external.length > 0) return undefined;
-  const { data: cache, text } = readConvoyCache(root);
+  const { memberships, cache } = cachedMemberships(root);
   const config = cache.config;
   if (config === undefined || configStamp(root) !== config.stamp) return undefined;
   const salt = viewSalt(config.hash);
-  const memberships = readMemberships(root, cache);
   const base = `${moleculesDir(root)}/`;
   const members: MemberInfo[] = [];
   for (const [mol, m] of memberships) {
@@ -132,7 +155,6 @@ export function cachedConvoyView(root: string, id: string, now: Date): ConvoyVie
     if (stampsNow(base + mol, hit.watch.paths) !== hit.watch.stamps) return undefined;
     members.push(hit.info);
   }
-  writeConvoyCache(root, cache, text);
   return convoyView(meta, members, {
     landed: existsSync(abs(root, convoyRel(id, LANDED_FILE))),
     closed: existsSync(abs(root, convoyRel(id, CLOSED_FILE))),
@@ -163,9 +185,7 @@ export function landingCandidates(
       !existsSync(abs(root, convoyRel(id, CLOSED_FILE))),
   );
   if (ids.length === 0) return found;
-  const { data: cache, text } = readConvoyCache(root);
-  found.memberships = readMemberships(root, cache, statOf);
-  writeConvoyCache(root, cache, text);
+  found.memberships = cachedMemberships(root, statOf).memberships;
   for (const id of ids) {
     let meta: ConvoyMeta;
     try {

@@ -96,6 +96,7 @@ async function scanMolecules(
   const wall = Date.now();
   const window = stampWindow(opts.env);
   const folderStats = new Map<string, Stats>();
+  let reused = 0;
   // Concatenation, not path.join: this runs for every molecule.
   const base = `${moleculesDir(root)}/`;
   for (const id of listMoleculeIds(root)) {
@@ -106,7 +107,9 @@ async function scanMolecules(
     folderStats.set(id, folder);
     const stamp = entryStamp(folder, events, wall, window);
     const hit = stamp !== undefined ? cache.molecules[id] : undefined;
-    const entry = hit && hit.stamp === stamp ? hit : readEntry(root, id, dir, stamp);
+    const reuse = hit !== undefined && hit.stamp === stamp;
+    const entry = reuse ? hit : readEntry(root, id, dir, stamp);
+    if (reuse) reused++;
     if (!entry) continue;
     if (stamp !== undefined) fresh[id] = entry;
     claims.push(...entry.claims);
@@ -115,8 +118,11 @@ async function scanMolecules(
     const { plan } = await judgeMolecule(id, { root, config, now });
     if (plan.status === 'blocked' && plan.blocks) blocked.push({ molecule: id, blocks: plan.blocks });
   }
+  // Every entry reused and none gone: the file holds this already, so it is not serialised.
+  const kept = Object.keys(fresh).length;
+  const unchanged = text !== undefined && reused === kept && kept === Object.keys(cache.molecules).length;
   cache.molecules = fresh;
-  writePatrolCache(root, cache, text);
+  if (!unchanged) writePatrolCache(root, cache, text);
   return { blocked, claims, folderStats };
 }
 
