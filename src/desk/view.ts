@@ -301,13 +301,13 @@ export async function deskOf(root: string, config: GastownConfig, me: string, no
     (entry.step.state === 'in_progress' ? inProgress : ready).push(entry);
   // Only molecules whose recorded facts hold a step open for `me` (or that cannot be listed);
   // one that cannot move needs no more than its state from its summary.
-  const looks = await lookAtMolecules(
+  const looks = lookAtMolecules(
     root,
     now,
     (state) => !MOVABLE.has(state),
     (id) => openStepFor(root, id, mine),
   );
-  for (const look of looks) {
+  for await (const look of looks) {
     const id = look.id;
     if (!look.judged) {
       if (!MOVABLE.has(look.state)) continue;
