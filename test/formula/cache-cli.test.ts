@@ -34,7 +34,8 @@ describe('formula validate with the result cache', () => {
 
     const cold = await run(true);
     const entries = readdirSync(join(cacheDir, 'formula'));
-    expect(entries).toHaveLength(52);
+    // One entry per file, plus the table of file stamps.
+    expect(entries.filter((e) => e !== 'stamps.json')).toHaveLength(52);
     expect(await run(true)).toEqual(cold);
     expect(JSON.parse(cold.out)).toHaveLength(52);
 

@@ -17,6 +17,7 @@ import type { FormulaLibrary } from '../../formula/resolve.js';
 import { validateFormulas } from '../../formula/validate.js';
 import { builtinFormulasDir } from '../../paths.js';
 import { commandCwd } from '../../scope.js';
+import { stampWindow } from '../../store/cache.js';
 import type { CliContext } from '../context.js';
 
 const formulaEngine = () => import('../../formula/index.js');
@@ -241,15 +242,17 @@ export async function validate(ctx: CliContext, refs: string[], opts: { json?: b
     ref.includes('/') || ref.includes('\\') || /\.(toml|json)$/.test(ref) ? resolve(ctx.cwd, ref) : ref,
   );
   const cache = openCache('formula', ctx.env, env.root, ctx.cwd);
-  const results = (await validateFormulas(args, env.lib, { cache })).map((v, i) => {
-    const errors = v.diagnostics.filter((d) => d.severity === 'error');
-    return {
-      file: v.found ? v.file : expanded[i]!,
-      valid: errors.length === 0,
-      errors,
-      warnings: v.diagnostics.filter((d) => d.severity === 'warning'),
-    };
-  });
+  const results = (await validateFormulas(args, env.lib, { cache, stampWindowMs: stampWindow(ctx.env) })).map(
+    (v, i) => {
+      const errors = v.diagnostics.filter((d) => d.severity === 'error');
+      return {
+        file: v.found ? v.file : expanded[i]!,
+        valid: errors.length === 0,
+        errors,
+        warnings: v.diagnostics.filter((d) => d.severity === 'warning'),
+      };
+    },
+  );
   const invalid = results.filter((r) => !r.valid).length;
   if (opts.json) {
     ctx.io.json(
