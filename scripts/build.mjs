@@ -58,6 +58,13 @@ const groups = [
     test: /[\\/]src[\\/]store[\\/](config|config-cache|check|toml|toml-subset|json-exact|types)\.ts$|[\\/]node_modules[\\/]smol-toml[\\/]/,
   },
   {
+    // What `formula validate` needs without the engine: the cache and library, and the formula
+    // helpers the resolver shares with the engine (otherwise they land in core).
+    name: 'formula-check',
+    priority: 2,
+    test: /[\\/]src[\\/]formula[\\/](cache|limits|library|validate|pattern|argv|vars|hash)\.ts$/,
+  },
+  {
     name: 'core',
     priority: 1,
     test: /[\\/]src[\\/](engine|store)[\\/]|[\\/]node_modules[\\/]smol-toml[\\/]/,
