@@ -56,8 +56,10 @@ describe('validateFormulas with a cache', () => {
     const dance = warm.find((r) => r.file.endsWith('mol-shutdown-dance.formula.toml'))!;
     expect(dance.diagnostics.filter((d) => d.code === 'formula.gate-not-executed')).toHaveLength(4);
     expect(dance.diagnostics[0]?.line).toBeTypeOf('number');
-    // One entry per file, plus the table of file stamps.
-    expect(readdirSync(cache.dir).filter((e) => e !== 'stamps.json')).toHaveLength(52);
+    // One file holds every result and stamp: one read and one write per run.
+    expect(readdirSync(cache.dir)).toEqual(['validate.json']);
+    const pack = JSON.parse(readFileSync(join(cache.dir, 'validate.json'), 'utf8'));
+    expect(Object.keys(pack.results)).toHaveLength(52);
   });
 
   it('re-resolves a child when the parent it extends becomes invalid, and again when it is fixed', async () => {
@@ -219,17 +221,21 @@ describe('validateFormulas with a cache', () => {
     const files = corpusFiles.slice(0, 8);
     const cache = new ContentCache(fresh('corrupt'));
     const expected = results(await validateFormulas(files, lib, { cache }));
-    const entries = readdirSync(cache.dir);
-    const junk = ['{"deps": [', '', '[]', '{"deps":[],"diagnostics":[{"severity":"fatal"}]}', 'null'];
-    entries.forEach((e, i) => {
-      writeFileSync(join(cache.dir, e), junk[i % junk.length]!);
+    const packFile = join(cache.dir, 'validate.json');
+    const pack = JSON.parse(readFileSync(packFile, 'utf8'));
+    // Foreign entries inside a readable pack, then a pack that is not JSON at all.
+    const junk = [{ deps: [] }, [], { deps: [], diagnostics: [{ severity: 'fatal' }] }, null, 'x'];
+    Object.keys(pack.results).forEach((k, i) => {
+      pack.results[k] = junk[i % junk.length];
     });
-
-    const again = await validateFormulas(files, lib, { cache });
-    expect(again.every((r) => !r.cached)).toBe(true);
-    expect(results(again)).toEqual(expected);
-    for (const e of entries) expect(() => JSON.parse(readFileSync(join(cache.dir, e), 'utf8'))).not.toThrow();
-    expect((await validateFormulas(files, lib, { cache })).every((r) => r.cached)).toBe(true);
+    for (const text of [JSON.stringify(pack), '{"results": [', '', 'null']) {
+      writeFileSync(packFile, text);
+      const again = await validateFormulas(files, lib, { cache });
+      expect(again.every((r) => !r.cached)).toBe(true);
+      expect(results(again)).toEqual(expected);
+      expect(() => JSON.parse(readFileSync(packFile, 'utf8'))).not.toThrow();
+      expect((await validateFormulas(files, lib, { cache })).every((r) => r.cached)).toBe(true);
+    }
   });
 
   it('validates normally when the cache folder cannot be created or written', async () => {
