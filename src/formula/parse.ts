@@ -71,11 +71,10 @@ export function parseFormulaSource(source: FormulaSource): ParsedFile {
     if (hit) return hit;
   }
   const parsed = parseFormulaText(source.file, source.text, source.size);
-  const window = stampWindow() ?? STAMP_WINDOW_MS;
   if (
     stamp !== undefined &&
     cache.get(source.file) === parsed &&
-    stampIsSettled(source.stats!, Date.now(), window)
+    stampIsSettled(source.stats!, Date.now(), stampWindow() ?? STAMP_WINDOW_MS)
   )
     stamps.set(source.file, stamp);
   return parsed;
