@@ -8,7 +8,7 @@ import { builtinFormulasDir } from '../paths.js';
 import { statStamp } from '../store/cache.js';
 import { MAX_FORMULA_BYTES } from './limits.js';
 import type { Diagnostic } from './model.js';
-import type { FormulaLibrary, FormulaSource } from './resolve.js';
+import type { FormulaLibrary, FormulaSource } from './resolve-types.js';
 
 const SUFFIXES = ['.formula.toml', '.formula.json'];
 
