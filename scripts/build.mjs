@@ -65,6 +65,19 @@ const groups = [
     test: /[\\/]src[\\/]formula[\\/](cache|limits|library|validate|pattern|argv|vars|hash)\.ts$/,
   },
   {
+    // What `mail inbox` and `mail check` read and what patrol writes mail with, so neither loads
+    // the engine.
+    name: 'mail-read',
+    priority: 2,
+    test: /[\\/]src[\\/](mail[\\/](address|inbox|layout|message|send|store|typed)|checkpoint[\\/]frontmatter-split)\.ts$/,
+  },
+  {
+    // What `convoy show` reads when the cache's stamps answer, so it does not load the engine.
+    name: 'convoy-read',
+    priority: 2,
+    test: /[\\/]src[\\/](convoy[\\/](cache|model|plan|read)|engine[\\/]io)\.ts$/,
+  },
+  {
     name: 'core',
     priority: 1,
     test: /[\\/]src[\\/](engine|store)[\\/]|[\\/]node_modules[\\/]smol-toml[\\/]/,
