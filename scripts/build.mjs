@@ -34,7 +34,8 @@ const lazyChildProcess = {
  * Chunks by hand. Left to itself a bundler makes one chunk per distinct set of importers, and
  * `advance` then loads 14 files; each costs a read, a compile and a link. `base` is what the
  * entry needs from src/ (so `--version` does not load the engine); `quick` is what `advance`
- * needs to answer "nothing changed" (engine/quiet.ts) without the engine; `store-config` is the
+ * needs to answer "nothing changed" (engine/quiet.ts) without the engine (and paths.ts, so a
+ * warm `formula validate` does not load the engine either); `store-config` is the
  * config reader and smol-toml (mail reads the config without the engine); `core` is everything
  * else the engine's hot path touches. Heavier, rarer code (formula validation with zod, gates
  * with yaml, git through execa, the watcher) stays in chunks of its own.
@@ -48,13 +49,20 @@ const groups = [
   {
     name: 'quick',
     priority: 2,
-    test: /[\\/]src[\\/](store[\\/](layout|atomic|ids|cache|lock|links)|engine[\\/](gates|quiet)|cli[\\/]commands[\\/]advance)\.ts$/,
+    test: /[\\/]src[\\/](store[\\/](layout|atomic|ids|cache|lock|links)|engine[\\/](gates|quiet)|cli[\\/]commands[\\/]advance|paths)\.ts$/,
   },
   {
     // The config reader and TOML: what `mail` needs of the store, without the engine.
     name: 'store-config',
     priority: 2,
     test: /[\\/]src[\\/]store[\\/](config|config-cache|check|toml|toml-subset|json-exact|types)\.ts$|[\\/]node_modules[\\/]smol-toml[\\/]/,
+  },
+  {
+    // What `formula validate` needs without the engine: the cache and library, and the formula
+    // helpers the resolver shares with the engine (otherwise they land in core).
+    name: 'formula-check',
+    priority: 2,
+    test: /[\\/]src[\\/]formula[\\/](cache|limits|library|validate|pattern|argv|vars|hash)\.ts$/,
   },
   {
     // What `mail inbox` and `mail check` read and what patrol writes mail with, so neither loads

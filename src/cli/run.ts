@@ -5,7 +5,7 @@
 //
 // Argv shapes that run on every commit or prompt are dispatched directly (the hook entry point,
 // a plain `advance`, `mail inbox|check`: src/cli/quick-mail.ts, `convoy show` and `patrol`:
-// src/cli/quick-fleet.ts, `--version`); everything else goes to the
+// src/cli/quick-fleet.ts, `formula validate`, `--version`); everything else goes to the
 // command table (program.ts), whose groups live in src/cli/table/ and load their implementation
 // lazily.
 import { traceFrom, traceLines } from '../engine/trace.js';
@@ -86,6 +86,23 @@ export function hookCall(args: readonly string[]): { name: string; args: string[
   return rest.some((a) => a.startsWith('-')) ? undefined : { name, args: rest };
 }
 
+/**
+ * `gastown formula validate FILE... [--json]`: a pre-commit path, run over whole folders. Only
+ * plain operands and `--json` (the options src/cli/table/formula.ts defines); anything else
+ * starting with `-` (help, `--`) goes to commander.
+ */
+export function quickFormulaValidate(args: readonly string[]): { refs: string[]; json: boolean } | undefined {
+  if (args[0] !== 'formula' || args[1] !== 'validate') return undefined;
+  const refs: string[] = [];
+  let json = false;
+  for (const a of args.slice(2)) {
+    if (a === '--json') json = true;
+    else if (a.startsWith('-')) return undefined;
+    else refs.push(a);
+  }
+  return refs.length > 0 ? { refs, json } : undefined;
+}
+
 async function dispatch(args: string[], opts: RunOptions): Promise<number> {
   let ctx: CliContext;
   try {
@@ -122,6 +139,11 @@ async function dispatch(args: string[], opts: RunOptions): Promise<number> {
     if (mail) {
       const commands = await import('./commands/mail.js');
       return (await commands[mail.command](ctx, mail.flags)) ?? 0;
+    }
+    const validate = quickFormulaValidate(args);
+    if (validate) {
+      const { validate: run } = await import('./commands/formula.js');
+      return await run(ctx, validate.refs, { json: validate.json });
     }
     const { runProgram } = await import('./program.js');
     return await runProgram(ctx, ['node', 'gastown', ...args]);

@@ -3,7 +3,7 @@
 // so a stale entry is simply never looked up again and the whole folder can be deleted at any
 // time. Every failure here (unreadable, corrupt, read-only) degrades to "no cache": the cache
 // can make a command faster, never make it fail or change its result.
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { isAbsolute, join, resolve } from 'node:path';
@@ -70,6 +70,9 @@ export function cacheRoot(
   return home ? join(home, '.cache', 'gastown') : undefined;
 }
 
+/** Temp names: the pid tells processes apart, the count writes within one (no random bytes to draw). */
+let writes = 0;
+
 /** One folder of JSON entries named by key. Reads and writes never throw. */
 export class ContentCache {
   private writable = true;
@@ -96,7 +99,7 @@ export class ContentCache {
   write(key: string, value: unknown): void {
     if (!this.writable) return;
     const file = join(this.dir, `${key}.json`);
-    const tmp = `${file}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
+    const tmp = `${file}.${process.pid}.${++writes}.tmp`;
     try {
       if (!this.made) {
         mkdirSync(this.dir, { recursive: true });

@@ -19,7 +19,7 @@ export function topoOrder(steps: readonly Node[]): string[] {
   const dependents: number[][] = steps.map(() => []);
   steps.forEach((s, i) => {
     if (index.get(s.id) !== i) return;
-    for (const need of new Set(s.needs)) {
+    for (const need of distinct(s.needs)) {
       const j = index.get(need);
       if (j === undefined || j === i) {
         if (j === i) pending[i]! += 1; // a self-loop never resolves
@@ -45,37 +45,46 @@ export function topoOrder(steps: readonly Node[]): string[] {
   return order;
 }
 
+/** `list` without repeats; short lists (the usual `needs`) without allocating a Set. */
+function distinct(list: readonly string[]): readonly string[] {
+  if (list.length <= 1) return list;
+  if (list.length > 16) return [...new Set(list)];
+  return list.filter((x, i) => list.indexOf(x) === i);
+}
+
 /** One cycle as a path that starts and ends on the same id (`a, b, c, a`), or undefined. */
 export function findCycle(steps: readonly Node[]): string[] | undefined {
-  const byId = new Map<string, Node>();
-  for (const s of steps) if (!byId.has(s.id)) byId.set(s.id, s);
+  // Steps by position: the first step with an id stands for it.
+  const index = new Map<string, number>();
+  steps.forEach((s, i) => {
+    if (!index.has(s.id)) index.set(s.id, i);
+  });
   // 0 unvisited, 1 on the current path, 2 finished. Iterative DFS: deep chains must not blow the stack.
-  const state = new Map<string, 1 | 2>();
-  for (const root of byId.keys()) {
-    if (state.has(root)) continue;
-    const path: string[] = [root];
+  const state = new Uint8Array(steps.length);
+  for (const root of index.values()) {
+    if (state[root] !== 0) continue;
+    const path: number[] = [root];
     const cursor: number[] = [0];
-    state.set(root, 1);
+    state[root] = 1;
     while (path.length > 0) {
       const top = path.length - 1;
-      const node = byId.get(path[top]!)!;
+      const node = steps[path[top]!]!;
       const k = cursor[top]!;
       if (k >= node.needs.length) {
-        state.set(node.id, 2);
+        state[path[top]!] = 2;
         path.pop();
         cursor.pop();
         continue;
       }
       cursor[top] = k + 1;
-      const next = node.needs[k]!;
-      if (!byId.has(next)) continue;
-      const st = state.get(next);
-      if (st === 1) {
+      const next = index.get(node.needs[k]!);
+      if (next === undefined) continue;
+      if (state[next] === 1) {
         const from = path.indexOf(next);
-        return [...path.slice(from), next];
+        return [...path.slice(from), next].map((i) => steps[i]!.id);
       }
-      if (st === undefined) {
-        state.set(next, 1);
+      if (state[next] === 0) {
+        state[next] = 1;
         path.push(next);
         cursor.push(0);
       }

@@ -2,27 +2,48 @@
 // A library is an ordered list of directories; the first one that has a formula wins.
 // Light on purpose (no parser, no schema): the cached `formula validate` path loads only this,
 // cache.ts and validate.ts.
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { readdirSync, readFileSync, type Stats, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { builtinFormulasDir } from '../paths.js';
+import { statStamp } from '../store/cache.js';
 import { MAX_FORMULA_BYTES } from './limits.js';
 import type { Diagnostic } from './model.js';
-import type { FormulaLibrary, FormulaSource } from './resolve.js';
+import type { FormulaLibrary, FormulaSource } from './resolve-types.js';
 
 const SUFFIXES = ['.formula.toml', '.formula.json'];
 
-/** Reads a formula file, without reading it at all when it is over the size limit. */
+/**
+ * A formula file, stat first; the text is read on first use, so a caller that can vouch for it
+ * by its stat (the validation cache, the parse memo) never reads it. Over the size limit, it is
+ * never read at all.
+ */
 export function readFormulaFile(file: string): FormulaSource | undefined {
-  let size: number;
+  let stats: Stats;
   try {
-    const st = statSync(file);
-    if (!st.isFile()) return undefined;
-    size = st.size;
+    stats = statSync(file);
+    if (!stats.isFile()) return undefined;
   } catch {
     return undefined;
   }
-  if (size > MAX_FORMULA_BYTES) return { file, text: '', size };
-  return { file, text: readFileSync(file, 'utf8') };
+  if (stats.size > MAX_FORMULA_BYTES) return { file, text: '', size: stats.size };
+  let text: string | undefined;
+  return {
+    file,
+    stats,
+    get text() {
+      text ??= readFileSync(file, 'utf8');
+      return text;
+    },
+  };
+}
+
+/**
+ * What says a source's file is unchanged since it was read: statStamp (device, inode, ctime)
+ * and size; undefined when the source has no stat or was not read (over the size limit).
+ */
+export function sourceStamp(source: FormulaSource): string | undefined {
+  const st = source.stats;
+  return st && source.size === undefined ? `${statStamp(st)}:${st.size}` : undefined;
 }
 
 /** The `formula = "..."` name without a full parse (a first-line scan is enough to index a dir). */

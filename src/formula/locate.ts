@@ -5,9 +5,14 @@
 const KEY_PART = String.raw`(?:[A-Za-z0-9_-]+|"(?:[^"\\]|\\.)*"|'[^']*')`;
 const KEY_LINE = new RegExp(String.raw`^(${KEY_PART}(?:\s*\.\s*${KEY_PART})*)\s*=`);
 
+const BARE_KEY = /^[A-Za-z0-9_-]+$/;
+const KEY_PARTS = new RegExp(KEY_PART, 'g');
+
 function splitKey(key: string): string[] {
+  // Most keys are one bare word: no regex walk for them (this runs for every key of a file).
+  if (BARE_KEY.test(key)) return [key];
   const parts: string[] = [];
-  const re = new RegExp(KEY_PART, 'g');
+  const re = KEY_PARTS;
   for (const m of key.matchAll(re)) {
     const p = m[0];
     parts.push(p.startsWith('"') || p.startsWith("'") ? p.slice(1, -1) : p);

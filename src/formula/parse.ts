@@ -1,9 +1,13 @@
 // Text to checked raw formula: size limit before anything else, TOML or JSON by extension, the
 // zod schema, and unknown keys. Results are memoised by file and exact text, so resolving the same
-// unchanged file again (a parent shared by many children, a warm process) skips the parse.
+// unchanged file again (a parent shared by many children, a warm process) skips the parse; by its
+// settled stamp (src/store/cache.ts), so a warm process does not even read it again.
 import { parse as parseToml } from 'smol-toml';
+import { STAMP_WINDOW_MS, stampIsSettled, stampWindow } from '../store/cache.js';
+import { sourceStamp } from './library.js';
 import { MAX_FORMULA_BYTES } from './limits.js';
 import type { Diagnostic } from './model.js';
+import type { FormulaSource } from './resolve-types.js';
 import {
   ADVICE_KEYS,
   COMPOSE_KEYS,
@@ -36,18 +40,43 @@ export interface ParsedFile {
 
 const cache = new Map<string, ParsedFile>();
 const CACHE_LIMIT = 512;
+/** The settled stamp a file had when its memoised parse was read from it. */
+const stamps = new Map<string, string>();
 
 /** Forgets memoised parses (benchmarks measure cold parses with it). */
 export function clearParseCache(): void {
   cache.clear();
+  stamps.clear();
 }
 
 export function parseFormulaText(file: string, text: string, size?: number): ParsedFile {
   const hit = cache.get(file);
   if (hit && hit.text === text && size === undefined) return hit;
   const parsed = parseUncached(file, text, size);
-  if (cache.size >= CACHE_LIMIT) cache.delete(cache.keys().next().value as string);
+  stamps.delete(file);
+  if (cache.size >= CACHE_LIMIT) {
+    const oldest = cache.keys().next().value as string;
+    cache.delete(oldest);
+    stamps.delete(oldest);
+  }
   if (size === undefined) cache.set(file, parsed);
+  return parsed;
+}
+
+/** A library source parsed: from the memo without reading the file while its settled stamp holds. */
+export function parseFormulaSource(source: FormulaSource): ParsedFile {
+  const stamp = sourceStamp(source);
+  if (stamp !== undefined && stamps.get(source.file) === stamp) {
+    const hit = cache.get(source.file);
+    if (hit) return hit;
+  }
+  const parsed = parseFormulaText(source.file, source.text, source.size);
+  if (
+    stamp !== undefined &&
+    cache.get(source.file) === parsed &&
+    stampIsSettled(source.stats!, Date.now(), stampWindow() ?? STAMP_WINDOW_MS)
+  )
+    stamps.set(source.file, stamp);
   return parsed;
 }
 

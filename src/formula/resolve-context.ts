@@ -4,7 +4,7 @@
 // modules that compose parts of a formula can reach referenced ones without importing it back.
 import { lineOfPath, tomlKeyLines } from './locate.js';
 import type { Diagnostic, FormulaType, Severity } from './model.js';
-import { type ParsedFile, parseFormulaText } from './parse.js';
+import { type ParsedFile, parseFormulaSource } from './parse.js';
 import type { Composed, FormulaLibrary, FormulaSource, Origin, ResolveOptions } from './resolve-types.js';
 
 /** Composes one formula file, reporting into the context. */
@@ -58,7 +58,7 @@ export class ResolveContext {
 
   /** The file parsed; its parse diagnostics are reported the first time. */
   load(source: FormulaSource): ParsedFile {
-    const pf = parseFormulaText(source.file, source.text, source.size);
+    const pf = parseFormulaSource(source);
     if (!this.parsed.has(source.file)) {
       this.parsed.set(source.file, pf);
       for (const d of pf.diagnostics) {

@@ -1,6 +1,7 @@
 // The resolver's shapes: its input (a formula source, the library that finds referenced ones,
 // options) and its working state (a step while it is being resolved, with where each part came
 // from, for errors, and one composed formula before it is flattened).
+import type { Stats } from 'node:fs';
 import type {
   Diagnostic,
   FormulaType,
@@ -19,6 +20,11 @@ export interface FormulaSource {
   text: string;
   /** Size in bytes when the library did not read the text because it is over the limit. */
   size?: number;
+  /**
+   * The file's stat, taken before its text was read: while a stamp of it (statStamp and size)
+   * still matches and was settled when recorded, the text is the one read then.
+   */
+  stats?: Stats;
 }
 
 export interface FormulaLibrary {

@@ -3,12 +3,16 @@
 // by the file's bytes and the code's fingerprint, and it records every formula name resolution
 // looked up on the way (extends, compose, aspects, expand) with the file and bytes it found. The
 // result is reused only if every one of those lookups still finds the same file with the same
-// bytes; otherwise the file is resolved again. A warm run therefore reads and hashes the files
-// but never loads the parser or the resolver (this module and its imports are light).
+// bytes; otherwise the file is resolved again. The bytes of a file are known without reading it
+// while its stamp (device, inode, ctime, size) is the one recorded with their blob id, recorded
+// only once the file had been left alone for the stamp window (src/store/cache.ts). A warm run
+// therefore stats the files but reads none of them, and never loads the parser or the resolver
+// (this module and its imports are light).
 import { resolve } from 'node:path';
 import { commandCwd } from '../scope.js';
+import { STAMP_WINDOW_MS, stampIsSettled } from '../store/cache.js';
 import { blobId, type ContentCache, moduleFingerprint, sha256 } from './cache.js';
-import { locateFormula } from './library.js';
+import { locateFormula, sourceStamp } from './library.js';
 import type { Diagnostic } from './model.js';
 import type { FormulaLibrary, FormulaSource } from './resolve.js';
 
@@ -28,6 +32,8 @@ export interface FormulaValidation {
 export interface ValidateOptions {
   /** Where results are kept (`openCache('formula', ...)`); none: every file is resolved. */
   cache?: ContentCache | undefined;
+  /** How long a file must be left alone before its stamp may stand for its bytes (STAMP_WINDOW_MS). */
+  stampWindowMs?: number | undefined;
 }
 
 /** A lookup the resolver made: formula name, the file it found (null: none) and its identity. */
@@ -38,14 +44,103 @@ interface Entry {
   diagnostics: Diagnostic[];
 }
 
-/** What a source's diagnostics depend on: its bytes, or only its size when it is over the limit. */
-function identity(source: FormulaSource, ids: Map<string, { text: string; id: string }>): string {
-  if (source.size !== undefined) return `large:${source.size}`;
-  const known = ids.get(source.file);
-  if (known && known.text === source.text) return known.id;
-  const id = blobId(source.text);
-  ids.set(source.file, { text: source.text, id });
-  return id;
+/**
+ * The one cache entry a run reads and writes: every file's stamp and blob id (by absolute path)
+ * and every result (by key). One file, not one per result: on a cold run over the corpus, 53
+ * small writes (create, write, rename each) were ~15% of the run's time.
+ */
+const PACK_KEY = 'validate';
+/** A pack with more results or stamps than this keeps only what the current run used. */
+const PACK_LIMIT = 4096;
+type StampTable = Record<string, [stamp: string, id: string]>;
+
+class Pack {
+  private readonly stamps = Object.create(null) as StampTable;
+  private readonly results = Object.create(null) as Record<string, unknown>;
+  private readonly used = new Set<string>();
+  private dirty = false;
+
+  constructor(private readonly cache: ContentCache | undefined) {
+    const v = cache?.read(PACK_KEY) as { stamps?: unknown; results?: unknown } | undefined;
+    if (!v || typeof v !== 'object') return;
+    if (typeof v.stamps === 'object' && v.stamps !== null)
+      for (const [file, e] of Object.entries(v.stamps as Record<string, unknown>))
+        if (Array.isArray(e) && e.length === 2 && typeof e[0] === 'string' && typeof e[1] === 'string')
+          this.stamps[file] = [e[0], e[1]];
+    if (typeof v.results === 'object' && v.results !== null && !Array.isArray(v.results))
+      for (const [key, e] of Object.entries(v.results as Record<string, unknown>)) this.results[key] = e;
+  }
+
+  stamp(file: string): [stamp: string, id: string] | undefined {
+    this.used.add(file);
+    return this.stamps[file];
+  }
+
+  result(key: string): unknown {
+    this.used.add(key);
+    return this.results[key];
+  }
+
+  setResult(key: string, entry: Entry): void {
+    this.used.add(key);
+    this.results[key] = entry;
+    this.dirty = true;
+  }
+
+  setStamp(file: string, stamp: string, id: string): void {
+    this.used.add(file);
+    this.stamps[file] = [stamp, id];
+    this.dirty = true;
+  }
+
+  /** Stores the pack when this run recorded something new. */
+  save(): void {
+    if (!this.dirty || !this.cache) return;
+    this.cache.write(PACK_KEY, { stamps: this.trimmed(this.stamps), results: this.trimmed(this.results) });
+  }
+
+  private trimmed<T>(table: Record<string, T>): Record<string, T> {
+    if (Object.keys(table).length <= PACK_LIMIT) return table;
+    const kept = Object.create(null) as Record<string, T>;
+    for (const k of this.used) if (k in table) kept[k] = table[k]!;
+    return kept;
+  }
+}
+
+/**
+ * What a source's diagnostics depend on: its bytes (as a blob id), or only its size when it is
+ * over the limit. The id comes from the stamp table when the file's stamp matches, else from
+ * the text; a settled stamp is then recorded.
+ */
+class Identities {
+  private readonly memo = new Map<string, { stamp: string | undefined; text?: string; id: string }>();
+
+  constructor(
+    private readonly pack: Pack,
+    private readonly runStartMs: number,
+    private readonly windowMs: number,
+  ) {}
+
+  of(source: FormulaSource): string {
+    if (source.size !== undefined) return `large:${source.size}`;
+    const abs = resolve(commandCwd(), source.file);
+    const st = source.stats;
+    const stamp = sourceStamp(source);
+    const known = this.memo.get(abs);
+    // Without a stamp, the same file read twice in one run is compared by its text.
+    if (known && known.stamp === stamp && (stamp !== undefined || known.text === source.text))
+      return known.id;
+    const recorded = stamp !== undefined ? this.pack.stamp(abs) : undefined;
+    let id: string;
+    if (recorded && recorded[0] === stamp) id = recorded[1];
+    else {
+      id = blobId(source.text);
+      if (st && stamp !== undefined && stampIsSettled(st, this.runStartMs, this.windowMs))
+        this.pack.setStamp(abs, stamp, id);
+    }
+    this.memo.set(abs, stamp !== undefined ? { stamp, id } : { stamp, text: source.text, id });
+    return id;
+  }
 }
 
 /**
@@ -57,10 +152,12 @@ export async function validateFormulas(
   lib: FormulaLibrary,
   opts: ValidateOptions = {},
 ): Promise<FormulaValidation[]> {
+  const runStartMs = Date.now();
   const fingerprint = opts.cache ? moduleFingerprint(import.meta.url) : undefined;
   const cache = fingerprint === undefined ? undefined : opts.cache;
   const folderLibs = new Map<string, FormulaLibrary>();
-  const ids = new Map<string, { text: string; id: string }>();
+  const pack = new Pack(cache);
+  const ids = new Identities(pack, runStartMs, opts.stampWindowMs ?? STAMP_WINDOW_MS);
   // One snapshot per run: a name looked up twice (a shared parent) is read once.
   const lookups = new Map<FormulaLibrary, Map<string, FormulaSource | undefined>>();
   const find = (l: FormulaLibrary, name: string): FormulaSource | undefined => {
@@ -82,16 +179,10 @@ export async function validateFormulas(
       continue;
     }
     const key = cache
-      ? sha256(
-          'validate',
-          fingerprint!,
-          resolve(commandCwd(), source.file),
-          source.file,
-          identity(source, ids),
-        )
+      ? sha256('validate', fingerprint!, resolve(commandCwd(), source.file), source.file, ids.of(source))
       : undefined;
     if (cache && key) {
-      const hit = stillValid(asEntry(cache.read(key)), (name) => find(found.lib, name), ids);
+      const hit = stillValid(asEntry(pack.result(key)), (name) => find(found.lib, name), ids);
       if (hit) {
         results.push({ ref, file: source.file, found: true, diagnostics: hit, cached: true });
         continue;
@@ -110,15 +201,14 @@ export async function validateFormulas(
     const { diagnostics } = resolver.resolveSource(source, recording);
     if (cache && key) {
       const entry: Entry = {
-        deps: [...deps].map(([name, src]) =>
-          src ? [name, src.file, identity(src, ids)] : [name, null, null],
-        ),
+        deps: [...deps].map(([name, src]) => (src ? [name, src.file, ids.of(src)] : [name, null, null])),
         diagnostics,
       };
-      cache.write(key, entry);
+      pack.setResult(key, entry);
     }
     results.push({ ref, file: source.file, found: true, diagnostics, cached: false });
   }
+  pack.save();
   return results;
 }
 
@@ -126,12 +216,12 @@ export async function validateFormulas(
 function stillValid(
   entry: Entry | undefined,
   find: (name: string) => FormulaSource | undefined,
-  ids: Map<string, { text: string; id: string }>,
+  ids: Identities,
 ): Diagnostic[] | undefined {
   if (!entry) return undefined;
   for (const [name, file, id] of entry.deps) {
     const now = find(name);
-    if (now ? now.file !== file || identity(now, ids) !== id : file !== null) return undefined;
+    if (now ? now.file !== file || ids.of(now) !== id : file !== null) return undefined;
   }
   return entry.diagnostics;
 }

@@ -2,7 +2,7 @@
 // validation faster. Cold and warm results are identical, any change to a file a result was
 // derived from (the file, a parent, a file that newly shadows a parent) is seen, and a corrupt
 // or unwritable cache is ignored.
-import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse as parseToml } from 'smol-toml';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -17,7 +17,7 @@ import {
   withSearchDirs,
 } from '../../src/formula/index.js';
 import { gitIn, tempDir } from '../helpers/repo.js';
-import { CORPUS_DIRS, corpusLibrary } from './helpers.js';
+import { CORPUS_DIRS, corpusLibrary, countingLibrary } from './helpers.js';
 
 const corpusFiles = CORPUS_DIRS.flatMap((d) =>
   readdirSync(d)
@@ -56,7 +56,10 @@ describe('validateFormulas with a cache', () => {
     const dance = warm.find((r) => r.file.endsWith('mol-shutdown-dance.formula.toml'))!;
     expect(dance.diagnostics.filter((d) => d.code === 'formula.gate-not-executed')).toHaveLength(4);
     expect(dance.diagnostics[0]?.line).toBeTypeOf('number');
-    expect(readdirSync(cache.dir)).toHaveLength(52);
+    // One file holds every result and stamp: one read and one write per run.
+    expect(readdirSync(cache.dir)).toEqual(['validate.json']);
+    const pack = JSON.parse(readFileSync(join(cache.dir, 'validate.json'), 'utf8'));
+    expect(Object.keys(pack.results)).toHaveLength(52);
   });
 
   it('re-resolves a child when the parent it extends becomes invalid, and again when it is fixed', async () => {
@@ -131,22 +134,108 @@ describe('validateFormulas with a cache', () => {
     expect(codes(r!)).toContain('error:formula.cycle');
   });
 
+  it('vouches for an unchanged file by its settled stamp without reading it, and reads it once touched', async () => {
+    const dir = fresh('stamps');
+    writeFileSync(join(dir, 'parent.formula.toml'), parentText);
+    writeFileSync(join(dir, 'child.formula.toml'), childText);
+    const { lib, reads } = countingLibrary(createFileLibrary([dir]));
+    const cache = new ContentCache(fresh('stamps-cache'));
+    const opts = { cache, stampWindowMs: 0 };
+    const cold = await validateFormulas(['child', 'parent'], lib, opts);
+    expect(reads()).toBeGreaterThan(0);
+
+    const before = reads();
+    const warm = await validateFormulas(['child', 'parent'], lib, opts);
+    expect(warm.map((r) => r.cached)).toEqual([true, true]);
+    expect(reads()).toBe(before); // neither file was read
+    expect(results(warm)).toEqual(results(cold));
+
+    // Touched, bytes unchanged: read again, and the cached verdict still stands.
+    const parentFile = join(dir, 'parent.formula.toml');
+    const later = new Date(Date.now() + 60_000);
+    utimesSync(parentFile, later, later);
+    const touched = await validateFormulas(['child', 'parent'], lib, opts);
+    expect(reads()).toBeGreaterThan(before);
+    expect(results(touched)).toEqual(results(cold));
+    expect(touched.map((r) => r.cached)).toEqual([true, true]);
+  });
+
+  it('sees a same-size edit with the mtime put back, and a deleted file', async () => {
+    const dir = fresh('same-size');
+    const parentFile = join(dir, 'parent.formula.toml');
+    writeFileSync(parentFile, parentText);
+    writeFileSync(join(dir, 'child.formula.toml'), childText);
+    utimesSync(parentFile, 1_700_000_000, 1_700_000_000); // a whole second: restored exactly below
+    const lib = createFileLibrary([dir]);
+    const cache = new ContentCache(fresh('same-size-cache'));
+    const opts = { cache, stampWindowMs: 0 };
+    const child = join(dir, 'child.formula.toml');
+    expect((await validateFormulas([child], lib, opts))[0]!.diagnostics).toEqual([]);
+    expect((await validateFormulas([child], lib, opts))[0]!.cached).toBe(true);
+
+    // Same size, same mtime; only ctime (which user space cannot set) moves. The edit is
+    // repeated until the clock's tick moves ctime, the premise of the window-0 stamp.
+    const old = statSync(parentFile);
+    const broken = parentText.replace('needs = ["design"]', 'needs = ["desigX"]');
+    expect(broken.length).toBe(parentText.length);
+    do {
+      writeFileSync(parentFile, broken);
+      utimesSync(parentFile, 1_700_000_000, 1_700_000_000);
+    } while (statSync(parentFile).ctimeMs === old.ctimeMs);
+    expect(statSync(parentFile)).toMatchObject({ size: old.size, mtimeMs: old.mtimeMs });
+    const [edited] = await validateFormulas([child], lib, opts);
+    expect(edited!.cached).toBe(false);
+    expect(edited!.diagnostics).toMatchObject([
+      { severity: 'error', code: 'formula.unknown-need', file: parentFile, path: 'steps[1].needs[0]' },
+    ]);
+
+    rmSync(parentFile);
+    const [orphan] = await validateFormulas([child], lib, opts);
+    expect(codes(orphan!)).toEqual(['error:formula.not-found']);
+    rmSync(child);
+    const [gone] = await validateFormulas([child], lib, opts);
+    expect(gone).toMatchObject({ found: false, diagnostics: [{ code: 'formula.not-found' }] });
+  });
+
+  it('never lets a stamp taken within the window vouch for a file', async () => {
+    const dir = fresh('window');
+    const file = join(dir, 'solo.formula.toml');
+    const text = `formula = "solo"\n\n${step('a')}\n${step('b', ['a'])}`;
+    writeFileSync(file, text);
+    const { lib, reads } = countingLibrary(createFileLibrary([dir]));
+    const cache = new ContentCache(fresh('window-cache'));
+    // The default window: the file was written a moment ago, so its stamp is not recorded.
+    await validateFormulas(['solo'], lib, { cache });
+    const before = reads();
+    expect((await validateFormulas(['solo'], lib, { cache }))[0]!.cached).toBe(true);
+    expect(reads()).toBeGreaterThan(before);
+    // An edit in the same clock tick keeps ctime: only the bytes can tell, and they are read.
+    writeFileSync(file, text.replace('needs = ["a"]', 'needs = ["b"]'));
+    const [r] = await validateFormulas(['solo'], lib, { cache });
+    expect(r!.cached).toBe(false);
+    expect(codes(r!)).toContain('error:formula.cycle');
+  });
+
   it('ignores corrupt or foreign entries and rewrites them', async () => {
     const lib = corpusLibrary();
     const files = corpusFiles.slice(0, 8);
     const cache = new ContentCache(fresh('corrupt'));
     const expected = results(await validateFormulas(files, lib, { cache }));
-    const entries = readdirSync(cache.dir);
-    const junk = ['{"deps": [', '', '[]', '{"deps":[],"diagnostics":[{"severity":"fatal"}]}', 'null'];
-    entries.forEach((e, i) => {
-      writeFileSync(join(cache.dir, e), junk[i % junk.length]!);
+    const packFile = join(cache.dir, 'validate.json');
+    const pack = JSON.parse(readFileSync(packFile, 'utf8'));
+    // Foreign entries inside a readable pack, then a pack that is not JSON at all.
+    const junk = [{ deps: [] }, [], { deps: [], diagnostics: [{ severity: 'fatal' }] }, null, 'x'];
+    Object.keys(pack.results).forEach((k, i) => {
+      pack.results[k] = junk[i % junk.length];
     });
-
-    const again = await validateFormulas(files, lib, { cache });
-    expect(again.every((r) => !r.cached)).toBe(true);
-    expect(results(again)).toEqual(expected);
-    for (const e of entries) expect(() => JSON.parse(readFileSync(join(cache.dir, e), 'utf8'))).not.toThrow();
-    expect((await validateFormulas(files, lib, { cache })).every((r) => r.cached)).toBe(true);
+    for (const text of [JSON.stringify(pack), '{"results": [', '', 'null']) {
+      writeFileSync(packFile, text);
+      const again = await validateFormulas(files, lib, { cache });
+      expect(again.every((r) => !r.cached)).toBe(true);
+      expect(results(again)).toEqual(expected);
+      expect(() => JSON.parse(readFileSync(packFile, 'utf8'))).not.toThrow();
+      expect((await validateFormulas(files, lib, { cache })).every((r) => r.cached)).toBe(true);
+    }
   });
 
   it('validates normally when the cache folder cannot be created or written', async () => {

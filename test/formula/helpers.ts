@@ -1,7 +1,7 @@
 // In-process helpers for formula tests: a library over real temp folders.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { createFileLibrary, type FormulaLibrary } from '../../src/formula/index.js';
+import { createFileLibrary, type FormulaLibrary, type FormulaSource } from '../../src/formula/index.js';
 import { CORPUS, tempDir } from '../helpers/repo.js';
 
 export const CORPUS_DIRS = [join(CORPUS, 'gastown'), join(CORPUS, 'beads')];
@@ -22,4 +22,18 @@ export function formulaDir(files: Record<string, string>): {
   mkdirSync(dir, { recursive: true });
   for (const [name, text] of Object.entries(files)) writeFileSync(join(dir, name), text);
   return { dir, lib: createFileLibrary([dir]), path: (name) => join(dir, name), cleanup: t.cleanup };
+}
+
+/** A library that counts how often a formula file's text is read. */
+export function countingLibrary(inner: FormulaLibrary): { lib: FormulaLibrary; reads: () => number } {
+  let n = 0;
+  const count = (src: FormulaSource | undefined) =>
+    src &&
+    new Proxy(src, {
+      get(target, key, receiver) {
+        if (key === 'text') n++;
+        return Reflect.get(target, key, receiver);
+      },
+    });
+  return { lib: { find: (name) => count(inner.find(name)), list: () => inner.list() }, reads: () => n };
 }

@@ -1,6 +1,6 @@
 // Resolution features on small hand-written formulas (real files in temp folders).
-import { readFileSync } from 'node:fs';
-import { afterEach, describe, expect, it } from 'vitest';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import {
   cookFormula,
   formulaHash,
@@ -10,7 +10,7 @@ import {
   substituteVars,
   validateFormulaFile,
 } from '../../src/formula/index.js';
-import { formulaDir } from './helpers.js';
+import { countingLibrary, formulaDir } from './helpers.js';
 
 let cleanups: (() => void)[] = [];
 afterEach(() => {
@@ -398,6 +398,35 @@ describe('unknown keys and small parts', () => {
     expect(parseDuration('1h30m')).toBe(5_400_000);
     expect(parseDuration('soon')).toBeUndefined();
     expect(parseDuration('')).toBeUndefined();
+  });
+});
+
+describe('a warm process', () => {
+  afterEach(() => {
+    vi.unstubAllEnvs();
+  });
+
+  it('resolves an unchanged file again without reading it, and reads it once it changes', () => {
+    vi.stubEnv('GASTOWN_STAMP_WINDOW_MS', '0'); // the file is settled at once
+    const fx = lib({ 'w.formula.toml': 'formula = "w"\n[[steps]]\nid = "a"\n' });
+    const { lib: counted, reads } = countingLibrary(fx.lib);
+    expect(ids(resolveFormula('w', counted).formula)).toEqual(['a']);
+    const before = reads();
+    expect(ids(resolveFormula('w', counted).formula)).toEqual(['a']);
+    expect(reads()).toBe(before);
+
+    writeFileSync(fx.path('w.formula.toml'), 'formula = "w"\n[[steps]]\nid = "b"\n');
+    expect(ids(resolveFormula('w', counted).formula)).toEqual(['b']);
+  });
+
+  it('reads a file again while its stamp is within the window', () => {
+    const fx = lib({ 'w.formula.toml': 'formula = "w"\n[[steps]]\nid = "a"\n' });
+    const { lib: counted, reads } = countingLibrary(fx.lib);
+    resolveFormula('w', counted);
+    const before = reads();
+    writeFileSync(fx.path('w.formula.toml'), 'formula = "w"\n[[steps]]\nid = "b"\n');
+    expect(ids(resolveFormula('w', counted).formula)).toEqual(['b']);
+    expect(reads()).toBeGreaterThan(before);
   });
 });
 

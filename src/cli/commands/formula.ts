@@ -15,9 +15,9 @@ import {
 import type { Diagnostic, ResolvedFormula } from '../../formula/model.js';
 import type { FormulaLibrary } from '../../formula/resolve.js';
 import { validateFormulas } from '../../formula/validate.js';
-import { parseVarPairs } from '../../formula/vars.js';
 import { builtinFormulasDir } from '../../paths.js';
 import { commandCwd } from '../../scope.js';
+import { stampWindow } from '../../store/cache.js';
 import type { CliContext } from '../context.js';
 
 const formulaEngine = () => import('../../formula/index.js');
@@ -80,12 +80,13 @@ function jsonDiag(ctx: CliContext, d: Diagnostic): Record<string, unknown> {
   };
 }
 
-function cookOptions(opts: {
+async function cookOptions(opts: {
   var?: string[];
   preset?: string;
   legs?: string;
   input?: string[];
-}): CookOptions {
+}): Promise<CookOptions> {
+  const { parseVarPairs } = await import('../../formula/vars.js');
   const o: CookOptions = {};
   if (opts.var) o.vars = parseVarPairs(opts.var, '--var');
   if (opts.preset !== undefined) o.preset = opts.preset;
@@ -140,7 +141,7 @@ export async function show(
 ): Promise<number> {
   const env = environment(ctx);
   const { loadFormula, resolveFormula } = await formulaEngine();
-  const cook = cookOptions(opts);
+  const cook = await cookOptions(opts);
   const cooking = cook.vars !== undefined || cook.preset !== undefined || cook.legs !== undefined;
   const result = cooking ? loadFormula(ref, env.lib, cook) : resolveFormula(ref, env.lib);
   return printFormula(ctx, result.formula, result.diagnostics, opts.json === true);
@@ -153,7 +154,7 @@ export async function cook(
 ): Promise<number> {
   const env = environment(ctx);
   const { loadFormula } = await formulaEngine();
-  const result = loadFormula(ref, env.lib, { vars: {}, ...cookOptions(opts) });
+  const result = loadFormula(ref, env.lib, { vars: {}, ...(await cookOptions(opts)) });
   return printFormula(ctx, result.formula, result.diagnostics, opts.json === true);
 }
 
@@ -241,15 +242,17 @@ export async function validate(ctx: CliContext, refs: string[], opts: { json?: b
     ref.includes('/') || ref.includes('\\') || /\.(toml|json)$/.test(ref) ? resolve(ctx.cwd, ref) : ref,
   );
   const cache = openCache('formula', ctx.env, env.root, ctx.cwd);
-  const results = (await validateFormulas(args, env.lib, { cache })).map((v, i) => {
-    const errors = v.diagnostics.filter((d) => d.severity === 'error');
-    return {
-      file: v.found ? v.file : expanded[i]!,
-      valid: errors.length === 0,
-      errors,
-      warnings: v.diagnostics.filter((d) => d.severity === 'warning'),
-    };
-  });
+  const results = (await validateFormulas(args, env.lib, { cache, stampWindowMs: stampWindow(ctx.env) })).map(
+    (v, i) => {
+      const errors = v.diagnostics.filter((d) => d.severity === 'error');
+      return {
+        file: v.found ? v.file : expanded[i]!,
+        valid: errors.length === 0,
+        errors,
+        warnings: v.diagnostics.filter((d) => d.severity === 'warning'),
+      };
+    },
+  );
   const invalid = results.filter((r) => !r.valid).length;
   if (opts.json) {
     ctx.io.json(
