@@ -36,7 +36,8 @@ const lazyChildProcess = {
  * entry needs from src/ (so `--version` does not load the engine); `quick` is what `advance`
  * needs to answer "nothing changed" (engine/quiet.ts) without the engine; `store-config` is the
  * config reader and smol-toml (mail reads the config without the engine); `core` is everything
- * else the engine's hot path touches. Heavier, rarer code (formula validation with zod, gates
+ * else the engine's hot path touches; `readers` what the readers need of the engine when the caches
+ * answer. Heavier, rarer code (formula validation with zod, gates
  * with yaml, git through execa, the watcher) stays in chunks of its own.
  */
 const groups = [
@@ -55,6 +56,13 @@ const groups = [
     name: 'store-config',
     priority: 2,
     test: /[\\/]src[\\/]store[\\/](config|config-cache|check|toml|toml-subset|json-exact|types)\.ts$|[\\/]node_modules[\\/]smol-toml[\\/]/,
+  },
+  {
+    // What `molecule list|current|status` need to answer from the caches: the engine (fold, plan,
+    // the verdict) loads only when a molecule must be judged in full.
+    name: 'readers',
+    priority: 2,
+    test: /[\\/]src[\\/](engine[\\/](views|summaries|io|molecule-status|status-cache)|desk[\\/]describe)\.ts$/,
   },
   {
     name: 'core',

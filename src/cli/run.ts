@@ -4,7 +4,8 @@
 // call must behave as a fresh process would (src/scope.ts).
 //
 // Argv shapes that run on every commit or prompt are dispatched directly (the hook entry point,
-// a plain `advance`, `mail inbox|check`: src/cli/quick-mail.ts, `--version`); everything else goes to the
+// a plain `advance`, `mail inbox|check`: src/cli/quick-mail.ts, `molecule status|list|current`:
+// src/cli/quick-readers.ts, `--version`); everything else goes to the
 // command table (program.ts), whose groups live in src/cli/table/ and load their implementation
 // lazily.
 import { traceFrom, traceLines } from '../engine/trace.js';
@@ -12,6 +13,7 @@ import { ExitCode, formatLocated, isGastownError } from '../errors.js';
 import { closeScope, openScope } from '../scope.js';
 import { type CliContext, createContext, type Sink } from './context.js';
 import { quickMailCall } from './quick-mail.js';
+import { quickReaderCall } from './quick-readers.js';
 import { VERSION } from './version.js';
 
 export interface RunOptions {
@@ -115,6 +117,14 @@ async function dispatch(args: string[], opts: RunOptions): Promise<number> {
     if (mail) {
       const commands = await import('./commands/mail.js');
       return (await commands[mail.command](ctx, mail.flags)) ?? 0;
+    }
+    const reader = quickReaderCall(args);
+    if (reader) {
+      const commands = await import('./commands/molecule.js');
+      const { command, args: ids, flags } = reader;
+      if (command === 'list') return await commands.list(ctx, flags);
+      if (command === 'status') return await commands.status(ctx, ids[0] as string, flags);
+      return await commands.current(ctx, ids[0], flags);
     }
     const { runProgram } = await import('./program.js');
     return await runProgram(ctx, ['node', 'gastown', ...args]);

@@ -5,10 +5,9 @@
 import { readdirSync } from 'node:fs';
 import { checkpointId, checkpointPaths } from '../checkpoint/file.js';
 import { parseFrontMatter } from '../checkpoint/frontmatter.js';
-import { parseMoleculeMeta } from '../engine/fold.js';
-import { fileMoleculeStatus, moleculeRelDir, readMoleculeFiles } from '../engine/io.js';
+import { fileMoleculeStatus, readMoleculeFiles } from '../engine/io.js';
 import { stepAssignee } from '../engine/plan.js';
-import { foldFiles, memoParseFormula, planState } from '../engine/reconcile.js';
+import { foldFiles, planState } from '../engine/reconcile.js';
 import { MOVABLE } from '../engine/summaries.js';
 import { formatTrailer } from '../engine/trailers.js';
 import type { MoleculeState, PlanResult, StepState } from '../engine/types.js';
@@ -20,8 +19,6 @@ import { readSmallFile } from '../store/atomic.js';
 import { assertPathSegment } from '../store/ids.js';
 import {
   EVENTS,
-  FORMULA_FILE,
-  MOLECULE_FILE,
   moleculesDir,
   outputPath,
   parseEventName,
@@ -80,38 +77,6 @@ export async function loadView(
   const state = foldFiles(id, readMoleculeFiles(root, id));
   const plan = await planState(state, { config, now, moleculeStatus: fileMoleculeStatus(root) });
   return { state, plan };
-}
-
-/**
- * The descriptions of steps of molecule `id` as stepView gives them (vars filled in), from its
- * frozen formula and molecule.toml alone: `molecule current` prints them for every step it lists.
- * Undefined when those files cannot be read or parsed; the caller folds the molecule then.
- */
-export function stepDescriptions(
-  root: string,
-  id: string,
-  steps: readonly string[],
-): Map<string, string> | undefined {
-  const dir = `${moleculesDir(root)}/${id}`;
-  try {
-    const formula = memoParseFormula(
-      readSmallFile(`${dir}/${FORMULA_FILE}`),
-      `${moleculeRelDir(id)}/${FORMULA_FILE}`,
-    );
-    const meta = parseMoleculeMeta(
-      readSmallFile(`${dir}/${MOLECULE_FILE}`),
-      `${moleculeRelDir(id)}/${MOLECULE_FILE}`,
-    );
-    const out = new Map<string, string>();
-    for (const id of steps) {
-      const step = formula.steps.find((s) => s.id === id);
-      if (!step) return undefined;
-      out.set(id, substitute(step.description ?? '', meta.vars ?? {}).trimEnd());
-    }
-    return out;
-  } catch {
-    return undefined;
-  }
 }
 
 /** A step's state as `status` shows it: a pending step the next reconcile makes ready is ready. */
