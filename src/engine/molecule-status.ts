@@ -8,6 +8,7 @@ import { findRoot } from '../store/layout.js';
 import type { GastownConfig } from '../store/types.js';
 import type { Problem } from './apply.js';
 import { moleculeExists, moleculeRelDir } from './io.js';
+import { beforeJudging, keptStatus } from './status-cache.js';
 import { MOVABLE } from './summaries.js';
 import type { MoleculeState, MoleculeStatus, PlanResult, StepState } from './types.js';
 import { lookAtMolecules } from './views.js';
@@ -122,9 +123,20 @@ export async function moleculeStatus(
   assertMoleculeId(id);
   if (!moleculeExists(root, id))
     throw new GastownError('molecule.unknown', `no molecule ${id} (looked in ${moleculeRelDir(id)})`);
+  const kept = keptStatus(root, id, now);
+  if (kept) return kept;
+  // Before the molecule, the config or git is read: a change after this is seen next time.
+  const keeper = beforeJudging(root, id);
   const { judgeMolecule } = await import('./verdict.js');
-  const { state, plan } = await judgeMolecule(id, { root, config: loadConfig(root), now });
-  return statusOf(state, plan);
+  const { state, plan } = await judgeMolecule(id, {
+    root,
+    config: loadConfig(root),
+    now,
+    ...(keeper ? { moleculeStatus: keeper.moleculeStatus } : {}),
+  });
+  const status = statusOf(state, plan);
+  if (keeper && !plan.volatile) keeper.keep(status, plan.recheckAt);
+  return status;
 }
 
 /**

@@ -24,3 +24,18 @@ export function formatDuration(ms: number): string {
   if (rest > 0 && parts.length === 0) parts.push(`${rest}ms`);
   return parts.join('');
 }
+
+/** What a status line says of a deadline not yet reached: `due <ISO time> (in 3h59m12s)`. */
+export function dueSummary(deadline: Date, now: Date): string {
+  return `due ${deadline.toISOString()} (in ${formatDuration(deadline.getTime() - now.getTime())})`;
+}
+
+const DUE = /\bdue (\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z) \(in [0-9a-z]+\)/g;
+
+/**
+ * `text` with each dueSummary in it said again as of `now`: a status judged earlier and kept
+ * while nothing it depends on changed (engine/status-cache.ts) shows the time left now.
+ */
+export function dueAgain(text: string, now: Date): string {
+  return text.replace(DUE, (_, iso: string) => dueSummary(new Date(iso), now));
+}
