@@ -1,29 +1,23 @@
 // The agent's desk (docs/agents.md): one step as the agent who does it needs to read it, and
 // what `prime` shows at the start of a session. A step's instructions, its attempt and its
 // feedback are all in the molecule's files; which steps are the agent's comes from the same
-// summaries and judgement as `molecule current` (engine/views.ts).
-import { readdirSync } from 'node:fs';
+// summaries and judgement as `molecule current` (engine/views.ts), and the step on the hook is
+// kept like a status (engine/status-cache.ts).
 import { checkpointId, checkpointPaths } from '../checkpoint/file.js';
 import { parseFrontMatter } from '../checkpoint/frontmatter.js';
 import { fileMoleculeStatus, readMoleculeFiles } from '../engine/io.js';
 import { stepAssignee } from '../engine/plan.js';
 import { foldFiles, planState } from '../engine/reconcile.js';
+import { beforeJudging, keptAnswer } from '../engine/status-cache.js';
 import { MOVABLE } from '../engine/summaries.js';
 import { formatTrailer } from '../engine/trailers.js';
-import type { MoleculeState, PlanResult, StepState } from '../engine/types.js';
+import type { MoleculeState, MoleculeStatus, PlanResult, StepState } from '../engine/types.js';
 import { lookAtMolecules } from '../engine/views.js';
 import { GastownError } from '../errors.js';
 import type { HumanGate } from '../formula/model.js';
 import { substituteVars as substitute } from '../formula/vars.js';
-import { readSmallFile } from '../store/atomic.js';
 import { assertPathSegment } from '../store/ids.js';
-import {
-  EVENTS,
-  moleculesDir,
-  outputPath,
-  parseEventName,
-  stepEventPath,
-} from '../store/layout.js';
+import { outputPath } from '../store/layout.js';
 import type { GastownConfig } from '../store/types.js';
 
 export interface NeedView {
@@ -73,10 +67,32 @@ export async function loadView(
   id: string,
   config: GastownConfig,
   now: Date,
+  moleculeStatus: (id: string) => MoleculeStatus | undefined = fileMoleculeStatus(root),
 ): Promise<{ state: MoleculeState; plan: PlanResult }> {
   const state = foldFiles(id, readMoleculeFiles(root, id));
-  const plan = await planState(state, { config, now, moleculeStatus: fileMoleculeStatus(root) });
+  const plan = await planState(state, { config, now, moleculeStatus });
   return { state, plan };
+}
+
+/**
+ * The view of step `step` of molecule `id` as loadView and stepView give it, kept while nothing it
+ * was judged from changed (engine/status-cache.ts): `prime` of an unchanged desk folds nothing.
+ */
+async function keptStepView(
+  root: string,
+  id: string,
+  step: string,
+  config: GastownConfig,
+  now: Date,
+): Promise<StepView> {
+  const kind = `step.${step}` as const;
+  const kept = keptAnswer<StepView>(root, id, kind, now);
+  if (kept) return kept;
+  const keeper = beforeJudging<StepView>(root, id, kind);
+  const { state, plan } = await loadView(root, id, config, now, keeper?.moleculeStatus);
+  const view = stepView(state, plan, step);
+  if (keeper && !plan.volatile) keeper.keep(view, plan.recheckAt);
+  return view;
 }
 
 /** A step's state as `status` shows it: a pending step the next reconcile makes ready is ready. */
@@ -209,53 +225,13 @@ export interface Desk {
   ready: DeskStep[];
 }
 
-const OVER = new Set(['done', 'failed', 'skipped']);
-
-/**
- * Whether molecule `id` records a step ready for or started by someone `mine` accepts (or by
- * nobody named), judged by the names in `events/` and the one line of the fact that names who:
- * one listing passes over a molecule with nothing open for them. A folder it cannot list or a
- * fact it cannot read is looked at in full, so its problem is reported where it belongs.
- */
-function openStepFor(root: string, id: string, mine: (who: string | undefined) => boolean): boolean {
-  const dir = `${moleculesDir(root)}/${id}/${EVENTS}`;
-  let names: string[];
-  try {
-    names = readdirSync(dir);
-  } catch {
-    return true;
-  }
-  const latest = new Map<string, { attempt: number; kinds: Set<string> }>();
-  for (const name of names) {
-    const e = parseEventName(name);
-    if (e?.scope !== 'step') continue;
-    const at = latest.get(e.step);
-    if (!at || e.attempt > at.attempt) latest.set(e.step, { attempt: e.attempt, kinds: new Set([e.kind]) });
-    else if (e.attempt === at.attempt) at.kinds.add(e.kind);
-  }
-  for (const [step, { attempt, kinds }] of latest) {
-    if ([...kinds].some((k) => OVER.has(k))) continue;
-    const kind = kinds.has('started') ? 'started' : kinds.has('ready') ? 'ready' : undefined;
-    if (!kind) continue;
-    let text: string;
-    try {
-      text = readSmallFile(`${dir}/${stepEventPath(step, attempt, kind).slice(EVENTS.length + 1)}`);
-    } catch {
-      return true;
-    }
-    const who = /^(?:by|assignee) = "([^"]*)"$/m.exec(text)?.[1];
-    if (who === undefined || mine(who)) return true;
-  }
-  return false;
-}
-
 /**
  * The steps for `me` across molecules that can move (not completed, cancelled, invalid or in
- * conflict): in progress first, then ready, in molecule order. Each molecule with a step open
- * for `me` (openStepFor) is looked at as `molecule current` looks at it (engine/views.ts): from
- * its summary while nothing it was computed from changed, else read and judged, and that
- * recorded. Gated steps are left out: a person or the engine finishes them. Only the step on the
- * hook is read in full, for its instructions.
+ * conflict): in progress first, then ready, in molecule order. Each molecule is looked at as
+ * `molecule current` looks at it (engine/views.ts): from its summary while nothing it was computed
+ * from changed, else read and judged, and that recorded. Gated steps are left out: a person or
+ * the engine finishes them. Only the step on the hook is read in full, for its instructions, and
+ * that view is kept while nothing it was judged from changed.
  */
 export async function deskOf(root: string, config: GastownConfig, me: string, now: Date): Promise<Desk> {
   const bare = (n: string) => n.replace(/^@/, '');
@@ -264,14 +240,8 @@ export async function deskOf(root: string, config: GastownConfig, me: string, no
   const ready: { view: () => Promise<StepView>; step: DeskStep }[] = [];
   const add = (entry: { view: () => Promise<StepView>; step: DeskStep }) =>
     (entry.step.state === 'in_progress' ? inProgress : ready).push(entry);
-  // Only molecules whose recorded facts hold a step open for `me` (or that cannot be listed);
-  // one that cannot move needs no more than its state from its summary.
-  const looks = await lookAtMolecules(
-    root,
-    now,
-    (state) => !MOVABLE.has(state),
-    (id) => openStepFor(root, id, mine),
-  );
+  // As `molecule current` looks: one that cannot move needs no more than its state from its summary.
+  const looks = await lookAtMolecules(root, now, (state) => !MOVABLE.has(state));
   for (const look of looks) {
     const id = look.id;
     if (!look.judged) {
@@ -285,7 +255,7 @@ export async function deskOf(root: string, config: GastownConfig, me: string, no
           state: w.state,
           attempt: w.attempt,
         };
-        add({ view: async () => stepViewOf(await loadView(root, id, config, now), w.step), step });
+        add({ view: () => keptStepView(root, id, w.step, config, now), step });
       }
       continue;
     }
@@ -314,6 +284,3 @@ export async function deskOf(root: string, config: GastownConfig, me: string, no
     ready: all.slice(1).map((e) => e.step),
   };
 }
-
-const stepViewOf = (v: { state: MoleculeState; plan: PlanResult }, step: string) =>
-  stepView(v.state, v.plan, step);

@@ -126,7 +126,7 @@ export async function moleculeStatus(
   const kept = keptStatus(root, id, now);
   if (kept) return kept;
   // Before the molecule, the config or git is read: a change after this is seen next time.
-  const keeper = beforeJudging(root, id);
+  const keeper = beforeJudging<StatusJson>(root, id, 'status');
   const { judgeMolecule } = await import('./verdict.js');
   const { state, plan } = await judgeMolecule(id, {
     root,

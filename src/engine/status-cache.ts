@@ -1,6 +1,6 @@
-// `molecule status` of a molecule nothing changed in: its last answer, kept in
-// `.beads/.cache/status/<id>.json` (derived, delete any time) with what it was judged from, and
-// shown again while all of that holds. Status reads every file of the molecule (facts included:
+// `molecule status` (and `prime`'s step view) of a molecule nothing changed in: its last answer,
+// kept in `.beads/.cache/status/<id>.json` (`<id>.step.<step>.json`; derived, delete any time) with
+// what it was judged from, and shown again while all of that holds. Status reads every file of the molecule (facts included:
 // it reports a hand edit inside one), asks git who committed checkpoints and decisions, and reads
 // the config and other molecules' states; so the answer is kept with the stat of every folder and
 // file of the molecule, HEAD, the config's stamp, the registered planners and each other
@@ -30,7 +30,7 @@ import type { MoleculeStatus } from './types.js';
 
 const FORMAT = 1;
 
-interface KeptStatus {
+interface Kept<T> {
   v: number;
   gastown: string;
   head: string;
@@ -42,10 +42,14 @@ interface KeptStatus {
   /** The molecule folder's paths and the stamp over their stats (store/cache.ts Watched). */
   watch: string[];
   stamp: string;
-  status: StatusJson;
+  answer: T;
 }
 
-const fileOf = (root: string, id: string) => join(cacheDir(root), 'status', `${id}.json`);
+/** What is kept of a molecule: its status, or the view of one step (`step.<id>`). */
+export type KeptKind = 'status' | `step.${string}`;
+
+const fileOf = (root: string, id: string, kind: KeptKind) =>
+  join(cacheDir(root), 'status', kind === 'status' ? `${id}.json` : `${id}.${kind}.json`);
 
 /** HEAD's commit, when history is one this can key on (not shallow: a deepen changes it). */
 function headOf(root: string): string | undefined {
@@ -55,11 +59,20 @@ function headOf(root: string): string | undefined {
 
 /** The status kept for molecule `id` when nothing it was judged from changed, else undefined. */
 export function keptStatus(root: string, id: string, now: Date): StatusJson | undefined {
-  const text = readIfExists(fileOf(root, id));
+  const status = keptAnswer<StatusJson>(root, id, 'status', now);
+  // The time left to a deadline is said as of now.
+  for (const step of status?.steps ?? [])
+    if (step.notes) step.notes = step.notes.map((n) => dueAgain(n, now));
+  return status;
+}
+
+/** What was kept of molecule `id` when nothing it was judged from changed, else undefined. */
+export function keptAnswer<T>(root: string, id: string, kind: KeptKind, now: Date): T | undefined {
+  const text = readIfExists(fileOf(root, id, kind));
   if (text === undefined) return undefined;
-  let k: KeptStatus;
+  let k: Kept<T>;
   try {
-    k = JSON.parse(text) as KeptStatus;
+    k = JSON.parse(text) as Kept<T>;
   } catch {
     return undefined;
   }
@@ -72,18 +85,15 @@ export function keptStatus(root: string, id: string, now: Date): StatusJson | un
   if (moleculeFolderProblem(root, id) !== undefined) return undefined;
   const dir = `${moleculesDir(root)}/${id}`;
   if (watchStampNow(dir, k.watch, undefined) !== k.stamp) return undefined;
-  // The time left to a deadline is said as of now.
-  const status = k.status;
-  for (const step of status.steps) if (step.notes) step.notes = step.notes.map((n) => dueAgain(n, now));
-  return status;
+  return k.answer;
 }
 
 /** What a judgement about to be made is keyed on, taken before it reads anything. */
-export interface StatusKeeper {
+export interface Keeper<T> {
   /** Reads other molecules' states as the judgement does, and records each answer. */
   moleculeStatus: (id: string) => MoleculeStatus | undefined;
-  /** Keeps the status judged (not for a volatile plan) when every stat was settled. */
-  keep(status: StatusJson, recheckAt: number | undefined): void;
+  /** Keeps the answer judged (never for a volatile plan) when every stat was settled. */
+  keep(answer: T, recheckAt: number | undefined): void;
 }
 
 /**
@@ -91,7 +101,7 @@ export interface StatusKeeper {
  * after a stat leaves a stamp that will not match). Undefined when nothing can be kept: no HEAD,
  * a shallow clone, a git operation in progress, a folder that is not one.
  */
-export function beforeJudging(root: string, id: string): StatusKeeper | undefined {
+export function beforeJudging<T>(root: string, id: string, kind: KeptKind): Keeper<T> | undefined {
   const runStartMs = Date.now();
   const window = stampWindow();
   const head = headOf(root);
@@ -109,10 +119,10 @@ export function beforeJudging(root: string, id: string): StatusKeeper | undefine
       others[other] = state ?? null;
       return state;
     },
-    keep(status, recheckAt) {
+    keep(answer, recheckAt) {
       const stamp = settledWatchStamp(watched, undefined, runStartMs, window);
       if (stamp === undefined) return;
-      const kept: KeptStatus = {
+      const kept: Kept<T> = {
         v: FORMAT,
         gastown: VERSION,
         head,
@@ -122,9 +132,9 @@ export function beforeJudging(root: string, id: string): StatusKeeper | undefine
         ...(recheckAt !== undefined ? { recheckAt } : {}),
         watch: watched.paths,
         stamp,
-        status,
+        answer,
       };
-      const file = fileOf(root, id);
+      const file = fileOf(root, id, kind);
       const text = JSON.stringify(kept);
       if (readIfExists(file) === text) return;
       try {

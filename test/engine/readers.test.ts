@@ -87,11 +87,15 @@ describe('readers and a no-op advance from stamps', () => {
     // The readers answer from the same stamps, with what a run with no cache says.
     expect(await warm()).toEqual(await cold());
     // current folds nothing (a step's description is its formula's, vars filled in); prime folds
-    // the molecule whose step is on the hook, for its instructions.
+    // the molecule whose step is on the hook, for its instructions, once: that view is kept while
+    // nothing it was judged from changed.
     const folds = async (args: string[]) =>
       String((await gt(cwd, args, { ...NOW_ENV, GASTOWN_TRACE: 'folds' })).stderr).match(/trace folds \S+/g);
     expect(await folds(['molecule', 'current', '--for', 'polecat-1'])).toBeNull();
+    expect(await folds(['prime', '--for', 'polecat-1'])).toBeNull();
+    rmSync(join(cwd, '.beads/.cache/status'), { recursive: true });
     expect(await folds(['prime', '--for', 'polecat-1'])).toEqual(['trace folds pb']);
+    expect(await folds(['prime', '--for', 'polecat-1'])).toBeNull();
   });
 
   it('an approval hand-edited in place is read again', async () => {
