@@ -4,8 +4,8 @@
 // call must behave as a fresh process would (src/scope.ts).
 //
 // Argv shapes that run on every commit or prompt are dispatched directly (the hook entry point,
-// a plain `advance`, `mail inbox|check`: src/cli/quick-mail.ts, `molecule status|list|current`:
-// src/cli/quick-readers.ts, `--version`); everything else goes to the
+// a plain `advance`, `mail inbox|check`: src/cli/quick-mail.ts, `molecule status|list|current`
+// and `prime`: src/cli/quick-readers.ts, `--version`); everything else goes to the
 // command table (program.ts), whose groups live in src/cli/table/ and load their implementation
 // lazily.
 import { traceFrom, traceLines } from '../engine/trace.js';
@@ -119,6 +119,10 @@ async function dispatch(args: string[], opts: RunOptions): Promise<number> {
       return (await commands[mail.command](ctx, mail.flags)) ?? 0;
     }
     const reader = quickReaderCall(args);
+    if (reader?.command === 'prime') {
+      const { prime } = await import('./commands/desk.js');
+      return await prime(ctx, reader.flags);
+    }
     if (reader) {
       const commands = await import('./commands/molecule.js');
       const { command, args: ids, flags } = reader;

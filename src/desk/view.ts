@@ -8,17 +8,15 @@ import { parseFrontMatter } from '../checkpoint/frontmatter.js';
 import { fileMoleculeStatus, readMoleculeFiles } from '../engine/io.js';
 import { stepAssignee } from '../engine/plan.js';
 import { foldFiles, planState } from '../engine/reconcile.js';
-import { beforeJudging, keptAnswer } from '../engine/status-cache.js';
-import { MOVABLE } from '../engine/summaries.js';
 import { formatTrailer } from '../engine/trailers.js';
 import type { MoleculeState, MoleculeStatus, PlanResult, StepState } from '../engine/types.js';
-import { lookAtMolecules } from '../engine/views.js';
 import { GastownError } from '../errors.js';
 import type { HumanGate } from '../formula/model.js';
 import { substituteVars as substitute } from '../formula/vars.js';
 import { assertPathSegment } from '../store/ids.js';
 import { outputPath } from '../store/layout.js';
 import type { GastownConfig } from '../store/types.js';
+import { renderStepViewWith } from './render.js';
 
 export interface NeedView {
   step: string;
@@ -74,29 +72,8 @@ export async function loadView(
   return { state, plan };
 }
 
-/**
- * The view of step `step` of molecule `id` as loadView and stepView give it, kept while nothing it
- * was judged from changed (engine/status-cache.ts): `prime` of an unchanged desk folds nothing.
- */
-async function keptStepView(
-  root: string,
-  id: string,
-  step: string,
-  config: GastownConfig,
-  now: Date,
-): Promise<StepView> {
-  const kind = `step.${step}` as const;
-  const kept = keptAnswer<StepView>(root, id, kind, now);
-  if (kept) return kept;
-  const keeper = beforeJudging<StepView>(root, id, kind);
-  const { state, plan } = await loadView(root, id, config, now, keeper?.moleculeStatus);
-  const view = stepView(state, plan, step);
-  if (keeper && !plan.volatile) keeper.keep(view, plan.recheckAt);
-  return view;
-}
-
 /** A step's state as `status` shows it: a pending step the next reconcile makes ready is ready. */
-function shownState(plan: PlanResult, s: StepState): string {
+export function shownState(plan: PlanResult, s: StepState): string {
   if (s.status !== 'pending') return s.status;
   const ready = plan.effects.some(
     (e) => e.type === 'transition' && e.fact.step === s.id && e.fact.kind === 'ready',
@@ -178,109 +155,14 @@ export function stepView(state: MoleculeState, plan: PlanResult, stepId: string)
 
 /** The text of a step view, as `step show` and `prime` print it. */
 export function renderStepView(v: StepView, opts: { heading?: boolean } = {}): string[] {
-  const lines: string[] = [];
-  if (opts.heading !== false) lines.push(`${v.molecule}/${v.step}: ${v.title}`);
-  const who = v.assignee ? `, for ${v.assignee}` : '';
-  const gate = v.gate ? `, gate: ${v.gate}` : '';
-  lines.push(`state: ${v.state.replace('_', ' ')}, attempt ${v.attempt}${who}${gate}`);
-  if (v.description) lines.push('', v.description);
-  if (v.acceptance) lines.push('', `Done when: ${v.acceptance}`);
-  if (v.needs.length > 0) {
-    lines.push('', 'Needs:');
-    for (const n of v.needs) lines.push(`  ${n.step} (${n.state})${n.output ? `: ${n.output}` : ''}`);
-  }
-  for (const f of v.feedback) {
-    lines.push('', `Feedback for attempt ${v.attempt} (${f.kind}, ${f.file}):`, '', stripFrontMatter(f.text));
-  }
-  for (const c of v.comments) lines.push('', `Comment (${c.file}):`, '', stripFrontMatter(c.text));
-  if (v.checkpoint) lines.push('', `Checkpoint: ${v.checkpoint}`);
-  if (v.commands.length > 0) {
-    lines.push('', 'To finish it:');
-    for (const c of v.commands) lines.push(`  ${c}`);
-  }
-  return lines;
+  return renderStepViewWith(v, stripFrontMatter, opts);
 }
 
 /** The markdown of a feedback file without its front matter (all of it when that cannot be read). */
-function stripFrontMatter(text: string): string {
+export function stripFrontMatter(text: string): string {
   try {
     return parseFrontMatter(text).body.trim();
   } catch {
     return text.trim();
   }
-}
-
-export interface DeskStep {
-  molecule: string;
-  step: string;
-  title: string;
-  state: string;
-  attempt: number;
-}
-
-export interface Desk {
-  /** The step on the agent's hook (in progress, else the first ready one) with its instructions. */
-  hook?: StepView;
-  /** The other steps ready for the agent. */
-  ready: DeskStep[];
-}
-
-/**
- * The steps for `me` across molecules that can move (not completed, cancelled, invalid or in
- * conflict): in progress first, then ready, in molecule order. Each molecule is looked at as
- * `molecule current` looks at it (engine/views.ts): from its summary while nothing it was computed
- * from changed, else read and judged, and that recorded. Gated steps are left out: a person or
- * the engine finishes them. Only the step on the hook is read in full, for its instructions, and
- * that view is kept while nothing it was judged from changed.
- */
-export async function deskOf(root: string, config: GastownConfig, me: string, now: Date): Promise<Desk> {
-  const bare = (n: string) => n.replace(/^@/, '');
-  const mine = (a: string | undefined) => a !== undefined && bare(a) === bare(me);
-  const inProgress: { view: () => Promise<StepView>; step: DeskStep }[] = [];
-  const ready: { view: () => Promise<StepView>; step: DeskStep }[] = [];
-  const add = (entry: { view: () => Promise<StepView>; step: DeskStep }) =>
-    (entry.step.state === 'in_progress' ? inProgress : ready).push(entry);
-  // As `molecule current` looks: one that cannot move needs no more than its state from its summary.
-  const looks = await lookAtMolecules(root, now, (state) => !MOVABLE.has(state));
-  for (const look of looks) {
-    const id = look.id;
-    if (!look.judged) {
-      if (!MOVABLE.has(look.state)) continue;
-      for (const w of look.view?.work ?? []) {
-        if (w.gate === 'human' || w.gate === 'command' || !mine(w.assignee)) continue;
-        const step = {
-          molecule: id,
-          step: w.step,
-          title: w.title || w.step,
-          state: w.state,
-          attempt: w.attempt,
-        };
-        add({ view: () => keptStepView(root, id, w.step, config, now), step });
-      }
-      continue;
-    }
-    const { state, plan } = look.judged;
-    if (!MOVABLE.has(plan.status) || !state.formula) continue;
-    for (const step of state.formula.steps) {
-      const s = state.stepById.get(step.id) as StepState;
-      const shown = shownState(plan, s);
-      if (shown !== 'ready' && shown !== 'in_progress') continue;
-      if (step.gate?.type === 'human' || step.gate?.type === 'command') continue;
-      const planned = plan.effects.find(
-        (e) => e.type === 'transition' && e.fact.step === step.id && e.fact.kind === 'ready',
-      );
-      const who = s.assignee ?? (planned?.type === 'transition' ? planned.fact.assignee : undefined);
-      if (!mine(who)) continue;
-      add({
-        view: async () => stepView(state, plan, step.id),
-        step: { molecule: id, step: step.id, title: step.title || step.id, state: shown, attempt: s.attempt },
-      });
-    }
-  }
-  const all = [...inProgress, ...ready];
-  const first = all[0];
-  return {
-    ...(first ? { hook: await first.view() } : {}),
-    ready: all.slice(1).map((e) => e.step),
-  };
 }

@@ -1,10 +1,11 @@
-// `molecule status|list|current` are answered before commander loads (src/cli/quick-readers.ts):
+// `molecule status|list|current` and `prime` are answered before commander loads (src/cli/quick-readers.ts):
 // the options that shortcut reads are the ones the command table defines, and both paths print
 // the same.
 import { Command } from 'commander';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createContext } from '../../src/cli/context.js';
 import { QUICK_READER_OPTIONS, quickReaderCall } from '../../src/cli/quick-readers.js';
+import { registerPrime } from '../../src/cli/table/desk.js';
 import { registerMolecule } from '../../src/cli/table/molecule.js';
 import { paAtReview } from '../engine/polecats.js';
 import { gastown, gitIn, makeRepo } from '../helpers/repo.js';
@@ -21,6 +22,13 @@ describe('the molecule readers shortcut', () => {
       );
       expect(QUICK_READER_OPTIONS[name]).toEqual(defined);
     }
+    registerPrime(program, createContext());
+    const prime = program.commands.find((c) => c.name() === 'prime') as Command;
+    expect(QUICK_READER_OPTIONS.prime).toEqual(
+      Object.fromEntries(
+        prime.options.map((o) => [o.long, { key: o.attributeName(), value: o.required || o.optional }]),
+      ),
+    );
   });
 
   it('takes plain shapes only and leaves the rest to commander', () => {
@@ -30,6 +38,11 @@ describe('the molecule readers shortcut', () => {
       flags: { for: 'polecat-1', json: true },
     });
     expect(quickReaderCall(['mol', 'status', 'm1'])).toEqual({ command: 'status', args: ['m1'], flags: {} });
+    expect(quickReaderCall(['prime', '--json'])).toEqual({
+      command: 'prime',
+      args: [],
+      flags: { json: true },
+    });
     for (const args of [
       ['molecule', 'status'],
       ['molecule', 'status', 'a', 'b'],
@@ -39,6 +52,9 @@ describe('the molecule readers shortcut', () => {
       ['molecule', 'current', '--for'],
       ['molecule', 'create', '--formula', 'f'],
       ['molecule', 'constructor'],
+      ['molecule', 'prime'],
+      ['prime', 'x'],
+      ['prime', '--full'],
       ['-C', '.', 'molecule', 'list'],
     ])
       expect(quickReaderCall(args)).toBeUndefined();
@@ -63,6 +79,9 @@ describe('the molecule readers shortcut', () => {
       ['molecule', 'status', 'nope'],
       ['molecule', 'current', '--for', 'polecat-1', '--full'],
       ['molecule', 'current', 'pb', '--json'],
+      ['prime', '--for', 'polecat-1'],
+      ['prime', '--for', 'polecat-1', '--json'],
+      ['prime', '--for', 'nobody'],
     ]) {
       const quick = await gastown(args, cwd);
       const full = await gastown(['-C', cwd, ...args], '/');
