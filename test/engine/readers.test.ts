@@ -3,7 +3,7 @@
 // checkpoint (its key covers its whole folder). Whatever changed since (a file edited in place, a
 // forged fact, a deleted file) must be read again: each answer after a change is the one a run
 // with no cache at all gives. GASTOWN_STAMP_WINDOW_MS=0 lets stamps be recorded at once.
-import { cpSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { newWatched, settledWatchStamp } from '../../src/store/cache.js';
@@ -161,6 +161,25 @@ describe('readers and a no-op advance from stamps', () => {
     await gitIn(cwd, 'commit', '-q', '--allow-empty', '-m', 'later');
     expect(await folds('pb')).toEqual(['trace folds pb']);
     expect(await folds('pb')).toBeNull();
+  });
+
+  it("prime shows a comment left on the hook's step, and an edit of it, though its view was kept", async () => {
+    const prime = async () => (await warm())[2] as { hook?: { comments: { text: string }[] } };
+    expect((await prime()).hook?.comments).toEqual([]);
+    const pb = (rel: string) => join(cwd, '.beads/molecules/pb', rel);
+    mkdirSync(pb('feedback/implement'), { recursive: true });
+    const comment = pb('feedback/implement/01JCOMMENT.comment.md');
+    writeFileSync(comment, '---\nby: "@jgil"\n---\nMind the tests.\n');
+    expect(await warm()).toEqual(await cold());
+    expect((await prime()).hook?.comments.map((c) => c.text)).toEqual([
+      expect.stringContaining('Mind the tests.'),
+    ]);
+    // In place: only the file's own ctime moves.
+    writeFileSync(comment, '---\nby: "@jgil"\n---\nMind the docs.\n');
+    expect(await warm()).toEqual(await cold());
+    expect((await prime()).hook?.comments.map((c) => c.text)).toEqual([
+      expect.stringContaining('Mind the docs.'),
+    ]);
   });
 
   it('the review deadline passing is a reason to plan again, though nothing changed on disk', async () => {
