@@ -21,6 +21,7 @@ import {
   watchStampNow,
   watchTree,
 } from '../store/cache.js';
+import { isMoleculeId, isPathSegment } from '../store/ids.js';
 import { cacheDir, moleculesDir } from '../store/layout.js';
 import { checkBeadsPath, ensureCacheDir } from '../store/links.js';
 import { registrySignature } from './gates.js';
@@ -48,8 +49,12 @@ interface Kept<T> {
 /** What is kept of a molecule: its status, or the view of one step (`step.<id>`). */
 export type KeptKind = 'status' | `step.${string}`;
 
-const fileOf = (root: string, id: string, kind: KeptKind) =>
-  join(cacheDir(root), 'status', kind === 'status' ? `${id}.json` : `${id}.${kind}.json`);
+/** The file `kind` of molecule `id` is kept in; undefined for a name that is no id (nothing kept). */
+function fileOf(root: string, id: string, kind: KeptKind): string | undefined {
+  if (!isMoleculeId(id) || (kind !== 'status' && !isPathSegment(kind.slice('step.'.length))))
+    return undefined;
+  return join(cacheDir(root), 'status', kind === 'status' ? `${id}.json` : `${id}.${kind}.json`);
+}
 
 /** HEAD's commit, when history is one this can key on (not shallow: a deepen changes it). */
 function headOf(root: string): string | undefined {
@@ -68,7 +73,8 @@ export function keptStatus(root: string, id: string, now: Date): StatusJson | un
 
 /** What was kept of molecule `id` when nothing it was judged from changed, else undefined. */
 export function keptAnswer<T>(root: string, id: string, kind: KeptKind, now: Date): T | undefined {
-  const text = readIfExists(fileOf(root, id, kind));
+  const file = fileOf(root, id, kind);
+  const text = file === undefined ? undefined : readIfExists(file);
   if (text === undefined) return undefined;
   let k: Kept<T>;
   try {
@@ -107,7 +113,8 @@ export function beforeJudging<T>(root: string, id: string, kind: KeptKind): Keep
   const head = headOf(root);
   const config = configStamp(root, runStartMs, window);
   if (head === undefined || config === undefined || gitOperationInProgress(root)) return undefined;
-  if (moleculeFolderProblem(root, id) !== undefined) return undefined;
+  const file = fileOf(root, id, kind);
+  if (file === undefined || moleculeFolderProblem(root, id) !== undefined) return undefined;
   const dir = `${moleculesDir(root)}/${id}`;
   const watched = watchTree(dir);
   const planners = registrySignature();
@@ -134,7 +141,6 @@ export function beforeJudging<T>(root: string, id: string, kind: KeptKind): Keep
         stamp,
         answer,
       };
-      const file = fileOf(root, id, kind);
       const text = JSON.stringify(kept);
       if (readIfExists(file) === text) return;
       try {
