@@ -8,7 +8,7 @@ import { MOVABLE } from '../engine/summaries.js';
 import type { StepState } from '../engine/types.js';
 import { lookAtMolecules } from '../engine/views.js';
 import type { GastownConfig } from '../store/types.js';
-import type { StepView } from './view.js';
+import type { StepView } from './render.js';
 
 /**
  * The view of step `step` of molecule `id` as loadView and stepView give it, kept while nothing it

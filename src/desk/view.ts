@@ -16,46 +16,9 @@ import { substituteVars as substitute } from '../formula/vars.js';
 import { assertPathSegment } from '../store/ids.js';
 import { outputPath } from '../store/layout.js';
 import type { GastownConfig } from '../store/types.js';
-import { renderStepViewWith } from './render.js';
+import { renderStepViewWith, type StepView, stripWith } from './render.js';
 
-export interface NeedView {
-  step: string;
-  state: string;
-  /** Repo-relative path of the output its current attempt stored, when it stored one. */
-  output?: string;
-}
-
-export interface FeedbackView {
-  /** Repo-relative path. */
-  file: string;
-  /** `rejected`, `gate-failed` or `comment`. */
-  kind: string;
-  text: string;
-}
-
-export interface StepView {
-  molecule: string;
-  step: string;
-  title: string;
-  state: string;
-  attempt: number;
-  assignee?: string;
-  /** The step's description with the molecule's vars filled in. */
-  description: string;
-  acceptance?: string;
-  gate?: string;
-  needs: NeedView[];
-  /** Why this attempt exists: the rejection or gate failure that re-opened it. */
-  feedback: FeedbackView[];
-  /** Comments people left on a checkpoint for whoever does this step, oldest first. */
-  comments: FeedbackView[];
-  /** The checkpoint request a person decides, for a checkpoint step. */
-  checkpoint?: string;
-  /** What finishes it, in the order to use them. */
-  commands: string[];
-  /** The commit trailer that records it done. */
-  trailer?: string;
-}
+export type { FeedbackView, NeedView, StepView } from './render.js';
 
 const SATISFIED = new Set(['done', 'skipped']);
 
@@ -155,14 +118,5 @@ export function stepView(state: MoleculeState, plan: PlanResult, stepId: string)
 
 /** The text of a step view, as `step show` and `prime` print it. */
 export function renderStepView(v: StepView, opts: { heading?: boolean } = {}): string[] {
-  return renderStepViewWith(v, stripFrontMatter, opts);
-}
-
-/** The markdown of a feedback file without its front matter (all of it when that cannot be read). */
-export function stripFrontMatter(text: string): string {
-  try {
-    return parseFrontMatter(text).body.trim();
-  } catch {
-    return text.trim();
-  }
+  return renderStepViewWith(v, stripWith(parseFrontMatter), opts);
 }

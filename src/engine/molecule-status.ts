@@ -1,6 +1,7 @@
 // Reading molecules: one molecule's status, the problems pre-commit reports, the list. The engine
 // (fold, plan, the verdict) is imported where a molecule is judged, so a reader answered from the
 // caches never loads it (scripts/build.mjs, `readers`).
+import { dueAgain } from '../clock.js';
 import { GastownError } from '../errors.js';
 import { loadConfig } from '../store/config.js';
 import { assertMoleculeId } from '../store/ids.js';
@@ -8,7 +9,7 @@ import { findRoot } from '../store/layout.js';
 import type { GastownConfig } from '../store/types.js';
 import type { Problem } from './apply.js';
 import { moleculeExists, moleculeRelDir } from './io.js';
-import { beforeJudging, keptStatus } from './status-cache.js';
+import { beforeJudging, keptAnswer } from './status-cache.js';
 import { MOVABLE } from './summaries.js';
 import type { MoleculeState, MoleculeStatus, PlanResult, StepState } from './types.js';
 import { lookAtMolecules } from './views.js';
@@ -123,7 +124,9 @@ export async function moleculeStatus(
   assertMoleculeId(id);
   if (!moleculeExists(root, id))
     throw new GastownError('molecule.unknown', `no molecule ${id} (looked in ${moleculeRelDir(id)})`);
-  const kept = keptStatus(root, id, now);
+  const kept = keptAnswer<StatusJson>(root, id, 'status', now);
+  // The time left to a deadline is said as of now.
+  for (const step of kept?.steps ?? []) if (step.notes) step.notes = step.notes.map((n) => dueAgain(n, now));
   if (kept) return kept;
   // Before the molecule, the config or git is read: a change after this is seen next time.
   const keeper = beforeJudging<StatusJson>(root, id, 'status');

@@ -10,7 +10,6 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { VERSION } from '../cli/version.js';
-import { dueAgain } from '../gates/duration.js';
 import { isShallowClone, readHead } from '../git/head.js';
 import { readIfExists, writeFileAtomic } from '../store/atomic.js';
 import {
@@ -26,7 +25,6 @@ import { cacheDir, moleculesDir } from '../store/layout.js';
 import { checkBeadsPath, ensureCacheDir } from '../store/links.js';
 import { registrySignature } from './gates.js';
 import { fileMoleculeStatus, moleculeFolderProblem } from './io.js';
-import type { StatusJson } from './molecule-status.js';
 import type { MoleculeStatus } from './types.js';
 
 const FORMAT = 1;
@@ -60,15 +58,6 @@ function fileOf(root: string, id: string, kind: KeptKind): string | undefined {
 function headOf(root: string): string | undefined {
   const head = readHead(root)?.sha;
   return head === undefined || isShallowClone(root) ? undefined : head;
-}
-
-/** The status kept for molecule `id` when nothing it was judged from changed, else undefined. */
-export function keptStatus(root: string, id: string, now: Date): StatusJson | undefined {
-  const status = keptAnswer<StatusJson>(root, id, 'status', now);
-  // The time left to a deadline is said as of now.
-  for (const step of status?.steps ?? [])
-    if (step.notes) step.notes = step.notes.map((n) => dueAgain(n, now));
-  return status;
 }
 
 /** What was kept of molecule `id` when nothing it was judged from changed, else undefined. */
