@@ -13,6 +13,8 @@ hook=${1-}
 
 # Only ever this runner's own reading of HEAD (below), never one inherited from elsewhere.
 unset GASTOWN_HEAD_LOG
+staged=${GASTOWN_STAGED-}
+unset GASTOWN_STAGED
 # Switched off for this command, or we are already inside gastown.
 [ "${GASTOWN_HOOKS-}" = 0 ] && exit 0
 [ -n "${GASTOWN_HOOK_ACTIVE-}" ] && exit 0
@@ -39,11 +41,20 @@ relevant_text() {
 input=
 case $hook in
 pre-commit)
-  git diff --cached --quiet -- .beads 2>/dev/null && exit 0 ;;
+  # The hook's block asks the same first (GASTOWN_STAGED=1: it found something staged).
+  if [ "$staged" != 1 ]; then
+    git diff --cached --quiet -- .beads 2>/dev/null && exit 0
+  fi ;;
 post-commit)
   # What Node needs of HEAD in the same call (id, tree, author, message, then a \001 line and the
-  # names), handed over as GASTOWN_HEAD_LOG below: two git calls fewer in Node.
-  head_log=$(git log -1 -m --first-parent --name-only --format='%H%n%T%n%an%n%ae%n%B%n%x01' HEAD -- 2>/dev/null) || exit 0
+  # names), handed over as GASTOWN_HEAD_LOG below: two git calls fewer in Node. The hook's block
+  # has read it already and passes it as the argument (HEAD_LOG_COMMAND of src/triggers/sections.ts).
+  if [ -n "${1-}" ]; then
+    head_log=$1
+  else
+    head_log=$(git log -1 -m --first-parent --name-only --format='%H%n%T%n%an%n%ae%n%B%n%x01' HEAD -- 2>/dev/null) || exit 0
+  fi
+  set --
   relevant_text "$head_log" || exit 0 ;;
 post-merge)
   # A squash merge ($1 = 1) made no commit; the next commit's hook reconciles.

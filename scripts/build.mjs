@@ -59,10 +59,23 @@ const groups = [
   },
   {
     // What `molecule list|current|status` need to answer from the caches: the engine (fold, plan,
-    // the verdict) loads only when a molecule must be judged in full.
+    // the verdict) loads only when a molecule must be judged in full (engine/io.ts is in `convoy-read`).
     name: 'readers',
     priority: 2,
-    test: /[\\/]src[\\/](engine[\\/](views|summaries|io|molecule-status|status-cache)|desk[\\/]describe)\.ts$/,
+    test: /[\\/]src[\\/](engine[\\/](views|summaries|molecule-status|status-cache)|desk[\\/]describe)\.ts$/,
+  },
+  {
+    // What `mail inbox` and `mail check` read and what patrol writes mail with, so neither loads
+    // the engine.
+    name: 'mail-read',
+    priority: 2,
+    test: /[\\/]src[\\/](mail[\\/](address|inbox|layout|message|send|store|typed)|checkpoint[\\/]frontmatter-split)\.ts$/,
+  },
+  {
+    // What `convoy show` reads when the cache's stamps answer, so it does not load the engine.
+    name: 'convoy-read',
+    priority: 2,
+    test: /[\\/]src[\\/](convoy[\\/](cache|model|plan|read)|engine[\\/]io)\.ts$/,
   },
   {
     name: 'core',

@@ -2,6 +2,7 @@
 // gate reports. Machine fields in the front matter (stable key order, one per line), prose below.
 import { isMap, LineCounter, parseDocument, stringify } from 'yaml';
 import { splitFrontMatter } from './frontmatter-split.js';
+import { readWrittenFrontMatter } from './frontmatter-subset.js';
 
 export interface FrontMatter {
   data: Record<string, unknown>;
@@ -30,6 +31,13 @@ export function parseFrontMatter(text: string): FrontMatter {
       1,
     );
   const { yaml: yamlText, body } = split;
+  const written = readWrittenFrontMatter(yamlText);
+  if (written) return { ...written, body };
+  return parseYamlFrontMatter(yamlText, body);
+}
+
+/** The YAML parser's reading of a front matter block, for anything the subset reader declines. */
+export function parseYamlFrontMatter(yamlText: string, body: string): FrontMatter {
   const counter = new LineCounter();
   const doc = parseDocument(yamlText, { lineCounter: counter, uniqueKeys: true });
   if (doc.errors.length > 0) {

@@ -6,7 +6,7 @@
 // by file), so the per-file walks decide.
 
 import { blobTexts } from '../git/cat-file.js';
-import { git } from '../git/exec.js';
+import { gitLines } from '../git/exec.js';
 import { CONFIG_FILE } from '../store/layout.js';
 import type { DecisionAuthor } from './authors.js';
 
@@ -45,11 +45,15 @@ const HEADER = 'diff --git a/';
  * when the history has a merge, a path git had to quote, or git failed: then ask per file.
  */
 export async function readHistory(root: string, head: string): Promise<History | undefined> {
-  const r = await git(walkArgs(head), { cwd: root, allowFailure: true });
-  if (r.exitCode !== 0) return undefined;
   const walk = new Walk();
-  // Newest first: the first section of a file is its newest change.
-  for (const entry of r.stdout.split('\x1e').slice(1)) if (!walk.entry(entry)) return undefined;
+  // Read line by line as git writes it, newest commit first (a file's first section is its
+  // newest change): the walk over every checkpoint is tens of MB at 10,000 molecules.
+  let ok = true;
+  const r = await gitLines(walkArgs(head), { cwd: root }, (line) => {
+    if (ok) ok = walk.feed(line);
+  });
+  if (r.exitCode !== 0 || !ok) return undefined;
+  walk.end();
   return walk.history();
 }
 
@@ -100,27 +104,42 @@ class Walk {
   // Files whose blob at the head is not known yet: their newest change was to the mode only.
   private readonly open = new Set<string>();
 
-  /** One commit's header and patch; false when the walk cannot answer (a merge, a quoted path). */
-  entry(entry: string): boolean {
-    const eol = entry.indexOf('\n');
-    const [commit = '', parents = '', email = '', name = '', committed = '', authored = ''] = entry
-      .slice(0, eol < 0 ? entry.length : eol)
-      .split('\x1f');
-    if (parents.includes(' ')) return false;
-    const place = this.order.size;
-    this.order.set(commit, place);
-    if (eol < 0) return true;
-    const c: CommitLine = { commit, email, name, committed, authored };
-    let file: Section | undefined;
-    for (const line of entry.slice(eol + 1).split('\n')) {
-      if (line.startsWith('diff --git ')) {
-        this.close(file, c);
-        file = this.section(line);
-        if (!file) return false;
-      } else if (file && line !== '') this.line(file, line, c, place);
+  // The commit being read and its place in the walk; the file section being read.
+  private commit: CommitLine | undefined;
+  private place = -1;
+  private file: Section | undefined;
+
+  /** One line of the walk; false when the walk cannot answer (a merge, a quoted path). */
+  feed(line: string): boolean {
+    // Patch lines start with a diff marker, so only a commit header starts with \x1e.
+    if (line.startsWith('\x1e')) return this.header(line.slice(1));
+    const c = this.commit;
+    if (!c) return line === '';
+    if (line.startsWith('diff --git ')) {
+      this.close(this.file, c);
+      this.file = this.section(line);
+      return this.file !== undefined;
     }
-    this.close(file, c);
+    if (this.file && line !== '') this.line(this.file, line, c, this.place);
     return true;
+  }
+
+  private header(line: string): boolean {
+    if (this.commit) this.close(this.file, this.commit);
+    this.file = undefined;
+    const [commit = '', parents = '', email = '', name = '', committed = '', authored = ''] =
+      line.split('\x1f');
+    if (parents.includes(' ')) return false;
+    this.place = this.order.size;
+    this.order.set(commit, this.place);
+    this.commit = { commit, email, name, committed, authored };
+    return true;
+  }
+
+  /** After the last line. */
+  end(): void {
+    if (this.commit) this.close(this.file, this.commit);
+    this.file = undefined;
   }
 
   private close(file: Section | undefined, c: CommitLine): void {

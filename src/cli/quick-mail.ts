@@ -6,7 +6,7 @@
 export type QuickMailCommand = 'inbox' | 'check';
 
 /** The options each command takes: flag → attribute, and whether it takes a value. */
-export const QUICK_MAIL_OPTIONS: Record<QuickMailCommand, Record<string, { key: string; value: boolean }>> = {
+export const QUICK_MAIL_OPTIONS: Record<QuickMailCommand, Record<string, PlainOption>> = {
   inbox: {
     '--for': { key: 'for', value: true },
     '--as': { key: 'as', value: true },
@@ -26,17 +26,36 @@ export function quickMailCall(
 ): { command: QuickMailCommand; flags: Record<string, string | boolean> } | undefined {
   const command = args[1];
   if (args[0] !== 'mail' || (command !== 'inbox' && command !== 'check')) return undefined;
-  const known = QUICK_MAIL_OPTIONS[command];
+  const flags = plainFlags(args, 2, QUICK_MAIL_OPTIONS[command]);
+  return flags && { command, flags };
+}
+
+/** An option a shortcut reads: its attribute, whether it takes a value, and `--no-x` as false. */
+export interface PlainOption {
+  key: string;
+  value: boolean;
+  negate?: boolean;
+}
+
+/**
+ * The flags of `args` from index `from` on, when every one is an option in `known` (a value
+ * option followed by its value); undefined for anything else, which commander then decides.
+ */
+export function plainFlags(
+  args: readonly string[],
+  from: number,
+  known: Record<string, PlainOption>,
+): Record<string, string | boolean> | undefined {
   const flags: Record<string, string | boolean> = {};
-  for (let i = 2; i < args.length; i++) {
+  for (let i = from; i < args.length; i++) {
     const option = known[args[i] as string];
     if (!option) return undefined;
-    if (!option.value) flags[option.key] = true;
+    if (!option.value) flags[option.key] = !option.negate;
     else {
       const value = args[++i];
       if (value === undefined || value.startsWith('-')) return undefined;
       flags[option.key] = value;
     }
   }
-  return { command, flags };
+  return flags;
 }

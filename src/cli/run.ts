@@ -4,14 +4,16 @@
 // call must behave as a fresh process would (src/scope.ts).
 //
 // Argv shapes that run on every commit or prompt are dispatched directly (the hook entry point,
-// a plain `advance`, `mail inbox|check`: src/cli/quick-mail.ts, `molecule status|list|current`
-// and `prime`: src/cli/quick-readers.ts, `--version`); everything else goes to the
+// a plain `advance`, `mail inbox|check`: src/cli/quick-mail.ts, `convoy show` and `patrol`:
+// src/cli/quick-fleet.ts, `molecule status|list|current` and `prime`: src/cli/quick-readers.ts,
+// `--version`); everything else goes to the
 // command table (program.ts), whose groups live in src/cli/table/ and load their implementation
 // lazily.
 import { traceFrom, traceLines } from '../engine/trace.js';
 import { ExitCode, formatLocated, isGastownError } from '../errors.js';
 import { closeScope, openScope } from '../scope.js';
 import { type CliContext, createContext, type Sink } from './context.js';
+import { quickFleetCall } from './quick-fleet.js';
 import { quickMailCall } from './quick-mail.js';
 import { quickReaderCall } from './quick-readers.js';
 import { VERSION } from './version.js';
@@ -113,6 +115,11 @@ async function dispatch(args: string[], opts: RunOptions): Promise<number> {
       const code = quietAdvance(ctx, plain);
       if (code !== undefined) return code;
     }
+    const fleet = quickFleetCall(args);
+    if (fleet?.command === 'show')
+      return await (await import('./commands/convoy.js')).show(ctx, fleet.id, fleet.flags);
+    if (fleet?.command === 'patrol')
+      return await (await import('./commands/patrol.js')).patrol(ctx, fleet.flags);
     const mail = quickMailCall(args);
     if (mail) {
       const commands = await import('./commands/mail.js');

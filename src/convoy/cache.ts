@@ -5,15 +5,32 @@
 // - each member's view (state, attempts, pass rate, checkpoint), keyed by the molecule folder's
 //   content key (store/cache.ts), the config and plugins, and its `after` molecule's state; only
 //   for a plan that depends on nothing but those files and not on the time (no recheck due).
-import { readCacheJson, writeCacheJson } from '../store/cache.js';
+//   With the key, the stats of every path the key was read from (store/cache.ts Watched), taken
+//   before each listing and read: while each is the same, so is the key, and `convoy show`
+//   answers from here without listing, reading or hashing anything (read.ts cachedConvoyView).
+import { statSync } from 'node:fs';
+import { readCacheJson, statStamp, writeCacheJson } from '../store/cache.js';
 import type { MemberInfo } from './plan.js';
 
-export const CONVOY_CACHE_VERSION = 1;
+export const CONVOY_CACHE_VERSION = 2;
+
+export interface ConvoyInfoEntry {
+  key: string;
+  recheckAt?: number;
+  info: MemberInfo;
+  /** What the key was salted with (read.ts viewSalt) and the `after` molecule's state then. */
+  salt?: string;
+  afterState?: string;
+  /** The watched paths (relative to the molecule folder) and their stats joined (stampsNow). */
+  watch?: { paths: string[]; stamps: string };
+}
 
 export interface ConvoyCacheFile {
   v: number;
+  /** The config file's stamp and the hash of the bytes read after it was taken. */
+  config?: { stamp: string; hash: string };
   members: Record<string, { stamp: string; convoy?: string; after?: string }>;
-  infos: Record<string, { key: string; recheckAt?: number; info: MemberInfo }>;
+  infos: Record<string, ConvoyInfoEntry>;
 }
 
 export function readConvoyCache(root: string): { data: ConvoyCacheFile; text?: string } {
@@ -28,4 +45,15 @@ export function readConvoyCache(root: string): { data: ConvoyCacheFile; text?: s
 /** Writes the cache when it changed; a failure costs only time next run. */
 export function writeConvoyCache(root: string, data: ConvoyCacheFile, previous?: string): void {
   writeCacheJson(root, 'convoys.json', data, previous);
+}
+
+/** The stats of `paths` under molecule folder `dir` now, joined; undefined when one is gone. */
+export function stampsNow(dir: string, paths: readonly string[]): string | undefined {
+  const stamps: string[] = [];
+  for (const rel of paths) {
+    const st = statSync(rel === '' ? dir : `${dir}/${rel}`, { throwIfNoEntry: false });
+    if (st === undefined) return undefined;
+    stamps.push(statStamp(st));
+  }
+  return stamps.join('\n');
 }

@@ -1,16 +1,10 @@
 // Convoys on disk: create, add, close, read a view, and land (docs/convoys.md). Planning is in
 // plan.ts; this module reads and writes the files. A write holds the engine lock.
-import { existsSync, mkdirSync, readdirSync, type Stats, statSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, type Stats } from 'node:fs';
 import { join } from 'node:path';
 import { parseCheckpoint } from '../checkpoint/file.js';
-import { formulaNeedsPlugins, registrySignature } from '../engine/gates.js';
-import {
-  fileMoleculeStatus,
-  isMoleculeCompleted,
-  listMoleculeIds,
-  moleculeExists,
-  moleculeRelDir,
-} from '../engine/io.js';
+import { formulaNeedsPlugins } from '../engine/gates.js';
+import { moleculeExists, moleculeRelDir } from '../engine/io.js';
 import { statusOf } from '../engine/molecules.js';
 import { judgeMolecule } from '../engine/verdict.js';
 import { GastownError, UsageError } from '../errors.js';
@@ -18,9 +12,15 @@ import { readGateReport } from '../gates/report.js';
 import { git } from '../git/exec.js';
 import { assertAddress } from '../mail/address.js';
 import { writeMailFiles } from '../mail/send.js';
-import { createFileExclusive, readIfExists, readSmallFile, writeFileAtomic } from '../store/atomic.js';
-import { hashKey, moleculeKeyLines, stampIsSettled, stampWindow, statStamp } from '../store/cache.js';
-import { FieldError } from '../store/check.js';
+import { createFileExclusive, readSmallFile, writeFileAtomic } from '../store/atomic.js';
+import {
+  configStamp,
+  hashKey,
+  moleculeKeyLines,
+  newWatched,
+  settledWatchStamp,
+  stampWindow,
+} from '../store/cache.js';
 import { loadConfig } from '../store/config.js';
 import { assertMoleculeId } from '../store/ids.js';
 import { EVENTS, MOLECULE_FILE, MOLECULE_KEY_ORDER, moleculesDir } from '../store/layout.js';
@@ -28,95 +28,33 @@ import { checkBeadsPath } from '../store/links.js';
 import { withLock } from '../store/lock.js';
 import { parseWrittenToml, stringifyToml, type TomlTable } from '../store/toml.js';
 import type { GastownConfig } from '../store/types.js';
-import { type ConvoyCacheFile, readConvoyCache, writeConvoyCache } from './cache.js';
+import { type ConvoyCacheFile, type ConvoyInfoEntry, readConvoyCache, writeConvoyCache } from './cache.js';
 import {
   CLOSED_FILE,
   CONVOYS_DIR,
   type ConvoyMeta,
-  checkConvoy,
   convoyRel,
   LANDED_FILE,
   renderClosed,
   renderConvoy,
 } from './model.js';
 import { afterCycle, type ConvoyView, convoyView, type MemberInfo, planLanding } from './plan.js';
+import {
+  afterStateOf,
+  convoyExists,
+  convoyMembers,
+  type LandingCandidates,
+  landingCandidates,
+  listConvoyIds,
+  type Membership,
+  readConvoy,
+  readMemberships,
+  viewSalt,
+} from './read.js';
+
+export { convoyExists, convoyMembers, listConvoyIds, type Membership, readConvoy, readMemberships };
 
 const abs = (root: string, rel: string) => join(root, rel);
-
-export function convoyExists(root: string, id: string): boolean {
-  return existsSync(abs(root, convoyRel(id)));
-}
-
-export function listConvoyIds(root: string): string[] {
-  try {
-    return readdirSync(abs(root, CONVOYS_DIR), { withFileTypes: true })
-      .filter((d) => d.isDirectory() && existsSync(abs(root, convoyRel(d.name))))
-      .map((d) => d.name)
-      .sort();
-  } catch {
-    return [];
-  }
-}
-
-export function readConvoy(root: string, id: string): ConvoyMeta {
-  assertMoleculeId(id, 'convoy id');
-  const rel = convoyRel(id);
-  const text = readIfExists(abs(root, rel));
-  if (text === undefined) throw new GastownError('convoy.unknown', `no convoy ${id} (looked for ${rel})`);
-  return checkConvoy(parseWrittenToml(text, rel), rel, id);
-}
-
-/** Each molecule's `convoy` and `after` from its molecule.toml (one small read each). */
-export interface Membership {
-  convoy?: string;
-  after?: string;
-}
-
-/**
- * Each molecule's membership. With `cache`, a molecule whose folder's stamp is what it was when
- * its molecule.toml was last read is not read again: molecule.toml is only ever replaced whole
- * (`molecule create`, `convoy add`, a checkout), which changes its folder's ctime. `statOf` hands
- * folder stats a caller already took.
- */
-export function readMemberships(
-  root: string,
-  cache?: ConvoyCacheFile,
-  statOf?: (id: string) => Stats | undefined,
-): Map<string, Membership> {
-  const out = new Map<string, Membership>();
-  const fresh: ConvoyCacheFile['members'] = Object.create(null);
-  const wall = Date.now();
-  for (const id of listMoleculeIds(root)) {
-    const rel = `${moleculeRelDir(id)}/${MOLECULE_FILE}`;
-    const st = cache
-      ? (statOf?.(id) ?? statSync(abs(root, moleculeRelDir(id)), { throwIfNoEntry: false }))
-      : undefined;
-    const stamp = st && stampIsSettled(st, wall, stampWindow()) ? statStamp(st) : undefined;
-    const hit = stamp !== undefined ? cache?.members[id] : undefined;
-    if (hit && hit.stamp === stamp) {
-      fresh[id] = hit;
-      out.set(id, {
-        ...(hit.convoy !== undefined ? { convoy: hit.convoy } : {}),
-        ...(hit.after !== undefined ? { after: hit.after } : {}),
-      });
-      continue;
-    }
-    let meta: TomlTable;
-    try {
-      meta = parseWrittenToml(readSmallFile(abs(root, rel)), rel);
-    } catch {
-      continue; // an unreadable molecule is reported by `molecule status` and doctor
-    }
-    const m: Membership = {
-      ...(typeof meta.convoy === 'string' ? { convoy: meta.convoy } : {}),
-      ...(typeof meta.after === 'string' ? { after: meta.after } : {}),
-    };
-    if (stamp !== undefined) fresh[id] = { stamp, ...m };
-    out.set(id, m);
-  }
-  if (cache) cache.members = fresh;
-  return out;
-}
 
 export interface CreateConvoyOptions {
   id: string;
@@ -250,7 +188,8 @@ export async function closeConvoy(
 
 /**
  * memberInfo through the cache: reused while the molecule's files, the config, the plugins and
- * its `after` molecule's state are what they were, and no recheck time has passed.
+ * its `after` molecule's state are what they were, and no recheck time has passed. Kept with the
+ * stats the key was read from, once they are settled (read.ts answers from those alone).
  */
 async function cachedMemberInfo(
   root: string,
@@ -261,17 +200,27 @@ async function cachedMemberInfo(
   cache: ConvoyCacheFile,
   infos: ConvoyCacheFile['infos'],
 ): Promise<MemberInfo> {
-  const lines = moleculeKeyLines(join(moleculesDir(root), id));
-  const afterState = after === undefined ? '' : `${after}:${fileMoleculeStatus(root)(after) ?? 'missing'}`;
-  const key = lines && hashKey(lines, `${config.hash}|${registrySignature()}|${afterState}`);
+  const wall = Date.now();
+  const watched = newWatched();
+  const lines = moleculeKeyLines(join(moleculesDir(root), id), 'all', watched);
+  const afterState = afterStateOf(root, after);
+  const salt = viewSalt(config.hash);
+  const key = lines && hashKey(lines, `${salt}|${afterState}`);
+  const settled = settledWatchStamp(watched, undefined, wall, stampWindow()) !== undefined;
+  const stamped = (e: ConvoyInfoEntry): ConvoyInfoEntry => {
+    const { watch: _, ...rest } = e;
+    return settled
+      ? { ...rest, salt, afterState, watch: { paths: watched.paths, stamps: watched.stamps.join('\n') } }
+      : rest;
+  };
   const hit = key !== undefined ? cache.infos[id] : undefined;
   if (hit && hit.key === key && (hit.recheckAt === undefined || hit.recheckAt > now.getTime())) {
-    infos[id] = hit;
+    infos[id] = stamped(hit);
     return hit.info;
   }
   const { info, cacheable, recheckAt } = await memberInfo(root, config, id, now);
   if (key !== undefined && cacheable)
-    infos[id] = { key, ...(recheckAt !== undefined ? { recheckAt } : {}), info };
+    infos[id] = stamped({ key, ...(recheckAt !== undefined ? { recheckAt } : {}), info });
   return info;
 }
 
@@ -351,11 +300,6 @@ async function externalInfo(
   return { id: molecule, state, progress: { done: completed ? 1 : 0, total: 1 }, attempts: 0, remote };
 }
 
-/** Member ids of a convoy: local molecules naming it. */
-export function convoyMembers(memberships: ReadonlyMap<string, Membership>, id: string): string[] {
-  return [...memberships].filter(([, m]) => m.convoy === id).map(([mol]) => mol);
-}
-
 export async function readConvoyView(
   root: string,
   id: string,
@@ -363,8 +307,11 @@ export async function readConvoyView(
   opts: { config?: GastownConfig; memberships?: ReadonlyMap<string, Membership> } = {},
 ): Promise<ConvoyView> {
   const meta = readConvoy(root, id);
+  // The config's stamp before its bytes are read: while it holds, so does the hash recorded with it.
+  const stamp = opts.config ? undefined : configStamp(root, Date.now(), stampWindow());
   const config = opts.config ?? loadConfig(root);
   const { data: cache, text } = readConvoyCache(root);
+  if (stamp !== undefined) cache.config = { stamp, hash: config.hash };
   const memberships = opts.memberships ?? readMemberships(root, cache);
   const members: MemberInfo[] = [];
   // Entries of other convoys' members stay; this convoy's are replaced by what was used now.
@@ -402,29 +349,11 @@ export async function landConvoysLocked(
   root: string,
   config: GastownConfig,
   statOf?: (id: string) => Stats | undefined,
+  found: LandingCandidates = landingCandidates(root, statOf),
 ): Promise<LandingOutcome> {
-  const out: LandingOutcome = { landed: [], written: [], problems: [] };
-  const ids = listConvoyIds(root).filter(
-    (id) =>
-      !existsSync(abs(root, convoyRel(id, LANDED_FILE))) &&
-      !existsSync(abs(root, convoyRel(id, CLOSED_FILE))),
-  );
-  if (ids.length === 0) return out;
-  const { data: cache, text } = readConvoyCache(root);
-  const memberships = readMemberships(root, cache, statOf);
-  writeConvoyCache(root, cache, text);
-  for (const id of ids) {
-    let meta: ConvoyMeta;
-    try {
-      meta = readConvoy(root, id);
-    } catch (err) {
-      const file = err instanceof FieldError || err instanceof GastownError ? err.location.file : undefined;
-      out.problems.push({ ...(file ? { file } : {}), message: (err as Error).message });
-      continue;
-    }
-    const local = convoyMembers(memberships, id);
-    if (local.length + meta.external.length === 0 || !local.every((m) => isMoleculeCompleted(root, m)))
-      continue;
+  const out: LandingOutcome = { landed: [], written: [], problems: [...found.problems] };
+  const { memberships } = found;
+  for (const { id, meta, local } of found.candidates) {
     const members: MemberInfo[] = local.map((m) => ({
       id: m,
       state: 'completed',

@@ -63,8 +63,8 @@ export async function deskOf(root: string, config: GastownConfig, me: string, no
   const add = (entry: { view: () => Promise<StepView>; step: DeskStep }) =>
     (entry.step.state === 'in_progress' ? inProgress : ready).push(entry);
   // As `molecule current` looks: one that cannot move needs no more than its state from its summary.
-  const looks = await lookAtMolecules(root, now, (state) => !MOVABLE.has(state));
-  for (const look of looks) {
+  const looks = lookAtMolecules(root, now, (state) => !MOVABLE.has(state));
+  for await (const look of looks) {
     const id = look.id;
     if (!look.judged) {
       if (!MOVABLE.has(look.state)) continue;

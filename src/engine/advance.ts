@@ -18,6 +18,7 @@ import {
   type SkippedTrailer,
 } from './apply-trailers.js';
 import { commitsToCatchUp, commitTime, type TrailerCommit } from './catchup.js';
+import { prefetchFacts } from './gates.js';
 import {
   COMPLETED_EVENT_NAME,
   fileMoleculeStatus,
@@ -204,6 +205,8 @@ async function reconcileAll(
   const notFolders = new Map<string, string>();
   const ids = opts.molecules ?? listMoleculeIds(root, notFolders);
   const run = new ReconcileRun(root, opts, config, result, stamps, memory, notFolders);
+  // A cold start: the facts of many molecules are read from git in one batch, begun now.
+  if (run.cache && manyNeverSeen(ids, run.cache)) void prefetchFacts(root);
   for (const id of ids) {
     if (opts.signal) await safePoint(opts.signal);
     // Undefined when the molecule was settled without a reconcile: no promise per cache hit.
@@ -214,6 +217,15 @@ async function reconcileAll(
   result.problems.push(...run.problems);
   if (run.cache) result.unchanged = run.cache.counts;
   run.cache?.save();
+}
+
+// More molecules than this that the cache never saw: a cold start (gates/facts.ts then walks the
+// history once instead of asking git per file).
+const COLD_START = 32;
+function manyNeverSeen(ids: readonly string[], cache: SummaryStore): boolean {
+  let n = 0;
+  for (const id of ids) if (cache.neverSeen(id) && ++n > COLD_START) return true;
+  return false;
 }
 
 /** One reconcileAll run: the statuses, waits, summaries and shared verdicts it builds up. */

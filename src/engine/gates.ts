@@ -8,6 +8,7 @@
 // the gate type was not executed.
 import type { ResolvedFormula, ResolvedStep } from '../formula/model.js';
 import type { GastownConfig } from '../store/types.js';
+import { loadGatePlugins } from './plugins.js';
 import type {
   Effect,
   FactKey,
@@ -112,6 +113,24 @@ const factGatherers = new Map<FactKey<unknown>, FactGatherer<unknown>>();
 export function registerFactGatherer<T>(key: FactKey<T>, gatherer: FactGatherer<T>): void {
   factGatherers.set(key, gatherer);
 }
+/**
+ * Told once when a run is about to judge many molecules it has never seen (a cold `advance`): a
+ * gatherer may start a batched read now (the one history walk), beside the reading of molecules.
+ */
+export type FactPrefetch = (root: string) => void;
+const factPrefetches = new Set<FactPrefetch>();
+export function registerFactPrefetch(prefetch: FactPrefetch): void {
+  factPrefetches.add(prefetch);
+}
+/** Loads the gate kinds and lets each prefetch start; never throws (planning reports failures). */
+export async function prefetchFacts(root: string): Promise<void> {
+  try {
+    await loadGatePlugins();
+    for (const p of factPrefetches) p(root);
+  } catch {
+    /* the first plan that needs the plugins or the facts meets the same error and reports it */
+  }
+}
 /** Every registered gatherer's facts for `state`. */
 export async function gatherFacts(state: MoleculeState, ctx: GatherContext): Promise<GatheredFacts> {
   const out = new Map<FactKey<unknown>, unknown>();
@@ -185,7 +204,7 @@ export function registrySignature(): string {
   ].join(',');
 }
 
-export { loadGatePlugins } from './plugins.js';
+export { loadGatePlugins };
 
 /** True when planning this formula may need a plugin (a gate, a runtime loop, on_complete, a condition). */
 export function formulaNeedsPlugins(formula: ResolvedFormula): boolean {

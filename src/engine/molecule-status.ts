@@ -175,7 +175,7 @@ export interface MoleculeListEntry {
 
 export async function listMolecules(rootOrCwd: string, now: Date = new Date()): Promise<MoleculeListEntry[]> {
   const out: MoleculeListEntry[] = [];
-  for (const look of await lookAtMolecules(rootOrCwd, now)) {
+  for await (const look of lookAtMolecules(rootOrCwd, now)) {
     if (look.view) {
       const v = look.view;
       out.push({

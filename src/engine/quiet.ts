@@ -2,7 +2,7 @@
 // stat per molecule, before the engine is loaded. It says yes only where reconcileAll would hit
 // the cache by stamp for every molecule and rewrite nothing; any doubt returns undefined and the
 // full path decides (and waits for the lock, reports problems, repairs).
-import { lstatSync, readdirSync } from 'node:fs';
+import { lstatSync, readdirSync, type Stats } from 'node:fs';
 import { headMovedSinceCatchUp } from '../git/head.js';
 import { hasQueuedCopies } from '../notify/outbox.js';
 import {
@@ -24,7 +24,12 @@ export interface QuietVerdict {
   molecules: number;
 }
 
-export function quietCheck(start: string, nowMs: number): QuietVerdict | undefined {
+/** `eventStats`, when given, receives the stat of each `events/` folder checked (patrol reuses them). */
+export function quietCheck(
+  start: string,
+  nowMs: number,
+  eventStats?: Map<string, Stats>,
+): QuietVerdict | undefined {
   const root = findRoot(start);
   const { data, text } = readSummaries(root);
   const config = data.config;
@@ -67,6 +72,7 @@ export function quietCheck(start: string, nowMs: number): QuietVerdict | undefin
     if (s.events) {
       const st = statFolder(`${base}${id}/${EVENTS}`);
       if (st === undefined || moleculeStamp(st, afterCompleted) !== s.stamp) return undefined;
+      eventStats?.set(id, st);
     } else if (watchStampNow(`${base}${id}`, s.watch as string[], afterCompleted) !== s.stamp)
       return undefined;
     seen.set(id, s.state);

@@ -23,16 +23,18 @@ export type MoleculeLook =
   | { id: string; judged: { state: MoleculeState; plan: PlanResult }; view?: undefined };
 
 /**
- * Every molecule (or those `only` picks), in id order. `enough(state)` says when the state alone
- * answers the caller (`current` needs nothing more of a completed molecule): a summary without a
- * view then suffices.
+ * Every molecule (or those `only` picks), in id order, one at a time: a molecule judged in full
+ * (its files, its plan) is let go once the caller has taken what it needs, so a cold reader over
+ * 10,000 molecules holds one molecule's files, not all of them. `enough(state)` says when the
+ * state alone answers the caller (`current` needs nothing more of a completed molecule): a
+ * summary without a view then suffices. The summaries are saved once every molecule was looked at.
  */
-export async function lookAtMolecules(
+export async function* lookAtMolecules(
   rootOrCwd: string,
   now: Date,
   enough: (state: MoleculeStatus) => boolean = () => false,
   only?: (id: string) => boolean,
-): Promise<MoleculeLook[]> {
+): AsyncGenerator<MoleculeLook> {
   const root = findRoot(rootOrCwd);
   // Before any stat of this run, as advance takes it (store/cache.ts stampIsSettled).
   const runStartMs = Date.now();
@@ -40,7 +42,7 @@ export async function lookAtMolecules(
   const all = listMoleculeIds(root, notFolders);
   // `only` picks some: the others' summaries are kept as they are.
   const ids = only ? all.filter(only) : all;
-  if (ids.length === 0) return [];
+  if (ids.length === 0) return;
   const stampWindowMs = stampWindow();
   const stamped = configStamp(root, runStartMs, stampWindowMs);
   const config = loadConfig(root);
@@ -51,18 +53,17 @@ export async function lookAtMolecules(
   const store = openSummaries(root, config, opts, { runStartMs, config: stamped });
   const fromFiles = fileMoleculeStatus(root);
   const nowMs = now.getTime();
-  const out: MoleculeLook[] = [];
   for (const id of ids) {
     // A link in a molecule's place is never followed: judged (and reported) in full.
     const s = notFolders.has(id) ? undefined : store?.lookup(id, nowMs, fromFiles);
     if (s && (s.view || enough(s.state as MoleculeStatus))) {
-      out.push({
+      yield {
         id,
         state: s.state as MoleculeStatus,
         done: s.done,
         total: s.total,
         ...(s.view ? { view: s.view } : {}),
-      });
+      };
       continue;
     }
     const [{ judgeMolecule }, { stateProblems }] = await Promise.all([
@@ -77,8 +78,7 @@ export async function lookAtMolecules(
       after ? fromFiles(after) === 'completed' : undefined,
       true,
     );
-    out.push({ id, judged: { state, plan } });
+    yield { id, judged: { state, plan } };
   }
   store?.save();
-  return out;
 }

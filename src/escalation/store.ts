@@ -3,7 +3,6 @@
 import { existsSync, mkdirSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { GastownError, UsageError } from '../errors.js';
-import { git } from '../git/exec.js';
 import { addressFolder, assertAddress } from '../mail/address.js';
 import { writeMailFiles } from '../mail/send.js';
 import { createFileExclusive, readIfExists, readSmallFile } from '../store/atomic.js';
@@ -45,6 +44,8 @@ export function listEscalationIds(root: string): string[] {
  * clone agrees after they merge.
  */
 export async function addedTimes(root: string): Promise<Map<string, number>> {
+  // Loaded here: patrol with no escalation never starts git.
+  const { git } = await import('../git/exec.js');
   const r = await git(['log', '--format=%x00%at', '--diff-filter=A', '--name-only', '--', ESCALATIONS_DIR], {
     cwd: root,
     allowFailure: true,

@@ -72,9 +72,22 @@ export function judgingEverything(): void {
   perFileLookups = PER_FILE_LOOKUPS;
 }
 
+/**
+ * A run is about to judge many molecules it never saw: start the one walk now, so git walks the
+ * history while the molecules are read, and no lookup goes per file first.
+ */
+export function prefetchHistory(root: string): void {
+  perFileLookups = PER_FILE_LOOKUPS;
+  // Nobody may wait for it (no molecule has a checkpoint): a failure is met by the next lookup.
+  historyAtHead(root).catch(() => undefined);
+}
+
 /** The one-walk history at HEAD, once this process has made enough per-file lookups. */
-async function historyAtHead(root: string, start = true): Promise<History | undefined> {
-  const head = readHead(root)?.sha;
+async function historyAtHead(
+  root: string,
+  start = true,
+  head = readHead(root)?.sha,
+): Promise<History | undefined> {
   if (head === undefined) return undefined;
   const key = `${root}\0${head}`;
   let walk = walks.get(key);
@@ -156,11 +169,12 @@ export async function fileAddedAt(
   root: string,
   repoRel: string,
   authored: boolean,
+  head?: string,
 ): Promise<Date | undefined> {
   const key = `${root}\0${repoRel}${authored ? '\0authored' : ''}`;
   let at = commitMemo.get(key);
   if (!at) {
-    const walked = await historyAtHead(root);
+    const walked = await historyAtHead(root, true, head ?? readHead(root)?.sha);
     at = walked
       ? addedFromHistory(walked.files.get(repoRel), authored)
       : await firstCommitTime(root, repoRel, authored);
@@ -187,12 +201,14 @@ export async function gatherGitFacts(
   };
   const boundary = shallowBoundary(ctx.root);
   facts.shallow = boundary.size > 0;
+  // Read once for the molecule: every lookup below is judged at the same HEAD.
+  const head = readHead(ctx.root)?.sha;
   const author = async (rel: string, text: string) => {
     const key = `${ctx.root}\0${state.dir}/${rel}\0${sha1(text)}`;
     let a = authorMemo.get(key);
     if (!a) {
       const path = `${state.dir}/${rel}`;
-      const walked = await historyAtHead(ctx.root);
+      const walked = await historyAtHead(ctx.root, true, head);
       a =
         authorFromHistory(walked?.files.get(path), (n) => blobId(text, n), boundary) ??
         (await decisionAuthor(ctx.root, path, text));
@@ -202,10 +218,10 @@ export async function gatherGitFacts(
     facts.trust.set(rel, await voteTrust(ctx.root, a));
   };
   const committed = async (rel: string) => {
-    facts.committedAt.set(rel, await fileAddedAt(ctx.root, `${state.dir}/${rel}`, false));
+    facts.committedAt.set(rel, await fileAddedAt(ctx.root, `${state.dir}/${rel}`, false, head));
   };
   const authored = async (rel: string) => {
-    facts.authoredAt.set(rel, await fileAddedAt(ctx.root, `${state.dir}/${rel}`, true));
+    facts.authoredAt.set(rel, await fileAddedAt(ctx.root, `${state.dir}/${rel}`, true, head));
   };
   for (const step of formula.steps) {
     const s = state.stepById.get(step.id);

@@ -4,6 +4,7 @@
 import {
   registerConditionEvaluator,
   registerFactGatherer,
+  registerFactPrefetch,
   registerGatePlanner,
   registerGateRunner,
   registerGateVerifier,
@@ -12,7 +13,7 @@ import {
 import { planOnComplete, runBond } from './bond.js';
 import { planCommand, runCommand, verifyCommand } from './command.js';
 import { evaluateRuntimeCondition } from './conditions.js';
-import { GIT_FACTS, gatherGitFacts } from './facts.js';
+import { GIT_FACTS, gatherGitFacts, prefetchHistory } from './facts.js';
 import { planHuman, verifyHuman } from './human.js';
 import { planLoops } from './loops.js';
 import { planMoleculeWait } from './molecule.js';
@@ -21,6 +22,7 @@ import { planTimer } from './timer.js';
 /** Registers every gate kind of this folder with the engine: called by the composition root. */
 export function registerBuiltInGates(): void {
   registerFactGatherer(GIT_FACTS, gatherGitFacts);
+  registerFactPrefetch(prefetchHistory);
   registerGatePlanner('human', planHuman);
   registerGatePlanner('command', planCommand);
   registerGatePlanner('timer', planTimer);

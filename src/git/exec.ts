@@ -80,3 +80,49 @@ export async function gitBytes(args: readonly string[], options: GitOptions): Pr
   if (r.exitCode !== 0 && !options.allowFailure) throw failed(args, r);
   return r.stdout;
 }
+
+/**
+ * Runs git and hands `onLine` each line of its stdout as it comes (without the `\n`), so a long
+ * output (a `log -p` over every checkpoint of 10,000 molecules is ~20 MB) is never held whole.
+ * Never throws for an exit code: the caller reads `exitCode`.
+ */
+export function gitLines(
+  args: readonly string[],
+  options: Pick<GitOptions, 'cwd' | 'env'>,
+  onLine: (line: string) => void,
+): Promise<{ exitCode: number; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn('git', args, {
+      cwd: options.cwd,
+      env: { ...commandEnv(), ...GIT_ENV, ...options.env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    // Each line decoded on its own: a string kept from a line (a path, a commit id) then holds
+    // that line, not the 64 KiB chunk it came in with. A \n byte is never part of a UTF-8 sequence.
+    // The start of a line that has not ended yet, in the chunks it came in.
+    const carry: Buffer[] = [];
+    const take = (b: Buffer) => {
+      let from = 0;
+      for (let nl = b.indexOf(10); nl >= 0; nl = b.indexOf(10, from)) {
+        if (carry.length === 0) onLine(b.toString('utf8', from, nl));
+        else {
+          carry.push(b.subarray(from, nl));
+          onLine(Buffer.concat(carry).toString('utf8'));
+          carry.length = 0;
+        }
+        from = nl + 1;
+      }
+      if (from < b.length) carry.push(b.subarray(from));
+    };
+    const err: Buffer[] = [];
+    child.stdout?.on('data', take);
+    child.stderr?.on('data', (b: Buffer) => err.push(b));
+    child.once('error', (e: NodeJS.ErrnoException) =>
+      reject(new GastownError('git.spawn', `could not run git ${args[0] ?? ''}: ${e.code ?? e.message}`)),
+    );
+    child.once('close', (code) => {
+      if (carry.length > 0) onLine(Buffer.concat(carry).toString('utf8'));
+      resolve({ exitCode: code ?? 1, stderr: Buffer.concat(err).toString('utf8') });
+    });
+  });
+}

@@ -2,7 +2,7 @@
 // `advance` asks whether HEAD moved since its last catch-up on every run, and a git process
 // costs more than the whole no-op run may. Anything unusual (an unborn branch, a symbolic ref
 // chain, a ref format this does not know) gives undefined and the caller asks git.
-import { readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 
 export interface HeadFacts {
@@ -21,18 +21,24 @@ function read(path: string): string | undefined {
   }
 }
 
+// The gatherers ask for HEAD and the shallow boundary once per molecule on a cold run: files
+// that are usually missing (commondir, shallow) or a folder (.git) are checked without opening
+// them, since a failed read throws and an exception costs more than the check.
+const readIfFile = (path: string): string | undefined => (existsSync(path) ? read(path) : undefined);
+
 /** `<root>/.git` as a directory, or the `gitdir:` a linked worktree's `.git` file names. */
 export function gitDirOf(root: string): string | undefined {
   const dotGit = join(root, '.git');
-  const text = read(dotGit);
-  if (text === undefined) return dotGit; // a directory (readFileSync fails) or nothing
+  const st = statSync(dotGit, { throwIfNoEntry: false });
+  const text = st && !st.isDirectory() ? read(dotGit) : undefined;
+  if (text === undefined) return dotGit; // a directory, nothing, or not readable
   const m = /^gitdir:\s*(.+)$/m.exec(text);
   return m ? resolve(root, (m[1] as string).trim()) : undefined;
 }
 
 /** The directory shared by every worktree: `commondir` names it from a linked worktree's git dir. */
 function commonDirOf(gitDir: string): string {
-  const common = read(join(gitDir, 'commondir'))?.trim();
+  const common = readIfFile(join(gitDir, 'commondir'))?.trim();
   return common ? resolve(gitDir, common) : gitDir;
 }
 
@@ -47,7 +53,7 @@ export function isShallowClone(root: string): boolean {
  */
 export function shallowBoundary(root: string): Set<string> {
   const gitDir = gitDirOf(root);
-  const text = gitDir !== undefined ? read(join(commonDirOf(gitDir), 'shallow')) : undefined;
+  const text = gitDir !== undefined ? readIfFile(join(commonDirOf(gitDir), 'shallow')) : undefined;
   return new Set(
     (text ?? '')
       .split('\n')

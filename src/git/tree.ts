@@ -28,6 +28,8 @@ interface Entry {
   name: string;
   /** Raw object id bytes. */
   id: Buffer;
+  /** The entry's bytes as read from its tree, copied as they are when the tree is written again. */
+  raw?: Buffer;
 }
 
 const TREE_MODE = '40000';
@@ -37,7 +39,7 @@ export function algorithmOf(objectId: string): HashAlgorithm {
   return objectId.length === 64 ? 'sha256' : 'sha1';
 }
 
-/** Parses a tree object's bytes. */
+/** Parses a tree object's bytes (in git's tree order, as git writes them); ids and raw bytes are views. */
 function parseTree(buf: Buffer, idBytes: number): Entry[] {
   const out: Entry[] = [];
   let at = 0;
@@ -46,24 +48,49 @@ function parseTree(buf: Buffer, idBytes: number): Entry[] {
     const nul = buf.indexOf(0, space);
     if (space < 0 || nul < 0 || nul + 1 + idBytes > buf.length)
       throw new GastownError('git.failed', 'cannot read a tree object: it is truncated');
+    const end = nul + 1 + idBytes;
     out.push({
-      mode: buf.subarray(at, space).toString('latin1'),
-      name: buf.subarray(space + 1, nul).toString('utf8'),
-      id: Buffer.from(buf.subarray(nul + 1, nul + 1 + idBytes)),
+      mode: buf.toString('latin1', at, space),
+      name: buf.toString('utf8', space + 1, nul),
+      id: buf.subarray(nul + 1, end),
+      raw: buf.subarray(at, end),
     });
-    at = nul + 1 + idBytes;
+    at = end;
   }
   return out;
 }
 
-/** Git's tree order: names compared as bytes, a tree's as if it ended with `/`. */
+/** Git's tree order key: the name's bytes, a tree's as if it ended with `/`. */
 function sortKey(e: Entry): Buffer {
   return Buffer.from(e.mode === TREE_MODE ? `${e.name}/` : e.name, 'utf8');
 }
 
+/**
+ * `list` (in git's tree order) with the entry named `name` replaced by `entry`, or removed when
+ * `entry` is undefined. Only the new entry's place is searched for: the folder of a thousand
+ * molecules is neither sorted again nor written entry by entry.
+ */
+function withEntry(list: Entry[], name: string, entry: Entry | undefined): Entry[] {
+  const at = list.findIndex((e) => e.name === name);
+  if (at >= 0) list.splice(at, 1);
+  if (!entry) return list;
+  const key = sortKey(entry);
+  let lo = 0;
+  let hi = list.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (Buffer.compare(sortKey(list[mid] as Entry), key) < 0) lo = mid + 1;
+    else hi = mid;
+  }
+  list.splice(lo, 0, entry);
+  return list;
+}
+
+/** A tree object's bytes, from entries already in git's tree order. */
 function serializeTree(entries: readonly Entry[]): Buffer {
-  const sorted = [...entries].sort((a, b) => Buffer.compare(sortKey(a), sortKey(b)));
-  return Buffer.concat(sorted.flatMap((e) => [Buffer.from(`${e.mode} ${e.name}\0`, 'utf8'), e.id]));
+  return Buffer.concat(
+    entries.flatMap((e) => (e.raw ? [e.raw] : [Buffer.from(`${e.mode} ${e.name}\0`, 'utf8'), e.id])),
+  );
 }
 
 /**
@@ -91,7 +118,8 @@ export function writeObject(
   const tmp = join(dir, `tmp_obj_gastown_${process.pid}_${hex.slice(2, 10)}`);
   const fd = openSync(tmp, 'w', 0o444);
   try {
-    writeSync(fd, deflateSync(Buffer.concat([header, body])));
+    // Level 1, git's own default for loose objects (core.looseCompression): any level reads back.
+    writeSync(fd, deflateSync(Buffer.concat([header, body]), { level: 1 }));
   } finally {
     closeSync(fd);
   }
@@ -168,11 +196,18 @@ function blobOf(root: string, path: string, objectsDir: string, algorithm: HashA
   return { mode, name, id: writeObject(objectsDir, 'blob', readFileSync(full), algorithm) };
 }
 
+/** A path's entry in the new tree, as `git update-index --index-info` takes it; mode `0`: removed. */
+export interface FileEntry {
+  path: string;
+  mode: string;
+  id: string;
+}
+
 /**
  * The id of `base` (a tree id; undefined for none) with each of `paths` as it is in the working
- * tree under `root` (a missing file is removed, and a folder left empty with it). The blobs and
- * trees are written to `objectsDir` as loose objects. Files are taken byte for byte, as the
- * engine wrote them: no clean filter or end-of-line conversion applies.
+ * tree under `root` (a missing file is removed, and a folder left empty with it), and each path's
+ * new entry. The blobs and trees are written to `objectsDir` as loose objects. Files are taken
+ * byte for byte, as the engine wrote them: no clean filter or end-of-line conversion applies.
  */
 export async function treeWithFiles(opts: {
   root: string;
@@ -180,7 +215,7 @@ export async function treeWithFiles(opts: {
   base: string | undefined;
   paths: readonly string[];
   algorithm: HashAlgorithm;
-}): Promise<string> {
+}): Promise<{ tree: string; files: FileEntry[] }> {
   const { root, objectsDir, algorithm } = opts;
   const idBytes = algorithm === 'sha256' ? 32 : 20;
   for (const p of opts.paths)
@@ -196,17 +231,21 @@ export async function treeWithFiles(opts: {
     ? await readFolders(root, opts.base, folders, idBytes)
     : new Map(folders.map((f) => [f, [] as Entry[]]));
   const put = (folder: string, name: string, entry: Entry | undefined) => {
-    const list = (trees.get(folder) ?? []).filter((e) => e.name !== name);
-    if (entry) list.push(entry);
-    trees.set(folder, list);
+    trees.set(folder, withEntry(trees.get(folder) ?? [], name, entry));
   };
+  const files: FileEntry[] = [];
+  const zero = '0'.repeat(idBytes * 2);
   for (const p of opts.paths) {
     const cut = p.lastIndexOf('/');
     const folder = cut < 0 ? '' : p.slice(0, cut);
     const existing = trees.get(folder)?.find((e) => e.name === p.slice(cut + 1));
     if (existing?.mode === TREE_MODE)
       throw new GastownError('git.failed', `cannot commit ${p}: it is a folder in HEAD`);
-    put(folder, p.slice(cut + 1), blobOf(root, p, objectsDir, algorithm));
+    const blob = blobOf(root, p, objectsDir, algorithm);
+    put(folder, p.slice(cut + 1), blob);
+    files.push(
+      blob ? { path: p, mode: blob.mode, id: blob.id.toString('hex') } : { path: p, mode: '0', id: zero },
+    );
   }
   // Deepest first, so each folder's own tree is written before its parent's.
   const depth = (f: string) => (f === '' ? 0 : f.split('/').length);
@@ -226,5 +265,5 @@ export async function treeWithFiles(opts: {
       entries.length > 0 ? writeObject(objectsDir, 'tree', serializeTree(entries), algorithm) : undefined;
     put(parent, name, id ? { mode: TREE_MODE, name, id } : undefined);
   }
-  return (top as Buffer).toString('hex');
+  return { tree: (top as Buffer).toString('hex'), files };
 }

@@ -5,18 +5,18 @@
 // all run it, at any rate.
 import { readdirSync, type Stats, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { landConvoysLocked, stampWindow } from '../convoy/store.js';
-import { advanceLocked } from '../engine/advance.js';
+import { landingCandidates } from '../convoy/read.js';
+import type { LandingOutcome } from '../convoy/store.js';
+import type { advanceLocked } from '../engine/advance.js';
 import { listMoleculeIds } from '../engine/io.js';
-import { recordStepLocked, stepActor } from '../engine/molecules.js';
 import { quietCheck } from '../engine/quiet.js';
-import { judgeMolecule } from '../engine/verdict.js';
 import { escalationSettings } from '../escalation/model.js';
 import { type BlockedMolecule, planAutoEscalations } from '../escalation/plan.js';
 import { escalateDue } from '../escalation/store.js';
 import { notificationEndpoints } from '../notify/config.js';
-import { type DeliverResult, deliverPending } from '../notify/deliver.js';
+import type { DeliverResult } from '../notify/deliver.js';
 import { commandEnv } from '../scope.js';
+import { stampWindow } from '../store/cache.js';
 import { loadConfig } from '../store/config.js';
 import { EVENTS, moleculesDir } from '../store/layout.js';
 import { withLock } from '../store/lock.js';
@@ -29,7 +29,6 @@ import {
   readPatrolCache,
   writePatrolCache,
 } from './cache.js';
-import { commitOwn } from './commit.js';
 import { readHeartbeats } from './heartbeat.js';
 
 export interface PatrolOptions {
@@ -83,7 +82,11 @@ interface MoleculeScan {
  * One listing of every molecule's facts serves escalations and claims: open claims and whether
  * each is blocked, reusing the patrol cache's entry for a folder whose stamp has not moved.
  */
-async function scanMolecules(opts: PatrolOptions, config: GastownConfig): Promise<MoleculeScan> {
+async function scanMolecules(
+  opts: PatrolOptions,
+  config: GastownConfig,
+  eventStats: ReadonlyMap<string, Stats>,
+): Promise<MoleculeScan> {
   const { root, now } = opts;
   const blocked: BlockedMolecule[] = [];
   const claims: Claim[] = [];
@@ -93,24 +96,33 @@ async function scanMolecules(opts: PatrolOptions, config: GastownConfig): Promis
   const wall = Date.now();
   const window = stampWindow(opts.env);
   const folderStats = new Map<string, Stats>();
+  let reused = 0;
+  // Concatenation, not path.join: this runs for every molecule.
+  const base = `${moleculesDir(root)}/`;
   for (const id of listMoleculeIds(root)) {
-    const dir = join(moleculesDir(root), id);
+    const dir = base + id;
     const folder = statSync(dir, { throwIfNoEntry: false });
-    const events = statSync(join(dir, EVENTS), { throwIfNoEntry: false });
+    const events = eventStats.get(id) ?? statSync(`${dir}/${EVENTS}`, { throwIfNoEntry: false });
     if (!folder || !events?.isDirectory()) continue;
     folderStats.set(id, folder);
     const stamp = entryStamp(folder, events, wall, window);
     const hit = stamp !== undefined ? cache.molecules[id] : undefined;
-    const entry = hit && hit.stamp === stamp ? hit : readEntry(root, id, dir, stamp);
+    const reuse = hit !== undefined && hit.stamp === stamp;
+    const entry = reuse ? hit : readEntry(root, id, dir, stamp);
+    if (reuse) reused++;
     if (!entry) continue;
     if (stamp !== undefined) fresh[id] = entry;
     claims.push(...entry.claims);
     if (!entry.candidate) continue;
+    const { judgeMolecule } = await import('../engine/verdict.js');
     const { plan } = await judgeMolecule(id, { root, config, now });
     if (plan.status === 'blocked' && plan.blocks) blocked.push({ molecule: id, blocks: plan.blocks });
   }
+  // Every entry reused and none gone: the file holds this already, so it is not serialised.
+  const kept = Object.keys(fresh).length;
+  const unchanged = text !== undefined && reused === kept && kept === Object.keys(cache.molecules).length;
   cache.molecules = fresh;
-  writePatrolCache(root, cache, text);
+  if (!unchanged) writePatrolCache(root, cache, text);
   return { blocked, claims, folderStats };
 }
 
@@ -165,7 +177,11 @@ async function patrolAgents(
   };
   for (const agent of beats.keys()) report(agent);
   const released: typeof out.released = [];
+  // The engine loads only when someone holds a step.
+  const engine = claims.length > 0 ? await import('../engine/molecules.js') : undefined;
   for (const c of claims) {
+    if (!engine) break;
+    const { recordStepLocked, stepActor } = engine;
     const agent = stepActor(root, c.molecule, c.step);
     if (agent === undefined) continue;
     const r = report(agent);
@@ -227,12 +243,13 @@ async function commitPatrolOwn(
   ]
     .filter(Boolean)
     .join(', ')}`;
+  const { commitOwn } = await import('./commit.js');
   const made = await commitOwn(root, config, own, `${subject}\n\n${lines.join('\n')}\n`, 'engine');
   if (made.commit) out.commits.push(made.commit);
 }
 
 async function locked(
-  opts: PatrolOptions & { quiet?: boolean },
+  opts: PatrolOptions & { quiet?: boolean; eventStats?: ReadonlyMap<string, Stats> },
   config: GastownConfig,
   out: PatrolResult,
 ): Promise<void> {
@@ -241,14 +258,27 @@ async function locked(
   // lock): advance would do nothing, so it is not loaded.
   const adv: Advanced = opts.quiet
     ? { transitions: [], written: [], problems: [] }
-    : await advanceLocked({ root, now, catchUp: true });
+    : await (await import('../engine/advance.js')).advanceLocked({
+        root,
+        now,
+        catchUp: true,
+        // The stamp window `advance` takes from the same environment.
+        ...(stampWindow(opts.env) !== undefined ? { stampWindowMs: stampWindow(opts.env) } : {}),
+      });
   out.transitions.push(...adv.transitions);
   out.problems.push(...adv.problems);
   const written = [...adv.written];
 
-  const { blocked, claims, folderStats } = await scanMolecules(opts, config);
+  // With nothing to advance, the quiet check's stats of each events/ folder are still current.
+  const { blocked, claims, folderStats } = await scanMolecules(opts, config, opts.eventStats ?? new Map());
 
-  const landing = await landConvoysLocked(root, config, (id) => folderStats.get(id));
+  // The engine (convoy/store.ts) loads only when a convoy may land.
+  const statOf = (id: string) => folderStats.get(id);
+  const found = landingCandidates(root, statOf);
+  const landing: LandingOutcome =
+    found.candidates.length > 0
+      ? await (await import('../convoy/store.js')).landConvoysLocked(root, config, statOf, found)
+      : { landed: [], written: [], problems: found.problems };
   out.convoys_landed.push(...landing.landed);
   out.problems.push(...landing.problems);
   const own = [...landing.written];
@@ -283,9 +313,13 @@ export async function patrol(opts: PatrolOptions): Promise<PatrolResult> {
     commits: [],
     problems: [],
   };
-  const quiet = quietCheck(opts.root, opts.now.getTime()) !== undefined;
-  await withLock(opts.root, opts.lockWaitMs, () => locked({ ...opts, quiet }, config, out));
+  const eventStats = new Map<string, Stats>();
+  const quiet = quietCheck(opts.root, opts.now.getTime(), eventStats) !== undefined;
+  await withLock(opts.root, opts.lockWaitMs, () =>
+    locked({ ...opts, quiet, ...(quiet ? { eventStats } : {}) }, config, out),
+  );
   if (notificationEndpoints(config).length > 0) {
+    const { deliverPending } = await import('../notify/deliver.js');
     const r = await deliverPending(opts.root, config, { env: opts.env ?? commandEnv() });
     out.deliveries = { delivered: r.delivered, failed: r.failed, retrying: r.retrying };
   }

@@ -23,6 +23,18 @@ export interface BlockSpec {
   warnIfMissing: boolean;
 }
 
+/** Exits 0 when nothing under .beads/ is staged (the runner's pre-commit test too). */
+export const STAGED_BEADS_TEST = 'git diff --cached --quiet -- .beads 2>/dev/null';
+
+/**
+ * HEAD as the post-commit runner and Node read it: id, tree, author name and email, the message,
+ * a line holding only \x01, then the names (src/triggers/hook.ts headFromRunner).
+ */
+export const HEAD_LOG_COMMAND =
+  "git log -1 -m --first-parent --name-only --format='%H%n%T%n%an%n%ae%n%B%n%x01' HEAD --";
+/** Characters of that log handed on (an argument or an environment string is limited to 128 KiB). */
+export const HEAD_LOG_MAX = 30000;
+
 /** The shell lines of the block (without markers). */
 export function blockBody(spec: BlockSpec): string {
   const missing = spec.warnIfMissing
@@ -34,6 +46,20 @@ export function blockBody(spec: BlockSpec): string {
     // hook (the user's part) still reads them.
     lines.push(
       `if [ -f "$__gastown_runner" ] && __gastown_in=$(mktemp 2>/dev/null); then cat >"$__gastown_in"; /bin/sh "$__gastown_runner" ${spec.hook} "$@" <"$__gastown_in"; exec <"$__gastown_in"; rm -f "$__gastown_in";${missing} fi`,
+    );
+  } else if (spec.hook === 'pre-commit') {
+    // The runner's own first test, asked here so a commit with nothing staged under .beads/
+    // starts no runner shell; GASTOWN_STAGED tells the runner it was asked. STAGED_BEADS_TEST
+    // is pinned to src/git/repo.ts stagedChanges by test/triggers/runner-rules.test.ts.
+    lines.push(
+      `if [ -f "$__gastown_runner" ]; then if ! ${STAGED_BEADS_TEST}; then GASTOWN_STAGED=1 /bin/sh "$__gastown_runner" ${spec.hook} "$@"; if [ $? -eq 1 ]; then exit 1; fi; fi;${missing} fi`,
+    );
+  } else if (spec.hook === 'post-commit') {
+    // The runner's `git log` of HEAD, asked here: only a commit whose log mentions `gastown-` or
+    // `.beads/` anywhere (a superset of the runner's test, pinned by runner-rules.test.ts) starts
+    // the runner, which takes the log as its argument instead of asking git again.
+    lines.push(
+      `if [ -f "$__gastown_runner" ]; then if __gastown_log=$(${HEAD_LOG_COMMAND} 2>/dev/null); then case "$__gastown_log" in *[Gg][Aa][Ss][Tt][Oo][Ww][Nn]-* | *.beads/*) if [ \${#__gastown_log} -gt ${HEAD_LOG_MAX} ]; then __gastown_log=; fi; /bin/sh "$__gastown_runner" ${spec.hook} "$__gastown_log" ;; esac; fi;${missing} fi`,
     );
   } else {
     // Only the runner's deliberate refusal (exit 1, from pre-commit) stops git; anything else

@@ -3,6 +3,7 @@ import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { chunksLoaded, TABLE_CHUNK } from '../helpers/chunks.js';
 import { CLI, ROOT, tempDir, testEnv } from '../helpers/repo.js';
 
 const cleanups: (() => void)[] = [];
@@ -23,13 +24,6 @@ function outside(): string {
   const dir = tempDir();
   cleanups.push(dir.cleanup);
   return dir.path;
-}
-
-/** The bundle files a run required, from node's module loader log. */
-function chunksLoaded(stderr: string): string[] {
-  return [...stderr.matchAll(/^MODULE \d+: load "([^"]*[\\/]dist[\\/][^"]*)"/gm)].map(
-    (m) => (m[1] as string).split(/[\\/]dist[\\/]/)[1] as string,
-  );
 }
 
 describe('gastown --version', () => {
@@ -55,6 +49,6 @@ describe('gastown --version', () => {
     expect(r.exitCode).toBe(0);
     const loaded = chunksLoaded(String(r.stderr));
     expect(loaded).toContain('gastown.cjs');
-    expect(loaded.filter((f) => /program|commander/.test(f))).toEqual([]);
+    expect(loaded.filter((f) => TABLE_CHUNK.test(f))).toEqual([]);
   });
 });

@@ -3,7 +3,8 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { gtJson, gtOk, type Status } from '../engine/cli.js';
+import { gt, gtJson, gtOk, type Status } from '../engine/cli.js';
+import { chunksLoaded, ENGINE_CHUNK } from '../helpers/chunks.js';
 import { commitAll, gitIn } from '../helpers/repo.js';
 import { convoyRepo } from './helpers.js';
 
@@ -71,5 +72,31 @@ describe('patrol and heartbeats', () => {
     );
     expect(reopened.trim()).not.toBe('');
     expect(reopened.trim().split('\n')).toHaveLength(1);
+  });
+
+  it('with nothing due it loads no engine, and a step started since is a claim at once', async () => {
+    const other = await convoyRepo();
+    try {
+      const cwd = other.path;
+      // Stamps recorded at once, so the second run is the warm one.
+      const env = { ...at('09:00'), GASTOWN_STAMP_WINDOW_MS: '0' };
+      await gtOk(cwd, ['molecule', 'create', '--formula', 'day', '--name', 'd1'], env);
+      await commitAll(cwd, 'd1');
+      for (let i = 0; i < 2; i++) await gtOk(cwd, ['patrol', '--no-commit'], env);
+      const quiet = await gt(cwd, ['patrol', '--no-commit'], { ...env, NODE_DEBUG: 'module' });
+      expect([quiet.exitCode, String(quiet.stdout)]).toEqual([0, 'nothing to do']);
+      expect(chunksLoaded(String(quiet.stderr)).filter((f) => ENGINE_CHUNK.test(f))).toEqual([]);
+
+      await gtOk(cwd, ['step', 'start', 'd1', 'work', '--as', 'polecat-1'], env);
+      const r = await gtJson<PatrolJson>(cwd, ['patrol', '--no-commit'], env);
+      expect(r.agents).toEqual([
+        expect.objectContaining({
+          agent: 'polecat-1',
+          claims: [{ molecule: 'd1', step: 'work', attempt: 1 }],
+        }),
+      ]);
+    } finally {
+      other.cleanup();
+    }
   });
 });

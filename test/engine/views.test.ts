@@ -1,21 +1,25 @@
 // `molecule list` and `molecule current` answer from the summaries advance keeps (engine/views.ts),
 // and a molecule waiting at a pending checkpoint is one advance skips while nothing changed. A
 // changed file is always read again: the answers after a change are those of a full judgement.
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { lookAtMolecules } from '../../src/engine/views.js';
 import { gitIn, JGIL, makeRepo } from '../helpers/repo.js';
 import { gtJson, gtOk } from './cli.js';
-import { paAtReview } from './polecats.js';
+import { POLECAT, paAtReview } from './polecats.js';
 
 interface AdvanceJson {
   transitions: unknown[];
   unchanged?: { stamp: number; key: number };
 }
 
-const ways = (looks: Awaited<ReturnType<typeof lookAtMolecules>>) =>
-  Object.fromEntries(looks.map((l) => [l.id, l.view ? 'summary' : 'read']));
+/** How each molecule was looked at: from its summary, or read and judged. */
+async function ways(looks: ReturnType<typeof lookAtMolecules>): Promise<Record<string, string>> {
+  const out: Record<string, string> = {};
+  for await (const l of looks) out[l.id] = l.view ? 'summary' : 'read';
+  return out;
+}
 
 describe('list and current from summaries', () => {
   let repo: Awaited<ReturnType<typeof makeRepo>>;
@@ -43,7 +47,7 @@ describe('list and current from summaries', () => {
     const now = new Date();
     const listRead = await gtJson(cwd, ['molecule', 'list']);
     const currentRead = await gtJson(cwd, ['molecule', 'current', '--for', 'polecat-1']);
-    expect(ways(await lookAtMolecules(cwd, now))).toEqual({ pa: 'summary', pb: 'summary' });
+    expect(await ways(lookAtMolecules(cwd, now))).toEqual({ pa: 'summary', pb: 'summary' });
     expect(await gtJson(cwd, ['molecule', 'list'])).toEqual(listRead);
     expect(await gtJson(cwd, ['molecule', 'current', '--for', 'polecat-1'])).toEqual(currentRead);
     expect(currentRead).toEqual([
@@ -65,14 +69,30 @@ describe('list and current from summaries', () => {
     const request = join(cwd, '.beads/molecules/pa/checkpoints/review.md');
     const pending = readFileSync(request, 'utf8');
     writeFileSync(request, pending.replace(/^decision: pending/m, 'decision: rejected'));
-    expect(ways(await lookAtMolecules(cwd, new Date()))).toEqual({ pa: 'read', pb: 'summary' });
+    expect(await ways(lookAtMolecules(cwd, new Date()))).toEqual({ pa: 'read', pb: 'summary' });
     writeFileSync(request, pending);
     await gtOk(cwd, ['checkpoint', 'approve', 'pa', 'review'], JGIL);
-    expect(ways(await lookAtMolecules(cwd, new Date()))).toEqual({ pa: 'read', pb: 'summary' });
+    expect(await ways(lookAtMolecules(cwd, new Date()))).toEqual({ pa: 'read', pb: 'summary' });
     await gtOk(cwd, ['advance']);
     const list = await gtJson<{ id: string; progress: { done: number } }[]>(cwd, ['molecule', 'list']);
     expect(list.find((m) => m.id === 'pa')?.progress.done).toBe(3);
     const current = await gtJson<{ molecule: string; step: string }[]>(cwd, ['molecule', 'current']);
     expect(current.map((c) => `${c.molecule}/${c.step}`)).toEqual(['pa/merge', 'pb/implement']);
+  });
+
+  // A cold reader over 10,000 molecules held every judged molecule's files until the last one
+  // was read (~400 MiB): each is read when the caller gets to it, and let go after.
+  it('reads molecules one at a time, when the caller gets to each', async () => {
+    const cwd = repo.path;
+    rmSync(join(cwd, '.beads/.cache'), { recursive: true, force: true });
+    const looks = lookAtMolecules(cwd, new Date());
+    const first = await looks.next();
+    expect(first.done ? undefined : first.value.id).toBe('pa');
+    // pb changes after pa was handed over: a reader that read both first would miss it.
+    await gtOk(cwd, ['step', 'done', 'pb', 'implement'], POLECAT);
+    const second = await looks.next();
+    const pb = second.done ? undefined : second.value.judged;
+    expect(pb?.state.stepById.get('implement')?.status).toBe('done');
+    expect((await looks.next()).done).toBe(true);
   });
 });

@@ -2,8 +2,9 @@
 // refusing mid-merge, reading staged blobs byte-exactly.
 import { existsSync, mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { execa } from 'execa';
 import { afterEach, describe, expect, it } from 'vitest';
-import { commitFiles } from '../../src/git/commit.js';
+import { commitFiles, writeCommitObject } from '../../src/git/commit.js';
 import { readIndexFiles, repoPaths, stagedChanges } from '../../src/git/repo.js';
 import { operationInProgress } from '../../src/git/states.js';
 import { commitTransitions, engineCommitMessage } from '../../src/triggers/commit.js';
@@ -168,5 +169,59 @@ describe('repository reads', () => {
       { path: '.beads/m/big.toml', mode: '100644' },
       { path: '.beads/m/link.toml', mode: '120000' },
     ]);
+  });
+
+  it('writes the commit object git commit-tree makes, byte for byte, or leaves it to git', async () => {
+    const cwd = await repo();
+    const [parent = '', tree = ''] = (await gitIn(cwd, 'rev-parse', 'HEAD', 'HEAD^{tree}')).split('\n');
+    const message = 'gastown: m1 design done\n\nGastown-Molecule: m1\n';
+    const gitMakes = async (identity: { name: string; email: string }, dates: Record<string, string>) =>
+      (
+        await execa('git', ['commit-tree', tree, '-p', parent, '-F', '-'], {
+          cwd,
+          input: message,
+          env: {
+            ...ENV,
+            ...dates,
+            GIT_AUTHOR_NAME: identity.name,
+            GIT_AUTHOR_EMAIL: identity.email,
+            GIT_COMMITTER_NAME: identity.name,
+            GIT_COMMITTER_EMAIL: identity.email,
+          },
+        })
+      ).stdout.trim();
+    const ours = (identity: { name: string; email: string }, dates: Record<string, string>) =>
+      writeCommitObject({
+        gitDir: join(cwd, '.git'),
+        tree,
+        parent,
+        message,
+        identity,
+        env: { ...ENV, ...dates },
+        algorithm: 'sha1',
+      });
+    const gastown = { name: 'gastown', email: 'gastown@localhost' };
+    for (const dates of [
+      // What git gives a hook (the commit's own author date), and what tests and people set.
+      { GIT_AUTHOR_DATE: '@1767690000 +0000', GIT_COMMITTER_DATE: '@1767690000 -0700' },
+      { GIT_AUTHOR_DATE: '2026-01-06T09:00:00Z', GIT_COMMITTER_DATE: '2026-01-06T09:00:00+05:30' },
+      { GIT_AUTHOR_DATE: '2026-02-28 23:59:59-03:00', GIT_COMMITTER_DATE: '2026-01-06T09:00:00Z' },
+    ])
+      for (const identity of [gastown, { name: 'Zoë Engine', email: 'zoe@example.com' }])
+        expect({ dates, identity, id: ours(identity, dates) }).toEqual({
+          dates,
+          identity,
+          id: await gitMakes(identity, dates),
+        });
+    // Its object is whole: git reads it back.
+    expect(await gitIn(cwd, 'cat-file', '-t', ours(gastown, { GIT_AUTHOR_DATE: '@1 +0000' }) ?? '')).toBe(
+      'commit',
+    );
+    // What git would clean up or parse by its own rules stays git's.
+    const z = { GIT_AUTHOR_DATE: '@1767690000 +0000', GIT_COMMITTER_DATE: '@1767690000 +0000' };
+    expect(ours({ name: 'gastown.', email: 'gastown@localhost' }, z)).toBeUndefined();
+    expect(ours({ name: 'a <b>', email: 'gastown@localhost' }, z)).toBeUndefined();
+    expect(ours(gastown, { ...z, GIT_AUTHOR_DATE: 'Tue, 6 Jan 2026 09:00:00 +0000' })).toBeUndefined();
+    expect(ours(gastown, { ...z, GIT_COMMITTER_DATE: '2026-02-30T09:00:00Z' })).toBeUndefined();
   });
 });

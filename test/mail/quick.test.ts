@@ -5,6 +5,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { createContext } from '../../src/cli/context.js';
 import { QUICK_MAIL_OPTIONS, quickMailCall } from '../../src/cli/quick-mail.js';
 import { registerMail } from '../../src/cli/table/mail.js';
+import { chunksLoaded, ENGINE_CHUNK, TABLE_CHUNK } from '../helpers/chunks.js';
 import { gastown } from '../helpers/repo.js';
 import { gtOk, mailRepo } from './helpers.js';
 
@@ -71,6 +72,23 @@ describe('the mail shortcut', () => {
         String(full.stdout),
         String(full.stderr),
       ]);
+    }
+  });
+
+  it('answers inbox and check without loading the engine or the command table', async () => {
+    repo = await mailRepo();
+    const cwd = repo.path;
+    await gtOk(cwd, ['mail', 'send', '--as', '@jgil', '--to', 'polecat-1', '--subject', 'hi', '--body', 'b']);
+    for (const args of [
+      ['mail', 'inbox', '--for', 'polecat-1', '--json'],
+      ['mail', 'check', '--for', 'polecat-1'],
+    ]) {
+      const r = await gastown(args, cwd, { NODE_DEBUG: 'module' });
+      expect(r.exitCode).toBe(0);
+      expect(String(r.stdout)).toContain('1');
+      const loaded = chunksLoaded(String(r.stderr));
+      expect(loaded.some((f) => f.startsWith('chunks/mail'))).toBe(true);
+      expect(loaded.filter((f) => ENGINE_CHUNK.test(f) || TABLE_CHUNK.test(f))).toEqual([]);
     }
   });
 });

@@ -1,7 +1,8 @@
-// `gastown convoy create|add|show|list|close` (docs/convoys.md).
+// `gastown convoy create|add|show|list|close` (docs/convoys.md). The engine (convoy/store.ts) loads
+// only when `show` cannot answer from the cache's stamps, and for the commands that write.
 import type { ConvoyView } from '../../convoy/plan.js';
 import { progressBar } from '../../convoy/plan.js';
-import { addToConvoy, closeConvoy, createConvoy, listConvoyIds, readConvoyView } from '../../convoy/store.js';
+import { cachedConvoyView, listConvoyIds } from '../../convoy/read.js';
 import { ExitCode } from '../../errors.js';
 import { loadConfig } from '../../store/config.js';
 import { findRoot } from '../../store/layout.js';
@@ -17,6 +18,7 @@ export async function create(
     ?.split(',')
     .map((t) => t.trim())
     .filter(Boolean);
+  const { createConvoy } = await import('../../convoy/store.js');
   const file = await createConvoy(root, {
     id,
     name: flags.name,
@@ -35,6 +37,7 @@ export async function add(
   molecule: string,
   flags: { after?: string; json?: boolean },
 ): Promise<number> {
+  const { addToConvoy } = await import('../../convoy/store.js');
   const r = await addToConvoy(findRoot(ctx.cwd), id, molecule, flags.after);
   if (flags.json) ctx.io.json({ convoy: id, molecule, ...(flags.after ? { after: flags.after } : {}), ...r });
   else if (!r.changed) ctx.io.out(`${molecule} is already in convoy ${id}`);
@@ -62,7 +65,11 @@ function viewJson(v: ConvoyView) {
 }
 
 export async function show(ctx: CliContext, id: string, flags: { json?: boolean }): Promise<number> {
-  const v = await readConvoyView(findRoot(ctx.cwd), id, ctx.now());
+  const root = findRoot(ctx.cwd);
+  const now = ctx.now();
+  const v =
+    cachedConvoyView(root, id, now) ??
+    (await (await import('../../convoy/store.js')).readConvoyView(root, id, now));
   if (flags.json) {
     ctx.io.json(viewJson(v));
     return ExitCode.ok;
@@ -97,6 +104,7 @@ export async function list(ctx: CliContext, flags: { json?: boolean }): Promise<
   const root = findRoot(ctx.cwd);
   const config = loadConfig(root);
   const views: ConvoyView[] = [];
+  const { readConvoyView } = await import('../../convoy/store.js');
   for (const id of listConvoyIds(root)) views.push(await readConvoyView(root, id, ctx.now(), { config }));
   if (flags.json) {
     ctx.io.json(
@@ -117,6 +125,7 @@ export async function close(
   id: string,
   flags: { reason?: string; json?: boolean },
 ): Promise<number> {
+  const { closeConvoy } = await import('../../convoy/store.js');
   const r = await closeConvoy(findRoot(ctx.cwd), id, flags.reason);
   if (flags.json) ctx.io.json({ convoy: id, ...r });
   else ctx.io.out(r.changed ? `closed convoy ${id} (${r.file})` : `convoy ${id} is already closed`);

@@ -210,7 +210,7 @@ export async function currentSteps(
   if (id !== undefined) fromStatus(await moleculeStatus(cwd, id, now));
   else {
     // A molecule that is not active needs no more than its state from its summary.
-    for (const look of await lookAtMolecules(cwd, now, (state) => state !== 'active')) {
+    for await (const look of lookAtMolecules(cwd, now, (state) => state !== 'active')) {
       if (look.judged) fromStatus(statusOf(look.judged.state, look.judged.plan));
       else if (look.state === 'active') for (const w of look.view?.work ?? []) take(w, look.id);
     }
