@@ -37,7 +37,8 @@ const lazyChildProcess = {
  * needs to answer "nothing changed" (engine/quiet.ts) without the engine (and paths.ts, so a
  * warm `formula validate` does not load the engine either); `store-config` is the
  * config reader and smol-toml (mail reads the config without the engine); `core` is everything
- * else the engine's hot path touches. Heavier, rarer code (formula validation with zod, gates
+ * else the engine's hot path touches; `readers` what the readers need of the engine when the caches
+ * answer. Heavier, rarer code (formula validation with zod, gates
  * with yaml, git through execa, the watcher) stays in chunks of its own.
  */
 const groups = [
@@ -63,6 +64,13 @@ const groups = [
     name: 'formula-check',
     priority: 2,
     test: /[\\/]src[\\/]formula[\\/](cache|limits|library|validate|pattern|argv|vars|hash)\.ts$/,
+  },
+  {
+    // What `molecule list|current|status` need to answer from the caches: the engine (fold, plan,
+    // the verdict) loads only when a molecule must be judged in full (engine/io.ts is in `convoy-read`).
+    name: 'readers',
+    priority: 2,
+    test: /[\\/]src[\\/](engine[\\/](views|summaries|molecule-status|status-cache)|desk[\\/]describe)\.ts$/,
   },
   {
     // What `mail inbox` and `mail check` read and what patrol writes mail with, so neither loads

@@ -5,7 +5,8 @@
 //
 // Argv shapes that run on every commit or prompt are dispatched directly (the hook entry point,
 // a plain `advance`, `mail inbox|check`: src/cli/quick-mail.ts, `convoy show` and `patrol`:
-// src/cli/quick-fleet.ts, `formula validate`, `--version`); everything else goes to the
+// src/cli/quick-fleet.ts, `molecule status|list|current` and `prime`: src/cli/quick-readers.ts,
+// `formula validate`, `--version`); everything else goes to the
 // command table (program.ts), whose groups live in src/cli/table/ and load their implementation
 // lazily.
 import { traceFrom, traceLines } from '../engine/trace.js';
@@ -14,6 +15,7 @@ import { closeScope, openScope } from '../scope.js';
 import { type CliContext, createContext, type Sink } from './context.js';
 import { quickFleetCall } from './quick-fleet.js';
 import { quickMailCall } from './quick-mail.js';
+import { quickReaderCall } from './quick-readers.js';
 import { VERSION } from './version.js';
 
 export interface RunOptions {
@@ -144,6 +146,18 @@ async function dispatch(args: string[], opts: RunOptions): Promise<number> {
     if (validate) {
       const { validate: run } = await import('./commands/formula.js');
       return await run(ctx, validate.refs, { json: validate.json });
+    }
+    const reader = quickReaderCall(args);
+    if (reader?.command === 'prime') {
+      const { prime } = await import('./commands/desk.js');
+      return await prime(ctx, reader.flags);
+    }
+    if (reader) {
+      const commands = await import('./commands/molecule.js');
+      const { command, args: ids, flags } = reader;
+      if (command === 'list') return await commands.list(ctx, flags);
+      if (command === 'status') return await commands.status(ctx, ids[0] as string, flags);
+      return await commands.current(ctx, ids[0], flags);
     }
     const { runProgram } = await import('./program.js');
     return await runProgram(ctx, ['node', 'gastown', ...args]);

@@ -1,72 +1,24 @@
 // The agent's desk (docs/agents.md): one step as the agent who does it needs to read it, and
 // what `prime` shows at the start of a session. A step's instructions, its attempt and its
 // feedback are all in the molecule's files; which steps are the agent's comes from the same
-// summaries and judgement as `molecule current` (engine/views.ts).
-import { readdirSync } from 'node:fs';
+// summaries and judgement as `molecule current` (engine/views.ts), and the step on the hook is
+// kept like a status (engine/status-cache.ts).
 import { checkpointId, checkpointPaths } from '../checkpoint/file.js';
 import { parseFrontMatter } from '../checkpoint/frontmatter.js';
-import { parseMoleculeMeta } from '../engine/fold.js';
-import { fileMoleculeStatus, moleculeRelDir, readMoleculeFiles } from '../engine/io.js';
+import { fileMoleculeStatus, readMoleculeFiles } from '../engine/io.js';
 import { stepAssignee } from '../engine/plan.js';
-import { foldFiles, memoParseFormula, planState } from '../engine/reconcile.js';
-import { MOVABLE } from '../engine/summaries.js';
+import { foldFiles, planState } from '../engine/reconcile.js';
 import { formatTrailer } from '../engine/trailers.js';
-import type { MoleculeState, PlanResult, StepState } from '../engine/types.js';
-import { lookAtMolecules } from '../engine/views.js';
+import type { MoleculeState, MoleculeStatus, PlanResult, StepState } from '../engine/types.js';
 import { GastownError } from '../errors.js';
 import type { HumanGate } from '../formula/model.js';
 import { substituteVars as substitute } from '../formula/vars.js';
-import { readSmallFile } from '../store/atomic.js';
 import { assertPathSegment } from '../store/ids.js';
-import {
-  EVENTS,
-  FORMULA_FILE,
-  MOLECULE_FILE,
-  moleculesDir,
-  outputPath,
-  parseEventName,
-  stepEventPath,
-} from '../store/layout.js';
+import { outputPath } from '../store/layout.js';
 import type { GastownConfig } from '../store/types.js';
+import { renderStepViewWith, type StepView, stripWith } from './render.js';
 
-export interface NeedView {
-  step: string;
-  state: string;
-  /** Repo-relative path of the output its current attempt stored, when it stored one. */
-  output?: string;
-}
-
-export interface FeedbackView {
-  /** Repo-relative path. */
-  file: string;
-  /** `rejected`, `gate-failed` or `comment`. */
-  kind: string;
-  text: string;
-}
-
-export interface StepView {
-  molecule: string;
-  step: string;
-  title: string;
-  state: string;
-  attempt: number;
-  assignee?: string;
-  /** The step's description with the molecule's vars filled in. */
-  description: string;
-  acceptance?: string;
-  gate?: string;
-  needs: NeedView[];
-  /** Why this attempt exists: the rejection or gate failure that re-opened it. */
-  feedback: FeedbackView[];
-  /** Comments people left on a checkpoint for whoever does this step, oldest first. */
-  comments: FeedbackView[];
-  /** The checkpoint request a person decides, for a checkpoint step. */
-  checkpoint?: string;
-  /** What finishes it, in the order to use them. */
-  commands: string[];
-  /** The commit trailer that records it done. */
-  trailer?: string;
-}
+export type { FeedbackView, NeedView, StepView } from './render.js';
 
 const SATISFIED = new Set(['done', 'skipped']);
 
@@ -76,46 +28,15 @@ export async function loadView(
   id: string,
   config: GastownConfig,
   now: Date,
+  moleculeStatus: (id: string) => MoleculeStatus | undefined = fileMoleculeStatus(root),
 ): Promise<{ state: MoleculeState; plan: PlanResult }> {
   const state = foldFiles(id, readMoleculeFiles(root, id));
-  const plan = await planState(state, { config, now, moleculeStatus: fileMoleculeStatus(root) });
+  const plan = await planState(state, { config, now, moleculeStatus });
   return { state, plan };
 }
 
-/**
- * The descriptions of steps of molecule `id` as stepView gives them (vars filled in), from its
- * frozen formula and molecule.toml alone: `molecule current` prints them for every step it lists.
- * Undefined when those files cannot be read or parsed; the caller folds the molecule then.
- */
-export function stepDescriptions(
-  root: string,
-  id: string,
-  steps: readonly string[],
-): Map<string, string> | undefined {
-  const dir = `${moleculesDir(root)}/${id}`;
-  try {
-    const formula = memoParseFormula(
-      readSmallFile(`${dir}/${FORMULA_FILE}`),
-      `${moleculeRelDir(id)}/${FORMULA_FILE}`,
-    );
-    const meta = parseMoleculeMeta(
-      readSmallFile(`${dir}/${MOLECULE_FILE}`),
-      `${moleculeRelDir(id)}/${MOLECULE_FILE}`,
-    );
-    const out = new Map<string, string>();
-    for (const id of steps) {
-      const step = formula.steps.find((s) => s.id === id);
-      if (!step) return undefined;
-      out.set(id, substitute(step.description ?? '', meta.vars ?? {}).trimEnd());
-    }
-    return out;
-  } catch {
-    return undefined;
-  }
-}
-
 /** A step's state as `status` shows it: a pending step the next reconcile makes ready is ready. */
-function shownState(plan: PlanResult, s: StepState): string {
+export function shownState(plan: PlanResult, s: StepState): string {
   if (s.status !== 'pending') return s.status;
   const ready = plan.effects.some(
     (e) => e.type === 'transition' && e.fact.step === s.id && e.fact.kind === 'ready',
@@ -197,158 +118,5 @@ export function stepView(state: MoleculeState, plan: PlanResult, stepId: string)
 
 /** The text of a step view, as `step show` and `prime` print it. */
 export function renderStepView(v: StepView, opts: { heading?: boolean } = {}): string[] {
-  const lines: string[] = [];
-  if (opts.heading !== false) lines.push(`${v.molecule}/${v.step}: ${v.title}`);
-  const who = v.assignee ? `, for ${v.assignee}` : '';
-  const gate = v.gate ? `, gate: ${v.gate}` : '';
-  lines.push(`state: ${v.state.replace('_', ' ')}, attempt ${v.attempt}${who}${gate}`);
-  if (v.description) lines.push('', v.description);
-  if (v.acceptance) lines.push('', `Done when: ${v.acceptance}`);
-  if (v.needs.length > 0) {
-    lines.push('', 'Needs:');
-    for (const n of v.needs) lines.push(`  ${n.step} (${n.state})${n.output ? `: ${n.output}` : ''}`);
-  }
-  for (const f of v.feedback) {
-    lines.push('', `Feedback for attempt ${v.attempt} (${f.kind}, ${f.file}):`, '', stripFrontMatter(f.text));
-  }
-  for (const c of v.comments) lines.push('', `Comment (${c.file}):`, '', stripFrontMatter(c.text));
-  if (v.checkpoint) lines.push('', `Checkpoint: ${v.checkpoint}`);
-  if (v.commands.length > 0) {
-    lines.push('', 'To finish it:');
-    for (const c of v.commands) lines.push(`  ${c}`);
-  }
-  return lines;
+  return renderStepViewWith(v, stripWith(parseFrontMatter), opts);
 }
-
-/** The markdown of a feedback file without its front matter (all of it when that cannot be read). */
-function stripFrontMatter(text: string): string {
-  try {
-    return parseFrontMatter(text).body.trim();
-  } catch {
-    return text.trim();
-  }
-}
-
-export interface DeskStep {
-  molecule: string;
-  step: string;
-  title: string;
-  state: string;
-  attempt: number;
-}
-
-export interface Desk {
-  /** The step on the agent's hook (in progress, else the first ready one) with its instructions. */
-  hook?: StepView;
-  /** The other steps ready for the agent. */
-  ready: DeskStep[];
-}
-
-const OVER = new Set(['done', 'failed', 'skipped']);
-
-/**
- * Whether molecule `id` records a step ready for or started by someone `mine` accepts (or by
- * nobody named), judged by the names in `events/` and the one line of the fact that names who:
- * one listing passes over a molecule with nothing open for them. A folder it cannot list or a
- * fact it cannot read is looked at in full, so its problem is reported where it belongs.
- */
-function openStepFor(root: string, id: string, mine: (who: string | undefined) => boolean): boolean {
-  const dir = `${moleculesDir(root)}/${id}/${EVENTS}`;
-  let names: string[];
-  try {
-    names = readdirSync(dir);
-  } catch {
-    return true;
-  }
-  const latest = new Map<string, { attempt: number; kinds: Set<string> }>();
-  for (const name of names) {
-    const e = parseEventName(name);
-    if (e?.scope !== 'step') continue;
-    const at = latest.get(e.step);
-    if (!at || e.attempt > at.attempt) latest.set(e.step, { attempt: e.attempt, kinds: new Set([e.kind]) });
-    else if (e.attempt === at.attempt) at.kinds.add(e.kind);
-  }
-  for (const [step, { attempt, kinds }] of latest) {
-    if ([...kinds].some((k) => OVER.has(k))) continue;
-    const kind = kinds.has('started') ? 'started' : kinds.has('ready') ? 'ready' : undefined;
-    if (!kind) continue;
-    let text: string;
-    try {
-      text = readSmallFile(`${dir}/${stepEventPath(step, attempt, kind).slice(EVENTS.length + 1)}`);
-    } catch {
-      return true;
-    }
-    const who = /^(?:by|assignee) = "([^"]*)"$/m.exec(text)?.[1];
-    if (who === undefined || mine(who)) return true;
-  }
-  return false;
-}
-
-/**
- * The steps for `me` across molecules that can move (not completed, cancelled, invalid or in
- * conflict): in progress first, then ready, in molecule order. Each molecule with a step open
- * for `me` (openStepFor) is looked at as `molecule current` looks at it (engine/views.ts): from
- * its summary while nothing it was computed from changed, else read and judged, and that
- * recorded. Gated steps are left out: a person or the engine finishes them. Only the step on the
- * hook is read in full, for its instructions.
- */
-export async function deskOf(root: string, config: GastownConfig, me: string, now: Date): Promise<Desk> {
-  const bare = (n: string) => n.replace(/^@/, '');
-  const mine = (a: string | undefined) => a !== undefined && bare(a) === bare(me);
-  const inProgress: { view: () => Promise<StepView>; step: DeskStep }[] = [];
-  const ready: { view: () => Promise<StepView>; step: DeskStep }[] = [];
-  const add = (entry: { view: () => Promise<StepView>; step: DeskStep }) =>
-    (entry.step.state === 'in_progress' ? inProgress : ready).push(entry);
-  // Only molecules whose recorded facts hold a step open for `me` (or that cannot be listed);
-  // one that cannot move needs no more than its state from its summary.
-  const looks = lookAtMolecules(
-    root,
-    now,
-    (state) => !MOVABLE.has(state),
-    (id) => openStepFor(root, id, mine),
-  );
-  for await (const look of looks) {
-    const id = look.id;
-    if (!look.judged) {
-      if (!MOVABLE.has(look.state)) continue;
-      for (const w of look.view?.work ?? []) {
-        if (w.gate === 'human' || w.gate === 'command' || !mine(w.assignee)) continue;
-        const step = {
-          molecule: id,
-          step: w.step,
-          title: w.title || w.step,
-          state: w.state,
-          attempt: w.attempt,
-        };
-        add({ view: async () => stepViewOf(await loadView(root, id, config, now), w.step), step });
-      }
-      continue;
-    }
-    const { state, plan } = look.judged;
-    if (!MOVABLE.has(plan.status) || !state.formula) continue;
-    for (const step of state.formula.steps) {
-      const s = state.stepById.get(step.id) as StepState;
-      const shown = shownState(plan, s);
-      if (shown !== 'ready' && shown !== 'in_progress') continue;
-      if (step.gate?.type === 'human' || step.gate?.type === 'command') continue;
-      const planned = plan.effects.find(
-        (e) => e.type === 'transition' && e.fact.step === step.id && e.fact.kind === 'ready',
-      );
-      const who = s.assignee ?? (planned?.type === 'transition' ? planned.fact.assignee : undefined);
-      if (!mine(who)) continue;
-      add({
-        view: async () => stepView(state, plan, step.id),
-        step: { molecule: id, step: step.id, title: step.title || step.id, state: shown, attempt: s.attempt },
-      });
-    }
-  }
-  const all = [...inProgress, ...ready];
-  const first = all[0];
-  return {
-    ...(first ? { hook: await first.view() } : {}),
-    ready: all.slice(1).map((e) => e.step),
-  };
-}
-
-const stepViewOf = (v: { state: MoleculeState; plan: PlanResult }, step: string) =>
-  stepView(v.state, v.plan, step);

@@ -1,4 +1,7 @@
-// Reading molecules: one molecule's status, the problems pre-commit reports, the list.
+// Reading molecules: one molecule's status, the problems pre-commit reports, the list. The engine
+// (fold, plan, the verdict) is imported where a molecule is judged, so a reader answered from the
+// caches never loads it (scripts/build.mjs, `readers`).
+import { dueAgain } from '../clock.js';
 import { GastownError } from '../errors.js';
 import { loadConfig } from '../store/config.js';
 import { assertMoleculeId } from '../store/ids.js';
@@ -6,11 +9,9 @@ import { findRoot } from '../store/layout.js';
 import type { GastownConfig } from '../store/types.js';
 import type { Problem } from './apply.js';
 import { moleculeExists, moleculeRelDir } from './io.js';
-import { planLoaded } from './molecule-load.js';
-import { stateProblems } from './reconcile.js';
+import { beforeJudging, keptAnswer } from './status-cache.js';
 import { MOVABLE } from './summaries.js';
 import type { MoleculeState, MoleculeStatus, PlanResult, StepState } from './types.js';
-import { judgeMolecule } from './verdict.js';
 import { lookAtMolecules } from './views.js';
 
 export interface StepStatusJson {
@@ -123,8 +124,22 @@ export async function moleculeStatus(
   assertMoleculeId(id);
   if (!moleculeExists(root, id))
     throw new GastownError('molecule.unknown', `no molecule ${id} (looked in ${moleculeRelDir(id)})`);
-  const { state, plan } = await judgeMolecule(id, { root, config: loadConfig(root), now });
-  return statusOf(state, plan);
+  const kept = keptAnswer<StatusJson>(root, id, 'status', now);
+  // The time left to a deadline is said as of now.
+  for (const step of kept?.steps ?? []) if (step.notes) step.notes = step.notes.map((n) => dueAgain(n, now));
+  if (kept) return kept;
+  // Before the molecule, the config or git is read: a change after this is seen next time.
+  const keeper = beforeJudging<StatusJson>(root, id, 'status');
+  const { judgeMolecule } = await import('./verdict.js');
+  const { state, plan } = await judgeMolecule(id, {
+    root,
+    config: loadConfig(root),
+    now,
+    ...(keeper ? { moleculeStatus: keeper.moleculeStatus } : {}),
+  });
+  const status = statusOf(state, plan);
+  if (keeper && !plan.volatile) keeper.keep(status, plan.recheckAt);
+  return status;
 }
 
 /**
@@ -138,6 +153,10 @@ export async function verdictProblems(
   config: GastownConfig,
   now: Date,
 ): Promise<Problem[]> {
+  const [{ planLoaded }, { stateProblems }] = await Promise.all([
+    import('./molecule-load.js'),
+    import('./reconcile.js'),
+  ]);
   const { state, plan } = await planLoaded(root, id, files, config, now);
   const { state: verdict } = statusOf(state, plan);
   return verdict === 'invalid' || verdict === 'conflict' ? stateProblems(state, plan) : [];

@@ -8,12 +8,14 @@ import type { GastownConfig } from '../store/types.js';
 import { fileMoleculeStatus, readMoleculeFiles } from './io.js';
 import { unbackedFacts } from './plan.js';
 import { foldFiles, planEnvFor, planWith } from './reconcile.js';
-import type { MoleculeState, PlanEnv, PlanResult } from './types.js';
+import type { MoleculeState, MoleculeStatus, PlanEnv, PlanResult } from './types.js';
 
 export interface VerdictContext {
   root: string;
   config: GastownConfig;
   now: Date;
+  /** How other molecules' states are read (default: their files); status-cache.ts records them. */
+  moleculeStatus?: (id: string) => MoleculeStatus | undefined;
 }
 
 export interface MoleculeVerdict {
@@ -33,7 +35,7 @@ export async function judgeState(state: MoleculeState, ctx: VerdictContext): Pro
   const base = {
     config: ctx.config,
     now: ctx.now,
-    moleculeStatus: fileMoleculeStatus(ctx.root),
+    moleculeStatus: ctx.moleculeStatus ?? fileMoleculeStatus(ctx.root),
     root: ctx.root,
   };
   const env = await planEnvFor(state, base);

@@ -1,14 +1,14 @@
 // What `molecule list` and `molecule current` read: each molecule's summary (summaries.ts) while
 // its content key holds, else the molecule itself, judged as `molecule status` judges it; that
 // judgement is recorded, so the next reader of an unchanged molecule pays one stat or listing.
+// The engine (fold, plan, the verdict) loads only when a molecule must be judged: a warm reader
+// whose every molecule is answered from its summary never loads it (scripts/build.mjs, `readers`).
 import { configStamp, type MoleculeView, stampWindow } from '../store/cache.js';
 import { loadConfig } from '../store/config.js';
 import { findRoot } from '../store/layout.js';
 import { fileMoleculeStatus, listMoleculeIds } from './io.js';
-import { stateProblems } from './reconcile.js';
 import { openSummaries } from './summaries.js';
 import type { MoleculeState, MoleculeStatus, PlanResult } from './types.js';
-import { judgeMolecule } from './verdict.js';
 
 /** One molecule as a reader sees it: from its summary (`view`), or judged in full (`judged`). */
 export type MoleculeLook =
@@ -66,6 +66,10 @@ export async function* lookAtMolecules(
       };
       continue;
     }
+    const [{ judgeMolecule }, { stateProblems }] = await Promise.all([
+      import('./verdict.js'),
+      import('./reconcile.js'),
+    ]);
     const { state, plan } = await judgeMolecule(id, { root, config, now });
     const after = state.meta?.after;
     store?.record(

@@ -4,7 +4,7 @@
 import { FrontMatterError, parseFrontMatter } from '../checkpoint/frontmatter.js';
 import { opensFrontMatter } from '../checkpoint/frontmatter-split.js';
 import type { MoleculeGate, OnComplete, RuntimeLoop, TimerGate } from '../formula/model.js';
-import { durationMs, formatDuration } from './duration.js';
+import { dueSummary, durationMs, formatDuration } from './duration.js';
 import { type ExprContext, evaluateExpression } from './expr.js';
 
 export interface Deadline {
@@ -33,14 +33,11 @@ export function evaluateDeadline(timeout: string, startedAt: Date | undefined, n
     };
   const deadline = new Date(startedAt.getTime() + ms);
   const overdue = now.getTime() >= deadline.getTime();
-  const left = deadline.getTime() - now.getTime();
   return {
     started: true,
     deadline,
     overdue,
-    summary: overdue
-      ? `overdue since ${deadline.toISOString()}`
-      : `due ${deadline.toISOString()} (in ${formatDuration(left)})`,
+    summary: overdue ? `overdue since ${deadline.toISOString()}` : dueSummary(deadline, now),
   };
 }
 

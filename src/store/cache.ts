@@ -160,6 +160,30 @@ function watchOne(w: Watched, abs: string, rel: string): void {
   if (st.ctimeMs > w.newestMs) w.newestMs = st.ctimeMs;
 }
 
+/**
+ * The stats of every folder and file under folder `dir` (hidden ones too), each folder's taken
+ * before it is listed: what `molecule status` keys its kept answer on, since it reads every file,
+ * facts included, and reports a problem in any of them (engine/status-cache.ts). `broken` when a
+ * path could not be listed or stat'ed.
+ */
+export function watchTree(dir: string): Watched {
+  const w = newWatched();
+  const walk = (abs: string, rel: string): void => {
+    watchOne(w, abs, rel);
+    for (const e of readdirSync(abs, { withFileTypes: true })) {
+      const path = rel ? `${rel}/${e.name}` : e.name;
+      if (e.isDirectory()) walk(`${abs}/${e.name}`, path);
+      else watchOne(w, `${abs}/${e.name}`, path);
+    }
+  };
+  try {
+    walk(dir, '');
+  } catch {
+    w.broken = true;
+  }
+  return w;
+}
+
 /** A whole-folder stamp as a summary records it: the watched stats and the `after` answer. */
 function watchedStamp(stamps: readonly string[], afterCompleted: boolean | undefined): string {
   return hashHex(

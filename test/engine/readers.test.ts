@@ -3,11 +3,11 @@
 // checkpoint (its key covers its whole folder). Whatever changed since (a file edited in place, a
 // forged fact, a deleted file) must be read again: each answer after a change is the one a run
 // with no cache at all gives. GASTOWN_STAMP_WINDOW_MS=0 lets stamps be recorded at once.
-import { cpSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { newWatched, settledWatchStamp } from '../../src/store/cache.js';
-import { commitAll, makeRepo, tempDir } from '../helpers/repo.js';
+import { commitAll, gitIn, makeRepo, tempDir } from '../helpers/repo.js';
 import { gt, gtJson, gtOk } from './cli.js';
 import { POLECAT, paAtReview } from './polecats.js';
 
@@ -16,6 +16,8 @@ const READS = [
   ['molecule', 'list'],
   ['molecule', 'current', '--for', 'polecat-1'],
   ['prime', '--for', 'polecat-1'],
+  ['molecule', 'status', 'pa'],
+  ['molecule', 'status', 'pb'],
 ];
 
 interface AdvanceJson {
@@ -34,14 +36,16 @@ describe('readers and a no-op advance from stamps', () => {
   const pa = (rel: string) => join(cwd, '.beads/molecules/pa', rel);
   const summaries = (dir = cwd) =>
     JSON.parse(readFileSync(join(dir, '.beads/.cache/summaries.json'), 'utf8')) as Summaries;
+  // One clock for every reader: status says how long is left until the review's deadline.
+  let clock: Record<string, string>;
   /** What every reader says, from the summaries. */
-  const warm = async () => Promise.all(READS.map((args) => gtJson(cwd, args, NOW_ENV)));
+  const warm = async () => Promise.all(READS.map((args) => gtJson(cwd, args, { ...NOW_ENV, ...clock })));
   /** What every reader says with no cache at all, in a copy of the repository. */
   const cold = async () => {
     const copy = join(scratch.path, `cold-${n++}`);
     cpSync(cwd, copy, { recursive: true });
     rmSync(join(copy, '.beads/.cache'), { recursive: true, force: true });
-    return Promise.all(READS.map((args) => gtJson(copy, args, NOW_ENV)));
+    return Promise.all(READS.map((args) => gtJson(copy, args, { ...NOW_ENV, ...clock })));
   };
   /** Advance, then readers, until every summary is recorded with its stamp. */
   const settle = async () => {
@@ -59,6 +63,7 @@ describe('readers and a no-op advance from stamps', () => {
     await paAtReview(dir);
     const now = new Date().toISOString();
     await commitAll(dir, 'pa done', { GIT_AUTHOR_DATE: now, GIT_COMMITTER_DATE: now });
+    clock = { GASTOWN_TEST_CLOCK: '1', GASTOWN_NOW: new Date(Date.now() + 60_000).toISOString() };
   });
   afterAll(() => {
     base.cleanup();
@@ -82,11 +87,15 @@ describe('readers and a no-op advance from stamps', () => {
     // The readers answer from the same stamps, with what a run with no cache says.
     expect(await warm()).toEqual(await cold());
     // current folds nothing (a step's description is its formula's, vars filled in); prime folds
-    // the molecule whose step is on the hook, for its instructions.
+    // the molecule whose step is on the hook, for its instructions, once: that view is kept while
+    // nothing it was judged from changed.
     const folds = async (args: string[]) =>
       String((await gt(cwd, args, { ...NOW_ENV, GASTOWN_TRACE: 'folds' })).stderr).match(/trace folds \S+/g);
     expect(await folds(['molecule', 'current', '--for', 'polecat-1'])).toBeNull();
+    expect(await folds(['prime', '--for', 'polecat-1'])).toBeNull();
+    rmSync(join(cwd, '.beads/.cache/status'), { recursive: true });
     expect(await folds(['prime', '--for', 'polecat-1'])).toEqual(['trace folds pb']);
+    expect(await folds(['prime', '--for', 'polecat-1'])).toBeNull();
   });
 
   it('an approval hand-edited in place is read again', async () => {
@@ -117,6 +126,60 @@ describe('readers and a no-op advance from stamps', () => {
     const after = await warm();
     expect(after).toEqual(await cold());
     expect(after).not.toEqual(before);
+  });
+
+  it('status shows its kept answer while nothing changed, and judges again after any change', async () => {
+    const folds = async (id: string, env: Record<string, string> = {}) =>
+      String(
+        (await gt(cwd, ['molecule', 'status', id], { ...NOW_ENV, ...env, GASTOWN_TRACE: 'folds' })).stderr,
+      ).match(/trace folds \S+/g);
+    expect(await folds('pa')).toBeNull();
+    expect(await folds('pb')).toBeNull();
+    // The time left to the review's deadline is said as of the run, as a full judgement says it.
+    const later = { GASTOWN_TEST_CLOCK: '1', GASTOWN_NOW: new Date(Date.now() + 3600_000).toISOString() };
+    const due = async (dir: string) =>
+      (
+        await gtJson<{ steps: { id: string; notes?: string[] }[] }>(dir, ['molecule', 'status', 'pa'], {
+          ...NOW_ENV,
+          ...later,
+        })
+      ).steps.find((s) => s.id === 'review')?.notes;
+    const copy = join(scratch.path, `cold-${n++}`);
+    cpSync(cwd, copy, { recursive: true });
+    rmSync(join(copy, '.beads/.cache'), { recursive: true, force: true });
+    expect(await due(cwd)).toEqual(await due(copy));
+    // A fact edited in place (its folder unchanged; list and advance key facts by name, docs/state.md):
+    // status reads every file, and sees it.
+    const before = await warm();
+    const fact = pa('events/implement.1.done.toml');
+    writeFileSync(fact, readFileSync(fact, 'utf8').replace('kind = "done"', 'kind = "failed"'));
+    const after = await warm();
+    expect(after.slice(3)).toEqual((await cold()).slice(3));
+    expect(after[3]).toMatchObject({ state: 'invalid' });
+    expect(before[3]).toMatchObject({ state: 'active' });
+    // A commit moves HEAD: who committed what may read otherwise, so it is judged again.
+    await gitIn(cwd, 'commit', '-q', '--allow-empty', '-m', 'later');
+    expect(await folds('pb')).toEqual(['trace folds pb']);
+    expect(await folds('pb')).toBeNull();
+  });
+
+  it("prime shows a comment left on the hook's step, and an edit of it, though its view was kept", async () => {
+    const prime = async () => (await warm())[2] as { hook?: { comments: { text: string }[] } };
+    expect((await prime()).hook?.comments).toEqual([]);
+    const pb = (rel: string) => join(cwd, '.beads/molecules/pb', rel);
+    mkdirSync(pb('feedback/implement'), { recursive: true });
+    const comment = pb('feedback/implement/01JCOMMENT.comment.md');
+    writeFileSync(comment, '---\nby: "@jgil"\n---\nMind the tests.\n');
+    expect(await warm()).toEqual(await cold());
+    expect((await prime()).hook?.comments.map((c) => c.text)).toEqual([
+      expect.stringContaining('Mind the tests.'),
+    ]);
+    // In place: only the file's own ctime moves.
+    writeFileSync(comment, '---\nby: "@jgil"\n---\nMind the docs.\n');
+    expect(await warm()).toEqual(await cold());
+    expect((await prime()).hook?.comments.map((c) => c.text)).toEqual([
+      expect.stringContaining('Mind the docs.'),
+    ]);
   });
 
   it('the review deadline passing is a reason to plan again, though nothing changed on disk', async () => {

@@ -1,5 +1,6 @@
 // `gastown step show` and `gastown prime`: the agent's desk (docs/agents.md).
-import { type Desk, deskOf, loadView, renderStepView, stepView } from '../../desk/view.js';
+import { type Desk, deskOf } from '../../desk/desk.js';
+import { renderStepViewLazily } from '../../desk/render.js';
 import { moleculeRelDir } from '../../engine/io.js';
 import { ExitCode, GastownError } from '../../errors.js';
 import { loadConfig } from '../../store/config.js';
@@ -22,6 +23,7 @@ export async function show(
       'molecule.unknown',
       `no molecule ${molecule} (looked in ${moleculeRelDir(molecule)})`,
     );
+  const { loadView, renderStepView, stepView } = await import('../../desk/view.js');
   const { state, plan } = await loadView(root, molecule, loadConfig(root), ctx.now());
   const view = stepView(state, plan, step);
   if (flags.json) ctx.io.json(view);
@@ -75,7 +77,7 @@ export async function prime(ctx: CliContext, flags: { for?: string; json?: boole
     const h = desk.hook;
     ctx.io.out('');
     ctx.io.out(c.bold(`On your hook: ${h.molecule}/${h.step}: ${h.title}`));
-    for (const line of renderStepView(h, { heading: false })) ctx.io.out(line);
+    for (const line of await renderStepViewLazily(h, { heading: false })) ctx.io.out(line);
     if (h.trailer) {
       ctx.io.out('');
       ctx.io.out(`When done, commit with the trailer: ${h.trailer}`);

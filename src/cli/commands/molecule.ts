@@ -1,17 +1,10 @@
 // `gastown molecule …`: create, status, list, current, cancel, squash, burn.
-import {
-  burnMolecule,
-  createMolecule,
-  listMolecules,
-  lookAtMolecules,
-  MOVABLE,
-  moleculeStatus,
-  type StatusJson,
-  squashMolecule,
-  statusOf,
-  type Transition,
-} from '../../engine/index.js';
-import { cancelMolecule } from '../../engine/molecules.js';
+// The readers (status, list, current) import what they show from the modules that answer from the
+// caches; the engine loads only for a molecule judged in full, or for a command that writes.
+import { listMolecules, moleculeStatus, type StatusJson, statusOf } from '../../engine/molecule-status.js';
+import { MOVABLE } from '../../engine/summaries.js';
+import type { Transition } from '../../engine/types.js';
+import { lookAtMolecules } from '../../engine/views.js';
 import { ExitCode } from '../../errors.js';
 import { parseVarPairs } from '../../formula/vars.js';
 import { identityForEmail, loadConfig } from '../../store/config.js';
@@ -67,6 +60,7 @@ export async function create(ctx: CliContext, flags: CreateFlags): Promise<numbe
     assertAddress(loadConfig(findRoot(ctx.cwd)), flags.owner, '--owner');
   }
   const owner = flags.owner ?? (await creator(ctx));
+  const { createMolecule } = await import('../../engine/molecules.js');
   const result = await createMolecule(ctx.cwd, {
     formula: flags.formula,
     name: flags.name,
@@ -276,15 +270,15 @@ async function stepDescriptions(
 ): Promise<Map<string, string>> {
   const out = new Map<string, string>();
   if (steps.length === 0) return out;
-  const { loadView, stepDescriptions: fromFormula, stepView } = await import('../../desk/view.js');
-  const { loadConfig: load } = await import('../../store/config.js');
+  const { stepDescriptions: fromFormula } = await import('../../desk/describe.js');
   const root = findRoot(ctx.cwd);
   for (const m of new Set(steps.map((s) => s.molecule))) {
     const ids = steps.filter((s) => s.molecule === m).map((s) => s.step);
     // The frozen formula and vars say it; folding the molecule is the way when they cannot.
     let described = fromFormula(root, m, ids);
     if (!described) {
-      const { state, plan } = await loadView(root, m, load(root), ctx.now());
+      const { loadView, stepView } = await import('../../desk/view.js');
+      const { state, plan } = await loadView(root, m, loadConfig(root), ctx.now());
       described = new Map(ids.map((step) => [step, stepView(state, plan, step).description]));
     }
     for (const [step, text] of described) out.set(`${m}/${step}`, text);
@@ -298,6 +292,7 @@ export async function cancel(
   flags: { reason?: string; as?: string; json?: boolean },
 ): Promise<number> {
   const as = actorOf(ctx, flags.as);
+  const { cancelMolecule } = await import('../../engine/molecules.js');
   const r = await cancelMolecule(ctx.cwd, id, {
     now: ctx.now(),
     ...(flags.reason !== undefined ? { reason: flags.reason } : {}),
@@ -313,6 +308,7 @@ export async function cancel(
 }
 
 export async function squash(ctx: CliContext, id: string, flags: { json?: boolean }): Promise<number> {
+  const { squashMolecule } = await import('../../engine/molecules.js');
   const r = await squashMolecule(ctx.cwd, id, { now: ctx.now() });
   if (flags.json) ctx.io.json(r);
   else
@@ -323,6 +319,7 @@ export async function squash(ctx: CliContext, id: string, flags: { json?: boolea
 }
 
 export async function burn(ctx: CliContext, id: string, flags: { json?: boolean }): Promise<number> {
+  const { burnMolecule } = await import('../../engine/molecules.js');
   const r = await burnMolecule(ctx.cwd, id);
   if (flags.json) ctx.io.json(r);
   else ctx.io.out(`burned ${id}: removed ${r.removed}`);
