@@ -5,7 +5,8 @@
 import { installGatePlugins } from '../engine/plugins.js';
 import { ExitCode } from '../errors.js';
 import { writeOutput } from './context.js';
-import { hookCall, runCommand } from './run.js';
+import { runCommand } from './run.js';
+import { HOOK_SHORTCUT, shortcutCall } from './shortcuts.js';
 
 /** The composition root: the gate kinds the engine plans with, loaded on first need. */
 function installPlugins(): void {
@@ -15,7 +16,7 @@ function installPlugins(): void {
 const args = process.argv.slice(2);
 // git waits for the hook: what a hook stopped at its time limit left running (a git call, a
 // lock wait) must not hold it.
-const exitAtOnce = hookCall(args) !== undefined;
+const exitAtOnce = shortcutCall(args)?.shortcut === HOOK_SHORTCUT;
 
 installPlugins();
 runCommand(args, { env: process.env, cwd: process.cwd(), write: writeOutput }).then(

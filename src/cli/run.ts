@@ -3,19 +3,14 @@
 // it on the process's descriptors; tests run it in-process (test/helpers/inproc.ts), where each
 // call must behave as a fresh process would (src/scope.ts).
 //
-// Argv shapes that run on every commit or prompt are dispatched directly (the hook entry point,
-// a plain `advance`, `mail inbox|check`: src/cli/quick-mail.ts, `convoy show` and `patrol`:
-// src/cli/quick-fleet.ts, `molecule status|list|current` and `prime`: src/cli/quick-readers.ts,
-// `formula validate`, `--version`); everything else goes to the
-// command table (program.ts), whose groups live in src/cli/table/ and load their implementation
-// lazily.
+// Argv shapes that run on every commit or prompt are dispatched directly (`--version` and the
+// shortcuts of src/cli/shortcuts.ts); everything else goes to the command table (program.ts),
+// whose groups live in src/cli/table/ and load their implementation lazily.
 import { traceFrom, traceLines } from '../engine/trace.js';
 import { ExitCode, formatLocated, isGastownError } from '../errors.js';
 import { closeScope, openScope } from '../scope.js';
 import { type CliContext, createContext, type Sink } from './context.js';
-import { quickFleetCall } from './quick-fleet.js';
-import { quickMailCall } from './quick-mail.js';
-import { quickReaderCall } from './quick-readers.js';
+import { shortcutCall } from './shortcuts.js';
 import { VERSION } from './version.js';
 
 export interface RunOptions {
@@ -66,45 +61,6 @@ export async function runCli(
   return { code, stdout: out.join(''), stderr: err.join('') };
 }
 
-/**
- * `gastown advance` and `gastown advance --json`, exactly: what scripts and people run after
- * every change, most often with nothing to do. Tried before commander and the command table
- * are loaded; any other argv, or anything the quiet check cannot vouch for, takes the full path.
- */
-function plainAdvance(args: readonly string[]): { json: boolean } | undefined {
-  if (args[0] !== 'advance' || args.length > 2) return undefined;
-  if (args.length === 1) return { json: false };
-  return args[1] === '--json' ? { json: true } : undefined;
-}
-
-/**
- * `gastown hook <name> [args...]`: the hidden entry point the installed hook runner calls on
- * every commit, checkout and merge; it has no options, so commander adds nothing but start-up.
- */
-export function hookCall(args: readonly string[]): { name: string; args: string[] } | undefined {
-  const name = args[1];
-  if (args[0] !== 'hook' || name === undefined || name.startsWith('-')) return undefined;
-  const rest = args.slice(2);
-  return rest.some((a) => a.startsWith('-')) ? undefined : { name, args: rest };
-}
-
-/**
- * `gastown formula validate FILE... [--json]`: a pre-commit path, run over whole folders. Only
- * plain operands and `--json` (the options src/cli/table/formula.ts defines); anything else
- * starting with `-` (help, `--`) goes to commander.
- */
-export function quickFormulaValidate(args: readonly string[]): { refs: string[]; json: boolean } | undefined {
-  if (args[0] !== 'formula' || args[1] !== 'validate') return undefined;
-  const refs: string[] = [];
-  let json = false;
-  for (const a of args.slice(2)) {
-    if (a === '--json') json = true;
-    else if (a.startsWith('-')) return undefined;
-    else refs.push(a);
-  }
-  return refs.length > 0 ? { refs, json } : undefined;
-}
-
 async function dispatch(args: string[], opts: RunOptions): Promise<number> {
   let ctx: CliContext;
   try {
@@ -121,43 +77,10 @@ async function dispatch(args: string[], opts: RunOptions): Promise<number> {
       ctx.write(1, `${VERSION}\n`);
       return ExitCode.ok;
     }
-    const call = hookCall(args);
+    const call = shortcutCall(args);
     if (call) {
-      const { hook } = await import('./commands/hook.js');
-      return await hook(ctx, call.name, call.args);
-    }
-    const plain = plainAdvance(args);
-    if (plain) {
-      const { quietAdvance } = await import('./commands/advance.js');
-      const code = quietAdvance(ctx, plain);
+      const code = await call.shortcut.run(ctx, call.operands, call.flags);
       if (code !== undefined) return code;
-    }
-    const fleet = quickFleetCall(args);
-    if (fleet?.command === 'show')
-      return await (await import('./commands/convoy.js')).show(ctx, fleet.id, fleet.flags);
-    if (fleet?.command === 'patrol')
-      return await (await import('./commands/patrol.js')).patrol(ctx, fleet.flags);
-    const mail = quickMailCall(args);
-    if (mail) {
-      const commands = await import('./commands/mail.js');
-      return (await commands[mail.command](ctx, mail.flags)) ?? 0;
-    }
-    const validate = quickFormulaValidate(args);
-    if (validate) {
-      const { validate: run } = await import('./commands/formula.js');
-      return await run(ctx, validate.refs, { json: validate.json });
-    }
-    const reader = quickReaderCall(args);
-    if (reader?.command === 'prime') {
-      const { prime } = await import('./commands/desk.js');
-      return await prime(ctx, reader.flags);
-    }
-    if (reader) {
-      const commands = await import('./commands/molecule.js');
-      const { command, args: ids, flags } = reader;
-      if (command === 'list') return await commands.list(ctx, flags);
-      if (command === 'status') return await commands.status(ctx, ids[0] as string, flags);
-      return await commands.current(ctx, ids[0], flags);
     }
     const { runProgram } = await import('./program.js');
     return await runProgram(ctx, ['node', 'gastown', ...args]);

@@ -1,59 +1,12 @@
-// `convoy show ID` and `patrol` are answered before commander loads (src/cli/quick-fleet.ts): the
-// options that shortcut reads are the ones the command table defines, and both paths print the same.
-import { Command } from 'commander';
+// `convoy show ID` and `patrol` are answered before commander loads (src/cli/shortcuts.ts;
+// test/cli/shortcuts.test.ts holds the options to the table): both paths print the same.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createContext } from '../../src/cli/context.js';
-import { QUICK_FLEET_OPTIONS, quickFleetCall } from '../../src/cli/quick-fleet.js';
-import { registerConvoy, registerPatrol } from '../../src/cli/table/convoy.js';
 import { gt, gtOk } from '../engine/cli.js';
 import { chunksLoaded, TABLE_CHUNK } from '../helpers/chunks.js';
 import { commitAll } from '../helpers/repo.js';
 import { AT_COMMIT_TIME, convoyRepo } from './helpers.js';
 
 describe('the convoy show and patrol shortcut', () => {
-  it('reads exactly the options the command table defines', () => {
-    const program = new Command('gastown');
-    registerConvoy(program, createContext());
-    registerPatrol(program, createContext());
-    const convoy = program.commands.find((c) => c.name() === 'convoy') as Command;
-    const commands = {
-      show: convoy.commands.find((c) => c.name() === 'show') as Command,
-      patrol: program.commands.find((c) => c.name() === 'patrol') as Command,
-    };
-    for (const [name, cmd] of Object.entries(commands)) {
-      const defined = Object.fromEntries(
-        cmd.options.map((o) => [
-          o.long,
-          { key: o.attributeName(), value: o.required || o.optional, ...(o.negate ? { negate: true } : {}) },
-        ]),
-      );
-      expect(QUICK_FLEET_OPTIONS[name as keyof typeof QUICK_FLEET_OPTIONS]).toEqual(defined);
-    }
-  });
-
-  it('takes plain shapes only and leaves the rest to commander', () => {
-    expect(quickFleetCall(['convoy', 'show', 'c', '--json'])).toEqual({
-      command: 'show',
-      id: 'c',
-      flags: { json: true },
-    });
-    expect(quickFleetCall(['patrol', '--no-commit'])).toEqual({
-      command: 'patrol',
-      flags: { commit: false },
-    });
-    expect(quickFleetCall(['patrol'])).toEqual({ command: 'patrol', flags: {} });
-    for (const args of [
-      ['convoy', 'show'],
-      ['convoy', 'show', '--json'],
-      ['convoy', 'show', 'c', '--help'],
-      ['convoy', 'list'],
-      ['patrol', '--help'],
-      ['patrol', 'extra'],
-      ['-C', '.', 'patrol'],
-    ])
-      expect(quickFleetCall(args)).toBeUndefined();
-  });
-
   let repo: Awaited<ReturnType<typeof convoyRepo>>;
   beforeAll(async () => {
     repo = await convoyRepo();

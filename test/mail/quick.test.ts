@@ -1,45 +1,12 @@
-// `mail inbox` and `mail check` are answered before commander loads (src/cli/quick-mail.ts): the
-// options that shortcut reads are the ones the command table defines, and both paths print the same.
-import { Command } from 'commander';
+// `mail inbox` and `mail check` are answered before commander loads (src/cli/shortcuts.ts;
+// test/cli/shortcuts.test.ts holds the options to the table): both paths print the same, and the
+// shortcut loads neither the engine nor the command table.
 import { afterEach, describe, expect, it } from 'vitest';
-import { createContext } from '../../src/cli/context.js';
-import { QUICK_MAIL_OPTIONS, quickMailCall } from '../../src/cli/quick-mail.js';
-import { registerMail } from '../../src/cli/table/mail.js';
 import { chunksLoaded, ENGINE_CHUNK, TABLE_CHUNK } from '../helpers/chunks.js';
 import { gastown } from '../helpers/repo.js';
 import { gtOk, mailRepo } from './helpers.js';
 
 describe('the mail shortcut', () => {
-  it('reads exactly the options the command table defines for inbox and check', () => {
-    const program = new Command('gastown');
-    registerMail(program, createContext());
-    const mail = program.commands.find((c) => c.name() === 'mail') as Command;
-    for (const name of ['inbox', 'check'] as const) {
-      const cmd = mail.commands.find((c) => c.name() === name) as Command;
-      const defined = Object.fromEntries(
-        cmd.options.map((o) => [o.long, { key: o.attributeName(), value: o.required || o.optional }]),
-      );
-      expect(QUICK_MAIL_OPTIONS[name]).toEqual(defined);
-    }
-  });
-
-  it('takes plain shapes only and leaves the rest to commander', () => {
-    expect(quickMailCall(['mail', 'inbox', '--for', 'polecat-1', '--unread', '--json'])).toEqual({
-      command: 'inbox',
-      flags: { for: 'polecat-1', unread: true, json: true },
-    });
-    expect(quickMailCall(['mail', 'check'])).toEqual({ command: 'check', flags: {} });
-    for (const args of [
-      ['mail', 'inbox', '--help'],
-      ['mail', 'inbox', '--for=polecat-1'],
-      ['mail', 'inbox', '--for'],
-      ['mail', 'check', '--unread'],
-      ['mail', 'read', 'X'],
-      ['-C', '.', 'mail', 'inbox'],
-    ])
-      expect(quickMailCall(args)).toBeUndefined();
-  });
-
   let repo: Awaited<ReturnType<typeof mailRepo>> | undefined;
   afterEach(() => repo?.cleanup());
 
