@@ -1,5 +1,5 @@
 // Resolution features on small hand-written formulas (real files in temp folders).
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, statSync, writeFileSync } from 'node:fs';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import {
   cookFormula,
@@ -410,6 +410,7 @@ describe('a warm process', () => {
     vi.stubEnv('GASTOWN_STAMP_WINDOW_MS', '0'); // the file is settled at once
     const fx = lib({ 'w.formula.toml': 'formula = "w"\n[[steps]]\nid = "a"\n' });
     const { lib: counted, reads } = countingLibrary(fx.lib);
+    clockPast(fx.path('w.formula.toml'));
     expect(ids(resolveFormula('w', counted).formula)).toEqual(['a']);
     const before = reads();
     expect(ids(resolveFormula('w', counted).formula)).toEqual(['a']);
@@ -429,6 +430,17 @@ describe('a warm process', () => {
     expect(reads()).toBeGreaterThan(before);
   });
 });
+
+/**
+ * Returns once the clock (whole milliseconds) has reached the file's change time (fractional): a
+ * file changed in the current millisecond is not settled even with a zero window.
+ */
+function clockPast(file: string): void {
+  const changed = statSync(file).ctimeMs;
+  while (Date.now() < changed) {
+    // Less than a millisecond.
+  }
+}
 
 function readText(file: string): string {
   return readFileSync(file, 'utf8');
