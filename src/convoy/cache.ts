@@ -8,11 +8,10 @@
 //   With the key, the stats of every path the key was read from (store/cache.ts Watched), taken
 //   before each listing and read: while each is the same, so is the key, and `convoy show`
 //   answers from here without listing, reading or hashing anything (read.ts cachedConvoyView).
-import { statSync } from 'node:fs';
-import { readCacheJson, statStamp, writeCacheJson } from '../store/cache.js';
+import { readCacheJson, writeCacheJson } from '../store/cache.js';
 import type { MemberInfo } from './plan.js';
 
-export const CONVOY_CACHE_VERSION = 2;
+export const CONVOY_CACHE_VERSION = 3;
 
 export interface ConvoyInfoEntry {
   key: string;
@@ -21,8 +20,8 @@ export interface ConvoyInfoEntry {
   /** What the key was salted with (read.ts viewSalt) and the `after` molecule's state then. */
   salt?: string;
   afterState?: string;
-  /** The watched paths (relative to the molecule folder) and their stats joined (stampsNow). */
-  watch?: { paths: string[]; stamps: string };
+  /** The watched paths (relative to the molecule folder) and the stamp over their stats. */
+  watch?: { paths: string[]; stamp: string };
 }
 
 export interface ConvoyCacheFile {
@@ -45,15 +44,4 @@ export function readConvoyCache(root: string): { data: ConvoyCacheFile; text?: s
 /** Writes the cache when it changed; a failure costs only time next run. */
 export function writeConvoyCache(root: string, data: ConvoyCacheFile, previous?: string): void {
   writeCacheJson(root, 'convoys.json', data, previous);
-}
-
-/** The stats of `paths` under molecule folder `dir` now, joined; undefined when one is gone. */
-export function stampsNow(dir: string, paths: readonly string[]): string | undefined {
-  const stamps: string[] = [];
-  for (const rel of paths) {
-    const st = statSync(rel === '' ? dir : `${dir}/${rel}`, { throwIfNoEntry: false });
-    if (st === undefined) return undefined;
-    stamps.push(statStamp(st));
-  }
-  return stamps.join('\n');
 }

@@ -7,12 +7,12 @@ import { registrySignature } from '../engine/gates.js';
 import { fileMoleculeStatus, isMoleculeCompleted, listMoleculeIds, moleculeRelDir } from '../engine/io.js';
 import { GastownError } from '../errors.js';
 import { readIfExists, readSmallFile } from '../store/atomic.js';
-import { configStamp, stampIsSettled, stampWindow, statStamp } from '../store/cache.js';
+import { configStamp, stampIsSettled, stampWindow, statStamp, watchStampNow } from '../store/cache.js';
 import { FieldError } from '../store/check.js';
 import { assertMoleculeId } from '../store/ids.js';
 import { MOLECULE_FILE, moleculesDir } from '../store/layout.js';
 import { parseWrittenToml, type TomlTable } from '../store/toml.js';
-import { type ConvoyCacheFile, readConvoyCache, stampsNow, writeConvoyCache } from './cache.js';
+import { type ConvoyCacheFile, readConvoyCache, writeConvoyCache } from './cache.js';
 import { CLOSED_FILE, CONVOYS_DIR, type ConvoyMeta, checkConvoy, convoyRel, LANDED_FILE } from './model.js';
 import { type ConvoyView, convoyView, type MemberInfo } from './plan.js';
 
@@ -152,7 +152,7 @@ export function cachedConvoyView(root: string, id: string, now: Date): ConvoyVie
     if (!hit?.watch || hit.salt !== salt) return undefined;
     if (hit.recheckAt !== undefined && hit.recheckAt <= now.getTime()) return undefined;
     if (hit.afterState !== afterStateOf(root, m.after)) return undefined;
-    if (stampsNow(base + mol, hit.watch.paths) !== hit.watch.stamps) return undefined;
+    if (watchStampNow(base + mol, hit.watch.paths, undefined) !== hit.watch.stamp) return undefined;
     members.push(hit.info);
   }
   return convoyView(meta, members, {

@@ -206,12 +206,10 @@ async function cachedMemberInfo(
   const afterState = afterStateOf(root, after);
   const salt = viewSalt(config.hash);
   const key = lines && hashKey(lines, `${salt}|${afterState}`);
-  const settled = settledWatchStamp(watched, undefined, wall, stampWindow()) !== undefined;
+  const stamp = settledWatchStamp(watched, undefined, wall, stampWindow());
   const stamped = (e: ConvoyInfoEntry): ConvoyInfoEntry => {
     const { watch: _, ...rest } = e;
-    return settled
-      ? { ...rest, salt, afterState, watch: { paths: watched.paths, stamps: watched.stamps.join('\n') } }
-      : rest;
+    return stamp !== undefined ? { ...rest, salt, afterState, watch: { paths: watched.paths, stamp } } : rest;
   };
   const hit = key !== undefined ? cache.infos[id] : undefined;
   if (hit && hit.key === key && (hit.recheckAt === undefined || hit.recheckAt > now.getTime())) {
