@@ -9,7 +9,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { frozenFormulaHash, parseFrozenFormula } from '../../src/engine/fold.js';
 import { gastownInProcess as gastown } from '../helpers/inproc.js';
 import { commitAll as commitAllIn, gitIn, JGIL } from '../helpers/repo.js';
-import { guardedWorkDone } from './guarded.js';
+import { GUARDED_CONFIG, guardedWorkDone } from './guarded.js';
 
 const FORMULA = `formula = "guarded"
 type = "workflow"
@@ -52,8 +52,6 @@ title = "Ship it"
 needs = ["tests", "docs"]
 `;
 
-const CONFIG =
-  '[users.jgil]\nemails = ["jgil@example.com"]\n\n[agents.polecat-1]\nemails = ["agent@example.com"]\n';
 const MOL = '.beads/molecules/m1';
 
 interface Status {
@@ -95,7 +93,10 @@ describe('ways around a gate', () => {
 
   beforeEach(async () => {
     // Made once, copied for each test.
-    repo = await guardedWorkDone('checkpoint-bypass-m1-work-done', { config: CONFIG, formula: FORMULA });
+    repo = await guardedWorkDone('checkpoint-bypass-m1-work-done', {
+      config: GUARDED_CONFIG,
+      formula: FORMULA,
+    });
     expect(read(`${MOL}/checkpoints/review.md`)).toMatch(/^decision: pending/m);
   });
   afterEach(() => repo.cleanup());
@@ -214,7 +215,7 @@ describe('ways around a gate', () => {
     });
 
     it("an approver's own commit still counts, and so does a config change in a commit of its own", async () => {
-      write('.beads/config.toml', `${CONFIG}\n[users.ana]\nemails = ["ana@example.com"]\n`);
+      write('.beads/config.toml', `${GUARDED_CONFIG}\n[users.ana]\nemails = ["ana@example.com"]\n`);
       await commitAll('add ana', JGIL);
       await approveAs(JGIL, 'approved');
       await ok(['advance']);

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { execa } from 'execa';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { commitAll as commitAllIn, gastown, gitIn, JGIL, testEnv } from '../helpers/repo.js';
-import { guardedWorkDone } from './guarded.js';
+import { GUARDED_CONFIG, guardedWorkDone } from './guarded.js';
 
 const FORMULA = `formula = "guarded"
 type = "workflow"
@@ -76,8 +76,7 @@ describe('hand-written facts do not pass a gate', () => {
     // Made once, copied for each test.
     // The fixed test identity (agent@example.com) is the agent: it commits the forgeries.
     repo = await guardedWorkDone('checkpoint-forged-m1-work-done', {
-      config:
-        '[users.jgil]\nemails = ["jgil@example.com"]\n\n[agents.polecat-1]\nemails = ["agent@example.com"]\n',
+      config: GUARDED_CONFIG,
       formula: FORMULA,
     });
     expect(read(`${MOL}/checkpoints/review.md`)).toMatch(/^decision: pending/m);

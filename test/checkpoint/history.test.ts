@@ -3,7 +3,7 @@
 // and reaches the verdicts the per-file walks reach: a forged author, a squash merged by someone
 // else, a commit that also changes who may approve, a reformatted decision line, an edit not
 // committed. Real git repositories and the built CLI.
-import { chmodSync, cpSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, cpSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { configAt, decisionAuthor, firstCommitTime } from '../../src/checkpoint/authors.js';
@@ -16,61 +16,14 @@ import {
 } from '../../src/checkpoint/history.js';
 import { blobId } from '../../src/git/blob-id.js';
 import { shallowBoundary } from '../../src/git/head.js';
-import { commitAll, gastown, gastownOk, gitIn, JGIL, person, tempDir, testEnv } from '../helpers/repo.js';
-import { copyOfRepo } from '../helpers/template.js';
+import { commitAll, gastown, gitIn, JGIL, person, tempDir, testEnv } from '../helpers/repo.js';
+import { GUARDED_CONFIG, guardedWorkDone } from './guarded.js';
 
-const FORMULA = `formula = "reviewed"
-type = "workflow"
-
-[[steps]]
-id = "work"
-title = "Do the work"
-
-[[steps]]
-id = "review"
-title = "Review the work"
-needs = ["work"]
-
-[steps.gate]
-type = "human"
-approvers = ["@jgil"]
-prevent_self_approval = true
-
-[[steps]]
-id = "ship"
-title = "Ship it"
-needs = ["review"]
-`;
-
-const CONFIG =
-  '[users.jgil]\nemails = ["jgil@example.com"]\n\n[agents.polecat-1]\nemails = ["agent@example.com"]\n';
 const AGENT = person('Agent', 'agent@example.com');
 const MOLECULES = ['m01', 'm02', 'm03', 'm04', 'm05', 'm06', 'm07', 'm08', 'm09', 'm10', 'm11', 'm12'];
 
 /** Twelve molecules whose work is done and committed, each waiting at its review. */
-function twelveAtReview() {
-  return copyOfRepo('checkpoint-history-twelve-at-review', async (dir) => {
-    mkdirSync(join(dir, '.beads/formulas'), { recursive: true });
-    writeFileSync(join(dir, '.beads/config.toml'), CONFIG);
-    writeFileSync(join(dir, '.beads/.gitignore'), '.cache/\n');
-    writeFileSync(join(dir, '.beads/formulas/reviewed.formula.toml'), FORMULA);
-    await commitAll(dir, 'project');
-    for (const id of MOLECULES) {
-      await gastownOk(dir, [
-        'molecule',
-        'create',
-        '--formula',
-        'reviewed',
-        '--name',
-        id,
-        '--assignee',
-        'polecat-1',
-      ]);
-      await gastownOk(dir, ['step', 'done', id, 'work', '--as', 'polecat-1']);
-    }
-    await commitAll(dir, 'work done');
-  });
-}
+const twelveAtReview = () => guardedWorkDone('checkpoint-history-twelve-at-review', undefined, MOLECULES);
 
 const review = (id: string) => `.beads/molecules/${id}/checkpoints/review.md`;
 
@@ -107,9 +60,9 @@ describe('who decided, from one walk of the history', () => {
     await commitAll(at, 'squash side', AGENT);
     // m09: jgil's approval in a commit that also makes the agent an approver.
     approve('m09');
-    write('.beads/config.toml', `${CONFIG}\n[users.agent]\nemails = ["agent@example.com"]\n`);
+    write('.beads/config.toml', `${GUARDED_CONFIG}\n[users.agent]\nemails = ["agent@example.com"]\n`);
     await commitAll(at, 'approve m09 and widen approvers', JGIL);
-    write('.beads/config.toml', CONFIG);
+    write('.beads/config.toml', GUARDED_CONFIG);
     await commitAll(at, 'narrow approvers again', JGIL);
     // m10: jgil approves; later the agent rewords the reason only, and flips the file's mode.
     approve('m10');

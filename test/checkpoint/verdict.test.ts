@@ -10,29 +10,6 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { commitAll as commitAllIn, gastown, gitIn, JGIL } from '../helpers/repo.js';
 import { guardedWorkDone } from './guarded.js';
 
-const FORMULA = `formula = "guarded"
-type = "workflow"
-
-[[steps]]
-id = "work"
-title = "Do the work"
-
-[[steps]]
-id = "review"
-title = "Review the work"
-needs = ["work"]
-
-[steps.gate]
-type = "human"
-approvers = ["@jgil"]
-prevent_self_approval = true
-
-[[steps]]
-id = "ship"
-title = "Ship it"
-needs = ["review"]
-`;
-
 const CP = '.beads/molecules/m1/checkpoints/review.md';
 
 interface Entry {
@@ -77,11 +54,7 @@ describe('lists show the verdict, not the field', () => {
   beforeEach(async () => {
     // Made once, copied for each test.
     // The fixed test identity (agent@example.com) is the agent.
-    repo = await guardedWorkDone('checkpoint-verdict-m1-work-done', {
-      config:
-        '[users.jgil]\nemails = ["jgil@example.com"]\n\n[agents.polecat-1]\nemails = ["agent@example.com"]\n',
-      formula: FORMULA,
-    });
+    repo = await guardedWorkDone('checkpoint-verdict-m1-work-done');
   });
   afterEach(() => repo.cleanup());
 

@@ -3,31 +3,13 @@
 // `git` stand-in first on PATH that logs each start; and progress on a terminal's stderr only.
 // Real git repositories, the built CLI, and `script` for a pseudo-terminal.
 import { execFileSync } from 'node:child_process';
-import { chmodSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { writeGuardedWorkDone } from '../checkpoint/guarded.js';
 import { CLI, commitAll, gastown, gastownOk, gitIn, JGIL, tempDir, testEnv } from '../helpers/repo.js';
 import { copyOfRepo } from '../helpers/template.js';
-
-const FORMULA = `formula = "guarded"
-
-[[steps]]
-id = "work"
-
-[[steps]]
-id = "review"
-needs = ["work"]
-
-[steps.gate]
-type = "human"
-approvers = ["@jgil"]
-prevent_self_approval = true
-
-[[steps]]
-id = "ship"
-needs = ["review"]
-`;
 
 const APPROVED = ['m1', 'm2', 'm3', 'm4', 'm5', 'm6'];
 const mol = (id: string) => `.beads/molecules/${id}`;
@@ -38,28 +20,7 @@ const mol = (id: string) => `.beads/molecules/${id}`;
  */
 function reviewedRepo() {
   return copyOfRepo('doctor-audit-reviewed-advanced', async (dir) => {
-    mkdirSync(join(dir, '.beads/formulas'), { recursive: true });
-    writeFileSync(
-      join(dir, '.beads/config.toml'),
-      '[users.jgil]\nemails = ["jgil@example.com"]\n\n[agents.polecat-1]\nemails = ["agent@example.com"]\n',
-    );
-    writeFileSync(join(dir, '.beads/.gitignore'), '.cache/\n');
-    writeFileSync(join(dir, '.beads/formulas/guarded.formula.toml'), FORMULA);
-    await commitAll(dir, 'project');
-    for (const id of [...APPROVED, 'm7', 'm8']) {
-      await gastownOk(dir, [
-        'molecule',
-        'create',
-        '--formula',
-        'guarded',
-        '--name',
-        id,
-        '--assignee',
-        'polecat-1',
-      ]);
-      await gastownOk(dir, ['step', 'done', id, 'work', '--as', 'polecat-1']);
-    }
-    await commitAll(dir, 'work done');
+    await writeGuardedWorkDone(dir, undefined, [...APPROVED, 'm7', 'm8']);
     for (const id of APPROVED) {
       await gastownOk(dir, ['checkpoint', 'approve', id, 'review'], JGIL);
       await commitAll(dir, `approve ${id}`, JGIL);
