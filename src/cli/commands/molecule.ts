@@ -1,6 +1,8 @@
 // `gastown molecule …`: create, status, list, current, cancel, squash, burn.
 // The readers (status, list, current) import what they show from the modules that answer from the
 // caches; the engine loads only for a molecule judged in full, or for a command that writes.
+
+import type { StepView } from '../../desk/render.js';
 import { listMolecules, moleculeStatus, type StatusJson, statusOf } from '../../engine/molecule-status.js';
 import { MOVABLE } from '../../engine/summaries.js';
 import type { Transition } from '../../engine/types.js';
@@ -168,14 +170,8 @@ export async function list(ctx: CliContext, flags: { json?: boolean }): Promise<
   return ExitCode.ok;
 }
 
-export interface CurrentStep {
-  molecule: string;
-  step: string;
-  title: string;
-  state: string;
-  attempt: number;
-  assignee?: string;
-}
+/** A step `current` lists: the head of the step view `step show` and `prime` print. */
+export type CurrentStep = Pick<StepView, 'molecule' | 'step' | 'title' | 'state' | 'attempt' | 'assignee'>;
 
 export async function currentSteps(
   cwd: string,
