@@ -1,5 +1,5 @@
-// A small seeded PRNG (mulberry32) for the generators: the same seed gives the same repository on
-// every machine. Never Math.random.
+// A small seeded PRNG (mulberry32) for the generators and the property tests: the same seed gives
+// the same repository, and the same generated cases, on every machine. Never Math.random.
 
 /** Returns a generator of floats in [0, 1) for a 32-bit seed. */
 export function prng(seed) {

@@ -5,18 +5,9 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { RE2JS } from 're2js';
 import { describe, expect, it } from 'vitest';
+import { prng } from '../../bench/gen/prng.mjs';
 import { compilePattern, plainMatcher } from '../../src/formula/pattern.js';
 import { CORPUS_DIRS } from './helpers.js';
-
-function random(seed: number): () => number {
-  let a = seed;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const PIECES = [
   '^',
@@ -96,7 +87,7 @@ const CHARS = [
 
 describe('plain patterns', () => {
   it('are accepted only where RE2 accepts them, and match exactly as RE2 does', () => {
-    const next = random(7);
+    const next = prng(7).next;
     const pick = <T>(xs: readonly T[]) => xs[Math.floor(next() * xs.length)]!;
     let plain = 0;
     for (let n = 0; n < 3000; n++) {

@@ -5,6 +5,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse as parseToml } from 'smol-toml';
 import { describe, expect, it } from 'vitest';
+import { prng } from '../../bench/gen/prng.mjs';
 import { plainlyConforms, RawFormulaSchema } from '../../src/formula/schema.js';
 import { CORPUS_DIRS } from './helpers.js';
 
@@ -13,17 +14,6 @@ const docs = CORPUS_DIRS.flatMap((d) =>
     .filter((f) => f.endsWith('.formula.toml'))
     .map((f) => ({ file: f, data: parseToml(readFileSync(join(d, f), 'utf8')) as unknown })),
 );
-
-/** A small deterministic generator (mulberry32), so a failure reproduces. */
-function random(seed: number): () => number {
-  let a = seed;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const ODD_VALUES: unknown[] = [
   1.5,
@@ -74,7 +64,7 @@ describe('the plain formula predicates', () => {
   });
 
   it('never accept a mutated formula that zod refuses', () => {
-    const next = random(19);
+    const next = prng(19).next;
     let refusedByZod = 0;
     for (let round = 0; round < 40; round++) {
       for (const { file, data } of docs) {
