@@ -1,20 +1,12 @@
-// A run that judges many molecules (a cold `list`, `current`, `advance`, `doctor`) allocates
-// mostly per-molecule garbage: files, parsed facts, plans, dropped once the molecule is judged.
-// V8 answers that allocation rate by doubling its young generation up to 16 MiB a semi-space,
-// and a cold `molecule list` at 1,000 molecules peaked at 100 MiB where it holds 73 with the young
-// generation kept at the size it has (each scavenge small, no measurable CPU cost). Loading `node:v8` costs ~4 ms, so a run pays it only
-// once it has judged enough molecules for the peak to matter (never a single `molecule status`).
+// A run that judges molecules (a cold `list`, `current`, `advance`, `doctor` over thousands of
+// them) allocates mostly per-molecule garbage: files, parsed facts, plans, dropped once each
+// molecule is judged. V8 answers that allocation rate by doubling its young generation up to
+// 16 MiB a semi-space, and what it promotes meanwhile grows the old generation: a cold `molecule
+// list` at 10,000 molecules peaked at 150–210 MiB, and at 110 MiB with the young generation held
+// at its starting size from the first molecule on. Held from the eighth molecule on it had already
+// grown, and the peak stayed at 115–188 MiB. Loading `node:v8` then costs ~1 ms.
 
-/** Molecules folded in this process before the young generation is held. */
-export const MANY_MOLECULES = 8;
-let folded = 0;
 let held = false;
-
-/** Counts one molecule folded; past MANY_MOLECULES the young generation stops growing. */
-export function foldedOne(): void {
-  if (held || ++folded < MANY_MOLECULES) return;
-  holdYoungGeneration();
-}
 
 /** Stops V8 growing the young generation for the rest of this process (a growth factor of 1). */
 export function holdYoungGeneration(): void {
@@ -23,9 +15,4 @@ export function holdYoungGeneration(): void {
   (process.getBuiltinModule('node:v8') as typeof import('node:v8')).setFlagsFromString(
     '--semi-space-growth-factor=1',
   );
-}
-
-/** Whether this process holds its young generation (for tests). */
-export function youngGenerationHeld(): boolean {
-  return held;
 }

@@ -1,22 +1,21 @@
-// A run that judges many molecules holds V8's young generation at the size it has (engine/heap.ts):
+// A run that judges molecules holds V8's young generation at its starting size (engine/heap.ts):
 // the per-molecule garbage of a cold reader then never grows it, which kept the peak memory of a
-// cold `list`, `current`, `advance` and `doctor` at 10,000 molecules under 200 MiB. A run that
-// judges one molecule does not pay for loading `node:v8`. What the CLI asks of V8 is observed
-// through a preload that records every flag it sets.
+// cold `list`, `current`, `advance` and `doctor` at 10,000 molecules under 200 MiB. A run answered
+// from the caches judges nothing and leaves V8 alone. What the CLI asks of V8 is observed through
+// a preload that records every flag it sets.
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { MANY_MOLECULES } from '../../src/engine/heap.js';
 import { gitIn, tempDir, testEnv } from '../helpers/repo.js';
 import { gt, inProcess, repoWithFormulas } from './cli.js';
 
 const HOLD = '--semi-space-growth-factor=1';
 
-describe('young generation of a run over many molecules', () => {
+describe('young generation of a run that judges molecules', () => {
   let repo: Awaited<ReturnType<typeof repoWithFormulas>>;
   let scratch: ReturnType<typeof tempDir>;
   let preload: string;
-  const molecules = MANY_MOLECULES + 1;
+  const molecules = 3;
 
   beforeAll(async () => {
     repo = await repoWithFormulas('gastown/shiny');
@@ -50,14 +49,16 @@ process.on('exit', () => require('node:fs').writeFileSync(process.env.FLAGS_OUT,
     scratch.cleanup();
   });
 
-  /** The V8 flags a cold run of `args` set (the cache deleted first), after checking it succeeded. */
-  async function flagsOfColdRun(args: string[], name: string): Promise<string[]> {
-    rmSync(join(repo.path, '.beads/.cache'), { recursive: true, force: true });
+  /** The V8 flags a run of `args` set (cold: the cache deleted first), after checking it succeeded. */
+  async function flagsOfRun(args: string[], name: string, cold = true): Promise<string[]> {
+    if (cold) rmSync(join(repo.path, '.beads/.cache'), { recursive: true, force: true });
     const out = join(scratch.path, `${name}.json`);
     const inherited = testEnv().NODE_OPTIONS;
     const r = await gt(repo.path, args, {
       NODE_OPTIONS: [inherited, `--require ${JSON.stringify(preload)}`].filter(Boolean).join(' '),
       FLAGS_OUT: out,
+      // Every stat settles at once, so the advance before a warm run leaves summaries to answer from.
+      GASTOWN_STAMP_WINDOW_MS: '0',
     });
     expect(r.exitCode, String(r.stderr)).toBe(0);
     return JSON.parse(readFileSync(out, 'utf8')) as string[];
@@ -68,11 +69,13 @@ process.on('exit', () => require('node:fs').writeFileSync(process.env.FLAGS_OUT,
     ['current', ['molecule', 'current', '--for', 'agent@example.com']],
     ['advance', ['advance']],
     ['doctor', ['doctor']],
-  ])(`a cold %s over ${MANY_MOLECULES + 1} molecules holds it`, async (name, args) => {
-    expect(await flagsOfColdRun(args, name)).toContain(HOLD);
+    ['status', ['molecule', 'status', 'm1']],
+  ])('a cold %s holds it', async (name, args) => {
+    expect(await flagsOfRun(args, name)).toContain(HOLD);
   });
 
-  it('a cold status of one molecule leaves V8 alone', async () => {
-    expect(await flagsOfColdRun(['molecule', 'status', 'm1'], 'status')).toEqual([]);
+  it('a warm list, answered from the summaries, leaves V8 alone', async () => {
+    await flagsOfRun(['advance'], 'settle');
+    expect(await flagsOfRun(['molecule', 'list'], 'warm-list', false)).toEqual([]);
   });
 });
