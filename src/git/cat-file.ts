@@ -103,46 +103,94 @@ interface Pending {
 
 /** Starts git on the first read, so a command that reads nothing starts no process. */
 export function openCatFile(root: string): CatFileSession {
-  const queue: Pending[] = [];
-  const chunks: Buffer[] = [];
-  let have = 0;
-  let need = 1;
-  let ended = false;
-  let child: ChildProcess | undefined;
-  let closed: Promise<void> = Promise.resolve();
-  const finish = (err?: Error) => {
-    ended = true;
-    for (const p of queue.splice(0)) {
+  return new CatFileProcess(root);
+}
+
+class CatFileProcess implements CatFileSession {
+  private readonly queue: Pending[] = [];
+  private readonly chunks: Buffer[] = [];
+  private have = 0;
+  /** Bytes the next record takes, from the first buffered byte: no parse before they are here. */
+  private need = 1;
+  private ended = false;
+  private child: ChildProcess | undefined;
+  private closed: Promise<void> = Promise.resolve();
+
+  constructor(private readonly root: string) {}
+
+  read(specs: readonly string[]): Promise<(GitObject | undefined)[]> {
+    if (specs.length === 0 || this.ended) return Promise.resolve(specs.map(() => undefined));
+    this.child ??= this.start();
+    const stdin = this.child.stdin;
+    return new Promise((done, fail) => {
+      this.queue.push({ left: specs.length, objects: [], done, fail });
+      stdin?.write(specs.map((s) => `${s}\n`).join(''));
+    });
+  }
+
+  close(): Promise<void> {
+    this.ended = true;
+    this.child?.stdin?.end();
+    return this.closed;
+  }
+
+  private start(): ChildProcess {
+    const c = spawnGit(['cat-file', '--batch'], this.root);
+    c.stdout?.on('data', (b: Buffer) => {
+      this.chunks.push(b);
+      this.have += b.length;
+      if (this.have >= this.need) this.take();
+    });
+    c.stderr?.resume();
+    c.stdin?.on('error', () => {}); // git gone: its close answers what is left
+    c.once('error', (e: NodeJS.ErrnoException) =>
+      this.finish(new GastownError('git.spawn', `could not run git cat-file: ${e.code ?? e.message}`)),
+    );
+    this.closed = new Promise<void>((resolve) =>
+      c.once('close', () => {
+        this.finish();
+        resolve();
+      }),
+    );
+    return c;
+  }
+
+  /** Answers what is still asked: undefined for each object, or the error that stopped git. */
+  private finish(err?: Error): void {
+    this.ended = true;
+    for (const p of this.queue.splice(0)) {
       if (err) p.fail(err);
       else {
         while (p.left-- > 0) p.objects.push(undefined);
         p.done(p.objects);
       }
     }
-  };
-  /** Answers every complete record buffered; leaves `need` at the bytes the next one takes. */
-  const take = () => {
-    let buf = chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks);
+  }
+
+  /** Answers every complete record buffered and keeps the rest. */
+  private take(): void {
+    const buf = this.chunks.length === 1 ? (this.chunks[0] as Buffer) : Buffer.concat(this.chunks);
     let at = 0;
-    while (queue.length > 0) {
-      const p = queue[0] as Pending;
+    while (this.queue.length > 0) {
+      const p = this.queue[0] as Pending;
       if (p.left === 0) {
-        queue.shift();
+        this.queue.shift();
         p.done(p.objects);
         continue;
       }
       const eol = buf.indexOf(0x0a, at);
       if (eol < 0) break;
       const m = /^([0-9a-f]+) (\w+) (\d+)$/.exec(buf.toString('utf8', at, eol));
+      p.left--;
       if (!m) {
-        p.objects.push(undefined);
-        p.left--;
+        p.objects.push(undefined); // `<spec> missing`
         at = eol + 1;
         continue;
       }
       const size = Number(m[3]);
       if (buf.length < eol + 2 + size) {
-        need = eol + 2 + size - at;
+        p.left++;
+        this.need = eol + 2 + size - at;
         break;
       }
       p.objects.push({
@@ -150,49 +198,12 @@ export function openCatFile(root: string): CatFileSession {
         type: m[2] as string,
         bytes: buf.subarray(eol + 1, eol + 1 + size),
       });
-      p.left--;
       at = eol + 2 + size;
-      need = 1;
+      this.need = 1;
     }
-    buf = buf.subarray(at);
-    chunks.length = 0;
-    if (buf.length > 0) chunks.push(buf);
-    have = buf.length;
-  };
-  const start = (): ChildProcess => {
-    const c = spawnGit(['cat-file', '--batch'], root);
-    c.stdout?.on('data', (b: Buffer) => {
-      chunks.push(b);
-      have += b.length;
-      if (have >= need) take();
-    });
-    c.stderr?.resume();
-    c.stdin?.on('error', () => {}); // git gone: its close answers what is left
-    c.once('error', (e: NodeJS.ErrnoException) =>
-      finish(new GastownError('git.spawn', `could not run git cat-file: ${e.code ?? e.message}`)),
-    );
-    closed = new Promise<void>((resolve) =>
-      c.once('close', () => {
-        finish();
-        resolve();
-      }),
-    );
-    return c;
-  };
-  return {
-    read(specs) {
-      if (specs.length === 0 || ended) return Promise.resolve(specs.map(() => undefined));
-      child ??= start();
-      const c = child;
-      return new Promise((done, fail) => {
-        queue.push({ left: specs.length, objects: [], done, fail });
-        c.stdin?.write(specs.map((s) => `${s}\n`).join(''));
-      });
-    },
-    close() {
-      ended = true;
-      child?.stdin?.end();
-      return closed;
-    },
-  };
+    const rest = buf.subarray(at);
+    this.chunks.length = 0;
+    if (rest.length > 0) this.chunks.push(rest);
+    this.have = rest.length;
+  }
 }
