@@ -32,7 +32,7 @@ export async function installHusky(cwd: string): Promise<void> {
 }
 
 /** git init, one empty commit on `main`, then `gastown init` with its hooks, in `dir`. */
-async function initIn(dir: string, opts: { husky?: boolean; hooks?: string }): Promise<void> {
+export async function initIn(dir: string, opts: { husky?: boolean; hooks?: string }): Promise<void> {
   await gitIn(dir, 'init', '-q', '-b', 'main');
   await gitIn(dir, 'commit', '-q', '--allow-empty', '-m', 'initial');
   if (opts.husky) await installHusky(dir);
