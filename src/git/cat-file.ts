@@ -4,6 +4,8 @@
 import { gitBytes } from './exec.js';
 
 export interface GitObject {
+  /** The object's id, as git printed it. */
+  id: string;
   type: string;
   bytes: Buffer;
 }
@@ -31,13 +33,13 @@ export async function catFileBatch(
     if (eol < 0) break;
     const header = out.subarray(at, eol).toString('utf8');
     at = eol + 1;
-    const m = /^[0-9a-f]+ (\w+) (\d+)$/.exec(header);
+    const m = /^([0-9a-f]+) (\w+) (\d+)$/.exec(header);
     if (!m) {
       objects.push(undefined);
       continue;
     }
-    const size = Number(m[2]);
-    objects.push({ type: m[1] as string, bytes: out.subarray(at, at + size) });
+    const size = Number(m[3]);
+    objects.push({ id: m[1] as string, type: m[2] as string, bytes: out.subarray(at, at + size) });
     at += size + 1;
   }
   return objects;
