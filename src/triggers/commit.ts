@@ -327,7 +327,13 @@ async function plainStatus(
   }
   for (const box of boxes) {
     if (!box.isDirectory()) continue;
-    for (const name of readdirSync(join(root, MAIL_DIR, box.name))) {
+    let names: string[];
+    try {
+      names = readdirSync(join(root, MAIL_DIR, box.name));
+    } catch {
+      return undefined;
+    }
+    for (const name of names) {
       const path = `${MAIL_DIR}/${box.name}/${name}`;
       if (!committing.has(path) && ids.has(mailMoleculeOf(path) ?? '')) mail.push(path);
     }
