@@ -5,6 +5,9 @@ import type { ChildProcess } from 'node:child_process';
 import { GastownError } from '../errors.js';
 import { gitBytes, spawnGit } from './exec.js';
 
+/** An object's header line: `<oid> <type> <size>`; anything else (`<spec> missing`) is no object. */
+const OBJECT_HEADER = /^([0-9a-f]+) (\w+) (\d+)$/;
+
 export interface GitObject {
   /** The object's id, in hex. */
   id: string;
@@ -35,7 +38,7 @@ export async function catFileBatch(
     if (eol < 0) break;
     const header = out.subarray(at, eol).toString('utf8');
     at = eol + 1;
-    const m = /^([0-9a-f]+) (\w+) (\d+)$/.exec(header);
+    const m = OBJECT_HEADER.exec(header);
     if (!m) {
       objects.push(undefined);
       continue;
@@ -180,7 +183,7 @@ class CatFileProcess implements CatFileSession {
       }
       const eol = buf.indexOf(0x0a, at);
       if (eol < 0) break;
-      const m = /^([0-9a-f]+) (\w+) (\d+)$/.exec(buf.toString('utf8', at, eol));
+      const m = OBJECT_HEADER.exec(buf.toString('utf8', at, eol));
       p.left--;
       if (!m) {
         p.objects.push(undefined); // `<spec> missing`
