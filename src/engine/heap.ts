@@ -1,10 +1,9 @@
 // A run that judges molecules (a cold `list`, `current`, `advance`, `doctor` over thousands of
 // them) allocates mostly per-molecule garbage: files, parsed facts, plans, dropped once each
 // molecule is judged. V8 answers that allocation rate by doubling its young generation up to
-// 16 MiB a semi-space, and what it promotes meanwhile grows the old generation: a cold `molecule
-// list` at 10,000 molecules peaked at 150–210 MiB, and at 110 MiB with the young generation held
-// at its starting size from the first molecule on. Held from the eighth molecule on it had already
-// grown, and the peak stayed at 115–188 MiB. Loading `node:v8` then costs ~1 ms.
+// 16 MiB a semi-space, and what it promotes meanwhile grows the old generation: most of the peak
+// memory at 10,000 molecules (docs/decisions.md). Held from the first molecule on, before it has
+// grown; loading `node:v8` then costs ~1 ms, and a run answered from the caches never pays it.
 
 let held = false;
 
