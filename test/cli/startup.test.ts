@@ -24,7 +24,7 @@ function loads(args: string[], cwd: string, env: Record<string, string> = {}) {
   const probe = join(cwd, 'builtins.cjs');
   writeFileSync(
     probe,
-    "process.on('exit', () => require('node:fs').writeSync(2, `BUILTINS ${JSON.stringify(process.moduleLoadList)}\\n`));\n",
+    "process.on('exit', () => require('node:fs').writeSync(2, 'BUILTINS ' + JSON.stringify(process.moduleLoadList) + '\\n'));\n",
   );
   const r = spawnSync(process.execPath, ['--require', probe, CLI, ...args], {
     cwd,
