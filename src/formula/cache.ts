@@ -3,7 +3,6 @@
 // so a stale entry is simply never looked up again and the whole folder can be deleted at any
 // time. Every failure here (unreadable, corrupt, read-only) degrades to "no cache": the cache
 // can make a command faster, never make it fail or change its result.
-import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { isAbsolute, join, resolve } from 'node:path';
@@ -13,6 +12,11 @@ import { beadsTreeProblems } from '../store/links.js';
 
 /** Bump when the layout or meaning of entries changes. */
 export const CACHE_FORMAT = 1;
+
+// Loaded on first use: node:crypto pulls in node's stream machinery, and the readers that load
+// this module for the formula helpers beside it (vars, library) hash nothing on a warm run.
+const createHash: typeof import('node:crypto').createHash = (algorithm) =>
+  (process.getBuiltinModule('node:crypto') as typeof import('node:crypto')).createHash(algorithm);
 
 /** git's blob id of `text` as UTF-8 (`git hash-object`), so keys match `git ls-files -s`. */
 export function blobId(text: string): string {
