@@ -45,7 +45,7 @@ const groups = [
   {
     name: 'base',
     priority: 3,
-    test: /[\\/]src[\\/](errors|hash|cli[\\/](context|version)|engine[\\/](plugins|trace))\.ts$/,
+    test: /[\\/]src[\\/](errors|hash|scope|version|cli[\\/]context|engine[\\/](plugins|trace))\.ts$/,
   },
   {
     name: 'quick',

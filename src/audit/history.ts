@@ -5,11 +5,13 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { GastownError } from '../errors.js';
-import { blobTexts } from '../git/cat-file.js';
+import { type CatFileSession, type GitObject, type TreeEntry, treeEntries } from '../git/cat-file.js';
 import { git } from '../git/exec.js';
 import { isShallowClone, shallowBoundary } from '../git/head.js';
 
 export const MOLECULES_PREFIX = '.beads/molecules/';
+const TREE_MODE = '40000';
+const SUBMODULE_MODE = '160000';
 
 export interface FileChange {
   /** A (added), M (modified), D (deleted), T (type changed). */
@@ -119,44 +121,49 @@ export function moleculeOfPath(file: string): string | undefined {
 }
 
 /**
- * Every file of molecule `id` as of `rev`, keyed by its path inside the molecule folder (as
- * io.ts readMoleculeFiles gives them), read with one `ls-tree` and one `cat-file --batch`.
- * Empty when the folder does not exist there.
+ * Every file of each molecule in `ids` as of `rev`, keyed by its path inside the molecule folder
+ * (as io.ts readMoleculeFiles gives them) in the order `git ls-tree -r` lists them, read through
+ * `cat`: each folder level of every molecule in one round, then every blob in one. A molecule
+ * whose folder does not exist there is left out.
  */
-export async function moleculeFilesAt(root: string, rev: string, id: string): Promise<Map<string, string>> {
-  return (await moleculesFilesAt(root, rev, [id])).get(id) ?? new Map();
-}
-
-/** moleculeFilesAt for several molecules at once. */
 export async function moleculesFilesAt(
-  root: string,
+  cat: CatFileSession,
   rev: string,
   ids: readonly string[],
 ): Promise<Map<string, Map<string, string>>> {
   const result = new Map<string, Map<string, string>>();
-  if (ids.length === 0) return result;
-  const ls = await git(['ls-tree', '-r', '-z', rev, '--', ...ids.map((id) => `${MOLECULES_PREFIX}${id}/`)], {
-    cwd: root,
-    allowFailure: true,
-  });
-  if (ls.exitCode !== 0) return result;
-  const entries: { id: string; rel: string; blob: string }[] = [];
-  for (const rec of ls.stdout.split('\0')) {
-    const m = /^\d+ blob ([0-9a-f]+)\t(.+)$/.exec(rec);
-    if (!m) continue;
-    const file = m[2] as string;
-    const id = moleculeOfPath(file);
-    if (!id) continue;
-    entries.push({ id, rel: file.slice(`${MOLECULES_PREFIX}${id}/`.length), blob: m[1] as string });
+  const tops = await cat.read(ids.map((id) => `${rev}:${MOLECULES_PREFIX}${id}`));
+  const folders = new Map<string, TreeEntry[]>();
+  let round: GitObject[] = [];
+  for (const o of tops) if (o?.type === 'tree') round.push(o);
+  while (round.length > 0) {
+    const subtrees = new Set<string>();
+    for (const o of round) {
+      if (folders.has(o.id)) continue;
+      const entries = treeEntries(o.bytes, o.id.length / 2);
+      folders.set(o.id, entries);
+      for (const e of entries) if (e.mode === TREE_MODE && !folders.has(e.id)) subtrees.add(e.id);
+    }
+    round = (await cat.read([...subtrees])).filter((o): o is GitObject => o?.type === 'tree');
   }
-  const texts = await blobTexts(
-    root,
-    entries.map((e) => e.blob),
-  );
-  entries.forEach((e, i) => {
-    let files = result.get(e.id);
-    if (!files) result.set(e.id, (files = new Map()));
-    files.set(e.rel, texts[i] ?? '');
+  // Blobs (files and symbolic links) in ls-tree -r order; submodules are no files.
+  const files: { id: string; rel: string; blob: string }[] = [];
+  const walk = (id: string, tree: string, prefix: string) => {
+    for (const e of folders.get(tree) ?? []) {
+      if (e.mode === TREE_MODE) walk(id, e.id, `${prefix}${e.name}/`);
+      else if (e.mode !== SUBMODULE_MODE) files.push({ id, rel: `${prefix}${e.name}`, blob: e.id });
+    }
+  };
+  ids.forEach((id, i) => {
+    const top = tops[i];
+    if (top?.type === 'tree') walk(id, top.id, '');
+  });
+  const blobs = await cat.read(files.map((f) => f.blob));
+  files.forEach((f, i) => {
+    let mol = result.get(f.id);
+    if (!mol) result.set(f.id, (mol = new Map()));
+    const o = blobs[i];
+    mol.set(f.rel, o?.type === 'blob' ? o.bytes.toString('utf8') : '');
   });
   return result;
 }

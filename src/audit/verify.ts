@@ -12,7 +12,7 @@ import { foldFiles } from '../engine/reconcile.js';
 import type { MoleculeState } from '../engine/types.js';
 import { judgeCheckpointVote } from '../gates/human.js';
 import { trustConfigOf } from '../gates/shared.js';
-import { blobTexts } from '../git/cat-file.js';
+import { type CatFileSession, openCatFile } from '../git/cat-file.js';
 import { defaultConfig, identityForEmail, loadConfig, parseConfig } from '../store/config.js';
 import { CONFIG_FILE } from '../store/layout.js';
 import { parseToml } from '../store/toml.js';
@@ -115,14 +115,16 @@ async function auditFindings(root: string, ids: readonly string[], now: Date): P
 
 /** Each non-merge commit's config before and after it, read in one batch. */
 async function commitConfigs(
-  root: string,
+  cat: CatFileSession,
   commits: readonly CommitInfo[],
   headConfig: GastownConfig,
 ): Promise<Map<string, CommitConfig>> {
   const shas = commits.filter((c) => c.parents.length <= 1).map((c) => c.sha);
   const parentRevs = shas.map((s) => `${s}^:${CONFIG_FILE}`);
   const ownRevs = shas.map((s) => `${s}:${CONFIG_FILE}`);
-  const cfgTexts = await blobTexts(root, [...parentRevs, ...ownRevs]);
+  const cfgTexts = (await cat.read([...parentRevs, ...ownRevs])).map((o) =>
+    o?.type === 'blob' ? o.bytes.toString('utf8') : undefined,
+  );
   const configs = new Map<string, CommitConfig>();
   shas.forEach((s, i) => {
     try {
@@ -183,7 +185,7 @@ function judgeMoleculeAt(
 
 /** One non-merge commit, with config and molecules read as of it. */
 async function judgeCommit(
-  root: string,
+  cat: CatFileSession,
   c: CommitInfo,
   cfg: CommitConfig,
   now: Date,
@@ -194,8 +196,8 @@ async function judgeCommit(
   const mols = [...new Set(c.changes.map((ch) => moleculeOfPath(ch.file)).filter((x) => x !== undefined))];
   const parent = c.parents[0];
   const [after, before] = await Promise.all([
-    moleculesFilesAt(root, c.sha, mols),
-    parent ? moleculesFilesAt(root, parent, mols) : Promise.resolve(new Map<string, Map<string, string>>()),
+    moleculesFilesAt(cat, c.sha, mols),
+    parent ? moleculesFilesAt(cat, parent, mols) : Promise.resolve(new Map<string, Map<string, string>>()),
   ]);
   const states = new Map<string, MoleculeState>();
   for (const id of mols) {
@@ -310,11 +312,18 @@ export async function verify(root: string, opts: { base?: string; now: Date }): 
 
   // 3. Per commit: transitions, decisions, gate reports; config and molecules read as of it.
   await loadGatePlugins();
-  const configs = await commitConfigs(root, commits, headConfig);
+  // Every object read from history (configs, trees, files) goes through one git process.
+  const cat = openCatFile(root);
   const walk: Walk = { findings, decisions: [], membership: new Set(), statesAt: new Map() };
-  for (const c of commits) {
-    if (c.parents.length > 1) continue; // a merge's changes are judged in the commits it brings in
-    await judgeCommit(root, c, configs.get(c.sha) as CommitConfig, opts.now, walk);
+  let configs: Map<string, CommitConfig>;
+  try {
+    configs = await commitConfigs(cat, commits, headConfig);
+    for (const c of commits) {
+      if (c.parents.length > 1) continue; // a merge's changes are judged in the commits it brings in
+      await judgeCommit(cat, c, configs.get(c.sha) as CommitConfig, opts.now, walk);
+    }
+  } finally {
+    await cat.close();
   }
 
   // Nothing written once is rewritten or removed (but `convoy add` may set convoy/after).

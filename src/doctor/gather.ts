@@ -19,8 +19,6 @@ import { isMoleculeId } from '../store/ids.js';
 import { beadsTreeProblems } from '../store/links.js';
 import { clearDeadLock, judgeHolder, lockPath, readLock } from '../store/lock.js';
 import type { EventFact } from '../store/types.js';
-import { hooksStatus } from '../triggers/install.js';
-import { formatProblem, validateStaged } from '../triggers/validate.js';
 import type { DoctorFacts, OverdueCheckpoint } from './checks.js';
 
 const EVENTS_DIR = /^\.beads\/molecules\/[^/]+\/events$/;
@@ -196,6 +194,8 @@ export type DoctorProgress = (done: number, total: number) => void;
 /** What doctor learns without reading `.beads/`: git, hooks, node, the lock. */
 async function environmentFacts(paths: RepoPaths, beadsExists: boolean): Promise<DoctorFacts> {
   const { root } = paths;
+  // Loaded here, not at the top: verify uses this module's molecule audit, not the hooks.
+  const { hooksStatus } = await import('../triggers/install.js');
   const [git, shallow, hooks] = await Promise.all([gitVersion(root), isShallow(root), hooksStatus(paths)]);
   return {
     git,
@@ -236,6 +236,7 @@ class FileCheck {
     readonly linked: Set<string>,
     tree: { file: string; message: string }[],
     private readonly validators: Validators,
+    private readonly staged: typeof import('../triggers/validate.js'),
     private readonly parse: (text: string) => unknown,
     private readonly formulaKnown: (name: string) => boolean,
   ) {
@@ -250,8 +251,12 @@ class FileCheck {
         this.unreadable.push({ file, location: file, message: notRegularMessage(kind) });
     const read = this.read(listing.files.sort());
     // formatProblem with an empty message gives just the location (`file:line: path`).
-    for (const p of validateStaged(read.texts, this.validators))
-      this.invalid.push({ file: p.file, location: formatProblem({ ...p, message: '' }), message: p.message });
+    for (const p of this.staged.validateStaged(read.texts, this.validators))
+      this.invalid.push({
+        file: p.file,
+        location: this.staged.formatProblem({ ...p, message: '' }),
+        message: p.message,
+      });
     for (const [file, text] of read.texts) this.noteMolecule(file, text);
     return read;
   }
@@ -326,6 +331,7 @@ export async function gatherFacts(
     new Set(tree.map((p) => p.file)),
     tree,
     await stagedValidators(root),
+    await import('../triggers/validate.js'),
     parse,
     (name) => lib.find(name) !== undefined,
   );

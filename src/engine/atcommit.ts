@@ -164,18 +164,16 @@ export class CommitView {
   private async read(id: string): Promise<Map<string, string> | undefined> {
     const { root, commit } = this.o;
     if (!isMoleculeId(id)) return undefined;
-    const { git } = await import('../git/exec.js');
+    const { listTree } = await import('../git/ls-tree.js');
     const { catFileBatch } = await import('../git/cat-file.js');
     const dir = `${moleculeRelDir(id)}/`;
-    const listed = await git(['ls-tree', '-r', '-z', commit, '--', dir], { cwd: root, allowFailure: true });
-    if (listed.exitCode !== 0) return undefined;
+    const listed = await listTree(root, commit, [dir]);
+    if (!listed) return undefined;
     const blobs = new Map<string, string>();
-    for (const entry of listed.stdout.split('\0')) {
-      const tab = entry.indexOf('\t');
-      const [mode, type, oid] = entry.slice(0, tab).split(' ');
+    for (const [path, { mode, type, id: oid }] of listed) {
       // State is read from regular files only, never through a link.
-      if (tab < 0 || type !== 'blob' || mode === '120000' || !oid) continue;
-      blobs.set(entry.slice(tab + 1 + dir.length), oid);
+      if (type !== 'blob' || mode === '120000' || !oid) continue;
+      blobs.set(path.slice(dir.length), oid);
     }
     if (!blobs.has('molecule.toml')) return undefined;
     const current = this.o.current(id);

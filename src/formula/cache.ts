@@ -3,47 +3,51 @@
 // so a stale entry is simply never looked up again and the whole folder can be deleted at any
 // time. Every failure here (unreadable, corrupt, read-only) degrades to "no cache": the cache
 // can make a command faster, never make it fail or change its result.
-import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
-import { isAbsolute, join, resolve } from 'node:path';
+import { basename, isAbsolute, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { hashHex } from '../hash.js';
 import { commandCwd } from '../scope.js';
 import { beadsTreeProblems } from '../store/links.js';
 
 /** Bump when the layout or meaning of entries changes. */
 export const CACHE_FORMAT = 1;
 
-// Loaded on first use: node:crypto pulls in node's stream machinery, and the readers that load
-// this module for the formula helpers beside it (vars, library) hash nothing on a warm run.
-const createHash: typeof import('node:crypto').createHash = (algorithm) =>
-  (process.getBuiltinModule('node:crypto') as typeof import('node:crypto')).createHash(algorithm);
+// Through src/hash.ts, which loads node:crypto on first use: the readers load this chunk for the
+// formula helpers it shares (substituteVars) and hash nothing on a warm run.
 
 /** git's blob id of `text` as UTF-8 (`git hash-object`), so keys match `git ls-files -s`. */
 export function blobId(text: string): string {
-  return createHash('sha1')
-    .update(`blob ${Buffer.byteLength(text, 'utf8')}\0`)
-    .update(text, 'utf8')
-    .digest('hex');
+  return hashHex('sha1', `blob ${Buffer.byteLength(text, 'utf8')}\0${text}`);
 }
 
 export function sha256(...parts: string[]): string {
-  const h = createHash('sha256');
-  for (const p of parts) h.update(p).update('\0');
-  return h.digest('hex');
+  return hashHex('sha256', `${parts.join('\0')}\0`);
 }
 
 const fingerprints = new Map<string, string>();
 
+/** A bundle chunk's file name: rolldown's hash of its content before `.cjs` (scripts/build.mjs). */
+const CHUNK_NAME = /-[A-Za-z0-9_-]{8}\.cjs$/;
+
 /**
- * A hash of the code file that holds `moduleUrl`, so entries derived by one build are never
- * read by another. In the bundle the file also names (by content hash) every chunk it imports,
- * the lazily imported resolver and parser included, so any change to them changes it too.
+ * A fingerprint of the code file that holds `moduleUrl`, so entries derived by one build are
+ * never read by another. In the bundle the file's name is its content hash, and its content
+ * names (by content hash) every chunk it imports, the lazily imported resolver and parser
+ * included, so any change to them changes it too; its size and mtime stand for an edit in place.
+ * The name saves reading and hashing the chunk on a warm run (and loading node:crypto). Outside
+ * the bundle (tests run src/), the file's text is hashed.
  */
 export function moduleFingerprint(moduleUrl: string): string | undefined {
   let fp = fingerprints.get(moduleUrl);
   if (fp === undefined) {
     try {
-      fp = sha256(`format ${CACHE_FORMAT}`, readFileSync(fileURLToPath(moduleUrl), 'utf8'));
+      const file = fileURLToPath(moduleUrl);
+      if (CHUNK_NAME.test(file)) {
+        const st = statSync(file);
+        fp = `format ${CACHE_FORMAT} ${basename(file)} ${st.size} ${st.mtimeMs}`;
+      } else fp = sha256(`format ${CACHE_FORMAT}`, readFileSync(file, 'utf8'));
     } catch {
       return undefined; // Not a file we can read: run without a cache.
     }

@@ -11,7 +11,7 @@
 import { resolve } from 'node:path';
 import { commandCwd } from '../scope.js';
 import { STAMP_WINDOW_MS, stampIsSettled } from '../store/cache.js';
-import { blobId, type ContentCache, moduleFingerprint, sha256 } from './cache.js';
+import { blobId, type ContentCache, moduleFingerprint } from './cache.js';
 import { locateFormula, sourceStamp } from './library.js';
 import type { Diagnostic } from './model.js';
 import type { FormulaLibrary, FormulaSource } from './resolve.js';
@@ -178,8 +178,9 @@ export async function validateFormulas(
       results.push({ ref, file: ref, found: false, diagnostics: [found.diagnostic!], cached: false });
       continue;
     }
+    // The parts themselves, not a digest of them: a warm run then hashes nothing.
     const key = cache
-      ? sha256('validate', fingerprint!, resolve(commandCwd(), source.file), source.file, ids.of(source))
+      ? ['validate', fingerprint!, resolve(commandCwd(), source.file), source.file, ids.of(source)].join('\0')
       : undefined;
     if (cache && key) {
       const hit = stillValid(asEntry(pack.result(key)), (name) => find(found.lib, name), ids);

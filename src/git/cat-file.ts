@@ -1,9 +1,16 @@
 // `git cat-file --batch` in one process: the object each spec names (`<rev>:<path>`, an object
 // id), in the order asked. The one reader of its output format (`<oid> <type> <size>\n<bytes>\n`,
 // or `<spec> missing\n`).
-import { gitBytes } from './exec.js';
+import type { ChildProcess } from 'node:child_process';
+import { GastownError } from '../errors.js';
+import { gitBytes, spawnGit } from './exec.js';
+
+/** An object's header line: `<oid> <type> <size>`; anything else (`<spec> missing`) is no object. */
+const OBJECT_HEADER = /^([0-9a-f]+) (\w+) (\d+)$/;
 
 export interface GitObject {
+  /** The object's id, in hex. */
+  id: string;
   type: string;
   bytes: Buffer;
 }
@@ -31,13 +38,13 @@ export async function catFileBatch(
     if (eol < 0) break;
     const header = out.subarray(at, eol).toString('utf8');
     at = eol + 1;
-    const m = /^[0-9a-f]+ (\w+) (\d+)$/.exec(header);
+    const m = OBJECT_HEADER.exec(header);
     if (!m) {
       objects.push(undefined);
       continue;
     }
-    const size = Number(m[2]);
-    objects.push({ type: m[1] as string, bytes: out.subarray(at, at + size) });
+    const size = Number(m[3]);
+    objects.push({ id: m[1] as string, type: m[2] as string, bytes: out.subarray(at, at + size) });
     at += size + 1;
   }
   return objects;
@@ -50,4 +57,156 @@ export async function blobTexts(root: string, specs: readonly string[]): Promise
     const o = objects[i];
     return o?.type === 'blob' ? o.bytes.toString('utf8') : undefined;
   });
+}
+
+/** One entry of a tree object: `mode` as git writes it (`40000` a folder, `160000` a submodule). */
+export interface TreeEntry {
+  mode: string;
+  name: string;
+  /** The entry's object id, in hex. */
+  id: string;
+}
+
+/** The entries of a tree object's bytes (`<mode> <name>\0<raw id>`), in the tree's order. */
+export function treeEntries(bytes: Buffer, idBytes: number): TreeEntry[] {
+  const out: TreeEntry[] = [];
+  let at = 0;
+  while (at < bytes.length) {
+    const space = bytes.indexOf(0x20, at);
+    const nul = bytes.indexOf(0, space);
+    if (space < 0 || nul < 0 || nul + 1 + idBytes > bytes.length)
+      throw new GastownError('git.failed', 'cannot read a tree object: it is truncated');
+    out.push({
+      mode: bytes.toString('latin1', at, space),
+      name: bytes.toString('utf8', space + 1, nul),
+      id: bytes.toString('hex', nul + 1, nul + 1 + idBytes),
+    });
+    at = nul + 1 + idBytes;
+  }
+  return out;
+}
+
+/**
+ * A `git cat-file --batch` kept open for a command that reads in rounds (a tree, then what it
+ * holds): one process however many rounds. Answers come in the order asked, so reads may overlap.
+ */
+export interface CatFileSession {
+  /** As catFileBatch, not strict: undefined where git has no such object or has stopped. */
+  read(specs: readonly string[]): Promise<(GitObject | undefined)[]>;
+  /** Ends the process; reads after this answer undefined. */
+  close(): Promise<void>;
+}
+
+interface Pending {
+  left: number;
+  objects: (GitObject | undefined)[];
+  done: (objects: (GitObject | undefined)[]) => void;
+  fail: (err: Error) => void;
+}
+
+/** Starts git on the first read, so a command that reads nothing starts no process. */
+export function openCatFile(root: string): CatFileSession {
+  return new CatFileProcess(root);
+}
+
+class CatFileProcess implements CatFileSession {
+  private readonly queue: Pending[] = [];
+  private readonly chunks: Buffer[] = [];
+  private have = 0;
+  /** Bytes the next record takes, from the first buffered byte: no parse before they are here. */
+  private need = 1;
+  private ended = false;
+  private child: ChildProcess | undefined;
+  private closed: Promise<void> = Promise.resolve();
+
+  constructor(private readonly root: string) {}
+
+  read(specs: readonly string[]): Promise<(GitObject | undefined)[]> {
+    if (specs.length === 0 || this.ended) return Promise.resolve(specs.map(() => undefined));
+    this.child ??= this.start();
+    const stdin = this.child.stdin;
+    return new Promise((done, fail) => {
+      this.queue.push({ left: specs.length, objects: [], done, fail });
+      stdin?.write(specs.map((s) => `${s}\n`).join(''));
+    });
+  }
+
+  close(): Promise<void> {
+    this.ended = true;
+    this.child?.stdin?.end();
+    return this.closed;
+  }
+
+  private start(): ChildProcess {
+    const c = spawnGit(['cat-file', '--batch'], this.root);
+    c.stdout?.on('data', (b: Buffer) => {
+      this.chunks.push(b);
+      this.have += b.length;
+      if (this.have >= this.need) this.take();
+    });
+    c.stderr?.resume();
+    c.stdin?.on('error', () => {}); // git gone: its close answers what is left
+    c.once('error', (e: NodeJS.ErrnoException) =>
+      this.finish(new GastownError('git.spawn', `could not run git cat-file: ${e.code ?? e.message}`)),
+    );
+    this.closed = new Promise<void>((resolve) =>
+      c.once('close', () => {
+        this.finish();
+        resolve();
+      }),
+    );
+    return c;
+  }
+
+  /** Answers what is still asked: undefined for each object, or the error that stopped git. */
+  private finish(err?: Error): void {
+    this.ended = true;
+    for (const p of this.queue.splice(0)) {
+      if (err) p.fail(err);
+      else {
+        while (p.left-- > 0) p.objects.push(undefined);
+        p.done(p.objects);
+      }
+    }
+  }
+
+  /** Answers every complete record buffered and keeps the rest. */
+  private take(): void {
+    const buf = this.chunks.length === 1 ? (this.chunks[0] as Buffer) : Buffer.concat(this.chunks);
+    let at = 0;
+    while (this.queue.length > 0) {
+      const p = this.queue[0] as Pending;
+      if (p.left === 0) {
+        this.queue.shift();
+        p.done(p.objects);
+        continue;
+      }
+      const eol = buf.indexOf(0x0a, at);
+      if (eol < 0) break;
+      const m = OBJECT_HEADER.exec(buf.toString('utf8', at, eol));
+      p.left--;
+      if (!m) {
+        p.objects.push(undefined); // `<spec> missing`
+        at = eol + 1;
+        continue;
+      }
+      const size = Number(m[3]);
+      if (buf.length < eol + 2 + size) {
+        p.left++;
+        this.need = eol + 2 + size - at;
+        break;
+      }
+      p.objects.push({
+        id: m[1] as string,
+        type: m[2] as string,
+        bytes: buf.subarray(eol + 1, eol + 1 + size),
+      });
+      at = eol + 2 + size;
+      this.need = 1;
+    }
+    const rest = buf.subarray(at);
+    this.chunks.length = 0;
+    if (rest.length > 0) this.chunks.push(rest);
+    this.have = rest.length;
+  }
 }

@@ -1,7 +1,7 @@
 // The one way gastown runs git: the binary, argument arrays, never a shell.
 // node:child_process rather than execa: in the bundled CLI, importing execa cost ~30 ms and each
 // call ~3 ms more than spawn (docs/decisions.md), and a post-commit hook makes several calls.
-import { spawn } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { GastownError } from '../errors.js';
 import { commandEnv } from '../scope.js';
 
@@ -59,6 +59,11 @@ function runGit(args: readonly string[], options: GitOptions): Promise<RawResult
       child.stdin?.end(options.input);
     }
   });
+}
+
+/** A git process left running with every stream piped, for a caller that talks to it in turns. */
+export function spawnGit(args: readonly string[], cwd: string): ChildProcess {
+  return spawn('git', args, { cwd, env: { ...commandEnv(), ...GIT_ENV }, stdio: ['pipe', 'pipe', 'pipe'] });
 }
 
 function failed(args: readonly string[], r: RawResult): GastownError {

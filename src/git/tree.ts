@@ -142,35 +142,61 @@ function foldersOf(paths: readonly string[]): string[] {
 }
 
 /**
- * The entries of each folder of `tree` named, from one `git cat-file --batch` (`<tree>:<folder>`);
- * a folder not in the tree has none.
+ * A folder of the new tree: its tree object's bytes as read, and its entries once something
+ * needs them. A folder of ten thousand molecules whose only change is one molecule's new tree id
+ * is never parsed: that id is written over the old one in the bytes (withChildTree).
+ */
+interface Folder {
+  raw: Buffer;
+  /** The id the folder has in the base tree (hex); undefined for a folder the commit adds. */
+  was?: string;
+  entries?: Entry[];
+}
+
+/**
+ * Each folder of `tree` named, from one `git cat-file --batch` (`<tree>:<folder>`); a folder not
+ * in the tree is empty.
  */
 async function readFolders(
   root: string,
   tree: string,
   folders: readonly string[],
-  idBytes: number,
-): Promise<Map<string, Entry[]>> {
+): Promise<Map<string, Folder>> {
   const objects = await catFileBatch(
     root,
     folders.map((f) => (f === '' ? tree : `${tree}:${f}`)),
     true,
   );
-  const trees = new Map<string, Entry[]>();
+  const trees = new Map<string, Folder>();
   folders.forEach((folder, i) => {
     if (i >= objects.length)
       throw new GastownError('git.failed', `git cat-file stopped before ${folder || 'the top tree'}`);
     const o = objects[i];
     if (!o)
-      trees.set(folder, []); // `<name> missing`: a folder the commit adds
+      trees.set(folder, { raw: Buffer.alloc(0), entries: [] }); // `<name> missing`: a folder the commit adds
     else if (o.type !== 'tree')
       throw new GastownError(
         'git.failed',
         `cannot commit under ${folder}: it is a ${o.type} in HEAD, not a folder`,
       );
-    else trees.set(folder, parseTree(o.bytes, idBytes));
+    else trees.set(folder, { raw: o.bytes, was: o.id });
   });
   return trees;
+}
+
+/**
+ * `raw` (a tree object's bytes) with its entry for the folder `name`, whose id is `was`, pointing
+ * at `id` instead, found by the entry's whole bytes (mode, name, old id) without reading the
+ * others. Undefined when those bytes are not there exactly once (a sibling whose name ends the
+ * same way and whose tree is the same: the caller then parses the folder).
+ */
+function withChildTree(raw: Buffer, name: string, was: string, id: Buffer): Buffer | undefined {
+  const head = Buffer.from(`${TREE_MODE} ${name}\0`, 'utf8');
+  const entry = Buffer.concat([head, Buffer.from(was, 'hex')]);
+  const at = raw.indexOf(entry);
+  if (at < 0 || raw.indexOf(entry, at + 1) >= 0) return undefined;
+  const idAt = at + head.length;
+  return Buffer.concat([raw.subarray(0, idAt), id, raw.subarray(idAt + id.length)]);
 }
 
 /** The blob entry for a working-tree file, written as an object; undefined when it is gone. */
@@ -227,18 +253,33 @@ export async function treeWithFiles(opts: {
     )
       throw new GastownError('git.failed', `cannot commit ${JSON.stringify(p)}: not a plain repository path`);
   const folders = foldersOf(opts.paths);
-  const trees = opts.base
-    ? await readFolders(root, opts.base, folders, idBytes)
-    : new Map(folders.map((f) => [f, [] as Entry[]]));
+  const trees: Map<string, Folder> = opts.base
+    ? await readFolders(root, opts.base, folders)
+    : new Map(folders.map((f) => [f, { raw: Buffer.alloc(0), entries: [] }]));
+  const entriesOf = (folder: string): Entry[] => {
+    let f = trees.get(folder);
+    if (!f) trees.set(folder, (f = { raw: Buffer.alloc(0), entries: [] }));
+    f.entries ??= parseTree(f.raw, idBytes);
+    return f.entries;
+  };
   const put = (folder: string, name: string, entry: Entry | undefined) => {
-    trees.set(folder, withEntry(trees.get(folder) ?? [], name, entry));
+    const f = trees.get(folder);
+    const child = trees.get(folder === '' ? name : `${folder}/${name}`);
+    if (f && !f.entries && entry?.mode === TREE_MODE && child?.was) {
+      const raw = withChildTree(f.raw, name, child.was, entry.id);
+      if (raw) {
+        f.raw = raw;
+        return;
+      }
+    }
+    withEntry(entriesOf(folder), name, entry);
   };
   const files: FileEntry[] = [];
   const zero = '0'.repeat(idBytes * 2);
   for (const p of opts.paths) {
     const cut = p.lastIndexOf('/');
     const folder = cut < 0 ? '' : p.slice(0, cut);
-    const existing = trees.get(folder)?.find((e) => e.name === p.slice(cut + 1));
+    const existing = entriesOf(folder).find((e) => e.name === p.slice(cut + 1));
     if (existing?.mode === TREE_MODE)
       throw new GastownError('git.failed', `cannot commit ${p}: it is a folder in HEAD`);
     const blob = blobOf(root, p, objectsDir, algorithm);
@@ -252,17 +293,17 @@ export async function treeWithFiles(opts: {
   const order = folders.sort((a, b) => depth(b) - depth(a) || (a < b ? -1 : 1));
   let top: Buffer | undefined;
   for (const folder of order) {
-    const entries = trees.get(folder) ?? [];
+    const f = trees.get(folder);
+    const bytes = f?.entries ? serializeTree(f.entries) : (f?.raw ?? Buffer.alloc(0));
     const cut = folder.lastIndexOf('/');
     const parent = cut < 0 ? '' : folder.slice(0, cut);
     const name = folder.slice(cut + 1);
     if (folder === '') {
-      top = writeObject(objectsDir, 'tree', serializeTree(entries), algorithm);
+      top = writeObject(objectsDir, 'tree', bytes, algorithm);
       continue;
     }
     // Git keeps no empty folder: a folder left empty goes from its parent.
-    const id =
-      entries.length > 0 ? writeObject(objectsDir, 'tree', serializeTree(entries), algorithm) : undefined;
+    const id = bytes.length > 0 ? writeObject(objectsDir, 'tree', bytes, algorithm) : undefined;
     put(parent, name, id ? { mode: TREE_MODE, name, id } : undefined);
   }
   return { tree: (top as Buffer).toString('hex'), files };

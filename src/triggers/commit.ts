@@ -1,13 +1,15 @@
 // Engine commits: after a trigger's reconcile writes files, commit exactly those files in a
 // commit of the engine's own, so `git log` tells agents' and people's commits apart from the
 // engine's, and `git log -- .beads/molecules/<id>` reads as the molecule's history.
-import { readFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { type Dirent, lstatSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { decisionIn, localIdentity } from '../checkpoint/authors.js';
 import { MOLECULE_KEY, TRANSITION_KEY } from '../engine/trailers.js';
 import { GastownError } from '../errors.js';
 import { type CommitHead, commitFiles, finishInterruptedCommit, type Identity } from '../git/commit.js';
 import { git } from '../git/exec.js';
+import { listTree } from '../git/ls-tree.js';
 import { type RepoPaths, repoPaths } from '../git/repo.js';
 import { type Operation, operationInProgress } from '../git/states.js';
 import { clearUnfinishedRun, markUnfinishedRun, unfinishedRunMarked } from '../store/lock.js';
@@ -185,7 +187,7 @@ export async function commitTransitions(
   // Approvals behind the checkpoints these files record are committed first as the person the
   // engine judged them by; a molecule whose published state would differ from what the engine
   // judged is held back (publishGuard).
-  const guard = await publishGuard(where.root, new Set(result.written), paths, scope, invalid);
+  const guard = await publishGuard(where.root, new Set(result.written), paths, scope, invalid, head?.commit);
   paths = guard.paths;
   // The engine's mail about the molecules published goes with them (written by a command that
   // does not commit, or by a run that died): typed mail is named after its molecule.
@@ -294,6 +296,100 @@ function parseStatus(out: string): StatusEntry[] {
     .map((e) => ({ code: e.slice(0, 2), path: e.slice(3) }));
 }
 
+/**
+ * What publishGuard needs of `git status` for the molecules `touched`, found without it when the
+ * answer is plain: every file of their folders is as HEAD has it (same mode, same bytes) or is
+ * one of `committing`, and no file HEAD has there is gone but those. `git status` reads the whole
+ * index and looks up every name in it for untracked files (14 ms of CPU at 1,000 molecules, ~100
+ * ms at 10,000); this reads the folders and HEAD's listing of them (git/ls-tree.ts; in a hook,
+ * the listing the engine read the trailer's molecule from). Undefined when anything else is found
+ * (an edit, a deletion, a new file, a link): `git status` then says what. The working tree
+ * against HEAD is what matters: it is what the engine judged and what the commit publishes (a
+ * change only staged stays the user's). Entries come as `git status` gives them for the files
+ * being committed (`??` new, ` M` changed, ` D` gone), plus the untracked engine mail about
+ * `touched`.
+ */
+async function plainStatus(
+  root: string,
+  touched: readonly string[],
+  committing: ReadonlySet<string>,
+  head: string,
+): Promise<StatusEntry[] | undefined> {
+  const files: string[] = [];
+  for (const id of touched) if (!filesUnder(root, `.beads/molecules/${id}`, files)) return undefined;
+  const ids = new Set(touched);
+  const mail: string[] = [];
+  let boxes: Dirent[] = [];
+  try {
+    boxes = readdirSync(join(root, MAIL_DIR), { withFileTypes: true });
+  } catch {
+    /* no mail yet */
+  }
+  for (const box of boxes) {
+    if (!box.isDirectory()) continue;
+    let names: string[];
+    try {
+      names = readdirSync(join(root, MAIL_DIR, box.name));
+    } catch {
+      return undefined;
+    }
+    for (const name of names) {
+      const path = `${MAIL_DIR}/${box.name}/${name}`;
+      if (!committing.has(path) && ids.has(mailMoleculeOf(path) ?? '')) mail.push(path);
+    }
+  }
+  const inHead = await listTree(root, head, [...touched.map((id) => `.beads/molecules/${id}/`), ...mail]);
+  if (!inHead) return undefined;
+  const out: StatusEntry[] = mail.filter((p) => !inHead.has(p)).map((path) => ({ code: '??', path }));
+  const present = new Set(files);
+  for (const path of files) {
+    const was = inHead.get(path);
+    const same = was !== undefined && sameAsBlob(root, path, was.mode, was.id);
+    if (same) continue;
+    if (!committing.has(path)) return undefined;
+    out.push({ code: was ? ' M' : '??', path });
+  }
+  for (const path of inHead.keys()) {
+    if (present.has(path) || path.startsWith(`${MAIL_DIR}/`)) continue;
+    if (!committing.has(path)) return undefined;
+    out.push({ code: ' D', path });
+  }
+  return out;
+}
+
+/** Adds the files under `rel` to `out`; false when it is not a folder or holds anything but files and folders. */
+function filesUnder(root: string, rel: string, out: string[]): boolean {
+  let entries: Dirent[];
+  try {
+    if (!lstatSync(join(root, rel)).isDirectory()) return false;
+    entries = readdirSync(join(root, rel), { withFileTypes: true });
+  } catch {
+    return false;
+  }
+  for (const e of entries) {
+    const path = `${rel}/${e.name}`;
+    if (e.isDirectory()) {
+      if (!filesUnder(root, path, out)) return false;
+    } else if (e.isFile()) out.push(path);
+    else return false;
+  }
+  return true;
+}
+
+/** The working-tree file `path` is a regular file with HEAD's `mode` and the bytes of blob `id`. */
+function sameAsBlob(root: string, path: string, mode: string, id: string): boolean {
+  if (mode !== '100644' && mode !== '100755') return false;
+  try {
+    const full = join(root, path);
+    if (((lstatSync(full).mode & 0o111) !== 0) !== (mode === '100755')) return false;
+    const bytes = readFileSync(full);
+    const hash = createHash(id.length === 64 ? 'sha256' : 'sha1');
+    return hash.update(`blob ${bytes.length}\0`).update(bytes).digest('hex') === id;
+  } catch {
+    return false;
+  }
+}
+
 /** Not in HEAD, present in the working tree: untracked, or added to the index and still there. */
 const isNew = (c: StatusEntry) => c.code === '??' || (c.code[0] === 'A' && c.code[1] !== 'D');
 /** Not in HEAD and not in the working tree either (added, then deleted): nothing differs. */
@@ -323,6 +419,8 @@ async function publishGuard(
   paths: string[],
   scope: readonly string[],
   invalid: ReadonlyMap<string, string>,
+  /** HEAD's commit id when the caller has read it. */
+  head?: string,
 ): Promise<{ paths: string[]; votes: Map<string, string[]>; held: HeldMolecule[]; untrackedMail: string[] }> {
   const held: HeldMolecule[] = [...invalid].map(([molecule, reason]) => ({ molecule, reason }));
   const withoutHeld = (list: string[]) => {
@@ -333,28 +431,31 @@ async function publishGuard(
     (id) => !invalid.has(id),
   );
   if (touched.length === 0) return { paths: withoutHeld(paths), votes: new Map(), held, untrackedMail: [] };
-  const r = await git(
-    [
-      // Reading only: a status that refreshed stat data would write the whole index back.
-      '--no-optional-locks',
-      'status',
-      '--porcelain',
-      '-z',
-      '--untracked-files=all',
-      '--no-renames',
-      '--',
-      ...touched.map((id) => `.beads/molecules/${id}`),
-      // The untracked mail too, in the same call (engineMailOf).
-      MAIL_DIR,
-    ],
-    { cwd: root, allowFailure: true },
-  );
-  if (r.exitCode !== 0) {
-    const why = `git status failed, so what the commit would publish is unknown: ${r.stderr.trim().split('\n')[0]}`;
-    for (const id of touched) held.push({ molecule: id, reason: why });
-    return { paths: withoutHeld(paths), votes: new Map(), held, untrackedMail: [] };
+  let listed = await plainStatus(root, touched, new Set(paths), head ?? 'HEAD');
+  if (!listed) {
+    const r = await git(
+      [
+        // Reading only: a status that refreshed stat data would write the whole index back.
+        '--no-optional-locks',
+        'status',
+        '--porcelain',
+        '-z',
+        '--untracked-files=all',
+        '--no-renames',
+        '--',
+        ...touched.map((id) => `.beads/molecules/${id}`),
+        // The untracked mail too, in the same call (engineMailOf).
+        MAIL_DIR,
+      ],
+      { cwd: root, allowFailure: true },
+    );
+    if (r.exitCode !== 0) {
+      const why = `git status failed, so what the commit would publish is unknown: ${r.stderr.trim().split('\n')[0]}`;
+      for (const id of touched) held.push({ molecule: id, reason: why });
+      return { paths: withoutHeld(paths), votes: new Map(), held, untrackedMail: [] };
+    }
+    listed = parseStatus(r.stdout);
   }
-  const listed = parseStatus(r.stdout);
   const untrackedMail = listed
     .filter((c) => c.code === '??' && c.path.startsWith(`${MAIL_DIR}/`))
     .map((c) => c.path);

@@ -1,6 +1,6 @@
 // `gastown verify`: a pull request's history of .beads/ judged in CI, on real repositories with
 // real commits (and real SSH signatures made with ssh-keygen keys).
-import { readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -53,6 +53,48 @@ describe('verify: who approved', () => {
     const bad = await gastown(['verify', '--base', 'no-such-ref'], repo.path, NOW);
     expect(bad.exitCode).toBe(2);
     expect(bad.stderr).toContain('--base no-such-ref');
+  });
+});
+
+describe('verify: git processes', () => {
+  let repo: Day3Repo | undefined;
+  const bin = tempDir('gastown-git-count-');
+  afterEach(() => repo?.cleanup());
+
+  it('starts as many git processes for a range of many commits as for one, finding the same', async () => {
+    repo = await day3Repo();
+    await repo.done('analysis');
+    await repo.commit('analysis');
+    repo.approveFile('analysis-checkpoint');
+    await repo.commit('approve analysis', MALLORY);
+    const plain = await verifyJson(repo.path);
+    expect(plain.exitCode).toBe(1);
+    // The same runs with every git process they start written down.
+    const count = join(bin.path, 'count');
+    const realGit = (await gitIn(repo.path, '--exec-path')).trim();
+    writeFileSync(join(bin.path, 'git'), `#!/bin/sh\necho "$*" >> '${count}'\nexec '${realGit}/git' "$@"\n`);
+    chmodSync(join(bin.path, 'git'), 0o755);
+    const counted = async (args: string[]) => {
+      writeFileSync(count, '');
+      const r = await gastown(['verify', ...args, '--json'], repo?.path as string, {
+        ...NOW,
+        PATH: `${bin.path}:${testEnv().PATH}`,
+      });
+      return {
+        exitCode: r.exitCode,
+        json: JSON.parse(String(r.stdout)) as VerifyJson,
+        git: readFileSync(count, 'utf8').split('\n').filter(Boolean),
+      };
+    };
+    const all = await counted([]);
+    expect({ exitCode: all.exitCode, json: all.json }).toEqual({ exitCode: 1, json: plain.json });
+    const last = await counted(['--base', 'HEAD~1']);
+    expect(last.json.findings).toEqual(plain.json.findings);
+    const commits = (await gitIn(repo.path, 'rev-list', '--count', 'HEAD', '--', '.beads/molecules')).trim();
+    expect(Number(commits)).toBeGreaterThan(2);
+    // One more for --base (its merge-base); none for each further commit.
+    expect(all.git.length).toBe(last.git.length - 1);
+    expect(all.git.join('\n')).not.toContain('ls-tree');
   });
 });
 

@@ -1,9 +1,8 @@
 // Helpers for engine tests that drive the built CLI in real temporary git repositories.
 import { copyFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { execa } from 'execa';
 import { gastownInProcess } from '../helpers/inproc.js';
-import { CLI, CORPUS, gitIn, makeRepo, testEnv } from '../helpers/repo.js';
+import { CLI, CORPUS, gitIn, makeRepo, spawnRun, testEnv } from '../helpers/repo.js';
 
 /** The built CLI; GASTOWN_TEST_CLI points at another build (e.g. while dist/ is being rebuilt). */
 const cliPath = process.env.GASTOWN_TEST_CLI ?? CLI;
@@ -15,13 +14,7 @@ type Runner = (
 ) => Promise<{ exitCode?: number; stdout: unknown; stderr: unknown }>;
 
 export async function gt(cwd: string, args: string[], env: Record<string, string> = {}) {
-  return execa(process.execPath, [cliPath, ...args], {
-    cwd,
-    env: testEnv(env),
-    reject: false,
-    extendEnv: false,
-    stdin: 'ignore',
-  });
+  return spawnRun(process.execPath, [cliPath, ...args], { cwd, env: testEnv(env) });
 }
 
 /** gt, gtOk and gtJson over one way of running the CLI. */

@@ -40,12 +40,18 @@ describe('readers and a no-op advance from stamps', () => {
   let clock: Record<string, string>;
   /** What every reader says, from the summaries. */
   const warm = async () => Promise.all(READS.map((args) => gtJson(cwd, args, { ...NOW_ENV, ...clock })));
-  /** What every reader says with no cache at all, in a copy of the repository. */
+  /**
+   * What every reader says with no cache at all, in a copy of the repository: the reference the
+   * CLI's answers are held to, worked out in this process (test/cli/inproc.test.ts holds the two
+   * ways of running to the same output), one command at a time as in-process runs must be.
+   */
   const cold = async () => {
     const copy = join(scratch.path, `cold-${n++}`);
     cpSync(cwd, copy, { recursive: true });
     rmSync(join(copy, '.beads/.cache'), { recursive: true, force: true });
-    return Promise.all(READS.map((args) => gtJson(copy, args, { ...NOW_ENV, ...clock })));
+    const answers: unknown[] = [];
+    for (const args of READS) answers.push(await inProcess.gtJson(copy, args, { ...NOW_ENV, ...clock }));
+    return answers;
   };
   /**
    * Advance, then readers, until every summary is recorded with its stamp. Run in this process:

@@ -1,6 +1,6 @@
 // The git interface: committing exactly some paths (never the user's other staged work),
 // refusing mid-merge, reading staged blobs byte-exactly.
-import { existsSync, mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -99,6 +99,85 @@ describe('engine commits', () => {
     expect(await gitIn(cwd, 'rev-parse', 'HEAD')).toBe(userHead);
     expect(await gitIn(cwd, 'status', '--porcelain', '--untracked-files=all')).toBe(`?? ${fact}`);
     expect(existsSync(join(cwd, '.git/gastown-commit'))).toBe(false);
+  });
+
+  describe('what an engine commit publishes of a molecule, with HEAD read or not', () => {
+    const fact = '.beads/molecules/m1/events/design.1.done.toml';
+    const mail = '.beads/mail/polecat-1/m1.design.1.step-ready.md';
+    /** m1 committed (with one message about it), then a new fact as a run writes it. */
+    async function molecule() {
+      const cwd = await repo();
+      mkdirSync(join(cwd, '.beads/molecules/m1/events'), { recursive: true });
+      mkdirSync(join(cwd, '.beads/mail/polecat-1'), { recursive: true });
+      writeFileSync(join(cwd, '.beads/molecules/m1/molecule.toml'), 'id = "m1"\n');
+      writeFileSync(join(cwd, '.beads/molecules/m1/events/design.1.ready.toml'), 'step = "design"\n');
+      writeFileSync(join(cwd, '.beads/mail/polecat-1/m1.old.1.step-ready.md'), 'old\n');
+      writeFileSync(join(cwd, '.gitignore'), '*.swp\n');
+      await gitIn(cwd, 'add', '-A');
+      await gitIn(cwd, 'commit', '-q', '-m', 'm1');
+      writeFileSync(join(cwd, fact), 'step = "design"\n');
+      return cwd;
+    }
+    const run = async (cwd: string, withHead: boolean) => {
+      const [commit = '', tree = ''] = (await gitIn(cwd, 'rev-parse', 'HEAD', 'HEAD^{tree}')).split('\n');
+      const made = await commitTransitions(
+        cwd,
+        {
+          transitions: [{ molecule: 'm1', step: 'design', kind: 'done', summary: '' }],
+          written: [fact],
+          problems: [],
+        },
+        engine,
+        ENV,
+        { molecules: ['m1'], ...(withHead ? { head: { commit, tree } } : {}) },
+      );
+      const files = made.commit
+        ? (await gitIn(cwd, 'show', '--name-only', '--format=', 'HEAD')).split('\n')
+        : [];
+      return { files, held: (made.held ?? []).map((h) => h.reason) };
+    };
+
+    for (const withHead of [true, false]) {
+      it(`takes the fact and the engine's untracked mail along (HEAD ${withHead ? 'given' : 'read'})`, async () => {
+        const cwd = await molecule();
+        writeFileSync(join(cwd, mail), 'design is done\n');
+        // An ignored file is nobody's change.
+        writeFileSync(join(cwd, '.beads/molecules/m1/.molecule.toml.swp'), 'x');
+        expect(await run(cwd, withHead)).toEqual({ files: [mail, fact], held: [] });
+        expect(await gitIn(cwd, 'status', '--porcelain')).toBe('');
+      });
+
+      it(`holds the molecule for an edit, a deletion, a mode change or a stray file (HEAD ${withHead ? 'given' : 'read'})`, async () => {
+        const changes: [(cwd: string) => void | Promise<void>, string][] = [
+          [
+            (cwd) => writeFileSync(join(cwd, '.beads/molecules/m1/molecule.toml'), 'id = "m2"\n'),
+            'molecule.toml (modified)',
+          ],
+          [
+            (cwd) => rmSync(join(cwd, '.beads/molecules/m1/events/design.1.ready.toml')),
+            'design.1.ready.toml (deleted)',
+          ],
+          [
+            (cwd) => chmodSync(join(cwd, '.beads/molecules/m1/molecule.toml'), 0o755),
+            'molecule.toml (modified)',
+          ],
+          [
+            (cwd) => writeFileSync(join(cwd, '.beads/molecules/m1/notes.txt'), 'mine\n'),
+            'notes.txt (untracked)',
+          ],
+        ];
+        for (const [change, named] of changes) {
+          const cwd = await molecule();
+          await change(cwd);
+          const head = await gitIn(cwd, 'rev-parse', 'HEAD');
+          const r = await run(cwd, withHead);
+          expect(r.files).toEqual([]);
+          expect(r.held).toHaveLength(1);
+          expect(r.held[0]).toContain(named);
+          expect(await gitIn(cwd, 'rev-parse', 'HEAD')).toBe(head);
+        }
+      });
+    }
   });
 
   it('makes no empty commit when the files already match HEAD', async () => {

@@ -100,6 +100,26 @@ describe('the engine commit’s tree', () => {
     });
   }
 
+  it('changes one folder among many without disturbing a sibling that looks like it', async () => {
+    const cwd = await repo();
+    // `a40000 m1` holds the same files as `m1` (so the same tree), and its entry's bytes end
+    // with the bytes of m1's own entry.
+    for (const id of ['a40000 m1', 'm0', 'm1', 'm1-x', 'm10', 'm2'])
+      write(cwd, `.beads/molecules/${id}/molecule.toml`, 'same\n');
+    for (let i = 0; i < 50; i++) write(cwd, `.beads/molecules/n${i}/molecule.toml`, `${i}\n`);
+    await gitIn(cwd, 'add', '-A');
+    await gitIn(cwd, 'commit', '-q', '-m', 'base');
+    for (const id of ['m1', 'n7']) write(cwd, `.beads/molecules/${id}/events/design.1.done.toml`, `${id}\n`);
+    const paths = [
+      '.beads/molecules/m1/events/design.1.done.toml',
+      '.beads/molecules/n7/events/design.1.done.toml',
+    ];
+    const expected = await gitsOwnTree(cwd, paths);
+    const made = await commit(cwd, paths);
+    expect(await gitIn(cwd, 'rev-parse', `${made.commit}^{tree}`)).toBe(expected);
+    expect(await gitIn(cwd, 'fsck', '--strict', '--no-dangling')).toBe('');
+  });
+
   it('starts the first tree of a repository with no commit yet', async () => {
     const cwd = await repo();
     write(cwd, '.beads/molecules/m1/molecule.toml', 'x\n');

@@ -5,7 +5,8 @@ import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { gastown, gitIn, JGIL, person, tempDir } from '../helpers/repo.js';
-import { git, initRepo, type Repo } from './helpers.js';
+import { copyOfTemplate } from '../helpers/template.js';
+import { git, initIn, type Repo } from './helpers.js';
 
 const FLOW = (gate: string) => `formula = "approved-flow"
 
@@ -31,23 +32,26 @@ afterEach(() => {
   for (const r of repos.splice(0)) r.cleanup();
 });
 
+/** r1 poured from FLOW(gate) and its draft done by a trailer, all committed with hooks. */
 async function poured(gate: string): Promise<string> {
-  const repo = await initRepo();
+  // Built once per gate and run, then copied for each test.
+  const repo = await copyOfTemplate(`approvals-poured-${gate}`, async (cwd) => {
+    await initIn(cwd, {});
+    writeFileSync(join(cwd, '.beads/formulas/approved-flow.formula.toml'), FLOW(gate));
+    writeFileSync(
+      join(cwd, '.beads/config.toml'),
+      '[users.jgil]\nemails = ["jgil@example.com"]\n\n[users.bob]\nemails = ["bob@example.com"]\n\n[agents.polecat-1]\nemails = ["agent@example.com"]\n',
+    );
+    expect(
+      (await gastown(['molecule', 'create', '--formula', 'approved-flow', '--name', 'r1'], cwd)).exitCode,
+    ).toBe(0);
+    await gitIn(cwd, 'add', '-A');
+    expect((await git(cwd, ['commit', '-q', '-m', 'pour r1'])).exitCode).toBe(0);
+    const done = ['commit', '-q', '--allow-empty', '-m', 'draft', '--trailer', 'Gastown-Done: r1/draft'];
+    expect((await git(cwd, done)).exitCode).toBe(0);
+  });
   repos.push(repo);
-  const cwd = repo.path;
-  writeFileSync(join(cwd, '.beads/formulas/approved-flow.formula.toml'), FLOW(gate));
-  writeFileSync(
-    join(cwd, '.beads/config.toml'),
-    '[users.jgil]\nemails = ["jgil@example.com"]\n\n[users.bob]\nemails = ["bob@example.com"]\n\n[agents.polecat-1]\nemails = ["agent@example.com"]\n',
-  );
-  expect(
-    (await gastown(['molecule', 'create', '--formula', 'approved-flow', '--name', 'r1'], cwd)).exitCode,
-  ).toBe(0);
-  await gitIn(cwd, 'add', '-A');
-  expect((await git(cwd, ['commit', '-q', '-m', 'pour r1'])).exitCode).toBe(0);
-  const done = ['commit', '-q', '--allow-empty', '-m', 'draft', '--trailer', 'Gastown-Done: r1/draft'];
-  expect((await git(cwd, done)).exitCode).toBe(0);
-  return cwd;
+  return repo.path;
 }
 
 /** What another clone sees: doctor's exit code and the molecule's state. */

@@ -3,7 +3,7 @@
 import { copyFileSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { execa } from 'execa';
-import { CORPUS, gastown, gitIn, ROOT, testEnv } from '../helpers/repo.js';
+import { CORPUS, gastown, gitIn, ROOT, spawnRun, testEnv } from '../helpers/repo.js';
 import { copyOfTemplate } from '../helpers/template.js';
 
 export interface Repo {
@@ -13,7 +13,7 @@ export interface Repo {
 
 /** `git <args>` in the repo, returning everything (hooks print to stderr). */
 export async function git(cwd: string, args: string[], env: Record<string, string> = {}) {
-  return execa('git', args, { cwd, env: testEnv(env), reject: false, extendEnv: false, stdin: 'ignore' });
+  return spawnRun('git', args, { cwd, env: testEnv(env) });
 }
 
 /** Sets up husky 9 the way `npx husky` does, using the husky package in our node_modules. */
@@ -32,7 +32,7 @@ export async function installHusky(cwd: string): Promise<void> {
 }
 
 /** git init, one empty commit on `main`, then `gastown init` with its hooks, in `dir`. */
-async function initIn(dir: string, opts: { husky?: boolean; hooks?: string }): Promise<void> {
+export async function initIn(dir: string, opts: { husky?: boolean; hooks?: string }): Promise<void> {
   await gitIn(dir, 'init', '-q', '-b', 'main');
   await gitIn(dir, 'commit', '-q', '--allow-empty', '-m', 'initial');
   if (opts.husky) await installHusky(dir);
