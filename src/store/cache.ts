@@ -140,25 +140,103 @@ export function moleculeStamp(events: Stats, afterCompleted: boolean | undefined
  */
 export interface Watched {
   paths: string[];
-  stamps: string[];
+  /** The digest of every path's device, inode and ctime so far (StatDigest). */
+  digest: StatDigest;
   /** The newest ctime among them (stampIsSettled). */
   newestMs: number;
   /** A path could not be stat'ed (gone since the listing): nothing is recorded. */
   broken: boolean;
 }
 
-export const newWatched = (): Watched => ({ paths: [], stamps: [], newestMs: 0, broken: false });
+export const newWatched = (): Watched => ({
+  paths: [],
+  digest: new StatDigest(),
+  newestMs: 0,
+  broken: false,
+});
 
-function watchOne(w: Watched, abs: string, rel: string): void {
-  const st = statSync(abs, { throwIfNoEntry: false });
-  if (st === undefined) {
-    w.broken = true;
-    return;
-  }
+/** The fields of a stat a stamp is made of. */
+export type StampStat = Pick<Stats, 'dev' | 'ino' | 'ctimeMs'>;
+
+/** Adds path `rel`, with its stat taken before it was listed or read, to `w`. */
+export function watchStat(w: Watched, rel: string, st: StampStat): void {
   w.paths.push(rel);
-  w.stamps.push(statStamp(st));
+  w.digest.add(st);
   if (st.ctimeMs > w.newestMs) w.newestMs = st.ctimeMs;
 }
+
+// One options object for every stat: these run once per watched path of every molecule.
+const NO_THROW = { throwIfNoEntry: false } as const;
+
+function watchOne(w: Watched, abs: string, rel: string): void {
+  const st = statSync(abs, NO_THROW);
+  if (st === undefined) w.broken = true;
+  else watchStat(w, rel, st);
+}
+
+const f64 = new Float64Array(1);
+const words = new Uint32Array(f64.buffer);
+
+/**
+ * A 64-bit digest of a sequence of stats (device, inode and ctime, each as the bits of its
+ * number), in two murmur3-style lanes. Not node:crypto: loading it and hashing per molecule was a
+ * tenth of a warm `molecule list`. A stamp only has to tell the stats it was taken over from
+ * other stats of the same paths, which the kernel sets (ctime cannot be set from user space), so
+ * an accidental match is all it must rule out; the key it vouches for stays a sha1 of content.
+ */
+export class StatDigest {
+  private a = 0x9747b28c;
+  private b = 0x2545f491;
+  private n = 0;
+
+  add(st: StampStat): void {
+    this.number(st.dev);
+    this.number(st.ino);
+    this.number(st.ctimeMs);
+  }
+
+  /** The digest with whether the `after` molecule had completed, as 16 hex digits. */
+  finish(afterCompleted: boolean | undefined): string {
+    const { a: a0, b: b0, n: n0 } = this;
+    this.word(afterCompleted === undefined ? 2 : afterCompleted ? 1 : 0);
+    let a = this.a ^ this.n;
+    let b = this.b ^ this.n;
+    a = fmix(a + Math.imul(b, 0x27d4eb2d));
+    b = fmix(b + Math.imul(a, 0x165667b1));
+    this.a = a0;
+    this.b = b0;
+    this.n = n0;
+    return hex8(a) + hex8(b);
+  }
+
+  private number(x: number): void {
+    f64[0] = x;
+    this.word(words[0] as number);
+    this.word(words[1] as number);
+  }
+
+  private word(w: number): void {
+    let k = Math.imul(w, 0xcc9e2d51);
+    k = Math.imul((k << 15) | (k >>> 17), 0x1b873593);
+    let a = this.a ^ k;
+    a = (a << 13) | (a >>> 19);
+    this.a = (Math.imul(a, 5) + 0xe6546b64) | 0;
+    let b = this.b ^ Math.imul((k << 11) | (k >>> 21), 0x85ebca6b);
+    b = (b << 17) | (b >>> 15);
+    this.b = (Math.imul(b, 9) + 0x38495ab5) | 0;
+    this.n++;
+  }
+}
+
+function fmix(h: number): number {
+  h ^= h >>> 16;
+  h = Math.imul(h, 0x85ebca6b);
+  h ^= h >>> 13;
+  h = Math.imul(h, 0xc2b2ae35);
+  return (h ^ (h >>> 16)) >>> 0;
+}
+
+const hex8 = (n: number): string => (n >>> 0).toString(16).padStart(8, '0');
 
 /**
  * The stats of every folder and file under folder `dir` (hidden ones too), each folder's taken
@@ -184,14 +262,6 @@ export function watchTree(dir: string): Watched {
   return w;
 }
 
-/** A whole-folder stamp as a summary records it: the watched stats and the `after` answer. */
-function watchedStamp(stamps: readonly string[], afterCompleted: boolean | undefined): string {
-  return hashHex(
-    'sha1',
-    `${stamps.join('\n')}|${afterCompleted === undefined ? '' : String(afterCompleted)}`,
-  );
-}
-
 /**
  * The stamp of a watched whole-folder key when its stats were taken before the run's window
  * (stampIsSettled), else undefined.
@@ -203,7 +273,7 @@ export function settledWatchStamp(
   windowMs = STAMP_WINDOW_MS,
 ): string | undefined {
   if (w.broken || w.paths.length === 0 || w.newestMs > runStartMs - windowMs) return undefined;
-  return watchedStamp(w.stamps, afterCompleted);
+  return w.digest.finish(afterCompleted);
 }
 
 /**
@@ -215,18 +285,20 @@ export function watchStampNow(
   paths: readonly string[],
   afterCompleted: boolean | undefined,
 ): string | undefined {
-  const stamps: string[] = [];
-  for (const rel of paths) {
-    const st = statSync(rel === '' ? dir : `${dir}/${rel}`, { throwIfNoEntry: false });
+  const digest = new StatDigest();
+  const prefix = `${dir}/`;
+  for (let i = 0; i < paths.length; i++) {
+    const rel = paths[i] as string;
+    const st = statSync(rel === '' ? dir : prefix + rel, NO_THROW);
     if (st === undefined) return undefined;
-    stamps.push(statStamp(st));
+    digest.add(st);
   }
-  return watchedStamp(stamps, afterCompleted);
+  return digest.finish(afterCompleted);
 }
 
 /** A folder's stat, or undefined if it is gone or not a folder. */
 export function statFolder(path: string): Stats | undefined {
-  const st = statSync(path, { throwIfNoEntry: false });
+  const st = statSync(path, NO_THROW);
   return st?.isDirectory() ? st : undefined;
 }
 
