@@ -56,7 +56,7 @@ export interface Membership {
 export function readMemberships(
   root: string,
   cache?: ConvoyCacheFile,
-  statOf?: (id: string) => Stats | undefined,
+  statOf?: (id: string) => Pick<Stats, 'dev' | 'ino' | 'ctimeMs'> | undefined,
 ): Map<string, Membership> {
   return membershipsOf(root, cache, statOf).memberships;
 }
@@ -64,7 +64,7 @@ export function readMemberships(
 /** Memberships through convoys.json, saved only when an entry changed (no serialising else). */
 function cachedMemberships(
   root: string,
-  statOf?: (id: string) => Stats | undefined,
+  statOf?: (id: string) => Pick<Stats, 'dev' | 'ino' | 'ctimeMs'> | undefined,
 ): { memberships: Map<string, Membership>; cache: ConvoyCacheFile } {
   const { data: cache, text } = readConvoyCache(root);
   const { memberships, changed } = membershipsOf(root, cache, statOf);
@@ -76,7 +76,7 @@ function cachedMemberships(
 function membershipsOf(
   root: string,
   cache?: ConvoyCacheFile,
-  statOf?: (id: string) => Stats | undefined,
+  statOf?: (id: string) => Pick<Stats, 'dev' | 'ino' | 'ctimeMs'> | undefined,
 ): { memberships: Map<string, Membership>; changed: boolean } {
   const out = new Map<string, Membership>();
   let reused = 0;
@@ -176,7 +176,7 @@ export interface LandingCandidates {
  */
 export function landingCandidates(
   root: string,
-  statOf?: (id: string) => Stats | undefined,
+  statOf?: (id: string) => Pick<Stats, 'dev' | 'ino' | 'ctimeMs'> | undefined,
 ): LandingCandidates {
   const found: LandingCandidates = { candidates: [], memberships: new Map(), problems: [] };
   const ids = listConvoyIds(root).filter(

@@ -346,7 +346,7 @@ export interface LandingOutcome {
 export async function landConvoysLocked(
   root: string,
   config: GastownConfig,
-  statOf?: (id: string) => Stats | undefined,
+  statOf?: (id: string) => Pick<Stats, 'dev' | 'ino' | 'ctimeMs'> | undefined,
   found: LandingCandidates = landingCandidates(root, statOf),
 ): Promise<LandingOutcome> {
   const out: LandingOutcome = { landed: [], written: [], problems: [...found.problems] };

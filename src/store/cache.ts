@@ -117,7 +117,7 @@ export function stampWindow(env: NodeJS.ProcessEnv = commandEnv()): number | und
  * folder replaced by a copy has another inode. The stamp never stands for content: it only lets
  * a run skip recomputing a content key that was already computed from this very folder.
  */
-export function statStamp(st: Stats): string {
+export function statStamp(st: Pick<Stats, 'dev' | 'ino' | 'ctimeMs'>): string {
   return `${st.dev}:${st.ino}:${st.ctimeMs}`;
 }
 
@@ -126,7 +126,10 @@ export function statStamp(st: Stats): string {
  * molecule it waits for (`after`) had completed (empty when it waits for none). Advance records
  * it and the quiet check compares with it, so both build it here.
  */
-export function moleculeStamp(events: Stats, afterCompleted: boolean | undefined): string {
+export function moleculeStamp(
+  events: Pick<Stats, 'dev' | 'ino' | 'ctimeMs'>,
+  afterCompleted: boolean | undefined,
+): string {
   return `${statStamp(events)}|${afterCompleted === undefined ? '' : String(afterCompleted)}`;
 }
 
@@ -184,12 +187,14 @@ export function watchTree(dir: string): Watched {
   return w;
 }
 
-/** A whole-folder stamp as a summary records it: the watched stats and the `after` answer. */
-function watchedStamp(stamps: readonly string[], afterCompleted: boolean | undefined): string {
-  return hashHex(
-    'sha1',
-    `${stamps.join('\n')}|${afterCompleted === undefined ? '' : String(afterCompleted)}`,
-  );
+/**
+ * A whole-folder stamp as a summary records it: the watched stats and the `after` answer, as
+ * text, not a digest of it: comparing it costs a string compare, where a digest would load
+ * node:crypto and hash every molecule's stats on each no-op run (docs/decisions.md, "Quiet
+ * check stats").
+ */
+export function watchedStamp(stamps: readonly string[], afterCompleted: boolean | undefined): string {
+  return `${stamps.join('\n')}|${afterCompleted === undefined ? '' : String(afterCompleted)}`;
 }
 
 /**
@@ -243,7 +248,11 @@ export function configStamp(root: string, runStartMs?: number, windowMs?: number
 }
 
 /** True when a stat taken after `runStartMs` may be recorded as a stamp (see STAMP_WINDOW_MS). */
-export function stampIsSettled(st: Stats, runStartMs: number, windowMs = STAMP_WINDOW_MS): boolean {
+export function stampIsSettled(
+  st: Pick<Stats, 'ctimeMs'>,
+  runStartMs: number,
+  windowMs = STAMP_WINDOW_MS,
+): boolean {
   return st.ctimeMs <= runStartMs - windowMs;
 }
 
