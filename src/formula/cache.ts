@@ -3,7 +3,6 @@
 // so a stale entry is simply never looked up again and the whole folder can be deleted at any
 // time. Every failure here (unreadable, corrupt, read-only) degrades to "no cache": the cache
 // can make a command faster, never make it fail or change its result.
-import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { isAbsolute, join, resolve } from 'node:path';
@@ -13,6 +12,14 @@ import { beadsTreeProblems } from '../store/links.js';
 
 /** Bump when the layout or meaning of entries changes. */
 export const CACHE_FORMAT = 1;
+
+// node:crypto loads on first hash, not with this module: commands that only pass through the
+// formula helpers (patrol, the readers) would otherwise pay its load (~6 ms) on every run.
+let crypto: typeof import('node:crypto') | undefined;
+const createHash = (algorithm: string) => {
+  crypto ??= process.getBuiltinModule('node:crypto') as typeof import('node:crypto');
+  return crypto.createHash(algorithm);
+};
 
 /** git's blob id of `text` as UTF-8 (`git hash-object`), so keys match `git ls-files -s`. */
 export function blobId(text: string): string {
