@@ -4,9 +4,9 @@
 import { resolve } from 'node:path';
 import { Command, CommanderError } from 'commander';
 import { ExitCode } from '../errors.js';
+import { VERSION } from '../version.js';
 import type { CliContext } from './context.js';
 import { commandNameOf, registerTable } from './table/index.js';
-import { VERSION } from './version.js';
 
 /** Runs argv through commander; errors other than commander's own are thrown to main. */
 export async function runProgram(ctx: CliContext, argv: string[]): Promise<number> {

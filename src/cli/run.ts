@@ -9,9 +9,9 @@
 import { traceFrom, traceLines } from '../engine/trace.js';
 import { ExitCode, formatLocated, isGastownError } from '../errors.js';
 import { closeScope, openScope } from '../scope.js';
+import { VERSION } from '../version.js';
 import { type CliContext, createContext, type Sink } from './context.js';
 import { shortcutCall } from './shortcuts.js';
-import { VERSION } from './version.js';
 
 export interface RunOptions {
   cwd: string;

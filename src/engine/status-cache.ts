@@ -9,7 +9,6 @@
 // a request not committed yet, a timer) is never kept.
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { VERSION } from '../cli/version.js';
 import { isShallowClone, readHead } from '../git/head.js';
 import { readIfExists, writeFileAtomic } from '../store/atomic.js';
 import {
@@ -23,6 +22,7 @@ import {
 import { isMoleculeId, isPathSegment } from '../store/ids.js';
 import { cacheDir, moleculesDir } from '../store/layout.js';
 import { checkBeadsPath, ensureCacheDir } from '../store/links.js';
+import { VERSION } from '../version.js';
 import { registrySignature } from './gates.js';
 import { fileMoleculeStatus, moleculeFolderProblem } from './io.js';
 import type { MoleculeStatus } from './types.js';
