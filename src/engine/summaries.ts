@@ -3,7 +3,7 @@
 // and `molecule current` answer from the same summaries. The rule is the same for every reader:
 // a summary counts only while the molecule's content key (or the stamp recorded with it) holds,
 // so a changed file is always read and judged again.
-import type { Dirent, Stats } from 'node:fs';
+import type { Dirent } from 'node:fs';
 import {
   eventsKey,
   gitOperationInProgress,
@@ -25,6 +25,7 @@ import {
   writeSummaries,
 } from '../store/cache.js';
 import { EVENTS, moleculesDir, parseEventName } from '../store/layout.js';
+import type { StampFields } from '../store/stat.js';
 import type { GastownConfig } from '../store/types.js';
 import { formulaNeedsPlugins, registrySignature } from './gates.js';
 import type { ReconcileOutcome } from './reconcile.js';
@@ -80,7 +81,7 @@ export class SummaryStore {
   private readonly runStartMs: number;
   private readonly whole: WholeFolders;
   // Stats of `events/` taken before a molecule was read, for the summary its reconcile records.
-  private readonly taken = new Map<string, Stats>();
+  private readonly taken = new Map<string, StampFields>();
   // Built once: path.join per molecule shows up in the no-op profile.
   private readonly base: string;
 

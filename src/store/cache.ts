@@ -10,6 +10,7 @@ import { commandEnv } from '../scope.js';
 import { fileKind, isUnreadableStateError, readIfExists, readSmallFile, writeFileAtomic } from './atomic.js';
 import { CONFIG_FILE, cacheDir, DIGEST_FILE, EVENTS, FORMULA_FILE, MOLECULE_FILE } from './layout.js';
 import { ensureCacheDir } from './links.js';
+import { type StampFields, type StampStat, stampStat, statInto } from './stat.js';
 
 /**
  * Files whose name is the fact: written once, never rewritten (docs/state.md). Everything else
@@ -117,7 +118,7 @@ export function stampWindow(env: NodeJS.ProcessEnv = commandEnv()): number | und
  * folder replaced by a copy has another inode. The stamp never stands for content: it only lets
  * a run skip recomputing a content key that was already computed from this very folder.
  */
-export function statStamp(st: Stats): string {
+export function statStamp(st: StampFields): string {
   return `${st.dev}:${st.ino}:${st.ctimeMs}`;
 }
 
@@ -126,7 +127,7 @@ export function statStamp(st: Stats): string {
  * molecule it waits for (`after`) had completed (empty when it waits for none). Advance records
  * it and the quiet check compares with it, so both build it here.
  */
-export function moleculeStamp(events: Stats, afterCompleted: boolean | undefined): string {
+export function moleculeStamp(events: StampFields, afterCompleted: boolean | undefined): string {
   return `${statStamp(events)}|${afterCompleted === undefined ? '' : String(afterCompleted)}`;
 }
 
@@ -155,23 +156,18 @@ export const newWatched = (): Watched => ({
   broken: false,
 });
 
-/** The fields of a stat a stamp is made of. */
-export type StampStat = Pick<Stats, 'dev' | 'ino' | 'ctimeMs'>;
-
 /** Adds path `rel`, with its stat taken before it was listed or read, to `w`. */
-export function watchStat(w: Watched, rel: string, st: StampStat): void {
+export function watchStat(w: Watched, rel: string, st: StampFields): void {
   w.paths.push(rel);
   w.digest.add(st);
   if (st.ctimeMs > w.newestMs) w.newestMs = st.ctimeMs;
 }
 
-// One options object for every stat: these run once per watched path of every molecule.
-const NO_THROW = { throwIfNoEntry: false } as const;
+const scratch: StampStat = { dev: 0, ino: 0, ctimeMs: 0, dir: false };
 
 function watchOne(w: Watched, abs: string, rel: string): void {
-  const st = statSync(abs, NO_THROW);
-  if (st === undefined) w.broken = true;
-  else watchStat(w, rel, st);
+  if (statInto(abs, scratch)) watchStat(w, rel, scratch);
+  else w.broken = true;
 }
 
 const f64 = new Float64Array(1);
@@ -189,7 +185,7 @@ export class StatDigest {
   private b = 0x2545f491;
   private n = 0;
 
-  add(st: StampStat): void {
+  add(st: StampFields): void {
     this.number(st.dev);
     this.number(st.ino);
     this.number(st.ctimeMs);
@@ -289,17 +285,16 @@ export function watchStampNow(
   const prefix = `${dir}/`;
   for (let i = 0; i < paths.length; i++) {
     const rel = paths[i] as string;
-    const st = statSync(rel === '' ? dir : prefix + rel, NO_THROW);
-    if (st === undefined) return undefined;
-    digest.add(st);
+    if (!statInto(rel === '' ? dir : prefix + rel, scratch)) return undefined;
+    digest.add(scratch);
   }
   return digest.finish(afterCompleted);
 }
 
-/** A folder's stat, or undefined if it is gone or not a folder. */
-export function statFolder(path: string): Stats | undefined {
-  const st = statSync(path, NO_THROW);
-  return st?.isDirectory() ? st : undefined;
+/** A folder's stamp fields, or undefined if it is gone or not a folder. */
+export function statFolder(path: string): StampStat | undefined {
+  const st = stampStat(path);
+  return st?.dir ? st : undefined;
 }
 
 /**
@@ -315,7 +310,11 @@ export function configStamp(root: string, runStartMs?: number, windowMs?: number
 }
 
 /** True when a stat taken after `runStartMs` may be recorded as a stamp (see STAMP_WINDOW_MS). */
-export function stampIsSettled(st: Stats, runStartMs: number, windowMs = STAMP_WINDOW_MS): boolean {
+export function stampIsSettled(
+  st: Pick<Stats, 'ctimeMs'>,
+  runStartMs: number,
+  windowMs = STAMP_WINDOW_MS,
+): boolean {
   return st.ctimeMs <= runStartMs - windowMs;
 }
 
