@@ -1,6 +1,6 @@
 // What every command receives: where it runs, how to print, and the injected clock/env.
 // Kept tiny because it is loaded on every start.
-import { writeSync } from 'node:fs';
+import { fstatSync, writeSync } from 'node:fs';
 import { InjectedDate, ignoredClock, testClockOn } from '../clock.js';
 import { type ErrorLocation, formatLocated, UsageError } from '../errors.js';
 
@@ -98,11 +98,24 @@ export function writeOutput(fd: 1 | 2, text: string): void {
 }
 const outputs: Record<1 | 2, 'sync' | 'stream' | 'closed'> = { 1: 'sync', 2: 'sync' };
 
+/**
+ * isatty(2). A terminal is a character device, so a pipe or a file is told apart with one fstat:
+ * node:tty loads net and the stream machinery (~4 ms), which `prime` into a pipe then never pays.
+ */
+function stderrIsTerminal(): boolean {
+  try {
+    if (!fstatSync(2).isCharacterDevice()) return false;
+  } catch {
+    return false;
+  }
+  return (process.getBuiltinModule('node:tty') as typeof import('node:tty')).isatty(2);
+}
+
 export function createContext(
   env: NodeJS.ProcessEnv = process.env,
   cwd = process.cwd(),
   write: Sink = writeOutput,
-  isTTY: () => boolean = () => (process.getBuiltinModule('node:tty') as typeof import('node:tty')).isatty(2),
+  isTTY: () => boolean = stderrIsTerminal,
 ): CliContext {
   let colors: Colors | undefined;
   // Decided on first use: most runs print no colour at all.

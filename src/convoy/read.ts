@@ -1,7 +1,7 @@
 // Reading convoys without the engine: a convoy's file, each molecule's membership, and a view
 // answered wholly from `.beads/.cache/convoys.json` when every member's stamp still holds
 // (cache.ts). Anything the stamps cannot vouch for goes to store.ts, which judges with the engine.
-import { existsSync, readdirSync, type Stats, statSync } from 'node:fs';
+import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { registrySignature } from '../engine/gates.js';
 import { fileMoleculeStatus, isMoleculeCompleted, listMoleculeIds, moleculeRelDir } from '../engine/io.js';
@@ -11,6 +11,7 @@ import { configStamp, stampIsSettled, stampWindow, statStamp, watchStampNow } fr
 import { FieldError } from '../store/check.js';
 import { assertMoleculeId } from '../store/ids.js';
 import { MOLECULE_FILE, moleculesDir } from '../store/layout.js';
+import type { StampFields } from '../store/stat.js';
 import { parseWrittenToml, type TomlTable } from '../store/toml.js';
 import { type ConvoyCacheFile, readConvoyCache, writeConvoyCache } from './cache.js';
 import { CLOSED_FILE, CONVOYS_DIR, type ConvoyMeta, checkConvoy, convoyRel, LANDED_FILE } from './model.js';
@@ -56,7 +57,7 @@ export interface Membership {
 export function readMemberships(
   root: string,
   cache?: ConvoyCacheFile,
-  statOf?: (id: string) => Stats | undefined,
+  statOf?: (id: string) => StampFields | undefined,
 ): Map<string, Membership> {
   return membershipsOf(root, cache, statOf).memberships;
 }
@@ -64,7 +65,7 @@ export function readMemberships(
 /** Memberships through convoys.json, saved only when an entry changed (no serialising else). */
 function cachedMemberships(
   root: string,
-  statOf?: (id: string) => Stats | undefined,
+  statOf?: (id: string) => StampFields | undefined,
 ): { memberships: Map<string, Membership>; cache: ConvoyCacheFile } {
   const { data: cache, text } = readConvoyCache(root);
   const { memberships, changed } = membershipsOf(root, cache, statOf);
@@ -76,7 +77,7 @@ function cachedMemberships(
 function membershipsOf(
   root: string,
   cache?: ConvoyCacheFile,
-  statOf?: (id: string) => Stats | undefined,
+  statOf?: (id: string) => StampFields | undefined,
 ): { memberships: Map<string, Membership>; changed: boolean } {
   const out = new Map<string, Membership>();
   let reused = 0;
@@ -176,7 +177,7 @@ export interface LandingCandidates {
  */
 export function landingCandidates(
   root: string,
-  statOf?: (id: string) => Stats | undefined,
+  statOf?: (id: string) => StampFields | undefined,
 ): LandingCandidates {
   const found: LandingCandidates = { candidates: [], memberships: new Map(), problems: [] };
   const ids = listConvoyIds(root).filter(

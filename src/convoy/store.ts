@@ -1,6 +1,6 @@
 // Convoys on disk: create, add, close, read a view, and land (docs/convoys.md). Planning is in
 // plan.ts; this module reads and writes the files. A write holds the engine lock.
-import { existsSync, mkdirSync, readdirSync, type Stats } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseCheckpoint } from '../checkpoint/file.js';
 import { formulaNeedsPlugins } from '../engine/gates.js';
@@ -26,6 +26,7 @@ import { assertMoleculeId } from '../store/ids.js';
 import { EVENTS, MOLECULE_FILE, MOLECULE_KEY_ORDER, moleculesDir } from '../store/layout.js';
 import { checkBeadsPath } from '../store/links.js';
 import { withLock } from '../store/lock.js';
+import type { StampFields } from '../store/stat.js';
 import { parseWrittenToml, stringifyToml, type TomlTable } from '../store/toml.js';
 import type { GastownConfig } from '../store/types.js';
 import { type ConvoyCacheFile, type ConvoyInfoEntry, readConvoyCache, writeConvoyCache } from './cache.js';
@@ -346,7 +347,7 @@ export interface LandingOutcome {
 export async function landConvoysLocked(
   root: string,
   config: GastownConfig,
-  statOf?: (id: string) => Stats | undefined,
+  statOf?: (id: string) => StampFields | undefined,
   found: LandingCandidates = landingCandidates(root, statOf),
 ): Promise<LandingOutcome> {
   const out: LandingOutcome = { landed: [], written: [], problems: [...found.problems] };

@@ -64,7 +64,8 @@ export async function deskOf(root: string, config: GastownConfig, me: string, no
     (entry.step.state === 'in_progress' ? inProgress : ready).push(entry);
   // As `molecule current` looks: one that cannot move needs no more than its state from its summary.
   const looks = lookAtMolecules(root, now, (state) => !MOVABLE.has(state));
-  for await (const look of looks) {
+  for (const next of looks) {
+    const look = next instanceof Promise ? await next : next;
     const id = look.id;
     if (!look.judged) {
       if (!MOVABLE.has(look.state)) continue;

@@ -175,7 +175,9 @@ export interface MoleculeListEntry {
 
 export async function listMolecules(rootOrCwd: string, now: Date = new Date()): Promise<MoleculeListEntry[]> {
   const out: MoleculeListEntry[] = [];
-  for await (const look of lookAtMolecules(rootOrCwd, now)) {
+  for (const next of lookAtMolecules(rootOrCwd, now)) {
+    // Only a molecule judged in full is awaited: a warm list awaits nothing.
+    const look = next instanceof Promise ? await next : next;
     if (look.view) {
       const v = look.view;
       out.push({

@@ -2,7 +2,7 @@
 // stat per molecule, before the engine is loaded. It says yes only where reconcileAll would hit
 // the cache by stamp for every molecule and rewrite nothing; any doubt returns undefined and the
 // full path decides (and waits for the lock, reports problems, repairs).
-import { lstatSync, readdirSync, type Stats } from 'node:fs';
+import { lstatSync, readdirSync } from 'node:fs';
 import { headMovedSinceCatchUp } from '../git/head.js';
 import { hasQueuedCopies } from '../notify/outbox.js';
 import {
@@ -10,13 +10,13 @@ import {
   gitOperationInProgress,
   moleculeStamp,
   readSummaries,
-  statFolder,
   watchStampNow,
 } from '../store/cache.js';
 import { isMoleculeId } from '../store/ids.js';
 import { EVENTS, findRoot, moleculesDir } from '../store/layout.js';
 import { beadsTreeProblems } from '../store/links.js';
 import { lockPath } from '../store/lock.js';
+import { type StampStat, stampStat } from '../store/stat.js';
 import { registrySignature } from './gates.js';
 
 export interface QuietVerdict {
@@ -28,7 +28,7 @@ export interface QuietVerdict {
 export function quietCheck(
   start: string,
   nowMs: number,
-  eventStats?: Map<string, Stats>,
+  eventStats?: Map<string, StampStat>,
 ): QuietVerdict | undefined {
   const root = findRoot(start);
   const { data, text } = readSummaries(root);
@@ -70,8 +70,8 @@ export function quietCheck(
       afterCompleted = state === 'completed';
     }
     if (s.events) {
-      const st = statFolder(`${base}${id}/${EVENTS}`);
-      if (st === undefined || moleculeStamp(st, afterCompleted) !== s.stamp) return undefined;
+      const st = stampStat(`${base}${id}/${EVENTS}`);
+      if (!st?.dir || moleculeStamp(st, afterCompleted) !== s.stamp) return undefined;
       eventStats?.set(id, st);
     } else if (watchStampNow(`${base}${id}`, s.watch as string[], afterCompleted) !== s.stamp)
       return undefined;

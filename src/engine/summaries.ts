@@ -3,7 +3,7 @@
 // and `molecule current` answer from the same summaries. The rule is the same for every reader:
 // a summary counts only while the molecule's content key (or the stamp recorded with it) holds,
 // so a changed file is always read and judged again.
-import type { Dirent, Stats } from 'node:fs';
+import type { Dirent } from 'node:fs';
 import {
   eventsKey,
   gitOperationInProgress,
@@ -25,6 +25,7 @@ import {
   writeSummaries,
 } from '../store/cache.js';
 import { EVENTS, moleculesDir, parseEventName } from '../store/layout.js';
+import type { StampFields } from '../store/stat.js';
 import type { GastownConfig } from '../store/types.js';
 import { formulaNeedsPlugins, registrySignature } from './gates.js';
 import type { ReconcileOutcome } from './reconcile.js';
@@ -80,7 +81,7 @@ export class SummaryStore {
   private readonly runStartMs: number;
   private readonly whole: WholeFolders;
   // Stats of `events/` taken before a molecule was read, for the summary its reconcile records.
-  private readonly taken = new Map<string, Stats>();
+  private readonly taken = new Map<string, StampFields>();
   // Built once: path.join per molecule shows up in the no-op profile.
   private readonly base: string;
 
@@ -95,13 +96,17 @@ export class SummaryStore {
     this.text = text;
     const fresh: SummaryFile = { version: file.version, molecules: {} };
     this.fresh = fresh;
-    this.t = { fresh, counts: { stamp: 0, key: 0 }, hits: 0, touched: false };
+    this.t = { fresh, counts: { stamp: 0, key: 0 }, hits: 0, kept: [], touched: false };
     this.counts = this.t.counts;
     this.trustNames = !gitOperationInProgress(root);
-    const salt = `${config.hash}|${registrySignature()}`;
+    // While the config file's stamp is the one recorded, its bytes are those hashed then
+    // (quiet.ts): a warm reader then hashes nothing, and loads no node:crypto.
+    const hash =
+      stamps.config !== undefined && file.config?.stamp === stamps.config ? file.config.hash : config.hash;
+    const salt = `${hash}|${registrySignature()}`;
     this.salt = salt;
     fresh.salt = salt;
-    if (stamps.config !== undefined) fresh.config = { stamp: stamps.config, hash: config.hash };
+    if (stamps.config !== undefined) fresh.config = { stamp: stamps.config, hash };
     this.stampsHold = file.salt === salt;
     this.runStartMs = stamps.runStartMs;
     this.whole = new WholeFolders(stamps.runStartMs, opts.stampWindowMs);
@@ -256,18 +261,30 @@ export class SummaryStore {
       file.config?.hash === fresh.config?.hash &&
       (opts.molecules ? !t.touched : !t.touched && t.hits === Object.keys(file.molecules).length);
     if (same && this.text !== undefined) return;
-    let out = fresh;
+    let out: SummaryFile;
     if (opts.molecules) {
       const molecules = file.molecules;
       for (const id of this.dropped) delete molecules[id];
       for (const id of Object.keys(fresh.molecules)) molecules[id] = fresh.molecules[id] as CachedSummary;
       out = { ...fresh, molecules };
-    }
+    } else out = { ...fresh, molecules: this.withKept() };
     try {
       writeSummaries(this.root, out, this.text);
     } catch {
       // The cache is an optimisation; failing to write it must not fail the reconcile.
     }
+  }
+
+  /** What this run learned, with the summaries it kept as they were, in id order. */
+  private withKept(): SummaryFile['molecules'] {
+    const { fresh, t, file, dropped } = this;
+    if (t.kept.length === 0) return fresh.molecules;
+    const out: SummaryFile['molecules'] = {};
+    for (const id of [...new Set([...t.kept, ...Object.keys(fresh.molecules)])].sort()) {
+      const s = fresh.molecules[id] ?? (dropped.has(id) ? undefined : file.molecules[id]);
+      if (s) out[id] = s;
+    }
+    return out;
   }
 
   private stampOf(id: string, afterCompleted: boolean | undefined): string | undefined {
@@ -294,11 +311,16 @@ interface Tally {
   counts: { stamp: number; key: number };
   /** Summaries kept as they were: a no-op run over an unchanged cache rewrites nothing. */
   hits: number;
+  /**
+   * Their ids, added to what is saved only when the file is written: a reader over an unchanged
+   * cache builds no second object of every summary.
+   */
+  kept: string[];
   touched: boolean;
 }
 
 function hitByStamp(t: Tally, id: string, s: CachedSummary): CachedSummary {
-  t.fresh.molecules[id] = s;
+  t.kept.push(id);
   t.counts.stamp++;
   t.hits++;
   return s;
@@ -314,7 +336,7 @@ function hitByKey(
 ): CachedSummary {
   t.counts.key++;
   if (stamp === s.stamp && (watch === undefined || sameList(watch, s.watch))) {
-    t.fresh.molecules[id] = s;
+    t.kept.push(id);
     t.hits++;
   } else {
     // Record (or drop) the stamp: the summary file changes, the summary does not.

@@ -23,18 +23,21 @@ export type MoleculeLook =
   | { id: string; judged: { state: MoleculeState; plan: PlanResult }; view?: undefined };
 
 /**
- * Every molecule (or those `only` picks), in id order, one at a time: a molecule judged in full
- * (its files, its plan) is let go once the caller has taken what it needs, so a cold reader over
- * 10,000 molecules holds one molecule's files, not all of them. `enough(state)` says when the
- * state alone answers the caller (`current` needs nothing more of a completed molecule): a
- * summary without a view then suffices. The summaries are saved once every molecule was looked at.
+ * Every molecule (or those `only` picks), in id order, one at a time: a molecule answered from
+ * its summary is yielded as is, one that must be judged in full as a promise of its look, which
+ * the caller awaits before asking for the next (a warm reader over 10,000 molecules then awaits
+ * nothing). A molecule judged in full (its files, its plan) is let go once the caller has taken
+ * what it needs, so a cold reader holds one molecule's files, not all of them. `enough(state)`
+ * says when the state alone answers the caller (`current` needs nothing more of a completed
+ * molecule): a summary without a view then suffices. The summaries are saved once every molecule
+ * was looked at.
  */
-export async function* lookAtMolecules(
+export function* lookAtMolecules(
   rootOrCwd: string,
   now: Date,
   enough: (state: MoleculeStatus) => boolean = () => false,
   only?: (id: string) => boolean,
-): AsyncGenerator<MoleculeLook> {
+): Generator<MoleculeLook | Promise<MoleculeLook>> {
   const root = findRoot(rootOrCwd);
   // Before any stat of this run, as advance takes it (store/cache.ts stampIsSettled).
   const runStartMs = Date.now();
@@ -53,19 +56,7 @@ export async function* lookAtMolecules(
   const store = openSummaries(root, config, opts, { runStartMs, config: stamped });
   const fromFiles = fileMoleculeStatus(root);
   const nowMs = now.getTime();
-  for (const id of ids) {
-    // A link in a molecule's place is never followed: judged (and reported) in full.
-    const s = notFolders.has(id) ? undefined : store?.lookup(id, nowMs, fromFiles);
-    if (s && (s.view || enough(s.state as MoleculeStatus))) {
-      yield {
-        id,
-        state: s.state as MoleculeStatus,
-        done: s.done,
-        total: s.total,
-        ...(s.view ? { view: s.view } : {}),
-      };
-      continue;
-    }
+  const judge = async (id: string): Promise<MoleculeLook> => {
     const [{ judgeMolecule }, { stateProblems }] = await Promise.all([
       import('./verdict.js'),
       import('./reconcile.js'),
@@ -78,7 +69,16 @@ export async function* lookAtMolecules(
       after ? fromFiles(after) === 'completed' : undefined,
       true,
     );
-    yield { id, judged: { state, plan } };
+    return { id, judged: { state, plan } };
+  };
+  for (const id of ids) {
+    // A link in a molecule's place is never followed: judged (and reported) in full.
+    const s = notFolders.has(id) ? undefined : store?.lookup(id, nowMs, fromFiles);
+    if (s && (s.view || enough(s.state as MoleculeStatus))) {
+      const look: MoleculeLook = { id, state: s.state as MoleculeStatus, done: s.done, total: s.total };
+      if (s.view) look.view = s.view;
+      yield look;
+    } else yield judge(id);
   }
   store?.save();
 }

@@ -3,8 +3,9 @@
 // its folder and its `events/` (store/cache.ts statStamp): while both hold, the names are the
 // same, so a patrol with nothing due costs a stat per molecule instead of a listing. A stamp is
 // kept only once the folder has been still for the stamp window (store/cache.ts stampIsSettled).
-import type { Stats } from 'node:fs';
+
 import { readCacheJson, stampIsSettled, statStamp, writeCacheJson } from '../store/cache.js';
+import type { StampStat } from '../store/stat.js';
 import type { OpenClaim } from './agents.js';
 
 export interface PatrolEntry {
@@ -33,8 +34,8 @@ export function writePatrolCache(root: string, data: PatrolCacheFile, previous?:
 
 /** The stamp of a molecule (its folder and its events/), or undefined when either is too fresh. */
 export function entryStamp(
-  folder: Stats,
-  events: Stats,
+  folder: StampStat,
+  events: StampStat,
   nowMs: number,
   windowMs?: number,
 ): string | undefined {

@@ -3,7 +3,7 @@
 // re-escalations, releasing steps claimed by dead agents; then the engine commits; then, outside
 // the lock, notifications are delivered. Each part is idempotent, so cron, CI and `watch` may
 // all run it, at any rate.
-import { readdirSync, type Stats, statSync } from 'node:fs';
+import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { landingCandidates } from '../convoy/read.js';
 import type { LandingOutcome } from '../convoy/store.js';
@@ -20,6 +20,7 @@ import { stampWindow } from '../store/cache.js';
 import { loadConfig } from '../store/config.js';
 import { EVENTS, moleculesDir } from '../store/layout.js';
 import { withLock } from '../store/lock.js';
+import { type StampStat, stampStat } from '../store/stat.js';
 import type { GastownConfig } from '../store/types.js';
 import { type AgentState, agentState, openClaims, patrolSettings } from './agents.js';
 import {
@@ -75,7 +76,7 @@ type Claim = { molecule: string; step: string; attempt: number };
 interface MoleculeScan {
   blocked: BlockedMolecule[];
   claims: Claim[];
-  folderStats: Map<string, Stats>;
+  folderStats: Map<string, StampStat>;
 }
 
 /**
@@ -85,7 +86,7 @@ interface MoleculeScan {
 async function scanMolecules(
   opts: PatrolOptions,
   config: GastownConfig,
-  eventStats: ReadonlyMap<string, Stats>,
+  eventStats: ReadonlyMap<string, StampStat>,
 ): Promise<MoleculeScan> {
   const { root, now } = opts;
   const blocked: BlockedMolecule[] = [];
@@ -95,15 +96,15 @@ async function scanMolecules(
   // Wall-clock time, not the injected clock: stamps are about the file system's own times.
   const wall = Date.now();
   const window = stampWindow(opts.env);
-  const folderStats = new Map<string, Stats>();
+  const folderStats = new Map<string, StampStat>();
   let reused = 0;
   // Concatenation, not path.join: this runs for every molecule.
   const base = `${moleculesDir(root)}/`;
   for (const id of listMoleculeIds(root)) {
     const dir = base + id;
-    const folder = statSync(dir, { throwIfNoEntry: false });
-    const events = eventStats.get(id) ?? statSync(`${dir}/${EVENTS}`, { throwIfNoEntry: false });
-    if (!folder || !events?.isDirectory()) continue;
+    const folder = stampStat(dir);
+    const events = eventStats.get(id) ?? stampStat(`${dir}/${EVENTS}`);
+    if (!folder || !events?.dir) continue;
     folderStats.set(id, folder);
     const stamp = entryStamp(folder, events, wall, window);
     const hit = stamp !== undefined ? cache.molecules[id] : undefined;
@@ -249,7 +250,7 @@ async function commitPatrolOwn(
 }
 
 async function locked(
-  opts: PatrolOptions & { quiet?: boolean; eventStats?: ReadonlyMap<string, Stats> },
+  opts: PatrolOptions & { quiet?: boolean; eventStats?: ReadonlyMap<string, StampStat> },
   config: GastownConfig,
   out: PatrolResult,
 ): Promise<void> {
@@ -313,7 +314,7 @@ export async function patrol(opts: PatrolOptions): Promise<PatrolResult> {
     commits: [],
     problems: [],
   };
-  const eventStats = new Map<string, Stats>();
+  const eventStats = new Map<string, StampStat>();
   const quiet = quietCheck(opts.root, opts.now.getTime(), eventStats) !== undefined;
   await withLock(opts.root, opts.lockWaitMs, () =>
     locked({ ...opts, quiet, ...(quiet ? { eventStats } : {}) }, config, out),

@@ -10,6 +10,7 @@ import { commandEnv } from '../scope.js';
 import { fileKind, isUnreadableStateError, readIfExists, readSmallFile, writeFileAtomic } from './atomic.js';
 import { CONFIG_FILE, cacheDir, DIGEST_FILE, EVENTS, FORMULA_FILE, MOLECULE_FILE } from './layout.js';
 import { ensureCacheDir } from './links.js';
+import { type StampFields, type StampStat, stampStat, statInto } from './stat.js';
 
 /**
  * Files whose name is the fact: written once, never rewritten (docs/state.md). Everything else
@@ -117,7 +118,7 @@ export function stampWindow(env: NodeJS.ProcessEnv = commandEnv()): number | und
  * folder replaced by a copy has another inode. The stamp never stands for content: it only lets
  * a run skip recomputing a content key that was already computed from this very folder.
  */
-export function statStamp(st: Stats): string {
+export function statStamp(st: StampFields): string {
   return `${st.dev}:${st.ino}:${st.ctimeMs}`;
 }
 
@@ -126,7 +127,7 @@ export function statStamp(st: Stats): string {
  * molecule it waits for (`after`) had completed (empty when it waits for none). Advance records
  * it and the quiet check compares with it, so both build it here.
  */
-export function moleculeStamp(events: Stats, afterCompleted: boolean | undefined): string {
+export function moleculeStamp(events: StampFields, afterCompleted: boolean | undefined): string {
   return `${statStamp(events)}|${afterCompleted === undefined ? '' : String(afterCompleted)}`;
 }
 
@@ -140,25 +141,98 @@ export function moleculeStamp(events: Stats, afterCompleted: boolean | undefined
  */
 export interface Watched {
   paths: string[];
-  stamps: string[];
+  /** The digest of every path's device, inode and ctime so far (StatDigest). */
+  digest: StatDigest;
   /** The newest ctime among them (stampIsSettled). */
   newestMs: number;
   /** A path could not be stat'ed (gone since the listing): nothing is recorded. */
   broken: boolean;
 }
 
-export const newWatched = (): Watched => ({ paths: [], stamps: [], newestMs: 0, broken: false });
+export const newWatched = (): Watched => ({
+  paths: [],
+  digest: new StatDigest(),
+  newestMs: 0,
+  broken: false,
+});
 
-function watchOne(w: Watched, abs: string, rel: string): void {
-  const st = statSync(abs, { throwIfNoEntry: false });
-  if (st === undefined) {
-    w.broken = true;
-    return;
-  }
+/** Adds path `rel`, with its stat taken before it was listed or read, to `w`. */
+export function watchStat(w: Watched, rel: string, st: StampFields): void {
   w.paths.push(rel);
-  w.stamps.push(statStamp(st));
+  w.digest.add(st);
   if (st.ctimeMs > w.newestMs) w.newestMs = st.ctimeMs;
 }
+
+const scratch: StampStat = { dev: 0, ino: 0, ctimeMs: 0, dir: false };
+
+function watchOne(w: Watched, abs: string, rel: string): void {
+  if (statInto(abs, scratch)) watchStat(w, rel, scratch);
+  else w.broken = true;
+}
+
+const f64 = new Float64Array(1);
+const words = new Uint32Array(f64.buffer);
+
+/**
+ * A 64-bit digest of a sequence of stats (device, inode and ctime, each as the bits of its
+ * number), in two murmur3-style lanes. Not node:crypto: loading it and hashing per molecule was a
+ * tenth of a warm `molecule list`. A stamp only has to tell the stats it was taken over from
+ * other stats of the same paths, which the kernel sets (ctime cannot be set from user space), so
+ * an accidental match is all it must rule out; the key it vouches for stays a sha1 of content.
+ */
+export class StatDigest {
+  private a = 0x9747b28c;
+  private b = 0x2545f491;
+  private n = 0;
+
+  add(st: StampFields): void {
+    this.number(st.dev);
+    this.number(st.ino);
+    this.number(st.ctimeMs);
+  }
+
+  /** The digest with whether the `after` molecule had completed, as 16 hex digits. */
+  finish(afterCompleted: boolean | undefined): string {
+    const { a: a0, b: b0, n: n0 } = this;
+    this.word(afterCompleted === undefined ? 2 : afterCompleted ? 1 : 0);
+    let a = this.a ^ this.n;
+    let b = this.b ^ this.n;
+    a = fmix(a + Math.imul(b, 0x27d4eb2d));
+    b = fmix(b + Math.imul(a, 0x165667b1));
+    this.a = a0;
+    this.b = b0;
+    this.n = n0;
+    return hex8(a) + hex8(b);
+  }
+
+  private number(x: number): void {
+    f64[0] = x;
+    this.word(words[0] as number);
+    this.word(words[1] as number);
+  }
+
+  private word(w: number): void {
+    let k = Math.imul(w, 0xcc9e2d51);
+    k = Math.imul((k << 15) | (k >>> 17), 0x1b873593);
+    let a = this.a ^ k;
+    a = (a << 13) | (a >>> 19);
+    this.a = (Math.imul(a, 5) + 0xe6546b64) | 0;
+    let b = this.b ^ Math.imul((k << 11) | (k >>> 21), 0x85ebca6b);
+    b = (b << 17) | (b >>> 15);
+    this.b = (Math.imul(b, 9) + 0x38495ab5) | 0;
+    this.n++;
+  }
+}
+
+function fmix(h: number): number {
+  h ^= h >>> 16;
+  h = Math.imul(h, 0x85ebca6b);
+  h ^= h >>> 13;
+  h = Math.imul(h, 0xc2b2ae35);
+  return (h ^ (h >>> 16)) >>> 0;
+}
+
+const hex8 = (n: number): string => (n >>> 0).toString(16).padStart(8, '0');
 
 /**
  * The stats of every folder and file under folder `dir` (hidden ones too), each folder's taken
@@ -184,14 +258,6 @@ export function watchTree(dir: string): Watched {
   return w;
 }
 
-/** A whole-folder stamp as a summary records it: the watched stats and the `after` answer. */
-function watchedStamp(stamps: readonly string[], afterCompleted: boolean | undefined): string {
-  return hashHex(
-    'sha1',
-    `${stamps.join('\n')}|${afterCompleted === undefined ? '' : String(afterCompleted)}`,
-  );
-}
-
 /**
  * The stamp of a watched whole-folder key when its stats were taken before the run's window
  * (stampIsSettled), else undefined.
@@ -203,7 +269,7 @@ export function settledWatchStamp(
   windowMs = STAMP_WINDOW_MS,
 ): string | undefined {
   if (w.broken || w.paths.length === 0 || w.newestMs > runStartMs - windowMs) return undefined;
-  return watchedStamp(w.stamps, afterCompleted);
+  return w.digest.finish(afterCompleted);
 }
 
 /**
@@ -215,19 +281,20 @@ export function watchStampNow(
   paths: readonly string[],
   afterCompleted: boolean | undefined,
 ): string | undefined {
-  const stamps: string[] = [];
-  for (const rel of paths) {
-    const st = statSync(rel === '' ? dir : `${dir}/${rel}`, { throwIfNoEntry: false });
-    if (st === undefined) return undefined;
-    stamps.push(statStamp(st));
+  const digest = new StatDigest();
+  const prefix = `${dir}/`;
+  for (let i = 0; i < paths.length; i++) {
+    const rel = paths[i] as string;
+    if (!statInto(rel === '' ? dir : prefix + rel, scratch)) return undefined;
+    digest.add(scratch);
   }
-  return watchedStamp(stamps, afterCompleted);
+  return digest.finish(afterCompleted);
 }
 
-/** A folder's stat, or undefined if it is gone or not a folder. */
-export function statFolder(path: string): Stats | undefined {
-  const st = statSync(path, { throwIfNoEntry: false });
-  return st?.isDirectory() ? st : undefined;
+/** A folder's stamp fields, or undefined if it is gone or not a folder. */
+export function statFolder(path: string): StampStat | undefined {
+  const st = stampStat(path);
+  return st?.dir ? st : undefined;
 }
 
 /**
@@ -243,7 +310,11 @@ export function configStamp(root: string, runStartMs?: number, windowMs?: number
 }
 
 /** True when a stat taken after `runStartMs` may be recorded as a stamp (see STAMP_WINDOW_MS). */
-export function stampIsSettled(st: Stats, runStartMs: number, windowMs = STAMP_WINDOW_MS): boolean {
+export function stampIsSettled(
+  st: Pick<Stats, 'ctimeMs'>,
+  runStartMs: number,
+  windowMs = STAMP_WINDOW_MS,
+): boolean {
   return st.ctimeMs <= runStartMs - windowMs;
 }
 

@@ -6,7 +6,7 @@
 import { cpSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { newWatched, settledWatchStamp } from '../../src/store/cache.js';
+import { newWatched, settledWatchStamp, watchStat } from '../../src/store/cache.js';
 import { commitAll, gitIn, makeRepo, tempDir } from '../helpers/repo.js';
 import { gt, gtJson, gtOk, inProcess } from './cli.js';
 import { POLECAT, paAtReview } from './polecats.js';
@@ -205,21 +205,43 @@ describe('readers and a no-op advance from stamps', () => {
 describe('whole-folder stamps', () => {
   const watched = (ctimes: number[]) => {
     const w = newWatched();
-    for (const [i, ms] of ctimes.entries()) {
-      w.paths.push(String(i));
-      w.stamps.push(`1:${i}:${ms}`);
-      w.newestMs = Math.max(w.newestMs, ms);
-    }
+    for (const [i, ms] of ctimes.entries()) watchStat(w, String(i), { dev: 1, ino: i, ctimeMs: ms });
     return w;
   };
   it('are recorded only when every watched path last changed a window before the run', () => {
     const run = 1_800_000_000_000;
-    expect(settledWatchStamp(watched([run - 9000, run - 5000]), undefined, run)).toMatch(/^[0-9a-f]{40}$/);
+    expect(settledWatchStamp(watched([run - 9000, run - 5000]), undefined, run)).toMatch(/^[0-9a-f]{16}$/);
     // One file written within the window: a second write in the same clock tick would leave its ctime.
     expect(settledWatchStamp(watched([run - 9000, run - 1999]), undefined, run)).toBeUndefined();
     expect(settledWatchStamp(watched([run - 9000, run - 1]), undefined, run, 0)).toBeDefined();
     // Whether the `after` molecule had completed is part of it.
     const w = watched([run - 9000]);
     expect(settledWatchStamp(w, true, run)).not.toBe(settledWatchStamp(w, false, run));
+  });
+  it('change with any field of any watched stat, and with their order', () => {
+    const stats = [
+      { dev: 2049, ino: 5_000_001, ctimeMs: 1_790_000_000_123.25 },
+      { dev: 2049, ino: 5_000_002, ctimeMs: 1_790_000_000_123.5 },
+      { dev: 2049, ino: 2 ** 40 + 3, ctimeMs: 1_790_000_000_999 },
+    ];
+    const stampOf = (list: typeof stats) => {
+      const w = newWatched();
+      for (const [i, st] of list.entries()) watchStat(w, String(i), st);
+      return settledWatchStamp(w, undefined, 1_800_000_000_000);
+    };
+    const seen = new Set([stampOf(stats)]);
+    expect(stampOf(stats.map((st) => ({ ...st })))).toBe(stampOf(stats));
+    for (const [i, st] of stats.entries())
+      for (const changed of [
+        { ...st, dev: st.dev + 1 },
+        { ...st, ino: st.ino + 1 },
+        { ...st, ctimeMs: st.ctimeMs + 0.125 },
+      ]) {
+        const stamp = stampOf(stats.map((x, j) => (j === i ? changed : x)));
+        expect(seen.has(stamp)).toBe(false);
+        seen.add(stamp);
+      }
+    expect(seen.has(stampOf([stats[1], stats[0], stats[2]] as typeof stats))).toBe(false);
+    expect(seen.has(stampOf(stats.slice(0, 2)))).toBe(false);
   });
 });

@@ -86,13 +86,15 @@ describe('list and current from summaries', () => {
     const cwd = repo.path;
     rmSync(join(cwd, '.beads/.cache'), { recursive: true, force: true });
     const looks = lookAtMolecules(cwd, new Date());
-    const first = await looks.next();
-    expect(first.done ? undefined : first.value.id).toBe('pa');
+    const next = async () => {
+      const r = looks.next();
+      return r.done ? undefined : await r.value;
+    };
+    expect((await next())?.id).toBe('pa');
     // pb changes after pa was handed over: a reader that read both first would miss it.
     await gtOk(cwd, ['step', 'done', 'pb', 'implement'], POLECAT);
-    const second = await looks.next();
-    const pb = second.done ? undefined : second.value.judged;
+    const pb = (await next())?.judged;
     expect(pb?.state.stepById.get('implement')?.status).toBe('done');
-    expect((await looks.next()).done).toBe(true);
+    expect(looks.next().done).toBe(true);
   });
 });

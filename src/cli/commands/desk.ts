@@ -72,29 +72,32 @@ export async function prime(ctx: CliContext, flags: { for?: string; json?: boole
   }
   if (!desk.hook && desk.ready.length === 0 && waiting.length === 0) return ExitCode.ok;
   const c = ctx.io.color;
-  ctx.io.out(`You are ${me}.`);
+  // One write for the whole desk (a line at a time was a system call per line).
+  const lines: string[] = [];
+  lines.push(`You are ${me}.`);
   if (desk.hook) {
     const h = desk.hook;
-    ctx.io.out('');
-    ctx.io.out(c.bold(`On your hook: ${h.molecule}/${h.step}: ${h.title}`));
-    for (const line of await renderStepViewLazily(h, { heading: false })) ctx.io.out(line);
+    lines.push('');
+    lines.push(c.bold(`On your hook: ${h.molecule}/${h.step}: ${h.title}`));
+    lines.push(...(await renderStepViewLazily(h, { heading: false })));
     if (h.trailer) {
-      ctx.io.out('');
-      ctx.io.out(`When done, commit with the trailer: ${h.trailer}`);
+      lines.push('');
+      lines.push(`When done, commit with the trailer: ${h.trailer}`);
     }
   }
   if (desk.ready.length > 0) {
-    ctx.io.out('');
-    ctx.io.out('Also ready for you:');
+    lines.push('');
+    lines.push('Also ready for you:');
     for (const r of desk.ready)
-      ctx.io.out(`  ${r.molecule}/${r.step}: ${r.title}${r.attempt > 1 ? ` (attempt ${r.attempt})` : ''}`);
+      lines.push(`  ${r.molecule}/${r.step}: ${r.title}${r.attempt > 1 ? ` (attempt ${r.attempt})` : ''}`);
   }
   if (waiting.length > 0) {
-    ctx.io.out('');
-    ctx.io.out(
+    lines.push('');
+    lines.push(
       `${waiting.length} unread message${waiting.length === 1 ? '' : 's'} (gastown mail inbox --unread):`,
     );
-    for (const m of out.mail.subjects) ctx.io.out(`  ${m.id}  ${m.from}  ${m.subject}`);
+    for (const m of out.mail.subjects) lines.push(`  ${m.id}  ${m.from}  ${m.subject}`);
   }
+  ctx.io.write(`${lines.join('\n')}\n`);
   return ExitCode.ok;
 }

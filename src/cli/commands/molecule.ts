@@ -159,14 +159,16 @@ export async function list(ctx: CliContext, flags: { json?: boolean }): Promise<
     ctx.io.out('no molecules (create one with `gastown molecule create --formula F --name ID`)');
     return ExitCode.ok;
   }
-  const width = Math.max(...entries.map((e) => e.id.length));
+  let width = 0;
+  for (const e of entries) if (e.id.length > width) width = e.id.length;
+  // One write for the table: a line at a time was a system call per molecule.
+  let text = '';
   for (const e of entries) {
     const reason = e.problem ?? e.blocked_reason;
     const why = reason ? `  ${e.problem ? ctx.io.color.red(reason) : ctx.io.color.dim(reason)}` : '';
-    ctx.io.out(
-      `${e.id.padEnd(width)}  ${e.state.padEnd(9)}  ${e.progress.done}/${e.progress.total}  ${e.formula}${why}`,
-    );
+    text += `${e.id.padEnd(width)}  ${e.state.padEnd(9)}  ${e.progress.done}/${e.progress.total}  ${e.formula}${why}\n`;
   }
+  ctx.io.write(text);
   return ExitCode.ok;
 }
 
@@ -206,7 +208,8 @@ export async function currentSteps(
   if (id !== undefined) fromStatus(await moleculeStatus(cwd, id, now));
   else {
     // A molecule that is not active needs no more than its state from its summary.
-    for await (const look of lookAtMolecules(cwd, now, (state) => state !== 'active')) {
+    for (const next of lookAtMolecules(cwd, now, (state) => state !== 'active')) {
+      const look = next instanceof Promise ? await next : next;
       if (look.judged) fromStatus(statusOf(look.judged.state, look.judged.plan));
       else if (look.state === 'active') for (const w of look.view?.work ?? []) take(w, look.id);
     }
@@ -239,20 +242,23 @@ export async function current(
     ctx.io.out(flags.for ? `nothing in progress or ready for ${flags.for}` : 'nothing in progress or ready');
     return ExitCode.ok;
   }
+  // One write for the whole list (a line at a time was a system call per line).
+  const out: string[] = [];
   for (const s of steps) {
     const who = s.assignee ? `  ${s.assignee}` : '';
-    ctx.io.out(`${s.molecule}/${s.step}  ${s.state.replace('_', ' ')}${who}  ${s.title}`);
+    out.push(`${s.molecule}/${s.step}  ${s.state.replace('_', ' ')}${who}  ${s.title}`);
     const text = descriptions.get(`${s.molecule}/${s.step}`) ?? '';
     const lines = text === '' ? [] : text.split('\n');
     const shown = flags.full ? lines : lines.slice(0, DESCRIPTION_LINES);
-    for (const line of shown) ctx.io.out(line === '' ? '' : `    ${line}`);
+    for (const line of shown) out.push(line === '' ? '' : `    ${line}`);
     if (shown.length < lines.length)
-      ctx.io.out(
+      out.push(
         ctx.io.color.dim(
           `    … (${lines.length - shown.length} more lines: --full, or gastown step show ${s.molecule} ${s.step})`,
         ),
       );
   }
+  ctx.io.write(`${out.join('\n')}\n`);
   return ExitCode.ok;
 }
 
