@@ -9,6 +9,7 @@ import type { GastownConfig } from '../store/types.js';
 import { type ApplyOutcome, applyEffects, type Problem } from './apply.js';
 import { fold, foldWritten, parseFrozenFormula } from './fold.js';
 import { formulaNeedsPlugins, gatherFacts, loadGatePlugins } from './gates.js';
+import { holdYoungGeneration } from './heap.js';
 import { FolderFiles, moleculeRelDir, readFactsOnly, readMoleculeFiles } from './io.js';
 import { planMolecule } from './plan.js';
 import { safePoint } from './stop.js';
@@ -37,6 +38,7 @@ export function foldFiles(
   files: ReadonlyMap<string, string>,
   trusted?: ReadonlySet<string>,
 ): MoleculeState {
+  holdYoungGeneration();
   return fold(id, moleculeRelDir(id), files, {
     parseFormula: memoParseFormula,
     ...(trusted ? { trusted } : {}),
