@@ -67,23 +67,45 @@ export interface TreeEntry {
   id: string;
 }
 
-/** The entries of a tree object's bytes (`<mode> <name>\0<raw id>`), in the tree's order. */
-export function treeEntries(bytes: Buffer, idBytes: number): TreeEntry[] {
-  const out: TreeEntry[] = [];
+/** One entry of a tree object as its bytes hold it; `id` (raw) and `raw` (the whole entry) are views. */
+export interface RawTreeEntry {
+  mode: string;
+  name: string;
+  id: Buffer;
+  raw: Buffer;
+}
+
+/**
+ * The entries of a tree object's bytes (`<mode> <name>\0<raw id>`), in the tree's order: the one
+ * reader of that format.
+ */
+export function rawTreeEntries(bytes: Buffer, idBytes: number): RawTreeEntry[] {
+  const out: RawTreeEntry[] = [];
   let at = 0;
   while (at < bytes.length) {
     const space = bytes.indexOf(0x20, at);
     const nul = bytes.indexOf(0, space);
     if (space < 0 || nul < 0 || nul + 1 + idBytes > bytes.length)
       throw new GastownError('git.failed', 'cannot read a tree object: it is truncated');
+    const end = nul + 1 + idBytes;
     out.push({
       mode: bytes.toString('latin1', at, space),
       name: bytes.toString('utf8', space + 1, nul),
-      id: bytes.toString('hex', nul + 1, nul + 1 + idBytes),
+      id: bytes.subarray(nul + 1, end),
+      raw: bytes.subarray(at, end),
     });
-    at = nul + 1 + idBytes;
+    at = end;
   }
   return out;
+}
+
+/** The entries of a tree object's bytes, ids in hex. */
+export function treeEntries(bytes: Buffer, idBytes: number): TreeEntry[] {
+  return rawTreeEntries(bytes, idBytes).map((e) => ({
+    mode: e.mode,
+    name: e.name,
+    id: e.id.toString('hex'),
+  }));
 }
 
 /**

@@ -19,7 +19,7 @@ import {
 import { join } from 'node:path';
 import { deflateSync } from 'node:zlib';
 import { GastownError } from '../errors.js';
-import { catFileBatch } from './cat-file.js';
+import { catFileBatch, rawTreeEntries } from './cat-file.js';
 
 export type HashAlgorithm = 'sha1' | 'sha256';
 
@@ -37,27 +37,6 @@ const TREE_MODE = '40000';
 /** The hash a repository's object ids are made with, from the length of one of them. */
 export function algorithmOf(objectId: string): HashAlgorithm {
   return objectId.length === 64 ? 'sha256' : 'sha1';
-}
-
-/** Parses a tree object's bytes (in git's tree order, as git writes them); ids and raw bytes are views. */
-function parseTree(buf: Buffer, idBytes: number): Entry[] {
-  const out: Entry[] = [];
-  let at = 0;
-  while (at < buf.length) {
-    const space = buf.indexOf(0x20, at);
-    const nul = buf.indexOf(0, space);
-    if (space < 0 || nul < 0 || nul + 1 + idBytes > buf.length)
-      throw new GastownError('git.failed', 'cannot read a tree object: it is truncated');
-    const end = nul + 1 + idBytes;
-    out.push({
-      mode: buf.toString('latin1', at, space),
-      name: buf.toString('utf8', space + 1, nul),
-      id: buf.subarray(nul + 1, end),
-      raw: buf.subarray(at, end),
-    });
-    at = end;
-  }
-  return out;
 }
 
 /** Git's tree order key: the name's bytes, a tree's as if it ended with `/`. */
@@ -259,7 +238,7 @@ export async function treeWithFiles(opts: {
   const entriesOf = (folder: string): Entry[] => {
     let f = trees.get(folder);
     if (!f) trees.set(folder, (f = { raw: Buffer.alloc(0), entries: [] }));
-    f.entries ??= parseTree(f.raw, idBytes);
+    f.entries ??= rawTreeEntries(f.raw, idBytes);
     return f.entries;
   };
   const put = (folder: string, name: string, entry: Entry | undefined) => {
