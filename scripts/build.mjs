@@ -66,8 +66,16 @@ const groups = [
     test: /[\\/]src[\\/]formula[\\/](cache|limits|library|validate|pattern|argv|vars|hash)\.ts$/,
   },
   {
+    // A molecule folder's files and facts (engine/io.ts), which readers, convoys and patrol share:
+    // a group of its own, or it lands in the first group that imports it and drags that group's
+    // other modules into each of them.
+    name: 'molecule-io',
+    priority: 2,
+    test: /[\\/]src[\\/]engine[\\/]io\.ts$/,
+  },
+  {
     // What `molecule list|current|status` need to answer from the caches: the engine (fold, plan,
-    // the verdict) loads only when a molecule must be judged in full (engine/io.ts is in `convoy-read`).
+    // the verdict) loads only when a molecule must be judged in full.
     name: 'readers',
     priority: 2,
     test: /[\\/]src[\\/](engine[\\/](views|summaries|molecule-status|status-cache)|desk[\\/]describe)\.ts$/,
@@ -83,7 +91,7 @@ const groups = [
     // What `convoy show` reads when the cache's stamps answer, so it does not load the engine.
     name: 'convoy-read',
     priority: 2,
-    test: /[\\/]src[\\/](convoy[\\/](cache|model|plan|read)|engine[\\/]io)\.ts$/,
+    test: /[\\/]src[\\/]convoy[\\/](cache|model|plan|read)\.ts$/,
   },
   {
     name: 'core',
