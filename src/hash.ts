@@ -3,7 +3,7 @@
 // many runs hash nothing (`molecule status` in a repository with no config.toml, `--help`).
 let crypto: typeof import('node:crypto') | undefined;
 
-export function hashHex(algorithm: 'sha1' | 'sha256', text: string): string {
+export function hashHex(algorithm: 'sha1' | 'sha256', data: string | Buffer): string {
   crypto ??= process.getBuiltinModule('node:crypto') as typeof import('node:crypto');
-  return crypto.hash(algorithm, text);
+  return crypto.hash(algorithm, data);
 }

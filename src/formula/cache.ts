@@ -17,11 +17,6 @@ export const CACHE_FORMAT = 1;
 // Through src/hash.ts, which loads node:crypto on first use: the readers load this chunk for the
 // formula helpers it shares (substituteVars) and hash nothing on a warm run.
 
-/** git's blob id of `text` as UTF-8 (`git hash-object`), so keys match `git ls-files -s`. */
-export function blobId(text: string): string {
-  return hashHex('sha1', `blob ${Buffer.byteLength(text, 'utf8')}\0${text}`);
-}
-
 export function sha256(...parts: string[]): string {
   return hashHex('sha256', `${parts.join('\0')}\0`);
 }

@@ -5,7 +5,8 @@ import { locateFormula } from './library.js';
 import type { Diagnostic } from './model.js';
 import { type FormulaLibrary, type FormulaResult, resolveSource } from './resolve.js';
 
-export { blobId, CACHE_FORMAT, ContentCache, cacheRoot, openCache } from './cache.js';
+export { blobId } from '../git/blob-id.js';
+export { CACHE_FORMAT, ContentCache, cacheRoot, openCache } from './cache.js';
 export { type CookOptions, cookFormula } from './cook.js';
 export { parseDuration } from './duration.js';
 export { findCycle, parallelReadySteps, readySteps, topoOrder } from './graph.js';

@@ -4,8 +4,9 @@
 // represents exactly are stored (no dates, no NaN/Infinity/-0, no `__proto__` key), and tables
 // come back with a null prototype as smol-toml makes them, so a hit is deep-equal to a parse.
 import { parse } from 'smol-toml';
+import { blobId } from '../git/blob-id.js';
 import { jsonExact, nullPrototypes } from '../store/json-exact.js';
-import { blobId, type ContentCache, moduleFingerprint, sha256 } from './cache.js';
+import { type ContentCache, moduleFingerprint, sha256 } from './cache.js';
 
 /**
  * `smol-toml`'s `parse(text)`, answered from `cache` when this text was parsed before. Syntax

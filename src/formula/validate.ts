@@ -9,9 +9,10 @@
 // therefore stats the files but reads none of them, and never loads the parser or the resolver
 // (this module and its imports are light).
 import { resolve } from 'node:path';
+import { blobId } from '../git/blob-id.js';
 import { commandCwd } from '../scope.js';
 import { STAMP_WINDOW_MS, stampIsSettled } from '../store/cache.js';
-import { blobId, type ContentCache, moduleFingerprint } from './cache.js';
+import { type ContentCache, moduleFingerprint } from './cache.js';
 import { locateFormula, sourceStamp } from './library.js';
 import type { Diagnostic } from './model.js';
 import type { FormulaLibrary, FormulaSource } from './resolve.js';

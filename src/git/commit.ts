@@ -13,9 +13,10 @@ import { GastownError } from '../errors.js';
 import { commandEnv } from '../scope.js';
 import { writeFileAtomic } from '../store/atomic.js';
 import { faultPoint } from '../testing/fault.js';
+import { algorithmOf, type HashAlgorithm } from './blob-id.js';
 import { git } from './exec.js';
 import { type Operation, operationInProgress } from './states.js';
-import { algorithmOf, type FileEntry, type HashAlgorithm, treeWithFiles, writeObject } from './tree.js';
+import { type FileEntry, treeWithFiles, writeObject } from './tree.js';
 
 export interface Identity {
   name: string;

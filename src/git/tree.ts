@@ -19,9 +19,8 @@ import {
 import { join } from 'node:path';
 import { deflateSync } from 'node:zlib';
 import { GastownError } from '../errors.js';
+import type { HashAlgorithm } from './blob-id.js';
 import { catFileBatch, rawTreeEntries } from './cat-file.js';
-
-export type HashAlgorithm = 'sha1' | 'sha256';
 
 interface Entry {
   mode: string;
@@ -33,11 +32,6 @@ interface Entry {
 }
 
 const TREE_MODE = '40000';
-
-/** The hash a repository's object ids are made with, from the length of one of them. */
-export function algorithmOf(objectId: string): HashAlgorithm {
-  return objectId.length === 64 ? 'sha256' : 'sha1';
-}
 
 /** Git's tree order key: the name's bytes, a tree's as if it ended with `/`. */
 function sortKey(e: Entry): Buffer {

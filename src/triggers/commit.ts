@@ -1,12 +1,12 @@
 // Engine commits: after a trigger's reconcile writes files, commit exactly those files in a
 // commit of the engine's own, so `git log` tells agents' and people's commits apart from the
 // engine's, and `git log -- .beads/molecules/<id>` reads as the molecule's history.
-import { createHash } from 'node:crypto';
 import { type Dirent, lstatSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { decisionIn, localIdentity } from '../checkpoint/authors.js';
 import { MOLECULE_KEY, TRANSITION_KEY } from '../engine/trailers.js';
 import { GastownError } from '../errors.js';
+import { blobId } from '../git/blob-id.js';
 import { type CommitHead, commitFiles, finishInterruptedCommit, type Identity } from '../git/commit.js';
 import { git } from '../git/exec.js';
 import { listTree } from '../git/ls-tree.js';
@@ -382,9 +382,7 @@ function sameAsBlob(root: string, path: string, mode: string, id: string): boole
   try {
     const full = join(root, path);
     if (((lstatSync(full).mode & 0o111) !== 0) !== (mode === '100755')) return false;
-    const bytes = readFileSync(full);
-    const hash = createHash(id.length === 64 ? 'sha256' : 'sha1');
-    return hash.update(`blob ${bytes.length}\0`).update(bytes).digest('hex') === id;
+    return blobId(readFileSync(full), id.length) === id;
   } catch {
     return false;
   }
