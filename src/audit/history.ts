@@ -5,13 +5,19 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { GastownError } from '../errors.js';
-import { type CatFileSession, type GitObject, type TreeEntry, treeEntries } from '../git/cat-file.js';
+import {
+  blobText,
+  type CatFileSession,
+  type GitObject,
+  SUBMODULE_MODE,
+  TREE_MODE,
+  type TreeEntry,
+  treeEntries,
+} from '../git/cat-file.js';
 import { git } from '../git/exec.js';
 import { isShallowClone, shallowBoundary } from '../git/head.js';
 
 export const MOLECULES_PREFIX = '.beads/molecules/';
-const TREE_MODE = '40000';
-const SUBMODULE_MODE = '160000';
 
 export interface FileChange {
   /** A (added), M (modified), D (deleted), T (type changed). */
@@ -162,8 +168,7 @@ export async function moleculesFilesAt(
   files.forEach((f, i) => {
     let mol = result.get(f.id);
     if (!mol) result.set(f.id, (mol = new Map()));
-    const o = blobs[i];
-    mol.set(f.rel, o?.type === 'blob' ? o.bytes.toString('utf8') : '');
+    mol.set(f.rel, blobText(blobs[i]) ?? '');
   });
   return result;
 }

@@ -12,7 +12,7 @@ import { foldFiles } from '../engine/reconcile.js';
 import type { MoleculeState } from '../engine/types.js';
 import { judgeCheckpointVote } from '../gates/human.js';
 import { trustConfigOf } from '../gates/shared.js';
-import { type CatFileSession, openCatFile } from '../git/cat-file.js';
+import { blobText, type CatFileSession, openCatFile } from '../git/cat-file.js';
 import { defaultConfig, identityForEmail, loadConfig, parseConfig } from '../store/config.js';
 import { CONFIG_FILE } from '../store/layout.js';
 import { parseToml } from '../store/toml.js';
@@ -122,9 +122,7 @@ async function commitConfigs(
   const shas = commits.filter((c) => c.parents.length <= 1).map((c) => c.sha);
   const parentRevs = shas.map((s) => `${s}^:${CONFIG_FILE}`);
   const ownRevs = shas.map((s) => `${s}:${CONFIG_FILE}`);
-  const cfgTexts = (await cat.read([...parentRevs, ...ownRevs])).map((o) =>
-    o?.type === 'blob' ? o.bytes.toString('utf8') : undefined,
-  );
+  const cfgTexts = (await cat.read([...parentRevs, ...ownRevs])).map(blobText);
   const configs = new Map<string, CommitConfig>();
   shas.forEach((s, i) => {
     try {

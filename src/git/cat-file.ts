@@ -50,16 +50,21 @@ export async function catFileBatch(
   return objects;
 }
 
-/** The text of each blob named (a blob id or `<rev>:<path>`); undefined where there is none. */
-export async function blobTexts(root: string, specs: readonly string[]): Promise<(string | undefined)[]> {
-  const objects = await catFileBatch(root, specs);
-  return specs.map((_, i) => {
-    const o = objects[i];
-    return o?.type === 'blob' ? o.bytes.toString('utf8') : undefined;
-  });
+/** The text of `o` when it is a blob; undefined for anything else or nothing. */
+export function blobText(o: GitObject | undefined): string | undefined {
+  return o?.type === 'blob' ? o.bytes.toString('utf8') : undefined;
 }
 
-/** One entry of a tree object: `mode` as git writes it (`40000` a folder, `160000` a submodule). */
+/** The text of each blob named (a blob id or `<rev>:<path>`); undefined where there is none. */
+export async function blobTexts(root: string, specs: readonly string[]): Promise<(string | undefined)[]> {
+  return (await catFileBatch(root, specs)).map(blobText);
+}
+
+/** A tree entry's mode for a folder, and for a submodule (a commit of another repository). */
+export const TREE_MODE = '40000';
+export const SUBMODULE_MODE = '160000';
+
+/** One entry of a tree object: `mode` as git writes it (TREE_MODE, SUBMODULE_MODE, a file's). */
 export interface TreeEntry {
   mode: string;
   name: string;

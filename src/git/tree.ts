@@ -20,7 +20,7 @@ import { join } from 'node:path';
 import { deflateSync } from 'node:zlib';
 import { GastownError } from '../errors.js';
 import type { HashAlgorithm } from './blob-id.js';
-import { catFileBatch, rawTreeEntries } from './cat-file.js';
+import { catFileBatch, rawTreeEntries, TREE_MODE } from './cat-file.js';
 
 interface Entry {
   mode: string;
@@ -30,8 +30,6 @@ interface Entry {
   /** The entry's bytes as read from its tree, copied as they are when the tree is written again. */
   raw?: Buffer;
 }
-
-const TREE_MODE = '40000';
 
 /** Git's tree order key: the name's bytes, a tree's as if it ended with `/`. */
 function sortKey(e: Entry): Buffer {
