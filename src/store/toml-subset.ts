@@ -43,8 +43,15 @@ function fail(): never {
   throw NOT_OURS;
 }
 
+/**
+ * A table with a null prototype, as smol-toml makes them, but made from `{}`: V8 keeps such an
+ * object's properties in fast mode (shared hidden classes, inline caches in every reader of the
+ * document), where `Object.create(null)` starts in dictionary mode.
+ */
 function newTable(): Table {
-  return Object.create(null) as Table;
+  const table = {};
+  Object.setPrototypeOf(table, null);
+  return table as Table;
 }
 
 /** A basic string token (quotes included) as its value. */
