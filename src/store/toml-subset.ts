@@ -8,6 +8,8 @@
 // results and error messages are the full parser's whenever we are not sure (toml.ts).
 // Tables are null-prototype objects, as smol-toml returns them; test/store/toml-subset.test.ts
 // checks both parsers agree on generated documents, every corpus formula and mutated files.
+// A second reader below (readSimpleToml) takes the wider subset people write in formula files,
+// under the same contract (test/store/toml-simple.test.ts).
 
 type Table = Record<string, unknown>;
 
