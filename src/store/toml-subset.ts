@@ -361,7 +361,7 @@ class HandReader {
     const end = text.length;
     let current = this.root;
     for (;;) {
-      this.skip(VOID);
+      this.skipVoid();
       if (this.pos >= end) return this.root;
       if (text.charCodeAt(this.pos) === 91 /* [ */) {
         current = this.header();
@@ -389,6 +389,12 @@ class HandReader {
       if (!this.skip(LINE_END)) fail();
       this.assign(current, path, value);
     }
+  }
+
+  /** Blank lines, comments and spacing; the regex only runs when one of them starts here. */
+  private skipVoid(): void {
+    const c = this.text.charCodeAt(this.pos);
+    if (c === 10 || c === 32 || c === 35 /* # */ || c === 9) this.skip(VOID);
   }
 
   /** Runs a sticky regex at the cursor; true (and the cursor moved past it) when it matched. */
@@ -498,18 +504,18 @@ class HandReader {
     const text = this.text;
     const out: unknown[] = [];
     this.pos++;
-    this.skip(VOID);
+    this.skipVoid();
     if (text.charCodeAt(this.pos) === 93 /* ] */) {
       this.pos++;
       return out;
     }
     for (;;) {
       out.push(this.value(depth));
-      this.skip(VOID);
+      this.skipVoid();
       const c = text.charCodeAt(this.pos++);
       if (c === 93 /* ] */) return out;
       if (c !== 44 /* , */) fail();
-      this.skip(VOID);
+      this.skipVoid();
       if (text.charCodeAt(this.pos) === 93) {
         this.pos++;
         return out;
