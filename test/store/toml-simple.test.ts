@@ -260,7 +260,7 @@ describe('the hand-written TOML reader', () => {
         const fast = readSimpleToml(mutated);
         if (fast !== undefined) expect(outcome(() => parse(mutated))).toStrictEqual({ value: fast });
       }),
-      { numRuns: 2000 },
+      { numRuns: 1000 },
     );
   });
 
@@ -282,9 +282,9 @@ describe('the hand-written TOML reader', () => {
         tie('array'),
         tie('table'),
       ),
-      array: fc.array(tie('value'), { maxLength: 4 }),
-      table: fc.dictionary(key, tie('value'), { maxKeys: 5 }),
-      doc: fc.dictionary(key, tie('value'), { maxKeys: 6 }),
+      array: fc.array(tie('value'), { maxLength: 3 }),
+      table: fc.dictionary(key, tie('value'), { maxKeys: 4 }),
+      doc: fc.dictionary(key, tie('value'), { maxKeys: 5 }),
     }));
     fc.assert(
       fc.property(doc, (data) => {
@@ -292,7 +292,7 @@ describe('the hand-written TOML reader', () => {
         const fast = readSimpleToml(written);
         if (fast !== undefined) expect(fast).toStrictEqual(parse(written));
       }),
-      { numRuns: 200 },
+      { numRuns: 100 },
     );
   });
 });
