@@ -6,6 +6,8 @@
 import { cpSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { parseFrozenFormula } from '../../src/engine/fold.js';
+import { formulaHash } from '../../src/formula/hash.js';
 import { newWatched, settledWatchStamp, watchStat } from '../../src/store/cache.js';
 import { commitAll, gitIn, makeRepo, tempDir } from '../helpers/repo.js';
 import { gt, gtJson, gtOk, inProcess } from './cli.js';
@@ -189,6 +191,31 @@ describe('readers and a no-op advance from stamps', () => {
     expect((await prime()).hook?.comments.map((c) => c.text)).toEqual([
       expect.stringContaining('Mind the docs.'),
     ]);
+  });
+
+  it("current shows a step's description as its frozen formula now says, though it was kept", async () => {
+    const description = async (dir: string) =>
+      (
+        await gtJson<{ molecule: string; step: string; description: string }[]>(
+          dir,
+          ['molecule', 'current', '--for', 'polecat-1'],
+          NOW_ENV,
+        )
+      ).find((s) => s.molecule === 'pb')?.description;
+    expect(await description(cwd)).toMatch(/^Read the issue/);
+    // Rewritten in place with its hash, so fold accepts it: pb's summary still holds by its stamp
+    // (a frozen file is keyed by name), and only the formula's own ctime moves.
+    const pb = (rel: string) => join(cwd, '.beads/molecules/pb', rel);
+    const text = readFileSync(pb('formula.resolved.toml'), 'utf8').replace(
+      'Read the issue and its acceptance criteria',
+      'Read the amended issue',
+    );
+    writeFileSync(pb('formula.resolved.toml'), text);
+    const meta = readFileSync(pb('molecule.toml'), 'utf8');
+    const hash = formulaHash(parseFrozenFormula(text, 'formula.resolved.toml'));
+    writeFileSync(pb('molecule.toml'), meta.replace(/^formula_hash = ".*"$/m, `formula_hash = "${hash}"`));
+    expect(await description(cwd)).toMatch(/^Read the amended issue/);
+    expect(await warm()).toEqual(await cold());
   });
 
   it('the review deadline passing is a reason to plan again, though nothing changed on disk', async () => {
