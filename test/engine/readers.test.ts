@@ -11,7 +11,7 @@ import { formulaHash } from '../../src/formula/hash.js';
 import { newWatched, settledWatchStamp, watchStat } from '../../src/store/cache.js';
 import { commitAll, gitIn, makeRepo, tempDir } from '../helpers/repo.js';
 import { gt, gtJson, gtOk, inProcess } from './cli.js';
-import { POLECAT, paAtReview } from './polecats.js';
+import { CONFIG, POLECAT, paAtReview } from './polecats.js';
 
 const NOW_ENV = { GASTOWN_STAMP_WINDOW_MS: '0' };
 const READS = [
@@ -226,6 +226,46 @@ describe('readers and a no-op advance from stamps', () => {
       GASTOWN_NOW: later,
     });
     expect(due.written).toContain('.beads/molecules/pa/events/review.1.timed-out.toml');
+  });
+});
+
+describe('kept views before the first commit', () => {
+  it("prime keeps the hook's view in a repository with no commit yet, and judges again after one", async () => {
+    const dir = tempDir();
+    try {
+      await gitIn(dir.path, 'init', '-q', '-b', 'main');
+      await gtOk(dir.path, ['init']);
+      writeFileSync(join(dir.path, '.beads/config.toml'), CONFIG);
+      await gtOk(dir.path, [
+        'molecule',
+        'create',
+        '--formula',
+        'polecat-work',
+        '--name',
+        'pa',
+        '--var',
+        'issue=x',
+        '--var',
+        'polecat=polecat-1',
+      ]);
+      const folds = async () =>
+        String(
+          (await gt(dir.path, ['prime', '--for', 'polecat-1'], { ...NOW_ENV, GASTOWN_TRACE: 'folds' }))
+            .stderr,
+        ).match(/trace folds \S+/g);
+      // Judged in full from no summary, then from its summary with the hook's view judged and kept.
+      expect(await folds()).toEqual(['trace folds pa']);
+      expect(await folds()).toEqual(['trace folds pa']);
+      expect(await folds()).toBeNull();
+      const before = await gtJson(dir.path, ['prime', '--for', 'polecat-1'], NOW_ENV);
+      // The first commit moves HEAD: what git says about the molecule may differ now.
+      await gitIn(dir.path, 'add', '-A');
+      await gitIn(dir.path, 'commit', '-q', '-m', 'pour');
+      expect(await folds()).toEqual(['trace folds pa']);
+      expect(await gtJson(dir.path, ['prime', '--for', 'polecat-1'], NOW_ENV)).toEqual(before);
+    } finally {
+      dir.cleanup();
+    }
   });
 });
 
