@@ -285,6 +285,13 @@ describe('whole-folder stamps', () => {
     const w = watched([run - 9000]);
     expect(settledWatchStamp(w, true, run)).not.toBe(settledWatchStamp(w, false, run));
   });
+  it('are the digest summaries.json files already hold: a faster digest re-keys nothing', () => {
+    const w = newWatched();
+    watchStat(w, '', { dev: 2049, ino: 5_000_001, ctimeMs: 1_790_000_000_123.25 });
+    watchStat(w, 'events', { dev: 2049, ino: 2 ** 40 + 3, ctimeMs: 1_790_000_000_999 });
+    expect(settledWatchStamp(w, undefined, 1_800_000_000_000)).toBe('024181d5fcf1022d');
+    expect(settledWatchStamp(w, true, 1_800_000_000_000)).toBe('cec343edcac3afb1');
+  });
   it('change with any field of any watched stat, and with their order', () => {
     const stats = [
       { dev: 2049, ino: 5_000_001, ctimeMs: 1_790_000_000_123.25 },
