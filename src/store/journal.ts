@@ -5,6 +5,7 @@
 // discovery file, another journal, no answer in time: no answer, and every stamp is stat'ed.
 import { closeSync, openSync, readFileSync, readSync } from 'node:fs';
 import { join } from 'node:path';
+import { countTrusted } from '../engine/trace.js';
 import { commandEnv } from '../scope.js';
 import { cacheDir } from './layout.js';
 
@@ -47,7 +48,11 @@ export function untouchedSince(
   const since = answer?.since;
   if (!touched || !since || !mark || since.epoch !== mark.epoch || since.seq !== mark.seq) return undefined;
   // A summary's stamp holds the `after` molecule's completion: it must be untouched too.
-  return (id, after) => !touched.has(id) && (after === undefined || !touched.has(after));
+  return (id, after) => {
+    if (touched.has(id) || (after !== undefined && touched.has(after))) return false;
+    countTrusted();
+    return true;
+  };
 }
 
 /**

@@ -16,8 +16,6 @@ import { cacheDir, moleculesDir } from '../store/layout.js';
 import { ensureCacheDir } from '../store/links.js';
 
 export interface Journal {
-  /** Why the journal stopped vouching for anything, once it did (readers fall back). */
-  onDisabled(listener: (reason: string) => void): void;
   /** Stops the journal and removes its discovery file. Idempotent. */
   close(): Promise<void>;
 }
@@ -33,8 +31,13 @@ interface WorkerData {
 /**
  * Starts the journal for the repository at `root`; resolves once every folder is watched and
  * the discovery file is written. Undefined off Linux or when it cannot start (the watch runs on).
+ * `onDisabled` hears why it could not start or stopped vouching for anything (readers then
+ * stat every molecule, as without it).
  */
-export async function startJournal(root: string): Promise<Journal | undefined> {
+export async function startJournal(
+  root: string,
+  onDisabled: (reason: string) => void = () => {},
+): Promise<Journal | undefined> {
   if (process.platform !== 'linux') return undefined;
   const cache = ensureCacheDir(root);
   const data: WorkerData = {
@@ -44,14 +47,15 @@ export async function startJournal(root: string): Promise<Journal | undefined> {
     cookies: `${cache}/${COOKIE_DIR}`,
     discovery: `${cache}/${JOURNAL_FILE}`,
   };
-  // The worker's code is this one function's text: no bundled module to locate at run time.
-  const worker = new Worker(`(${journalWorker.toString()})()`, { eval: true, workerData: data });
-  const listeners: ((reason: string) => void)[] = [];
+  // The worker's code is this one class's text, given node's `require` by a name no bundler
+  // rewrites: no bundled module to locate at run time.
+  const code = `const JournalWorker = (${JournalWorker.toString()});\nnew JournalWorker(require).start();`;
+  const worker = new Worker(code, { eval: true, workerData: data });
   let disabled: string | undefined;
   const disable = (reason: string) => {
     if (disabled !== undefined) return;
     disabled = reason;
-    for (const l of listeners) l(reason);
+    onDisabled(reason);
   };
   const started = await new Promise<boolean>((resolve) => {
     worker.on('message', (m: { ready?: boolean; disabled?: string }) => {
@@ -83,287 +87,316 @@ export async function startJournal(root: string): Promise<Journal | undefined> {
     return undefined;
   }
   worker.unref();
-  return {
-    onDisabled(listener) {
-      listeners.push(listener);
-      if (disabled !== undefined) listener(disabled);
-    },
-    close,
-  };
+  return { close };
 }
 
+type Fs = typeof import('node:fs');
+type Socket = import('node:net').Socket;
+
 /**
- * The worker. Self-contained (it runs from its own text): no name from outside this function.
+ * The worker. Self-contained (it runs from its own text): no name from outside this class.
  * Its messages to the main thread: {ready}, {disabled: reason}.
  */
-function journalWorker(): void {
-  const fs = require('node:fs') as typeof import('node:fs');
-  const net = require('node:net') as typeof import('node:net');
-  const { randomBytes } = require('node:crypto') as typeof import('node:crypto');
-  const { parentPort, workerData } = require('node:worker_threads') as typeof import('node:worker_threads');
-  const d = workerData as WorkerData;
-  const port = parentPort as NonNullable<typeof parentPort>;
+class JournalWorker {
+  private readonly fs: Fs;
+  private readonly net: typeof import('node:net');
+  private readonly port: import('node:worker_threads').MessagePort;
+  private readonly d: WorkerData;
+  private readonly beads: string;
+  private readonly instance: string;
+  private readonly socketName: string;
+  private epochCount = 0;
+  private epoch: string;
+  private seq = 0;
+  /** The sequence number of the last event per molecule id, this epoch. */
+  private touched = new Map<string, number>();
+  private disabled: string | undefined;
+  private readonly watchers = new Map<string, import('node:fs').FSWatcher>();
+  private molIdentity: string | undefined;
+  private beadsIdentity: string | undefined;
+  private queueMax = 16384;
+  private burst = 0;
+  private burstReset = false;
+  private readonly pending = new Map<string, { socket: Socket; since: string[] }>();
+  private cookieSeq = 0;
+  private cookieIdentity: string | undefined;
+  private server: import('node:net').Server | undefined;
 
-  const instance = randomBytes(8).toString('hex');
-  const socketName = `gastown-journal-${instance}`;
-  let epochCount = 0;
-  let epoch = `${instance}.0`;
-  let seq = 0;
-  // Sequence number of the last event per molecule id, this epoch.
-  let touched = new Map<string, number>();
-  let disabled: string | undefined;
-  const watchers = new Map<string, import('node:fs').FSWatcher>();
-  const beads = d.molecules.slice(0, d.molecules.lastIndexOf('/'));
-  const identity = (p: string) => {
-    const st = fs.lstatSync(p, { throwIfNoEntry: false });
-    return st?.isDirectory() ? `${st.dev}:${st.ino}` : undefined;
-  };
-  const molIdentity = identity(d.molecules);
-  const beadsIdentity = identity(beads);
-
-  // A loop turn whose events reach half the kernel's queue may have lost some to an overflow,
-  // which libuv drops without a word: a new epoch then (every older mark stops counting).
-  let queueMax = 16384;
-  try {
-    queueMax =
-      Number.parseInt(fs.readFileSync('/proc/sys/fs/inotify/max_queued_events', 'utf8'), 10) || queueMax;
-  } catch {
-    /* the default */
+  constructor(load: NodeJS.Require) {
+    this.fs = load('node:fs') as Fs;
+    this.net = load('node:net') as typeof import('node:net');
+    const threads = load('node:worker_threads') as typeof import('node:worker_threads');
+    this.port = threads.parentPort as import('node:worker_threads').MessagePort;
+    this.d = threads.workerData as WorkerData;
+    this.beads = this.d.molecules.slice(0, this.d.molecules.lastIndexOf('/'));
+    this.instance = (load('node:crypto') as typeof import('node:crypto')).randomBytes(8).toString('hex');
+    this.socketName = `gastown-journal-${this.instance}`;
+    this.epoch = `${this.instance}.0`;
   }
-  let burst = 0;
-  let burstReset = false;
 
-  const disable = (reason: string) => {
-    if (disabled !== undefined) return;
-    disabled = reason;
+  start(): void {
+    const { fs, d, port } = this;
+    port.on('message', (m) => {
+      if (m === 'close') this.close();
+    });
+    this.molIdentity = this.identity(d.molecules);
+    this.beadsIdentity = this.identity(this.beads);
+    if (this.molIdentity === undefined || this.beadsIdentity === undefined) {
+      port.postMessage({ disabled: 'no .beads/molecules folder to watch' });
+      port.close();
+      return;
+    }
     try {
-      const text = fs.readFileSync(d.discovery, 'utf8');
-      if (text.includes(socketName)) fs.unlinkSync(d.discovery);
+      const max = fs.readFileSync('/proc/sys/fs/inotify/max_queued_events', 'utf8');
+      this.queueMax = Number.parseInt(max, 10) || this.queueMax;
+    } catch {
+      /* the kernel's default */
+    }
+    const parent = (_type: string, name: string | null) => this.onParent(name);
+    this.watchDir(d.root, parent);
+    this.watchDir(this.beads, parent);
+    this.watchDir(d.cache, parent);
+    this.cookieDir();
+    this.watchTree(d.molecules);
+    if (this.disabled !== undefined) {
+      port.close();
+      return;
+    }
+    this.serve();
+  }
+
+  private identity(p: string): string | undefined {
+    const st = this.fs.lstatSync(p, { throwIfNoEntry: false });
+    return st?.isDirectory() ? `${st.dev}:${st.ino}` : undefined;
+  }
+
+  /** Stops vouching for anything: readers fall back to their stats. */
+  private disable(reason: string): void {
+    if (this.disabled !== undefined) return;
+    this.disabled = reason;
+    this.removeDiscovery();
+    this.port.postMessage({ disabled: reason });
+    for (const w of this.watchers.values()) w.close();
+    this.watchers.clear();
+  }
+
+  private removeDiscovery(): void {
+    try {
+      const text = this.fs.readFileSync(this.d.discovery, 'utf8');
+      if (text.includes(this.socketName)) this.fs.unlinkSync(this.d.discovery);
     } catch {
       /* gone already */
     }
-    port.postMessage({ disabled: reason });
-    for (const w of watchers.values()) w.close();
-    watchers.clear();
-  };
+  }
 
-  const watchDir = (abs: string, onEvent: (type: string, name: string | null) => void) => {
-    if (watchers.has(abs) || disabled !== undefined) return;
+  private watchDir(abs: string, onEvent: (type: string, name: string | null) => void): void {
+    if (this.watchers.has(abs) || this.disabled !== undefined) return;
     try {
-      const w = fs.watch(abs, { persistent: false }, (type, name) =>
+      const w = this.fs.watch(abs, { persistent: false }, (type, name) =>
         onEvent(type, typeof name === 'string' ? name : null),
       );
-      w.on('error', (err) => disable(`watching ${abs}: ${err.message}`));
-      watchers.set(abs, w);
+      w.on('error', (err) => this.disable(`watching ${abs}: ${err.message}`));
+      this.watchers.set(abs, w);
     } catch (err) {
       const e = err as NodeJS.ErrnoException;
       // Gone between its listing and its watch: its parent's event covers it.
       if (e.code === 'ENOENT' || e.code === 'ENOTDIR') return;
-      disable(
+      this.disable(
         e.code === 'ENOSPC'
           ? `inotify watch limit reached (fs.inotify.max_user_watches) at ${abs}`
           : `watching ${abs}: ${e.message}`,
       );
     }
-  };
+  }
 
-  // Every folder under `abs`, each watched before it is listed: an entry made after the
-  // listing comes as an event.
-  const watchTree = (abs: string) => {
-    watchDir(abs, (type, name) => onMolecules(abs, type, name));
+  /** Every folder under `abs`, each watched before it is listed: a later entry comes as an event. */
+  private watchTree(abs: string): void {
+    this.watchDir(abs, (type, name) => this.onMolecules(abs, type, name));
     let entries: import('node:fs').Dirent[];
     try {
-      entries = fs.readdirSync(abs, { withFileTypes: true });
+      entries = this.fs.readdirSync(abs, { withFileTypes: true });
     } catch {
       return;
     }
-    for (const e of entries) if (e.isDirectory()) watchTree(`${abs}/${e.name}`);
-  };
+    for (const e of entries) if (e.isDirectory()) this.watchTree(`${abs}/${e.name}`);
+  }
 
-  const unwatchTree = (abs: string) => {
-    for (const [p, w] of watchers)
+  private unwatchTree(abs: string): void {
+    for (const [p, w] of this.watchers)
       if (p === abs || p.startsWith(`${abs}/`)) {
         w.close();
-        watchers.delete(p);
+        this.watchers.delete(p);
       }
-  };
+  }
 
-  const newEpoch = () => {
-    epochCount++;
-    epoch = `${instance}.${epochCount}`;
-    touched = new Map();
-    unwatchTree(d.molecules);
-    watchTree(d.molecules);
-  };
+  /** Every older mark stops counting; every folder is watched afresh. */
+  private newEpoch(): void {
+    this.epochCount++;
+    this.epoch = `${this.instance}.${this.epochCount}`;
+    this.touched = new Map();
+    this.unwatchTree(this.d.molecules);
+    this.watchTree(this.d.molecules);
+  }
 
-  const counted = () => {
-    if (!burstReset) {
-      burstReset = true;
+  /**
+   * Counts the events of one loop turn (libuv reads the inotify fd until it is empty, then the
+   * turn's setImmediate runs): half the kernel's queue in one turn may mean an overflow, which
+   * libuv drops without a word, so a new epoch.
+   */
+  private counted(): void {
+    if (!this.burstReset) {
+      this.burstReset = true;
       setImmediate(() => {
-        burst = 0;
-        burstReset = false;
+        this.burst = 0;
+        this.burstReset = false;
       });
     }
-    if (++burst === Math.floor(queueMax / 2)) newEpoch();
-  };
+    if (++this.burst === Math.floor(this.queueMax / 2)) this.newEpoch();
+  }
 
-  function onMolecules(dir: string, type: string, name: string | null): void {
-    counted();
-    if (disabled !== undefined) return;
+  private onMolecules(dir: string, type: string, name: string | null): void {
+    this.counted();
+    if (this.disabled !== undefined) return;
+    const { d } = this;
     const rel = dir === d.molecules ? '' : dir.slice(d.molecules.length + 1);
     if (name === null) {
-      // No name: nothing says which molecule; none is vouched for from here on.
-      newEpoch();
+      // No name: nothing says which molecule.
+      this.newEpoch();
       return;
     }
-    const id = rel === '' ? name : (rel.split('/')[0] as string);
-    if (rel === '' && name === 'molecules' && identity(d.molecules) !== molIdentity) {
-      disable('the molecules folder was replaced');
+    if (rel === '' && name === 'molecules' && this.identity(d.molecules) !== this.molIdentity) {
+      this.disable('the molecules folder was replaced');
       return;
     }
     if (type === 'rename') {
-      // An entry came or went: a folder that came is watched now, one that went is let go,
-      // before the touch below, so a reader whose mark is later misses none of its events.
+      // An entry came or went: a folder that came is watched, one that went is let go, before
+      // the touch below, so a reader whose mark is later misses none of its events.
       const abs = `${dir}/${name}`;
-      unwatchTree(abs);
-      const st = fs.lstatSync(abs, { throwIfNoEntry: false });
-      if (st?.isDirectory()) watchTree(abs);
+      this.unwatchTree(abs);
+      if (this.fs.lstatSync(abs, { throwIfNoEntry: false })?.isDirectory()) this.watchTree(abs);
     }
-    touched.set(id, ++seq);
+    this.touched.set(rel === '' ? name : (rel.split('/')[0] as string), ++this.seq);
   }
 
-  // `.beads/` and the repository root: the molecules folder or `.beads/` itself replaced.
-  const onParent = (_type: string, name: string | null) => {
-    counted();
+  /** The repository root, `.beads/` and its cache: the molecules folder or `.beads/` replaced. */
+  private onParent(name: string | null): void {
+    this.counted();
     if (name !== null && name !== 'molecules' && name !== '.beads' && name !== '.cache') return;
-    if (identity(d.molecules) !== molIdentity || identity(beads) !== beadsIdentity)
-      disable('.beads/ or its molecules folder was replaced');
-    if (name === '.cache' || name === null) cookieDir();
-  };
+    if (
+      this.identity(this.d.molecules) !== this.molIdentity ||
+      this.identity(this.beads) !== this.beadsIdentity
+    )
+      this.disable('.beads/ or its molecules folder was replaced');
+    else this.cookieDir();
+  }
 
-  // Cookies: the sync barrier. Answered in the order their events arrive.
-  const pending = new Map<string, { socket: import('node:net').Socket; since: string[] }>();
-  let cookieSeq = 0;
-  let cookieIdentity: string | undefined;
-  const cookieDir = () => {
-    const now = identity(d.cookies);
-    if (now !== undefined && now === cookieIdentity) return;
-    const old = watchers.get(d.cookies);
-    old?.close();
-    watchers.delete(d.cookies);
+  /** The cookie folder, watched; made again (and watched again) when it was removed. */
+  private cookieDir(): void {
+    const { fs, d } = this;
+    const now = this.identity(d.cookies);
+    if (now !== undefined && now === this.cookieIdentity) return;
+    this.watchers.get(d.cookies)?.close();
+    this.watchers.delete(d.cookies);
     try {
       fs.mkdirSync(d.cookies, { recursive: true });
       for (const n of fs.readdirSync(d.cookies)) fs.rmSync(`${d.cookies}/${n}`, { force: true });
     } catch {
       /* the cookie's write fails below: no answer */
     }
-    cookieIdentity = identity(d.cookies);
-    watchDir(d.cookies, (type, name) => {
-      counted();
-      if (type !== 'rename' || name === null) return;
-      const waiting = pending.get(name);
-      if (!waiting) return;
-      pending.delete(name);
-      try {
-        fs.unlinkSync(`${d.cookies}/${name}`);
-      } catch {
-        /* removed by someone else */
-      }
-      answer(waiting.socket, waiting.since);
-    });
-  };
+    this.cookieIdentity = this.identity(d.cookies);
+    this.watchDir(d.cookies, (type, name) => this.onCookie(type, name));
+  }
 
-  const answer = (socket: import('node:net').Socket, since: string[]) => {
-    if (disabled !== undefined) {
+  /** A cookie's event: every event queued before it has been counted; its sync is answered. */
+  private onCookie(type: string, name: string | null): void {
+    this.counted();
+    if (type !== 'rename' || name === null) return;
+    const waiting = this.pending.get(name);
+    if (!waiting) return;
+    this.pending.delete(name);
+    try {
+      this.fs.unlinkSync(`${this.d.cookies}/${name}`);
+    } catch {
+      /* removed by someone else */
+    }
+    this.answer(waiting.socket, waiting.since);
+  }
+
+  private answer(socket: Socket, since: string[]): void {
+    if (this.disabled !== undefined) {
       socket.end('{}\n');
       return;
     }
     const [sinceEpoch, sinceSeq] = since;
     const from = Number(sinceSeq);
-    let list: string[] | null = null;
-    if (sinceEpoch === epoch && Number.isInteger(from) && from >= 0 && from <= seq) {
-      list = [];
-      for (const [id, n] of touched) if (n > from) list.push(id);
+    let touched: string[] | null = null;
+    if (sinceEpoch === this.epoch && Number.isInteger(from) && from >= 0 && from <= this.seq) {
+      touched = [];
+      for (const [id, n] of this.touched) if (n > from) touched.push(id);
     }
-    socket.end(`${JSON.stringify({ epoch, seq, touched: list })}\n`);
-  };
+    socket.end(`${JSON.stringify({ epoch: this.epoch, seq: this.seq, touched })}\n`);
+  }
 
-  const sync = (socket: import('node:net').Socket, since: string[]) => {
-    if (disabled !== undefined) {
+  /** A reader's sync: a cookie made now, answered when its event comes. */
+  private sync(socket: Socket, since: string[]): void {
+    if (this.disabled !== undefined) {
       socket.end('{}\n');
       return;
     }
-    cookieDir();
-    const name = `${++cookieSeq}`;
+    this.cookieDir();
+    const name = `${++this.cookieSeq}`;
     try {
-      fs.writeFileSync(`${d.cookies}/${name}`, '');
-      pending.set(name, { socket, since });
-      socket.on('close', () => pending.delete(name));
+      this.fs.writeFileSync(`${this.d.cookies}/${name}`, '');
+      this.pending.set(name, { socket, since });
+      socket.on('close', () => this.pending.delete(name));
     } catch {
       socket.end('{}\n');
     }
-  };
+  }
 
-  const server = net.createServer((socket) => {
-    let text = '';
-    socket.setEncoding('utf8');
-    socket.on('error', () => socket.destroy());
-    socket.on('data', (chunk: string) => {
-      text += chunk;
-      const nl = text.indexOf('\n');
-      if (nl < 0) {
-        if (text.length > 200) socket.destroy();
+  /** One request line per connection: `sync <epoch> <seq>` (`- -` without a mark). */
+  private serve(): void {
+    const server = this.net.createServer((socket) => {
+      let text = '';
+      socket.setEncoding('utf8');
+      socket.on('error', () => socket.destroy());
+      socket.on('data', (chunk: string) => {
+        text += chunk;
+        const nl = text.indexOf('\n');
+        if (nl < 0) {
+          if (text.length > 200) socket.destroy();
+          return;
+        }
+        const words = text.slice(0, nl).split(' ');
+        text = '';
+        if (words[0] === 'sync' && words.length === 3) this.sync(socket, words.slice(1));
+        else socket.destroy();
+      });
+    });
+    this.server = server;
+    server.on('error', (err) => this.disable(`journal socket: ${err.message}`));
+    // Linux's abstract namespace: no file to go stale, no 108-byte path limit.
+    server.listen(`\0${this.socketName}`, () => {
+      const { fs, d } = this;
+      const tmp = `${d.discovery}.${this.instance}.tmp`;
+      try {
+        fs.writeFileSync(tmp, `${JSON.stringify({ socket: this.socketName, pid: process.pid })}\n`);
+        fs.renameSync(tmp, d.discovery);
+      } catch (err) {
+        this.disable(`writing ${d.discovery}: ${(err as Error).message}`);
         return;
       }
-      const words = text.slice(0, nl).split(' ');
-      text = '';
-      if (words[0] === 'sync' && words.length === 3) sync(socket, words.slice(1));
-      else socket.destroy();
+      this.port.postMessage({ ready: true });
     });
-  });
-
-  const close = () => {
-    server.close();
-    for (const w of pending.values()) w.socket.destroy();
-    pending.clear();
-    try {
-      const text = fs.readFileSync(d.discovery, 'utf8');
-      if (text.includes(socketName)) fs.unlinkSync(d.discovery);
-    } catch {
-      /* gone already */
-    }
-    for (const w of watchers.values()) w.close();
-    watchers.clear();
-    port.close();
-  };
-  port.on('message', (m) => {
-    if (m === 'close') close();
-  });
-
-  if (molIdentity === undefined || beadsIdentity === undefined) {
-    port.postMessage({ disabled: 'no .beads/molecules folder to watch' });
-    port.close();
-    return;
   }
-  watchDir(d.root, onParent);
-  watchDir(beads, onParent);
-  watchDir(d.cache, onParent);
-  cookieDir();
-  watchTree(d.molecules);
-  if (disabled !== undefined) {
-    port.close();
-    return;
+
+  private close(): void {
+    this.server?.close();
+    for (const w of this.pending.values()) w.socket.destroy();
+    this.pending.clear();
+    this.removeDiscovery();
+    for (const w of this.watchers.values()) w.close();
+    this.watchers.clear();
+    this.port.close();
   }
-  server.on('error', (err) => disable(`journal socket: ${err.message}`));
-  server.listen(`\0${socketName}`, () => {
-    const tmp = `${d.discovery}.${instance}.tmp`;
-    try {
-      fs.writeFileSync(tmp, `${JSON.stringify({ socket: socketName, pid: process.pid })}\n`);
-      fs.renameSync(tmp, d.discovery);
-    } catch (err) {
-      disable(`writing ${d.discovery}: ${(err as Error).message}`);
-      return;
-    }
-    port.postMessage({ ready: true });
-  });
 }

@@ -40,10 +40,12 @@ export async function watch(ctx: CliContext, opts: WatchOpts): Promise<number> {
   ]);
   const out = watchOutput(ctx, opts, root);
   // Before the first reconcile, so the summaries it writes carry the journal's mark.
-  const journal = opts.journal === false || opts.poll ? undefined : await startJournal(root);
-  journal?.onDisabled((reason) =>
-    ctx.io.warn(`change journal stopped (readers stat every molecule): ${reason}`),
-  );
+  const journal =
+    opts.journal === false || opts.poll
+      ? undefined
+      : await startJournal(root, (reason) =>
+          ctx.io.warn(`change journal stopped (readers stat every molecule): ${reason}`),
+        );
   const watcher = await startWatcher({
     root,
     debounceMs,
