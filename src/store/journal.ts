@@ -112,7 +112,7 @@ export async function syncJournal(
   }
   if (typeof socket !== 'string' || !/^gastown-journal-[0-9a-f]+$/.test(socket)) return undefined;
   const since = peekMark(join(cacheDir(root), summaryFile));
-  const { createConnection } = await import('node:net');
+  const { createConnection } = process.getBuiltinModule('node:net') as typeof import('node:net');
   return new Promise((resolve) => {
     let done = false;
     let text = '';

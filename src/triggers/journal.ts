@@ -47,9 +47,8 @@ export async function startJournal(
     cookies: `${cache}/${COOKIE_DIR}`,
     discovery: `${cache}/${JOURNAL_FILE}`,
   };
-  // The worker's code is this one class's text, given node's `require` by a name no bundler
-  // rewrites: no bundled module to locate at run time.
-  const code = `const JournalWorker = (${JournalWorker.toString()});\nnew JournalWorker(require).start();`;
+  // The worker's code is this one class's text: no bundled module to locate at run time.
+  const code = `const JournalWorker = (${JournalWorker.toString()});\nnew JournalWorker().start();`;
   const worker = new Worker(code, { eval: true, workerData: data });
   let disabled: string | undefined;
   const disable = (reason: string) => {
@@ -122,7 +121,9 @@ class JournalWorker {
   private cookieIdentity: string | undefined;
   private server: import('node:net').Server | undefined;
 
-  constructor(load: NodeJS.Require) {
+  constructor() {
+    // Builtins only, by the one loader no bundler rewrites.
+    const load = (name: string): unknown => process.getBuiltinModule(name);
     this.fs = load('node:fs') as Fs;
     this.net = load('node:net') as typeof import('node:net');
     const threads = load('node:worker_threads') as typeof import('node:worker_threads');
