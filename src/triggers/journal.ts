@@ -56,6 +56,7 @@ export async function startJournal(
     disabled = reason;
     onDisabled(reason);
   };
+  const exited = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
   const started = await new Promise<boolean>((resolve) => {
     worker.on('message', (m: { ready?: boolean; disabled?: string }) => {
       if (m.ready) resolve(true);
@@ -73,7 +74,6 @@ export async function startJournal(
   let closing: Promise<void> | undefined;
   const close = () => {
     closing ??= (async () => {
-      const exited = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
       // Held until the worker has removed its discovery file and exited.
       worker.ref();
       worker.postMessage('close');

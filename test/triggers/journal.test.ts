@@ -160,6 +160,24 @@ describe('readers with the change journal running', () => {
   });
 });
 
+describe('a watcher whose journal cannot start', () => {
+  it('watches on and says why, and readers stat as without it', async () => {
+    const repo = await makeRepo();
+    try {
+      await gtOk(repo.path, ['init']);
+      rmSync(join(repo.path, '.beads/molecules'), { recursive: true, force: true });
+      const { proc } = await startWatch(repo.path, ENV);
+      proc.kill('SIGTERM');
+      const r = await proc;
+      expect(String(r.stderr)).toMatch(/change journal stopped .*no \.beads\/molecules folder/);
+      expect(String(r.stdout)).toMatch(/"event":"stopped"/);
+      expect(existsSync(join(repo.path, '.beads/.cache/journal.json'))).toBe(false);
+    } finally {
+      repo.cleanup();
+    }
+  });
+});
+
 describe('a generated repository with the change journal running', () => {
   const scratch = tempDir('gastown-journal-gen-');
   let dir: string;
