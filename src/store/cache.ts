@@ -8,6 +8,7 @@ import { operationInProgress } from '../git/states.js';
 import { hashHex } from '../hash.js';
 import { commandEnv } from '../scope.js';
 import { fileKind, isUnreadableStateError, readIfExists, readSmallFile, writeFileAtomic } from './atomic.js';
+import type { JournalMark } from './journal.js';
 import { CONFIG_FILE, cacheDir, DIGEST_FILE, EVENTS, FORMULA_FILE, MOLECULE_FILE } from './layout.js';
 import { ensureCacheDir } from './links.js';
 import { type StampFields, type StampStat, stampStat, statInto } from './stat.js';
@@ -413,6 +414,8 @@ export interface MoleculeSummary {
 
 export interface SummaryFile {
   version: number;
+  /** The change journal's mark (store/journal.ts): first, so a reader finds it in a few bytes. */
+  journal?: JournalMark;
   /** What every key was salted with (config, plugins): stamps count only while it holds. */
   salt?: string;
   /** The config file's stamp and the hash of the bytes read after it was taken (quiet.ts). */
