@@ -1,7 +1,7 @@
 // Reading convoys without the engine: a convoy's file, each molecule's membership, and a view
 // answered wholly from `.beads/.cache/convoys.json` when every member's stamp still holds
 // (cache.ts). Anything the stamps cannot vouch for goes to store.ts, which judges with the engine.
-import { existsSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { registrySignature } from '../engine/gates.js';
 import { fileMoleculeStatus, isMoleculeCompleted, listMoleculeIds, moleculeRelDir } from '../engine/io.js';
@@ -11,7 +11,7 @@ import { configStamp, stampIsSettled, stampWindow, statStamp, watchStampNow } fr
 import { FieldError } from '../store/check.js';
 import { assertMoleculeId } from '../store/ids.js';
 import { MOLECULE_FILE, moleculesDir } from '../store/layout.js';
-import type { StampFields } from '../store/stat.js';
+import { type StampFields, stampStat } from '../store/stat.js';
 import { parseWrittenToml, type TomlTable } from '../store/toml.js';
 import { type ConvoyCacheFile, readConvoyCache, writeConvoyCache } from './cache.js';
 import { CLOSED_FILE, CONVOYS_DIR, type ConvoyMeta, checkConvoy, convoyRel, LANDED_FILE } from './model.js';
@@ -87,7 +87,7 @@ function membershipsOf(
   // Concatenation, not path.join: this runs for every molecule.
   const base = `${moleculesDir(root)}/`;
   for (const id of listMoleculeIds(root)) {
-    const st = cache ? (statOf?.(id) ?? statSync(base + id, { throwIfNoEntry: false })) : undefined;
+    const st = cache ? (statOf?.(id) ?? stampStat(base + id)) : undefined;
     const stamp = st && stampIsSettled(st, wall, window) ? statStamp(st) : undefined;
     const hit = stamp !== undefined ? cache?.members[id] : undefined;
     if (hit && hit.stamp === stamp) {
