@@ -82,11 +82,18 @@ const groups = [
     test: /[\\/]src[\\/](engine[\\/](views|summaries|molecule-status|status-cache)|desk[\\/]describe)\.ts$/,
   },
   {
+    // Mailbox folder names, which patrol's heartbeats use without the rest of the mail code
+    // (before mail-read, which would otherwise take it as a dependency of its modules).
+    name: 'mail-address',
+    priority: 2,
+    test: /[\\/]src[\\/]mail[\\/]address\.ts$/,
+  },
+  {
     // What `mail inbox` and `mail check` read and what patrol writes mail with, so neither loads
     // the engine.
     name: 'mail-read',
     priority: 2,
-    test: /[\\/]src[\\/](mail[\\/](address|inbox|layout|message|send|store|typed)|checkpoint[\\/]frontmatter-split)\.ts$/,
+    test: /[\\/]src[\\/](mail[\\/](inbox|layout|message|send|store|typed)|checkpoint[\\/]frontmatter-split)\.ts$/,
   },
   {
     // What `convoy show` reads when the cache's stamps answer, so it does not load the engine.

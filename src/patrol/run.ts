@@ -10,9 +10,9 @@ import type { LandingOutcome } from '../convoy/store.js';
 import type { advanceLocked } from '../engine/advance.js';
 import { listMoleculeIds } from '../engine/io.js';
 import { quietCheck } from '../engine/quiet.js';
-import { escalationSettings } from '../escalation/model.js';
-import { type BlockedMolecule, planAutoEscalations } from '../escalation/plan.js';
-import { escalateDue } from '../escalation/store.js';
+import { ESCALATIONS_DIR, escalationSettings } from '../escalation/model.js';
+import type { BlockedMolecule } from '../escalation/plan.js';
+import type { PatrolEscalations } from '../escalation/store.js';
 import { notificationEndpoints } from '../notify/config.js';
 import type { DeliverResult } from '../notify/deliver.js';
 import { commandEnv } from '../scope.js';
@@ -202,6 +202,34 @@ async function patrolAgents(
 
 type Advanced = Awaited<ReturnType<typeof advanceLocked>>;
 
+/**
+ * The engine's own escalations raised for blocked molecules, and open ones re-escalated when
+ * due. The escalation and mail code loads only when a molecule is blocked or an escalation
+ * folder exists: with neither there is nothing to raise or re-escalate.
+ */
+async function escalations(
+  root: string,
+  config: GastownConfig,
+  now: number,
+  blocked: readonly BlockedMolecule[],
+): Promise<PatrolEscalations> {
+  if (blocked.length === 0 && !hasEntries(join(root, ESCALATIONS_DIR)))
+    return { raised: [], reescalated: [], written: [] };
+  const [{ planAutoEscalations }, { escalateDue }] = await Promise.all([
+    import('../escalation/plan.js'),
+    import('../escalation/store.js'),
+  ]);
+  return escalateDue(root, config, now, planAutoEscalations(blocked, escalationSettings(config)));
+}
+
+function hasEntries(dir: string): boolean {
+  try {
+    return readdirSync(dir).length > 0;
+  } catch {
+    return false;
+  }
+}
+
 /** The engine's commit of what advance and released claims wrote to molecules. */
 async function commitMolecules(
   root: string,
@@ -283,8 +311,7 @@ async function locked(
   out.convoys_landed.push(...landing.landed);
   out.problems.push(...landing.problems);
   const own = [...landing.written];
-  const settings = escalationSettings(config);
-  const esc = await escalateDue(root, config, now.getTime(), planAutoEscalations(blocked, settings));
+  const esc = await escalations(root, config, now.getTime(), blocked);
   out.escalations_raised.push(...esc.raised.map((r) => r.id));
   out.reescalated.push(...esc.reescalated.map((r) => ({ id: r.id, level: r.level, severity: r.severity })));
   own.push(...esc.written);
