@@ -66,18 +66,20 @@ export function readMemberships(
 function cachedMemberships(
   root: string,
   statOf?: (id: string) => StampFields | undefined,
+  ids?: readonly string[],
 ): { memberships: Map<string, Membership>; cache: ConvoyCacheFile } {
   const { data: cache, text } = readConvoyCache(root);
-  const { memberships, changed } = membershipsOf(root, cache, statOf);
+  const { memberships, changed } = membershipsOf(root, cache, statOf, ids);
   if (changed || text === undefined) writeConvoyCache(root, cache, text);
   return { memberships, cache };
 }
 
-/** readMemberships, and whether the cache's entries changed. */
+/** readMemberships, and whether the cache's entries changed; `ids`: the molecules a caller listed. */
 function membershipsOf(
   root: string,
   cache?: ConvoyCacheFile,
   statOf?: (id: string) => StampFields | undefined,
+  ids: readonly string[] = listMoleculeIds(root),
 ): { memberships: Map<string, Membership>; changed: boolean } {
   const out = new Map<string, Membership>();
   let reused = 0;
@@ -86,7 +88,7 @@ function membershipsOf(
   const window = stampWindow();
   // Concatenation, not path.join: this runs for every molecule.
   const base = `${moleculesDir(root)}/`;
-  for (const id of listMoleculeIds(root)) {
+  for (const id of ids) {
     const st = cache ? (statOf?.(id) ?? stampStat(base + id)) : undefined;
     const stamp = st && stampIsSettled(st, wall, window) ? statStamp(st) : undefined;
     const hit = stamp !== undefined ? cache?.members[id] : undefined;
@@ -173,11 +175,13 @@ export interface LandingCandidates {
  * The open convoys (no landed.toml, no closed.toml) that may land now: every local member has
  * its completed fact (external ones are read from git by the lander). Only a member's completed
  * fact is read, so a convoy with a member still working costs one stat; memberships are read
- * through the cache, with folder stats a caller already took (`statOf`).
+ * through the cache, with the molecule list and folder stats a caller already took
+ * (`molecules`, `statOf`).
  */
 export function landingCandidates(
   root: string,
   statOf?: (id: string) => StampFields | undefined,
+  molecules?: readonly string[],
 ): LandingCandidates {
   const found: LandingCandidates = { candidates: [], memberships: new Map(), problems: [] };
   const ids = listConvoyIds(root).filter(
@@ -186,7 +190,7 @@ export function landingCandidates(
       !existsSync(abs(root, convoyRel(id, CLOSED_FILE))),
   );
   if (ids.length === 0) return found;
-  found.memberships = cachedMemberships(root, statOf).memberships;
+  found.memberships = cachedMemberships(root, statOf, molecules).memberships;
   for (const id of ids) {
     let meta: ConvoyMeta;
     try {

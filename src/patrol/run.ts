@@ -74,6 +74,8 @@ function escalationCandidates(root: string, id: string, names: readonly string[]
 type Claim = { molecule: string; step: string; attempt: number };
 
 interface MoleculeScan {
+  /** Every molecule folder's id, as listMoleculeIds gives them. */
+  ids: string[];
   blocked: BlockedMolecule[];
   claims: Claim[];
   folderStats: Map<string, StampStat>;
@@ -100,7 +102,8 @@ async function scanMolecules(
   let reused = 0;
   // Concatenation, not path.join: this runs for every molecule.
   const base = `${moleculesDir(root)}/`;
-  for (const id of listMoleculeIds(root)) {
+  const ids = listMoleculeIds(root);
+  for (const id of ids) {
     const dir = base + id;
     const folder = stampStat(dir);
     const events = eventStats.get(id) ?? stampStat(`${dir}/${EVENTS}`);
@@ -124,7 +127,7 @@ async function scanMolecules(
   const unchanged = text !== undefined && reused === kept && kept === Object.keys(cache.molecules).length;
   cache.molecules = fresh;
   if (!unchanged) writePatrolCache(root, cache, text);
-  return { blocked, claims, folderStats };
+  return { ids, blocked, claims, folderStats };
 }
 
 /** A molecule's cache entry from its events folder; undefined when the folder cannot be listed. */
@@ -299,11 +302,15 @@ async function locked(
   const written = [...adv.written];
 
   // With nothing to advance, the quiet check's stats of each events/ folder are still current.
-  const { blocked, claims, folderStats } = await scanMolecules(opts, config, opts.eventStats ?? new Map());
+  const { ids, blocked, claims, folderStats } = await scanMolecules(
+    opts,
+    config,
+    opts.eventStats ?? new Map(),
+  );
 
   // The engine (convoy/store.ts) loads only when a convoy may land.
   const statOf = (id: string) => folderStats.get(id);
-  const found = landingCandidates(root, statOf);
+  const found = landingCandidates(root, statOf, ids);
   const landing: LandingOutcome =
     found.candidates.length > 0
       ? await (await import('../convoy/store.js')).landConvoysLocked(root, config, statOf, found)
