@@ -23,7 +23,9 @@ import {
   type Watched,
   watchStampNow,
   writeSummaries,
+  writeSummaryText,
 } from '../store/cache.js';
+import { withEntries } from '../store/json-entries.js';
 import { EVENTS, moleculesDir, parseEventName } from '../store/layout.js';
 import type { StampFields } from '../store/stat.js';
 import type { GastownConfig } from '../store/types.js';
@@ -263,6 +265,27 @@ export class SummaryStore {
     if (same && this.text !== undefined) return;
     let out: SummaryFile;
     if (opts.molecules) {
+      // A few molecules changed: their entries' bytes are replaced in the text read (the same
+      // bytes the whole file serialized again would have), not the whole file serialized.
+      const text =
+        this.text !== undefined
+          ? withEntries(
+              this.text,
+              { ...fresh, molecules: {} },
+              'molecules',
+              file.molecules,
+              this.dropped,
+              fresh.molecules,
+            )
+          : undefined;
+      if (text !== undefined) {
+        try {
+          writeSummaryText(this.root, text, this.text);
+        } catch {
+          // As below: the cache is an optimisation.
+        }
+        return;
+      }
       const molecules = file.molecules;
       for (const id of this.dropped) delete molecules[id];
       for (const id of Object.keys(fresh.molecules)) molecules[id] = fresh.molecules[id] as CachedSummary;
