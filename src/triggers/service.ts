@@ -4,7 +4,7 @@
 import type { AdvanceOptions, AdvanceResult } from '../engine/advance.js';
 import { isStopped } from '../engine/stop.js';
 import type { CommitHead } from '../git/commit.js';
-import type { RepoPaths } from '../git/repo.js';
+import type { RepoDirs } from '../git/repo.js';
 import { findRoot } from '../store/layout.js';
 import { markUnfinishedRun, withLock } from '../store/lock.js';
 import { commitTransitions, type EngineCommit, type EngineCommitSettings } from './commit.js';
@@ -20,7 +20,7 @@ export interface CommitPlan {
   molecules?: readonly string[] | ((root: string) => Promise<readonly string[]>) | undefined;
   finishingRebase?: boolean;
   finishingMerge?: boolean;
-  paths?: RepoPaths | undefined;
+  paths?: RepoDirs | undefined;
   head?: CommitHead | undefined;
 }
 

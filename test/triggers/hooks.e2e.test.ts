@@ -197,9 +197,11 @@ describe('post-commit', () => {
     // No `git status` (it reads the whole index): the engine commit compares the molecule's
     // files with the listing the at-commit view read, which is HEAD's.
     expect(byHooks.filter((a) => a === 'status' || a === 'ls-tree')).toEqual(['ls-tree']);
-    // pre-commit's block 1, the runner 2, Node 4 (at-commit view, cat-file, update-ref,
+    // The runner finds the repository's folders itself: .git is a folder at the top.
+    expect(byHooks.filter((a) => a === 'rev-parse')).toEqual([]);
+    // pre-commit's block 1, post-commit's block 1, Node 4 (at-commit view, cat-file, update-ref,
     // update-index).
-    expect(byHooks.length, byHooks.join(' ')).toBeLessThanOrEqual(7);
+    expect(byHooks.length, byHooks.join(' ')).toBeLessThanOrEqual(6);
   });
 
   it('never starts node for a commit that touches no .beads/ file and has no trailer', async () => {
