@@ -50,6 +50,8 @@ export function withEntries(
     return [at, end];
   };
   let count = Object.keys(was).length;
+  // Nothing parsed (a torn or foreign file read as empty): only an empty object is as expected.
+  if (count === 0 && bodyEnd !== bodyStart) return undefined;
   const removed = new Set<string>();
   const gone: [number, number][] = [];
   for (const key of drop) {

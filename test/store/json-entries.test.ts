@@ -109,6 +109,11 @@ describe('withEntries', () => {
     expect(withEntries(spaced, shell(), 'molecules', molecules, [], { m0001: summary(7) })).toBeUndefined();
   });
 
+  it('leaves to a full write a torn file, which the store read as empty', () => {
+    const torn = fileText(withIds(ids(3))).replace('"m0001":{', '"m0001":{{');
+    expect(withEntries(torn, shell(), 'molecules', {}, [], { m0009: summary(9) })).toBeUndefined();
+  });
+
   it('leaves to a full write keys JavaScript orders by number, and __proto__', () => {
     const previous = fileText(withIds(ids(2)));
     expect(spliced(previous, [], { '12': summary(1) })).toBeUndefined();
