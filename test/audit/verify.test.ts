@@ -4,7 +4,8 @@ import { chmodSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { afterEach, describe, expect, it } from 'vitest';
-import { gastown, gitIn, JGIL, person, tempDir, testEnv } from '../helpers/repo.js';
+import { gastownInProcess as gastown } from '../helpers/inproc.js';
+import { gastown as gastownSpawned, gitIn, JGIL, person, tempDir, testEnv } from '../helpers/repo.js';
 import { CONFIG, type Day3Repo, day3Repo, MOL, NOW } from './fixture.js';
 
 interface VerifyJson {
@@ -76,7 +77,8 @@ describe('verify: git processes', () => {
     chmodSync(join(bin.path, 'git'), 0o755);
     const counted = async (args: string[]) => {
       writeFileSync(count, '');
-      const r = await gastown(['verify', ...args, '--json'], repo?.path as string, {
+      // The built CLI: its git processes are counted through PATH.
+      const r = await gastownSpawned(['verify', ...args, '--json'], repo?.path as string, {
         ...NOW,
         PATH: `${bin.path}:${testEnv().PATH}`,
       });
