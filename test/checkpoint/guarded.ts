@@ -5,6 +5,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gastownInProcess } from '../helpers/inproc.js';
 import { commitAll } from '../helpers/repo.js';
+import { copyOfRepo } from '../helpers/template.js';
 
 /** Runs the CLI in this process: the fixture only sets up state. */
 async function gastownOk(cwd: string, args: string[]): Promise<void> {
@@ -12,7 +13,6 @@ async function gastownOk(cwd: string, args: string[]): Promise<void> {
   if (r.exitCode !== 0)
     throw new Error(`gastown ${args.join(' ')} exited ${r.exitCode}: ${r.stderr}${r.stdout}`);
 }
-import { copyOfRepo } from '../helpers/template.js';
 
 export const GUARDED_FORMULA = `formula = "guarded"
 type = "workflow"
