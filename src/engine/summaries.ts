@@ -24,6 +24,7 @@ import {
   watchStampNow,
   writeSummaries,
 } from '../store/cache.js';
+import { type JournalAnswer, markToWrite, untouchedSince } from '../store/journal.js';
 import { EVENTS, moleculesDir, parseEventName } from '../store/layout.js';
 import type { StampFields } from '../store/stat.js';
 import type { GastownConfig } from '../store/types.js';
@@ -45,6 +46,8 @@ export interface RunStamps {
   runStartMs: number;
   /** configStamp taken before the config was read; undefined when too recent to record. */
   config: string | undefined;
+  /** The change journal's answer to a sync made before any stat (store/journal.ts). */
+  journal?: JournalAnswer;
 }
 
 /**
@@ -84,6 +87,9 @@ export class SummaryStore {
   private readonly taken = new Map<string, StampFields>();
   // Built once: path.join per molecule shows up in the no-op profile.
   private readonly base: string;
+  private readonly journal: JournalAnswer | undefined;
+  // Molecules the change journal saw untouched since the file's mark: no stat needed.
+  private readonly untouched: ((id: string) => boolean) | undefined;
 
   constructor(
     private readonly root: string,
@@ -111,6 +117,8 @@ export class SummaryStore {
     this.runStartMs = stamps.runStartMs;
     this.whole = new WholeFolders(stamps.runStartMs, opts.stampWindowMs);
     this.base = `${moleculesDir(root)}/`;
+    this.journal = stamps.journal;
+    this.untouched = untouchedSince(stamps.journal, file.journal);
   }
 
   /**
@@ -134,6 +142,9 @@ export class SummaryStore {
     const s = this.file.molecules[id];
     if (!this.trustNames || !s?.quiet || (s.recheckAt !== undefined && nowMs >= s.recheckAt))
       return undefined;
+    // A summary with `after` holds that molecule's completion in its stamp: stat'ed as before.
+    if (this.stampsHold && s.stamp !== undefined && s.after === undefined && this.untouched?.(id))
+      return hitByStamp(t, id, s);
     const scope: KeyScope = s.events ? 'events' : 'all';
     const after = s.after;
     const afterCompleted = after === undefined ? undefined : statusOf(after) === 'completed';
@@ -255,7 +266,9 @@ export class SummaryStore {
 
   save(): void {
     const { file, fresh, t, opts } = this;
+    const mark = markToWrite(this.journal, file.journal, !opts.molecules);
     const same =
+      mark?.epoch === file.journal?.epoch &&
       file.salt === this.salt &&
       file.config?.stamp === fresh.config?.stamp &&
       file.config?.hash === fresh.config?.hash &&
@@ -268,6 +281,10 @@ export class SummaryStore {
       for (const id of Object.keys(fresh.molecules)) molecules[id] = fresh.molecules[id] as CachedSummary;
       out = { ...fresh, molecules };
     } else out = { ...fresh, molecules: this.withKept() };
+    if (mark) {
+      const { version, ...rest } = out;
+      out = { version, journal: mark, ...rest };
+    }
     try {
       writeSummaries(this.root, out, this.text);
     } catch {
