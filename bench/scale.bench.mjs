@@ -9,7 +9,7 @@
 // Cold: `.beads/.cache/` removed before each run (summaries, stamps, the formula validation
 // cache). The OS page cache stays warm unless --drop-caches (root only; it slows every other
 // process on the machine, so it is never the default).
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { GIT_ENV, git, identity } from './gen/git.mjs';
@@ -243,12 +243,55 @@ async function mixedRows(size, flags, runs) {
     m(`${r.label} (warm)`, r.c, floors, r.warm);
     m(`${r.label} (cold)`, { ...r.c, setup: cold }, r.coldVsGit ? [status, node] : floors, r.cold);
   }
+  await watchRunningRows(dir, env, reads, m, warm, [node, status], flags);
   // The first (warm-up) run of the warm row fills the validation cache.
   const validate = cli('formula', 'validate', ...corpusFiles());
   m('formula validate <52 corpus files> (warm)', validate, [node], within(2));
   m('formula validate <52 corpus files> (cold)', { ...validate, setup: cold }, [node], within(4));
   rows.push(...commitRows(size, dir, env, node, runs, flags));
   return rows;
+}
+
+/**
+ * The warm readers that look at every molecule, with `gastown watch` running: its change journal
+ * tells them which molecules changed, so they stat only those (docs/hooks.md). Skipped, with a
+ * line saying why, when the watcher cannot start (chokidar needs one inotify watch per file).
+ */
+async function watchRunningRows(dir, env, reads, m, warm, floors, flags) {
+  const picked = reads.filter((r) => r.wide && r.warm && wanted(flags, `${r.label} (warm, watch running)`));
+  if (picked.length === 0) return;
+  const watch = spawn(process.execPath, [CLI, 'watch', '--json', '--debounce', '60000'], {
+    cwd: dir,
+    env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  const ready = await new Promise((resolve) => {
+    watch.stdout.on('data', (chunk) => {
+      out += chunk;
+      if (out.includes('"event":"ready"')) resolve(true);
+    });
+    watch.stderr.on('data', (chunk) => {
+      out += chunk;
+    });
+    watch.once('close', () => resolve(false));
+  });
+  try {
+    if (!ready) {
+      log(`watch running rows skipped: gastown watch did not start:\n${out.slice(0, 400)}`);
+      return;
+    }
+    // Summaries with the journal's mark, stamped.
+    warm();
+    warm();
+    for (const r of picked) m(`${r.label} (warm, watch running)`, r.c, floors, r.warm);
+  } finally {
+    if (watch.exitCode === null && watch.signalCode === null) {
+      const closed = new Promise((resolve) => watch.once('close', resolve));
+      watch.kill('SIGTERM');
+      await closed;
+    }
+  }
 }
 
 const DONE_ROW = 'Gastown-Done commit, hooks on (hook + engine commit)';

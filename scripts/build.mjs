@@ -33,7 +33,8 @@ const lazyChildProcess = {
 /**
  * Chunks by hand. Left to itself a bundler makes one chunk per distinct set of importers, and
  * `advance` then loads 14 files; each costs a read, a compile and a link. `base` is what the
- * entry needs from src/ (so `--version` does not load the engine); `quick` is what `advance`
+ * entry needs from src/ (so `--version` does not load the engine), and git's mode names, which the
+ * engine and the hooks compare without loading git's process code; `quick` is what `advance`
  * needs to answer "nothing changed" (engine/quiet.ts) without the engine (and paths.ts, so a
  * warm `formula validate` does not load the engine either); `store-config` is the
  * config reader and smol-toml (mail reads the config without the engine); `core` is everything
@@ -45,7 +46,7 @@ const groups = [
   {
     name: 'base',
     priority: 3,
-    test: /[\\/]src[\\/](errors|hash|scope|version|cli[\\/]context|engine[\\/](plugins|trace))\.ts$/,
+    test: /[\\/]src[\\/](errors|hash|scope|version|cli[\\/]context|engine[\\/](plugins|trace)|git[\\/]modes)\.ts$/,
   },
   {
     name: 'quick',
@@ -81,11 +82,18 @@ const groups = [
     test: /[\\/]src[\\/](engine[\\/](views|summaries|molecule-status|status-cache)|desk[\\/]describe)\.ts$/,
   },
   {
+    // Mailbox folder names, which patrol's heartbeats use without the rest of the mail code
+    // (before mail-read, which would otherwise take it as a dependency of its modules).
+    name: 'mail-address',
+    priority: 2,
+    test: /[\\/]src[\\/]mail[\\/]address\.ts$/,
+  },
+  {
     // What `mail inbox` and `mail check` read and what patrol writes mail with, so neither loads
     // the engine.
     name: 'mail-read',
     priority: 2,
-    test: /[\\/]src[\\/](mail[\\/](address|inbox|layout|message|send|store|typed)|checkpoint[\\/]frontmatter-split)\.ts$/,
+    test: /[\\/]src[\\/](mail[\\/](inbox|layout|message|send|store|typed)|checkpoint[\\/]frontmatter-split)\.ts$/,
   },
   {
     // What `convoy show` reads when the cache's stamps answer, so it does not load the engine.

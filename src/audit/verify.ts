@@ -148,12 +148,12 @@ function judgeMoleculeAt(
 ): MoleculeState {
   const { a, b } = files;
   const stAfter = foldFiles(id, a);
-  const stBefore = foldFiles(id, b);
   const dir = moleculeRelDir(id);
   walk.findings.push(
     ...transitionFindings(
       c.sha,
-      problemSet(b.size === 0 ? [] : problemsOf(stBefore, cfg.before, now), dir),
+      // A molecule the commit creates had no state before it: nothing to fold.
+      problemSet(b.size === 0 ? [] : problemsOf(foldFiles(id, b), cfg.before, now), dir),
       problemSet(problemsOf(stAfter, cfg.after, now), dir),
     ),
   );

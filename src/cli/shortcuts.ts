@@ -108,6 +108,13 @@ export const SHORTCUTS: readonly Shortcut[] = [
     run: async (ctx, _, flags) => (await import('./commands/patrol.js')).patrol(ctx, flags),
   },
   {
+    // CI runs it on every pull request.
+    words: [['verify']],
+    operands: [0, 0],
+    options: { '--base': { key: 'base', value: true }, ...json },
+    run: async (ctx, _, flags) => (await import('./commands/audit.js')).verifyCommand(ctx, flags),
+  },
+  {
     // Pre-commit runs it over whole folders.
     words: [['formula'], ['validate']],
     operands: [1, Number.POSITIVE_INFINITY],

@@ -1,7 +1,7 @@
 // Reading convoys without the engine: a convoy's file, each molecule's membership, and a view
 // answered wholly from `.beads/.cache/convoys.json` when every member's stamp still holds
 // (cache.ts). Anything the stamps cannot vouch for goes to store.ts, which judges with the engine.
-import { existsSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { registrySignature } from '../engine/gates.js';
 import { fileMoleculeStatus, isMoleculeCompleted, listMoleculeIds, moleculeRelDir } from '../engine/io.js';
@@ -11,7 +11,7 @@ import { configStamp, stampIsSettled, stampWindow, statStamp, watchStampNow } fr
 import { FieldError } from '../store/check.js';
 import { assertMoleculeId } from '../store/ids.js';
 import { MOLECULE_FILE, moleculesDir } from '../store/layout.js';
-import type { StampFields } from '../store/stat.js';
+import { type StampFields, stampStat } from '../store/stat.js';
 import { parseWrittenToml, type TomlTable } from '../store/toml.js';
 import { type ConvoyCacheFile, readConvoyCache, writeConvoyCache } from './cache.js';
 import { CLOSED_FILE, CONVOYS_DIR, type ConvoyMeta, checkConvoy, convoyRel, LANDED_FILE } from './model.js';
@@ -66,18 +66,20 @@ export function readMemberships(
 function cachedMemberships(
   root: string,
   statOf?: (id: string) => StampFields | undefined,
+  ids?: readonly string[],
 ): { memberships: Map<string, Membership>; cache: ConvoyCacheFile } {
   const { data: cache, text } = readConvoyCache(root);
-  const { memberships, changed } = membershipsOf(root, cache, statOf);
+  const { memberships, changed } = membershipsOf(root, cache, statOf, ids);
   if (changed || text === undefined) writeConvoyCache(root, cache, text);
   return { memberships, cache };
 }
 
-/** readMemberships, and whether the cache's entries changed. */
+/** readMemberships, and whether the cache's entries changed; `ids`: the molecules a caller listed. */
 function membershipsOf(
   root: string,
   cache?: ConvoyCacheFile,
   statOf?: (id: string) => StampFields | undefined,
+  ids: readonly string[] = listMoleculeIds(root),
 ): { memberships: Map<string, Membership>; changed: boolean } {
   const out = new Map<string, Membership>();
   let reused = 0;
@@ -86,8 +88,8 @@ function membershipsOf(
   const window = stampWindow();
   // Concatenation, not path.join: this runs for every molecule.
   const base = `${moleculesDir(root)}/`;
-  for (const id of listMoleculeIds(root)) {
-    const st = cache ? (statOf?.(id) ?? statSync(base + id, { throwIfNoEntry: false })) : undefined;
+  for (const id of ids) {
+    const st = cache ? (statOf?.(id) ?? stampStat(base + id)) : undefined;
     const stamp = st && stampIsSettled(st, wall, window) ? statStamp(st) : undefined;
     const hit = stamp !== undefined ? cache?.members[id] : undefined;
     if (hit && hit.stamp === stamp) {
@@ -173,11 +175,13 @@ export interface LandingCandidates {
  * The open convoys (no landed.toml, no closed.toml) that may land now: every local member has
  * its completed fact (external ones are read from git by the lander). Only a member's completed
  * fact is read, so a convoy with a member still working costs one stat; memberships are read
- * through the cache, with folder stats a caller already took (`statOf`).
+ * through the cache, with the molecule list and folder stats a caller already took
+ * (`molecules`, `statOf`).
  */
 export function landingCandidates(
   root: string,
   statOf?: (id: string) => StampFields | undefined,
+  molecules?: readonly string[],
 ): LandingCandidates {
   const found: LandingCandidates = { candidates: [], memberships: new Map(), problems: [] };
   const ids = listConvoyIds(root).filter(
@@ -186,7 +190,7 @@ export function landingCandidates(
       !existsSync(abs(root, convoyRel(id, CLOSED_FILE))),
   );
   if (ids.length === 0) return found;
-  found.memberships = cachedMemberships(root, statOf).memberships;
+  found.memberships = cachedMemberships(root, statOf, molecules).memberships;
   for (const id of ids) {
     let meta: ConvoyMeta;
     try {

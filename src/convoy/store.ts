@@ -30,6 +30,7 @@ import type { StampFields } from '../store/stat.js';
 import { parseWrittenToml, stringifyToml, type TomlTable } from '../store/toml.js';
 import type { GastownConfig } from '../store/types.js';
 import { type ConvoyCacheFile, type ConvoyInfoEntry, readConvoyCache, writeConvoyCache } from './cache.js';
+import { planLanding } from './landing.js';
 import {
   CLOSED_FILE,
   CONVOYS_DIR,
@@ -39,7 +40,7 @@ import {
   renderClosed,
   renderConvoy,
 } from './model.js';
-import { afterCycle, type ConvoyView, convoyView, type MemberInfo, planLanding } from './plan.js';
+import { afterCycle, type ConvoyView, convoyView, type MemberInfo } from './plan.js';
 import {
   afterStateOf,
   convoyExists,

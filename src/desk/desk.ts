@@ -7,6 +7,7 @@ import { beforeJudging, keptAnswer } from '../engine/status-cache.js';
 import { MOVABLE } from '../engine/summaries.js';
 import type { StepState } from '../engine/types.js';
 import { lookAtMolecules } from '../engine/views.js';
+import { syncJournal } from '../store/journal.js';
 import type { GastownConfig } from '../store/types.js';
 import type { StepView } from './render.js';
 
@@ -63,7 +64,8 @@ export async function deskOf(root: string, config: GastownConfig, me: string, no
   const add = (entry: { view: () => Promise<StepView>; step: DeskStep }) =>
     (entry.step.state === 'in_progress' ? inProgress : ready).push(entry);
   // As `molecule current` looks: one that cannot move needs no more than its state from its summary.
-  const looks = lookAtMolecules(root, now, (state) => !MOVABLE.has(state));
+  const journal = await syncJournal(root);
+  const looks = lookAtMolecules(root, now, (state) => !MOVABLE.has(state), undefined, journal);
   for (const next of looks) {
     const look = next instanceof Promise ? await next : next;
     const id = look.id;

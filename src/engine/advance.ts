@@ -6,6 +6,7 @@ import type { RewriteMap } from '../git/head.js';
 import { configStamp } from '../store/cache.js';
 import { loadConfig } from '../store/config.js';
 import { isMoleculeId } from '../store/ids.js';
+import { syncJournal } from '../store/journal.js';
 import { DIGEST_FILE, findRoot, moleculesDir } from '../store/layout.js';
 import { markUnfinishedRun, withLock } from '../store/lock.js';
 import type { GastownConfig } from '../store/types.js';
@@ -123,6 +124,8 @@ export async function advanceLocked(opts: AdvanceOptions): Promise<AdvanceResult
 }
 
 async function advanceIn(root: string, opts: AdvanceOptions): Promise<AdvanceResult> {
+  // Asked before any stat, so every change the answer misses comes after this run's stats.
+  const journal = opts.dryRun ? undefined : await syncJournal(root);
   // Before any stat of this run (see stampIsSettled); the real clock, as file times are.
   const runStartMs = Date.now();
   // Stat before read: a change in between leaves a stamp that will not match.
@@ -158,7 +161,7 @@ async function advanceIn(root: string, opts: AdvanceOptions): Promise<AdvanceRes
     opts,
     config,
     result,
-    { runStartMs, config: configStamped },
+    { runStartMs, config: configStamped, journal },
     { simulated, reconciled },
   );
   if (!opts.dryRun) catchUp?.done();

@@ -6,6 +6,7 @@
 // everywhere, even once the step is ready (docs/hooks.md).
 import { GastownError } from '../errors.js';
 import { blobId } from '../git/blob-id.js';
+import { SYMLINK_MODE } from '../git/modes.js';
 import { isMoleculeId } from '../store/ids.js';
 import { FORMULA_FILE, MOLECULE_FILE } from '../store/layout.js';
 import type { GastownConfig } from '../store/types.js';
@@ -172,7 +173,7 @@ export class CommitView {
     const blobs = new Map<string, string>();
     for (const [path, { mode, type, id: oid }] of listed) {
       // State is read from regular files only, never through a link.
-      if (type !== 'blob' || mode === '120000' || !oid) continue;
+      if (type !== 'blob' || mode === SYMLINK_MODE || !oid) continue;
       blobs.set(path.slice(dir.length), oid);
     }
     if (!blobs.has('molecule.toml')) return undefined;

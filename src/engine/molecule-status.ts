@@ -5,6 +5,7 @@ import { dueAgain } from '../clock.js';
 import { GastownError } from '../errors.js';
 import { loadConfig } from '../store/config.js';
 import { assertMoleculeId } from '../store/ids.js';
+import { syncJournal } from '../store/journal.js';
 import { findRoot } from '../store/layout.js';
 import type { GastownConfig } from '../store/types.js';
 import type { Problem } from './apply.js';
@@ -175,7 +176,8 @@ export interface MoleculeListEntry {
 
 export async function listMolecules(rootOrCwd: string, now: Date = new Date()): Promise<MoleculeListEntry[]> {
   const out: MoleculeListEntry[] = [];
-  for (const next of lookAtMolecules(rootOrCwd, now)) {
+  const journal = await syncJournal(findRoot(rootOrCwd));
+  for (const next of lookAtMolecules(rootOrCwd, now, undefined, undefined, journal)) {
     // Only a molecule judged in full is awaited: a warm list awaits nothing.
     const look = next instanceof Promise ? await next : next;
     if (look.view) {

@@ -13,6 +13,7 @@ import {
   watchStampNow,
 } from '../store/cache.js';
 import { isMoleculeId } from '../store/ids.js';
+import { type JournalAnswer, untouchedSince } from '../store/journal.js';
 import { EVENTS, findRoot, moleculesDir } from '../store/layout.js';
 import { beadsTreeProblems } from '../store/links.js';
 import { lockPath } from '../store/lock.js';
@@ -24,11 +25,16 @@ export interface QuietVerdict {
   molecules: number;
 }
 
-/** `eventStats`, when given, receives the stat of each `events/` folder checked (patrol reuses them). */
+/**
+ * `eventStats`, when given, receives the stat of each `events/` folder checked (patrol reuses
+ * them). `journal`: the change journal's answer to a sync made before this call; a molecule it
+ * saw untouched since the summaries' mark is not stat'ed.
+ */
 export function quietCheck(
   start: string,
   nowMs: number,
   eventStats?: Map<string, StampStat>,
+  journal?: JournalAnswer,
 ): QuietVerdict | undefined {
   const root = findRoot(start);
   const { data, text } = readSummaries(root);
@@ -57,10 +63,15 @@ export function quietCheck(
   if (ids.length !== Object.keys(data.molecules).length) return undefined;
   const base = `${moleculesDir(root)}/`;
   const seen = new Map<string, string>();
+  const untouched = eventStats ? undefined : untouchedSince(journal, data.journal);
   for (const id of ids) {
     const s = data.molecules[id];
     if (!s?.quiet || s.stamp === undefined || !(s.events || s.watch)) return undefined;
     if (s.recheckAt !== undefined && nowMs >= s.recheckAt) return undefined;
+    if (s.after === undefined && untouched?.(id)) {
+      seen.set(id, s.state);
+      continue;
+    }
     let afterCompleted: boolean | undefined;
     if (s.after !== undefined) {
       // reconcileAll asks a molecule it already passed for its state, others the files: only

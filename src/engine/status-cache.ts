@@ -9,7 +9,7 @@
 // a request not committed yet, a timer) is never kept.
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { isShallowClone, readHead } from '../git/head.js';
+import { isShallowClone, readHead, unbornBranch } from '../git/head.js';
 import { readIfExists, writeFileAtomic } from '../store/atomic.js';
 import {
   configStamp,
@@ -54,10 +54,17 @@ function fileOf(root: string, id: string, kind: KeptKind): string | undefined {
   return join(cacheDir(root), 'status', kind === 'status' ? `${id}.json` : `${id}.${kind}.json`);
 }
 
-/** HEAD's commit, when history is one this can key on (not shallow: a deepen changes it). */
+/**
+ * HEAD's commit, when history is one this can key on (not shallow: a deepen changes it); before
+ * the first commit, the branch HEAD names (git then has nothing to say, and a commit moves HEAD).
+ */
 function headOf(root: string): string | undefined {
   const head = readHead(root)?.sha;
-  return head === undefined || isShallowClone(root) ? undefined : head;
+  if (head === undefined) {
+    const unborn = unbornBranch(root);
+    return unborn === undefined ? undefined : `unborn ${unborn}`;
+  }
+  return isShallowClone(root) ? undefined : head;
 }
 
 /** What was kept of molecule `id` when nothing it was judged from changed, else undefined. */

@@ -25,6 +25,7 @@ import {
   writeSummaries,
   writeSummaryText,
 } from '../store/cache.js';
+import { type JournalAnswer, markToWrite, untouchedSince } from '../store/journal.js';
 import { withEntries } from '../store/json-entries.js';
 import { EVENTS, moleculesDir, parseEventName } from '../store/layout.js';
 import type { StampFields } from '../store/stat.js';
@@ -47,6 +48,8 @@ export interface RunStamps {
   runStartMs: number;
   /** configStamp taken before the config was read; undefined when too recent to record. */
   config: string | undefined;
+  /** The change journal's answer to a sync made before any stat (store/journal.ts). */
+  journal?: JournalAnswer;
 }
 
 /**
@@ -86,6 +89,9 @@ export class SummaryStore {
   private readonly taken = new Map<string, StampFields>();
   // Built once: path.join per molecule shows up in the no-op profile.
   private readonly base: string;
+  private readonly journal: JournalAnswer | undefined;
+  // Molecules the change journal saw untouched since the file's mark: no stat needed.
+  private readonly untouched: ((id: string) => boolean) | undefined;
 
   constructor(
     private readonly root: string,
@@ -113,6 +119,8 @@ export class SummaryStore {
     this.runStartMs = stamps.runStartMs;
     this.whole = new WholeFolders(stamps.runStartMs, opts.stampWindowMs);
     this.base = `${moleculesDir(root)}/`;
+    this.journal = stamps.journal;
+    this.untouched = untouchedSince(stamps.journal, file.journal);
   }
 
   /**
@@ -136,6 +144,9 @@ export class SummaryStore {
     const s = this.file.molecules[id];
     if (!this.trustNames || !s?.quiet || (s.recheckAt !== undefined && nowMs >= s.recheckAt))
       return undefined;
+    // A summary with `after` holds that molecule's completion in its stamp: stat'ed as before.
+    if (this.stampsHold && s.stamp !== undefined && s.after === undefined && this.untouched?.(id))
+      return hitByStamp(t, id, s);
     const scope: KeyScope = s.events ? 'events' : 'all';
     const after = s.after;
     const afterCompleted = after === undefined ? undefined : statusOf(after) === 'completed';
@@ -257,26 +268,28 @@ export class SummaryStore {
 
   save(): void {
     const { file, fresh, t, opts } = this;
+    const mark = markToWrite(this.journal, file.journal, !opts.molecules);
     const same =
+      mark?.epoch === file.journal?.epoch &&
       file.salt === this.salt &&
       file.config?.stamp === fresh.config?.stamp &&
       file.config?.hash === fresh.config?.hash &&
       (opts.molecules ? !t.touched : !t.touched && t.hits === Object.keys(file.molecules).length);
     if (same && this.text !== undefined) return;
+    // The file's shape: the journal's mark, when there is one, after the version.
+    const shaped = (molecules: SummaryFile['molecules']): SummaryFile => {
+      const out = { ...fresh, molecules };
+      if (!mark) return out;
+      const { version, ...rest } = out;
+      return { version, journal: mark, ...rest };
+    };
     let out: SummaryFile;
     if (opts.molecules) {
       // A few molecules changed: their entries' bytes are replaced in the text read (the same
       // bytes the whole file serialized again would have), not the whole file serialized.
       const text =
         this.text !== undefined
-          ? withEntries(
-              this.text,
-              { ...fresh, molecules: {} },
-              'molecules',
-              file.molecules,
-              this.dropped,
-              fresh.molecules,
-            )
+          ? withEntries(this.text, shaped({}), 'molecules', file.molecules, this.dropped, fresh.molecules)
           : undefined;
       if (text !== undefined) {
         try {
@@ -289,8 +302,8 @@ export class SummaryStore {
       const molecules = file.molecules;
       for (const id of this.dropped) delete molecules[id];
       for (const id of Object.keys(fresh.molecules)) molecules[id] = fresh.molecules[id] as CachedSummary;
-      out = { ...fresh, molecules };
-    } else out = { ...fresh, molecules: this.withKept() };
+      out = shaped(molecules);
+    } else out = shaped(this.withKept());
     try {
       writeSummaries(this.root, out, this.text);
     } catch {

@@ -3,11 +3,23 @@
 // its files. Import-free and tiny: main.ts loads it at start.
 const folds = new Map<string, number>();
 let tracing = false;
+// `GASTOWN_TRACE=journal`: `gastown: trace journal trusted <n>`, the molecules the change
+// journal vouched for (store/journal.ts), when it vouched for any.
+let journal = false;
+let trusted = 0;
 
 /** Turns the counters on for a `GASTOWN_TRACE` value (a comma-separated list, e.g. `folds`), from zero. */
 export function traceFrom(value: string | undefined): void {
   folds.clear();
-  tracing = value?.split(',').some((w) => w.trim() === 'folds') === true;
+  const words = value?.split(',').map((w) => w.trim()) ?? [];
+  tracing = words.includes('folds');
+  journal = words.includes('journal');
+  trusted = 0;
+}
+
+/** A molecule the change journal vouched for, so nothing of it was stat'ed. */
+export function countTrusted(): void {
+  if (journal) trusted++;
 }
 
 /** One fold of a molecule's files into its state. */
@@ -17,5 +29,7 @@ export function countFold(molecule: string): void {
 
 /** The lines to print, in the order molecules were first folded; none when tracing is off. */
 export function traceLines(): string[] {
-  return [...folds].map(([id, n]) => `gastown: trace folds ${id} ${n}`);
+  const lines = [...folds].map(([id, n]) => `gastown: trace folds ${id} ${n}`);
+  if (trusted > 0) lines.push(`gastown: trace journal trusted ${trusted}`);
+  return lines;
 }

@@ -5,6 +5,7 @@
 // whose every molecule is answered from its summary never loads it (scripts/build.mjs, `readers`).
 import { configStamp, type MoleculeView, stampWindow } from '../store/cache.js';
 import { loadConfig } from '../store/config.js';
+import type { JournalAnswer } from '../store/journal.js';
 import { findRoot } from '../store/layout.js';
 import { fileMoleculeStatus, listMoleculeIds } from './io.js';
 import { openSummaries } from './summaries.js';
@@ -30,13 +31,14 @@ export type MoleculeLook =
  * what it needs, so a cold reader holds one molecule's files, not all of them. `enough(state)`
  * says when the state alone answers the caller (`current` needs nothing more of a completed
  * molecule): a summary without a view then suffices. The summaries are saved once every molecule
- * was looked at.
+ * was looked at. `journal`: the change journal's answer to a sync made before the call.
  */
 export function* lookAtMolecules(
   rootOrCwd: string,
   now: Date,
   enough: (state: MoleculeStatus) => boolean = () => false,
   only?: (id: string) => boolean,
+  journal?: JournalAnswer,
 ): Generator<MoleculeLook | Promise<MoleculeLook>> {
   const root = findRoot(rootOrCwd);
   // Before any stat of this run, as advance takes it (store/cache.ts stampIsSettled).
@@ -53,7 +55,7 @@ export function* lookAtMolecules(
     ...(stampWindowMs === undefined ? {} : { stampWindowMs }),
     ...(only ? { molecules: ids } : {}),
   };
-  const store = openSummaries(root, config, opts, { runStartMs, config: stamped });
+  const store = openSummaries(root, config, opts, { runStartMs, config: stamped, journal });
   const fromFiles = fileMoleculeStatus(root);
   const nowMs = now.getTime();
   const judge = async (id: string): Promise<MoleculeLook> => {

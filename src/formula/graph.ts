@@ -11,33 +11,54 @@ interface Node {
  * the order they were written in. Unknown needs are ignored; steps on a cycle are left out.
  */
 export function topoOrder(steps: readonly Node[]): string[] {
+  const order = topoIndexes(steps);
+  const ids: string[] = new Array(order.length);
+  for (let i = 0; i < order.length; i++) ids[i] = steps[order[i]!]!.id;
+  return ids;
+}
+
+/** topoOrder as positions in `steps` (the first step with an id stands for it). */
+export function topoIndexes(steps: readonly Node[]): number[] {
+  const n = steps.length;
   const index = new Map<string, number>();
-  steps.forEach((s, i) => {
-    if (!index.has(s.id)) index.set(s.id, i);
-  });
-  const pending = new Array<number>(steps.length).fill(0);
-  const dependents: number[][] = steps.map(() => []);
-  steps.forEach((s, i) => {
-    if (index.get(s.id) !== i) return;
-    for (const need of distinct(s.needs)) {
-      const j = index.get(need);
-      if (j === undefined || j === i) {
-        if (j === i) pending[i]! += 1; // a self-loop never resolves
-        continue;
-      }
+  for (let i = 0; i < n; i++) {
+    const id = steps[i]!.id;
+    if (!index.has(id)) index.set(id, i);
+  }
+  // Edges need -> dependent in one flat list (CSR): no array per step.
+  const pending = new Int32Array(n);
+  const edgeFrom: number[] = [];
+  const edgeTo: number[] = [];
+  for (let i = 0; i < n; i++) {
+    const s = steps[i]!;
+    if (index.get(s.id) !== i) continue;
+    const needs = distinct(s.needs);
+    for (let k = 0; k < needs.length; k++) {
+      const j = index.get(needs[k]!);
+      if (j === undefined) continue;
       pending[i]! += 1;
-      dependents[j]!.push(i);
+      // A self-loop only counts: it never resolves.
+      if (j !== i) {
+        edgeFrom.push(j);
+        edgeTo.push(i);
+      }
     }
-  });
+  }
+  const start = new Int32Array(n + 1);
+  for (let e = 0; e < edgeFrom.length; e++) start[edgeFrom[e]! + 1]! += 1;
+  for (let i = 0; i < n; i++) start[i + 1]! += start[i]!;
+  const fill = start.slice(0, n);
+  const dependents = new Int32Array(edgeFrom.length);
+  // Edges were added in dependent order, so each need's dependents stay in file order.
+  for (let e = 0; e < edgeFrom.length; e++) dependents[fill[edgeFrom[e]!]!++] = edgeTo[e]!;
   const heap = new MinHeap();
-  steps.forEach((s, i) => {
-    if (index.get(s.id) === i && pending[i] === 0) heap.push(i);
-  });
-  const order: string[] = [];
+  for (let i = 0; i < n; i++) if (pending[i] === 0 && index.get(steps[i]!.id) === i) heap.push(i);
+  const order: number[] = [];
   while (heap.size > 0) {
     const i = heap.pop();
-    order.push(steps[i]!.id);
-    for (const d of dependents[i]!) {
+    order.push(i);
+    for (let e = start[i]!; e < start[i + 1]!; e++) {
+      const d = dependents[e]!;
       pending[d]! -= 1;
       if (pending[d] === 0) heap.push(d);
     }

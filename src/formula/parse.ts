@@ -4,6 +4,7 @@
 // settled stamp (src/store/cache.ts), so a warm process does not even read it again.
 import { parse as parseToml } from 'smol-toml';
 import { STAMP_WINDOW_MS, stampIsSettled, stampWindow } from '../store/cache.js';
+import { readSimpleToml } from '../store/toml-subset.js';
 import { sourceStamp } from './library.js';
 import { MAX_FORMULA_BYTES } from './limits.js';
 import type { Diagnostic } from './model.js';
@@ -96,7 +97,8 @@ function parseUncached(file: string, text: string, size?: number): ParsedFile {
   }
   let data: unknown;
   try {
-    data = isToml ? parseToml(text) : JSON.parse(text);
+    // The fast reader gives smol-toml's result or declines; errors always come from smol-toml.
+    data = isToml ? (readSimpleToml(text) ?? parseToml(text)) : JSON.parse(text);
   } catch (e) {
     result.diagnostics.push(syntaxDiagnostic(file, text, isToml, e));
     return result;

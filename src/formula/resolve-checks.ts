@@ -80,20 +80,43 @@ function checkStepLinks(r: ResolveContext, s: WorkStep, ids: ReadonlySet<string>
 export function checkPlaceholders(r: ResolveContext, c: Composed): void {
   if (c.type === 'expansion' || c.type === 'aspect') return;
   const known = new Set([...Object.keys(c.vars), ...Object.keys(c.inputs), ...RUNTIME_PLACEHOLDERS]);
-  const fields = ['title', 'description', 'acceptance', 'assignee', 'notes', 'labels', 'condition', 'gate'];
   for (const s of c.steps) {
-    for (const field of fields) {
-      const value = (s as unknown as Record<string, unknown>)[field];
-      forEachString(value, field, (text, path) => {
-        for (const name of placeholderNames(text)) {
-          if (known.has(name) || GO_TEMPLATE_WORDS.has(name)) continue;
-          r.warn(
-            'formula.var-undeclared',
-            { file: s.origin.file, path: `${s.origin.path}.${path}` },
-            `step "${s.id}" uses {{${name}}}, which no [vars.${name}] or input declares; it stays as written (declare it, or fix the name)`,
-          );
-        }
-      });
+    const step = s as unknown as Record<string, unknown>;
+    for (const field of PLACEHOLDER_FIELDS) {
+      const value = step[field];
+      if (value === undefined) continue;
+      // Most fields are text without a placeholder: no walk, no closure.
+      if (typeof value === 'string') {
+        if (value.includes('{{')) warnUndeclared(r, s, known, value, field);
+      } else forEachString(value, field, (text, path) => warnUndeclared(r, s, known, text, path));
     }
+  }
+}
+
+const PLACEHOLDER_FIELDS = [
+  'title',
+  'description',
+  'acceptance',
+  'assignee',
+  'notes',
+  'labels',
+  'condition',
+  'gate',
+];
+
+function warnUndeclared(
+  r: ResolveContext,
+  s: WorkStep,
+  known: ReadonlySet<string>,
+  text: string,
+  path: string,
+): void {
+  for (const name of placeholderNames(text)) {
+    if (known.has(name) || GO_TEMPLATE_WORDS.has(name)) continue;
+    r.warn(
+      'formula.var-undeclared',
+      { file: s.origin.file, path: `${s.origin.path}.${path}` },
+      `step "${s.id}" uses {{${name}}}, which no [vars.${name}] or input declares; it stays as written (declare it, or fix the name)`,
+    );
   }
 }

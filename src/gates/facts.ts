@@ -1,7 +1,6 @@
 // Facts from git that the human and timer gates plan with: who made a decision, against which
 // trust configuration, when a file was committed. Gathered before planning (engine/gates.ts
 // registerFactGatherer) and passed in PlanEnv.facts, so the planners stay pure.
-import { createHash } from 'node:crypto';
 import {
   configAt,
   type DecisionAuthor,
@@ -25,6 +24,7 @@ import { canonicalJson } from '../formula/hash.js';
 import type { HumanGate } from '../formula/model.js';
 import { blobId } from '../git/blob-id.js';
 import { readHead, shallowBoundary } from '../git/head.js';
+import { hashHex } from '../hash.js';
 import { onCommandStart } from '../scope.js';
 import { defaultConfig, parseConfig } from '../store/config.js';
 import { CONFIG_FILE } from '../store/layout.js';
@@ -159,7 +159,7 @@ async function voteTrust(root: string, a: DecisionAuthor): Promise<VoteTrust> {
   return trust;
 }
 
-const sha1 = (s: string) => createHash('sha1').update(s).digest('hex');
+const sha1 = (s: string) => hashHex('sha1', s);
 
 /**
  * When the commit that added `repoRel` was made (committer time, or author time, which a rebase

@@ -1,13 +1,13 @@
 // The automated gate: run a CommandGate's commands (argument arrays, no shell), read the test
 // runner's machine output, scan for forbidden patterns, and decide. Running is the edge;
 // `judgeGate` is the pure decision over what was seen.
-import { createHash } from 'node:crypto';
 import { once } from 'node:events';
 import { existsSync, readFileSync, realpathSync } from 'node:fs';
 import { isAbsolute, relative, resolve, sep } from 'node:path';
 import { optionInjections } from '../formula/argv.js';
 import type { CommandGate } from '../formula/model.js';
 import { substituteVars } from '../formula/vars.js';
+import { hashHex } from '../hash.js';
 import { commandEnv } from '../scope.js';
 import { durationMs, formatDuration } from './duration.js';
 import { type ForbiddenHit, scanForbidden } from './forbid.js';
@@ -96,7 +96,7 @@ export function resolveGateCwd(
 
 function hashFile(path: string): string | undefined {
   try {
-    return createHash('sha256').update(readFileSync(path)).digest('hex');
+    return hashHex('sha256', readFileSync(path));
   } catch {
     return undefined;
   }

@@ -61,9 +61,7 @@ export async function blobTexts(root: string, specs: readonly string[]): Promise
   return (await catFileBatch(root, specs)).map(blobText);
 }
 
-/** A tree entry's mode for a folder, and for a submodule (a commit of another repository). */
-export const TREE_MODE = '40000';
-export const SUBMODULE_MODE = '160000';
+export { SUBMODULE_MODE, SYMLINK_MODE, TREE_MODE } from './modes.js';
 
 /** One entry of a tree object: `mode` as git writes it (TREE_MODE, SUBMODULE_MODE, a file's). */
 export interface TreeEntry {

@@ -83,6 +83,23 @@ export function readHead(root: string): HeadFacts | undefined {
   return undefined;
 }
 
+/**
+ * The branch HEAD names when it has no commit yet (a new repository before its first commit):
+ * `refs/heads/<name>`, found neither as a loose ref nor in packed-refs. Undefined otherwise,
+ * including for a ref file that exists but does not hold an object id.
+ */
+export function unbornBranch(root: string): string | undefined {
+  const gitDir = gitDirOf(root);
+  if (!gitDir) return undefined;
+  const ref = /^ref:\s*(refs\/heads\/\S+)$/.exec(read(join(gitDir, 'HEAD'))?.trim() ?? '')?.[1];
+  if (!ref || ref.includes('..')) return undefined;
+  const commonDir = commonDirOf(gitDir);
+  if (existsSync(join(commonDir, ref))) return undefined;
+  const packed = readIfFile(join(commonDir, 'packed-refs'));
+  if (packed?.split('\n').some((line) => line.split(' ')[1] === ref)) return undefined;
+  return ref;
+}
+
 /** HEAD when this clone last caught up commit trailers (engine/catchup.ts), kept per worktree. */
 export const CATCH_UP_MARK = 'gastown-trailers-head';
 

@@ -5,6 +5,7 @@ import { GastownError } from '../errors.js';
 import { notRegularMessage, tooLargeError } from '../store/atomic.js';
 import { catFileBatch } from './cat-file.js';
 import { git } from './exec.js';
+import { SUBMODULE_MODE, SYMLINK_MODE } from './modes.js';
 
 export interface RepoPaths {
   /** Top of the working tree this command runs in (a linked worktree has its own). */
@@ -118,8 +119,8 @@ export async function readIndexFiles(
     if (m?.[3] !== '0') continue; // unmerged entries: git refuses such a commit itself
     const [, mode, oid, , path] = m as unknown as [string, string, string, string, string];
     if (wanted && !underAny(wanted, path)) continue;
-    if (mode === '120000') out.set(path, { unreadable: notRegularMessage('a symbolic link') });
-    else if (mode === '160000') out.set(path, { unreadable: notRegularMessage('a submodule') });
+    if (mode === SYMLINK_MODE) out.set(path, { unreadable: notRegularMessage('a symbolic link') });
+    else if (mode === SUBMODULE_MODE) out.set(path, { unreadable: notRegularMessage('a submodule') });
     else blobs.push({ path, oid });
   }
   if (blobs.length === 0) return out;

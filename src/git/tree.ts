@@ -21,6 +21,7 @@ import { deflateSync } from 'node:zlib';
 import { GastownError } from '../errors.js';
 import type { HashAlgorithm } from './blob-id.js';
 import { closeSharedCatFiles, rawTreeEntries, sharedCatFile, TREE_MODE } from './cat-file.js';
+import { SYMLINK_MODE } from './modes.js';
 
 interface Entry {
   mode: string;
@@ -181,7 +182,7 @@ function blobOf(root: string, path: string, objectsDir: string, algorithm: HashA
   const name = path.slice(path.lastIndexOf('/') + 1);
   if (st.isSymbolicLink())
     return {
-      mode: '120000',
+      mode: SYMLINK_MODE,
       name,
       id: writeObject(objectsDir, 'blob', Buffer.from(readlinkSync(full)), algorithm),
     };

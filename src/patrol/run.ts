@@ -10,9 +10,9 @@ import type { LandingOutcome } from '../convoy/store.js';
 import type { advanceLocked } from '../engine/advance.js';
 import { listMoleculeIds } from '../engine/io.js';
 import { quietCheck } from '../engine/quiet.js';
-import { escalationSettings } from '../escalation/model.js';
-import { type BlockedMolecule, planAutoEscalations } from '../escalation/plan.js';
-import { escalateDue } from '../escalation/store.js';
+import { ESCALATIONS_DIR, escalationSettings } from '../escalation/model.js';
+import type { BlockedMolecule } from '../escalation/plan.js';
+import type { PatrolEscalations } from '../escalation/store.js';
 import { notificationEndpoints } from '../notify/config.js';
 import type { DeliverResult } from '../notify/deliver.js';
 import { commandEnv } from '../scope.js';
@@ -74,6 +74,8 @@ function escalationCandidates(root: string, id: string, names: readonly string[]
 type Claim = { molecule: string; step: string; attempt: number };
 
 interface MoleculeScan {
+  /** Every molecule folder's id, as listMoleculeIds gives them. */
+  ids: string[];
   blocked: BlockedMolecule[];
   claims: Claim[];
   folderStats: Map<string, StampStat>;
@@ -100,7 +102,8 @@ async function scanMolecules(
   let reused = 0;
   // Concatenation, not path.join: this runs for every molecule.
   const base = `${moleculesDir(root)}/`;
-  for (const id of listMoleculeIds(root)) {
+  const ids = listMoleculeIds(root);
+  for (const id of ids) {
     const dir = base + id;
     const folder = stampStat(dir);
     const events = eventStats.get(id) ?? stampStat(`${dir}/${EVENTS}`);
@@ -124,7 +127,7 @@ async function scanMolecules(
   const unchanged = text !== undefined && reused === kept && kept === Object.keys(cache.molecules).length;
   cache.molecules = fresh;
   if (!unchanged) writePatrolCache(root, cache, text);
-  return { blocked, claims, folderStats };
+  return { ids, blocked, claims, folderStats };
 }
 
 /** A molecule's cache entry from its events folder; undefined when the folder cannot be listed. */
@@ -202,6 +205,34 @@ async function patrolAgents(
 
 type Advanced = Awaited<ReturnType<typeof advanceLocked>>;
 
+/**
+ * The engine's own escalations raised for blocked molecules, and open ones re-escalated when
+ * due. The escalation and mail code loads only when a molecule is blocked or an escalation
+ * folder exists: with neither there is nothing to raise or re-escalate.
+ */
+async function escalations(
+  root: string,
+  config: GastownConfig,
+  now: number,
+  blocked: readonly BlockedMolecule[],
+): Promise<PatrolEscalations> {
+  if (blocked.length === 0 && !hasEntries(join(root, ESCALATIONS_DIR)))
+    return { raised: [], reescalated: [], written: [] };
+  const [{ planAutoEscalations }, { escalateDue }] = await Promise.all([
+    import('../escalation/plan.js'),
+    import('../escalation/store.js'),
+  ]);
+  return escalateDue(root, config, now, planAutoEscalations(blocked, escalationSettings(config)));
+}
+
+function hasEntries(dir: string): boolean {
+  try {
+    return readdirSync(dir).length > 0;
+  } catch {
+    return false;
+  }
+}
+
 /** The engine's commit of what advance and released claims wrote to molecules. */
 async function commitMolecules(
   root: string,
@@ -271,11 +302,15 @@ async function locked(
   const written = [...adv.written];
 
   // With nothing to advance, the quiet check's stats of each events/ folder are still current.
-  const { blocked, claims, folderStats } = await scanMolecules(opts, config, opts.eventStats ?? new Map());
+  const { ids, blocked, claims, folderStats } = await scanMolecules(
+    opts,
+    config,
+    opts.eventStats ?? new Map(),
+  );
 
   // The engine (convoy/store.ts) loads only when a convoy may land.
   const statOf = (id: string) => folderStats.get(id);
-  const found = landingCandidates(root, statOf);
+  const found = landingCandidates(root, statOf, ids);
   const landing: LandingOutcome =
     found.candidates.length > 0
       ? await (await import('../convoy/store.js')).landConvoysLocked(root, config, statOf, found)
@@ -283,8 +318,7 @@ async function locked(
   out.convoys_landed.push(...landing.landed);
   out.problems.push(...landing.problems);
   const own = [...landing.written];
-  const settings = escalationSettings(config);
-  const esc = await escalateDue(root, config, now.getTime(), planAutoEscalations(blocked, settings));
+  const esc = await escalations(root, config, now.getTime(), blocked);
   out.escalations_raised.push(...esc.raised.map((r) => r.id));
   out.reescalated.push(...esc.reescalated.map((r) => ({ id: r.id, level: r.level, severity: r.severity })));
   own.push(...esc.written);

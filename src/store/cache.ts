@@ -8,6 +8,7 @@ import { operationInProgress } from '../git/states.js';
 import { hashHex } from '../hash.js';
 import { commandEnv } from '../scope.js';
 import { fileKind, isUnreadableStateError, readIfExists, readSmallFile, writeFileAtomic } from './atomic.js';
+import type { JournalMark } from './journal.js';
 import { CONFIG_FILE, cacheDir, DIGEST_FILE, EVENTS, FORMULA_FILE, MOLECULE_FILE } from './layout.js';
 import { ensureCacheDir } from './links.js';
 import { type StampFields, type StampStat, stampStat, statInto } from './stat.js';
@@ -170,8 +171,8 @@ function watchOne(w: Watched, abs: string, rel: string): void {
   else w.broken = true;
 }
 
-const f64 = new Float64Array(1);
-const words = new Uint32Array(f64.buffer);
+const triple = new Float64Array(3);
+const tripleWords = new Uint32Array(triple.buffer);
 
 /**
  * A 64-bit digest of a sequence of stats (device, inode and ctime, each as the bits of its
@@ -185,10 +186,29 @@ export class StatDigest {
   private b = 0x2545f491;
   private n = 0;
 
+  /**
+   * Mixes the bits of device, inode and ctime (two 32-bit words each) in one call, the lanes in
+   * locals: this runs for each of the ~4,100 stats of a warm reader at 1,000 molecules, before the JIT.
+   */
   add(st: StampFields): void {
-    this.number(st.dev);
-    this.number(st.ino);
-    this.number(st.ctimeMs);
+    triple[0] = st.dev;
+    triple[1] = st.ino;
+    triple[2] = st.ctimeMs;
+    let a = this.a;
+    let b = this.b;
+    for (let i = 0; i < 6; i++) {
+      let k = Math.imul(tripleWords[i] as number, 0xcc9e2d51);
+      k = Math.imul((k << 15) | (k >>> 17), 0x1b873593);
+      a ^= k;
+      a = (a << 13) | (a >>> 19);
+      a = (Math.imul(a, 5) + 0xe6546b64) | 0;
+      b ^= Math.imul((k << 11) | (k >>> 21), 0x85ebca6b);
+      b = (b << 17) | (b >>> 15);
+      b = (Math.imul(b, 9) + 0x38495ab5) | 0;
+    }
+    this.a = a;
+    this.b = b;
+    this.n += 6;
   }
 
   /** The digest with whether the `after` molecule had completed, as 16 hex digits. */
@@ -203,12 +223,6 @@ export class StatDigest {
     this.b = b0;
     this.n = n0;
     return hex8(a) + hex8(b);
-  }
-
-  private number(x: number): void {
-    f64[0] = x;
-    this.word(words[0] as number);
-    this.word(words[1] as number);
   }
 
   private word(w: number): void {
@@ -400,6 +414,8 @@ export interface MoleculeSummary {
 
 export interface SummaryFile {
   version: number;
+  /** The change journal's mark (store/journal.ts): first, so a reader finds it in a few bytes. */
+  journal?: JournalMark;
   /** What every key was salted with (config, plugins): stamps count only while it holds. */
   salt?: string;
   /** The config file's stamp and the hash of the bytes read after it was taken (quiet.ts). */

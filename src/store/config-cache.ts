@@ -1,6 +1,7 @@
 // config.toml parsed once per content. A TOML parse of a config with a hundred `[agents.<name>]`
-// tables costs smol-toml ~10 ms in a fresh process, on every command; JSON.parse of the same
-// document well under one. The entry holds the text it was parsed from and counts only when the
+// tables costs smol-toml ~10 ms in a fresh process, on every command, and a five-line one 1-2 ms
+// (the parser's first run is not optimised); reading and JSON.parse of the entry ~0.1 ms, so
+// every size is cached. The entry holds the text it was parsed from and counts only when the
 // file's text is exactly that (a content key without hashing, which would load node:crypto).
 // Derived data under .beads/.cache/: deleting it costs one parse.
 import { readFileSync } from 'node:fs';
@@ -28,8 +29,8 @@ export function parseConfigTomlCached(root: string, text: string, file: string):
     /* no entry, or a torn one: parse */
   }
   const doc = parseToml(text, file);
-  // A small config parses fast enough; dates and other values JSON cannot carry are never stored.
-  if (text.length > 2048 && jsonExact(doc)) {
+  // Dates and other values JSON cannot carry are never stored.
+  if (jsonExact(doc)) {
     try {
       ensureCacheDir(root);
       writeFileAtomic(path, JSON.stringify({ text, doc }), { durable: false });

@@ -1,6 +1,7 @@
 // The real validators for `.beads/` files, wired from their owners: the formula engine, the
 // checkpoint parser, the store's config and state checks. Loaded lazily (pre-commit and doctor).
 import { GastownError } from '../errors.js';
+import { SUBMODULE_MODE, SYMLINK_MODE } from '../git/modes.js';
 import type { StagedProblem, StagedValidators } from './validate.js';
 
 /** The owners' modules, loaded together on first use so a commit without `.beads/` pays nothing. */
@@ -142,7 +143,10 @@ export interface StagedEntry {
   path: string;
 }
 
-const MODE_KIND: Record<string, string> = { '120000': 'a symbolic link', '160000': 'a submodule' };
+const MODE_KIND: Record<string, string> = {
+  [SYMLINK_MODE]: 'a symbolic link',
+  [SUBMODULE_MODE]: 'a submodule',
+};
 
 /**
  * Staged entries under `.beads/` that are not regular files: a symbolic link (mode 120000) or a

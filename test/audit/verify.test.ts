@@ -4,7 +4,9 @@ import { chmodSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { afterEach, describe, expect, it } from 'vitest';
-import { gastown, gitIn, JGIL, person, tempDir, testEnv } from '../helpers/repo.js';
+import { chunksLoaded, TABLE_CHUNK } from '../helpers/chunks.js';
+import { gastownInProcess as gastown } from '../helpers/inproc.js';
+import { gastown as gastownSpawned, gitIn, JGIL, person, tempDir, testEnv } from '../helpers/repo.js';
 import { CONFIG, type Day3Repo, day3Repo, MOL, NOW } from './fixture.js';
 
 interface VerifyJson {
@@ -76,7 +78,8 @@ describe('verify: git processes', () => {
     chmodSync(join(bin.path, 'git'), 0o755);
     const counted = async (args: string[]) => {
       writeFileSync(count, '');
-      const r = await gastown(['verify', ...args, '--json'], repo?.path as string, {
+      // The built CLI: its git processes are counted through PATH.
+      const r = await gastownSpawned(['verify', ...args, '--json'], repo?.path as string, {
         ...NOW,
         PATH: `${bin.path}:${testEnv().PATH}`,
       });
@@ -95,6 +98,30 @@ describe('verify: git processes', () => {
     // One more for --base (its merge-base); none for each further commit.
     expect(all.git.length).toBe(last.git.length - 1);
     expect(all.git.join('\n')).not.toContain('ls-tree');
+  });
+
+  it('answers before the command table loads, as the full path does', async () => {
+    repo = await day3Repo();
+    await repo.done('analysis');
+    await repo.commit('analysis');
+    repo.approveFile('analysis-checkpoint');
+    await repo.commit('approve analysis', MALLORY);
+    for (const args of [['verify'], ['verify', '--base', 'HEAD~1', '--json']]) {
+      // The built CLI: which of its chunks load is what is checked.
+      const quick = await gastownSpawned(args, repo.path, { ...NOW, NODE_DEBUG: 'module' });
+      // A global option first takes the full path through commander.
+      const full = await gastownSpawned(['-C', repo.path, ...args], '/', NOW);
+      const stderr = String(quick.stderr)
+        .split('\n')
+        .filter((l) => !l.startsWith('MODULE '))
+        .join('\n');
+      expect([quick.exitCode, String(quick.stdout), stderr]).toEqual([
+        full.exitCode,
+        String(full.stdout),
+        String(full.stderr),
+      ]);
+      expect(chunksLoaded(String(quick.stderr)).filter((f) => TABLE_CHUNK.test(f))).toEqual([]);
+    }
   });
 });
 

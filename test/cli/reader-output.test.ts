@@ -59,6 +59,31 @@ describe('warm readers', () => {
     for (const args of READS) await inProcess.gtOk(repo.path, args, NOW_ENV);
   });
 
+  it("current opens no molecule's frozen formula or molecule.toml while both are unchanged", async () => {
+    // Which files a run opened, printed at exit.
+    const preload = join(repo.path, '.git', 'opens.cjs');
+    writeFileSync(
+      preload,
+      [
+        "const fs = require('node:fs');",
+        'const open = fs.openSync;',
+        'const seen = [];',
+        'fs.openSync = (path, ...rest) => (seen.push(String(path)), open(path, ...rest));',
+        "process.on('exit', () => process.stderr.write('opened: ' + seen.filter((p) => /molecule\\.toml$|formula\\.resolved\\.toml$/.test(p)).join(', ') + '\\n'));",
+      ].join('\n'),
+    );
+    const args = ['molecule', 'current', '--for', 'polecat-1'];
+    const r = await execa(process.execPath, ['--require', preload, CLI, ...args], {
+      cwd: repo.path,
+      env: testEnv(NOW_ENV),
+      extendEnv: false,
+      stdin: 'ignore',
+    });
+    expect(String(r.stdout)).toContain('Read the issue and its acceptance criteria');
+    expect(String(r.stderr)).toBe('opened: ');
+    rmSync(preload);
+  });
+
   it('load neither node:crypto nor the terminal module into a pipe', async () => {
     // Which of node's own modules a run loaded, printed at exit.
     const preload = join(repo.path, '.git', 'modules.cjs');

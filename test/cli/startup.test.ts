@@ -1,12 +1,15 @@
 // What a short command loads before it answers: `--version` only the entry and the `base` chunk,
-// and a warm `formula validate` neither node:crypto (~20 M instructions with the streams it
-// loads) nor the resolver. Each load is part of every run's start-up.
+// a warm `formula validate` neither node:crypto (~20 M instructions with the streams it loads)
+// nor the resolver, a warm `convoy show` and a `patrol` with nothing due neither the engine nor
+// the mail code. Each load is part of every run's start-up.
 import { spawnSync } from 'node:child_process';
 import { readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { AT_COMMIT_TIME, convoyRepo } from '../convoy/helpers.js';
+import { gtOk } from '../engine/cli.js';
 import { chunksLoaded } from '../helpers/chunks.js';
-import { CLI, CORPUS, tempDir, testEnv } from '../helpers/repo.js';
+import { CLI, CORPUS, commitAll, tempDir, testEnv } from '../helpers/repo.js';
 
 const cleanups: (() => void)[] = [];
 afterEach(() => {
@@ -39,6 +42,14 @@ function loads(args: string[], cwd: string, env: Record<string, string> = {}) {
   return { stdout: r.stdout, chunks: chunksLoaded(r.stderr), builtins };
 }
 
+/** A chunk's name without its content hash (`chunks/quick-AbCd1234.cjs` → `quick`). */
+const chunkNames = (files: string[]) =>
+  files.map((f) => f.replace(/^chunks[\\/]/, '').replace(/-[A-Za-z0-9_-]{8}\.cjs$/, '')).sort();
+
+// A member without a gate: a gated member's view is judged with git's facts and never cached.
+const PLAIN = 'formula = "plain"\nversion = 1\n\n[[steps]]\nid = "a"\ntitle = "First"\n';
+const STAMPED = { ...AT_COMMIT_TIME, GASTOWN_STAMP_WINDOW_MS: '0' };
+
 describe('start-up of short commands', () => {
   it('--version loads the entry and the base chunk only', () => {
     const { chunks } = loads(['--version'], scratch());
@@ -60,5 +71,56 @@ describe('start-up of short commands', () => {
     expect(warm.stdout).toBe(cold.stdout);
     expect(warm.builtins).not.toContain('crypto');
     expect(warm.chunks.filter((f) => /^chunks[\\/]resolve-/.test(f))).toEqual([]);
+  });
+});
+
+describe('start-up of convoy show and patrol', () => {
+  let repo: Awaited<ReturnType<typeof convoyRepo>>;
+  beforeAll(async () => {
+    repo = await convoyRepo();
+    const cwd = repo.path;
+    writeFileSync(join(cwd, '.beads/formulas/plain.formula.toml'), PLAIN);
+    await gtOk(cwd, ['convoy', 'create', 'c', '--name', 'Plain', '--owner', '@jgil']);
+    await gtOk(cwd, ['molecule', 'create', '--formula', 'plain', '--name', 'p1', '--convoy', 'c'], STAMPED);
+    await commitAll(cwd, 'a convoy of one');
+    // Fill and stamp the caches, as earlier runs would have.
+    for (let i = 0; i < 2; i++) {
+      await gtOk(cwd, ['convoy', 'show', 'c'], STAMPED);
+      await gtOk(cwd, ['patrol', '--no-commit'], STAMPED);
+    }
+  });
+  afterAll(() => repo.cleanup());
+
+  it('a warm convoy show loads neither the engine nor the mail code', () => {
+    const show = loads(['convoy', 'show', 'c'], repo.path, STAMPED);
+    expect(show.stdout).toContain('p1');
+    expect(chunkNames(show.chunks)).toEqual([
+      'base',
+      'convoy',
+      'convoy-read',
+      'gastown.cjs',
+      'molecule-io',
+      'quick',
+      'rolldown-runtime',
+      'store-config',
+    ]);
+  });
+
+  it('a patrol with nothing due loads neither the engine, the mail code nor the escalation store', () => {
+    const patrol = loads(['patrol', '--no-commit'], repo.path, STAMPED);
+    expect(patrol.stdout).toContain('nothing to do');
+    expect(chunkNames(patrol.chunks)).toEqual([
+      'actor',
+      'base',
+      'convoy-read',
+      'gastown.cjs',
+      'mail-address',
+      'model',
+      'molecule-io',
+      'patrol',
+      'quick',
+      'rolldown-runtime',
+      'store-config',
+    ]);
   });
 });

@@ -6,12 +6,16 @@
 import { cpSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { parseFrozenFormula } from '../../src/engine/fold.js';
+import { formulaHash } from '../../src/formula/hash.js';
 import { newWatched, settledWatchStamp, watchStat } from '../../src/store/cache.js';
 import { commitAll, gitIn, makeRepo, tempDir } from '../helpers/repo.js';
-import { gt, gtJson, gtOk, inProcess } from './cli.js';
-import { POLECAT, paAtReview } from './polecats.js';
+import { inProcess } from './cli.js';
+import { CONFIG, POLECAT, paAtReview } from './polecats.js';
 
 const NOW_ENV = { GASTOWN_STAMP_WINDOW_MS: '0' };
+// The CLI runs in this process (test/cli/inproc.test.ts holds it to the built one's output).
+const { gt, gtJson, gtOk } = inProcess;
 const READS = [
   ['molecule', 'list'],
   ['molecule', 'current', '--for', 'polecat-1'],
@@ -38,13 +42,13 @@ describe('readers and a no-op advance from stamps', () => {
     JSON.parse(readFileSync(join(dir, '.beads/.cache/summaries.json'), 'utf8')) as Summaries;
   // One clock for every reader: status says how long is left until the review's deadline.
   let clock: Record<string, string>;
-  /** What every reader says, from the summaries. */
-  const warm = async () => Promise.all(READS.map((args) => gtJson(cwd, args, { ...NOW_ENV, ...clock })));
-  /**
-   * What every reader says with no cache at all, in a copy of the repository: the reference the
-   * CLI's answers are held to, worked out in this process (test/cli/inproc.test.ts holds the two
-   * ways of running to the same output), one command at a time as in-process runs must be.
-   */
+  /** What every reader says, from the summaries, one command at a time as in-process runs must be. */
+  const warm = async () => {
+    const answers: unknown[] = [];
+    for (const args of READS) answers.push(await gtJson(cwd, args, { ...NOW_ENV, ...clock }));
+    return answers;
+  };
+  /** What every reader says with no cache at all, in a copy of the repository: the reference. */
   const cold = async () => {
     const copy = join(scratch.path, `cold-${n++}`);
     cpSync(cwd, copy, { recursive: true });
@@ -53,10 +57,7 @@ describe('readers and a no-op advance from stamps', () => {
     for (const args of READS) answers.push(await inProcess.gtJson(copy, args, { ...NOW_ENV, ...clock }));
     return answers;
   };
-  /**
-   * Advance, then readers, until every summary is recorded with its stamp. Run in this process:
-   * only the files they leave matter here, and every answer the tests check comes from the CLI.
-   */
+  /** Advance, then readers, until every summary is recorded with its stamp. */
   const settle = async () => {
     for (let round = 0; round < 2; round++) {
       await inProcess.gtOk(cwd, ['advance'], NOW_ENV);
@@ -191,6 +192,31 @@ describe('readers and a no-op advance from stamps', () => {
     ]);
   });
 
+  it("current shows a step's description as its frozen formula now says, though it was kept", async () => {
+    const description = async (dir: string) =>
+      (
+        await gtJson<{ molecule: string; step: string; description: string }[]>(
+          dir,
+          ['molecule', 'current', '--for', 'polecat-1'],
+          NOW_ENV,
+        )
+      ).find((s) => s.molecule === 'pb')?.description;
+    expect(await description(cwd)).toMatch(/^Read the issue/);
+    // Rewritten in place with its hash, so fold accepts it: pb's summary still holds by its stamp
+    // (a frozen file is keyed by name), and only the formula's own ctime moves.
+    const pb = (rel: string) => join(cwd, '.beads/molecules/pb', rel);
+    const text = readFileSync(pb('formula.resolved.toml'), 'utf8').replace(
+      'Read the issue and its acceptance criteria',
+      'Read the amended issue',
+    );
+    writeFileSync(pb('formula.resolved.toml'), text);
+    const meta = readFileSync(pb('molecule.toml'), 'utf8');
+    const hash = formulaHash(parseFrozenFormula(text, 'formula.resolved.toml'));
+    writeFileSync(pb('molecule.toml'), meta.replace(/^formula_hash = ".*"$/m, `formula_hash = "${hash}"`));
+    expect(await description(cwd)).toMatch(/^Read the amended issue/);
+    expect(await warm()).toEqual(await cold());
+  });
+
   it('the review deadline passing is a reason to plan again, though nothing changed on disk', async () => {
     const later = new Date(Date.now() + 5 * 3600_000).toISOString();
     const due = await gtJson<AdvanceJson & { written: string[] }>(cwd, ['advance'], {
@@ -199,6 +225,46 @@ describe('readers and a no-op advance from stamps', () => {
       GASTOWN_NOW: later,
     });
     expect(due.written).toContain('.beads/molecules/pa/events/review.1.timed-out.toml');
+  });
+});
+
+describe('kept views before the first commit', () => {
+  it("prime keeps the hook's view in a repository with no commit yet, and judges again after one", async () => {
+    const dir = tempDir();
+    try {
+      await gitIn(dir.path, 'init', '-q', '-b', 'main');
+      await gtOk(dir.path, ['init']);
+      writeFileSync(join(dir.path, '.beads/config.toml'), CONFIG);
+      await gtOk(dir.path, [
+        'molecule',
+        'create',
+        '--formula',
+        'polecat-work',
+        '--name',
+        'pa',
+        '--var',
+        'issue=x',
+        '--var',
+        'polecat=polecat-1',
+      ]);
+      const folds = async () =>
+        String(
+          (await gt(dir.path, ['prime', '--for', 'polecat-1'], { ...NOW_ENV, GASTOWN_TRACE: 'folds' }))
+            .stderr,
+        ).match(/trace folds \S+/g);
+      // Judged in full from no summary, then from its summary with the hook's view judged and kept.
+      expect(await folds()).toEqual(['trace folds pa']);
+      expect(await folds()).toEqual(['trace folds pa']);
+      expect(await folds()).toBeNull();
+      const before = await gtJson(dir.path, ['prime', '--for', 'polecat-1'], NOW_ENV);
+      // The first commit moves HEAD: what git says about the molecule may differ now.
+      await gitIn(dir.path, 'add', '-A');
+      await gitIn(dir.path, 'commit', '-q', '-m', 'pour');
+      expect(await folds()).toEqual(['trace folds pa']);
+      expect(await gtJson(dir.path, ['prime', '--for', 'polecat-1'], NOW_ENV)).toEqual(before);
+    } finally {
+      dir.cleanup();
+    }
   });
 });
 
@@ -217,6 +283,13 @@ describe('whole-folder stamps', () => {
     // Whether the `after` molecule had completed is part of it.
     const w = watched([run - 9000]);
     expect(settledWatchStamp(w, true, run)).not.toBe(settledWatchStamp(w, false, run));
+  });
+  it('are the digest summaries.json files already hold: a faster digest re-keys nothing', () => {
+    const w = newWatched();
+    watchStat(w, '', { dev: 2049, ino: 5_000_001, ctimeMs: 1_790_000_000_123.25 });
+    watchStat(w, 'events', { dev: 2049, ino: 2 ** 40 + 3, ctimeMs: 1_790_000_000_999 });
+    expect(settledWatchStamp(w, undefined, 1_800_000_000_000)).toBe('024181d5fcf1022d');
+    expect(settledWatchStamp(w, true, 1_800_000_000_000)).toBe('cec343edcac3afb1');
   });
   it('change with any field of any watched stat, and with their order', () => {
     const stats = [

@@ -36,6 +36,22 @@ describe('config parse cache', () => {
     expect(loadConfig(root).engine.author_name).toBe('gastown');
   });
 
+  it('answers a five-line config from the cache too', () => {
+    dir = tempDir();
+    const root = dir.path;
+    mkdirSync(join(root, '.beads'));
+    writeFileSync(
+      join(root, '.beads/config.toml'),
+      '[engine]\ncommit = false\n\n[users.jgil]\nemails = ["jgil@example.com"]\n',
+    );
+    expect(loadConfig(root).users.jgil?.emails).toEqual(['jgil@example.com']);
+    const cached = join(root, '.beads/.cache/config.json');
+    const entry = JSON.parse(readFileSync(cached, 'utf8'));
+    entry.doc.engine.author_name = 'from-cache';
+    writeFileSync(cached, JSON.stringify(entry));
+    expect(loadConfig(root).engine.author_name).toBe('from-cache');
+  });
+
   it('never caches a document with values JSON cannot carry', () => {
     dir = tempDir();
     const root = dir.path;

@@ -95,6 +95,18 @@ describe('withEntries', () => {
     expect(spliced(previous, [], set)).toBe(fullWrite(previous, [], set));
   });
 
+  it('places entries in a file whose shell has more before them (the journal mark)', () => {
+    const journal = { epoch: 'ab12.3', seq: 7 };
+    const withMark = { version: 6, journal, molecules: {}, salt: 'salt-1' };
+    const was = withIds(ids(4));
+    const previous = JSON.stringify({ ...withMark, molecules: was });
+    const set = { m0002: summary(20), m0009: summary(9) };
+    const full = JSON.parse(previous);
+    delete full.molecules.m0000;
+    Object.assign(full.molecules, set);
+    expect(withEntries(previous, withMark, 'molecules', was, ['m0000'], set)).toBe(JSON.stringify(full));
+  });
+
   it('leaves to a full write a file whose shell differs (another salt or config)', () => {
     const previous = fileText(withIds(ids(3)), 'salt-1');
     expect(spliced(previous, [], { m0001: summary(7) }, 'salt-2')).toBeUndefined();

@@ -3,6 +3,8 @@ import type { AdvanceOptions, AdvanceResult } from '../../engine/advance.js';
 import { quietCheck } from '../../engine/quiet.js';
 import { ExitCode, UsageError } from '../../errors.js';
 import { type AfterReconcile, describeDelivery } from '../../notify/after.js';
+import { syncJournal } from '../../store/journal.js';
+import { findRoot } from '../../store/layout.js';
 import type { CommitPlan } from '../../triggers/service.js';
 import type { CliContext } from '../context.js';
 
@@ -28,8 +30,10 @@ function milliseconds(value: string | undefined, what: string): number | undefin
  * `advance` when nothing changed since the last run (engine/quiet.ts): the same output as the
  * full path would print, or undefined when the quiet check cannot vouch for every molecule.
  */
-export function quietAdvance(ctx: CliContext, flags: { json: boolean }): number | undefined {
-  const quiet = quietCheck(ctx.cwd, ctx.now().getTime());
+export async function quietAdvance(ctx: CliContext, flags: { json: boolean }): Promise<number | undefined> {
+  // Before quietCheck's first stat (store/journal.ts).
+  const journal = await syncJournal(findRoot(ctx.cwd));
+  const quiet = quietCheck(ctx.cwd, ctx.now().getTime(), undefined, journal);
   if (!quiet) return undefined;
   report(ctx, flags, {
     transitions: [],

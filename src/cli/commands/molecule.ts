@@ -10,6 +10,7 @@ import { lookAtMolecules } from '../../engine/views.js';
 import { ExitCode } from '../../errors.js';
 import { parseVarPairs } from '../../formula/vars.js';
 import { identityForEmail, loadConfig } from '../../store/config.js';
+import { syncJournal } from '../../store/journal.js';
 import { findRoot } from '../../store/layout.js';
 import { actorOf } from '../actor.js';
 import type { CliContext } from '../context.js';
@@ -208,7 +209,8 @@ export async function currentSteps(
   if (id !== undefined) fromStatus(await moleculeStatus(cwd, id, now));
   else {
     // A molecule that is not active needs no more than its state from its summary.
-    for (const next of lookAtMolecules(cwd, now, (state) => state !== 'active')) {
+    const journal = await syncJournal(findRoot(cwd));
+    for (const next of lookAtMolecules(cwd, now, (state) => state !== 'active', undefined, journal)) {
       const look = next instanceof Promise ? await next : next;
       if (look.judged) fromStatus(statusOf(look.judged.state, look.judged.plan));
       else if (look.state === 'active') for (const w of look.view?.work ?? []) take(w, look.id);

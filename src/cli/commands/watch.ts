@@ -8,6 +8,7 @@ import { repoPaths } from '../../git/repo.js';
 import { deliverAfterReconcile, describeDelivery } from '../../notify/after.js';
 import { loadConfig } from '../../store/config.js';
 import { type TransitionLike, transitionTrailer } from '../../triggers/commit.js';
+import { startJournal } from '../../triggers/journal.js';
 import { loadTriggerSettings } from '../../triggers/settings.js';
 import { startWatcher } from '../../triggers/watch.js';
 import type { CliContext } from '../context.js';
@@ -17,6 +18,8 @@ interface WatchOpts {
   poll?: boolean;
   debounce?: string;
   json?: boolean;
+  /** false with --no-journal. */
+  journal?: boolean;
 }
 
 export async function watch(ctx: CliContext, opts: WatchOpts): Promise<number> {
@@ -36,6 +39,13 @@ export async function watch(ctx: CliContext, opts: WatchOpts): Promise<number> {
     import('../../triggers/service.js'),
   ]);
   const out = watchOutput(ctx, opts, root);
+  // Before the first reconcile, so the summaries it writes carry the journal's mark.
+  const journal =
+    opts.journal === false || opts.poll
+      ? undefined
+      : await startJournal(root, (reason) =>
+          ctx.io.warn(`change journal stopped (readers stat every molecule): ${reason}`),
+        );
   const watcher = await startWatcher({
     root,
     debounceMs,
@@ -77,6 +87,7 @@ export async function watch(ctx: CliContext, opts: WatchOpts): Promise<number> {
   }
   const signal = await stopped;
   await watcher.close();
+  await journal?.close();
   if (opts.json) ctx.io.out(JSON.stringify({ event: 'stopped', signal }));
   else ctx.io.out(`stopped (${signal})`);
   return 0;

@@ -49,6 +49,7 @@ export function registerGit(program: Command, ctx: CliContext): void {
     .option('--commit', 'commit what reconcile writes, as the engine')
     .option('--poll', 'poll the file system instead of using native events (also CHOKIDAR_USEPOLLING=1)')
     .option('--debounce <ms>', 'quiet time after the last change before reconciling', '150')
+    .option('--no-journal', 'serve no change journal to readers (each reader stats every molecule)')
     .option('--json', 'print one JSON object per line for each transition')
     .action(lazy(ctx, async () => (await import('../commands/watch.js')).watch));
 

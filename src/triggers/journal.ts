@@ -1,0 +1,410 @@
+// The change journal `gastown watch` serves (an fsmonitor-style daemon): which molecule folders
+// changed since a reader's mark (store/journal.ts), so warm readers stat only those. Linux only.
+//
+// It runs in a worker thread of its own: a libuv loop of its own reads its own inotify fd, in the
+// kernel's order, while the watch's reconciles keep the main thread busy. Every folder under
+// `.beads/molecules/` gets an fs.watch (chokidar's events are post-processed and delayed, so they
+// are not used here). Each event touches its molecule with the next sequence number; a sync
+// creates a cookie file in a watched folder and is answered when the cookie's event comes, so
+// every event queued before it has been counted. Anything the journal cannot vouch for (a watch
+// it could not add, a burst that may have overflowed the kernel's queue, `.beads/` or its
+// molecules folder replaced) starts a new epoch or stops it: a reader's mark then matches nothing
+// and the reader stats everything, as with no journal at all.
+import { Worker } from 'node:worker_threads';
+import { COOKIE_DIR, JOURNAL_FILE } from '../store/journal.js';
+import { cacheDir, moleculesDir } from '../store/layout.js';
+import { ensureCacheDir } from '../store/links.js';
+
+export interface Journal {
+  /** Stops the journal and removes its discovery file. Idempotent. */
+  close(): Promise<void>;
+}
+
+interface WorkerData {
+  root: string;
+  molecules: string;
+  cache: string;
+  cookies: string;
+  discovery: string;
+}
+
+/**
+ * Starts the journal for the repository at `root`; resolves once every folder is watched and
+ * the discovery file is written. Undefined off Linux or when it cannot start (the watch runs on).
+ * `onDisabled` hears why it could not start or stopped vouching for anything (readers then
+ * stat every molecule, as without it).
+ */
+export async function startJournal(
+  root: string,
+  onDisabled: (reason: string) => void = () => {},
+): Promise<Journal | undefined> {
+  if (process.platform !== 'linux') return undefined;
+  const cache = ensureCacheDir(root);
+  const data: WorkerData = {
+    root,
+    molecules: moleculesDir(root),
+    cache: cacheDir(root),
+    cookies: `${cache}/${COOKIE_DIR}`,
+    discovery: `${cache}/${JOURNAL_FILE}`,
+  };
+  // The worker's code is this one class's text: no bundled module to locate at run time.
+  const code = `const JournalWorker = (${JournalWorker.toString()});\nnew JournalWorker().start();`;
+  const worker = new Worker(code, { eval: true, workerData: data });
+  let disabled: string | undefined;
+  const disable = (reason: string) => {
+    if (disabled !== undefined) return;
+    disabled = reason;
+    onDisabled(reason);
+  };
+  const exited = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
+  const started = await new Promise<boolean>((resolve) => {
+    worker.on('message', (m: { ready?: boolean; disabled?: string }) => {
+      if (m.ready) resolve(true);
+      if (m.disabled !== undefined) {
+        disable(m.disabled);
+        resolve(false);
+      }
+    });
+    worker.on('error', (err) => {
+      disable(err instanceof Error ? err.message : String(err));
+      resolve(false);
+    });
+    worker.on('exit', () => resolve(false));
+  });
+  let closing: Promise<void> | undefined;
+  const close = () => {
+    closing ??= (async () => {
+      // Held until the worker has removed its discovery file and exited.
+      worker.ref();
+      worker.postMessage('close');
+      await exited;
+    })();
+    return closing;
+  };
+  if (!started) {
+    await close();
+    return undefined;
+  }
+  worker.unref();
+  return { close };
+}
+
+type Fs = typeof import('node:fs');
+type Socket = import('node:net').Socket;
+
+/**
+ * The worker. Self-contained (it runs from its own text): no name from outside this class.
+ * Its messages to the main thread: {ready}, {disabled: reason}.
+ */
+class JournalWorker {
+  private readonly fs: Fs;
+  private readonly net: typeof import('node:net');
+  private readonly port: import('node:worker_threads').MessagePort;
+  private readonly d: WorkerData;
+  private readonly beads: string;
+  private readonly instance: string;
+  private readonly socketName: string;
+  private epochCount = 0;
+  private epoch: string;
+  private seq = 0;
+  /** The sequence number of the last event per molecule id, this epoch. */
+  private touched = new Map<string, number>();
+  private disabled: string | undefined;
+  private readonly watchers = new Map<string, import('node:fs').FSWatcher>();
+  private molIdentity: string | undefined;
+  private beadsIdentity: string | undefined;
+  private queueMax = 16384;
+  private burst = 0;
+  private burstReset = false;
+  private readonly pending = new Map<string, { socket: Socket; since: string[] }>();
+  private cookieSeq = 0;
+  private cookieIdentity: string | undefined;
+  private server: import('node:net').Server | undefined;
+
+  constructor() {
+    // Builtins only, by the one loader no bundler rewrites.
+    const load = (name: string): unknown => process.getBuiltinModule(name);
+    this.fs = load('node:fs') as Fs;
+    this.net = load('node:net') as typeof import('node:net');
+    const threads = load('node:worker_threads') as typeof import('node:worker_threads');
+    this.port = threads.parentPort as import('node:worker_threads').MessagePort;
+    this.d = threads.workerData as WorkerData;
+    this.beads = this.d.molecules.slice(0, this.d.molecules.lastIndexOf('/'));
+    this.instance = (load('node:crypto') as typeof import('node:crypto')).randomBytes(8).toString('hex');
+    this.socketName = `gastown-journal-${this.instance}`;
+    this.epoch = `${this.instance}.0`;
+  }
+
+  start(): void {
+    const { fs, d, port } = this;
+    port.on('message', (m) => {
+      if (m === 'close') this.close();
+    });
+    this.molIdentity = this.identity(d.molecules);
+    this.beadsIdentity = this.identity(this.beads);
+    if (this.molIdentity === undefined || this.beadsIdentity === undefined) {
+      port.postMessage({ disabled: 'no .beads/molecules folder to watch' });
+      port.close();
+      return;
+    }
+    // inotify hears only this machine's changes: none on a network or FUSE file system.
+    const remote = [0x6969, 0xff534d42, 0xfe534d42, 0x517b, 0x65735546, 0x01021997, 0x564c, 0x5346414f];
+    if (remote.includes(fs.statfsSync(d.molecules).type)) {
+      port.postMessage({ disabled: 'a network file system: inotify does not see other machines' });
+      port.close();
+      return;
+    }
+    try {
+      const max = fs.readFileSync('/proc/sys/fs/inotify/max_queued_events', 'utf8');
+      this.queueMax = Number.parseInt(max, 10) || this.queueMax;
+    } catch {
+      /* the kernel's default */
+    }
+    const parent = (_type: string, name: string | null) => this.onParent(name);
+    this.watchDir(d.root, parent);
+    this.watchDir(this.beads, parent);
+    this.watchDir(d.cache, parent);
+    this.cookieDir();
+    this.watchTree(d.molecules);
+    if (this.disabled !== undefined) {
+      port.close();
+      return;
+    }
+    this.serve();
+  }
+
+  private identity(p: string): string | undefined {
+    const st = this.fs.lstatSync(p, { throwIfNoEntry: false });
+    return st?.isDirectory() ? `${st.dev}:${st.ino}` : undefined;
+  }
+
+  /** Stops vouching for anything: readers fall back to their stats. */
+  private disable(reason: string): void {
+    if (this.disabled !== undefined) return;
+    this.disabled = reason;
+    this.removeDiscovery();
+    this.port.postMessage({ disabled: reason });
+    for (const w of this.watchers.values()) w.close();
+    this.watchers.clear();
+  }
+
+  private removeDiscovery(): void {
+    try {
+      const text = this.fs.readFileSync(this.d.discovery, 'utf8');
+      if (text.includes(this.socketName)) this.fs.unlinkSync(this.d.discovery);
+    } catch {
+      /* gone already */
+    }
+  }
+
+  private watchDir(abs: string, onEvent: (type: string, name: string | null) => void): void {
+    if (this.watchers.has(abs) || this.disabled !== undefined) return;
+    try {
+      const w = this.fs.watch(abs, { persistent: false }, (type, name) =>
+        onEvent(type, typeof name === 'string' ? name : null),
+      );
+      w.on('error', (err) => this.disable(`watching ${abs}: ${err.message}`));
+      this.watchers.set(abs, w);
+    } catch (err) {
+      const e = err as NodeJS.ErrnoException;
+      // Gone between its listing and its watch: its parent's event covers it.
+      if (e.code === 'ENOENT' || e.code === 'ENOTDIR') return;
+      this.disable(
+        e.code === 'ENOSPC'
+          ? `inotify watch limit reached (fs.inotify.max_user_watches) at ${abs}`
+          : `watching ${abs}: ${e.message}`,
+      );
+    }
+  }
+
+  /** Every folder under `abs`, each watched before it is listed: a later entry comes as an event. */
+  private watchTree(abs: string): void {
+    this.watchDir(abs, (type, name) => this.onMolecules(abs, type, name));
+    let entries: import('node:fs').Dirent[];
+    try {
+      entries = this.fs.readdirSync(abs, { withFileTypes: true });
+    } catch {
+      return;
+    }
+    for (const e of entries) if (e.isDirectory()) this.watchTree(`${abs}/${e.name}`);
+  }
+
+  private unwatchTree(abs: string): void {
+    for (const [p, w] of this.watchers)
+      if (p === abs || p.startsWith(`${abs}/`)) {
+        w.close();
+        this.watchers.delete(p);
+      }
+  }
+
+  /** Every older mark stops counting; every folder is watched afresh. */
+  private newEpoch(): void {
+    this.epochCount++;
+    this.epoch = `${this.instance}.${this.epochCount}`;
+    this.touched = new Map();
+    this.unwatchTree(this.d.molecules);
+    this.watchTree(this.d.molecules);
+  }
+
+  /**
+   * Counts the events of one loop turn (libuv reads the inotify fd until it is empty, then the
+   * turn's setImmediate runs): half the kernel's queue in one turn may mean an overflow, which
+   * libuv drops without a word, so a new epoch.
+   */
+  private counted(): void {
+    if (!this.burstReset) {
+      this.burstReset = true;
+      setImmediate(() => {
+        this.burst = 0;
+        this.burstReset = false;
+      });
+    }
+    if (++this.burst === Math.floor(this.queueMax / 2)) this.newEpoch();
+  }
+
+  private onMolecules(dir: string, type: string, name: string | null): void {
+    this.counted();
+    if (this.disabled !== undefined) return;
+    const { d } = this;
+    const rel = dir === d.molecules ? '' : dir.slice(d.molecules.length + 1);
+    if (name === null) {
+      // No name: nothing says which molecule.
+      this.newEpoch();
+      return;
+    }
+    if (rel === '' && name === 'molecules' && this.identity(d.molecules) !== this.molIdentity) {
+      this.disable('the molecules folder was replaced');
+      return;
+    }
+    if (type === 'rename') {
+      // An entry came or went: a folder that came is watched, one that went is let go, before
+      // the touch below, so a reader whose mark is later misses none of its events.
+      const abs = `${dir}/${name}`;
+      this.unwatchTree(abs);
+      if (this.fs.lstatSync(abs, { throwIfNoEntry: false })?.isDirectory()) this.watchTree(abs);
+    }
+    this.touched.set(rel === '' ? name : (rel.split('/')[0] as string), ++this.seq);
+  }
+
+  /** The repository root, `.beads/` and its cache: the molecules folder or `.beads/` replaced. */
+  private onParent(name: string | null): void {
+    this.counted();
+    if (name !== null && name !== 'molecules' && name !== '.beads' && name !== '.cache') return;
+    if (
+      this.identity(this.d.molecules) !== this.molIdentity ||
+      this.identity(this.beads) !== this.beadsIdentity
+    )
+      this.disable('.beads/ or its molecules folder was replaced');
+    else this.cookieDir();
+  }
+
+  /** The cookie folder, watched; made again (and watched again) when it was removed. */
+  private cookieDir(): void {
+    const { fs, d } = this;
+    const now = this.identity(d.cookies);
+    if (now !== undefined && now === this.cookieIdentity) return;
+    this.watchers.get(d.cookies)?.close();
+    this.watchers.delete(d.cookies);
+    try {
+      fs.mkdirSync(d.cookies, { recursive: true });
+      for (const n of fs.readdirSync(d.cookies)) fs.rmSync(`${d.cookies}/${n}`, { force: true });
+    } catch {
+      /* the cookie's write fails below: no answer */
+    }
+    this.cookieIdentity = this.identity(d.cookies);
+    this.watchDir(d.cookies, (type, name) => this.onCookie(type, name));
+  }
+
+  /** A cookie's event: every event queued before it has been counted; its sync is answered. */
+  private onCookie(type: string, name: string | null): void {
+    this.counted();
+    if (type !== 'rename' || name === null) return;
+    const waiting = this.pending.get(name);
+    if (!waiting) return;
+    this.pending.delete(name);
+    try {
+      this.fs.unlinkSync(`${this.d.cookies}/${name}`);
+    } catch {
+      /* removed by someone else */
+    }
+    this.answer(waiting.socket, waiting.since);
+  }
+
+  private answer(socket: Socket, since: string[]): void {
+    if (this.disabled !== undefined) {
+      socket.end('{}\n');
+      return;
+    }
+    const [sinceEpoch, sinceSeq] = since;
+    const from = Number(sinceSeq);
+    let touched: string[] | null = null;
+    if (sinceEpoch === this.epoch && Number.isInteger(from) && from >= 0 && from <= this.seq) {
+      touched = [];
+      for (const [id, n] of this.touched) if (n > from) touched.push(id);
+    }
+    socket.end(`${JSON.stringify({ epoch: this.epoch, seq: this.seq, touched })}\n`);
+  }
+
+  /** A reader's sync: a cookie made now, answered when its event comes. */
+  private sync(socket: Socket, since: string[]): void {
+    if (this.disabled !== undefined) {
+      socket.end('{}\n');
+      return;
+    }
+    this.cookieDir();
+    const name = `${++this.cookieSeq}`;
+    try {
+      this.fs.writeFileSync(`${this.d.cookies}/${name}`, '');
+      this.pending.set(name, { socket, since });
+      socket.on('close', () => this.pending.delete(name));
+    } catch {
+      socket.end('{}\n');
+    }
+  }
+
+  /** One request line per connection: `sync <epoch> <seq>` (`- -` without a mark). */
+  private serve(): void {
+    const server = this.net.createServer((socket) => {
+      let text = '';
+      socket.setEncoding('utf8');
+      socket.on('error', () => socket.destroy());
+      socket.on('data', (chunk: string) => {
+        text += chunk;
+        const nl = text.indexOf('\n');
+        if (nl < 0) {
+          if (text.length > 200) socket.destroy();
+          return;
+        }
+        const words = text.slice(0, nl).split(' ');
+        text = '';
+        if (words[0] === 'sync' && words.length === 3) this.sync(socket, words.slice(1));
+        else socket.destroy();
+      });
+    });
+    this.server = server;
+    server.on('error', (err) => this.disable(`journal socket: ${err.message}`));
+    // Linux's abstract namespace: no file to go stale, no 108-byte path limit.
+    server.listen(`\0${this.socketName}`, () => {
+      const { fs, d } = this;
+      const tmp = `${d.discovery}.${this.instance}.tmp`;
+      try {
+        fs.writeFileSync(tmp, `${JSON.stringify({ socket: this.socketName, pid: process.pid })}\n`);
+        fs.renameSync(tmp, d.discovery);
+      } catch (err) {
+        this.disable(`writing ${d.discovery}: ${(err as Error).message}`);
+        return;
+      }
+      this.port.postMessage({ ready: true });
+    });
+  }
+
+  private close(): void {
+    this.server?.close();
+    for (const w of this.pending.values()) w.socket.destroy();
+    this.pending.clear();
+    this.removeDiscovery();
+    for (const w of this.watchers.values()) w.close();
+    this.watchers.clear();
+    this.port.close();
+  }
+}
