@@ -85,11 +85,18 @@ esac
 # rebase finishes, before git removes its state, and is the one place a rebase is handled). The
 # state files are OPERATION_STATES of src/git/states.ts; a test pins this copy to it.
 if [ "$hook" != pre-commit ] && [ "$hook" != post-rewrite ]; then
-  # All four locations in the one call; Node reuses them (GASTOWN_REPO_PATHS) instead of
-  # asking git again: top level, git dir, common dir, hooks path.
-  repo=$(git rev-parse --show-toplevel --absolute-git-dir --git-common-dir --git-path hooks 2>/dev/null) || exit 0
-  rest=${repo#*"$nl"}
-  gitdir=${rest%%"$nl"*}
+  # Where the repository is, for the guards below and for Node (GASTOWN_REPO_PATHS: top level,
+  # git dir, common dir). git runs a hook at the top of the working tree; with no GIT_DIR,
+  # GIT_WORK_TREE or GIT_COMMON_DIR given, a `.git` folder there (not a link, not a linked
+  # worktree's file) is the git dir and the common dir, and no git process is needed.
+  if [ -z "${GIT_DIR-}${GIT_WORK_TREE-}${GIT_COMMON_DIR-}" ] && [ -d .git ] && [ ! -L .git ] && cd -P . 2>/dev/null; then
+    gitdir=$PWD/.git
+    repo=$PWD$nl$gitdir$nl$gitdir
+  else
+    repo=$(git rev-parse --show-toplevel --absolute-git-dir --git-common-dir 2>/dev/null) || exit 0
+    rest=${repo#*"$nl"}
+    gitdir=${rest%%"$nl"*}
+  fi
   ops='rebase-merge rebase-apply CHERRY_PICK_HEAD REVERT_HEAD sequencer'
   # post-merge runs once the merge commit is made, while git still keeps MERGE_HEAD.
   [ "$hook" = post-merge ] || ops="$ops MERGE_HEAD"

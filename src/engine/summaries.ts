@@ -23,8 +23,10 @@ import {
   type Watched,
   watchStampNow,
   writeSummaries,
+  writeSummaryText,
 } from '../store/cache.js';
 import { type JournalAnswer, markToWrite, untouchedSince } from '../store/journal.js';
+import { withEntries } from '../store/json-entries.js';
 import { EVENTS, moleculesDir, parseEventName } from '../store/layout.js';
 import type { StampFields } from '../store/stat.js';
 import type { GastownConfig } from '../store/types.js';
@@ -274,17 +276,34 @@ export class SummaryStore {
       file.config?.hash === fresh.config?.hash &&
       (opts.molecules ? !t.touched : !t.touched && t.hits === Object.keys(file.molecules).length);
     if (same && this.text !== undefined) return;
+    // The file's shape: the journal's mark, when there is one, after the version.
+    const shaped = (molecules: SummaryFile['molecules']): SummaryFile => {
+      const out = { ...fresh, molecules };
+      if (!mark) return out;
+      const { version, ...rest } = out;
+      return { version, journal: mark, ...rest };
+    };
     let out: SummaryFile;
     if (opts.molecules) {
+      // A few molecules changed: their entries' bytes are replaced in the text read (the same
+      // bytes the whole file serialized again would have), not the whole file serialized.
+      const text =
+        this.text !== undefined
+          ? withEntries(this.text, shaped({}), 'molecules', file.molecules, this.dropped, fresh.molecules)
+          : undefined;
+      if (text !== undefined) {
+        try {
+          writeSummaryText(this.root, text, this.text);
+        } catch {
+          // As below: the cache is an optimisation.
+        }
+        return;
+      }
       const molecules = file.molecules;
       for (const id of this.dropped) delete molecules[id];
       for (const id of Object.keys(fresh.molecules)) molecules[id] = fresh.molecules[id] as CachedSummary;
-      out = { ...fresh, molecules };
-    } else out = { ...fresh, molecules: this.withKept() };
-    if (mark) {
-      const { version, ...rest } = out;
-      out = { version, journal: mark, ...rest };
-    }
+      out = shaped(molecules);
+    } else out = shaped(this.withKept());
     try {
       writeSummaries(this.root, out, this.text);
     } catch {

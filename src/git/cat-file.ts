@@ -2,6 +2,7 @@
 // id), in the order asked. The one reader of its output format (`<oid> <type> <size>\n<bytes>\n`,
 // or `<spec> missing\n`).
 import type { ChildProcess } from 'node:child_process';
+import type { Socket } from 'node:net';
 import { GastownError } from '../errors.js';
 import { gitBytes, spawnGit } from './exec.js';
 
@@ -123,6 +124,8 @@ export interface CatFileSession {
 }
 
 interface Pending {
+  /** Fail, rather than answer undefined, for objects git stopped before giving. */
+  strict: boolean;
   left: number;
   objects: (GitObject | undefined)[];
   done: (objects: (GitObject | undefined)[]) => void;
@@ -134,7 +137,38 @@ export function openCatFile(root: string): CatFileSession {
   return new CatFileProcess(root);
 }
 
-class CatFileProcess implements CatFileSession {
+/** A session whose reads may ask to fail when git stops before answering them all. */
+export interface SharedCatFile extends CatFileSession {
+  /** As catFileBatch with `strict`: throws when git stops before the last spec. */
+  readAll(specs: readonly string[]): Promise<(GitObject | undefined)[]>;
+}
+
+const shared = new Map<string, CatFileProcess>();
+
+/**
+ * This process's `git cat-file --batch` for `root`, for readers that come one after another in
+ * one run (a hook's view of the trailer's commit, then its engine commit's tree): one process
+ * for all of them. Asked only for objects by id (`<id>` or `<id>:<path>`), which never change,
+ * so answers stay true however long it lives. It keeps Node running only while a read waits;
+ * closeSharedCatFiles ends it.
+ */
+export function sharedCatFile(root: string): SharedCatFile {
+  let s = shared.get(root);
+  if (!s || s.isEnded()) {
+    s = new CatFileProcess(root, true);
+    shared.set(root, s);
+  }
+  return s;
+}
+
+/** Ends every shared session (the end of a reconcile and its commit). */
+export async function closeSharedCatFiles(): Promise<void> {
+  const all = [...shared.values()];
+  shared.clear();
+  await Promise.all(all.map((s) => s.close()));
+}
+
+class CatFileProcess implements SharedCatFile {
   private readonly queue: Pending[] = [];
   private readonly chunks: Buffer[] = [];
   private have = 0;
@@ -144,20 +178,46 @@ class CatFileProcess implements CatFileSession {
   private child: ChildProcess | undefined;
   private closed: Promise<void> = Promise.resolve();
 
-  constructor(private readonly root: string) {}
+  /** `idle`: holds Node's event loop only while a read waits (a session shared for a run). */
+  constructor(
+    private readonly root: string,
+    private readonly idle = false,
+  ) {}
+
+  isEnded(): boolean {
+    return this.ended;
+  }
 
   read(specs: readonly string[]): Promise<(GitObject | undefined)[]> {
-    if (specs.length === 0 || this.ended) return Promise.resolve(specs.map(() => undefined));
+    return this.ask(specs, false);
+  }
+
+  readAll(specs: readonly string[]): Promise<(GitObject | undefined)[]> {
+    return this.ask(specs, true);
+  }
+
+  private ask(specs: readonly string[], strict: boolean): Promise<(GitObject | undefined)[]> {
+    if (specs.length === 0) return Promise.resolve([]);
+    if (this.ended)
+      return strict
+        ? Promise.reject(new GastownError('git.failed', 'git cat-file has ended'))
+        : Promise.resolve(specs.map(() => undefined));
     this.child ??= this.start();
     const stdin = this.child.stdin;
+    if (this.idle) pipe(this.child.stdout)?.ref();
     return new Promise((done, fail) => {
-      this.queue.push({ left: specs.length, objects: [], done, fail });
+      this.queue.push({ strict, left: specs.length, objects: [], done, fail });
       stdin?.write(specs.map((s) => `${s}\n`).join(''));
     });
   }
 
   close(): Promise<void> {
     this.ended = true;
+    // Whoever waits for the end is kept running until git has gone.
+    if (this.idle) {
+      this.child?.ref();
+      pipe(this.child?.stdout)?.ref();
+    }
     this.child?.stdin?.end();
     return this.closed;
   }
@@ -180,6 +240,11 @@ class CatFileProcess implements CatFileSession {
         resolve();
       }),
     );
+    if (this.idle) {
+      // Only a waiting read (its stdout, ref'd by ask) keeps Node running.
+      c.unref();
+      for (const p of [c.stdin, c.stdout, c.stderr]) pipe(p)?.unref();
+    }
     return c;
   }
 
@@ -188,6 +253,8 @@ class CatFileProcess implements CatFileSession {
     this.ended = true;
     for (const p of this.queue.splice(0)) {
       if (err) p.fail(err);
+      else if (p.strict && p.left > 0)
+        p.fail(new GastownError('git.failed', 'git cat-file stopped before answering every object asked'));
       else {
         while (p.left-- > 0) p.objects.push(undefined);
         p.done(p.objects);
@@ -233,5 +300,11 @@ class CatFileProcess implements CatFileSession {
     this.chunks.length = 0;
     if (rest.length > 0) this.chunks.push(rest);
     this.have = rest.length;
+    if (this.idle && this.queue.length === 0) pipe(this.child?.stdout)?.unref();
   }
+}
+
+/** A child's stdio pipe as the socket it is (ref and unref are on the socket). */
+function pipe(stream: unknown): Socket | undefined {
+  return (stream ?? undefined) as Socket | undefined;
 }

@@ -18,6 +18,9 @@ export interface RepoPaths {
   hooksDir: string;
 }
 
+/** Where the repository is, without where its hooks are (what a hook run needs). */
+export type RepoDirs = Omit<RepoPaths, 'hooksDir'>;
+
 /** One `git rev-parse` for every location; paths git prints relative are relative to `cwd`. */
 export async function repoPaths(cwd: string): Promise<RepoPaths> {
   const r = await git(

@@ -20,7 +20,7 @@ import { join } from 'node:path';
 import { deflateSync } from 'node:zlib';
 import { GastownError } from '../errors.js';
 import type { HashAlgorithm } from './blob-id.js';
-import { catFileBatch, rawTreeEntries, TREE_MODE } from './cat-file.js';
+import { closeSharedCatFiles, rawTreeEntries, sharedCatFile, TREE_MODE } from './cat-file.js';
 import { SYMLINK_MODE } from './modes.js';
 
 interface Entry {
@@ -134,11 +134,8 @@ async function readFolders(
   tree: string,
   folders: readonly string[],
 ): Promise<Map<string, Folder>> {
-  const objects = await catFileBatch(
-    root,
-    folders.map((f) => (f === '' ? tree : `${tree}:${f}`)),
-    true,
-  );
+  // Through the run's shared cat-file, which the view of the trailer's commit may have started.
+  const objects = await sharedCatFile(root).readAll(folders.map((f) => (f === '' ? tree : `${tree}:${f}`)));
   const trees = new Map<string, Folder>();
   folders.forEach((folder, i) => {
     if (i >= objects.length)
@@ -228,6 +225,8 @@ export async function treeWithFiles(opts: {
   const trees: Map<string, Folder> = opts.base
     ? await readFolders(root, opts.base, folders)
     : new Map(folders.map((f) => [f, { raw: Buffer.alloc(0), entries: [] }]));
+  // The last read of a run (its engine commit): the shared cat-file is done.
+  await closeSharedCatFiles();
   const entriesOf = (folder: string): Entry[] => {
     let f = trees.get(folder);
     if (!f) trees.set(folder, (f = { raw: Buffer.alloc(0), entries: [] }));

@@ -475,7 +475,11 @@ export function writeCacheJson(root: string, name: string, data: unknown, previo
 
 /** Writes the summaries unless the file already holds exactly this (a no-op run writes nothing). */
 export function writeSummaries(root: string, data: SummaryFile, previous?: string): void {
-  const text = JSON.stringify(data);
+  writeSummaryText(root, JSON.stringify(data), previous);
+}
+
+/** writeSummaries of a text already made (a few entries replaced in the previous one). */
+export function writeSummaryText(root: string, text: string, previous?: string): void {
   if (text === previous) return;
   ensureCacheDir(root);
   // Derived data: atomic (no reader sees half a file) but not fsynced; losing it costs time only.

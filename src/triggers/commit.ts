@@ -10,7 +10,7 @@ import { blobId } from '../git/blob-id.js';
 import { type CommitHead, commitFiles, finishInterruptedCommit, type Identity } from '../git/commit.js';
 import { git } from '../git/exec.js';
 import { listTree } from '../git/ls-tree.js';
-import { type RepoPaths, repoPaths } from '../git/repo.js';
+import { type RepoDirs, repoPaths } from '../git/repo.js';
 import { type Operation, operationInProgress } from '../git/states.js';
 import { clearUnfinishedRun, markUnfinishedRun, unfinishedRunMarked } from '../store/lock.js';
 import { parseFlatToml } from '../store/toml.js';
@@ -152,7 +152,7 @@ export async function commitTransitions(
   options: {
     finishingRebase?: boolean;
     finishingMerge?: boolean;
-    paths?: RepoPaths;
+    paths?: RepoDirs;
     head?: CommitHead;
     /** Molecules to look at even when nothing of theirs was written (a hook's scope). */
     molecules?: readonly string[];
@@ -250,7 +250,7 @@ function invalidMolecules(problems: ReconcileOutcome['problems']): Map<string, s
  */
 async function commitVotes(
   root: string,
-  where: RepoPaths,
+  where: RepoDirs,
   votes: string[],
   email: string,
   name: string | undefined,

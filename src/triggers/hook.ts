@@ -13,7 +13,7 @@ import { hasActionTrailer, isEngineCommit, trailerMolecules } from '../engine/tr
 import { type CommitHead, commitJournalPath, finishInterruptedCommit } from '../git/commit.js';
 import { git } from '../git/exec.js';
 import { type RewriteMap, rememberRewrites } from '../git/head.js';
-import { type RepoPaths, readIndexFiles, repoPaths, stagedChanges } from '../git/repo.js';
+import { type RepoDirs, type RepoPaths, readIndexFiles, repoPaths, stagedChanges } from '../git/repo.js';
 import { operationInProgress } from '../git/states.js';
 import { commandEnv } from '../scope.js';
 import { MAX_STATE_FILE_BYTES } from '../store/atomic.js';
@@ -155,15 +155,16 @@ async function hookBody(
 }
 
 /**
- * The runner's `git rev-parse --show-toplevel --absolute-git-dir --git-common-dir --git-path
- * hooks` (GASTOWN_REPO_PATHS), saving a git call; used only when it is for this directory.
+ * The runner's top level, git dir and common dir (GASTOWN_REPO_PATHS: found by the runner, or its
+ * `git rev-parse --show-toplevel --absolute-git-dir --git-common-dir`), saving a git call; used
+ * only when it is for this directory.
  */
-export function pathsFromRunner(cwd: string, text: string | undefined): RepoPaths | undefined {
+export function pathsFromRunner(cwd: string, text: string | undefined): RepoDirs | undefined {
   const lines = text?.split('\n');
-  if (lines?.length !== 4 || lines.some((l) => l === '')) return undefined;
-  const [root, gitDir, commonDir, hooksDir] = lines as [string, string, string, string];
+  if (lines?.length !== 3 || lines.some((l) => l === '')) return undefined;
+  const [root, gitDir, commonDir] = lines as [string, string, string];
   if (resolve(cwd) !== root || !isAbsolute(gitDir)) return undefined;
-  return { root, gitDir, commonDir: resolve(cwd, commonDir), hooksDir: resolve(cwd, hooksDir) };
+  return { root, gitDir, commonDir: resolve(cwd, commonDir) };
 }
 
 /**
@@ -282,7 +283,7 @@ export async function reconcileAndCommit(
     finishingRebase?: boolean;
     finishingMerge?: boolean;
     scope?: string[] | undefined;
-    paths?: RepoPaths;
+    paths?: RepoDirs;
     /** Commits of `commits` already read, by id. */
     records?: CommitRecord[];
     /** HEAD and its tree as already read (the engine commit's parent). */

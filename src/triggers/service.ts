@@ -3,8 +3,9 @@
 // runs under one lock) and whether and how to commit; they parse flags and print, nothing more.
 import type { AdvanceOptions, AdvanceResult } from '../engine/advance.js';
 import { isStopped } from '../engine/stop.js';
+import { closeSharedCatFiles } from '../git/cat-file.js';
 import type { CommitHead } from '../git/commit.js';
-import type { RepoPaths } from '../git/repo.js';
+import type { RepoDirs } from '../git/repo.js';
 import { findRoot } from '../store/layout.js';
 import { markUnfinishedRun, withLock } from '../store/lock.js';
 import { commitTransitions, type EngineCommit, type EngineCommitSettings } from './commit.js';
@@ -20,7 +21,7 @@ export interface CommitPlan {
   molecules?: readonly string[] | ((root: string) => Promise<readonly string[]>) | undefined;
   finishingRebase?: boolean;
   finishingMerge?: boolean;
-  paths?: RepoPaths | undefined;
+  paths?: RepoDirs | undefined;
   head?: CommitHead | undefined;
 }
 
@@ -53,6 +54,14 @@ export async function reconcileAndCommit(o: ReconcileCommitOptions): Promise<Rec
   const advance = o.advance ?? (async (opts) => (await import('../engine/advance.js')).advanceLocked(opts));
   const root = findRoot(o.root);
   const body = async (): Promise<ReconcileCommitResult> => {
+    try {
+      return await reconcileThenCommit();
+    } finally {
+      // The cat-file the runs and the commit shared ends with them (src/git/cat-file.ts).
+      await closeSharedCatFiles();
+    }
+  };
+  const reconcileThenCommit = async (): Promise<ReconcileCommitResult> => {
     const result: AdvanceResult = { transitions: [], written: [], problems: [] };
     const add = (r: AdvanceResult) => {
       result.transitions.push(...r.transitions);

@@ -1,11 +1,12 @@
 // A Day 3 molecule (the built-in integration-test-full-validation formula) in a real repository,
-// moved by the built CLI: the agent does the steps, @jgil approves the checkpoints in commits of
+// moved by the CLI (run in this process): the agent does the steps, @jgil approves the checkpoints in commits of
 // their own, and the test-validation gate runs a real test runner.
 import { createHash } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { junitReport } from '../gates/fixtures.js';
-import { commitAll, gastown, JGIL } from '../helpers/repo.js';
+import { gastownInProcess } from '../helpers/inproc.js';
+import { commitAll, JGIL } from '../helpers/repo.js';
 import { copyOfRepo } from '../helpers/template.js';
 
 export const NOW = { GASTOWN_TEST_CLOCK: '1', GASTOWN_NOW: '2026-01-06T09:30:00Z' };
@@ -27,7 +28,7 @@ export interface Day3Repo {
 function handle(repo: { path: string; cleanup(): void }): Day3Repo {
   const cwd = repo.path;
   const gt = async (args: string[], env: Record<string, string> = {}) => {
-    const r = await gastown(args, cwd, { ...NOW, ...env });
+    const r = await gastownInProcess(args, cwd, { ...NOW, ...env });
     if (r.exitCode !== 0)
       throw new Error(`gastown ${args.join(' ')} exited ${r.exitCode}: ${r.stderr}${r.stdout}`);
     return String(r.stdout);

@@ -2,7 +2,8 @@
 // and what a pull request moves. Mermaid's own parser needs a browser (DOMPurify, a DOM), so
 // the graph is checked against the molecule's steps and needs instead.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { gastown, gitIn } from '../helpers/repo.js';
+import { gastownInProcess as gastown } from '../helpers/inproc.js';
+import { gitIn } from '../helpers/repo.js';
 import { CONFIG, type Day3Repo, day3Repo, MOL, NOW } from './fixture.js';
 
 interface StatusStep {

@@ -5,7 +5,8 @@ import { join } from 'node:path';
 import { execa } from 'execa';
 import { afterEach, describe, expect, it } from 'vitest';
 import { chunksLoaded, TABLE_CHUNK } from '../helpers/chunks.js';
-import { gastown, gitIn, JGIL, person, tempDir, testEnv } from '../helpers/repo.js';
+import { gastownInProcess as gastown } from '../helpers/inproc.js';
+import { gastown as gastownSpawned, gitIn, JGIL, person, tempDir, testEnv } from '../helpers/repo.js';
 import { CONFIG, type Day3Repo, day3Repo, MOL, NOW } from './fixture.js';
 
 interface VerifyJson {
@@ -77,7 +78,8 @@ describe('verify: git processes', () => {
     chmodSync(join(bin.path, 'git'), 0o755);
     const counted = async (args: string[]) => {
       writeFileSync(count, '');
-      const r = await gastown(['verify', ...args, '--json'], repo?.path as string, {
+      // The built CLI: its git processes are counted through PATH.
+      const r = await gastownSpawned(['verify', ...args, '--json'], repo?.path as string, {
         ...NOW,
         PATH: `${bin.path}:${testEnv().PATH}`,
       });
@@ -105,9 +107,10 @@ describe('verify: git processes', () => {
     repo.approveFile('analysis-checkpoint');
     await repo.commit('approve analysis', MALLORY);
     for (const args of [['verify'], ['verify', '--base', 'HEAD~1', '--json']]) {
-      const quick = await gastown(args, repo.path, { ...NOW, NODE_DEBUG: 'module' });
+      // The built CLI: which of its chunks load is what is checked.
+      const quick = await gastownSpawned(args, repo.path, { ...NOW, NODE_DEBUG: 'module' });
       // A global option first takes the full path through commander.
-      const full = await gastown(['-C', repo.path, ...args], '/', NOW);
+      const full = await gastownSpawned(['-C', repo.path, ...args], '/', NOW);
       const stderr = String(quick.stderr)
         .split('\n')
         .filter((l) => !l.startsWith('MODULE '))

@@ -44,6 +44,36 @@ async function doctorProblems(dir: string) {
   };
 }
 
+/**
+ * Molecules per generated repository, and a seed whose draw puts a molecule at every prototype
+ * stage in that few (the first test checks it): doctor and advance then judge every stage the
+ * generator can write, over less than half the files a size of 100 makes.
+ */
+const SIZE = 41;
+const SEED = '345';
+
+/** How many prototype stages the run with `cacheRoot` built (bench/gen/prototypes.mjs). */
+function prototypeStages(cacheRoot: string): number {
+  const file = readdirSync(cacheRoot).find((f) => /^prototypes-[0-9a-f]+\.json$/.test(f)) as string;
+  return (JSON.parse(readFileSync(join(cacheRoot, file), 'utf8')) as { stages: unknown[] }).stages.length;
+}
+
+/** Distinct stages in a generated repository: each molecule's file names, its id taken out. */
+function stagesIn(dir: string): number {
+  const base = join(dir, '.beads/molecules');
+  const names = (d: string, rel = ''): string[] =>
+    readdirSync(join(d, rel), { withFileTypes: true }).flatMap((e) =>
+      e.isDirectory() ? names(d, `${rel}${e.name}/`) : [`${rel}${e.name}`],
+    );
+  const shapes = readdirSync(base).map((id) =>
+    names(join(base, id))
+      .map((n) => n.replaceAll(id, 'ID'))
+      .sort()
+      .join('\n'),
+  );
+  return new Set(shapes).size;
+}
+
 describe('scale repositories (bench/gen/molecules.mjs)', () => {
   const scratch = tempDir('gastown-bench-gen-');
   let first: Awaited<ReturnType<typeof generate>>;
@@ -54,9 +84,9 @@ describe('scale repositories (bench/gen/molecules.mjs)', () => {
     first = await generate([
       'molecules',
       '--size',
-      '100',
+      String(SIZE),
       '--seed',
-      '7',
+      SEED,
       '--out',
       join(scratch.path, 'a'),
       '--cache-root',
@@ -65,9 +95,9 @@ describe('scale repositories (bench/gen/molecules.mjs)', () => {
     second = await generate([
       'molecules',
       '--size',
-      '100',
+      String(SIZE),
       '--seed',
-      '7',
+      SEED,
       '--out',
       join(scratch.path, 'b'),
       '--cache-root',
@@ -77,14 +107,15 @@ describe('scale repositories (bench/gen/molecules.mjs)', () => {
   afterAll(() => scratch.cleanup());
 
   it('makes the same tree from the same seed, and another from another seed', async () => {
+    expect(stagesIn(first.dir)).toBe(prototypeStages(join(scratch.path, 'ca')));
     expect(second.tree).toBe(first.tree);
     expect((await gitIn(first.dir, 'rev-parse', 'HEAD^{tree}')).trim()).toBe(first.tree);
     const other = await generate([
       'molecules',
       '--size',
-      '100',
+      String(SIZE),
       '--seed',
-      '8',
+      '346',
       '--out',
       join(scratch.path, 'c'),
       '--cache-root',

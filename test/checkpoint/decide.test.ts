@@ -1,4 +1,5 @@
-// `checkpoint approve|reject` through the built CLI in real git repositories: a decision that is
+// `checkpoint approve|reject` in real git repositories (the CLI run in this process; the built one
+// where another process holds the lock): a decision that is
 // already recorded is not silently re-made, a repeated approval writes nothing, the lock is taken
 // before the file is touched, and the edit changes nothing but the decision and reason.
 import { type ChildProcess, spawn } from 'node:child_process';
@@ -6,6 +7,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { gastownInProcess } from '../helpers/inproc.js';
 import { commitAll as commitAllIn, gastown, JGIL, makeRepo, person } from '../helpers/repo.js';
 
 const formulaWith = (minApprovals: number) => `formula = "review"
@@ -54,6 +56,8 @@ describe('checkpoint approve and reject', () => {
   let repo: { path: string; cleanup(): void };
   let holder: ChildProcess | undefined;
   const run = (args: string[], env: Record<string, string> = {}) =>
+    gastownInProcess(args, repo.path, { ...NOW, GASTOWN_LOCK_WAIT_MS: '100', ...env });
+  const spawned = (args: string[], env: Record<string, string> = {}) =>
     gastown(args, repo.path, { ...NOW, GASTOWN_LOCK_WAIT_MS: '100', ...env });
   const ok = async (args: string[], env: Record<string, string> = {}) => {
     const r = await run(args, env);
@@ -167,7 +171,7 @@ describe('checkpoint approve and reject', () => {
       ['checkpoint', 'approve', 'm1', 'review'],
       ['checkpoint', 'reject', 'm1', 'review', '--reason', 'not yet'],
     ]) {
-      const r = await run(args, JGIL);
+      const r = await spawned(args, JGIL);
       expect(r.exitCode).toBe(3);
       expect(r.stderr).toContain(`pid ${holder.pid}`);
       expect(readFileSync(cpFile()).equals(bytes)).toBe(true);

@@ -2,12 +2,13 @@
 // counted approval, a `done` for a command gate whose report failed, a later attempt nothing
 // re-opened, a step finished before the steps it needs. Each makes the molecule invalid, names
 // the file, moves nothing, and doctor exits 1; the way out (remove the file, approve properly)
-// works. Real git repositories and the built CLI.
+// works. Real git repositories and the CLI run in this process.
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { commitAll as commitAllIn, gastown, gitIn, JGIL, testEnv } from '../helpers/repo.js';
+import { gastownInProcess } from '../helpers/inproc.js';
+import { commitAll as commitAllIn, gitIn, JGIL, testEnv } from '../helpers/repo.js';
 import { GUARDED_CONFIG, guardedWorkDone } from './guarded.js';
 
 const FORMULA = `formula = "guarded"
@@ -47,7 +48,7 @@ const MOL = '.beads/molecules/m1';
 
 describe('hand-written facts do not pass a gate', () => {
   let repo: { path: string; cleanup(): void };
-  const run = (args: string[], env: Record<string, string> = {}) => gastown(args, repo.path, env);
+  const run = (args: string[], env: Record<string, string> = {}) => gastownInProcess(args, repo.path, env);
   const ok = async (args: string[], env: Record<string, string> = {}) => {
     const r = await run(args, env);
     if (r.exitCode !== 0) throw new Error(`gastown ${args.join(' ')}: ${r.stderr}${r.stdout}`);

@@ -3,8 +3,16 @@
 // checkpoint pending. Made once per run under `key`, copied for each test (test/helpers/template.ts).
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { commitAll, gastownOk } from '../helpers/repo.js';
+import { gastownInProcess } from '../helpers/inproc.js';
+import { commitAll } from '../helpers/repo.js';
 import { copyOfRepo } from '../helpers/template.js';
+
+/** Runs the CLI in this process: the fixture only sets up state. */
+async function gastownOk(cwd: string, args: string[]): Promise<void> {
+  const r = await gastownInProcess(args, cwd);
+  if (r.exitCode !== 0)
+    throw new Error(`gastown ${args.join(' ')} exited ${r.exitCode}: ${r.stderr}${r.stdout}`);
+}
 
 export const GUARDED_FORMULA = `formula = "guarded"
 type = "workflow"

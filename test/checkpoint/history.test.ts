@@ -2,7 +2,8 @@
 // from one walk of the history (src/checkpoint/history.ts), not a git process or two per file,
 // and reaches the verdicts the per-file walks reach: a forged author, a squash merged by someone
 // else, a commit that also changes who may approve, a reformatted decision line, an edit not
-// committed. Real git repositories and the built CLI.
+// committed. Real git repositories; the CLI runs in this process, but the built one where its git
+// processes are counted.
 import { chmodSync, cpSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -16,6 +17,7 @@ import {
 } from '../../src/checkpoint/history.js';
 import { blobId } from '../../src/git/blob-id.js';
 import { shallowBoundary } from '../../src/git/head.js';
+import { gastownInProcess } from '../helpers/inproc.js';
 import { commitAll, gastown, gitIn, JGIL, person, tempDir, testEnv } from '../helpers/repo.js';
 import { GUARDED_CONFIG, guardedWorkDone } from './guarded.js';
 
@@ -102,7 +104,7 @@ describe('who decided, from one walk of the history', () => {
     // Each molecule judged alone (few lookups: the per-file walks).
     for (const id of MOLECULES) {
       rmSync(join(repo.path, '.beads/.cache'), { recursive: true, force: true });
-      const r = await gastown(['advance', '--dry-run', '--json', '--molecule', id], repo.path);
+      const r = await gastownInProcess(['advance', '--dry-run', '--json', '--molecule', id], repo.path);
       judged.set(id, verdict(String(r.stdout), id));
     }
     const counted = 'review.done; ship.ready';

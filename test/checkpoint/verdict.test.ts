@@ -2,12 +2,13 @@
 // field: an agent's own approval leaves the checkpoint pending in `checkpoint list`, the agent's
 // `checkpoint approve` is refused before anything is written, and a squash merge that leaves an
 // approval no counted vote backs makes `molecule status`, `list` and `checkpoint list` say
-// `invalid` as `doctor` does, with the way back. Real git repositories and the built CLI.
+// `invalid` as `doctor` does, with the way back. Real git repositories and the CLI run in this process.
 import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { commitAll as commitAllIn, gastown, gitIn, JGIL } from '../helpers/repo.js';
+import { gastownInProcess } from '../helpers/inproc.js';
+import { commitAll as commitAllIn, gitIn, JGIL } from '../helpers/repo.js';
 import { guardedWorkDone } from './guarded.js';
 
 const CP = '.beads/molecules/m1/checkpoints/review.md';
@@ -37,7 +38,7 @@ function beadsHash(dir: string): string {
 
 describe('lists show the verdict, not the field', () => {
   let repo: { path: string; cleanup(): void };
-  const run = (args: string[], env: Record<string, string> = {}) => gastown(args, repo.path, env);
+  const run = (args: string[], env: Record<string, string> = {}) => gastownInProcess(args, repo.path, env);
   const ok = async (args: string[], env: Record<string, string> = {}) => {
     const r = await run(args, env);
     if (r.exitCode !== 0) throw new Error(`gastown ${args.join(' ')}: ${r.stderr}${r.stdout}`);

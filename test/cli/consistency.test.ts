@@ -2,7 +2,7 @@
 // where an inputs file's [inputs] lands, what an engine commit's subject says, one exit code for
 // names the repository does not hold, a rounded pass rate, an approval note kept apart from a
 // rejection's reason, a missing var reported where it is declared, and a bad GASTOWN_NOW
-// reported like a bad flag. Real git repositories, real child processes and the built CLI.
+// reported like a bad flag. Real git repositories and child processes, the CLI run in this process.
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -11,14 +11,15 @@ import { renderGateReport } from '../../src/gates/report.js';
 import { runCommandGate } from '../../src/gates/runner.js';
 import { engineCommitMessage } from '../../src/triggers/commit.js';
 import { junitReport } from '../gates/fixtures.js';
-import { commitAll, gastown, JGIL, makeRepo, tempDir } from '../helpers/repo.js';
+import { gastownInProcess } from '../helpers/inproc.js';
+import { commitAll, JGIL, makeRepo, tempDir } from '../helpers/repo.js';
 
 const NOBODY = { GASTOWN_AGENT: '' };
 
 describe('small inconsistencies', () => {
   let repo: { path: string; cleanup(): void };
   const run = (args: string[], env: Record<string, string> = {}) =>
-    gastown(args, repo.path, { ...NOBODY, ...env });
+    gastownInProcess(args, repo.path, { ...NOBODY, ...env });
   const ok = async (args: string[], env: Record<string, string> = {}) => {
     const r = await run(args, env);
     if (r.exitCode !== 0) throw new Error(`gastown ${args.join(' ')}: ${r.stderr}${r.stdout}`);

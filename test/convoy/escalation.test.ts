@@ -1,11 +1,14 @@
-// Escalations through the built CLI: climbing after stale_after on the injected clock, stopping
+// Escalations through the CLI (run in this process): climbing after stale_after on the injected clock, stopping
 // at max_reescalations and on an ack, two clones merging, and the engine's own escalations.
 import { existsSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { gt, gtJson, gtOk, treeHash } from '../engine/cli.js';
+import { inProcess, treeHash } from '../engine/cli.js';
 import { commitAll, gitIn, tempDir } from '../helpers/repo.js';
 import { AT_COMMIT_TIME, convoyRepo, mailFiles } from './helpers.js';
+
+// The CLI runs in this process (test/cli/inproc.test.ts holds it to the built one's output).
+const { gt, gtJson, gtOk } = inProcess;
 
 const ESCALATION_CONFIG = `
 [escalation]

@@ -2,8 +2,10 @@
 // (on_timeout = "approve"), so tests complete molecules with the injected clock alone.
 import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { gtOk } from '../engine/cli.js';
+import { inProcess } from '../engine/cli.js';
 import { commitAll, makeRepo } from '../helpers/repo.js';
+
+const { gtOk } = inProcess;
 
 export const DAY_FORMULA = `formula = "day"
 version = 1

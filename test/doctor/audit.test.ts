@@ -1,14 +1,16 @@
 // `gastown doctor` at scale: the same findings (a forged approval, a link, a hand-edited frozen
 // formula) from a handful of git processes however many checkpoints there are, counted by a
 // `git` stand-in first on PATH that logs each start; and progress on a terminal's stderr only.
-// Real git repositories, the built CLI, and `script` for a pseudo-terminal.
+// Real git repositories, the built CLI where its git processes are counted or its terminal
+// matters (`script` for a pseudo-terminal), else the CLI run in this process.
 import { execFileSync } from 'node:child_process';
 import { chmodSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { writeGuardedWorkDone } from '../checkpoint/guarded.js';
-import { CLI, commitAll, gastown, gastownOk, gitIn, JGIL, tempDir, testEnv } from '../helpers/repo.js';
+import { gastownInProcess } from '../helpers/inproc.js';
+import { CLI, commitAll, gastown, gitIn, JGIL, tempDir, testEnv } from '../helpers/repo.js';
 import { copyOfRepo } from '../helpers/template.js';
 
 const APPROVED = ['m1', 'm2', 'm3', 'm4', 'm5', 'm6'];
@@ -18,6 +20,12 @@ const mol = (id: string) => `.beads/molecules/${id}`;
  * Eight molecules past their work: six approved by @jgil, each in its own commit, and recorded
  * done by advance; m7 approved and recorded done by the agent itself (a forgery); m8 pending.
  */
+const gastownOk = async (cwd: string, args: string[], env: Record<string, string> = {}) => {
+  const r = await gastownInProcess(args, cwd, env);
+  if (r.exitCode !== 0)
+    throw new Error(`gastown ${args.join(' ')} exited ${r.exitCode}: ${r.stderr}${r.stdout}`);
+};
+
 function reviewedRepo() {
   return copyOfRepo('doctor-audit-reviewed-advanced', async (dir) => {
     await writeGuardedWorkDone(dir, undefined, [...APPROVED, 'm7', 'm8']);
@@ -116,11 +124,11 @@ describe('doctor audits every molecule with a few git processes', () => {
       extendEnv: false,
     });
     // `git log -- review.md` follows main through the merge: @jgil decided, and advance counts it.
-    await gastown(['advance'], repo.path); // exits 1 over m7's forgery
+    await gastownInProcess(['advance'], repo.path); // exits 1 over m7's forgery
     if ((await gitIn(repo.path, 'status', '--porcelain')) !== '')
       await commitAll(repo.path, 'advance', at('13:00'));
     expect(readFileSync(join(repo.path, mol('m8'), 'events/review.1.done.toml'), 'utf8')).toContain('@jgil');
-    const r = await gastown(['doctor', '--json'], repo.path);
+    const r = await gastownInProcess(['doctor', '--json'], repo.path);
     const messages = (JSON.parse(String(r.stdout)) as { checks: { message: string }[] }).checks.map(
       (c) => c.message,
     );

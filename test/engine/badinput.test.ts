@@ -4,9 +4,11 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { gitIn } from '../helpers/repo.js';
-import { gt, gtJson, gtOk, repoWithFormulas, type Status, treeHash } from './cli.js';
+import { gt, gtJson, gtOk, inProcess, repoWithFormulas, type Status, treeHash } from './cli.js';
 
 describe('bad input', () => {
+  // The CLI runs in this process; the lock below is held by another process, for the built CLI.
+  const { gt, gtJson, gtOk } = inProcess;
   let repo: Awaited<ReturnType<typeof repoWithFormulas>>;
   beforeAll(async () => {
     repo = await repoWithFormulas('beads/quick-check');

@@ -105,13 +105,8 @@ describe('lazy files and small reads', () => {
   });
 
   it('takes the runner repo paths only for this directory', () => {
-    const text = '/r\n/r/.git\n.git\n.git/hooks';
-    expect(pathsFromRunner('/r', text)).toEqual({
-      root: '/r',
-      gitDir: '/r/.git',
-      commonDir: '/r/.git',
-      hooksDir: '/r/.git/hooks',
-    });
+    const text = '/r\n/r/.git\n.git';
+    expect(pathsFromRunner('/r', text)).toEqual({ root: '/r', gitDir: '/r/.git', commonDir: '/r/.git' });
     expect(pathsFromRunner('/elsewhere', text)).toBeUndefined();
     expect(pathsFromRunner('/r', '/r\n/r/.git')).toBeUndefined();
     expect(pathsFromRunner('/r', undefined)).toBeUndefined();

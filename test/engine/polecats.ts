@@ -4,7 +4,9 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gitIn, person } from '../helpers/repo.js';
-import { gtOk } from './cli.js';
+import { inProcess } from './cli.js';
+
+const { gtOk } = inProcess;
 
 export const POLECAT = person('Polecat One', 'polecat-1@agents.example.com');
 export const CONFIG = `[users.jgil]

@@ -10,10 +10,12 @@ import { parseFrozenFormula } from '../../src/engine/fold.js';
 import { formulaHash } from '../../src/formula/hash.js';
 import { newWatched, settledWatchStamp, watchStat } from '../../src/store/cache.js';
 import { commitAll, gitIn, makeRepo, tempDir } from '../helpers/repo.js';
-import { gt, gtJson, gtOk, inProcess } from './cli.js';
+import { inProcess } from './cli.js';
 import { CONFIG, POLECAT, paAtReview } from './polecats.js';
 
 const NOW_ENV = { GASTOWN_STAMP_WINDOW_MS: '0' };
+// The CLI runs in this process (test/cli/inproc.test.ts holds it to the built one's output).
+const { gt, gtJson, gtOk } = inProcess;
 const READS = [
   ['molecule', 'list'],
   ['molecule', 'current', '--for', 'polecat-1'],
@@ -40,13 +42,13 @@ describe('readers and a no-op advance from stamps', () => {
     JSON.parse(readFileSync(join(dir, '.beads/.cache/summaries.json'), 'utf8')) as Summaries;
   // One clock for every reader: status says how long is left until the review's deadline.
   let clock: Record<string, string>;
-  /** What every reader says, from the summaries. */
-  const warm = async () => Promise.all(READS.map((args) => gtJson(cwd, args, { ...NOW_ENV, ...clock })));
-  /**
-   * What every reader says with no cache at all, in a copy of the repository: the reference the
-   * CLI's answers are held to, worked out in this process (test/cli/inproc.test.ts holds the two
-   * ways of running to the same output), one command at a time as in-process runs must be.
-   */
+  /** What every reader says, from the summaries, one command at a time as in-process runs must be. */
+  const warm = async () => {
+    const answers: unknown[] = [];
+    for (const args of READS) answers.push(await gtJson(cwd, args, { ...NOW_ENV, ...clock }));
+    return answers;
+  };
+  /** What every reader says with no cache at all, in a copy of the repository: the reference. */
   const cold = async () => {
     const copy = join(scratch.path, `cold-${n++}`);
     cpSync(cwd, copy, { recursive: true });
@@ -55,10 +57,7 @@ describe('readers and a no-op advance from stamps', () => {
     for (const args of READS) answers.push(await inProcess.gtJson(copy, args, { ...NOW_ENV, ...clock }));
     return answers;
   };
-  /**
-   * Advance, then readers, until every summary is recorded with its stamp. Run in this process:
-   * only the files they leave matter here, and every answer the tests check comes from the CLI.
-   */
+  /** Advance, then readers, until every summary is recorded with its stamp. */
   const settle = async () => {
     for (let round = 0; round < 2; round++) {
       await inProcess.gtOk(cwd, ['advance'], NOW_ENV);

@@ -3,7 +3,10 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { gitIn } from '../helpers/repo.js';
-import { gt, gtJson, gtOk, repoWithFormulas, type Status, stepStates, treeHash } from './cli.js';
+import { inProcess, repoWithFormulas, type Status, stepStates, treeHash } from './cli.js';
+
+// The CLI runs in this process (test/cli/inproc.test.ts holds it to the built one's output).
+const { gt, gtJson, gtOk } = inProcess;
 
 describe('shiny from create to completed', () => {
   let repo: Awaited<ReturnType<typeof repoWithFormulas>>;

@@ -2,11 +2,14 @@
 // the declared names; --force keeps it), a reserved name (`__proto__`, `constructor`) is refused
 // rather than dropped, `formula validate` warns about an undeclared `{{placeholder}}`, `--as` must
 // name someone the config knows when it lists anyone, and a step assigned to another agent is
-// not theirs to start without --reassign. Real git repositories and the built CLI.
+// not theirs to start without --reassign. Real git repositories and the CLI run in this process.
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { gt, gtOk, repoWithFormulas, treeHash } from './cli.js';
+import { inProcess, repoWithFormulas, treeHash } from './cli.js';
+
+// The CLI runs in this process (test/cli/inproc.test.ts holds it to the built one's output).
+const { gt, gtOk } = inProcess;
 
 const NOBODY = { GASTOWN_AGENT: '' };
 const MOL = '.beads/molecules/m';

@@ -6,8 +6,10 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { lookAtMolecules } from '../../src/engine/views.js';
 import { gitIn, JGIL, makeRepo } from '../helpers/repo.js';
-import { gtJson, gtOk } from './cli.js';
+import { inProcess } from './cli.js';
 import { POLECAT, paAtReview } from './polecats.js';
+
+const { gtJson, gtOk } = inProcess;
 
 interface AdvanceJson {
   transitions: unknown[];

@@ -1,9 +1,10 @@
 // `on_complete.for_each`: a step's output lists conflicts, and one `fix` molecule per item
-// appears without anyone remembering to pour it. Real git repositories, the built CLI.
+// appears without anyone remembering to pour it. Real git repositories, the CLI run in this process.
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { gastown, gitIn, makeRepo, tempDir } from '../helpers/repo.js';
+import { gastownInProcess as gastown } from '../helpers/inproc.js';
+import { gitIn, makeRepo, tempDir } from '../helpers/repo.js';
 
 const REFINERY = `formula = "refinery"
 type = "workflow"

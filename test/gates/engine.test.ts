@@ -1,10 +1,11 @@
-// Gates wired into the engine, through the built CLI in real git repositories: self-approval,
+// Gates wired into the engine, through the CLI (run in this process) in real git repositories: self-approval,
 // bad checkpoint edits, a timeout taken exactly once, a gate command that does not exist.
 import { createHash } from 'node:crypto';
 import { mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { commitAll as commitAllIn, gastown, JGIL, makeRepo } from '../helpers/repo.js';
+import { gastownInProcess } from '../helpers/inproc.js';
+import { commitAll as commitAllIn, JGIL, makeRepo } from '../helpers/repo.js';
 
 const FORMULA = `formula = "review"
 type = "workflow"
@@ -58,7 +59,7 @@ function treeHash(dir: string): string {
 describe('gates in the engine', () => {
   let repo: { path: string; cleanup(): void };
   const run = async (args: string[], env: Record<string, string> = AT('09:30')) =>
-    gastown(args, repo.path, env);
+    gastownInProcess(args, repo.path, env);
   const ok = async (args: string[], env?: Record<string, string>) => {
     const r = await run(args, env);
     if (r.exitCode !== 0) throw new Error(`gastown ${args.join(' ')}: ${r.stderr}`);

@@ -1,8 +1,9 @@
-// Runtime `until` loops and timer gates through the built CLI.
+// Runtime `until` loops and timer gates through the CLI (run in this process).
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { gastown, gitIn, makeRepo } from '../helpers/repo.js';
+import { gastownInProcess as gastown } from '../helpers/inproc.js';
+import { gitIn, makeRepo } from '../helpers/repo.js';
 
 const FORMULA = `formula = "fixer"
 type = "workflow"

@@ -1,9 +1,10 @@
 // Molecules waiting for molecules ("Day 4 is blocked until Day 3 passes"), the same-command
-// cascade when `step done` completes one, and `molecule cancel`. Built CLI, real git repos.
+// cascade when `step done` completes one, and `molecule cancel`. The CLI run in this process, real git repos.
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { gastown, gitIn, makeRepo } from '../helpers/repo.js';
+import { gastownInProcess } from '../helpers/inproc.js';
+import { gitIn, makeRepo } from '../helpers/repo.js';
 
 const DAY3 = `formula = "day3"
 type = "workflow"
@@ -45,7 +46,7 @@ interface Status {
 describe('molecules that wait for molecules', () => {
   let repo: { path: string; cleanup(): void };
   const run = (args: string[]) =>
-    gastown(args, repo.path, { GASTOWN_TEST_CLOCK: '1', GASTOWN_NOW: '2026-01-06T10:00:00Z' });
+    gastownInProcess(args, repo.path, { GASTOWN_TEST_CLOCK: '1', GASTOWN_NOW: '2026-01-06T10:00:00Z' });
   const ok = async (args: string[]) => {
     const r = await run(args);
     if (r.exitCode !== 0) throw new Error(`gastown ${args.join(' ')}: ${r.stderr}`);

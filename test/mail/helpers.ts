@@ -34,7 +34,7 @@ export const mailConfig = (extra = '') => parseConfig(MAIL_CONFIG + extra, '.bea
 /** A repository with `gastown init` run and MAIL_CONFIG (plus `extra`) as its config. */
 export async function mailRepo(extra = '') {
   const repo = await makeRepo();
-  const init = await gastown(['init', '--hooks', 'none'], repo.path);
+  const init = await gastownInProcess(['init', '--hooks', 'none'], repo.path);
   if (init.exitCode !== 0) throw new Error(String(init.stderr));
   writeFileSync(join(repo.path, '.beads/config.toml'), MAIL_CONFIG + extra);
   return repo;

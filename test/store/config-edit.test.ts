@@ -6,8 +6,9 @@ import fc from 'fast-check';
 import { parse } from 'smol-toml';
 import { afterEach, describe, expect, it } from 'vitest';
 import { getPath, parseCliValue, setConfigText } from '../../src/store/config-edit.js';
-import { gastown, ROOT } from '../helpers/repo.js';
-import { gtOk, mailRepo } from '../mail/helpers.js';
+import { gastownInProcess as gastown } from '../helpers/inproc.js';
+import { ROOT } from '../helpers/repo.js';
+import { gtOkInProcess as gtOk, mailRepo } from '../mail/helpers.js';
 
 const template = readFileSync(join(ROOT, '.beads-template/config.toml'), 'utf8');
 const comments = (text: string) =>
