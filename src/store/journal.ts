@@ -3,7 +3,13 @@
 // those. The answer comes after a sync barrier: the journal creates a cookie file and answers
 // once it has seen the cookie's event, so every change made before the question is in it. No
 // discovery file, another journal, no answer in time: no answer, and every stamp is stat'ed.
-import { closeSync, openSync, readFileSync, readSync } from 'node:fs';
+//
+// An abstract socket has no permissions: once the journal is gone, anyone on the machine may
+// listen on its name. So an answer is believed only when it carries a nonce the reader wrote,
+// before asking, into a 0600 file in the journal's cookie folder: only the repository's owner
+// (the journal) can read it, and it is never sent over the socket. No node:crypto on this side:
+// the nonce comes from /dev/urandom.
+import { closeSync, openSync, readFileSync, readSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { countTrusted } from '../engine/trace.js';
 import { commandEnv } from '../scope.js';
@@ -111,6 +117,8 @@ export async function syncJournal(
     return undefined;
   }
   if (typeof socket !== 'string' || !/^gastown-journal-[0-9a-f]+$/.test(socket)) return undefined;
+  const nonce = writeNonce(join(cacheDir(root), COOKIE_DIR));
+  if (!nonce) return undefined;
   const since = peekMark(join(cacheDir(root), summaryFile));
   const { createConnection } = process.getBuiltinModule('node:net') as typeof import('node:net');
   return new Promise((resolve) => {
@@ -123,24 +131,65 @@ export async function syncJournal(
       done = true;
       clearTimeout(timer);
       conn.destroy();
+      // The journal removes the nonce file it read; nobody else did.
+      if (!answer) removeNonce(nonce.file);
       resolve(answer);
     };
     const timer = setTimeout(() => finish(undefined), timeoutMs(env));
     conn.setEncoding('utf8');
     conn.on('error', () => finish(undefined));
     conn.on('close', () => finish(undefined));
-    conn.on('connect', () => conn.write(`sync ${since ? `${since.epoch} ${since.seq}` : '- -'}\n`));
+    conn.on('connect', () =>
+      conn.write(`sync ${since ? `${since.epoch} ${since.seq}` : '- -'} ${nonce.name}\n`),
+    );
     conn.on('data', (chunk: string) => {
       text += chunk;
       const nl = text.indexOf('\n');
-      if (nl >= 0) finish(parseAnswer(text.slice(0, nl), since));
+      if (nl >= 0) finish(parseAnswer(text.slice(0, nl), since, nonce.value));
     });
   });
 }
 
-function parseAnswer(line: string, since: JournalMark | undefined): JournalAnswer | undefined {
+/** The name the request gives (`n-` and 16 hex digits) and the 32 hex digits the file holds. */
+export const NONCE_NAME = /^n-[0-9a-f]{16}$/;
+
+interface Nonce {
+  name: string;
+  value: string;
+  file: string;
+}
+
+/** A fresh nonce in a new 0600 file (umask can only narrow it); undefined when it cannot be made. */
+function writeNonce(cookies: string): Nonce | undefined {
+  let fd: number | undefined;
   try {
-    const a = JSON.parse(line) as { epoch?: unknown; seq?: unknown; touched?: unknown };
+    fd = openSync('/dev/urandom', 'r');
+    const bytes = Buffer.alloc(24);
+    if (readSync(fd, bytes, 0, bytes.length, null) !== bytes.length) return undefined;
+    const name = `n-${bytes.toString('hex', 0, 8)}`;
+    const nonce = { name, value: bytes.toString('hex', 8), file: join(cookies, name) };
+    writeFileSync(nonce.file, nonce.value, { flag: 'wx', mode: 0o600 });
+    return nonce;
+  } catch {
+    return undefined;
+  } finally {
+    if (fd !== undefined) closeSync(fd);
+  }
+}
+
+function removeNonce(file: string): void {
+  try {
+    unlinkSync(file);
+  } catch {
+    /* the journal read and removed it */
+  }
+}
+
+function parseAnswer(line: string, since: JournalMark | undefined, nonce: string): JournalAnswer | undefined {
+  try {
+    const a = JSON.parse(line) as { epoch?: unknown; seq?: unknown; touched?: unknown; nonce?: unknown };
+    // Without the nonce it is not the journal: no answer.
+    if (a.nonce !== nonce) return undefined;
     if (typeof a.epoch !== 'string' || typeof a.seq !== 'number') return undefined;
     const answer: JournalAnswer = { epoch: a.epoch, seq: a.seq };
     if (since && Array.isArray(a.touched)) {

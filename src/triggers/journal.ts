@@ -9,9 +9,10 @@
 // every event queued before it has been counted. Anything the journal cannot vouch for (a watch
 // it could not add, a burst that may have overflowed the kernel's queue, `.beads/` or its
 // molecules folder replaced) starts a new epoch or stops it: a reader's mark then matches nothing
-// and the reader stats everything, as with no journal at all.
+// and the reader stats everything, as with no journal at all. Each answer carries the nonce the
+// reader left in a 0600 file of the cookie folder (store/journal.ts says why).
 import { Worker } from 'node:worker_threads';
-import { COOKIE_DIR, JOURNAL_FILE } from '../store/journal.js';
+import { COOKIE_DIR, JOURNAL_FILE, NONCE_NAME } from '../store/journal.js';
 import { cacheDir, moleculesDir } from '../store/layout.js';
 import { ensureCacheDir } from '../store/links.js';
 
@@ -26,6 +27,8 @@ interface WorkerData {
   cache: string;
   cookies: string;
   discovery: string;
+  /** NONCE_NAME's source: the worker runs from its own text and imports nothing. */
+  nonceName: string;
 }
 
 /**
@@ -46,6 +49,7 @@ export async function startJournal(
     cache: cacheDir(root),
     cookies: `${cache}/${COOKIE_DIR}`,
     discovery: `${cache}/${JOURNAL_FILE}`,
+    nonceName: NONCE_NAME.source,
   };
   // The worker's code is this one class's text: no bundled module to locate at run time.
   const code = `const JournalWorker = (${JournalWorker.toString()});\nnew JournalWorker().start();`;
@@ -116,7 +120,7 @@ class JournalWorker {
   private queueMax = 16384;
   private burst = 0;
   private burstReset = false;
-  private readonly pending = new Map<string, { socket: Socket; since: string[] }>();
+  private readonly pending = new Map<string, { socket: Socket; since: string[]; nonce: string }>();
   private cookieSeq = 0;
   private cookieIdentity: string | undefined;
   private server: import('node:net').Server | undefined;
@@ -306,7 +310,9 @@ class JournalWorker {
     this.watchers.get(d.cookies)?.close();
     this.watchers.delete(d.cookies);
     try {
-      fs.mkdirSync(d.cookies, { recursive: true });
+      fs.mkdirSync(d.cookies, { recursive: true, mode: 0o700 });
+      // Only the owner lists it: nobody else learns a nonce file's name.
+      fs.chmodSync(d.cookies, 0o700);
       for (const n of fs.readdirSync(d.cookies)) fs.rmSync(`${d.cookies}/${n}`, { force: true });
     } catch {
       /* the cookie's write fails below: no answer */
@@ -327,10 +333,10 @@ class JournalWorker {
     } catch {
       /* removed by someone else */
     }
-    this.answer(waiting.socket, waiting.since);
+    this.answer(waiting.socket, waiting.since, waiting.nonce);
   }
 
-  private answer(socket: Socket, since: string[]): void {
+  private answer(socket: Socket, since: string[], nonce: string): void {
     if (this.disabled !== undefined) {
       socket.end('{}\n');
       return;
@@ -342,12 +348,26 @@ class JournalWorker {
       touched = [];
       for (const [id, n] of this.touched) if (n > from) touched.push(id);
     }
-    socket.end(`${JSON.stringify({ epoch: this.epoch, seq: this.seq, touched })}\n`);
+    socket.end(`${JSON.stringify({ epoch: this.epoch, seq: this.seq, touched, nonce })}\n`);
+  }
+
+  /** The reader's nonce, read from its file and the file removed; undefined without one. */
+  private takeNonce(name: string): string | undefined {
+    if (!new RegExp(this.d.nonceName).test(name)) return undefined;
+    const file = `${this.d.cookies}/${name}`;
+    try {
+      const nonce = this.fs.readFileSync(file, 'utf8');
+      this.fs.unlinkSync(file);
+      return /^[0-9a-f]{32}$/.test(nonce) ? nonce : undefined;
+    } catch {
+      return undefined;
+    }
   }
 
   /** A reader's sync: a cookie made now, answered when its event comes. */
-  private sync(socket: Socket, since: string[]): void {
-    if (this.disabled !== undefined) {
+  private sync(socket: Socket, since: string[], nonceName: string): void {
+    const nonce = this.disabled === undefined ? this.takeNonce(nonceName) : undefined;
+    if (nonce === undefined) {
       socket.end('{}\n');
       return;
     }
@@ -355,14 +375,14 @@ class JournalWorker {
     const name = `${++this.cookieSeq}`;
     try {
       this.fs.writeFileSync(`${this.d.cookies}/${name}`, '');
-      this.pending.set(name, { socket, since });
+      this.pending.set(name, { socket, since, nonce });
       socket.on('close', () => this.pending.delete(name));
     } catch {
       socket.end('{}\n');
     }
   }
 
-  /** One request line per connection: `sync <epoch> <seq>` (`- -` without a mark). */
+  /** One request line per connection: `sync <epoch> <seq> <nonce file>` (`- -` without a mark). */
   private serve(): void {
     const server = this.net.createServer((socket) => {
       let text = '';
@@ -377,7 +397,8 @@ class JournalWorker {
         }
         const words = text.slice(0, nl).split(' ');
         text = '';
-        if (words[0] === 'sync' && words.length === 3) this.sync(socket, words.slice(1));
+        if (words[0] === 'sync' && words.length === 4)
+          this.sync(socket, words.slice(1, 3), words[3] as string);
         else socket.destroy();
       });
     });

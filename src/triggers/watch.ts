@@ -5,6 +5,7 @@
 import { createHash } from 'node:crypto';
 import { lstatSync, readFileSync } from 'node:fs';
 import { join, relative, sep } from 'node:path';
+import { GastownError } from '../errors.js';
 import { MAX_STATE_FILE_BYTES } from '../store/atomic.js';
 import type { ReconcileOutcome } from './commit.js';
 
@@ -33,8 +34,13 @@ export interface WatchReason {
 }
 
 export interface Watcher {
-  /** Resolves once chokidar has scanned `.beads/` and the first reconcile has finished. */
+  /**
+   * Resolves once chokidar has scanned `.beads/` and the first reconcile has finished; rejects
+   * as `failed` does when watching cannot start.
+   */
   ready: Promise<void>;
+  /** Rejects when watching cannot go on (the inotify watch limit reached); never resolves. */
+  failed: Promise<never>;
   /** Stops watching, waits for a reconcile in flight, then resolves. Idempotent. */
   close(): Promise<void>;
 }
@@ -53,6 +59,29 @@ export function isIgnoredPath(rel: string): boolean {
     name.endsWith('~') ||
     name === '4913' ||
     /^\.#/.test(name)
+  );
+}
+
+/** The inotify watch limit, as a one-line error naming the setting and the ways out; else undefined. */
+export function watchLimitError(err: unknown): GastownError | undefined {
+  const e = err as NodeJS.ErrnoException & { path?: string };
+  if (e?.code !== 'ENOSPC' || e.syscall !== 'watch') return undefined;
+  // The lower of the system's and this user namespace's (a container's) limits.
+  const limits = ['/proc/sys/fs/inotify/max_user_watches', '/proc/sys/user/max_inotify_watches'].flatMap(
+    (f) => {
+      try {
+        return [Number.parseInt(readFileSync(f, 'utf8'), 10)].filter(Number.isInteger);
+      } catch {
+        return [];
+      }
+    },
+  );
+  const limit = limits.length ? ` = ${Math.min(...limits)}` : '';
+  return new GastownError(
+    'watch.limit',
+    `cannot watch ${e.path ?? '.beads/'}: inotify watch limit reached (fs.inotify.max_user_watches${limit}); ` +
+      'raise it (sysctl fs.inotify.max_user_watches=N) or run `gastown watch --poll`',
+    { cause: err },
   );
 }
 
@@ -163,6 +192,21 @@ export async function startWatcher(opts: WatchOptions): Promise<Watcher> {
     binaryInterval: opts.pollIntervalMs ?? 100,
   });
 
+  let fail: (err: unknown) => void = () => {};
+  const failed = new Promise<never>((_, reject) => {
+    fail = reject;
+  });
+  // Awaited by the caller; a rejection nobody awaits yet is not a crash.
+  failed.catch(() => {});
+  let scanned = false;
+  // Each folder and file the limit refuses is one more error: the first one decides.
+  watcher.on('error', (err: unknown) => {
+    const limit = watchLimitError(err);
+    if (limit) fail(limit);
+    else if (!scanned) fail(err);
+    else opts.onError?.(err);
+  });
+
   watcher.on('all', (ev: string, abs: string) => {
     if (loop.closed) return;
     const rel = toRel(abs);
@@ -173,16 +217,16 @@ export async function startWatcher(opts: WatchOptions): Promise<Watcher> {
   });
 
   const ready = (async () => {
-    await new Promise<void>((resolve, reject) => {
-      watcher.once('ready', () => resolve());
-      watcher.once('error', reject);
-    });
+    await Promise.race([new Promise<void>((resolve) => watcher.once('ready', () => resolve())), failed]);
+    scanned = true;
     // Level-triggered: whatever happened while nobody watched is caught up first.
     if (!loop.closed) await loop.run({ initial: true, paths: [] });
   })();
+  ready.catch(() => {});
 
   return {
     ready,
+    failed,
     async close() {
       if (loop.closed) {
         await loop.running;

@@ -20,6 +20,29 @@ const READS = [
   ['prime', '--for', 'polecat-1'],
 ];
 
+/**
+ * A listener on the abstract socket name given as its argument that answers every sync as the
+ * journal would with nothing touched: the mark it is asked about, and the request's last word
+ * where an answer could carry something of the reader's.
+ */
+const FAKE_JOURNAL = `
+const net = require('node:net');
+const server = net.createServer((s) => {
+  let text = '';
+  s.setEncoding('utf8');
+  s.on('error', () => {});
+  s.on('data', (c) => {
+    text += c;
+    const nl = text.indexOf('\\n');
+    if (nl < 0) return;
+    const w = text.slice(0, nl).split(' ');
+    console.log(w.join(' '));
+    s.end(JSON.stringify({ epoch: w[1], seq: Number(w[2]), touched: [], nonce: w[3] }) + '\\n');
+  });
+});
+server.listen('\\0' + process.argv[1], () => console.log('listening'));
+`;
+
 const procs: ResultPromise[] = [];
 afterEach(async () => {
   for (const p of procs.splice(0)) {
@@ -157,6 +180,54 @@ describe('readers with the change journal running', () => {
     await startWatch(cwd, env);
     expect(await warm()).toEqual(await cold());
     expect(await trusted(cwd, ['molecule', 'list'], env)).toBeGreaterThan(0);
+  });
+
+  it('believes no other listener on the socket name of a dead journal', async () => {
+    const { proc: watch } = await startWatch(cwd, env);
+    const before = await warm();
+    expect(await trusted(cwd, ['molecule', 'list'], env)).toBe(2);
+    watch.kill('SIGKILL');
+    await watch;
+    // Another local user's process takes the name the discovery file still gives and answers
+    // as the journal would that nothing changed since whatever mark it is asked about.
+    const { socket } = JSON.parse(readFileSync(join(cwd, '.beads/.cache/journal.json'), 'utf8'));
+    const fake = execa(process.execPath, ['-e', FAKE_JOURNAL, String(socket)], {
+      env: testEnv(),
+      extendEnv: false,
+      reject: false,
+      stdin: 'ignore',
+    });
+    procs.push(fake);
+    let asked = 0;
+    await new Promise<void>((resolve, reject) => {
+      fake.stdout?.on('data', (chunk: Buffer) => {
+        for (const line of chunk.toString().split('\n')) {
+          if (line === 'listening') resolve();
+          if (line.startsWith('sync ')) asked++;
+        }
+      });
+      fake.once('close', () => reject(new Error(`the fake listener ended: ${fake.stderr}`)));
+    });
+    const request = pa('checkpoints/review.md');
+    writeFileSync(
+      request,
+      readFileSync(request, 'utf8').replace(/^decision: pending/m, 'decision: rejected'),
+    );
+    const after = await warm();
+    expect(asked).toBeGreaterThan(0);
+    expect(after).not.toEqual(before);
+    expect(after).toEqual(await cold());
+    // advance judges the rejection as a run with no cache and no journal does (the counts of
+    // summaries it kept aside).
+    const copy = join(scratch.path, `cold-${n++}`);
+    cpSync(cwd, copy, { recursive: true });
+    rmSync(join(copy, '.beads/.cache'), { recursive: true, force: true });
+    const acts = ({ unchanged: _, ...rest }: Record<string, unknown>) => rest;
+    const advanced = acts(await gtJson(cwd, ['advance'], env));
+    expect(advanced).toEqual(
+      acts(await inProcess.gtJson(copy, ['advance'], { ...env, GASTOWN_JOURNAL: '0' })),
+    );
+    expect(JSON.stringify(advanced.problems)).toMatch(/rejection/);
   });
 });
 

@@ -10,7 +10,7 @@ import { loadConfig } from '../../store/config.js';
 import { type TransitionLike, transitionTrailer } from '../../triggers/commit.js';
 import { startJournal } from '../../triggers/journal.js';
 import { loadTriggerSettings } from '../../triggers/settings.js';
-import { startWatcher } from '../../triggers/watch.js';
+import { startWatcher, type Watcher } from '../../triggers/watch.js';
 import type { CliContext } from '../context.js';
 
 interface WatchOpts {
@@ -46,48 +46,54 @@ export async function watch(ctx: CliContext, opts: WatchOpts): Promise<number> {
       : await startJournal(root, (reason) =>
           ctx.io.warn(`change journal stopped (readers stat every molecule): ${reason}`),
         );
-  const watcher = await startWatcher({
-    root,
-    debounceMs,
-    ...(opts.poll ? { usePolling: true } : {}),
-    reconcile: async () => {
-      let streamed = false;
-      const options = {
-        root,
-        now: ctx.now(),
-        lockWaitMs: 1000,
-        signal: stop.signal,
-        onTransition: (t: TransitionLike) => {
-          streamed = true;
-          out.emit(t);
-        },
-      };
-      // Reconcile and commit under one lock, released once HEAD has moved.
-      const { result, made } = await reconcileAndCommit({
-        root,
-        runs: [options],
-        lockWaitMs: options.lockWaitMs,
-        commit: opts.commit ? { settings: loadTriggerSettings(root) } : undefined,
-      });
-      await out.report(result, streamed);
-      if (made) out.commit(made);
-      return result;
-    },
-    retryable: isBusy,
-    // Busy means a hook or another command is reconciling right now: retried quietly.
-    onError: (err) => {
-      if (!isBusy(err) && !isStopped(err)) ctx.io.warn(err instanceof Error ? err.message : String(err));
-    },
-  });
+  let watcher: Watcher | undefined;
+  let signal: string;
+  // A watch that cannot start or go on leaves nothing running: no journal, no discovery file.
+  try {
+    watcher = await startWatcher({
+      root,
+      debounceMs,
+      ...(opts.poll ? { usePolling: true } : {}),
+      reconcile: async () => {
+        let streamed = false;
+        const options = {
+          root,
+          now: ctx.now(),
+          lockWaitMs: 1000,
+          signal: stop.signal,
+          onTransition: (t: TransitionLike) => {
+            streamed = true;
+            out.emit(t);
+          },
+        };
+        // Reconcile and commit under one lock, released once HEAD has moved.
+        const { result, made } = await reconcileAndCommit({
+          root,
+          runs: [options],
+          lockWaitMs: options.lockWaitMs,
+          commit: opts.commit ? { settings: loadTriggerSettings(root) } : undefined,
+        });
+        await out.report(result, streamed);
+        if (made) out.commit(made);
+        return result;
+      },
+      retryable: isBusy,
+      // Busy means a hook or another command is reconciling right now: retried quietly.
+      onError: (err) => {
+        if (!isBusy(err) && !isStopped(err)) ctx.io.warn(err instanceof Error ? err.message : String(err));
+      },
+    });
 
-  const first = await Promise.race([watcher.ready.then(() => undefined), stopped]);
-  if (first === undefined) {
-    if (opts.json) ctx.io.out(JSON.stringify({ event: 'ready', root }));
-    else ctx.io.out(`watching ${join(root, '.beads')} (Ctrl-C to stop)`);
+    const first = await Promise.race([watcher.ready.then(() => undefined), stopped, watcher.failed]);
+    if (first === undefined) {
+      if (opts.json) ctx.io.out(JSON.stringify({ event: 'ready', root }));
+      else ctx.io.out(`watching ${join(root, '.beads')} (Ctrl-C to stop)`);
+    }
+    signal = await Promise.race([stopped, watcher.failed]);
+  } finally {
+    await watcher?.close();
+    await journal?.close();
   }
-  const signal = await stopped;
-  await watcher.close();
-  await journal?.close();
   if (opts.json) ctx.io.out(JSON.stringify({ event: 'stopped', signal }));
   else ctx.io.out(`stopped (${signal})`);
   return 0;
