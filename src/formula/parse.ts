@@ -4,7 +4,6 @@
 // settled stamp (src/store/cache.ts), so a warm process does not even read it again.
 import { parse as parseToml } from 'smol-toml';
 import { STAMP_WINDOW_MS, stampIsSettled, stampWindow } from '../store/cache.js';
-import { readSimpleToml } from '../store/toml-subset.js';
 import { sourceStamp } from './library.js';
 import { MAX_FORMULA_BYTES } from './limits.js';
 import type { Diagnostic } from './model.js';
@@ -27,6 +26,7 @@ import {
   TOP_KEYS,
   VAR_KEYS,
 } from './schema.js';
+import { readSimpleToml } from './toml-simple.js';
 
 export { MAX_FORMULA_BYTES };
 

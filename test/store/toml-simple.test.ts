@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import fc from 'fast-check';
 import { parse, stringify } from 'smol-toml';
 import { describe, expect, it } from 'vitest';
-import { readSimpleToml } from '../../src/store/toml-subset.js';
+import { readSimpleToml } from '../../src/formula/toml-simple.js';
 import { CORPUS_DIRS } from '../formula/helpers.js';
 
 /** What a parser makes of a text: the value, or that it refused it. */
