@@ -5,14 +5,18 @@
 // ctime) of both files, each taken before it is read: while both stats are the same, so are both
 // files' bytes, and the descriptions are taken from the kept file instead of parsing the formula
 // (docs/decisions.md, "Step descriptions kept under the frozen files' stats").
-import { mkdirSync } from 'node:fs';
 import { moleculeRelDir } from '../engine/io.js';
 import { substituteVars as substitute } from '../formula/vars.js';
-import { readIfExists, readSmallFile, writeFileAtomic } from '../store/atomic.js';
-import { StatDigest, stampIsSettled, stampWindow } from '../store/cache.js';
+import { readIfExists, readSmallFile } from '../store/atomic.js';
+import {
+  StatDigest,
+  stampIsSettled,
+  stampWindow,
+  statusCacheFile,
+  writeStatusCacheFile,
+} from '../store/cache.js';
 import { checkFrozenFormula, checkMoleculeMeta } from '../store/check.js';
-import { cacheDir, FORMULA_FILE, MOLECULE_FILE, moleculesDir } from '../store/layout.js';
-import { checkBeadsPath, ensureCacheDir } from '../store/links.js';
+import { FORMULA_FILE, MOLECULE_FILE, moleculesDir } from '../store/layout.js';
 import { type StampStat, statInto } from '../store/stat.js';
 import { parseWrittenToml } from '../store/toml.js';
 import { VERSION } from '../version.js';
@@ -51,7 +55,7 @@ export function stepDescriptions(
     settled &&= stampIsSettled(st, runStartMs, window);
   }
   const stamp = digest.finish(undefined);
-  const keptFile = `${cacheDir(root)}/status/${id}.described.json`;
+  const keptFile = statusCacheFile(root, `${id}.described.json`);
   const kept = keptDescriptions(keptFile, stamp);
   if (kept && steps.every((s) => typeof kept[s] === 'string'))
     return new Map(steps.map((s) => [s, kept[s] as string]));
@@ -63,14 +67,7 @@ export function stepDescriptions(
       stamp,
       steps: { ...(kept ?? {}), ...Object.fromEntries(read) },
     };
-    try {
-      ensureCacheDir(root);
-      checkBeadsPath(root, keptFile);
-      mkdirSync(`${cacheDir(root)}/status`, { recursive: true });
-      writeFileAtomic(keptFile, JSON.stringify(out), { durable: false });
-    } catch {
-      /* a cache that cannot be written costs time only */
-    }
+    writeStatusCacheFile(root, keptFile, JSON.stringify(out));
   }
   return read;
 }

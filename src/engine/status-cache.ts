@@ -7,21 +7,20 @@
 // molecule's state it asked for, and is shown only while each is the same, no git operation is in
 // progress and its recheck time has not come. A plan that depends on more (`volatile`: a vote,
 // a request not committed yet, a timer) is never kept.
-import { mkdirSync } from 'node:fs';
-import { join } from 'node:path';
 import { isShallowClone, readHead, unbornBranch } from '../git/head.js';
-import { readIfExists, writeFileAtomic } from '../store/atomic.js';
+import { readIfExists } from '../store/atomic.js';
 import {
   configStamp,
   gitOperationInProgress,
   settledWatchStamp,
   stampWindow,
+  statusCacheFile,
   watchStampNow,
   watchTree,
+  writeStatusCacheFile,
 } from '../store/cache.js';
 import { isMoleculeId, isPathSegment } from '../store/ids.js';
-import { cacheDir, moleculesDir } from '../store/layout.js';
-import { checkBeadsPath, ensureCacheDir } from '../store/links.js';
+import { moleculesDir } from '../store/layout.js';
 import { VERSION } from '../version.js';
 import { registrySignature } from './gates.js';
 import { fileMoleculeStatus, moleculeFolderProblem } from './io.js';
@@ -51,7 +50,7 @@ export type KeptKind = 'status' | `step.${string}`;
 function fileOf(root: string, id: string, kind: KeptKind): string | undefined {
   if (!isMoleculeId(id) || (kind !== 'status' && !isPathSegment(kind.slice('step.'.length))))
     return undefined;
-  return join(cacheDir(root), 'status', kind === 'status' ? `${id}.json` : `${id}.${kind}.json`);
+  return statusCacheFile(root, kind === 'status' ? `${id}.json` : `${id}.${kind}.json`);
 }
 
 /**
@@ -138,15 +137,7 @@ export function beforeJudging<T>(root: string, id: string, kind: KeptKind): Keep
         answer,
       };
       const text = JSON.stringify(kept);
-      if (readIfExists(file) === text) return;
-      try {
-        ensureCacheDir(root);
-        checkBeadsPath(root, file);
-        mkdirSync(join(cacheDir(root), 'status'), { recursive: true });
-        writeFileAtomic(file, text, { durable: false });
-      } catch {
-        /* a cache that cannot be written costs time only */
-      }
+      if (readIfExists(file) !== text) writeStatusCacheFile(root, file, text);
     },
   };
 }

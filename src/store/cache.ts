@@ -1,7 +1,7 @@
 // The content-keyed cache under `.beads/.cache/` (derived data: delete it any time). A
 // molecule's key is the set of its file names plus the bytes of its mutable files; never mtimes.
 // A stamp (device, inode, ctime) may vouch that a folder is unchanged since its key was checked.
-import { readdirSync, readFileSync, type Stats, statSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, type Stats, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { gitDirOf } from '../git/head.js';
 import { operationInProgress } from '../git/states.js';
@@ -10,7 +10,7 @@ import { commandEnv } from '../scope.js';
 import { fileKind, isUnreadableStateError, readIfExists, readSmallFile, writeFileAtomic } from './atomic.js';
 import type { JournalMark } from './journal.js';
 import { CONFIG_FILE, cacheDir, DIGEST_FILE, EVENTS, FORMULA_FILE, MOLECULE_FILE } from './layout.js';
-import { ensureCacheDir } from './links.js';
+import { checkBeadsPath, ensureCacheDir } from './links.js';
 import { type StampFields, type StampStat, stampStat, statInto } from './stat.js';
 
 /**
@@ -470,6 +470,23 @@ export function writeCacheJson(root: string, name: string, data: unknown, previo
     writeFileAtomic(join(cacheDir(root), name), text, { durable: false });
   } catch {
     /* a read-only checkout: nothing cached */
+  }
+}
+
+/** A kept answer's file in `.beads/.cache/status/` (derived: deleted any time, never committed). */
+export function statusCacheFile(root: string, name: string): string {
+  return join(cacheDir(root), 'status', name);
+}
+
+/** Writes a kept answer's file (statusCacheFile); one that cannot be written costs time only. */
+export function writeStatusCacheFile(root: string, file: string, text: string): void {
+  try {
+    ensureCacheDir(root);
+    checkBeadsPath(root, file);
+    mkdirSync(join(cacheDir(root), 'status'), { recursive: true });
+    writeFileAtomic(file, text, { durable: false });
+  } catch {
+    /* a cache that cannot be written costs time only */
   }
 }
 
