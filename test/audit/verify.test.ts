@@ -4,7 +4,7 @@ import { chmodSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { afterEach, describe, expect, it } from 'vitest';
-import { chunksLoaded, TABLE_CHUNK } from '../helpers/chunks.js';
+import { expectShortcutAsFullPath } from '../helpers/chunks.js';
 import { gastownInProcess as gastown } from '../helpers/inproc.js';
 import { gastown as gastownSpawned, gitIn, JGIL, person, tempDir, testEnv } from '../helpers/repo.js';
 import { CONFIG, type Day3Repo, day3Repo, MOL, NOW } from './fixture.js';
@@ -111,16 +111,7 @@ describe('verify: git processes', () => {
       const quick = await gastownSpawned(args, repo.path, { ...NOW, NODE_DEBUG: 'module' });
       // A global option first takes the full path through commander.
       const full = await gastownSpawned(['-C', repo.path, ...args], '/', NOW);
-      const stderr = String(quick.stderr)
-        .split('\n')
-        .filter((l) => !l.startsWith('MODULE '))
-        .join('\n');
-      expect([quick.exitCode, String(quick.stdout), stderr]).toEqual([
-        full.exitCode,
-        String(full.stdout),
-        String(full.stderr),
-      ]);
-      expect(chunksLoaded(String(quick.stderr)).filter((f) => TABLE_CHUNK.test(f))).toEqual([]);
+      expectShortcutAsFullPath(quick, full);
     }
   });
 });

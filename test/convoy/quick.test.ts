@@ -1,8 +1,8 @@
 // `convoy show ID` and `patrol` are answered before commander loads (src/cli/shortcuts.ts;
 // test/cli/shortcuts.test.ts holds the options to the table): both paths print the same.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, it } from 'vitest';
 import { gt, gtOk } from '../engine/cli.js';
-import { chunksLoaded, TABLE_CHUNK } from '../helpers/chunks.js';
+import { expectShortcutAsFullPath } from '../helpers/chunks.js';
 import { commitAll } from '../helpers/repo.js';
 import { AT_COMMIT_TIME, convoyRepo } from './helpers.js';
 
@@ -32,16 +32,7 @@ describe('the convoy show and patrol shortcut', () => {
     ]) {
       const quick = await gt(cwd, args, { ...AT_COMMIT_TIME, NODE_DEBUG: 'module' });
       const full = await gt('/', ['-C', cwd, ...args], AT_COMMIT_TIME);
-      const stderr = String(quick.stderr)
-        .split('\n')
-        .filter((l) => !l.startsWith('MODULE '))
-        .join('\n');
-      expect([quick.exitCode, String(quick.stdout), stderr]).toEqual([
-        full.exitCode,
-        String(full.stdout),
-        String(full.stderr),
-      ]);
-      expect(chunksLoaded(String(quick.stderr)).filter((f) => TABLE_CHUNK.test(f))).toEqual([]);
+      expectShortcutAsFullPath(quick, full);
     }
   });
 });
