@@ -17,6 +17,9 @@ import { cacheDir } from './layout.js';
 
 /** The discovery file under `.beads/.cache/`: the journal's socket name, while it runs. */
 export const JOURNAL_FILE = 'journal.json';
+/** The journal's socket name in Linux's abstract namespace: this prefix and its instance's hex id. */
+export const SOCKET_PREFIX = 'gastown-journal-';
+const SOCKET_NAME = new RegExp(`^${SOCKET_PREFIX}[0-9a-f]+$`);
 /** The folder under `.beads/.cache/` the journal creates its cookies in. */
 export const COOKIE_DIR = 'journal-cookies';
 /** How long a reader waits for the journal's answer before stat'ing everything. */
@@ -116,7 +119,7 @@ export async function syncJournal(
   } catch {
     return undefined;
   }
-  if (typeof socket !== 'string' || !/^gastown-journal-[0-9a-f]+$/.test(socket)) return undefined;
+  if (typeof socket !== 'string' || !SOCKET_NAME.test(socket)) return undefined;
   const nonce = writeNonce(join(cacheDir(root), COOKIE_DIR));
   if (!nonce) return undefined;
   const since = peekMark(join(cacheDir(root), summaryFile));

@@ -12,7 +12,7 @@
 // and the reader stats everything, as with no journal at all. Each answer carries the nonce the
 // reader left in a 0600 file of the cookie folder (store/journal.ts says why).
 import { Worker } from 'node:worker_threads';
-import { COOKIE_DIR, JOURNAL_FILE, NONCE_NAME } from '../store/journal.js';
+import { COOKIE_DIR, JOURNAL_FILE, NONCE_NAME, SOCKET_PREFIX } from '../store/journal.js';
 import { cacheDir, moleculesDir } from '../store/layout.js';
 import { ensureCacheDir } from '../store/links.js';
 
@@ -29,6 +29,8 @@ interface WorkerData {
   discovery: string;
   /** NONCE_NAME's source: the worker runs from its own text and imports nothing. */
   nonceName: string;
+  /** SOCKET_PREFIX, for the same reason. */
+  socketPrefix: string;
 }
 
 /**
@@ -50,6 +52,7 @@ export async function startJournal(
     cookies: `${cache}/${COOKIE_DIR}`,
     discovery: `${cache}/${JOURNAL_FILE}`,
     nonceName: NONCE_NAME.source,
+    socketPrefix: SOCKET_PREFIX,
   };
   // The worker's code is this one class's text: no bundled module to locate at run time.
   const code = `const JournalWorker = (${JournalWorker.toString()});\nnew JournalWorker().start();`;
@@ -135,7 +138,7 @@ class JournalWorker {
     this.d = threads.workerData as WorkerData;
     this.beads = this.d.molecules.slice(0, this.d.molecules.lastIndexOf('/'));
     this.instance = (load('node:crypto') as typeof import('node:crypto')).randomBytes(8).toString('hex');
-    this.socketName = `gastown-journal-${this.instance}`;
+    this.socketName = `${this.d.socketPrefix}${this.instance}`;
     this.epoch = `${this.instance}.0`;
   }
 
