@@ -11,6 +11,10 @@ let trusted = 0;
 // check, the scan and the landing (patrol/head.ts).
 let patrol = false;
 let fromHead = false;
+// `GASTOWN_TRACE=convoy`: `gastown: trace convoy kept`, when `convoy show` printed a view kept
+// whole (convoy/kept.ts).
+let convoy = false;
+let keptView = false;
 
 /** Turns the counters on for a `GASTOWN_TRACE` value (a comma-separated list, e.g. `folds`), from zero. */
 export function traceFrom(value: string | undefined): void {
@@ -21,6 +25,13 @@ export function traceFrom(value: string | undefined): void {
   trusted = 0;
   patrol = words.includes('patrol');
   fromHead = false;
+  convoy = words.includes('convoy');
+  keptView = false;
+}
+
+/** `convoy show` printed a view kept whole. */
+export function countKeptConvoy(): void {
+  if (convoy) keptView = true;
 }
 
 /** Patrol answered from its head. */
@@ -43,5 +54,6 @@ export function traceLines(): string[] {
   const lines = [...folds].map(([id, n]) => `gastown: trace folds ${id} ${n}`);
   if (trusted > 0) lines.push(`gastown: trace journal trusted ${trusted}`);
   if (fromHead) lines.push('gastown: trace patrol head');
+  if (keptView) lines.push('gastown: trace convoy kept');
   return lines;
 }

@@ -8,17 +8,16 @@
 // read the same files and find nothing due again, so patrol skips the quiet check's summaries, the
 // scan's patrol.json and the landing's convoys.json (run.ts). Written only when every one of those
 // stats is older than the stamp window (a change within one tick of the file system's clock leaves
-// ctime as it was). The file is one JSON line, then the stats as raw 64-bit floats: comparing them
-// is one memcmp, where hashing them cost a fresh process more than the stats themselves.
+// ctime as it was). The file is one JSON line, then the stats (store/exact-stats.ts).
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CONVOY_FILE, CONVOYS_DIR } from '../convoy/layout.js';
 import { registrySignature } from '../engine/gates.js';
 import { writeFileAtomic } from '../store/atomic.js';
+import { exactStats } from '../store/exact-stats.js';
 import { isMoleculeId } from '../store/ids.js';
 import { CONFIG_FILE, cacheDir, EVENTS, moleculesDir } from '../store/layout.js';
 import { ensureCacheDir } from '../store/links.js';
-import { type StampStat, statInto } from '../store/stat.js';
 import type { OpenClaim } from './agents.js';
 
 const HEAD_FILE = 'patrol-head';
@@ -85,8 +84,7 @@ export interface Probe {
 
 /**
  * The stats of every path a quiet patrol's answer depends on, `watched` giving the paths of the
- * whole-folder summaries. Take it before reading anything it vouches for. A path that is not
- * there counts as ctime -1 (no file has it: ctime cannot be set from user space).
+ * whole-folder summaries. Take it before reading anything it vouches for.
  */
 export function probe(root: string, watched: Readonly<Record<string, readonly string[]>>): Probe {
   const molecules = moleculesDir(root);
@@ -94,7 +92,7 @@ export function probe(root: string, watched: Readonly<Record<string, readonly st
   const paths: string[] = [`${root}/${CONFIG_FILE}`, `${cacheDir(root)}/summaries.json`, molecules];
   // Each folder before its listing: an entry added, removed or renamed moves its ctime, so the
   // same stats mean the same names (in the same order: one listing of an unchanged folder).
-  const pending = statAll(paths);
+  const pending = exactStats(paths);
   let ids: string[] = [];
   try {
     ids = readdirSync(molecules).filter(isMoleculeId);
@@ -109,38 +107,16 @@ export function probe(root: string, watched: Readonly<Record<string, readonly st
     if (w) for (const rel of w) more.push(rel === '' ? dir : `${dir}/${rel}`);
   }
   more.push(convoys);
-  const first = statAll(more);
+  const first = exactStats(more);
   let names: string[] = [];
   try {
     names = readdirSync(convoys).sort();
   } catch {
     /* no convoys */
   }
-  const last = statAll(names.flatMap((n) => [`${convoys}/${n}`, `${convoys}/${n}/${CONVOY_FILE}`]));
+  const last = exactStats(names.flatMap((n) => [`${convoys}/${n}`, `${convoys}/${n}/${CONVOY_FILE}`]));
   const bytes = Buffer.concat([pending, first, last]);
   return { bytes, count: bytes.length / 24 };
-}
-
-const scratch: StampStat = { dev: 0, ino: 0, ctimeMs: 0, dir: false };
-
-function statAll(paths: readonly string[]): Buffer {
-  const out = new Float64Array(paths.length * 3);
-  for (let i = 0, j = 0; i < paths.length; i++, j += 3) {
-    if (statInto(paths[i] as string, scratch)) {
-      out[j] = scratch.dev;
-      out[j + 1] = scratch.ino;
-      out[j + 2] = scratch.ctimeMs;
-    } else out[j + 2] = -1;
-  }
-  return Buffer.from(out.buffer, out.byteOffset, out.byteLength);
-}
-
-/** The newest ctime among a probe's stats (stampIsSettled). */
-export function newestCtime(p: Probe): number {
-  const f = new Float64Array(p.bytes.buffer.slice(p.bytes.byteOffset, p.bytes.byteOffset + p.bytes.length));
-  let newest = 0;
-  for (let i = 2; i < f.length; i += 3) if ((f[i] as number) > newest) newest = f[i] as number;
-  return newest;
 }
 
 /** The head's stats are the probe's, exactly, and it was kept by this build's planners. */

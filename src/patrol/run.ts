@@ -16,6 +16,7 @@ import { notificationEndpoints } from '../notify/config.js';
 import type { DeliverResult } from '../notify/deliver.js';
 import { commandEnv } from '../scope.js';
 import { STAMP_WINDOW_MS, stampWindow } from '../store/cache.js';
+import { newestCtime } from '../store/exact-stats.js';
 import { loadConfig } from '../store/config.js';
 import { EVENTS, moleculesDir } from '../store/layout.js';
 import { withLock } from '../store/lock.js';
@@ -31,7 +32,6 @@ import {
 } from './cache.js';
 import {
   type KnownHead,
-  newestCtime,
   type PatrolHead,
   type Probe,
   plannersNow,
@@ -356,7 +356,7 @@ function recordHead(opts: PatrolOptions, before: Before, quiet: QuietVerdict, sc
   const watched: Record<string, string[]> = Object.create(null);
   for (const [id, paths] of quiet.watched) watched[id] = [...paths];
   const sameWatch = sameWatched(before.probedWith?.watched ?? {}, watched);
-  const settled = newestCtime(before.probe) <= Date.now() - (stampWindow(opts.env) ?? STAMP_WINDOW_MS);
+  const settled = newestCtime(before.probe.bytes) <= Date.now() - (stampWindow(opts.env) ?? STAMP_WINDOW_MS);
   const vouches = sameWatch && settled;
   writePatrolHead(
     opts.root,
