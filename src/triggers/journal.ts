@@ -14,7 +14,7 @@
 // and the reader stats everything, as with no journal at all. Each answer carries the nonce the
 // reader left in a 0600 file of the cookie folder (store/journal.ts says why).
 import { Worker } from 'node:worker_threads';
-import type { GastownError } from '../errors.js';
+import { GastownError } from '../errors.js';
 import { COOKIE_DIR, JOURNAL_FILE, NONCE_NAME, SOCKET_PREFIX } from '../store/journal.js';
 import { cacheDir, moleculesDir } from '../store/layout.js';
 import { ensureCacheDir } from '../store/links.js';
@@ -81,6 +81,12 @@ export async function startJournal(
   let listener: ((changes: FeedChange[]) => void) | undefined;
   let onFail: ((err: GastownError) => void) | undefined;
   let failure: GastownError | undefined;
+  let closing: Promise<void> | undefined;
+  // The watch it feeds cannot go on: it hears the first reason.
+  const lost = (err: GastownError) => {
+    failure ??= err;
+    if (failure === err) onFail?.(err);
+  };
   const started = await new Promise<boolean | GastownError>((resolve) => {
     let ready = false;
     worker.on(
@@ -98,18 +104,21 @@ export async function startJournal(
         if (m.failed) {
           const err = watchFailure(Object.assign(new Error(m.failed.message), m.failed));
           if (!ready) resolve(err);
-          failure ??= err;
-          onFail?.(err);
+          lost(err);
         }
       },
     );
     worker.on('error', (err) => {
-      disable(err instanceof Error ? err.message : String(err));
+      const reason = err instanceof Error ? err.message : String(err);
+      disable(reason);
       resolve(false);
+      lost(new GastownError('watch.failed', `the change journal's thread failed: ${reason}`));
     });
-    worker.on('exit', () => resolve(false));
+    worker.on('exit', () => {
+      resolve(false);
+      if (!closing) lost(new GastownError('watch.failed', "the change journal's thread stopped"));
+    });
   });
-  let closing: Promise<void> | undefined;
   const close = () => {
     closing ??= (async () => {
       // Held until the worker has removed its discovery file and exited.
@@ -223,7 +232,7 @@ class JournalWorker {
     this.watchDir(d.root, parent);
     this.watchDir(d.cache, parent);
     this.cookieDir();
-    this.watchTree(this.beads, false);
+    this.watchTree(this.beads);
     if (this.disabled !== undefined || this.failed) {
       port.close();
       return;
@@ -283,10 +292,9 @@ class JournalWorker {
 
   /**
    * Every folder under `abs` but the cache, each watched before it is listed: a later entry comes
-   * as an event. With `announce`, the files found are changes for the watch (a folder made and
-   * written into before its watch was added).
+   * as an event. `found` collects the files listed.
    */
-  private watchTree(abs: string, announce: boolean): void {
+  private watchTree(abs: string, found?: string[]): void {
     if (abs === this.d.cache) return;
     this.watchDir(abs, (type, name) => this.onTree(abs, type, name));
     let entries: import('node:fs').Dirent[];
@@ -296,9 +304,20 @@ class JournalWorker {
       return;
     }
     for (const e of entries) {
-      if (e.isDirectory()) this.watchTree(`${abs}/${e.name}`, announce);
-      else if (announce) this.change(`${abs}/${e.name}`, 'add');
+      if (e.isDirectory()) this.watchTree(`${abs}/${e.name}`, found);
+      else found?.push(`${abs}/${e.name}`);
     }
+  }
+
+  /**
+   * A folder that came: watched, and the files already in it are changes for the watch (made
+   * before its watch was added, they have no event). A large tree (a checkout) is one change.
+   */
+  private folderCame(abs: string): void {
+    const found: string[] = [];
+    this.watchTree(abs, found);
+    if (found.length > 1000) this.change(abs, 'add');
+    else for (const f of found) this.change(f, 'add');
   }
 
   /** Lets go of the folders at and under `abs`; the cache's own watches stay. */
@@ -332,7 +351,7 @@ class JournalWorker {
     this.epoch = `${this.instance}.${this.epochCount}`;
     this.touched = new Map();
     this.unwatchTree(this.beads);
-    this.watchTree(this.beads, false);
+    this.watchTree(this.beads);
     this.change(this.beads, 'change');
   }
 
@@ -379,7 +398,7 @@ class JournalWorker {
       const wasFolder = this.watchers.has(abs);
       this.unwatchTree(abs);
       const st = this.fs.lstatSync(abs, { throwIfNoEntry: false });
-      if (st?.isDirectory()) this.watchTree(abs, true);
+      if (st?.isDirectory()) this.folderCame(abs);
       else this.change(abs, wasFolder ? 'unlinkDir' : st ? 'add' : 'unlink');
     } else if (!this.watchers.has(abs)) this.change(abs, 'change');
     if (dir === d.molecules) this.touched.set(name, ++this.seq);
@@ -411,7 +430,7 @@ class JournalWorker {
       // Watched once per `.beads/`; `disable` has compared the first one's identity already.
       this.beadsIdentity = now;
       this.unwatchTree(this.beads);
-      this.watchTree(this.beads, true);
+      this.folderCame(this.beads);
     }
   }
 

@@ -142,6 +142,17 @@ class ReconcileLoop {
     this.schedule(this.opts.debounceMs);
   }
 
+  /** A batch of them: one timer for the lot (a checkout brings thousands). */
+  events(batch: readonly FeedChange[]): void {
+    let any = false;
+    for (const [rel, ev] of batch)
+      if (!isIgnoredPath(rel)) {
+        this.pending.set(rel, ev);
+        any = true;
+      }
+    if (any) this.schedule(this.opts.debounceMs);
+  }
+
   /** No run starts after this; the caller waits for `running`. */
   stop(): void {
     this.closed = true;
@@ -274,8 +285,7 @@ function startFed(feed: ChangeFeed, loop: ReconcileLoop): Watcher {
   failed.catch(() => {});
   feed.listen(
     (batch) => {
-      if (loop.closed) return;
-      for (const [rel, ev] of batch) if (!isIgnoredPath(rel)) loop.event(rel, ev);
+      if (!loop.closed) loop.events(batch);
     },
     (err) => fail(err),
   );

@@ -87,7 +87,7 @@ describe('gastown watch under the inotify watch limit', () => {
     expect(String(r.stdout)).toMatch(/"event":"stopped"/);
   });
 
-  it('starts with watches for its folders but not its files, and sees an approval in a folder made anew', async () => {
+  it('starts with watches for its folders but not its files, sees an approval in a folder made anew, stops past the limit', async () => {
     // Every folder of .beads/ but the cache, the root, the cache, the journal's cookie folder, and
     // room for the new folder below: far fewer than one per folder and per file.
     const limit = beads.folders + 3 + 2;
@@ -134,11 +134,17 @@ describe('gastown watch under the inotify watch limit', () => {
       writeFileSync(`${request}.swp`, text.replace(/^decision: pending/m, 'decision: approved'));
       renameSync(`${request}.swp`, request);
       await approved;
+      // More new folders than the limit leaves room for: it stops, in one line, as at start.
+      for (const n of [1, 2, 3, 4, 5]) mkdirSync(join(cwd, `.beads/mail/@x${n}`));
+      await closed;
     } finally {
       proc.kill('SIGTERM');
     }
     const r = await proc;
-    expect(r.exitCode).toBe(0);
-    expect(String(r.stderr)).not.toMatch(/limit/);
+    expect(r.exitCode).toBe(1);
+    const stderr = String(r.stderr).trim();
+    expect(stderr.split('\n')).toHaveLength(1);
+    expect(stderr).toMatch(/cannot watch .*\/\.beads\/mail\/@x\d: inotify watch limit reached/);
+    expect(existsSync(join(cwd, '.beads/.cache/journal.json'))).toBe(false);
   });
 });
