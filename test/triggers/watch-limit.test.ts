@@ -90,9 +90,10 @@ describe('gastown watch under the inotify watch limit', () => {
   it('starts with watches for its folders but not its files, sees an approval in a folder made anew, stops past the limit', async () => {
     // Every folder of .beads/ but the cache, the root, the cache, the journal's cookie folder, and
     // room for the new folder below: far fewer than one per folder and per file.
-    const limit = beads.folders + 3 + 2;
-    expect(limit).toBeLessThan(beads.folders + beads.files);
     const cwd = repo.path;
+    const now = count(join(cwd, '.beads'));
+    const limit = now.folders + 3 + 2;
+    expect(limit).toBeLessThan(now.folders + now.files);
     const proc = watchUnder(limit, cwd, ['--debounce', '50'], JGIL);
     let out = '';
     const waiters = new Set<() => void>();
