@@ -47,17 +47,8 @@ interface WorkerData {
   socketPrefix: string;
 }
 
-/**
- * Starts the journal for the repository at `root`; resolves once every folder is watched and
- * the discovery file is written. Undefined off Linux or when it cannot start (the watch runs on).
- * `onDisabled` hears why it could not start or stopped vouching for anything (readers then
- * stat every molecule, as without it).
- */
-export async function startJournal(
-  root: string,
-  onDisabled: (reason: string) => void = () => {},
-): Promise<Journal | undefined> {
-  if (process.platform !== 'linux') return undefined;
+/** The journal's worker thread for the repository at `root`. */
+function spawnWorker(root: string): Worker {
   const cache = ensureCacheDir(root);
   const data: WorkerData = {
     root,
@@ -70,7 +61,22 @@ export async function startJournal(
   };
   // The worker's code is this one class's text: no bundled module to locate at run time.
   const code = `const JournalWorker = (${JournalWorker.toString()});\nnew JournalWorker().start();`;
-  const worker = new Worker(code, { eval: true, workerData: data });
+  return new Worker(code, { eval: true, workerData: data });
+}
+
+/**
+ * Starts the journal for the repository at `root`; resolves once every folder is watched and
+ * the discovery file is written. Undefined off Linux or when it cannot start (the watch runs on);
+ * throws the limit's error when even one inotify watch per folder is too many.
+ * `onDisabled` hears why it could not start or stopped vouching for anything (readers then
+ * stat every molecule, as without it).
+ */
+export async function startJournal(
+  root: string,
+  onDisabled: (reason: string) => void = () => {},
+): Promise<Journal | undefined> {
+  if (process.platform !== 'linux') return undefined;
+  const worker = spawnWorker(root);
   let disabled: string | undefined;
   const disable = (reason: string) => {
     if (disabled !== undefined) return;

@@ -1,7 +1,7 @@
 // The watcher: the core with an injected reconcile (real chokidar, real files; on Linux also fed
 // by the change journal's folder watches), then the real `gastown watch` process reacting to an
 // edit, a later commit adding nothing, and Ctrl-C.
-import { appendFileSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, cpSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { execa, type ResultPromise } from 'execa';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -100,11 +100,11 @@ describe('watcher core', () => {
 
 describe.runIf(process.platform === 'linux')('watcher core fed by the change journal', () => {
   /** A `.beads/` with one molecule folder, watched through the journal's feed. */
-  async function fed(debounceMs: number, write?: (n: number) => string[]) {
+  async function fed(debounceMs: number, write?: (n: number) => string[], onDisabled?: (r: string) => void) {
     const dir = tempDir();
     cleanups.push(dir.cleanup);
     mkdirSync(join(dir.path, '.beads/molecules/m1/events'), { recursive: true });
-    const journal = await startJournal(dir.path);
+    const journal = await startJournal(dir.path, onDisabled);
     if (!journal) throw new Error('the journal did not start');
     const rec = recorder(write);
     const w = await startWatcher({
@@ -123,21 +123,22 @@ describe.runIf(process.platform === 'linux')('watcher core fed by the change jou
     return { root: dir.path, rec, at: (rel: string) => join(dir.path, rel) };
   }
 
+  /** The first run from now on whose changes name `rel` (a run for an earlier change may come first). */
+  async function runFor(rec: ReturnType<typeof recorder>, rel: string) {
+    for (;;) if ((await rec.next()).paths.includes(rel)) return;
+  }
+
   it('sees folders made after it started, what was written into them first, and removals', async () => {
     const { rec, at } = await fed(20);
-    /** The first run from now on whose changes name `rel` (a run for an earlier change may come first). */
-    const runFor = async (rel: string) => {
-      for (;;) if ((await rec.next()).paths.includes(rel)) return;
-    };
     // Made and written into at once, before the journal could watch the new folders: its scan says so.
     const first = '.beads/molecules/m2/checkpoints/review.md';
-    let seen = runFor(first);
+    let seen = runFor(rec, first);
     mkdirSync(at('.beads/molecules/m2/checkpoints'), { recursive: true });
     writeFileSync(at(first), 'decision: pending\n');
     await seen;
     // A file made there after that run came through the new folder's own watch.
     const later = '.beads/molecules/m2/checkpoints/deploy.md';
-    seen = runFor(later);
+    seen = runFor(rec, later);
     writeFileSync(at(later), 'decision: pending\n');
     await seen;
     // Outside molecules/: mail, config and formulas, as chokidar's watch reacted to them.
@@ -146,19 +147,34 @@ describe.runIf(process.platform === 'linux')('watcher core fed by the change jou
       ['.beads/config.toml', '[users.jgil]\n'],
       ['.beads/formulas/x.formula.toml', 'formula = "x"\n'],
     ] as const) {
-      seen = runFor(rel);
+      seen = runFor(rec, rel);
       mkdirSync(dirname(at(rel)), { recursive: true });
       writeFileSync(at(rel), text);
       await seen;
     }
     // A folder removed, and a file in a folder made anew in its place.
-    seen = runFor('.beads/molecules/m2');
+    seen = runFor(rec, '.beads/molecules/m2');
     rmSync(at('.beads/molecules/m2'), { recursive: true });
     await seen;
-    seen = runFor('.beads/molecules/m2/molecule.toml');
+    seen = runFor(rec, '.beads/molecules/m2/molecule.toml');
     mkdirSync(at('.beads/molecules/m2'));
     writeFileSync(at('.beads/molecules/m2/molecule.toml'), 'formula = "x"\n');
     await seen;
+  });
+
+  it('goes on when .beads/ is made anew, and says the journal stopped vouching', async () => {
+    const warnings: string[] = [];
+    const { rec, at } = await fed(20, undefined, (reason) => warnings.push(reason));
+    // A restore from a copy: the same files in a new folder, the old one moved aside.
+    cpSync(at('.beads'), at('beads.copy'), { recursive: true });
+    renameSync(at('.beads'), at('beads.old'));
+    renameSync(at('beads.copy'), at('.beads'));
+    const rel = '.beads/molecules/m1/events/a.toml';
+    const seen = runFor(rec, rel);
+    writeFileSync(at(rel), 'kind = "done"\n');
+    await seen;
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]).toMatch(/replaced/);
   });
 
   it('ignores its own writes, in folders it made too, and the cache', async () => {
