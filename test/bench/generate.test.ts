@@ -3,30 +3,9 @@
 // `gastown doctor` finds every file valid and every fact standing. No timing is asserted.
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { gastown, gitIn, ROOT, tempDir, testEnv } from '../helpers/repo.js';
-
-const GENERATE = join(ROOT, 'bench/generate.mjs');
-
-async function generate(args: string[]) {
-  const r = await execa(process.execPath, [GENERATE, ...args], {
-    cwd: ROOT,
-    env: testEnv(),
-    extendEnv: false,
-    reject: false,
-    stdin: 'ignore',
-  });
-  if (r.exitCode !== 0)
-    throw new Error(`bench/generate.mjs ${args.join(' ')} exited ${r.exitCode}:\n${r.stderr}`);
-  return JSON.parse(String(r.stdout)) as {
-    dir: string;
-    tree: string;
-    files?: number;
-    head?: string;
-    commits?: number;
-  };
-}
+import { type Generated, generate, generatedRepo } from '../helpers/generated.js';
+import { gastown, gitIn, tempDir } from '../helpers/repo.js';
 
 interface DoctorJson {
   ok: boolean;
@@ -76,22 +55,13 @@ function stagesIn(dir: string): number {
 
 describe('scale repositories (bench/gen/molecules.mjs)', () => {
   const scratch = tempDir('gastown-bench-gen-');
-  let first: Awaited<ReturnType<typeof generate>>;
-  let second: Awaited<ReturnType<typeof generate>>;
+  let first: Awaited<ReturnType<typeof generatedRepo>>;
+  let second: Generated;
 
   beforeAll(async () => {
-    // Two runs that share nothing: each builds its own prototypes with the engine.
-    first = await generate([
-      'molecules',
-      '--size',
-      String(SIZE),
-      '--seed',
-      SEED,
-      '--out',
-      join(scratch.path, 'a'),
-      '--cache-root',
-      join(scratch.path, 'ca'),
-    ]);
+    // Two runs that share nothing: each builds its own prototypes with the engine. The first is
+    // the run's shared one (other tests read it too), copied.
+    first = await generatedRepo(SIZE, SEED);
     second = await generate([
       'molecules',
       '--size',
@@ -104,10 +74,13 @@ describe('scale repositories (bench/gen/molecules.mjs)', () => {
       join(scratch.path, 'cb'),
     ]);
   }, 300_000);
-  afterAll(() => scratch.cleanup());
+  afterAll(() => {
+    first.cleanup();
+    scratch.cleanup();
+  });
 
   it('makes the same tree from the same seed, and another from another seed', async () => {
-    expect(stagesIn(first.dir)).toBe(prototypeStages(join(scratch.path, 'ca')));
+    expect(stagesIn(first.dir)).toBe(prototypeStages(first.cacheRoot));
     expect(second.tree).toBe(first.tree);
     expect((await gitIn(first.dir, 'rev-parse', 'HEAD^{tree}')).trim()).toBe(first.tree);
     const other = await generate([
@@ -119,7 +92,7 @@ describe('scale repositories (bench/gen/molecules.mjs)', () => {
       '--out',
       join(scratch.path, 'c'),
       '--cache-root',
-      join(scratch.path, 'ca'),
+      first.cacheRoot,
     ]);
     expect(other.tree).not.toBe(first.tree);
   }, 120_000);
