@@ -1,11 +1,13 @@
 // The benches' generated repositories (bench/gen/, run through bench/generate.mjs as a child
 // process): the same seed makes the same tree, the result is what the engine itself writes, and
-// `gastown doctor` finds every file valid and every fact standing. No timing is asserted.
+// `gastown doctor` finds every file valid and every fact standing. The commands that judge the
+// result run in the test worker (test/helpers/inproc.ts). No timing is asserted.
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Generated, generate, generatedRepo } from '../helpers/generated.js';
-import { gastown, gitIn, tempDir } from '../helpers/repo.js';
+import { gastownInProcess } from '../helpers/inproc.js';
+import { gitIn, tempDir } from '../helpers/repo.js';
 
 interface DoctorJson {
   ok: boolean;
@@ -14,7 +16,7 @@ interface DoctorJson {
 
 /** Doctor's findings other than "ok"/"info", hooks aside (generated repositories have none installed). */
 async function doctorProblems(dir: string) {
-  const r = await gastown(['doctor', '--json'], dir);
+  const r = await gastownInProcess(['doctor', '--json'], dir);
   const report = JSON.parse(String(r.stdout)) as DoctorJson;
   return {
     ok: report.ok,
@@ -103,7 +105,7 @@ describe('scale repositories (bench/gen/molecules.mjs)', () => {
     expect(d.ok).toBe(true);
     expect(d.checks).toEqual(expect.arrayContaining(['files', 'molecules', 'checkpoints']));
     // At rest: a reconcile of the generated state writes nothing.
-    const r = await gastown(['advance'], first.dir);
+    const r = await gastownInProcess(['advance'], first.dir);
     expect(r.exitCode).toBe(0);
     expect((await gitIn(first.dir, 'status', '--porcelain')).trim()).toBe('');
   }, 120_000);
@@ -132,7 +134,7 @@ describe('scale repositories (bench/gen/molecules.mjs)', () => {
         .flatMap(([k, v]) => ['--var', `${k}=${JSON.parse(v)}`]);
       const assignee = /^assignee = "(.*)"$/m.exec(meta)?.[1];
       const name = `again-${id}`;
-      const r = await gastown(
+      const r = await gastownInProcess(
         [
           'molecule',
           'create',
@@ -227,7 +229,7 @@ describe('commit histories (bench/gen/history.mjs)', () => {
     const d = await doctorProblems(a.dir);
     expect(d.problems).toEqual([]);
     // Every trailer is recorded already: catching up on the whole history writes nothing.
-    expect((await gastown(['advance'], a.dir)).exitCode).toBe(0);
+    expect((await gastownInProcess(['advance'], a.dir)).exitCode).toBe(0);
     expect((await gitIn(a.dir, 'status', '--porcelain')).trim()).toBe('');
   }, 300_000);
 });
