@@ -6,8 +6,9 @@ export default defineConfig({
     // Builds dist/ from the current source, and makes this run's temp folder and repository
     // templates, before any test file runs.
     globalSetup: ['test/global-setup.ts'],
-    // In-process tests get the gate kinds the CLI's composition root installs.
-    setupFiles: ['test/setup-plugins.ts'],
+    // In-process tests get the gate kinds the CLI's composition root installs; a file's CPU time
+    // is logged when GASTOWN_TEST_CPU_LOG names a file (test/cpu-log.ts).
+    setupFiles: ['test/setup-plugins.ts', 'test/cpu-log.ts'],
     // A guard against a hung test, not a speed check: a loaded machine may take minutes.
     testTimeout: 300_000,
     hookTimeout: 300_000,
