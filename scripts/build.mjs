@@ -30,6 +30,28 @@ const lazyChildProcess = {
   },
 };
 
+// yaml is CommonJS, so the bundle runs all ~70 of its modules where the engine imports it, on
+// every run that loads `core` (~38 M instructions of a cold `molecule status`), while most runs
+// read only front matter the subset reader takes (checkpoint/frontmatter-subset.ts) and write
+// none. gastown's modules get a stand-in that runs the bundled yaml on first use.
+const LAZY_YAML = '\0lazy-yaml';
+const lazyYaml = {
+  name: 'lazy-yaml-for-gastown',
+  async resolveId(id, importer) {
+    if (id !== 'yaml' || !importer) return null;
+    if (importer === LAZY_YAML)
+      return this.resolve('yaml', `${root}src/checkpoint/frontmatter.ts`, { skipSelf: true });
+    return /[\\/]src[\\/]/.test(importer) ? LAZY_YAML : null;
+  },
+  load(id) {
+    if (id !== LAZY_YAML) return null;
+    return (
+      "let real; const load = () => (real ??= require('yaml'));\n" +
+      'module.exports = new Proxy({}, { get: (_, key) => load()[key] });\n'
+    );
+  },
+};
+
 /**
  * Chunks by hand. Left to itself a bundler makes one chunk per distinct set of importers, and
  * `advance` then loads 14 files; each costs a read, a compile and a link. `base` is what the
@@ -123,7 +145,7 @@ await build({
     if (log.code === 'INEFFECTIVE_DYNAMIC_IMPORT') return;
     handler(level, log);
   },
-  plugins: [lazyChildProcess],
+  plugins: [lazyChildProcess, lazyYaml],
   output: {
     dir: staging,
     format: 'cjs',
