@@ -30,23 +30,21 @@ const lazyChildProcess = {
   },
 };
 
-// yaml is CommonJS, so the bundle runs all ~70 of its modules where the engine imports it, on
-// every run that loads `core` (~38 M instructions of a cold `molecule status`), while most runs
-// read only front matter the subset reader takes (checkpoint/frontmatter-subset.ts) and write
-// none. gastown's modules get a stand-in that runs the bundled yaml on first use.
+// yaml is CommonJS, so the bundle ran all ~70 of its modules where the engine imports it, on
+// every run that loads `core`, and compiled its 158 KB with `core`; most runs read only front
+// matter the subset reader takes (checkpoint/frontmatter-subset.ts) and write none. So yaml is
+// an entry of its own (dist/yaml.cjs), and gastown's modules import a stand-in that requires
+// that file on first use.
 const LAZY_YAML = '\0lazy-yaml';
 const lazyYaml = {
   name: 'lazy-yaml-for-gastown',
-  async resolveId(id, importer) {
-    if (id !== 'yaml' || !importer) return null;
-    if (importer === LAZY_YAML)
-      return this.resolve('yaml', `${root}src/checkpoint/frontmatter.ts`, { skipSelf: true });
-    return /[\\/]src[\\/]/.test(importer) ? LAZY_YAML : null;
+  resolveId(id, importer) {
+    return id === 'yaml' && importer && /[\\/]src[\\/]/.test(importer) ? LAZY_YAML : null;
   },
   load(id) {
     if (id !== LAZY_YAML) return null;
     return (
-      "let real; const load = () => (real ??= require('yaml'));\n" +
+      "let real; const load = () => (real ??= require(require('node:path').join(__dirname, '..', 'yaml.cjs')));\n" +
       'module.exports = new Proxy({}, { get: (_, key) => load()[key] });\n'
     );
   },
@@ -134,7 +132,7 @@ const staging = `${root}dist.tmp-${process.pid}`;
 const old = `${root}dist.old-${process.pid}`;
 rmSync(staging, { recursive: true, force: true });
 await build({
-  input: { gastown: 'src/cli/main.ts' },
+  input: { gastown: 'src/cli/main.ts', yaml: 'node_modules/yaml/dist/index.js' },
   cwd: root,
   platform: 'node',
   logLevel: 'warn',
