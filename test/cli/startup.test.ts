@@ -1,8 +1,9 @@
 // What a short command loads before it answers: `--version` only the entry and the `base` chunk,
-// a warm `formula validate` neither node:crypto (~20 M instructions with the streams it loads)
-// nor the resolver, a warm `convoy show` and a `patrol` with nothing due neither the engine nor
-// the mail code, and a cold `molecule status` at a checkpoint no YAML code (dist/yaml.cjs loads
-// where a run writes front matter). Each load is part of every run's start-up.
+// a `formula validate` of settled files no node:crypto (~20 M instructions with the streams it
+// loads), cold or warm, and a warm one no resolver; a warm `convoy show` and a `patrol` with
+// nothing due neither the engine nor the mail code, and a cold `molecule status` at a checkpoint
+// no YAML code (dist/yaml.cjs loads where a run writes front matter). Each load is part of every
+// run's start-up.
 import { spawnSync } from 'node:child_process';
 import { readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -57,7 +58,7 @@ describe('start-up of short commands', () => {
     expect(chunks.filter((f) => !/^chunks[\\/](base|rolldown-runtime)-/.test(f))).toEqual(['gastown.cjs']);
   });
 
-  it('a warm formula validate loads neither node:crypto nor the resolver', () => {
+  it('a formula validate loads no node:crypto, cold or warm, and no resolver when warm', () => {
     const cwd = scratch();
     const dirs = ['gastown', 'beads'].map((d) => join(CORPUS, d));
     const files = dirs.flatMap((d) =>
@@ -67,7 +68,8 @@ describe('start-up of short commands', () => {
     );
     const env = { GASTOWN_FORMULA_PATH: dirs.join(':'), GASTOWN_CACHE_DIR: join(cwd, 'cache') };
     const cold = loads(['formula', 'validate', ...files], cwd, env);
-    expect(cold.builtins).toContain('crypto');
+    expect(cold.builtins).not.toContain('crypto');
+    expect(cold.chunks.filter((f) => /^chunks[\\/]resolve-/.test(f))).toHaveLength(1);
     const warm = loads(['formula', 'validate', ...files], cwd, env);
     expect(warm.stdout).toBe(cold.stdout);
     expect(warm.builtins).not.toContain('crypto');
