@@ -147,9 +147,10 @@ function readTexts(cache: ContentCache | undefined): TextTable {
  * What a source's diagnostics depend on: its bytes, or only its size when it is over the limit.
  * The identity comes from the stamp table when the file's stamp matches; else it is the one
  * recorded with the file's kept text when the text is the same; else, for a settled file, its
- * new stamp (which stands for these bytes from now on, with the text kept beside it), and for a
- * file changed within the stamp window, its blob id. So a cold run over settled files hashes
- * nothing (and never loads node:crypto), and a touched file with the same bytes keeps its id.
+ * new stamp (which stands for these bytes from now on), and for a file changed within the stamp
+ * window, its blob id; the text is kept beside the identity either way. So a cold run over
+ * settled files hashes nothing (and never loads node:crypto), and a touched file with the same
+ * bytes keeps its id.
  */
 class Identities {
   private readonly memo = new Map<string, { stamp: string | undefined; text?: string; id: string }>();
@@ -179,10 +180,9 @@ class Identities {
         st !== undefined && stamp !== undefined && stampIsSettled(st, this.runStartMs, this.windowMs);
       if (kept && kept[1] === text) id = kept[0];
       else id = settled ? `stamp ${stamp}` : blobId(text);
-      if (settled) {
-        this.pack.setStamp(abs, stamp, id);
-        if (kept?.[0] !== id) this.pack.keep(abs, id, text);
-      }
+      if (settled) this.pack.setStamp(abs, stamp, id);
+      // Kept for a file within the window too: once settled, it keeps the id its results have.
+      if (kept?.[0] !== id) this.pack.keep(abs, id, text);
     }
     this.memo.set(abs, stamp !== undefined ? { stamp, id } : { stamp, text: source.text, id });
     return id;

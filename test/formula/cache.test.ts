@@ -210,6 +210,8 @@ describe('validateFormulas with a cache', () => {
     const before = reads();
     expect((await validateFormulas(['solo'], lib, { cache }))[0]!.cached).toBe(true);
     expect(reads()).toBeGreaterThan(before);
+    // Once settled, the file keeps the identity its result was recorded under.
+    expect((await validateFormulas(['solo'], lib, { cache, stampWindowMs: 0 }))[0]!.cached).toBe(true);
     // An edit in the same clock tick keeps ctime: only the bytes can tell, and they are read.
     writeFileSync(file, text.replace('needs = ["a"]', 'needs = ["b"]'));
     const [r] = await validateFormulas(['solo'], lib, { cache });
