@@ -58,12 +58,10 @@ export function rawFormulaSchema(): z.ZodMiniType<RawFormula> {
   return built;
 }
 
-function buildSchema() {
+function buildStepSchema(): z.ZodMiniType<RawStep> {
   const str = z.string();
   const strList = z.array(z.string());
   const opt = z.optional;
-  const scalar = z.union([z.string(), z.number(), z.boolean()]);
-
   const OnComplete = z.looseObject({
     for_each: opt(str),
     bond: opt(str),
@@ -109,7 +107,16 @@ function buildSchema() {
     },
     on_complete: opt(OnComplete),
   }) as unknown as z.ZodMiniType<RawStep>;
+  return RawStepSchema;
+}
 
+function buildSchema() {
+  const str = z.string();
+  const strList = z.array(z.string());
+  const opt = z.optional;
+  const scalar = z.union([z.string(), z.number(), z.boolean()]);
+
+  const RawStepSchema = buildStepSchema();
   const VarTable = z.looseObject({
     description: opt(str),
     required: opt(z.boolean()),
