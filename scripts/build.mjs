@@ -30,6 +30,26 @@ const lazyChildProcess = {
   },
 };
 
+// yaml is CommonJS, so the bundle ran all ~70 of its modules where the engine imports it, on
+// every run that loads `core`, and compiled its 158 KB with `core`; most runs read only front
+// matter the subset reader takes (checkpoint/frontmatter-subset.ts) and write none. So yaml is
+// an entry of its own (dist/yaml.cjs), and gastown's modules import a stand-in that requires
+// that file on first use.
+const LAZY_YAML = '\0lazy-yaml';
+const lazyYaml = {
+  name: 'lazy-yaml-for-gastown',
+  resolveId(id, importer) {
+    return id === 'yaml' && importer && /[\\/]src[\\/]/.test(importer) ? LAZY_YAML : null;
+  },
+  load(id) {
+    if (id !== LAZY_YAML) return null;
+    return (
+      "let real; const load = () => (real ??= require(require('node:path').join(__dirname, '..', 'yaml.cjs')));\n" +
+      'module.exports = new Proxy({}, { get: (_, key) => load()[key] });\n'
+    );
+  },
+};
+
 /**
  * Chunks by hand. Left to itself a bundler makes one chunk per distinct set of importers, and
  * `advance` then loads 14 files; each costs a read, a compile and a link. `base` is what the
@@ -112,7 +132,7 @@ const staging = `${root}dist.tmp-${process.pid}`;
 const old = `${root}dist.old-${process.pid}`;
 rmSync(staging, { recursive: true, force: true });
 await build({
-  input: { gastown: 'src/cli/main.ts' },
+  input: { gastown: 'src/cli/main.ts', yaml: 'node_modules/yaml/dist/index.js' },
   cwd: root,
   platform: 'node',
   logLevel: 'warn',
@@ -123,7 +143,7 @@ await build({
     if (log.code === 'INEFFECTIVE_DYNAMIC_IMPORT') return;
     handler(level, log);
   },
-  plugins: [lazyChildProcess],
+  plugins: [lazyChildProcess, lazyYaml],
   output: {
     dir: staging,
     format: 'cjs',

@@ -3,11 +3,6 @@
 // Every object is loose: unknown keys survive parsing and are reported, then kept under `extra`.
 import * as z from 'zod/mini';
 
-const str = z.string();
-const strList = z.array(z.string());
-const opt = z.optional;
-const scalar = z.union([z.string(), z.number(), z.boolean()]);
-
 export interface RawStep {
   id?: string;
   title?: string;
@@ -53,121 +48,145 @@ export interface RawOnComplete {
   [key: string]: unknown;
 }
 
-const OnComplete = z.looseObject({
-  for_each: opt(str),
-  bond: opt(str),
-  vars: opt(z.record(str, str)),
-  parallel: opt(z.boolean()),
-  sequential: opt(z.boolean()),
-});
+/**
+ * The zod schema, built on first use: the plain predicates below decide every formula that
+ * conforms, so most runs never need it, and building it was ~2% of a cold `formula validate`.
+ */
+let built: z.ZodMiniType<RawFormula> | undefined;
+export function rawFormulaSchema(): z.ZodMiniType<RawFormula> {
+  built ??= buildSchema() as unknown as z.ZodMiniType<RawFormula>;
+  return built;
+}
 
-export const RawStepSchema: z.ZodMiniType<RawStep> = z.looseObject({
-  id: opt(str),
-  title: opt(str),
-  description: opt(str),
-  needs: opt(strList),
-  depends_on: opt(strList),
-  acceptance: opt(str),
-  parallel: opt(z.boolean()),
-  interactive: opt(z.boolean()),
-  type: opt(str),
-  priority: opt(z.int()),
-  labels: opt(strList),
-  metadata: opt(z.record(str, z.unknown())),
-  notes: opt(str),
-  assignee: opt(str),
-  condition: opt(str),
-  get children() {
-    return opt(z.array(RawStepSchema));
-  },
-  gate: opt(z.looseObject({ type: str })),
-  waits_for: opt(str),
-  expand: opt(str),
-  expand_vars: opt(z.record(str, str)),
-  get loop() {
-    return opt(
+function buildStepSchema(): z.ZodMiniType<RawStep> {
+  const str = z.string();
+  const strList = z.array(z.string());
+  const opt = z.optional;
+  const OnComplete = z.looseObject({
+    for_each: opt(str),
+    bond: opt(str),
+    vars: opt(z.record(str, str)),
+    parallel: opt(z.boolean()),
+    sequential: opt(z.boolean()),
+  });
+
+  const RawStepSchema: z.ZodMiniType<RawStep> = z.looseObject({
+    id: opt(str),
+    title: opt(str),
+    description: opt(str),
+    needs: opt(strList),
+    depends_on: opt(strList),
+    acceptance: opt(str),
+    parallel: opt(z.boolean()),
+    interactive: opt(z.boolean()),
+    type: opt(str),
+    priority: opt(z.int()),
+    labels: opt(strList),
+    metadata: opt(z.record(str, z.unknown())),
+    notes: opt(str),
+    assignee: opt(str),
+    condition: opt(str),
+    get children() {
+      return opt(z.array(RawStepSchema));
+    },
+    gate: opt(z.looseObject({ type: str })),
+    waits_for: opt(str),
+    expand: opt(str),
+    expand_vars: opt(z.record(str, str)),
+    get loop() {
+      return opt(
+        z.looseObject({
+          count: opt(z.int()),
+          until: opt(str),
+          max: opt(z.int()),
+          range: opt(str),
+          var: opt(str),
+          body: opt(z.array(RawStepSchema)),
+        }),
+      );
+    },
+    on_complete: opt(OnComplete),
+  }) as unknown as z.ZodMiniType<RawStep>;
+  return RawStepSchema;
+}
+
+function buildSchema() {
+  const str = z.string();
+  const strList = z.array(z.string());
+  const opt = z.optional;
+  const scalar = z.union([z.string(), z.number(), z.boolean()]);
+
+  const RawStepSchema = buildStepSchema();
+  const VarTable = z.looseObject({
+    description: opt(str),
+    required: opt(z.boolean()),
+    default: opt(scalar),
+    enum: opt(z.array(scalar)),
+    pattern: opt(str),
+    type: opt(str),
+  });
+
+  const Named = z.looseObject({ id: opt(str), title: opt(str), focus: opt(str), description: opt(str) });
+  const AdviceSteps = opt(z.array(RawStepSchema));
+
+  return z.looseObject({
+    formula: opt(str),
+    description: opt(str),
+    type: opt(str),
+    version: opt(z.union([z.string(), z.number()])),
+    vars: opt(z.record(str, z.union([scalar, VarTable]))),
+    steps: opt(z.array(RawStepSchema)),
+    pour: opt(z.boolean()),
+    phase: opt(str),
+    extends: opt(z.union([str, strList])),
+    compose: opt(
       z.looseObject({
-        count: opt(z.int()),
-        until: opt(str),
-        max: opt(z.int()),
-        range: opt(str),
-        var: opt(str),
-        body: opt(z.array(RawStepSchema)),
-      }),
-    );
-  },
-  on_complete: opt(OnComplete),
-}) as unknown as z.ZodMiniType<RawStep>;
-
-const VarTable = z.looseObject({
-  description: opt(str),
-  required: opt(z.boolean()),
-  default: opt(scalar),
-  enum: opt(z.array(scalar)),
-  pattern: opt(str),
-  type: opt(str),
-});
-
-const Named = z.looseObject({ id: opt(str), title: opt(str), focus: opt(str), description: opt(str) });
-const AdviceSteps = opt(z.array(RawStepSchema));
-
-export const RawFormulaSchema = z.looseObject({
-  formula: opt(str),
-  description: opt(str),
-  type: opt(str),
-  version: opt(z.union([z.string(), z.number()])),
-  vars: opt(z.record(str, z.union([scalar, VarTable]))),
-  steps: opt(z.array(RawStepSchema)),
-  pour: opt(z.boolean()),
-  phase: opt(str),
-  extends: opt(z.union([str, strList])),
-  compose: opt(
-    z.looseObject({
-      expand: opt(z.array(z.looseObject({ target: str, with: str, vars: opt(z.record(str, str)) }))),
-      map: opt(z.array(z.looseObject({ select: str, with: str, vars: opt(z.record(str, str)) }))),
-      aspects: opt(strList),
-      branch: opt(z.array(z.looseObject({ from: str, steps: strList, join: str }))),
-      gate: opt(z.array(z.looseObject({ before: str, condition: str }))),
-      bond_points: opt(z.array(z.unknown())),
-      hooks: opt(z.array(z.unknown())),
-    }),
-  ),
-  template: opt(z.array(RawStepSchema)),
-  advice: opt(
-    z.array(
-      z.looseObject({
-        target: str,
-        before: opt(RawStepSchema),
-        after: opt(RawStepSchema),
-        around: opt(z.looseObject({ before: AdviceSteps, after: AdviceSteps })),
-      }),
-    ),
-  ),
-  pointcuts: opt(z.array(z.looseObject({ glob: opt(str), type: opt(str), label: opt(str) }))),
-  aspects: opt(z.array(z.union([str, Named]))),
-  legs: opt(z.array(Named)),
-  synthesis: opt(
-    z.looseObject({ id: opt(str), title: opt(str), description: opt(str), depends_on: opt(strList) }),
-  ),
-  inputs: opt(
-    z.record(
-      str,
-      z.looseObject({
-        description: opt(str),
-        type: opt(str),
-        required: opt(z.boolean()),
-        required_unless: opt(strList),
-        default: opt(z.unknown()),
+        expand: opt(z.array(z.looseObject({ target: str, with: str, vars: opt(z.record(str, str)) }))),
+        map: opt(z.array(z.looseObject({ select: str, with: str, vars: opt(z.record(str, str)) }))),
+        aspects: opt(strList),
+        branch: opt(z.array(z.looseObject({ from: str, steps: strList, join: str }))),
+        gate: opt(z.array(z.looseObject({ before: str, condition: str }))),
+        bond_points: opt(z.array(z.unknown())),
+        hooks: opt(z.array(z.unknown())),
       }),
     ),
-  ),
-  prompts: opt(z.record(str, str)),
-  output: opt(z.record(str, z.unknown())),
-  presets: opt(z.record(str, z.looseObject({ description: opt(str), legs: opt(strList) }))),
-  agent: opt(str),
-  review_only: opt(z.boolean()),
-  squash: opt(z.record(str, z.unknown())),
-});
+    template: opt(z.array(RawStepSchema)),
+    advice: opt(
+      z.array(
+        z.looseObject({
+          target: str,
+          before: opt(RawStepSchema),
+          after: opt(RawStepSchema),
+          around: opt(z.looseObject({ before: AdviceSteps, after: AdviceSteps })),
+        }),
+      ),
+    ),
+    pointcuts: opt(z.array(z.looseObject({ glob: opt(str), type: opt(str), label: opt(str) }))),
+    aspects: opt(z.array(z.union([str, Named]))),
+    legs: opt(z.array(Named)),
+    synthesis: opt(
+      z.looseObject({ id: opt(str), title: opt(str), description: opt(str), depends_on: opt(strList) }),
+    ),
+    inputs: opt(
+      z.record(
+        str,
+        z.looseObject({
+          description: opt(str),
+          type: opt(str),
+          required: opt(z.boolean()),
+          required_unless: opt(strList),
+          default: opt(z.unknown()),
+        }),
+      ),
+    ),
+    prompts: opt(z.record(str, str)),
+    output: opt(z.record(str, z.unknown())),
+    presets: opt(z.record(str, z.looseObject({ description: opt(str), legs: opt(strList) }))),
+    agent: opt(str),
+    review_only: opt(z.boolean()),
+    squash: opt(z.record(str, z.unknown())),
+  });
+}
 
 type Scalar = string | number | boolean;
 export interface RawNamed {
@@ -462,7 +481,7 @@ export function plainlyConforms(data: unknown): data is RawFormula {
 /** Validates parsed data; every issue carries a key path like `steps[3].needs[0]`. */
 export function checkRawFormula(data: unknown): { raw?: RawFormula; issues: SchemaIssue[] } {
   if (plainlyConforms(data)) return { raw: data, issues: [] };
-  const result = RawFormulaSchema.safeParse(data);
+  const result = rawFormulaSchema().safeParse(data);
   if (result.success) return { raw: result.data as RawFormula, issues: [] };
   const issues: SchemaIssue[] = [];
   for (const issue of result.error.issues) describeIssue(issue as unknown as ZodIssueLike, [], data, issues);

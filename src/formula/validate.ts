@@ -4,7 +4,7 @@
 // looked up on the way (extends, compose, aspects, expand) with the file and bytes it found. The
 // result is reused only if every one of those lookups still finds the same file with the same
 // bytes; otherwise the file is resolved again. The bytes of a file are known without reading it
-// while its stamp (device, inode, ctime, size) is the one recorded with their blob id, recorded
+// while its stamp (device, inode, ctime, size) is the one recorded with their identity, recorded
 // only once the file had been left alone for the stamp window (src/store/cache.ts). A warm run
 // therefore stats the files but reads none of them, and never loads the parser or the resolver
 // (this module and its imports are light).
@@ -54,12 +54,21 @@ const PACK_KEY = 'validate';
 /** A pack with more results or stamps than this keeps only what the current run used. */
 const PACK_LIMIT = 4096;
 type StampTable = Record<string, [stamp: string, id: string]>;
+/**
+ * The text each settled file had when its identity was recorded, by absolute path: read only
+ * when a file's stamp no longer matches (touched, checked out again), to tell whether its bytes
+ * are still those of the recorded identity. Its own entry, so a warm run never reads it.
+ */
+const TEXTS_KEY = 'validate-texts';
+type TextTable = Record<string, [id: string, text: string]>;
 
 class Pack {
   private readonly stamps = Object.create(null) as StampTable;
   private readonly results = Object.create(null) as Record<string, unknown>;
   private readonly used = new Set<string>();
   private dirty = false;
+  private texts: TextTable | undefined;
+  private textsDirty = false;
 
   constructor(private readonly cache: ContentCache | undefined) {
     const v = cache?.read(PACK_KEY) as { stamps?: unknown; results?: unknown } | undefined;
@@ -94,10 +103,26 @@ class Pack {
     this.dirty = true;
   }
 
-  /** Stores the pack when this run recorded something new. */
+  /** The identity and text recorded for `file` with its last stamp (the texts entry is read on first need). */
+  kept(file: string): [id: string, text: string] | undefined {
+    this.used.add(file);
+    this.texts ??= readTexts(this.cache);
+    return this.texts[file];
+  }
+
+  keep(file: string, id: string, text: string): void {
+    this.used.add(file);
+    this.texts ??= readTexts(this.cache);
+    this.texts[file] = [id, text];
+    this.textsDirty = true;
+  }
+
+  /** Stores the pack (and the texts) when this run recorded something new. */
   save(): void {
-    if (!this.dirty || !this.cache) return;
-    this.cache.write(PACK_KEY, { stamps: this.trimmed(this.stamps), results: this.trimmed(this.results) });
+    if (!this.cache) return;
+    if (this.dirty)
+      this.cache.write(PACK_KEY, { stamps: this.trimmed(this.stamps), results: this.trimmed(this.results) });
+    if (this.textsDirty && this.texts) this.cache.write(TEXTS_KEY, this.trimmed(this.texts));
   }
 
   private trimmed<T>(table: Record<string, T>): Record<string, T> {
@@ -108,10 +133,24 @@ class Pack {
   }
 }
 
+function readTexts(cache: ContentCache | undefined): TextTable {
+  const table = Object.create(null) as TextTable;
+  const v = cache?.read(TEXTS_KEY);
+  if (v && typeof v === 'object' && !Array.isArray(v))
+    for (const [file, e] of Object.entries(v as Record<string, unknown>))
+      if (Array.isArray(e) && e.length === 2 && typeof e[0] === 'string' && typeof e[1] === 'string')
+        table[file] = [e[0], e[1]];
+  return table;
+}
+
 /**
- * What a source's diagnostics depend on: its bytes (as a blob id), or only its size when it is
- * over the limit. The id comes from the stamp table when the file's stamp matches, else from
- * the text; a settled stamp is then recorded.
+ * What a source's diagnostics depend on: its bytes, or only its size when it is over the limit.
+ * The identity comes from the stamp table when the file's stamp matches; else it is the one
+ * recorded with the file's kept text when the text is the same; else, for a settled file, its
+ * new stamp (which stands for these bytes from now on), and for a file changed within the stamp
+ * window, its blob id; the text is kept beside the identity either way. So a cold run over
+ * settled files hashes nothing (and never loads node:crypto), and a touched file with the same
+ * bytes keeps its id.
  */
 class Identities {
   private readonly memo = new Map<string, { stamp: string | undefined; text?: string; id: string }>();
@@ -135,9 +174,15 @@ class Identities {
     let id: string;
     if (recorded && recorded[0] === stamp) id = recorded[1];
     else {
-      id = blobId(source.text);
-      if (st && stamp !== undefined && stampIsSettled(st, this.runStartMs, this.windowMs))
-        this.pack.setStamp(abs, stamp, id);
+      const text = source.text;
+      const kept = this.pack.kept(abs);
+      const settled =
+        st !== undefined && stamp !== undefined && stampIsSettled(st, this.runStartMs, this.windowMs);
+      if (kept && kept[1] === text) id = kept[0];
+      else id = settled ? `stamp ${stamp}` : blobId(text);
+      if (settled) this.pack.setStamp(abs, stamp, id);
+      // Kept for a file within the window too: once settled, it keeps the id its results have.
+      if (kept?.[0] !== id) this.pack.keep(abs, id, text);
     }
     this.memo.set(abs, stamp !== undefined ? { stamp, id } : { stamp, text: source.text, id });
     return id;

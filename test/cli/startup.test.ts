@@ -1,15 +1,17 @@
 // What a short command loads before it answers: `--version` only the entry and the `base` chunk,
-// a warm `formula validate` neither node:crypto (~20 M instructions with the streams it loads)
-// nor the resolver, a warm `convoy show` and a `patrol` with nothing due neither the engine nor
-// the mail code. Each load is part of every run's start-up.
+// a `formula validate` of settled files no node:crypto (~20 M instructions with the streams it
+// loads), cold or warm, and a warm one no resolver; a warm `convoy show` and a `patrol` with
+// nothing due neither the engine nor the mail code, and a cold `molecule status` at a checkpoint
+// no YAML code (dist/yaml.cjs loads where a run writes front matter). Each load is part of every
+// run's start-up.
 import { spawnSync } from 'node:child_process';
-import { readdirSync, writeFileSync } from 'node:fs';
+import { readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { AT_COMMIT_TIME, convoyRepo } from '../convoy/helpers.js';
 import { gtOk } from '../engine/cli.js';
 import { chunksLoaded } from '../helpers/chunks.js';
-import { CLI, CORPUS, commitAll, tempDir, testEnv } from '../helpers/repo.js';
+import { CLI, CORPUS, commitAll, makeRepo, tempDir, testEnv } from '../helpers/repo.js';
 
 const cleanups: (() => void)[] = [];
 afterEach(() => {
@@ -56,7 +58,7 @@ describe('start-up of short commands', () => {
     expect(chunks.filter((f) => !/^chunks[\\/](base|rolldown-runtime)-/.test(f))).toEqual(['gastown.cjs']);
   });
 
-  it('a warm formula validate loads neither node:crypto nor the resolver', () => {
+  it('a formula validate loads no node:crypto, cold or warm, and no resolver when warm', () => {
     const cwd = scratch();
     const dirs = ['gastown', 'beads'].map((d) => join(CORPUS, d));
     const files = dirs.flatMap((d) =>
@@ -66,7 +68,8 @@ describe('start-up of short commands', () => {
     );
     const env = { GASTOWN_FORMULA_PATH: dirs.join(':'), GASTOWN_CACHE_DIR: join(cwd, 'cache') };
     const cold = loads(['formula', 'validate', ...files], cwd, env);
-    expect(cold.builtins).toContain('crypto');
+    expect(cold.builtins).not.toContain('crypto');
+    expect(cold.chunks.filter((f) => /^chunks[\\/]resolve-/.test(f))).toHaveLength(1);
     const warm = loads(['formula', 'validate', ...files], cwd, env);
     expect(warm.stdout).toBe(cold.stdout);
     expect(warm.builtins).not.toContain('crypto');
@@ -114,5 +117,26 @@ describe('start-up of convoy show and patrol', () => {
       'rolldown-runtime',
       'store-config',
     ]);
+  });
+});
+
+describe('start-up of a cold molecule status', () => {
+  it('loads no YAML code to read a checkpoint as gastown wrote it; a run that writes one does', async () => {
+    const repo = await makeRepo();
+    cleanups.push(repo.cleanup);
+    const cwd = repo.path;
+    await gtOk(cwd, ['init', '--hooks', 'none']);
+    const create = ['molecule', 'create', '--formula', 'polecat-work', '--name', 'pa', '--var', 'issue=x'];
+    await gtOk(cwd, [...create, '--var', 'polecat=polecat-1']);
+    await gtOk(cwd, ['step', 'done', 'pa', 'implement', '--as', 'polecat-1'], STAMPED);
+    // Finishing `done` opens the review checkpoint: its front matter is written with yaml.
+    const opened = loads(['step', 'done', 'pa', 'done', '--as', 'polecat-1'], cwd, STAMPED);
+    expect(opened.chunks).toContain('yaml.cjs');
+    await commitAll(cwd, 'at the review');
+    rmSync(join(cwd, '.beads/.cache'), { recursive: true, force: true });
+    const status = loads(['molecule', 'status', 'pa'], cwd, STAMPED);
+    expect(status.stdout).toContain('review');
+    expect(status.chunks.filter((f) => /^chunks[\\/]core-/.test(f))).toHaveLength(1);
+    expect(status.chunks).not.toContain('yaml.cjs');
   });
 });

@@ -33,8 +33,8 @@ describe('formula validate with the result cache', () => {
     };
 
     const cold = await run(true);
-    const entries = readdirSync(join(cacheDir, 'formula'));
-    expect(entries).toEqual(['validate.json']);
+    const entries = readdirSync(join(cacheDir, 'formula')).sort();
+    expect(entries).toEqual(['validate-texts.json', 'validate.json']);
     expect(await run(true)).toEqual(cold);
     expect(JSON.parse(cold.out)).toHaveLength(52);
 
@@ -66,7 +66,10 @@ describe('formula validate with the result cache', () => {
       const ok = await gastown(['formula', 'validate', 'feature'], repo.path, env);
       expect(ok.exitCode).toBe(0);
       expect(ok.stdout).toContain('ok  .beads/formulas/feature.formula.toml');
-      expect(readdirSync(join(repo.path, '.beads', '.cache', 'formula'))).toHaveLength(1);
+      expect(readdirSync(join(repo.path, '.beads', '.cache', 'formula')).sort()).toEqual([
+        'validate-texts.json',
+        'validate.json',
+      ]);
       expect((await gastown(['formula', 'validate', 'feature'], repo.path, env)).stdout).toBe(ok.stdout);
 
       writeFileSync(join(formulas, 'base.formula.toml'), parent(`\n${step('test', ['missing'])}`));

@@ -56,8 +56,9 @@ describe('validateFormulas with a cache', () => {
     const dance = warm.find((r) => r.file.endsWith('mol-shutdown-dance.formula.toml'))!;
     expect(dance.diagnostics.filter((d) => d.code === 'formula.gate-not-executed')).toHaveLength(4);
     expect(dance.diagnostics[0]?.line).toBeTypeOf('number');
-    // One file holds every result and stamp: one read and one write per run.
-    expect(readdirSync(cache.dir)).toEqual(['validate.json']);
+    // One file holds every result and stamp: one read per warm run. The texts the stamps were
+    // recorded with sit beside it, read only when a stamp no longer holds.
+    expect(readdirSync(cache.dir).sort()).toEqual(['validate-texts.json', 'validate.json']);
     const pack = JSON.parse(readFileSync(join(cache.dir, 'validate.json'), 'utf8'));
     expect(Object.keys(pack.results)).toHaveLength(52);
   });
@@ -209,6 +210,8 @@ describe('validateFormulas with a cache', () => {
     const before = reads();
     expect((await validateFormulas(['solo'], lib, { cache }))[0]!.cached).toBe(true);
     expect(reads()).toBeGreaterThan(before);
+    // Once settled, the file keeps the identity its result was recorded under.
+    expect((await validateFormulas(['solo'], lib, { cache, stampWindowMs: 0 }))[0]!.cached).toBe(true);
     // An edit in the same clock tick keeps ctime: only the bytes can tell, and they are read.
     writeFileSync(file, text.replace('needs = ["a"]', 'needs = ["b"]'));
     const [r] = await validateFormulas(['solo'], lib, { cache });
