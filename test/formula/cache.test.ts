@@ -139,6 +139,12 @@ describe('validateFormulas with a cache', () => {
     const dir = fresh('stamps');
     writeFileSync(join(dir, 'parent.formula.toml'), parentText);
     writeFileSync(join(dir, 'child.formula.toml'), childText);
+    // A stamp settles once the clock has passed its ctime (window 0): wait for that tick, or a
+    // cold run started in the same millisecond keys the files by their bytes, not their stamps.
+    const newest = Math.max(
+      ...['parent', 'child'].map((n) => statSync(join(dir, `${n}.formula.toml`)).ctimeMs),
+    );
+    while (Date.now() <= newest) {}
     const { lib, reads } = countingLibrary(createFileLibrary([dir]));
     const cache = new ContentCache(fresh('stamps-cache'));
     const opts = { cache, stampWindowMs: 0 };
