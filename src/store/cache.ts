@@ -522,6 +522,11 @@ export function readSummaryHead(root: string): Omit<SummaryFile, 'molecules'> | 
   }
 }
 
+/** Where the summaries are. */
+export function summariesPath(root: string): string {
+  return join(cacheDir(root), SUMMARY_FILE);
+}
+
 export function readSummaries(root: string): { data: SummaryFile; text?: string } {
   let text: string | undefined;
   try {

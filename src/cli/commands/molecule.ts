@@ -3,12 +3,14 @@
 // caches; the engine loads only for a molecule judged in full, or for a command that writes.
 
 import type { StepView } from '../../desk/render.js';
+import { keepOutput, keptOutput, summariesStat } from '../../engine/kept-output.js';
 import { listMolecules, moleculeStatus, type StatusJson, statusOf } from '../../engine/molecule-status.js';
 import { MOVABLE } from '../../engine/summaries.js';
 import type { Transition } from '../../engine/types.js';
 import { lookAtMolecules } from '../../engine/views.js';
 import { ExitCode } from '../../errors.js';
 import { parseVarPairs } from '../../formula/vars.js';
+import { stampWindow } from '../../store/cache.js';
 import { identityForEmail, loadConfig } from '../../store/config.js';
 import { syncJournal } from '../../store/journal.js';
 import { findRoot } from '../../store/layout.js';
@@ -151,25 +153,40 @@ export async function status(ctx: CliContext, id: string, flags: { json?: boolea
 }
 
 export async function list(ctx: CliContext, flags: { json?: boolean }): Promise<number> {
-  const entries = await listMolecules(ctx.cwd, ctx.now());
-  if (flags.json) {
-    ctx.io.json(entries);
+  const root = findRoot(ctx.cwd);
+  const now = ctx.now();
+  const kind = flags.json ? 'list-json' : 'list';
+  const colorOn = () => ctx.io.color.red('x') !== 'x';
+  // Before any stat (store/journal.ts).
+  const journal = await syncJournal(root);
+  const kept = keptOutput(root, kind, journal, now.getTime(), colorOn);
+  if (kept !== undefined) {
+    ctx.io.write(kept);
     return ExitCode.ok;
   }
-  if (entries.length === 0) {
-    ctx.io.out('no molecules (create one with `gastown molecule create --formula F --name ID`)');
-    return ExitCode.ok;
-  }
-  let width = 0;
-  for (const e of entries) if (e.id.length > width) width = e.id.length;
-  // One write for the table: a line at a time was a system call per molecule.
+  const runStartMs = Date.now();
+  const before = summariesStat(root);
+  const tally = { judged: 0 };
+  const entries = await listMolecules(ctx.cwd, now, { journal }, tally);
   let text = '';
-  for (const e of entries) {
-    const reason = e.problem ?? e.blocked_reason;
-    const why = reason ? `  ${e.problem ? ctx.io.color.red(reason) : ctx.io.color.dim(reason)}` : '';
-    text += `${e.id.padEnd(width)}  ${e.state.padEnd(9)}  ${e.progress.done}/${e.progress.total}  ${e.formula}${why}\n`;
+  let colored = false;
+  if (flags.json) text = `${JSON.stringify(entries, null, 2)}\n`;
+  else if (entries.length === 0)
+    text = 'no molecules (create one with `gastown molecule create --formula F --name ID`)\n';
+  else {
+    let width = 0;
+    for (const e of entries) if (e.id.length > width) width = e.id.length;
+    // One write for the table: a line at a time was a system call per molecule.
+    for (const e of entries) {
+      const reason = e.problem ?? e.blocked_reason;
+      colored ||= reason !== undefined;
+      const why = reason ? `  ${e.problem ? ctx.io.color.red(reason) : ctx.io.color.dim(reason)}` : '';
+      text += `${e.id.padEnd(width)}  ${e.state.padEnd(9)}  ${e.progress.done}/${e.progress.total}  ${e.formula}${why}\n`;
+    }
   }
   ctx.io.write(text);
+  if (tally.judged === 0 && entries.length > 0)
+    keepOutput(root, kind, before, runStartMs, stampWindow(ctx.env), text, colored ? colorOn() : undefined);
   return ExitCode.ok;
 }
 
