@@ -81,6 +81,28 @@ describe.skipIf(process.platform !== 'linux')('the kept text of molecule list', 
     expect(created).toMatch(/^qc\s/m);
   });
 
+  it('keeps current over every molecule the same way, per agent and options', async () => {
+    const current = async (env: Record<string, string> = {}, ...more: string[]) =>
+      String((await gtOk(cwd, ['molecule', 'current', ...more], { ...ENV, ...env })).stdout);
+    const file = (kind: string) => join(cwd, `.beads/.cache/status/reader.${kind}.json`);
+    for (const [kind, args] of [
+      ['current.for-polecat-2', ['--for', 'polecat-2']],
+      ['current.json', ['--json']],
+    ] as const) {
+      await current({}, ...args);
+      const text = await current({}, ...args);
+      expect(text).toBe(await current({ GASTOWN_JOURNAL: '0' }, ...args));
+      const k = JSON.parse(readFileSync(file(kind), 'utf8'));
+      writeFileSync(file(kind), JSON.stringify({ ...k, text: FORGED }));
+      expect(await current({}, ...args)).toBe(FORGED.trimEnd());
+    }
+    await gtOk(cwd, ['step', 'start', 'qb', 'test', '--as', 'polecat-2'], ENV);
+    const mine = await current({}, '--for', 'polecat-2');
+    expect(mine).toMatch(/^qb\/test {2}in progress {2}polecat-2/m);
+    expect(mine).toBe(await current({ GASTOWN_JOURNAL: '0' }, '--for', 'polecat-2'));
+    expect(await current({}, '--json')).toBe(await current({ GASTOWN_JOURNAL: '0' }, '--json'));
+  });
+
   it('is not printed once summaries.json is another file, or a recheck is due', async () => {
     forge();
     const was = readFileSync(summaries(), 'utf8');
