@@ -288,9 +288,14 @@ export class SummaryStore {
       const { dropped } = this;
       const merged = (id: string) =>
         fresh.molecules[id] ?? (dropped.has(id) ? undefined : file.molecules[id]);
-      const ids = [...new Set([...Object.keys(file.molecules), ...Object.keys(fresh.molecules)])].filter(
-        (id) => merged(id) !== undefined,
-      );
+      const ids = Object.keys(file.molecules);
+      // The same molecules as the file's head lists: its ids need no sorting and joining again.
+      const sameIds =
+        [...dropped].every((id) => !Object.hasOwn(file.molecules, id)) &&
+        Object.keys(fresh.molecules).every((id) => Object.hasOwn(file.molecules, id));
+      if (!sameIds)
+        ids.push(...Object.keys(fresh.molecules).filter((id) => !Object.hasOwn(file.molecules, id)));
+      const known = sameIds ? file.quiet?.ids : undefined;
       const text =
         this.text !== undefined
           ? withEntries(
@@ -300,7 +305,11 @@ export class SummaryStore {
               file.molecules,
               dropped,
               fresh.molecules,
-              summaryFile(head, {}, quietHeadOf(ids, merged)),
+              summaryFile(
+                head,
+                {},
+                quietHeadOf(sameIds ? ids : ids.filter((id) => merged(id)), merged, known),
+              ),
             )
           : undefined;
       if (text !== undefined) {

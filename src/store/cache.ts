@@ -466,11 +466,13 @@ export function summaryFile(
 
 /**
  * The QuietHead of the summaries of `ids`, or undefined when one is not quiet, has no stamp or
- * waits for another molecule: the quiet check then reads every entry. Sorts `ids`.
+ * waits for another molecule: the quiet check then reads every entry. Sorts `ids`, unless
+ * `joined` is already their QuietHead.ids.
  */
 export function quietHeadOf(
   ids: string[],
   get: (id: string) => MoleculeSummary | undefined,
+  joined?: string,
 ): QuietHead | undefined {
   let next: number | undefined;
   for (const id of ids) {
@@ -479,7 +481,7 @@ export function quietHeadOf(
       return undefined;
     if (s.recheckAt !== undefined && (next === undefined || s.recheckAt < next)) next = s.recheckAt;
   }
-  return { ids: ids.sort().join('\n'), ...(next !== undefined ? { next } : {}) };
+  return { ids: joined ?? ids.sort().join('\n'), ...(next !== undefined ? { next } : {}) };
 }
 
 export const SUMMARY_VERSION = 6;
