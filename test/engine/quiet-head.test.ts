@@ -165,4 +165,16 @@ describe('the quiet head of summaries.json', () => {
       rmSync(join(repo.path, '.beads/molecules/qb/events/not-a-fact.toml'));
     }
   });
+
+  it('keeps its ids through a targeted run that only replaces entries, as a full write would', async () => {
+    rewrite();
+    await gtOk(repo.path, ['step', 'start', 'qa', 'lint', '--as', 'polecat-1'], ENV);
+    await gtOk(repo.path, ['advance', '--molecule', 'qa'], ENV);
+    const text = read();
+    const d = JSON.parse(text) as SummaryFile;
+    expect(d.quiet?.ids).toBe('qa\nqb\nqc');
+    expect(d.molecules.qa?.view?.work?.some((w) => w.state === 'in_progress')).toBe(true);
+    const quiet = quietHeadOf(Object.keys(d.molecules), (id) => d.molecules[id]);
+    expect(text).toBe(JSON.stringify(summaryFile(d, d.molecules, quiet)));
+  });
 });
