@@ -34,6 +34,12 @@ describe.skipIf(process.platform !== 'linux')('the kept text of molecule list', 
   beforeAll(async () => {
     repo = await repoWithFormulas('beads/quick-check');
     cwd = repo.path;
+    writeFileSync(
+      join(cwd, '.beads/config.toml'),
+      ['polecat-1', 'polecat-2', 'polecat-3']
+        .map((a) => `[agents.${a}]\nemails = ["${a}@agents.example.com"]\n`)
+        .join(''),
+    );
     for (const name of ['qa', 'qb'])
       await gtOk(cwd, ['molecule', 'create', '--formula', 'quick-check', '--name', name]);
     await gtOk(cwd, ['advance'], ENV);
@@ -101,6 +107,35 @@ describe.skipIf(process.platform !== 'linux')('the kept text of molecule list', 
     expect(mine).toMatch(/^qb\/test {2}in progress {2}polecat-2/m);
     expect(mine).toBe(await current({ GASTOWN_JOURNAL: '0' }, '--for', 'polecat-2'));
     expect(await current({}, '--json')).toBe(await current({ GASTOWN_JOURNAL: '0' }, '--json'));
+  });
+
+  it("keeps which steps are an agent's for prime, and reads them again after a change", async () => {
+    const prime = async (env: Record<string, string> = {}) =>
+      String((await gtOk(cwd, ['prime', '--for', 'polecat-3'], { ...ENV, ...env })).stdout);
+    const file = join(cwd, '.beads/.cache/status/reader.desk.for-polecat-3.json');
+    await gtOk(cwd, [
+      'molecule',
+      'create',
+      '--formula',
+      'quick-check',
+      '--name',
+      'qp',
+      '--assignee',
+      'polecat-3',
+    ]);
+    await prime();
+    await prime();
+    expect(await prime()).toBe(await prime({ GASTOWN_JOURNAL: '0' }));
+    const k = JSON.parse(readFileSync(file, 'utf8'));
+    const steps = JSON.parse(k.text) as { title: string }[];
+    expect(steps.length).toBeGreaterThan(1);
+    const forged = steps.map((st) => ({ ...st, title: 'FORGED TITLE' }));
+    writeFileSync(file, JSON.stringify({ ...k, text: JSON.stringify(forged) }));
+    expect(await prime()).toContain('FORGED TITLE');
+    await gtOk(cwd, ['step', 'start', 'qp', 'build', '--as', 'polecat-3'], ENV);
+    const started = await prime();
+    expect(started).not.toContain('FORGED TITLE');
+    expect(started).toBe(await prime({ GASTOWN_JOURNAL: '0' }));
   });
 
   it('is not printed once summaries.json is another file, or a recheck is due', async () => {
