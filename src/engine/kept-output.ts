@@ -26,6 +26,7 @@ import { registrySignature } from './gates.js';
 import { countTrusted } from './trace.js';
 
 const FORMAT = 1;
+// Files named `_reader.<kind>.json`: no molecule id starts with `_`, so no kept status is named so.
 
 interface Kept {
   v: number;
@@ -84,7 +85,7 @@ export function keptOutput(
   colorOn: () => boolean,
 ): string | undefined {
   if (journal?.touched === undefined || journal.touched.size > 0) return undefined;
-  const text = readIfExists(statusCacheFile(root, `reader.${kind}.json`));
+  const text = readIfExists(statusCacheFile(root, `_reader.${kind}.json`));
   if (text === undefined) return undefined;
   let k: Kept;
   try {
@@ -127,5 +128,5 @@ export function keepOutput(
     ...(color !== undefined ? { color } : {}),
     text,
   };
-  writeStatusCacheFile(root, statusCacheFile(root, `reader.${kind}.json`), JSON.stringify(kept));
+  writeStatusCacheFile(root, statusCacheFile(root, `_reader.${kind}.json`), JSON.stringify(kept));
 }

@@ -19,7 +19,7 @@ describe.skipIf(process.platform !== 'linux')('the kept text of molecule list', 
   let repo: Awaited<ReturnType<typeof repoWithFormulas>>;
   let journal: Journal | undefined;
   let cwd: string;
-  const keptFile = () => join(cwd, '.beads/.cache/status/reader.list.json');
+  const keptFile = () => join(cwd, '.beads/.cache/status/_reader.list.json');
   const summaries = () => join(cwd, '.beads/.cache/summaries.json');
   const list = async (env: Record<string, string> = {}, json = false) =>
     String((await gtOk(cwd, ['molecule', 'list', ...(json ? ['--json'] : [])], { ...ENV, ...env })).stdout);
@@ -90,7 +90,7 @@ describe.skipIf(process.platform !== 'linux')('the kept text of molecule list', 
   it('keeps current over every molecule the same way, per agent and options', async () => {
     const current = async (env: Record<string, string> = {}, ...more: string[]) =>
       String((await gtOk(cwd, ['molecule', 'current', ...more], { ...ENV, ...env })).stdout);
-    const file = (kind: string) => join(cwd, `.beads/.cache/status/reader.${kind}.json`);
+    const file = (kind: string) => join(cwd, `.beads/.cache/status/_reader.${kind}.json`);
     for (const [kind, args] of [
       ['current.for-polecat-2', ['--for', 'polecat-2']],
       ['current.json', ['--json']],
@@ -112,7 +112,7 @@ describe.skipIf(process.platform !== 'linux')('the kept text of molecule list', 
   it("keeps which steps are an agent's for prime, and reads them again after a change", async () => {
     const prime = async (env: Record<string, string> = {}) =>
       String((await gtOk(cwd, ['prime', '--for', 'polecat-3'], { ...ENV, ...env })).stdout);
-    const file = join(cwd, '.beads/.cache/status/reader.desk.for-polecat-3.json');
+    const file = join(cwd, '.beads/.cache/status/_reader.desk.for-polecat-3.json');
     await gtOk(cwd, [
       'molecule',
       'create',
