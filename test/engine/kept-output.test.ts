@@ -2,7 +2,7 @@
 // journal vouches for every summary of the very summaries.json that text was rendered from; after
 // any change it prints what a run with no journal prints. The journal runs in this process
 // (src/triggers/journal.ts, a worker thread), the CLI too.
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { keepOutput, keptOutput, summariesStat } from '../../src/engine/kept-output.js';
@@ -216,5 +216,37 @@ describe('keptOutput', () => {
     // summaries.json changed within the stamp window before the run: nothing kept.
     keepOutput(cwd, 'young', summariesStat(cwd), now, 60_000, 'text\n', undefined);
     expect(keptOutput(cwd, 'young', answer(d), now, () => false)).toBeUndefined();
+  });
+
+  it("is not taken mid-merge, after a config edit, or with a link in a molecule's place", () => {
+    const now = Date.now();
+    keepOutput(cwd, 'probe', summariesStat(cwd), now, 0, 'text\n', undefined);
+    const d = read();
+    const taken = () => keptOutput(cwd, 'probe', answer(d), now, () => false);
+    expect(taken()).toBe('text\n');
+    const merge = join(cwd, '.git/MERGE_HEAD');
+    writeFileSync(merge, `${'0'.repeat(40)}\n`);
+    try {
+      expect(taken()).toBeUndefined();
+    } finally {
+      rmSync(merge);
+    }
+    const config = join(cwd, '.beads/config.toml');
+    writeFileSync(config, '[engine]\ncommit = false\n');
+    try {
+      expect(taken()).toBeUndefined();
+    } finally {
+      rmSync(config);
+    }
+    expect(taken()).toBe('text\n');
+    const link = join(cwd, '.beads/molecules/qb');
+    renameSync(link, `${link}.away`);
+    symlinkSync(`${link}.away`, link);
+    try {
+      expect(taken()).toBeUndefined();
+    } finally {
+      rmSync(link);
+      renameSync(`${link}.away`, link);
+    }
   });
 });
