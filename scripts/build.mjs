@@ -51,7 +51,7 @@ const groups = [
   {
     name: 'quick',
     priority: 2,
-    test: /[\\/]src[\\/](store[\\/](layout|atomic|ids|cache|lock|links)|engine[\\/](gates|quiet)|cli[\\/]commands[\\/]advance|paths)\.ts$/,
+    test: /[\\/]src[\\/](store[\\/](layout|atomic|ids|cache|lock|links|exact-stats)|engine[\\/](gates|quiet)|convoy[\\/]layout|cli[\\/]commands[\\/]advance|paths)\.ts$/,
   },
   {
     // The config reader and TOML: what `mail` needs of the store, without the engine.

@@ -3,13 +3,10 @@
 // `closed.toml` are facts recorded once. Pure: paths, parsing and rendering.
 import { FieldError } from '../store/check.js';
 import { isMoleculeId } from '../store/ids.js';
-import { BEADS } from '../store/layout.js';
 import { stringifyToml, type TomlTable } from '../store/toml.js';
+import { CONVOY_FILE, CONVOYS_DIR } from './layout.js';
 
-export const CONVOYS_DIR = `${BEADS}/convoys`;
-export const CONVOY_FILE = 'convoy.toml';
-export const LANDED_FILE = 'landed.toml';
-export const CLOSED_FILE = 'closed.toml';
+export { CLOSED_FILE, CONVOY_FILE, CONVOYS_DIR, LANDED_FILE } from './layout.js';
 
 /** Repo-relative path of a file in a convoy's folder. */
 export function convoyRel(id: string, file = CONVOY_FILE): string {

@@ -96,12 +96,6 @@ export function convoyView(
   };
 }
 
-/** `[########............]`: `width` cells, filled in proportion. */
-export function progressBar(done: number, total: number, width = 20): string {
-  const filled = total === 0 ? 0 : Math.round((done / total) * width);
-  return `[${'#'.repeat(filled)}${'.'.repeat(width - filled)}]`;
-}
-
 /**
  * The chain of `after` links that `mol --after after` would close into a cycle, or undefined.
  * `afterOf` gives each molecule's current `after`.

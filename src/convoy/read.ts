@@ -14,6 +14,7 @@ import { MOLECULE_FILE, moleculesDir } from '../store/layout.js';
 import { type StampFields, stampStat } from '../store/stat.js';
 import { parseWrittenToml, type TomlTable } from '../store/toml.js';
 import { type ConvoyCacheFile, readConvoyCache, writeConvoyCache } from './cache.js';
+import type { ViewInputs } from './kept.js';
 import { CLOSED_FILE, CONVOYS_DIR, type ConvoyMeta, checkConvoy, convoyRel, LANDED_FILE } from './model.js';
 import { type ConvoyView, convoyView, type MemberInfo } from './plan.js';
 
@@ -138,9 +139,14 @@ export const viewSalt = (configHash: string): string => `${configHash}|${registr
  * A convoy's view from the cache alone, or undefined when anything needs the engine: a member
  * whose watched stats moved, a recheck time passed, another config (by its stamp), the `after`
  * molecule's state changed, or external members (read from git). Writes the memberships it
- * refreshed, as the full path would.
+ * refreshed, as the full path would. `inputs` receives what the answer was read from (kept.ts).
  */
-export function cachedConvoyView(root: string, id: string, now: Date): ConvoyView | undefined {
+export function cachedConvoyView(
+  root: string,
+  id: string,
+  now: Date,
+  inputs?: ViewInputs,
+): ConvoyView | undefined {
   const meta = readConvoy(root, id);
   if (meta.external.length > 0) return undefined;
   const { memberships, cache } = cachedMemberships(root);
@@ -157,6 +163,12 @@ export function cachedConvoyView(root: string, id: string, now: Date): ConvoyVie
     if (hit.afterState !== afterStateOf(root, m.after)) return undefined;
     if (watchStampNow(base + mol, hit.watch.paths, undefined) !== hit.watch.stamp) return undefined;
     members.push(hit.info);
+    if (inputs) {
+      inputs.members.push({ id: mol, watch: hit.watch.paths });
+      if (m.after !== undefined && !inputs.after.includes(m.after)) inputs.after.push(m.after);
+      if (hit.recheckAt !== undefined && (inputs.due === undefined || hit.recheckAt < inputs.due))
+        inputs.due = hit.recheckAt;
+    }
   }
   return convoyView(meta, members, {
     landed: existsSync(abs(root, convoyRel(id, LANDED_FILE))),

@@ -27,6 +27,27 @@ import { countTrusted } from './trace.js';
 export interface QuietVerdict {
   /** Molecules checked, all unchanged by stamp. */
   molecules: number;
+  /** The earliest time a summary's plan may change by itself (its recheckAt); absent: none. */
+  due?: number;
+  /** The molecules checked by a whole-folder stamp, and the paths it is over (patrol/head.ts). */
+  watched: Map<string, readonly string[]>;
+}
+
+/**
+ * What the quiet check needs of the repository besides the molecules' stamps: no lock (another
+ * process applying effects, or something that is no lock), no git operation in progress, no linked
+ * .beads/ folder, no commit a catch-up has not seen, no mail waiting to be announced. Otherwise
+ * the full path decides.
+ */
+export function quietSurroundings(root: string): boolean {
+  // lstat: a dangling link counts.
+  if (lstatSync(lockPath(root), { throwIfNoEntry: false }) || gitOperationInProgress(root)) return false;
+  // A linked .beads/, molecules/ or .cache/: the full path refuses it, naming the link.
+  if (beadsTreeProblems(root).length > 0) return false;
+  // New commits may carry trailers no hook applied: the full path catches them up.
+  if (headMovedSinceCatchUp(root)) return false;
+  // Mail waits to be announced: the full path delivers it.
+  return !hasQueuedCopies(root);
 }
 
 /**
@@ -64,15 +85,9 @@ function check(
   // The config's bytes are what its hash was taken of while its stamp holds.
   if (configStamp(root) !== config.stamp) return undefined;
   if (data.salt !== `${config.hash}|${registrySignature()}`) return undefined;
-  // Another process is applying effects (or died doing so), or something that is no lock is
-  // there (lstat: a dangling link counts): the full path waits, takes over or reports it.
-  if (lstatSync(lockPath(root), { throwIfNoEntry: false }) || gitOperationInProgress(root)) return undefined;
-  // A linked .beads/, molecules/ or .cache/: the full path refuses it, naming the link.
-  if (beadsTreeProblems(root).length > 0) return undefined;
-  // New commits may carry trailers no hook applied: the full path catches them up.
-  if (headMovedSinceCatchUp(root)) return undefined;
-  // Mail waits to be announced: the full path delivers it.
-  if (hasQueuedCopies(root)) return undefined;
+  // Another process is applying effects (or died doing so), and the rest: the full path waits,
+  // takes over, catches up or reports it.
+  if (!quietSurroundings(root)) return undefined;
   let names: string[];
   try {
     names = readdirSync(moleculesDir(root));
@@ -95,10 +110,15 @@ function check(
   const base = `${moleculesDir(root)}/`;
   const seen = new Map<string, string>();
   const untouched = eventStats ? undefined : untouchedSince(journal, data.journal);
+  let due: number | undefined;
+  const watched = new Map<string, readonly string[]>();
   for (const id of ids) {
     const s = data.molecules[id];
     if (!s?.quiet || s.stamp === undefined || !(s.events || s.watch)) return undefined;
-    if (s.recheckAt !== undefined && nowMs >= s.recheckAt) return undefined;
+    if (s.recheckAt !== undefined) {
+      if (nowMs >= s.recheckAt) return undefined;
+      if (due === undefined || s.recheckAt < due) due = s.recheckAt;
+    }
     if (s.after === undefined && untouched?.(id)) {
       seen.set(id, s.state);
       continue;
@@ -115,11 +135,13 @@ function check(
       const st = stampStat(`${base}${id}/${EVENTS}`);
       if (!st?.dir || moleculeStamp(st, afterCompleted) !== s.stamp) return undefined;
       eventStats?.set(id, st);
-    } else if (watchStampNow(`${base}${id}`, s.watch as string[], afterCompleted) !== s.stamp)
-      return undefined;
+    } else {
+      if (watchStampNow(`${base}${id}`, s.watch as string[], afterCompleted) !== s.stamp) return undefined;
+      watched.set(id, s.watch as string[]);
+    }
     seen.set(id, s.state);
   }
-  return { molecules: ids.length };
+  return { molecules: ids.length, ...(due !== undefined ? { due } : {}), watched };
 }
 
 /**

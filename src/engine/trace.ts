@@ -7,6 +7,14 @@ let tracing = false;
 // journal vouched for (store/journal.ts), when it vouched for any.
 let journal = false;
 let trusted = 0;
+// `GASTOWN_TRACE=patrol`: `gastown: trace patrol head`, when patrol's head answered for the quiet
+// check, the scan and the landing (patrol/head.ts).
+let patrol = false;
+let fromHead = false;
+// `GASTOWN_TRACE=convoy`: `gastown: trace convoy kept`, when `convoy show` printed a view kept
+// whole (convoy/kept.ts).
+let convoy = false;
+let keptView = false;
 
 /** Turns the counters on for a `GASTOWN_TRACE` value (a comma-separated list, e.g. `folds`), from zero. */
 export function traceFrom(value: string | undefined): void {
@@ -15,6 +23,20 @@ export function traceFrom(value: string | undefined): void {
   tracing = words.includes('folds');
   journal = words.includes('journal');
   trusted = 0;
+  patrol = words.includes('patrol');
+  fromHead = false;
+  convoy = words.includes('convoy');
+  keptView = false;
+}
+
+/** `convoy show` printed a view kept whole. */
+export function countKeptConvoy(): void {
+  if (convoy) keptView = true;
+}
+
+/** Patrol answered from its head. */
+export function countPatrolHead(): void {
+  if (patrol) fromHead = true;
 }
 
 /** Molecules the change journal vouched for, so nothing of them was stat'ed. */
@@ -31,5 +53,7 @@ export function countFold(molecule: string): void {
 export function traceLines(): string[] {
   const lines = [...folds].map(([id, n]) => `gastown: trace folds ${id} ${n}`);
   if (trusted > 0) lines.push(`gastown: trace journal trusted ${trusted}`);
+  if (fromHead) lines.push('gastown: trace patrol head');
+  if (keptView) lines.push('gastown: trace convoy kept');
   return lines;
 }

@@ -5,19 +5,19 @@
 // all run it, at any rate.
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { landingCandidates } from '../convoy/read.js';
 import type { LandingOutcome } from '../convoy/store.js';
 import type { advanceLocked } from '../engine/advance.js';
-import { listMoleculeIds } from '../engine/io.js';
-import { quietCheck } from '../engine/quiet.js';
+import { type QuietVerdict, quietCheck, quietSurroundings } from '../engine/quiet.js';
+import { countPatrolHead } from '../engine/trace.js';
 import { ESCALATIONS_DIR, escalationSettings } from '../escalation/model.js';
 import type { BlockedMolecule } from '../escalation/plan.js';
 import type { PatrolEscalations } from '../escalation/store.js';
 import { notificationEndpoints } from '../notify/config.js';
 import type { DeliverResult } from '../notify/deliver.js';
 import { commandEnv } from '../scope.js';
-import { stampWindow } from '../store/cache.js';
+import { STAMP_WINDOW_MS, stampWindow } from '../store/cache.js';
 import { loadConfig } from '../store/config.js';
+import { newestCtime } from '../store/exact-stats.js';
 import { EVENTS, moleculesDir } from '../store/layout.js';
 import { withLock } from '../store/lock.js';
 import { type StampStat, stampStat } from '../store/stat.js';
@@ -30,6 +30,16 @@ import {
   readPatrolCache,
   writePatrolCache,
 } from './cache.js';
+import {
+  type KnownHead,
+  type PatrolHead,
+  type Probe,
+  plannersNow,
+  probe,
+  readPatrolHead,
+  sameProbe,
+  writePatrolHead,
+} from './head.js';
 import { readHeartbeats } from './heartbeat.js';
 
 export interface PatrolOptions {
@@ -78,7 +88,25 @@ interface MoleculeScan {
   ids: string[];
   blocked: BlockedMolecule[];
   claims: Claim[];
+  /** The molecules judged for escalations. */
+  candidates: string[];
   folderStats: Map<string, StampStat>;
+}
+
+/** The molecules among `candidates` that are blocked, each judged in full. */
+async function blockedAmong(
+  opts: PatrolOptions,
+  config: GastownConfig,
+  candidates: readonly string[],
+): Promise<BlockedMolecule[]> {
+  const { root, now } = opts;
+  const blocked: BlockedMolecule[] = [];
+  for (const id of candidates) {
+    const { judgeMolecule } = await import('../engine/verdict.js');
+    const { plan } = await judgeMolecule(id, { root, config, now });
+    if (plan.status === 'blocked' && plan.blocks) blocked.push({ molecule: id, blocks: plan.blocks });
+  }
+  return blocked;
 }
 
 /**
@@ -90,9 +118,9 @@ async function scanMolecules(
   config: GastownConfig,
   eventStats: ReadonlyMap<string, StampStat>,
 ): Promise<MoleculeScan> {
-  const { root, now } = opts;
-  const blocked: BlockedMolecule[] = [];
+  const { root } = opts;
   const claims: Claim[] = [];
+  const candidates: string[] = [];
   const { data: cache, text } = readPatrolCache(root);
   const fresh: PatrolCacheFile['molecules'] = Object.create(null);
   // Wall-clock time, not the injected clock: stamps are about the file system's own times.
@@ -102,6 +130,7 @@ async function scanMolecules(
   let reused = 0;
   // Concatenation, not path.join: this runs for every molecule.
   const base = `${moleculesDir(root)}/`;
+  const { listMoleculeIds } = await import('../engine/io.js');
   const ids = listMoleculeIds(root);
   for (const id of ids) {
     const dir = base + id;
@@ -117,17 +146,14 @@ async function scanMolecules(
     if (!entry) continue;
     if (stamp !== undefined) fresh[id] = entry;
     claims.push(...entry.claims);
-    if (!entry.candidate) continue;
-    const { judgeMolecule } = await import('../engine/verdict.js');
-    const { plan } = await judgeMolecule(id, { root, config, now });
-    if (plan.status === 'blocked' && plan.blocks) blocked.push({ molecule: id, blocks: plan.blocks });
+    if (entry.candidate) candidates.push(id);
   }
   // Every entry reused and none gone: the file holds this already, so it is not serialised.
   const kept = Object.keys(fresh).length;
   const unchanged = text !== undefined && reused === kept && kept === Object.keys(cache.molecules).length;
   cache.molecules = fresh;
   if (!unchanged) writePatrolCache(root, cache, text);
-  return { ids, blocked, claims, folderStats };
+  return { ids, blocked: await blockedAmong(opts, config, candidates), claims, candidates, folderStats };
 }
 
 /** A molecule's cache entry from its events folder; undefined when the folder cannot be listed. */
@@ -280,41 +306,111 @@ async function commitPatrolOwn(
   if (made.commit) out.commits.push(made.commit);
 }
 
+/** How this run looked before the lock: the quiet check's verdict, or the head that stands for it. */
+interface Before {
+  /** The quiet check's verdict, taken before the lock. */
+  quiet?: QuietVerdict;
+  /** The quiet check's stats of each events/ folder. */
+  eventStats?: ReadonlyMap<string, StampStat>;
+  /** The head whose stats the probe matched: it answers for the quiet check, scan and landing. */
+  head?: PatrolHead;
+  /** The probe taken before anything was read, and the head it was taken with. */
+  probe: Probe;
+  probedWith?: PatrolHead;
+}
+
+/** The molecules scanned and the convoys that may land, from the files or from the head. */
+async function scanAndLand(
+  opts: PatrolOptions,
+  config: GastownConfig,
+  before: Before,
+): Promise<{ blocked: BlockedMolecule[]; claims: Claim[]; landing: LandingOutcome }> {
+  const { root } = opts;
+  const nothing: LandingOutcome = { landed: [], written: [], problems: [] };
+  if (before.head) {
+    const { claims, candidates } = before.head;
+    return { blocked: await blockedAmong(opts, config, candidates), claims, landing: nothing };
+  }
+  // With nothing to advance, the quiet check's stats of each events/ folder are still current.
+  const scan = await scanMolecules(opts, config, before.eventStats ?? new Map());
+  // The engine (convoy/store.ts) loads only when a convoy may land.
+  const statOf = (id: string) => scan.folderStats.get(id);
+  const { landingCandidates } = await import('../convoy/read.js');
+  const found = landingCandidates(root, statOf, scan.ids);
+  const landing: LandingOutcome =
+    found.candidates.length > 0
+      ? await (await import('../convoy/store.js')).landConvoysLocked(root, config, statOf, found)
+      : { ...nothing, problems: found.problems };
+  if (before.quiet && found.candidates.length === 0 && found.problems.length === 0)
+    recordHead(opts, before, before.quiet, scan);
+  return { blocked: scan.blocked, claims: scan.claims, landing };
+}
+
+/**
+ * Keeps what a quiet run found under the probe taken before it read anything, when every stat of
+ * it is older than the stamp window. A probe taken over other whole-folder paths than the
+ * summaries watch now vouches for nothing: the head then keeps the new paths only, for the next
+ * run's probe.
+ */
+function recordHead(opts: PatrolOptions, before: Before, quiet: QuietVerdict, scan: MoleculeScan): void {
+  const watched: Record<string, string[]> = Object.create(null);
+  for (const [id, paths] of quiet.watched) watched[id] = [...paths];
+  const sameWatch = sameWatched(before.probedWith?.watched ?? {}, watched);
+  const settled = newestCtime(before.probe.bytes) <= Date.now() - (stampWindow(opts.env) ?? STAMP_WINDOW_MS);
+  const vouches = sameWatch && settled;
+  writePatrolHead(
+    opts.root,
+    {
+      v: 1,
+      planners: plannersNow(),
+      ...(vouches ? { stats: before.probe.count } : {}),
+      ...(quiet.due !== undefined ? { due: quiet.due } : {}),
+      watched,
+      claims: scan.claims,
+      candidates: scan.candidates,
+    },
+    vouches ? before.probe : undefined,
+  );
+}
+
+function sameWatched(
+  a: Readonly<Record<string, readonly string[]>>,
+  b: Readonly<Record<string, string[]>>,
+): boolean {
+  const ka = Object.keys(a);
+  if (ka.length !== Object.keys(b).length) return false;
+  for (const id of ka) {
+    const pa = a[id] as readonly string[];
+    const pb = b[id];
+    if (!pb || pa.length !== pb.length || pa.some((p, i) => p !== pb[i])) return false;
+  }
+  return true;
+}
+
 async function locked(
-  opts: PatrolOptions & { quiet?: boolean; eventStats?: ReadonlyMap<string, StampStat> },
+  opts: PatrolOptions,
+  before: Before,
   config: GastownConfig,
   out: PatrolResult,
 ): Promise<void> {
   const { root, now } = opts;
-  // Nothing changed since the last reconcile (the quiet check `advance` uses, taken before the
-  // lock): advance would do nothing, so it is not loaded.
-  const adv: Advanced = opts.quiet
-    ? { transitions: [], written: [], problems: [] }
-    : await (await import('../engine/advance.js')).advanceLocked({
-        root,
-        now,
-        catchUp: true,
-        // The stamp window `advance` takes from the same environment.
-        ...(stampWindow(opts.env) !== undefined ? { stampWindowMs: stampWindow(opts.env) } : {}),
-      });
+  // Nothing changed since the last reconcile (the quiet check `advance` uses, or the head that
+  // stands for it, taken before the lock): advance would do nothing, so it is not loaded.
+  const adv: Advanced =
+    before.quiet || before.head
+      ? { transitions: [], written: [], problems: [] }
+      : await (await import('../engine/advance.js')).advanceLocked({
+          root,
+          now,
+          catchUp: true,
+          // The stamp window `advance` takes from the same environment.
+          ...(stampWindow(opts.env) !== undefined ? { stampWindowMs: stampWindow(opts.env) } : {}),
+        });
   out.transitions.push(...adv.transitions);
   out.problems.push(...adv.problems);
   const written = [...adv.written];
 
-  // With nothing to advance, the quiet check's stats of each events/ folder are still current.
-  const { ids, blocked, claims, folderStats } = await scanMolecules(
-    opts,
-    config,
-    opts.eventStats ?? new Map(),
-  );
-
-  // The engine (convoy/store.ts) loads only when a convoy may land.
-  const statOf = (id: string) => folderStats.get(id);
-  const found = landingCandidates(root, statOf, ids);
-  const landing: LandingOutcome =
-    found.candidates.length > 0
-      ? await (await import('../convoy/store.js')).landConvoysLocked(root, config, statOf, found)
-      : { landed: [], written: [], problems: found.problems };
+  const { blocked, claims, landing } = await scanAndLand(opts, config, before);
   out.convoys_landed.push(...landing.landed);
   out.problems.push(...landing.problems);
   const own = [...landing.written];
@@ -330,6 +426,18 @@ async function locked(
   if (written.length > 0 || adv.transitions.length > 0)
     await commitMolecules(root, config, adv, written, out);
   if (own.length > 0) await commitPatrolOwn(root, config, own, out);
+}
+
+/**
+ * The head answers for the quiet check, the scan and the landing when the probe, taken before
+ * anything was read, matches its stats, its due time has not come, and the repository is as the
+ * quiet check needs it (no lock, no git operation, nothing to catch up or announce).
+ */
+function headAnswers(opts: PatrolOptions, known: KnownHead | undefined, p: Probe): PatrolHead | undefined {
+  if (!known || !sameProbe(known, p)) return undefined;
+  const { head } = known;
+  if (head.due !== undefined && opts.now.getTime() >= head.due) return undefined;
+  return quietSurroundings(opts.root) ? head : undefined;
 }
 
 export async function patrol(opts: PatrolOptions): Promise<PatrolResult> {
@@ -348,11 +456,27 @@ export async function patrol(opts: PatrolOptions): Promise<PatrolResult> {
     commits: [],
     problems: [],
   };
-  const eventStats = new Map<string, StampStat>();
-  const quiet = quietCheck(opts.root, opts.now.getTime(), eventStats) !== undefined;
-  await withLock(opts.root, opts.lockWaitMs, () =>
-    locked({ ...opts, quiet, ...(quiet ? { eventStats } : {}) }, config, out),
-  );
+  // The probe first: every stat the head vouches with is taken before anything is read.
+  const known = readPatrolHead(opts.root);
+  const p = probe(opts.root, known?.head.watched ?? {});
+  const head = headAnswers(opts, known, p);
+  if (head) countPatrolHead();
+  let before: Before = { head, probe: p, ...(known ? { probedWith: known.head } : {}) };
+  if (!head) {
+    const eventStats = new Map<string, StampStat>();
+    const quiet = quietCheck(opts.root, opts.now.getTime(), eventStats);
+    before = { ...before, ...(quiet ? { quiet, eventStats } : {}) };
+  }
+  // With nobody's step held, nothing to judge for escalations and no escalation open, the run
+  // from the head writes nothing: the lock (which the probe found free) guards nothing then.
+  if (
+    head &&
+    head.claims.length === 0 &&
+    head.candidates.length === 0 &&
+    !hasEntries(join(opts.root, ESCALATIONS_DIR))
+  )
+    await locked(opts, before, config, out);
+  else await withLock(opts.root, opts.lockWaitMs, () => locked(opts, before, config, out));
   if (notificationEndpoints(config).length > 0) {
     const { deliverPending } = await import('../notify/deliver.js');
     const r = await deliverPending(opts.root, config, { env: opts.env ?? commandEnv() });

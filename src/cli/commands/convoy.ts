@@ -1,10 +1,12 @@
 // `gastown convoy create|add|show|list|close` (docs/convoys.md). The engine (convoy/store.ts) loads
 // only when `show` cannot answer from the cache's stamps, and for the commands that write.
+import { progressBar } from '../../convoy/bar.js';
+import { keepConvoyView, keptConvoyView, probeConvoyView, type ViewInputs } from '../../convoy/kept.js';
 import type { ConvoyView } from '../../convoy/plan.js';
-import { progressBar } from '../../convoy/plan.js';
-import { cachedConvoyView, listConvoyIds } from '../../convoy/read.js';
+import { countKeptConvoy } from '../../engine/trace.js';
 import { ExitCode } from '../../errors.js';
-import { loadConfig } from '../../store/config.js';
+import { stampWindow } from '../../store/cache.js';
+import { assertMoleculeId } from '../../store/ids.js';
 import { findRoot } from '../../store/layout.js';
 import type { CliContext } from '../context.js';
 
@@ -67,19 +69,28 @@ function viewJson(v: ConvoyView) {
 export async function show(ctx: CliContext, id: string, flags: { json?: boolean }): Promise<number> {
   const root = findRoot(ctx.cwd);
   const now = ctx.now();
-  const v =
-    cachedConvoyView(root, id, now) ??
-    (await (await import('../../convoy/store.js')).readConvoyView(root, id, now));
+  assertMoleculeId(id, 'convoy id');
+  // The view kept whole, while every stat it came from holds; else the cache's stamps; else the engine.
+  const probe = probeConvoyView(root, id);
+  let v = keptConvoyView(probe, now);
+  if (v) countKeptConvoy();
+  else {
+    const inputs: ViewInputs = { members: [], after: [] };
+    v = (await import('../../convoy/read.js')).cachedConvoyView(root, id, now, inputs);
+    if (v) keepConvoyView(root, id, v, inputs, probe, stampWindow(ctx.env));
+    else v = await (await import('../../convoy/store.js')).readConvoyView(root, id, now);
+  }
   if (flags.json) {
     ctx.io.json(viewJson(v));
     return ExitCode.ok;
   }
   const c = ctx.io.color;
   const p = v.progress;
-  ctx.io.out(`${c.bold(`convoy ${v.id}`)}: ${v.name} (owner ${v.owner}) ${v.state}`);
-  if (v.description) ctx.io.out(`  ${v.description}`);
-  ctx.io.out(`progress ${p.done}/${p.total} (${p.percent}%) ${progressBar(p.done, p.total)}`);
-  if (v.teams.length > 0) ctx.io.out(`teams ${v.teams.join(', ')}`);
+  // One write for the whole view: a line each is a system call each.
+  const lines = [`${c.bold(`convoy ${v.id}`)}: ${v.name} (owner ${v.owner}) ${v.state}`];
+  if (v.description) lines.push(`  ${v.description}`);
+  lines.push(`progress ${p.done}/${p.total} (${p.percent}%) ${progressBar(p.done, p.total)}`);
+  if (v.teams.length > 0) lines.push(`teams ${v.teams.join(', ')}`);
   for (const m of v.molecules) {
     const parts = [
       `${m.id}`,
@@ -91,20 +102,22 @@ export async function show(ctx: CliContext, id: string, flags: { json?: boolean 
     if (m.remote) parts.push(`from ${m.remote}`);
     if (m.blocked_by.length > 0) parts.push(c.yellow(`blocked by ${m.blocked_by.join(', ')}`));
     else if (m.blocked_reason) parts.push(c.yellow(m.blocked_reason));
-    ctx.io.out(`  ${parts.join('  ')}`);
+    lines.push(`  ${parts.join('  ')}`);
   }
   if (v.next_checkpoint)
-    ctx.io.out(
+    lines.push(
       `next checkpoint ${v.next_checkpoint.molecule}/${v.next_checkpoint.step}: ${v.next_checkpoint.path}`,
     );
+  ctx.io.out(lines.join('\n'));
   return ExitCode.ok;
 }
 
 export async function list(ctx: CliContext, flags: { json?: boolean }): Promise<number> {
   const root = findRoot(ctx.cwd);
-  const config = loadConfig(root);
+  const config = (await import('../../store/config.js')).loadConfig(root);
   const views: ConvoyView[] = [];
   const { readConvoyView } = await import('../../convoy/store.js');
+  const { listConvoyIds } = await import('../../convoy/read.js');
   for (const id of listConvoyIds(root)) views.push(await readConvoyView(root, id, ctx.now(), { config }));
   if (flags.json) {
     ctx.io.json(
