@@ -101,7 +101,8 @@ function check(
     // would find each one the journal vouches for.
     if ((q.next === undefined || nowMs < q.next) && ids.join('\n') === q.ids) {
       countTrusted(ids.length);
-      return { molecules: ids.length };
+      // As the loop below, which stats none of the molecules the journal vouches for.
+      return { molecules: ids.length, ...(q.next !== undefined ? { due: q.next } : {}), watched: new Map() };
     }
     return undefined;
   }
