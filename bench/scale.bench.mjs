@@ -257,7 +257,7 @@ async function mixedRows(size, flags, runs) {
 /**
  * The warm readers that look at every molecule, with `gastown watch` running: its change journal
  * tells them which molecules changed, so they stat only those (docs/hooks.md). Skipped, with a
- * line saying why, when the watcher cannot start (chokidar needs one inotify watch per file).
+ * line saying why, when the watcher cannot start (it needs one inotify watch per folder).
  */
 async function watchRunningRows(dir, env, reads, m, warm, floors, flags) {
   const picked = reads.filter((r) => r.wide && r.warm && wanted(flags, `${r.label} (warm, watch running)`));

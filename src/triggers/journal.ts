@@ -3,8 +3,10 @@
 //
 // It runs in a worker thread of its own: a libuv loop of its own reads its own inotify fd, in the
 // kernel's order, while the watch's reconciles keep the main thread busy. Every folder under
-// `.beads/molecules/` gets an fs.watch (chokidar's events are post-processed and delayed, so they
-// are not used here). Each event touches its molecule with the next sequence number; a sync
+// `.beads/` but its cache gets an fs.watch (chokidar's events are post-processed and delayed, so
+// they are not used here), and the same events feed the watch's reconcile loop: one inotify watch
+// per folder, where chokidar takes one per file. Each event under `.beads/molecules/` touches its
+// molecule with the next sequence number; a sync
 // creates a cookie file in a watched folder and is answered when the cookie's event comes, so
 // every event queued before it has been counted. Anything the journal cannot vouch for (a watch
 // it could not add, a burst that may have overflowed the kernel's queue, `.beads/` or its
@@ -12,13 +14,25 @@
 // and the reader stats everything, as with no journal at all. Each answer carries the nonce the
 // reader left in a 0600 file of the cookie folder (store/journal.ts says why).
 import { Worker } from 'node:worker_threads';
+import { GastownError } from '../errors.js';
 import { COOKIE_DIR, JOURNAL_FILE, NONCE_NAME, SOCKET_PREFIX } from '../store/journal.js';
 import { cacheDir, moleculesDir } from '../store/layout.js';
 import { ensureCacheDir } from '../store/links.js';
+import { type ChangeFeed, type FeedChange, watchFailure } from './watch.js';
 
 export interface Journal {
   /** Stops the journal and removes its discovery file. Idempotent. */
   close(): Promise<void>;
+  /** What changed under `.beads/` (its cache left out), from the journal's folder watches. */
+  feed: ChangeFeed;
+}
+
+/** A watch the worker could not add, as plain data (an Error loses its code crossing threads). */
+interface WatchFailure {
+  code?: string;
+  syscall?: string;
+  path?: string;
+  message: string;
 }
 
 interface WorkerData {
@@ -33,17 +47,8 @@ interface WorkerData {
   socketPrefix: string;
 }
 
-/**
- * Starts the journal for the repository at `root`; resolves once every folder is watched and
- * the discovery file is written. Undefined off Linux or when it cannot start (the watch runs on).
- * `onDisabled` hears why it could not start or stopped vouching for anything (readers then
- * stat every molecule, as without it).
- */
-export async function startJournal(
-  root: string,
-  onDisabled: (reason: string) => void = () => {},
-): Promise<Journal | undefined> {
-  if (process.platform !== 'linux') return undefined;
+/** The journal's worker thread for the repository at `root`. */
+function spawnWorker(root: string): Worker {
   const cache = ensureCacheDir(root);
   const data: WorkerData = {
     root,
@@ -56,7 +61,22 @@ export async function startJournal(
   };
   // The worker's code is this one class's text: no bundled module to locate at run time.
   const code = `const JournalWorker = (${JournalWorker.toString()});\nnew JournalWorker().start();`;
-  const worker = new Worker(code, { eval: true, workerData: data });
+  return new Worker(code, { eval: true, workerData: data });
+}
+
+/**
+ * Starts the journal for the repository at `root`; resolves once every folder is watched and
+ * the discovery file is written. Undefined off Linux or when it cannot start (the watch runs on);
+ * throws the limit's error when even one inotify watch per folder is too many.
+ * `onDisabled` hears why it could not start or stopped vouching for anything (readers then
+ * stat every molecule, as without it).
+ */
+export async function startJournal(
+  root: string,
+  onDisabled: (reason: string) => void = () => {},
+): Promise<Journal | undefined> {
+  if (process.platform !== 'linux') return undefined;
+  const worker = spawnWorker(root);
   let disabled: string | undefined;
   const disable = (reason: string) => {
     if (disabled !== undefined) return;
@@ -64,21 +84,47 @@ export async function startJournal(
     onDisabled(reason);
   };
   const exited = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
-  const started = await new Promise<boolean>((resolve) => {
-    worker.on('message', (m: { ready?: boolean; disabled?: string }) => {
-      if (m.ready) resolve(true);
-      if (m.disabled !== undefined) {
-        disable(m.disabled);
-        resolve(false);
-      }
-    });
-    worker.on('error', (err) => {
-      disable(err instanceof Error ? err.message : String(err));
-      resolve(false);
-    });
-    worker.on('exit', () => resolve(false));
-  });
+  let listener: ((changes: FeedChange[]) => void) | undefined;
+  let onFail: ((err: GastownError) => void) | undefined;
+  let failure: GastownError | undefined;
   let closing: Promise<void> | undefined;
+  // The watch it feeds cannot go on: it hears the first reason.
+  const lost = (err: GastownError) => {
+    failure ??= err;
+    if (failure === err) onFail?.(err);
+  };
+  const started = await new Promise<boolean | GastownError>((resolve) => {
+    let ready = false;
+    worker.on(
+      'message',
+      (m: { ready?: boolean; disabled?: string; changes?: FeedChange[]; failed?: WatchFailure }) => {
+        if (m.changes) listener?.(m.changes);
+        if (m.ready) {
+          ready = true;
+          resolve(true);
+        }
+        if (m.disabled !== undefined) {
+          disable(m.disabled);
+          resolve(false);
+        }
+        if (m.failed) {
+          const err = watchFailure(Object.assign(new Error(m.failed.message), m.failed));
+          if (!ready) resolve(err);
+          lost(err);
+        }
+      },
+    );
+    worker.on('error', (err) => {
+      const reason = err instanceof Error ? err.message : String(err);
+      disable(reason);
+      resolve(false);
+      lost(new GastownError('watch.failed', `the change journal's thread failed: ${reason}`));
+    });
+    worker.on('exit', () => {
+      resolve(false);
+      if (!closing) lost(new GastownError('watch.failed', "the change journal's thread stopped"));
+    });
+  });
   const close = () => {
     closing ??= (async () => {
       // Held until the worker has removed its discovery file and exited.
@@ -88,12 +134,23 @@ export async function startJournal(
     })();
     return closing;
   };
-  if (!started) {
+  if (started !== true) {
     await close();
+    // Past the inotify limit even one watch per folder is too many: the watch says so and stops.
+    if (started !== false) throw started;
     return undefined;
   }
   worker.unref();
-  return { close };
+  const feed: ChangeFeed = {
+    listen(changes, failed) {
+      listener = changes;
+      onFail = failed;
+      // The worker's watches are what keeps a fed watch running.
+      worker.ref();
+      if (failure) failed(failure);
+    },
+  };
+  return { close, feed };
 }
 
 type Fs = typeof import('node:fs');
@@ -101,7 +158,8 @@ type Socket = import('node:net').Socket;
 
 /**
  * The worker. Self-contained (it runs from its own text): no name from outside this class.
- * Its messages to the main thread: {ready}, {disabled: reason}.
+ * Its messages to the main thread: {ready}, {disabled: reason}, {changes: [path, event][]} (paths
+ * relative to the repository root, one batch per loop turn), {failed: WatchFailure}.
  */
 class JournalWorker {
   private readonly fs: Fs;
@@ -116,13 +174,19 @@ class JournalWorker {
   private seq = 0;
   /** The sequence number of the last event per molecule id, this epoch. */
   private touched = new Map<string, number>();
+  /** Why the journal stopped vouching for anything; its watches go on feeding the watch. */
   private disabled: string | undefined;
+  /** A watch could not be added for lack of inotify watches: nothing is watched any more. */
+  private failed = false;
+  private closed = false;
   private readonly watchers = new Map<string, import('node:fs').FSWatcher>();
   private molIdentity: string | undefined;
   private beadsIdentity: string | undefined;
   private queueMax = 16384;
   private burst = 0;
   private burstReset = false;
+  /** Changes for the watch, sent once per loop turn. */
+  private changes: [string, string][] = [];
   private readonly pending = new Map<string, { socket: Socket; since: string[]; nonce: string }>();
   private cookieSeq = 0;
   private cookieIdentity: string | undefined;
@@ -167,13 +231,15 @@ class JournalWorker {
     } catch {
       /* the kernel's default */
     }
-    const parent = (_type: string, name: string | null) => this.onParent(name);
+    const parent = (_type: string, name: string | null) => {
+      this.counted();
+      this.onParent(name);
+    };
     this.watchDir(d.root, parent);
-    this.watchDir(this.beads, parent);
     this.watchDir(d.cache, parent);
     this.cookieDir();
-    this.watchTree(d.molecules);
-    if (this.disabled !== undefined) {
+    this.watchTree(this.beads);
+    if (this.disabled !== undefined || this.failed) {
       port.close();
       return;
     }
@@ -185,14 +251,12 @@ class JournalWorker {
     return st?.isDirectory() ? `${st.dev}:${st.ino}` : undefined;
   }
 
-  /** Stops vouching for anything: readers fall back to their stats. */
+  /** Stops vouching for anything: readers fall back to their stats. The watch is still fed. */
   private disable(reason: string): void {
     if (this.disabled !== undefined) return;
     this.disabled = reason;
     this.removeDiscovery();
-    this.port.postMessage({ disabled: reason });
-    for (const w of this.watchers.values()) w.close();
-    this.watchers.clear();
+    if (!this.failed) this.port.postMessage({ disabled: reason });
   }
 
   private removeDiscovery(): void {
@@ -205,52 +269,96 @@ class JournalWorker {
   }
 
   private watchDir(abs: string, onEvent: (type: string, name: string | null) => void): void {
-    if (this.watchers.has(abs) || this.disabled !== undefined) return;
+    if (this.watchers.has(abs) || this.failed || this.closed) return;
     try {
       const w = this.fs.watch(abs, { persistent: false }, (type, name) =>
         onEvent(type, typeof name === 'string' ? name : null),
       );
-      w.on('error', (err) => this.disable(`watching ${abs}: ${err.message}`));
+      w.on('error', (err) => {
+        this.disable(`watching ${abs}: ${err.message}`);
+        this.change(this.beads, 'change');
+      });
       this.watchers.set(abs, w);
     } catch (err) {
       const e = err as NodeJS.ErrnoException;
       // Gone between its listing and its watch: its parent's event covers it.
       if (e.code === 'ENOENT' || e.code === 'ENOTDIR') return;
-      this.disable(
-        e.code === 'ENOSPC'
-          ? `inotify watch limit reached (fs.inotify.max_user_watches) at ${abs}`
-          : `watching ${abs}: ${e.message}`,
-      );
+      if (e.code === 'ENOSPC') {
+        // Past the limit the watch cannot see everything: it stops and says so.
+        this.failed = true;
+        this.disable(`inotify watch limit reached (fs.inotify.max_user_watches) at ${abs}`);
+        this.port.postMessage({ failed: { code: e.code, syscall: 'watch', path: abs, message: e.message } });
+        for (const w of this.watchers.values()) w.close();
+        this.watchers.clear();
+        return;
+      }
+      this.disable(`watching ${abs}: ${e.message}`);
     }
   }
 
-  /** Every folder under `abs`, each watched before it is listed: a later entry comes as an event. */
-  private watchTree(abs: string): void {
-    this.watchDir(abs, (type, name) => this.onMolecules(abs, type, name));
+  /**
+   * Every folder under `abs` but the cache, each watched before it is listed: a later entry comes
+   * as an event. `found` collects the files listed.
+   */
+  private watchTree(abs: string, found?: string[]): void {
+    if (abs === this.d.cache) return;
+    this.watchDir(abs, (type, name) => this.onTree(abs, type, name));
     let entries: import('node:fs').Dirent[];
     try {
       entries = this.fs.readdirSync(abs, { withFileTypes: true });
     } catch {
       return;
     }
-    for (const e of entries) if (e.isDirectory()) this.watchTree(`${abs}/${e.name}`);
+    for (const e of entries) {
+      if (e.isDirectory()) this.watchTree(`${abs}/${e.name}`, found);
+      else found?.push(`${abs}/${e.name}`);
+    }
   }
 
+  /**
+   * A folder that came: watched, and the files already in it are changes for the watch (made
+   * before its watch was added, they have no event). A large tree (a checkout) is one change.
+   */
+  private folderCame(abs: string): void {
+    const found: string[] = [];
+    this.watchTree(abs, found);
+    if (found.length > 1000) this.change(abs, 'add');
+    else for (const f of found) this.change(f, 'add');
+  }
+
+  /** Lets go of the folders at and under `abs`; the cache's own watches stay. */
   private unwatchTree(abs: string): void {
+    const cache = this.d.cache;
     for (const [p, w] of this.watchers)
-      if (p === abs || p.startsWith(`${abs}/`)) {
+      if ((p === abs || p.startsWith(`${abs}/`)) && p !== cache && !p.startsWith(`${cache}/`)) {
         w.close();
         this.watchers.delete(p);
       }
   }
 
-  /** Every older mark stops counting; every folder is watched afresh. */
+  /** A change for the watch's reconcile loop: a path under the root and what happened to it. */
+  private change(abs: string, event: 'add' | 'change' | 'unlink' | 'unlinkDir'): void {
+    if (this.failed || this.closed) return;
+    if (this.changes.length === 0)
+      setImmediate(() => {
+        const batch = this.changes;
+        this.changes = [];
+        if (!this.failed && !this.closed) this.port.postMessage({ changes: batch });
+      });
+    this.changes.push([abs.slice(this.d.root.length + 1), event]);
+  }
+
+  /**
+   * Every older mark stops counting; every folder is watched afresh, and the watch reconciles
+   * (level-triggered: it need not know what was missed).
+   */
   private newEpoch(): void {
     this.epochCount++;
     this.epoch = `${this.instance}.${this.epochCount}`;
     this.touched = new Map();
-    this.unwatchTree(this.d.molecules);
-    this.watchTree(this.d.molecules);
+    this.unwatchTree(this.beads);
+    this.watchTree(this.beads);
+    this.change(this.beads, 'change');
   }
 
   /**
@@ -269,33 +377,44 @@ class JournalWorker {
     if (++this.burst === Math.floor(this.queueMax / 2)) this.newEpoch();
   }
 
-  private onMolecules(dir: string, type: string, name: string | null): void {
+  /** An event in a folder under `.beads/`: a change for the watch, and a touch under molecules/. */
+  private onTree(dir: string, type: string, name: string | null): void {
     this.counted();
-    if (this.disabled !== undefined) return;
+    if (this.failed || this.closed) return;
     const { d } = this;
-    const rel = dir === d.molecules ? '' : dir.slice(d.molecules.length + 1);
     if (name === null) {
-      // No name: nothing says which molecule.
+      // No name: nothing says which molecule or file.
       this.newEpoch();
       return;
     }
-    if (rel === '' && name === 'molecules' && this.identity(d.molecules) !== this.molIdentity) {
-      this.disable('the molecules folder was replaced');
+    const abs = `${dir}/${name}`;
+    if (dir === this.beads && name === '.cache') {
+      this.onParent(name);
       return;
     }
-    if (type === 'rename') {
+    if (dir === this.beads && name === 'molecules' && this.identity(d.molecules) !== this.molIdentity)
+      this.disable('the molecules folder was replaced');
+    // A watched folder's own removal (libuv names it after the folder): its parent's event says it.
+    const self = dir.endsWith(`/${name}`) && this.identity(dir) === undefined;
+    if (self) {
+      /* nothing for the watch */
+    } else if (type === 'rename') {
       // An entry came or went: a folder that came is watched, one that went is let go, before
       // the touch below, so a reader whose mark is later misses none of its events.
-      const abs = `${dir}/${name}`;
+      const wasFolder = this.watchers.has(abs);
       this.unwatchTree(abs);
-      if (this.fs.lstatSync(abs, { throwIfNoEntry: false })?.isDirectory()) this.watchTree(abs);
-    }
-    this.touched.set(rel === '' ? name : (rel.split('/')[0] as string), ++this.seq);
+      const st = this.fs.lstatSync(abs, { throwIfNoEntry: false });
+      if (st?.isDirectory()) this.folderCame(abs);
+      else this.change(abs, wasFolder ? 'unlinkDir' : st ? 'add' : 'unlink');
+    } else if (!this.watchers.has(abs)) this.change(abs, 'change');
+    if (dir === d.molecules) this.touched.set(name, ++this.seq);
+    else if (dir.startsWith(`${d.molecules}/`))
+      this.touched.set(dir.slice(d.molecules.length + 1).split('/')[0] as string, ++this.seq);
   }
 
-  /** The repository root, `.beads/` and its cache: the molecules folder or `.beads/` replaced. */
+  /** The repository root and the cache: `.beads/` or its molecules folder replaced, the cookie folder. */
   private onParent(name: string | null): void {
-    this.counted();
+    if (this.failed || this.closed) return;
     if (name !== null && name !== 'molecules' && name !== '.beads' && name !== '.cache') return;
     if (
       this.identity(this.d.molecules) !== this.molIdentity ||
@@ -303,6 +422,22 @@ class JournalWorker {
     )
       this.disable('.beads/ or its molecules folder was replaced');
     else this.cookieDir();
+    if (name === '.beads') this.beadsCameOrWent();
+  }
+
+  /** `.beads/` removed or made anew: the watch follows it. */
+  private beadsCameOrWent(): void {
+    const now = this.identity(this.beads);
+    const watched = this.watchers.has(this.beads);
+    if (now === undefined && watched) {
+      this.unwatchTree(this.beads);
+      this.change(this.beads, 'unlinkDir');
+    } else if (now !== undefined && (!watched || now !== this.beadsIdentity)) {
+      // Watched once per `.beads/`; `disable` has compared the first one's identity already.
+      this.beadsIdentity = now;
+      this.unwatchTree(this.beads);
+      this.folderCame(this.beads);
+    }
   }
 
   /** The cookie folder, watched; made again (and watched again) when it was removed. */
@@ -423,6 +558,7 @@ class JournalWorker {
   }
 
   private close(): void {
+    this.closed = true;
     this.server?.close();
     for (const w of this.pending.values()) w.socket.destroy();
     this.pending.clear();

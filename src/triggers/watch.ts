@@ -1,4 +1,6 @@
-// The file watcher: chokidar on `.beads/` only, debounced, one reconcile at a time. The
+// The file watcher: changes under `.beads/` only, debounced, one reconcile at a time. The changes
+// come from the change journal's folder watches (triggers/journal.ts: one inotify watch per
+// folder) when it runs, else from chokidar (one per folder and per file, or polling). The
 // reconcile itself is injected (the CLI passes the engine's `advance`, plus an engine commit
 // with --commit), so this module is about events: what counts as an edit, what is our own
 // write, when to run, and stopping without leaving anything half done.
@@ -15,6 +17,8 @@ export interface WatchOptions {
   reconcile(reason: WatchReason): Promise<ReconcileOutcome>;
   /** Quiet time after the last event before reconciling. */
   debounceMs: number;
+  /** Changes from folder watches instead of chokidar (the change journal's). */
+  feed?: ChangeFeed;
   /** Force polling on or off; undefined lets chokidar decide (it honours CHOKIDAR_USEPOLLING). */
   usePolling?: boolean;
   /** Polling interval when polling. */
@@ -46,6 +50,18 @@ export interface Watcher {
 }
 
 type EventName = 'add' | 'change' | 'unlink' | 'addDir' | 'unlinkDir';
+
+/** One change a feed reports: a repo-relative path and what happened to it. */
+export type FeedChange = readonly [string, 'add' | 'change' | 'unlink' | 'unlinkDir'];
+
+/** Changes under `.beads/` from watches someone else keeps (the change journal's). */
+export interface ChangeFeed {
+  /**
+   * Hands every batch of changes from now on to `changes`, and a failure to keep watching to
+   * `failed`. Changes before this call are not kept: the first reconcile comes after it.
+   */
+  listen(changes: (batch: readonly FeedChange[]) => void, failed: (err: GastownError) => void): void;
+}
 
 /** Files nobody should react to: our cache, temp files of atomic writes, editor droppings. */
 export function isIgnoredPath(rel: string): boolean {
@@ -85,6 +101,15 @@ export function watchLimitError(err: unknown): GastownError | undefined {
   );
 }
 
+/** A watch that could not be added: the limit's one-line error, or what the system said. */
+export function watchFailure(err: unknown): GastownError {
+  const e = err as NodeJS.ErrnoException;
+  return (
+    watchLimitError(err) ??
+    new GastownError('watch.failed', `cannot watch ${e.path ?? '.beads/'}: ${e.message}`)
+  );
+}
+
 function hashFile(abs: string): string | undefined {
   try {
     // Only regular files under the state size limit: a symlink to /dev/zero or a fifo is never read.
@@ -115,6 +140,17 @@ class ReconcileLoop {
   event(rel: string, ev: EventName): void {
     this.pending.set(rel, ev);
     this.schedule(this.opts.debounceMs);
+  }
+
+  /** A batch of them: one timer for the lot (a checkout brings thousands). */
+  events(batch: readonly FeedChange[]): void {
+    let any = false;
+    for (const [rel, ev] of batch)
+      if (!isIgnoredPath(rel)) {
+        this.pending.set(rel, ev);
+        any = true;
+      }
+    if (any) this.schedule(this.opts.debounceMs);
   }
 
   /** No run starts after this; the caller waits for `running`. */
@@ -178,11 +214,12 @@ class ReconcileLoop {
 }
 
 export async function startWatcher(opts: WatchOptions): Promise<Watcher> {
+  const loop = new ReconcileLoop(opts);
+  if (opts.feed) return startFed(opts.feed, loop);
   const { watch } = await import('chokidar');
   const beads = join(opts.root, '.beads');
   const cache = join(beads, '.cache');
   const toRel = (abs: string) => relative(opts.root, abs).split(sep).join('/');
-  const loop = new ReconcileLoop(opts);
 
   const watcher = watch(beads, {
     ignoreInitial: true,
@@ -234,6 +271,31 @@ export async function startWatcher(opts: WatchOptions): Promise<Watcher> {
       }
       loop.stop();
       await watcher.close();
+      await loop.running;
+    },
+  };
+}
+
+/** The reconcile loop fed by folder watches already in place: ready once the first run is done. */
+function startFed(feed: ChangeFeed, loop: ReconcileLoop): Watcher {
+  let fail: (err: unknown) => void = () => {};
+  const failed = new Promise<never>((_, reject) => {
+    fail = reject;
+  });
+  failed.catch(() => {});
+  feed.listen(
+    (batch) => {
+      if (!loop.closed) loop.events(batch);
+    },
+    (err) => fail(err),
+  );
+  // Level-triggered: whatever happened before the feed was listened to is caught up first.
+  const ready = loop.run({ initial: true, paths: [] });
+  return {
+    ready,
+    failed,
+    async close() {
+      loop.stop();
       await loop.running;
     },
   };

@@ -1,10 +1,12 @@
-// The watcher: the core with an injected reconcile (real chokidar, real files), then the real
-// `gastown watch` process reacting to an edit, a later commit adding nothing, and Ctrl-C.
-import { appendFileSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+// The watcher: the core with an injected reconcile (real chokidar, real files; on Linux also fed
+// by the change journal's folder watches), then the real `gastown watch` process reacting to an
+// edit, a later commit adding nothing, and Ctrl-C.
+import { appendFileSync, cpSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { execa, type ResultPromise } from 'execa';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { ReconcileOutcome } from '../../src/triggers/commit.js';
+import { startJournal } from '../../src/triggers/journal.js';
 import { startWatcher, type WatchReason } from '../../src/triggers/watch.js';
 import { CLI, gastown, gitIn, tempDir, testEnv } from '../helpers/repo.js';
 import { git, initRepo, log, REVIEW_FLOW, type Repo } from './helpers.js';
@@ -93,6 +95,106 @@ describe('watcher core', () => {
     await slow.close();
     expect(finished).toBe(true);
     await w.close();
+  });
+});
+
+describe.runIf(process.platform === 'linux')('watcher core fed by the change journal', () => {
+  /** A `.beads/` with one molecule folder, watched through the journal's feed. */
+  async function fed(debounceMs: number, write?: (n: number) => string[], onDisabled?: (r: string) => void) {
+    const dir = tempDir();
+    cleanups.push(dir.cleanup);
+    mkdirSync(join(dir.path, '.beads/molecules/m1/events'), { recursive: true });
+    const journal = await startJournal(dir.path, onDisabled);
+    if (!journal) throw new Error('the journal did not start');
+    const rec = recorder(write);
+    const w = await startWatcher({
+      root: dir.path,
+      reconcile: rec.reconcile,
+      debounceMs,
+      feed: journal.feed,
+    });
+    // Before the folder is removed: the journal keeps its cookie folder in it.
+    cleanups.unshift(async () => {
+      await w.close();
+      await journal.close();
+    });
+    await w.ready;
+    expect(rec.calls).toEqual([{ initial: true, paths: [] }]);
+    return { root: dir.path, rec, at: (rel: string) => join(dir.path, rel) };
+  }
+
+  /** The first run from now on whose changes name `rel` (a run for an earlier change may come first). */
+  async function runFor(rec: ReturnType<typeof recorder>, rel: string) {
+    for (;;) if ((await rec.next()).paths.includes(rel)) return;
+  }
+
+  it('sees folders made after it started, what was written into them first, and removals', async () => {
+    const { rec, at } = await fed(20);
+    // Made and written into at once, before the journal could watch the new folders: its scan says so.
+    const first = '.beads/molecules/m2/checkpoints/review.md';
+    let seen = runFor(rec, first);
+    mkdirSync(at('.beads/molecules/m2/checkpoints'), { recursive: true });
+    writeFileSync(at(first), 'decision: pending\n');
+    await seen;
+    // A file made there after that run came through the new folder's own watch.
+    const later = '.beads/molecules/m2/checkpoints/deploy.md';
+    seen = runFor(rec, later);
+    writeFileSync(at(later), 'decision: pending\n');
+    await seen;
+    // Outside molecules/: mail, config and formulas, as chokidar's watch reacted to them.
+    for (const [rel, text] of [
+      ['.beads/mail/@jgil/01J.md', 'hello\n'],
+      ['.beads/config.toml', '[users.jgil]\n'],
+      ['.beads/formulas/x.formula.toml', 'formula = "x"\n'],
+    ] as const) {
+      seen = runFor(rec, rel);
+      mkdirSync(dirname(at(rel)), { recursive: true });
+      writeFileSync(at(rel), text);
+      await seen;
+    }
+    // A folder removed, and a file in a folder made anew in its place.
+    seen = runFor(rec, '.beads/molecules/m2');
+    rmSync(at('.beads/molecules/m2'), { recursive: true });
+    await seen;
+    seen = runFor(rec, '.beads/molecules/m2/molecule.toml');
+    mkdirSync(at('.beads/molecules/m2'));
+    writeFileSync(at('.beads/molecules/m2/molecule.toml'), 'formula = "x"\n');
+    await seen;
+  });
+
+  it('goes on when .beads/ is made anew, and says the journal stopped vouching', async () => {
+    const warnings: string[] = [];
+    const { rec, at } = await fed(20, undefined, (reason) => warnings.push(reason));
+    // A restore from a copy: the same files in a new folder, the old one moved aside.
+    cpSync(at('.beads'), at('beads.copy'), { recursive: true });
+    renameSync(at('.beads'), at('beads.old'));
+    renameSync(at('beads.copy'), at('.beads'));
+    const rel = '.beads/molecules/m1/events/a.toml';
+    const seen = runFor(rec, rel);
+    writeFileSync(at(rel), 'kind = "done"\n');
+    await seen;
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]).toMatch(/replaced/);
+  });
+
+  it('ignores its own writes, in folders it made too, and the cache', async () => {
+    const own = ['.beads/molecules/m1/checkpoints/review.md', '.beads/molecules/m1/events/a.toml'];
+    const { rec, at } = await fed(20, (n) => {
+      if (n !== 2) return [];
+      mkdirSync(at('.beads/molecules/m1/checkpoints'));
+      for (const f of own) writeFileSync(at(f), 'engine\n');
+      return own;
+    });
+    let next = rec.next();
+    mkdirSync(at('.beads/.cache/status'), { recursive: true });
+    writeFileSync(at('.beads/.cache/status/x.json'), '{}\n');
+    writeFileSync(at('.beads/molecules/m1/note.md'), 'edit\n');
+    expect((await next).paths).toEqual(['.beads/molecules/m1/note.md']);
+    // The engine's writes came back as changes and were dropped: the next run is for this edit only.
+    next = rec.next();
+    writeFileSync(at('.beads/molecules/m1/note.md'), 'edit 2\n');
+    expect((await next).paths).toEqual(['.beads/molecules/m1/note.md']);
+    expect(rec.calls).toHaveLength(3);
   });
 });
 

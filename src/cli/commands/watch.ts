@@ -53,7 +53,8 @@ export async function watch(ctx: CliContext, opts: WatchOpts): Promise<number> {
     watcher = await startWatcher({
       root,
       debounceMs,
-      ...(opts.poll ? { usePolling: true } : {}),
+      // The journal's folder watches feed it, unless polling was asked for (chokidar's).
+      ...(opts.poll ? { usePolling: true } : journal && !pollingAsked(ctx.env) ? { feed: journal.feed } : {}),
       reconcile: async () => {
         let streamed = false;
         const options = {
@@ -154,6 +155,12 @@ function watchOutput(ctx: CliContext, opts: WatchOpts, root: string) {
     }
   };
   return { emit, report, commit };
+}
+
+/** CHOKIDAR_USEPOLLING as chokidar reads it: polling unless it says false or 0. */
+function pollingAsked(env: NodeJS.ProcessEnv): boolean {
+  const v = env.CHOKIDAR_USEPOLLING?.toLowerCase();
+  return v !== undefined && v !== '' && v !== 'false' && v !== '0';
 }
 
 function isBusy(err: unknown): boolean {
