@@ -1,32 +1,13 @@
 // The benches' generated repositories (bench/gen/, run through bench/generate.mjs as a child
 // process): the same seed makes the same tree, the result is what the engine itself writes, and
-// `gastown doctor` finds every file valid and every fact standing. No timing is asserted.
+// `gastown doctor` finds every file valid and every fact standing. The commands that judge the
+// result run in the test worker (test/helpers/inproc.ts). No timing is asserted.
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { gastown, gitIn, ROOT, tempDir, testEnv } from '../helpers/repo.js';
-
-const GENERATE = join(ROOT, 'bench/generate.mjs');
-
-async function generate(args: string[]) {
-  const r = await execa(process.execPath, [GENERATE, ...args], {
-    cwd: ROOT,
-    env: testEnv(),
-    extendEnv: false,
-    reject: false,
-    stdin: 'ignore',
-  });
-  if (r.exitCode !== 0)
-    throw new Error(`bench/generate.mjs ${args.join(' ')} exited ${r.exitCode}:\n${r.stderr}`);
-  return JSON.parse(String(r.stdout)) as {
-    dir: string;
-    tree: string;
-    files?: number;
-    head?: string;
-    commits?: number;
-  };
-}
+import { type Generated, generate, generatedRepo } from '../helpers/generated.js';
+import { gastownInProcess } from '../helpers/inproc.js';
+import { gitIn, tempDir } from '../helpers/repo.js';
 
 interface DoctorJson {
   ok: boolean;
@@ -35,7 +16,7 @@ interface DoctorJson {
 
 /** Doctor's findings other than "ok"/"info", hooks aside (generated repositories have none installed). */
 async function doctorProblems(dir: string) {
-  const r = await gastown(['doctor', '--json'], dir);
+  const r = await gastownInProcess(['doctor', '--json'], dir);
   const report = JSON.parse(String(r.stdout)) as DoctorJson;
   return {
     ok: report.ok,
@@ -76,22 +57,13 @@ function stagesIn(dir: string): number {
 
 describe('scale repositories (bench/gen/molecules.mjs)', () => {
   const scratch = tempDir('gastown-bench-gen-');
-  let first: Awaited<ReturnType<typeof generate>>;
-  let second: Awaited<ReturnType<typeof generate>>;
+  let first: Awaited<ReturnType<typeof generatedRepo>>;
+  let second: Generated;
 
   beforeAll(async () => {
-    // Two runs that share nothing: each builds its own prototypes with the engine.
-    first = await generate([
-      'molecules',
-      '--size',
-      String(SIZE),
-      '--seed',
-      SEED,
-      '--out',
-      join(scratch.path, 'a'),
-      '--cache-root',
-      join(scratch.path, 'ca'),
-    ]);
+    // Two runs that share nothing: each builds its own prototypes with the engine. The first is
+    // the run's shared one (other tests read it too), copied.
+    first = await generatedRepo(SIZE, SEED);
     second = await generate([
       'molecules',
       '--size',
@@ -104,10 +76,13 @@ describe('scale repositories (bench/gen/molecules.mjs)', () => {
       join(scratch.path, 'cb'),
     ]);
   }, 300_000);
-  afterAll(() => scratch.cleanup());
+  afterAll(() => {
+    first.cleanup();
+    scratch.cleanup();
+  });
 
   it('makes the same tree from the same seed, and another from another seed', async () => {
-    expect(stagesIn(first.dir)).toBe(prototypeStages(join(scratch.path, 'ca')));
+    expect(stagesIn(first.dir)).toBe(prototypeStages(first.cacheRoot));
     expect(second.tree).toBe(first.tree);
     expect((await gitIn(first.dir, 'rev-parse', 'HEAD^{tree}')).trim()).toBe(first.tree);
     const other = await generate([
@@ -119,7 +94,7 @@ describe('scale repositories (bench/gen/molecules.mjs)', () => {
       '--out',
       join(scratch.path, 'c'),
       '--cache-root',
-      join(scratch.path, 'ca'),
+      first.cacheRoot,
     ]);
     expect(other.tree).not.toBe(first.tree);
   }, 120_000);
@@ -130,7 +105,7 @@ describe('scale repositories (bench/gen/molecules.mjs)', () => {
     expect(d.ok).toBe(true);
     expect(d.checks).toEqual(expect.arrayContaining(['files', 'molecules', 'checkpoints']));
     // At rest: a reconcile of the generated state writes nothing.
-    const r = await gastown(['advance'], first.dir);
+    const r = await gastownInProcess(['advance'], first.dir);
     expect(r.exitCode).toBe(0);
     expect((await gitIn(first.dir, 'status', '--porcelain')).trim()).toBe('');
   }, 120_000);
@@ -159,7 +134,7 @@ describe('scale repositories (bench/gen/molecules.mjs)', () => {
         .flatMap(([k, v]) => ['--var', `${k}=${JSON.parse(v)}`]);
       const assignee = /^assignee = "(.*)"$/m.exec(meta)?.[1];
       const name = `again-${id}`;
-      const r = await gastown(
+      const r = await gastownInProcess(
         [
           'molecule',
           'create',
@@ -254,7 +229,7 @@ describe('commit histories (bench/gen/history.mjs)', () => {
     const d = await doctorProblems(a.dir);
     expect(d.problems).toEqual([]);
     // Every trailer is recorded already: catching up on the whole history writes nothing.
-    expect((await gastown(['advance'], a.dir)).exitCode).toBe(0);
+    expect((await gastownInProcess(['advance'], a.dir)).exitCode).toBe(0);
     expect((await gitIn(a.dir, 'status', '--porcelain')).trim()).toBe('');
   }, 300_000);
 });

@@ -74,7 +74,6 @@ describe('the plain formula predicates', () => {
         if (plainlyConforms(m)) {
           expect(parsed.success, `${file} round ${round}`).toBe(true);
           expect(m).toEqual(parsed.data);
-          expect(m).toEqual(parsed.data);
         }
       }
     }

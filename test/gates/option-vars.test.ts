@@ -8,7 +8,8 @@ import { execa } from 'execa';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { optionInjections } from '../../src/formula/argv.js';
 import { substituteVars } from '../../src/formula/vars.js';
-import { commitAll, gastown, gitIn, tempDir } from '../helpers/repo.js';
+import { gastownInProcess } from '../helpers/inproc.js';
+import { commitAll, gitIn, tempDir } from '../helpers/repo.js';
 
 const formula = (name: string, gate: string, vars = '[vars.x]\ndefault = "HEAD"\n') => `formula = "${name}"
 
@@ -30,7 +31,7 @@ describe('a var that would become an option', () => {
   // The repository is a folder of its own temp folder, so `../pwn` is private to each test.
   let parent: { path: string; cleanup(): void };
   let repo: { path: string };
-  const run = (args: string[]) => gastown(args, repo.path);
+  const run = (args: string[]) => gastownInProcess(args, repo.path);
   const ok = async (args: string[]) => {
     const r = await run(args);
     if (r.exitCode !== 0) throw new Error(`gastown ${args.join(' ')}: ${r.stderr}${r.stdout}`);

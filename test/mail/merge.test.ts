@@ -3,7 +3,7 @@
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { gitIn, tempDir } from '../helpers/repo.js';
-import { gtOk, mailRepo } from './helpers.js';
+import { gtOkInProcess as gtOk, mailRepo } from './helpers.js';
 
 interface Item {
   id: string;

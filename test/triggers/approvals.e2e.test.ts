@@ -1,9 +1,11 @@
 // Engine commits never publish an approval's `done` without the approval, nor an approval under
-// someone else's name: with hooks installed, real git, the built CLI.
+// someone else's name: with hooks installed, real git, the built CLI in the hooks. The commands a
+// test runs itself (an approval, a catch-up, what a fresh clone reads) run in the test worker.
 import { existsSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { gastownInProcess } from '../helpers/inproc.js';
 import { gastown, gitIn, JGIL, person, tempDir } from '../helpers/repo.js';
 import { copyOfTemplate } from '../helpers/template.js';
 import { git, initIn, type Repo } from './helpers.js';
@@ -60,9 +62,9 @@ async function freshCloneState(cwd: string): Promise<{ code: number; state: stri
   try {
     const clone = join(dir.path, 'c');
     await gitIn(dir.path, 'clone', '-q', `file://${cwd}`, clone);
-    await gastown(['advance'], clone);
-    const doctor = await gastown(['doctor'], clone);
-    const st = JSON.parse((await gastown(['molecule', 'status', 'r1', '--json'], clone)).stdout) as {
+    await gastownInProcess(['advance'], clone);
+    const doctor = await gastownInProcess(['doctor'], clone);
+    const st = JSON.parse((await gastownInProcess(['molecule', 'status', 'r1', '--json'], clone)).stdout) as {
       state: string;
     };
     return { code: doctor.exitCode ?? -1, state: st.state };
@@ -77,7 +79,7 @@ const untracked = async (cwd: string) =>
 describe('approvals and engine commits', () => {
   it('an approval recorded by `checkpoint approve` and not committed holds the molecule out of later engine commits until it is', async () => {
     const cwd = await poured('approvers = ["@jgil"]');
-    expect((await gastown(['checkpoint', 'approve', 'r1', 'approve'], cwd, JGIL)).exitCode).toBe(0);
+    expect((await gastownInProcess(['checkpoint', 'approve', 'r1', 'approve'], cwd, JGIL)).exitCode).toBe(0);
     // @jgil goes on and commits other work, leaving the decision uncommitted. A trailer for
     // `ship` in it is judged as of that commit, where the approval is not: refused, as every
     // clone would.
@@ -101,10 +103,10 @@ describe('approvals and engine commits', () => {
 
   it("after a run died, another person's uncommitted approval is never committed under the agent's name", async () => {
     const cwd = await poured('approvers = []\nmin_approvals = 2');
-    expect((await gastown(['checkpoint', 'approve', 'r1', 'approve'], cwd, JGIL)).exitCode).toBe(0);
+    expect((await gastownInProcess(['checkpoint', 'approve', 'r1', 'approve'], cwd, JGIL)).exitCode).toBe(0);
     await gitIn(cwd, 'add', '-A');
     expect((await git(cwd, ['commit', '-q', '-m', 'jgil approves'], JGIL)).exitCode).toBe(0);
-    expect((await gastown(['checkpoint', 'approve', 'r1', 'approve'], cwd, BOB)).exitCode).toBe(0);
+    expect((await gastownInProcess(['checkpoint', 'approve', 'r1', 'approve'], cwd, BOB)).exitCode).toBe(0);
     const bobsVote = '.beads/molecules/r1/checkpoints/approve.approvals/bob-example.com.md';
     expect(existsSync(join(cwd, bobsVote))).toBe(true);
     // A run that died holding the lock (pid 2^22+1 is above Linux's pid_max).
@@ -113,7 +115,7 @@ describe('approvals and engine commits', () => {
       JSON.stringify({ pid: 4194305, host: hostname(), started: '2026-01-06T09:00:00Z' }),
     );
     const before = await gitIn(cwd, 'rev-parse', 'HEAD');
-    const adv = await gastown(['advance', '--commit'], cwd);
+    const adv = await gastownInProcess(['advance', '--commit'], cwd);
     expect(adv.exitCode).toBe(0);
     expect(adv.stderr).toContain('r1 not committed');
     expect(await gitIn(cwd, 'rev-parse', 'HEAD')).toBe(before);
@@ -123,7 +125,7 @@ describe('approvals and engine commits', () => {
 
   it('a molecule found invalid publishes nothing: a discarded vote leaves its done out of history', async () => {
     const cwd = await poured('approvers = ["@jgil"]');
-    expect((await gastown(['checkpoint', 'approve', 'r1', 'approve'], cwd, JGIL)).exitCode).toBe(0);
+    expect((await gastownInProcess(['checkpoint', 'approve', 'r1', 'approve'], cwd, JGIL)).exitCode).toBe(0);
     await gitIn(cwd, 'checkout', '--', '.beads/molecules/r1/checkpoints/approve.md');
     const ship = ['commit', '-q', '--allow-empty', '-m', 'ship it', '--trailer', 'Gastown-Done: r1/ship'];
     const r = await git(cwd, ship, JGIL);
@@ -133,13 +135,13 @@ describe('approvals and engine commits', () => {
 
   it('advance --commit publishes facts held back once their approval was committed without hooks', async () => {
     const cwd = await poured('approvers = ["@jgil"]');
-    expect((await gastown(['checkpoint', 'approve', 'r1', 'approve'], cwd, JGIL)).exitCode).toBe(0);
+    expect((await gastownInProcess(['checkpoint', 'approve', 'r1', 'approve'], cwd, JGIL)).exitCode).toBe(0);
     await gitIn(cwd, 'add', '.beads/molecules/r1/checkpoints/approve.md');
     expect(
       (await git(cwd, ['commit', '-q', '-m', 'approve'], { ...JGIL, GASTOWN_HOOKS: '0' })).exitCode,
     ).toBe(0);
     expect(await untracked(cwd)).toContain('approve.1.done.toml');
-    const adv = await gastown(['advance', '--commit'], cwd);
+    const adv = await gastownInProcess(['advance', '--commit'], cwd);
     expect(adv.exitCode, adv.stderr).toBe(0);
     expect(await untracked(cwd)).toBe('');
     const clone = await freshCloneState(cwd);

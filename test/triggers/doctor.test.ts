@@ -1,4 +1,5 @@
-// gastown doctor: pure checks over facts, and the real command on a real repository.
+// gastown doctor: pure checks over facts, and the real command on a real repository (run in the
+// test worker; the pre-commit hook that refuses the same state runs the built CLI).
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
@@ -11,7 +12,8 @@ import {
   type DoctorFacts,
   runChecks,
 } from '../../src/doctor/checks.js';
-import { gastown, gitIn } from '../helpers/repo.js';
+import { gastownInProcess } from '../helpers/inproc.js';
+import { gitIn } from '../helpers/repo.js';
 import { git, initRepo, type Repo, shinyRepo } from './helpers.js';
 
 const base: DoctorFacts = {
@@ -132,11 +134,12 @@ describe('doctor: overdue checkpoints', () => {
     writeFileSync(join(cwd, '.beads/formulas/timed-review.formula.toml'), TIMED_REVIEW);
     const at = (t: string) => ({ GASTOWN_TEST_CLOCK: '1', GASTOWN_NOW: `2026-01-06T${t}:00Z` });
     expect(
-      (await gastown(['molecule', 'create', '--formula', 'timed-review', '--name', 'm1'], cwd)).exitCode,
+      (await gastownInProcess(['molecule', 'create', '--formula', 'timed-review', '--name', 'm1'], cwd))
+        .exitCode,
     ).toBe(0);
-    expect((await gastown(['step', 'done', 'm1', 'draft'], cwd)).exitCode).toBe(0);
+    expect((await gastownInProcess(['step', 'done', 'm1', 'draft'], cwd)).exitCode).toBe(0);
     const checkpoints = async (t: string) => {
-      const r = await gastown(['doctor', '--json'], cwd, at(t));
+      const r = await gastownInProcess(['doctor', '--json'], cwd, at(t));
       return (
         JSON.parse(r.stdout) as { checks: { check: string; level: string; message: string }[] }
       ).checks.filter((c) => c.check === 'checkpoints');
@@ -155,7 +158,7 @@ describe('doctor: overdue checkpoints', () => {
       message:
         'm1: checkpoint approve is overdue by 1h30m (timeout 2h, due 2026-01-06T11:00:00.000Z; .beads/molecules/m1/checkpoints/approve.md)',
     });
-    const text = await gastown(['doctor'], cwd, at('12:30'));
+    const text = await gastownInProcess(['doctor'], cwd, at('12:30'));
     expect(text.exitCode).toBe(0); // a warning, not a failure
     expect(text.stdout).toContain('warn  checkpoints m1: checkpoint approve is overdue by 1h30m');
   });
@@ -171,7 +174,7 @@ describe('gastown doctor', () => {
     const repo = await initRepo();
     repos.push(repo);
     const cwd = repo.path;
-    const ok = await gastown(['doctor'], cwd);
+    const ok = await gastownInProcess(['doctor'], cwd);
     expect(ok.exitCode).toBe(0);
     expect(ok.stdout).toContain('doctor: all good');
 
@@ -185,7 +188,7 @@ describe('gastown doctor', () => {
       join(cwd, '.beads/formulas/bad.formula.toml'),
       'formula = "bad"\n[[steps]]\nid = "a"\nneeds = ["a"]\n',
     );
-    const bad = await gastown(['doctor', '--json'], cwd);
+    const bad = await gastownInProcess(['doctor', '--json'], cwd);
     expect(bad.exitCode).toBe(1);
     const report = JSON.parse(bad.stdout);
     expect(report.ok).toBe(false);
@@ -194,7 +197,7 @@ describe('gastown doctor', () => {
       '.beads/formulas/bad.formula.toml',
     );
 
-    const fixed = await gastown(['doctor', '--fix'], cwd);
+    const fixed = await gastownInProcess(['doctor', '--fix'], cwd);
     expect(fixed.stdout).toContain('fixed removed .beads/.cache/lock');
     expect(() => readFileSync(join(cwd, '.beads/.cache/lock'))).toThrow();
     expect(fixed.exitCode).toBe(1); // the formula is still broken
@@ -234,7 +237,7 @@ describe('gastown doctor', () => {
       if (text === 'molecule.toml') expect(body).toContain('id = "m2"');
       writeFileSync(file, body);
       const want = expected === '__ID__' ? 'but the folder is "m1"' : expected;
-      const doctor = await gastown(['doctor'], cwd);
+      const doctor = await gastownInProcess(['doctor'], cwd);
       expect(doctor.exitCode).toBe(1);
       expect(doctor.stdout).toContain(`.beads/molecules/m1/${rel}`);
       expect(doctor.stdout).toContain(want);
@@ -251,7 +254,7 @@ describe('gastown doctor', () => {
     repos.push(repo);
     const runner = join(repo.path, '.git/gastown/runner.sh');
     const hooks = async () => {
-      const r = await gastown(['doctor', '--json'], repo.path);
+      const r = await gastownInProcess(['doctor', '--json'], repo.path);
       return (
         JSON.parse(r.stdout) as { checks: { check: string; level: string; message: string }[] }
       ).checks.filter((c) => c.check === 'hooks');
@@ -263,8 +266,8 @@ describe('gastown doctor', () => {
     expect(stale).toHaveLength(1);
     expect(stale[0]).toMatchObject({ level: 'warn' });
     expect(stale[0]?.message).toContain('is not the one this gastown installs');
-    expect((await gastown(['hooks', 'status'], repo.path)).stdout).toContain('(not this version');
-    expect((await gastown(['hooks', 'install'], repo.path)).exitCode).toBe(0);
+    expect((await gastownInProcess(['hooks', 'status'], repo.path)).stdout).toContain('(not this version');
+    expect((await gastownInProcess(['hooks', 'install'], repo.path)).exitCode).toBe(0);
     expect((await hooks()).map((c) => c.level)).toEqual(['ok']);
   });
 
@@ -275,7 +278,7 @@ describe('gastown doctor', () => {
       join(repo.path, '.beads/molecules/m1/events/deploy.1.done.toml'),
       'step = "deploy"\nattempt = 1\nkind = "done"\n',
     );
-    const doctor = await gastown(['doctor'], repo.path);
+    const doctor = await gastownInProcess(['doctor'], repo.path);
     expect(doctor.exitCode).toBe(1);
     expect(doctor.stdout).toContain('event for unknown step "deploy"');
   });

@@ -1,5 +1,6 @@
-// Hooks end to end: real git, the built CLI, temp repositories. An agent's "done" commit turns
-// into the next step before `git commit` returns, and nothing here may break git.
+// Hooks end to end: real git, the built CLI in the hooks, temp repositories. An agent's "done"
+// commit turns into the next step before `git commit` returns, and nothing here may break git.
+// The commands a test runs itself, to set up state or read it, run in the test worker.
 import {
   chmodSync,
   closeSync,
@@ -13,8 +14,9 @@ import {
   writeFileSync,
 } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
-import { gastown, gitIn, run, tempDir, testEnv } from '../helpers/repo.js';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { gastownInProcess } from '../helpers/inproc.js';
+import { gitIn, run, tempDir, testEnv } from '../helpers/repo.js';
 import { git, log, REVIEW_FLOW, type Repo, setRecordedNode, shinyRepo } from './helpers.js';
 
 const repos: Repo[] = [];
@@ -37,8 +39,8 @@ const DONE_DESIGN = [
   'Gastown-Done: m1/design',
 ];
 
-async function expectEngineCommitAfterDone(cwd: string) {
-  const r = await git(cwd, DONE_DESIGN);
+/** What a Gastown-Done commit for m1/design must leave: the engine commit on top, nothing else. */
+async function expectEngineCommitAfter(cwd: string, r: { exitCode?: number }) {
   expect(r.exitCode).toBe(0);
   const [engine, agent] = await log(cwd, 2);
   expect(agent?.subject).toBe('design done');
@@ -49,19 +51,25 @@ async function expectEngineCommitAfterDone(cwd: string) {
   expect(engine?.trailers).toContain('Gastown-Transition: m1/design done');
   expect(engine?.trailers).toContain('Gastown-Transition: m1/implement ready');
   expect(await gitIn(cwd, 'status', '--porcelain')).toBe('');
+}
+
+async function expectEngineCommitAfterDone(cwd: string) {
+  const r = await git(cwd, DONE_DESIGN);
+  await expectEngineCommitAfter(cwd, r);
   return r;
 }
 
-describe('post-commit', () => {
-  it('turns a Gastown-Done commit into an engine commit making the next step ready', async () => {
-    const cwd = await repo();
-    const r = await expectEngineCommitAfterDone(cwd);
-    expect(r.stderr).toContain('gastown: m1/implement ready');
-    // The molecule's folder history reads as its story.
-    const history = await log(cwd, 10, 'HEAD', '.beads/molecules/m1');
-    expect(history.map((h) => h.subject)).toEqual([expect.stringMatching(/^gastown: /), 'start m1']);
-  });
+/** The git processes a traced run started (GIT_TRACE2_EVENT `trace`), each as its arguments. */
+function gitStarted(trace: string): string[][] {
+  return readFileSync(trace, 'utf8')
+    .split('\n')
+    .filter(Boolean)
+    .map((line) => JSON.parse(line) as { event: string; argv?: string[] })
+    .filter((e) => e.event === 'start')
+    .map((e) => (e.argv ?? []).slice(1));
+}
 
+describe('post-commit', () => {
   it('works the same through husky 9', async () => {
     const cwd = await repo({ husky: true });
     expect(await gitIn(cwd, 'config', 'core.hooksPath')).toBe('.husky/_');
@@ -139,70 +147,79 @@ describe('post-commit', () => {
     }
   });
 
-  it('reads HEAD once: Node takes the runner’s git log instead of asking git again', async () => {
-    const cwd = await repo();
-    const trace = join(cwd, '.git/trace2.jsonl');
-    const r = await git(cwd, DONE_DESIGN, { GIT_TRACE2_EVENT: trace });
-    expect(r.exitCode).toBe(0);
-    expect((await log(cwd, 1))[0]?.trailers).toContain('Gastown-Transition: m1/implement ready');
-    // Every git process of the commit, its hooks and the engine commit, by its arguments.
-    const started = readFileSync(trace, 'utf8')
-      .split('\n')
-      .filter(Boolean)
-      .map((line) => JSON.parse(line) as { event: string; argv?: string[] })
-      .filter((e) => e.event === 'start')
-      .map((e) => (e.argv ?? []).slice(1).join(' '));
-    expect(started.filter((a) => a.startsWith('log '))).toHaveLength(1);
-    expect(started.filter((a) => a.startsWith('rev-parse HEAD'))).toEqual([]);
-    // The engine commit's commit object is written by Node, as its tree is.
-    expect(started.filter((a) => a.startsWith('commit-tree '))).toEqual([]);
-  });
-
-  it('a Gastown-Done commit: no watchdog process, and the engine commit writes no index', async () => {
-    const cwd = await repo();
-    const trace = join(cwd, '.git/trace2.jsonl');
-    // Every other program a hook may start, noted (git puts its own folder first on PATH, which
-    // holds none of these).
-    const bin = tempDir('gastown-bin-');
-    const noted = join(bin.path, 'started.txt');
-    for (const tool of ['sleep', 'awk', 'sed', 'timeout', 'cat', 'mktemp', 'grep']) {
-      const real = ['/bin', '/usr/bin'].map((d) => join(d, tool)).find((p) => existsSync(p));
-      if (!real) continue;
-      writeFileSync(join(bin.path, tool), `#!/bin/sh\necho ${tool} >> '${noted}'\nexec '${real}' "$@"\n`);
-      chmodSync(join(bin.path, tool), 0o755);
-    }
+  // One Gastown-Done commit, traced, with every program a hook may start noted: each test below
+  // reads another side of the same run.
+  describe('a Gastown-Done commit', () => {
+    let shared: Repo;
+    let cwd: string;
     let r: Awaited<ReturnType<typeof git>>;
-    try {
-      r = await git(cwd, DONE_DESIGN, { GIT_TRACE2_EVENT: trace, PATH: `${bin.path}:${process.env.PATH}` });
-      expect(existsSync(noted) ? readFileSync(noted, 'utf8') : '').toBe('');
-    } finally {
-      bin.cleanup();
-    }
-    expect(r.exitCode).toBe(0);
-    expect((await log(cwd, 1))[0]?.trailers).toContain('Gastown-Transition: m1/implement ready');
-    const started = readFileSync(trace, 'utf8')
-      .split('\n')
-      .filter(Boolean)
-      .map((line) => JSON.parse(line) as { event: string; argv?: string[] })
-      .filter((e) => e.event === 'start')
-      .map((e) => (e.argv ?? [])[1] ?? '');
-    // What `git commit` starts by itself, hooks or not.
-    const own = new Set(['commit', 'interpret-trailers', 'maintenance', 'gc']);
-    const byHooks = started.filter((a) => !own.has(a));
-    // The tree comes from one cat-file, not from an index read, updated and written; the user's
-    // index follows HEAD with one update-index of the entries the tree was built from.
-    expect(byHooks.filter((a) => ['read-tree', 'write-tree', 'ls-files', 'reset'].includes(a))).toEqual([]);
-    expect(byHooks.filter((a) => a === 'update-index')).toHaveLength(1);
-    // One cat-file reads both the molecule as of the trailer's commit and the trees the engine
-    // commit changes.
-    expect(byHooks.filter((a) => a === 'cat-file')).toHaveLength(1);
-    // No `git status` (it reads the whole index): the engine commit compares the molecule's
-    // files with the listing the at-commit view read, which is HEAD's.
-    expect(byHooks.filter((a) => a === 'status' || a === 'ls-tree')).toEqual([]);
-    // The runner finds the repository's folders itself: .git is a folder at the top.
-    expect(byHooks.filter((a) => a === 'rev-parse')).toEqual([]);
-    // pre-commit's block 1, post-commit's block 1, Node 3 (cat-file, update-ref, update-index).
-    expect(byHooks.length, byHooks.join(' ')).toBeLessThanOrEqual(5);
+    let started: string[][];
+    let noted: string;
+    beforeAll(async () => {
+      shared = await shinyRepo();
+      cwd = shared.path;
+      const trace = join(cwd, '.git/trace2.jsonl');
+      // Every other program a hook may start, noted (git puts its own folder first on PATH, which
+      // holds none of these).
+      const bin = tempDir('gastown-bin-');
+      const notes = join(bin.path, 'started.txt');
+      for (const tool of ['sleep', 'awk', 'sed', 'timeout', 'cat', 'mktemp', 'grep']) {
+        const real = ['/bin', '/usr/bin'].map((d) => join(d, tool)).find((p) => existsSync(p));
+        if (!real) continue;
+        writeFileSync(join(bin.path, tool), `#!/bin/sh\necho ${tool} >> '${notes}'\nexec '${real}' "$@"\n`);
+        chmodSync(join(bin.path, tool), 0o755);
+      }
+      try {
+        r = await git(cwd, DONE_DESIGN, { GIT_TRACE2_EVENT: trace, PATH: `${bin.path}:${process.env.PATH}` });
+        noted = existsSync(notes) ? readFileSync(notes, 'utf8') : '';
+      } finally {
+        bin.cleanup();
+      }
+      started = gitStarted(trace);
+    });
+    afterAll(() => shared.cleanup());
+
+    it('turns it into an engine commit making the next step ready', async () => {
+      await expectEngineCommitAfter(cwd, r);
+      expect(r.stderr).toContain('gastown: m1/implement ready');
+      // The molecule's folder history reads as its story.
+      const history = await log(cwd, 10, 'HEAD', '.beads/molecules/m1');
+      expect(history.map((h) => h.subject)).toEqual([expect.stringMatching(/^gastown: /), 'start m1']);
+    });
+
+    it('reads HEAD once: Node takes the runner’s git log instead of asking git again', async () => {
+      expect(r.exitCode).toBe(0);
+      expect((await log(cwd, 1))[0]?.trailers).toContain('Gastown-Transition: m1/implement ready');
+      // Every git process of the commit, its hooks and the engine commit, by its arguments.
+      const args = started.map((a) => a.join(' '));
+      expect(args.filter((a) => a.startsWith('log '))).toHaveLength(1);
+      expect(args.filter((a) => a.startsWith('rev-parse HEAD'))).toEqual([]);
+      // The engine commit's commit object is written by Node, as its tree is.
+      expect(args.filter((a) => a.startsWith('commit-tree '))).toEqual([]);
+    });
+
+    it('starts no watchdog process, and the engine commit writes no index', async () => {
+      expect(noted).toBe('');
+      expect(r.exitCode).toBe(0);
+      expect((await log(cwd, 1))[0]?.trailers).toContain('Gastown-Transition: m1/implement ready');
+      // What `git commit` starts by itself, hooks or not.
+      const own = new Set(['commit', 'interpret-trailers', 'maintenance', 'gc']);
+      const byHooks = started.map((a) => a[0] ?? '').filter((a) => !own.has(a));
+      // The tree comes from one cat-file, not from an index read, updated and written; the user's
+      // index follows HEAD with one update-index of the entries the tree was built from.
+      expect(byHooks.filter((a) => ['read-tree', 'write-tree', 'ls-files', 'reset'].includes(a))).toEqual([]);
+      expect(byHooks.filter((a) => a === 'update-index')).toHaveLength(1);
+      // One cat-file reads both the molecule as of the trailer's commit and the trees the engine
+      // commit changes.
+      expect(byHooks.filter((a) => a === 'cat-file')).toHaveLength(1);
+      // No `git status` (it reads the whole index): the engine commit compares the molecule's
+      // files with the listing the at-commit view read, which is HEAD's.
+      expect(byHooks.filter((a) => a === 'status' || a === 'ls-tree')).toEqual([]);
+      // The runner finds the repository's folders itself: .git is a folder at the top.
+      expect(byHooks.filter((a) => a === 'rev-parse')).toEqual([]);
+      // pre-commit's block 1, post-commit's block 1, Node 3 (cat-file, update-ref, update-index).
+      expect(byHooks.length, byHooks.join(' ')).toBeLessThanOrEqual(5);
+    });
   });
 
   it('never starts node for a commit that touches no .beads/ file and has no trailer', async () => {
@@ -289,7 +306,7 @@ describe('post-rewrite', () => {
 
 describe('post-merge', () => {
   const states = async (cwd: string) => {
-    const st = JSON.parse((await gastown(['molecule', 'status', 'm1', '--json'], cwd)).stdout) as {
+    const st = JSON.parse((await gastownInProcess(['molecule', 'status', 'm1', '--json'], cwd)).stdout) as {
       steps: { id: string; state: string; attempt: number }[];
     };
     return Object.fromEntries(st.steps.map((x) => [x.id, `${x.state}@${x.attempt}`]));
@@ -371,7 +388,8 @@ describe('a hook stopped at its time limit', () => {
     expect(text).toContain('hook_timeout = "5s"');
     writeFileSync(config, text.replace('hook_timeout = "5s"', 'hook_timeout = "400ms"'));
     expect(
-      (await gastown(['molecule', 'create', '--formula', 'slow-gate', '--name', 'g1'], cwd)).exitCode,
+      (await gastownInProcess(['molecule', 'create', '--formula', 'slow-gate', '--name', 'g1'], cwd))
+        .exitCode,
     ).toBe(0);
     await gitIn(cwd, 'add', '-A');
     expect((await git(cwd, ['commit', '-q', '-m', 'pour g1'])).exitCode).toBe(0);
@@ -397,7 +415,7 @@ describe('a hook stopped at its time limit', () => {
     expect(await gitIn(cwd, 'status', '--porcelain', '--untracked-files=all', '.beads')).toContain(
       '.beads/molecules/g1/events/work.1.done.toml',
     );
-    const adv = await gastown(['advance', '--commit'], cwd);
+    const adv = await gastownInProcess(['advance', '--commit'], cwd);
     expect(adv.exitCode, adv.stderr).toBe(0);
     expect(await gitIn(cwd, 'status', '--porcelain', '--untracked-files=all', '.beads')).toBe('');
     expect(await gitIn(cwd, 'ls-files', '.beads/molecules/g1/events')).toContain('work.1.done.toml');
@@ -425,7 +443,7 @@ describe('trailers seen again', () => {
       `Gastown-Done: m1/${step}`,
     ]);
   const states = async (cwd: string) => {
-    const st = JSON.parse((await gastown(['molecule', 'status', 'm1', '--json'], cwd)).stdout) as {
+    const st = JSON.parse((await gastownInProcess(['molecule', 'status', 'm1', '--json'], cwd)).stdout) as {
       steps: { id: string; state: string; attempt: number }[];
     };
     return Object.fromEntries(st.steps.map((x) => [x.id, `${x.state}@${x.attempt}`]));
@@ -435,7 +453,7 @@ describe('trailers seen again', () => {
     const cwd = await repo();
     expect((await trailer(cwd, 'design')).exitCode).toBe(0);
     expect((await trailer(cwd, 'implement')).exitCode).toBe(0);
-    const reopen = await gastown(
+    const reopen = await gastownInProcess(
       ['step', 'reopen', 'm1', 'implement', '--reason', 'redo', '--as', 'lead'],
       cwd,
     );
@@ -454,7 +472,7 @@ describe('trailers seen again', () => {
     const cwd = await repo();
     expect((await trailer(cwd, 'design')).exitCode).toBe(0);
     await gitIn(cwd, 'checkout', '-q', '-b', 'upstream');
-    await gastown(['step', 'reopen', 'm1', 'design', '--reason', 'redo', '--as', 'lead'], cwd);
+    await gastownInProcess(['step', 'reopen', 'm1', 'design', '--reason', 'redo', '--as', 'lead'], cwd);
     await gitIn(cwd, 'add', '-A');
     expect((await git(cwd, ['commit', '-q', '-m', 'design re-opened'])).exitCode).toBe(0);
     await gitIn(cwd, 'checkout', '-q', 'main');
@@ -473,14 +491,14 @@ describe('trailers seen again', () => {
     expect(r.exitCode, r.stderr).toBe(0);
     expect(await states(cwd)).toMatchObject({ design: 'ready@2' });
     // A later catch-up sees only the rebased commit: it judges it as written, too.
-    expect((await gastown(['advance'], cwd)).exitCode).toBe(0);
+    expect((await gastownInProcess(['advance'], cwd)).exitCode).toBe(0);
     expect(await states(cwd)).toMatchObject({ design: 'ready@2' });
     // So does any other clone, which never saw the rebase: the verdict was committed.
     expect(await gitIn(cwd, 'status', '--porcelain')).toBe('');
     const dir = tempDir();
     const clone = join(dir.path, 'c');
     await gitIn(dir.path, 'clone', '-q', `file://${cwd}`, clone);
-    const ci = await gastown(['advance', '--ci', '--json'], clone);
+    const ci = await gastownInProcess(['advance', '--ci', '--json'], clone);
     dir.cleanup();
     expect(ci.exitCode, ci.stderr).toBe(0);
     expect(JSON.parse(ci.stdout).transitions).toEqual([]);
@@ -494,7 +512,7 @@ describe('trailers seen again', () => {
     await gitIn(cwd, 'add', 'up.txt');
     expect((await git(cwd, ['commit', '-q', '-m', 'upstream moves'])).exitCode).toBe(0);
     await gitIn(cwd, 'checkout', '-q', 'main');
-    await gastown(['step', 'reopen', 'm1', 'design', '--reason', 'redo', '--as', 'lead'], cwd);
+    await gastownInProcess(['step', 'reopen', 'm1', 'design', '--reason', 'redo', '--as', 'lead'], cwd);
     await gitIn(cwd, 'add', '-A');
     expect((await git(cwd, ['commit', '-q', '-m', 'design re-opened'])).exitCode).toBe(0);
     const redone = [
@@ -535,8 +553,8 @@ describe('trailers seen again', () => {
       ).exitCode,
     ).toBe(0);
     await gitIn(cwd, 'checkout', '-q', 'main');
-    await gastown(['step', 'start', 'm1', 'implement', '--as', 'polecat-1'], cwd);
-    await gastown(['step', 'reopen', 'm1', 'implement', '--reason', 'redo', '--as', 'lead'], cwd);
+    await gastownInProcess(['step', 'start', 'm1', 'implement', '--as', 'polecat-1'], cwd);
+    await gastownInProcess(['step', 'reopen', 'm1', 'implement', '--reason', 'redo', '--as', 'lead'], cwd);
     await gitIn(cwd, 'add', '-A');
     expect((await git(cwd, ['commit', '-q', '-m', 'implement re-opened'])).exitCode).toBe(0);
     expect(await states(cwd)).toMatchObject({ implement: 'ready@2' });
@@ -544,7 +562,7 @@ describe('trailers seen again', () => {
     const m = await git(cwd, ['merge', '-q', '--no-ff', '-m', 'merge side', 'side']);
     expect(m.exitCode, m.stderr).toBe(0);
     expect(await states(cwd)).toMatchObject({ implement: 'ready@2' });
-    expect((await gastown(['advance'], cwd)).exitCode).toBe(0);
+    expect((await gastownInProcess(['advance'], cwd)).exitCode).toBe(0);
     expect(await states(cwd)).toMatchObject({ implement: 'ready@2' });
   });
 });
@@ -570,9 +588,12 @@ describe('pre-commit', () => {
     const cwd = await repo();
     writeFileSync(join(cwd, '.beads/formulas/review-flow.formula.toml'), REVIEW_FLOW);
     expect(
-      (await gastown(['molecule', 'create', '--formula', 'review-flow', '--name', 'r1'], cwd)).exitCode,
+      (await gastownInProcess(['molecule', 'create', '--formula', 'review-flow', '--name', 'r1'], cwd))
+        .exitCode,
     ).toBe(0);
-    expect((await gastown(['step', 'done', 'r1', 'draft', '--as', 'polecat-1'], cwd)).exitCode).toBe(0);
+    expect((await gastownInProcess(['step', 'done', 'r1', 'draft', '--as', 'polecat-1'], cwd)).exitCode).toBe(
+      0,
+    );
     const file = '.beads/molecules/r1/checkpoints/approve.md';
     const text = readFileSync(join(cwd, file), 'utf8');
     writeFileSync(join(cwd, file), text.replace(/^decision: pending/m, 'decision: maybe'));

@@ -1,5 +1,6 @@
 // init, hooks install/uninstall/status: existing hooks are chained and keep running, a second
-// run changes nothing, uninstall gives back every hook file byte for byte.
+// run changes nothing, uninstall gives back every hook file byte for byte. `init` runs in the test
+// worker, `hooks` as the built CLI; the hooks installed run the built CLI when git commits.
 import {
   chmodSync,
   existsSync,
@@ -11,6 +12,7 @@ import {
 } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { gastownInProcess } from '../helpers/inproc.js';
 import { gastown, gitIn, makeRepo } from '../helpers/repo.js';
 import { git } from './helpers.js';
 
@@ -49,14 +51,14 @@ function writeHook(dir: string, name: string, text: string, mode = 0o755) {
 describe('gastown init', () => {
   it('creates .beads/ from the template with the cache ignored, and a second run changes nothing', async () => {
     const cwd = await repo();
-    const first = await gastown(['init', '--json'], cwd);
+    const first = await gastownInProcess(['init', '--json'], cwd);
     expect(first.exitCode).toBe(0);
     const report = JSON.parse(first.stdout);
     expect(report.created).toEqual(['.beads/.gitignore', '.beads/config.toml', '.beads/formulas/README.md']);
     expect(report.hooks.mode).toBe('native');
     expect(await gitIn(cwd, 'check-ignore', '.beads/.cache/lock')).toBe('.beads/.cache/lock');
     const before = { beads: snapshot(join(cwd, '.beads')), git: snapshot(join(cwd, '.git/hooks')) };
-    const second = await gastown(['init'], cwd);
+    const second = await gastownInProcess(['init'], cwd);
     expect(second.exitCode).toBe(0);
     expect(second.stdout).toContain('already initialised: nothing changed');
     expect({ beads: snapshot(join(cwd, '.beads')), git: snapshot(join(cwd, '.git/hooks')) }).toEqual(before);
@@ -67,7 +69,7 @@ describe('gastown init', () => {
     mkdirSync(join(cwd, '.beads'));
     writeFileSync(join(cwd, '.beads/config.toml'), '[engine]\ncommit = false\n');
     writeFileSync(join(cwd, '.beads/.gitignore'), 'mine');
-    const r = await gastown(['init', '--hooks', 'none'], cwd);
+    const r = await gastownInProcess(['init', '--hooks', 'none'], cwd);
     expect(r.exitCode).toBe(0);
     expect(readFileSync(join(cwd, '.beads/config.toml'), 'utf8')).toBe('[engine]\ncommit = false\n');
     expect(readFileSync(join(cwd, '.beads/.gitignore'), 'utf8')).toMatch(/^mine\n.*\n\.cache\/\n$/s);
@@ -78,7 +80,7 @@ describe('gastown init', () => {
   it('--dry-run changes nothing', async () => {
     const cwd = await repo();
     const before = snapshot(join(cwd, '.git/hooks'));
-    const r = await gastown(['init', '--dry-run'], cwd);
+    const r = await gastownInProcess(['init', '--dry-run'], cwd);
     expect(r.exitCode).toBe(0);
     expect(r.stdout).toContain('would create .beads/config.toml');
     expect(existsSync(join(cwd, '.beads'))).toBe(false);
@@ -88,7 +90,7 @@ describe('gastown init', () => {
   it('fails outside a git repository with a clear message and no stack', async () => {
     const dir = await repo();
     const outside = join(dir, '.git'); // inside .git there is no working tree
-    const r = await gastown(['init'], outside);
+    const r = await gastownInProcess(['init'], outside);
     expect(r.exitCode).toBe(1);
     expect(r.stderr).toMatch(/^error: not inside a git working tree/);
     expect(r.stderr).not.toContain('    at ');
@@ -113,7 +115,7 @@ describe('gastown hooks', () => {
     writeHook(hooks, 'post-checkout', '#!/bin/sh'); // no final newline
     const before = snapshot(hooks);
 
-    const r = await gastown(['init'], cwd);
+    const r = await gastownInProcess(['init'], cwd);
     expect(r.exitCode).toBe(0);
     expect(r.stderr).toContain('post-merge exists but is not executable');
     expect(readFileSync(join(hooks, 'post-commit'), 'utf8')).toContain('# >>> gastown [chained] >>>');

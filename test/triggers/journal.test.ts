@@ -5,12 +5,17 @@
 // discovery file left behind), and on a generated repository. GASTOWN_TRACE=journal says how
 // many molecules a reader took on the journal's word, so a test knows the journal was used.
 import { cpSync, existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { execa, type ResultPromise } from 'execa';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { gt, gtJson, gtOk, inProcess } from '../engine/cli.js';
+import { inProcess } from '../engine/cli.js';
 import { paAtReview } from '../engine/polecats.js';
-import { CLI, commitAll, makeRepo, ROOT, tempDir, testEnv } from '../helpers/repo.js';
+import { generatedRepo } from '../helpers/generated.js';
+import { CLI, commitAll, makeRepo, tempDir, testEnv } from '../helpers/repo.js';
+
+// The readers under test run in this process (test/helpers/inproc.ts): what they ask the
+// journal goes over its socket as from any process. The journal is a real `gastown watch`.
+const { gt, gtJson, gtOk } = inProcess;
 
 // Stamps recorded at once; a journal that is up always answers, however loaded the machine.
 const ENV = { GASTOWN_STAMP_WINDOW_MS: '0', GASTOWN_JOURNAL_TIMEOUT_MS: '120000' };
@@ -90,14 +95,18 @@ describe('readers with the change journal running', () => {
   let n = 0;
   let env: Record<string, string>;
   const pa = (rel: string) => join(cwd, '.beads/molecules/pa', rel);
-  const warm = async () => Promise.all(READS.map((args) => gtJson(cwd, args, env)));
+  const warm = async () => {
+    const answers: unknown[] = [];
+    for (const args of READS) answers.push(await gtJson(cwd, args, env));
+    return answers;
+  };
   /** What every reader says with no cache and no journal, in a copy of the repository. */
   const cold = async () => {
     const copy = join(scratch.path, `cold-${n++}`);
     cpSync(cwd, copy, { recursive: true });
     rmSync(join(copy, '.beads/.cache'), { recursive: true, force: true });
     const answers: unknown[] = [];
-    for (const args of READS) answers.push(await inProcess.gtJson(copy, args, env));
+    for (const args of READS) answers.push(await gtJson(copy, args, env));
     return answers;
   };
 
@@ -121,8 +130,8 @@ describe('readers with the change journal running', () => {
     cwd = join(scratch.path, `repo-${n++}`);
     cpSync(base.path, cwd, { recursive: true });
     // Summaries recorded and stamped before the journal starts.
-    await inProcess.gtOk(cwd, ['advance'], env);
-    for (const args of READS) await inProcess.gtJson(cwd, args, env);
+    await gtOk(cwd, ['advance'], env);
+    for (const args of READS) await gtJson(cwd, args, env);
   });
 
   it('sees an in-place edit, a forged fact and a folder made anew', async () => {
@@ -224,9 +233,7 @@ describe('readers with the change journal running', () => {
     rmSync(join(copy, '.beads/.cache'), { recursive: true, force: true });
     const acts = ({ unchanged: _, ...rest }: Record<string, unknown>) => rest;
     const advanced = acts(await gtJson(cwd, ['advance'], env));
-    expect(advanced).toEqual(
-      acts(await inProcess.gtJson(copy, ['advance'], { ...env, GASTOWN_JOURNAL: '0' })),
-    );
+    expect(advanced).toEqual(acts(await gtJson(copy, ['advance'], { ...env, GASTOWN_JOURNAL: '0' })));
     expect(JSON.stringify(advanced.problems)).toMatch(/rejection/);
   });
 });
@@ -250,7 +257,7 @@ describe('a watcher whose journal cannot start', () => {
 });
 
 describe('a generated repository with the change journal running', () => {
-  const scratch = tempDir('gastown-journal-gen-');
+  let generated: Awaited<ReturnType<typeof generatedRepo>>;
   let dir: string;
   const env = { ...ENV };
   const asked = [...READS, ['advance']];
@@ -261,27 +268,11 @@ describe('a generated repository with the change journal running', () => {
   };
 
   beforeAll(async () => {
-    const r = await execa(
-      process.execPath,
-      [
-        join(ROOT, 'bench/generate.mjs'),
-        'molecules',
-        '--size',
-        '40',
-        '--seed',
-        '3',
-        '--out',
-        join(scratch.path, 'repo'),
-        '--cache-root',
-        join(scratch.path, 'cache'),
-      ],
-      { cwd: ROOT, env: testEnv(), extendEnv: false, reject: false, stdin: 'ignore' },
-    );
-    if (r.exitCode !== 0) throw new Error(`bench/generate.mjs exited ${r.exitCode}:\n${r.stderr}`);
-    dir = (JSON.parse(String(r.stdout)) as { dir: string }).dir;
+    generated = await generatedRepo(41, '345');
+    dir = generated.dir;
     await gtOk(dir, ['advance'], env);
   }, 300_000);
-  afterAll(() => scratch.cleanup());
+  afterAll(() => generated.cleanup());
 
   it('gives the answers readers give without it, before and after changes', async () => {
     await startWatch(dir, env);
@@ -299,9 +290,15 @@ describe('a generated repository with the change journal running', () => {
     expect(pending.length).toBeGreaterThan(1);
     const [first, second] = pending as [string, string];
     writeFileSync(first, readFileSync(first, 'utf8').replace(/^decision: pending/m, 'decision: approved'));
-    rmSync(join(molecules, readdirSync(molecules)[3] as string, 'molecule.toml'));
-    const readers = (extra: Record<string, string>) =>
-      Promise.all(READS.map((args) => gtJson(dir, args, { ...env, ...extra })));
+    // Another molecule made invalid (not one of the two whose checkpoint is decided).
+    const deciding = new Set([first, second].map((f) => basename(dirname(dirname(f)))));
+    const broken = readdirSync(molecules).find((id) => !deciding.has(id)) as string;
+    rmSync(join(molecules, broken, 'molecule.toml'));
+    const readers = async (extra: Record<string, string>) => {
+      const out: unknown[] = [];
+      for (const args of READS) out.push(await gtJson(dir, args, { ...env, ...extra }));
+      return out;
+    };
     const changed = await readers({});
     expect(changed).toEqual(await readers(without));
     writeFileSync(second, readFileSync(second, 'utf8').replace(/^decision: pending/m, 'decision: rejected'));
