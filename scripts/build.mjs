@@ -99,7 +99,7 @@ const groups = [
     // the verdict) loads only when a molecule must be judged in full.
     name: 'readers',
     priority: 2,
-    test: /[\\/]src[\\/](engine[\\/](views|summaries|molecule-status|status-cache)|desk[\\/]describe)\.ts$/,
+    test: /[\\/]src[\\/](engine[\\/](views|summaries|molecule-status|status-cache|kept-output)|desk[\\/]describe)\.ts$/,
   },
   {
     // Mailbox folder names, which patrol's heartbeats use without the rest of the mail code

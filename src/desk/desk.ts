@@ -3,10 +3,12 @@
 // instructions, kept like a status while nothing it was judged from changed
 // (engine/status-cache.ts). Folding and planning (desk/view.ts, the engine) load only for a
 // molecule judged in full or a view not kept.
+import { keepOutput, keptOutput, summariesStat } from '../engine/kept-output.js';
 import { beforeJudging, keptAnswer } from '../engine/status-cache.js';
 import { MOVABLE } from '../engine/summaries.js';
 import type { StepState } from '../engine/types.js';
 import { lookAtMolecules } from '../engine/views.js';
+import { stampWindow } from '../store/cache.js';
 import { syncJournal } from '../store/journal.js';
 import type { GastownConfig } from '../store/types.js';
 import type { StepView } from './render.js';
@@ -65,10 +67,25 @@ export async function deskOf(root: string, config: GastownConfig, me: string, no
     (entry.step.state === 'in_progress' ? inProgress : ready).push(entry);
   // As `molecule current` looks: one that cannot move needs no more than its state from its summary.
   const journal = await syncJournal(root);
+  // Which steps are mine, as a run that took every molecule from its summary found them
+  // (engine/kept-output.ts); an agent name that cannot be part of a file name is never kept.
+  const kind = /^@?[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/.test(me) ? `desk.for-${me}` : undefined;
+  const kept = kind && keptDesk(keptOutput(root, kind, journal, now.getTime(), () => false));
+  if (kept) {
+    const [first, ...rest] = kept;
+    return {
+      ...(first ? { hook: await keptStepView(root, first.molecule, first.step, config, now) } : {}),
+      ready: rest,
+    };
+  }
+  const runStartMs = Date.now();
+  const before = summariesStat(root);
+  let judged = 0;
   const looks = lookAtMolecules(root, now, (state) => !MOVABLE.has(state), undefined, journal);
   for (const next of looks) {
     const look = next instanceof Promise ? await next : next;
     const id = look.id;
+    if (look.judged) judged++;
     if (!look.judged) {
       if (!MOVABLE.has(look.state)) continue;
       for (const w of look.view?.work ?? []) {
@@ -104,9 +121,36 @@ export async function deskOf(root: string, config: GastownConfig, me: string, no
     }
   }
   const all = [...inProgress, ...ready];
+  if (kind && judged === 0)
+    keepOutput(
+      root,
+      kind,
+      before,
+      runStartMs,
+      stampWindow(),
+      JSON.stringify(all.map((e) => e.step)),
+      undefined,
+    );
   const first = all[0];
   return {
     ...(first ? { hook: await first.view() } : {}),
     ready: all.slice(1).map((e) => e.step),
   };
+}
+
+/** The steps a kept desk lists, when its text is such a list. */
+function keptDesk(text: string | undefined): DeskStep[] | undefined {
+  if (text === undefined) return undefined;
+  try {
+    const steps = JSON.parse(text) as DeskStep[];
+    const ok = (s: DeskStep) =>
+      typeof s?.molecule === 'string' &&
+      typeof s.step === 'string' &&
+      typeof s.title === 'string' &&
+      typeof s.state === 'string' &&
+      typeof s.attempt === 'number';
+    return Array.isArray(steps) && steps.every(ok) ? steps : undefined;
+  } catch {
+    return undefined;
+  }
 }

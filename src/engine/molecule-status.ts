@@ -5,7 +5,7 @@ import { dueAgain } from '../clock.js';
 import { GastownError } from '../errors.js';
 import { loadConfig } from '../store/config.js';
 import { assertMoleculeId } from '../store/ids.js';
-import { syncJournal } from '../store/journal.js';
+import { type JournalAnswer, syncJournal } from '../store/journal.js';
 import { findRoot } from '../store/layout.js';
 import type { GastownConfig } from '../store/types.js';
 import type { Problem } from './apply.js';
@@ -174,12 +174,22 @@ export interface MoleculeListEntry {
   convoy?: string;
 }
 
-export async function listMolecules(rootOrCwd: string, now: Date = new Date()): Promise<MoleculeListEntry[]> {
+/**
+ * `synced`: the change journal's answer to a sync the caller made before any stat (else this asks);
+ * `tally.judged` counts the molecules judged in full rather than taken from their summaries.
+ */
+export async function listMolecules(
+  rootOrCwd: string,
+  now: Date = new Date(),
+  synced?: { journal: JournalAnswer | undefined },
+  tally?: { judged: number },
+): Promise<MoleculeListEntry[]> {
   const out: MoleculeListEntry[] = [];
-  const journal = await syncJournal(findRoot(rootOrCwd));
+  const journal = synced ? synced.journal : await syncJournal(findRoot(rootOrCwd));
   for (const next of lookAtMolecules(rootOrCwd, now, undefined, undefined, journal)) {
     // Only a molecule judged in full is awaited: a warm list awaits nothing.
     const look = next instanceof Promise ? await next : next;
+    if (tally && look.judged) tally.judged++;
     if (look.view) {
       const v = look.view;
       out.push({

@@ -15,11 +15,13 @@ import {
   moleculeKeyLinesOf,
   moleculeStamp,
   newWatched,
+  quietHeadOf,
   readSummaries,
   type SummaryFile,
   settledWatchStamp,
   stampIsSettled,
   statFolder,
+  summaryFile,
   type Watched,
   watchStampNow,
   writeSummaries,
@@ -274,22 +276,41 @@ export class SummaryStore {
       file.salt === this.salt &&
       file.config?.stamp === fresh.config?.stamp &&
       file.config?.hash === fresh.config?.hash &&
-      (opts.molecules ? !t.touched : !t.touched && t.hits === Object.keys(file.molecules).length);
+      (opts.molecules ? !t.touched : !t.touched && t.hits === Object.keys(file.molecules).length) &&
+      this.headHolds();
     if (same && this.text !== undefined) return;
-    // The file's shape: the journal's mark, when there is one, after the version.
-    const shaped = (molecules: SummaryFile['molecules']): SummaryFile => {
-      const out = { ...fresh, molecules };
-      if (!mark) return out;
-      const { version, ...rest } = out;
-      return { version, journal: mark, ...rest };
-    };
+    // The file's shape: the head (the journal's mark, when there is one, first), then the entries.
+    const head = { ...fresh, ...(mark ? { journal: mark } : {}) };
     let out: SummaryFile;
     if (opts.molecules) {
       // A few molecules changed: their entries' bytes are replaced in the text read (the same
       // bytes the whole file serialized again would have), not the whole file serialized.
+      const { dropped } = this;
+      const merged = (id: string) =>
+        fresh.molecules[id] ?? (dropped.has(id) ? undefined : file.molecules[id]);
+      const ids = Object.keys(file.molecules);
+      // The same molecules as the file's head lists: its ids need no sorting and joining again.
+      const sameIds =
+        [...dropped].every((id) => !Object.hasOwn(file.molecules, id)) &&
+        Object.keys(fresh.molecules).every((id) => Object.hasOwn(file.molecules, id));
+      if (!sameIds)
+        ids.push(...Object.keys(fresh.molecules).filter((id) => !Object.hasOwn(file.molecules, id)));
+      const known = sameIds ? file.quiet?.ids : undefined;
       const text =
         this.text !== undefined
-          ? withEntries(this.text, shaped({}), 'molecules', file.molecules, this.dropped, fresh.molecules)
+          ? withEntries(
+              this.text,
+              summaryFile(file, {}, file.quiet),
+              'molecules',
+              file.molecules,
+              dropped,
+              fresh.molecules,
+              summaryFile(
+                head,
+                {},
+                quietHeadOf(sameIds ? ids : ids.filter((id) => merged(id)), merged, known),
+              ),
+            )
           : undefined;
       if (text !== undefined) {
         try {
@@ -302,13 +323,22 @@ export class SummaryStore {
       const molecules = file.molecules;
       for (const id of this.dropped) delete molecules[id];
       for (const id of Object.keys(fresh.molecules)) molecules[id] = fresh.molecules[id] as CachedSummary;
-      out = shaped(molecules);
-    } else out = shaped(this.withKept());
+      out = shaped(head, molecules);
+    } else out = shaped(head, this.withKept());
     try {
       writeSummaries(this.root, out, this.text);
     } catch {
       // The cache is an optimisation; failing to write it must not fail the reconcile.
     }
+  }
+
+  /**
+   * The file read has the QuietHead its entries call for (a file written before there was one
+   * has none): else an unchanged run writes it once.
+   */
+  private headHolds(): boolean {
+    const { molecules, quiet } = this.file;
+    return quiet !== undefined || quietHeadOf(Object.keys(molecules), (id) => molecules[id]) === undefined;
   }
 
   /** What this run learned, with the summaries it kept as they were, in id order. */
@@ -340,6 +370,15 @@ export class SummaryStore {
 }
 
 type CachedSummary = SummaryFile['molecules'][string];
+
+/** The file a full write makes: the head, its QuietHead over these entries, the entries. */
+function shaped(head: Omit<SummaryFile, 'molecules'>, molecules: SummaryFile['molecules']): SummaryFile {
+  return summaryFile(
+    head,
+    molecules,
+    quietHeadOf(Object.keys(molecules), (id) => molecules[id]),
+  );
+}
 
 /** What one run of a store learned, and how much of the file it kept as it was. */
 interface Tally {

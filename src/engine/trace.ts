@@ -39,9 +39,9 @@ export function countPatrolHead(): void {
   if (patrol) fromHead = true;
 }
 
-/** A molecule the change journal vouched for, so nothing of it was stat'ed. */
-export function countTrusted(): void {
-  if (journal) trusted++;
+/** Molecules the change journal vouched for, so nothing of them was stat'ed. */
+export function countTrusted(n = 1): void {
+  if (journal) trusted += n;
 }
 
 /** One fold of a molecule's files into its state. */

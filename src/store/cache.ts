@@ -1,7 +1,16 @@
 // The content-keyed cache under `.beads/.cache/` (derived data: delete it any time). A
 // molecule's key is the set of its file names plus the bytes of its mutable files; never mtimes.
 // A stamp (device, inode, ctime) may vouch that a folder is unchanged since its key was checked.
-import { mkdirSync, readdirSync, readFileSync, type Stats, statSync } from 'node:fs';
+import {
+  closeSync,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  readSync,
+  type Stats,
+  statSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import { gitDirOf } from '../git/head.js';
 import { operationInProgress } from '../git/states.js';
@@ -412,6 +421,19 @@ export interface MoleculeSummary {
   view?: MoleculeView;
 }
 
+/**
+ * What the whole set of summaries says to the quiet check, written ahead of the entries so a no-op
+ * `advance` told by the change journal that nothing changed reads only the file's head
+ * (engine/quiet.ts). Present only when every summary is quiet, stamped and waits for no other
+ * molecule.
+ */
+export interface QuietHead {
+  /** Their ids, sorted, one a line: the quiet check compares the listing of molecules/ with it. */
+  ids: string;
+  /** The earliest `recheckAt` among them, when any has one. */
+  next?: number;
+}
+
 export interface SummaryFile {
   version: number;
   /** The change journal's mark (store/journal.ts): first, so a reader finds it in a few bytes. */
@@ -420,11 +442,92 @@ export interface SummaryFile {
   salt?: string;
   /** The config file's stamp and the hash of the bytes read after it was taken (quiet.ts). */
   config?: { stamp: string; hash: string };
+  quiet?: QuietHead;
+  /** Last: everything above it is the file's head (readSummaryHead). */
   molecules: Record<string, MoleculeSummary>;
+}
+
+/** The summaries' file as written: the head's fields in their order, then the entries. */
+export function summaryFile(
+  head: Omit<SummaryFile, 'molecules' | 'quiet'>,
+  molecules: SummaryFile['molecules'],
+  quiet: QuietHead | undefined,
+): SummaryFile {
+  const { version, journal, salt, config } = head;
+  return {
+    version,
+    ...(journal ? { journal } : {}),
+    ...(salt !== undefined ? { salt } : {}),
+    ...(config ? { config } : {}),
+    ...(quiet ? { quiet } : {}),
+    molecules,
+  };
+}
+
+/**
+ * The QuietHead of the summaries of `ids`, or undefined when one is not quiet, has no stamp or
+ * waits for another molecule: the quiet check then reads every entry. Sorts `ids`, unless
+ * `joined` is already their QuietHead.ids.
+ */
+export function quietHeadOf(
+  ids: string[],
+  get: (id: string) => MoleculeSummary | undefined,
+  joined?: string,
+): QuietHead | undefined {
+  let next: number | undefined;
+  for (const id of ids) {
+    const s = get(id);
+    if (!s?.quiet || s.stamp === undefined || !(s.events || s.watch) || s.after !== undefined)
+      return undefined;
+    if (s.recheckAt !== undefined && (next === undefined || s.recheckAt < next)) next = s.recheckAt;
+  }
+  return { ids: joined ?? ids.sort().join('\n'), ...(next !== undefined ? { next } : {}) };
 }
 
 export const SUMMARY_VERSION = 6;
 const SUMMARY_FILE = 'summaries.json';
+// Where the head ends: a key no field of the head has, and no JSON string can hold unescaped.
+const ENTRIES = Buffer.from(',"molecules":{');
+const CHUNK = 65536;
+
+/**
+ * The summaries' head (SummaryFile without its entries) from the first bytes of the file, without
+ * parsing the entries; undefined when the file is missing, of another version or layout, or its
+ * head is not where and what the writer puts.
+ */
+export function readSummaryHead(root: string): Omit<SummaryFile, 'molecules'> | undefined {
+  let fd: number | undefined;
+  try {
+    fd = openSync(join(cacheDir(root), SUMMARY_FILE), 'r');
+    let buf = Buffer.allocUnsafe(CHUNK);
+    let len = 0;
+    let end = -1;
+    for (;;) {
+      if (len === buf.length) buf = Buffer.concat([buf, Buffer.allocUnsafe(buf.length)]);
+      const n = readSync(fd, buf, len, buf.length - len, len);
+      if (n === 0) return undefined;
+      // The marker may straddle two reads.
+      end = buf.subarray(0, len + n).indexOf(ENTRIES, Math.max(0, len - ENTRIES.length));
+      len += n;
+      if (end >= 0) break;
+    }
+    const head = JSON.parse(`${buf.toString('utf8', 0, end)}}`) as Omit<SummaryFile, 'molecules'>;
+    if (head.version !== SUMMARY_VERSION) return undefined;
+    const q = head.quiet;
+    if (q !== undefined && typeof q.ids !== 'string') return undefined;
+    if (q?.next !== undefined && typeof q.next !== 'number') return undefined;
+    return head;
+  } catch {
+    return undefined;
+  } finally {
+    if (fd !== undefined) closeSync(fd);
+  }
+}
+
+/** Where the summaries are. */
+export function summariesPath(root: string): string {
+  return join(cacheDir(root), SUMMARY_FILE);
+}
 
 export function readSummaries(root: string): { data: SummaryFile; text?: string } {
   let text: string | undefined;

@@ -54,14 +54,19 @@ export function untouchedSince(
   mark: JournalMark | undefined,
 ): ((id: string, after?: string) => boolean) | undefined {
   const touched = answer?.touched;
-  const since = answer?.since;
-  if (!touched || !since || !mark || since.epoch !== mark.epoch || since.seq !== mark.seq) return undefined;
+  if (!touched || !sameMark(answer, mark)) return undefined;
   // A summary's stamp holds the `after` molecule's completion: it must be untouched too.
   return (id, after) => {
     if (touched.has(id) || (after !== undefined && touched.has(after))) return false;
     countTrusted();
     return true;
   };
+}
+
+/** The answer was given against this very mark (and so says what changed since it). */
+export function sameMark(answer: JournalAnswer | undefined, mark: JournalMark | undefined): boolean {
+  const since = answer?.since;
+  return since !== undefined && mark !== undefined && since.epoch === mark.epoch && since.seq === mark.seq;
 }
 
 /**

@@ -11,13 +11,23 @@ interface Edit {
   text: string;
 }
 
+/** The bytes of `shell` (whose `field` is an empty object) before and after that object's body. */
+function around(shell: object, field: string): [string, string] | undefined {
+  const empty = JSON.stringify(shell);
+  const marker = `${JSON.stringify(field)}:{}`;
+  const cut = empty.indexOf(marker);
+  if (cut < 0 || empty.indexOf(marker, cut + 1) >= 0) return undefined;
+  return [empty.slice(0, cut + marker.length - 1), empty.slice(cut + marker.length - 1)];
+}
+
 /**
- * What `JSON.stringify({...shell, [field]: object})` gives, where `object` is `was` with each key
+ * What `JSON.stringify({...next, [field]: object})` gives, where `object` is `was` with each key
  * of `drop` deleted and then each entry of `set` assigned in order, built from `previous` (the
  * text of `shell` with `was` as `field`, as JSON.stringify wrote it). Each changed entry is found
  * by its exact bytes (`"key":<JSON of its old value>`, once, between entries); undefined when the
  * shell's bytes, or any entry's, are not there as expected, or a key is one JavaScript orders by
- * number: the caller then serializes the whole object. `shell[field]` must be an empty object.
+ * number: the caller then serializes the whole object. `shell[field]` and `next[field]` must be
+ * empty objects; `next` (the new shell, default `shell`) may differ from `shell` elsewhere.
  */
 export function withEntries(
   previous: string,
@@ -26,13 +36,12 @@ export function withEntries(
   was: Record<string, unknown>,
   drop: Iterable<string>,
   set: Record<string, unknown>,
+  next: object = shell,
 ): string | undefined {
-  const empty = JSON.stringify(shell);
-  const marker = `${JSON.stringify(field)}:{}`;
-  const cut = empty.indexOf(marker);
-  if (cut < 0) return undefined;
-  const head = empty.slice(0, cut + marker.length - 1);
-  const tail = empty.slice(cut + marker.length - 1);
+  const old = around(shell, field);
+  const now = next === shell ? old : around(next, field);
+  if (!old || !now) return undefined;
+  const [head, tail] = old;
   if (previous.length < head.length + tail.length || !previous.startsWith(head) || !previous.endsWith(tail))
     return undefined;
   const bodyStart = head.length;
@@ -89,13 +98,13 @@ export function withEntries(
   if (added.length > 0)
     edits.push({ at: bodyEnd, end: bodyEnd, text: (count > 0 ? ',' : '') + added.join(',') });
   edits.sort((a, b) => a.at - b.at || a.end - b.end);
-  const parts: string[] = [];
-  let from = 0;
+  const parts: string[] = [now[0]];
+  let from = bodyStart;
   for (const e of edits) {
     if (e.at < from) return undefined;
     parts.push(previous.slice(from, e.at), e.text);
     from = e.end;
   }
-  parts.push(previous.slice(from));
+  parts.push(previous.slice(from, bodyEnd), now[1]);
   return parts.join('');
 }

@@ -107,6 +107,25 @@ describe('withEntries', () => {
     expect(withEntries(previous, withMark, 'molecules', was, ['m0000'], set)).toBe(JSON.stringify(full));
   });
 
+  it('writes a new shell around the entries it places (a head that changed with them)', () => {
+    const before = { version: 6, salt: 'salt-1', quiet: { ids: 'm0000\nm0001\nm0002' }, molecules: {} };
+    const after = {
+      version: 6,
+      salt: 'salt-1',
+      quiet: { ids: 'm0000\nm0002\nm0009', next: 5 },
+      molecules: {},
+    };
+    const was = withIds(ids(3));
+    const previous = JSON.stringify({ ...before, molecules: was });
+    const set = { m0009: summary(9) };
+    const full = { ...after, molecules: { ...was } as Molecules };
+    delete full.molecules.m0001;
+    Object.assign(full.molecules, set);
+    expect(withEntries(previous, before, 'molecules', was, ['m0001'], set, after)).toBe(JSON.stringify(full));
+    // The old shell must still be the one the text has.
+    expect(withEntries(previous, after, 'molecules', was, ['m0001'], set, after)).toBeUndefined();
+  });
+
   it('leaves to a full write a file whose shell differs (another salt or config)', () => {
     const previous = fileText(withIds(ids(3)), 'salt-1');
     expect(spliced(previous, [], { m0001: summary(7) }, 'salt-2')).toBeUndefined();

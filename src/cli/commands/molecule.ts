@@ -3,14 +3,16 @@
 // caches; the engine loads only for a molecule judged in full, or for a command that writes.
 
 import type { StepView } from '../../desk/render.js';
+import { keepOutput, keptOutput, summariesStat } from '../../engine/kept-output.js';
 import { listMolecules, moleculeStatus, type StatusJson, statusOf } from '../../engine/molecule-status.js';
 import { MOVABLE } from '../../engine/summaries.js';
 import type { Transition } from '../../engine/types.js';
 import { lookAtMolecules } from '../../engine/views.js';
 import { ExitCode } from '../../errors.js';
 import { parseVarPairs } from '../../formula/vars.js';
+import { stampWindow } from '../../store/cache.js';
 import { identityForEmail, loadConfig } from '../../store/config.js';
-import { syncJournal } from '../../store/journal.js';
+import { type JournalAnswer, syncJournal } from '../../store/journal.js';
 import { findRoot } from '../../store/layout.js';
 import { actorOf } from '../actor.js';
 import type { CliContext } from '../context.js';
@@ -151,36 +153,57 @@ export async function status(ctx: CliContext, id: string, flags: { json?: boolea
 }
 
 export async function list(ctx: CliContext, flags: { json?: boolean }): Promise<number> {
-  const entries = await listMolecules(ctx.cwd, ctx.now());
-  if (flags.json) {
-    ctx.io.json(entries);
+  const root = findRoot(ctx.cwd);
+  const now = ctx.now();
+  const kind = flags.json ? 'list-json' : 'list';
+  const colorOn = () => ctx.io.color.red('x') !== 'x';
+  // Before any stat (store/journal.ts).
+  const journal = await syncJournal(root);
+  const kept = keptOutput(root, kind, journal, now.getTime(), colorOn);
+  if (kept !== undefined) {
+    ctx.io.write(kept);
     return ExitCode.ok;
   }
-  if (entries.length === 0) {
-    ctx.io.out('no molecules (create one with `gastown molecule create --formula F --name ID`)');
-    return ExitCode.ok;
-  }
-  let width = 0;
-  for (const e of entries) if (e.id.length > width) width = e.id.length;
-  // One write for the table: a line at a time was a system call per molecule.
+  const runStartMs = Date.now();
+  const before = summariesStat(root);
+  const tally = { judged: 0 };
+  const entries = await listMolecules(ctx.cwd, now, { journal }, tally);
   let text = '';
-  for (const e of entries) {
-    const reason = e.problem ?? e.blocked_reason;
-    const why = reason ? `  ${e.problem ? ctx.io.color.red(reason) : ctx.io.color.dim(reason)}` : '';
-    text += `${e.id.padEnd(width)}  ${e.state.padEnd(9)}  ${e.progress.done}/${e.progress.total}  ${e.formula}${why}\n`;
+  let colored = false;
+  if (flags.json) text = `${JSON.stringify(entries, null, 2)}\n`;
+  else if (entries.length === 0)
+    text = 'no molecules (create one with `gastown molecule create --formula F --name ID`)\n';
+  else {
+    let width = 0;
+    for (const e of entries) if (e.id.length > width) width = e.id.length;
+    // One write for the table: a line at a time was a system call per molecule.
+    for (const e of entries) {
+      const reason = e.problem ?? e.blocked_reason;
+      colored ||= reason !== undefined;
+      const why = reason ? `  ${e.problem ? ctx.io.color.red(reason) : ctx.io.color.dim(reason)}` : '';
+      text += `${e.id.padEnd(width)}  ${e.state.padEnd(9)}  ${e.progress.done}/${e.progress.total}  ${e.formula}${why}\n`;
+    }
   }
   ctx.io.write(text);
+  if (tally.judged === 0 && entries.length > 0)
+    keepOutput(root, kind, before, runStartMs, stampWindow(ctx.env), text, colored ? colorOn() : undefined);
   return ExitCode.ok;
 }
 
 /** A step `current` lists: the head of the step view `step show` and `prime` print. */
 export type CurrentStep = Pick<StepView, 'molecule' | 'step' | 'title' | 'state' | 'attempt' | 'assignee'>;
 
+/**
+ * `synced`: the change journal's answer to a sync the caller made before any stat (else this
+ * asks); `tally.judged` counts the molecules judged in full rather than taken from their summaries.
+ */
 export async function currentSteps(
   cwd: string,
   now: Date,
   id: string | undefined,
   agent: string | undefined,
+  synced?: { journal: JournalAnswer | undefined },
+  tally?: { judged: number },
 ): Promise<CurrentStep[]> {
   const out: CurrentStep[] = [];
   const take = (step: Omit<CurrentStep, 'molecule'> & { assignee?: string | undefined }, m: string) => {
@@ -209,9 +232,10 @@ export async function currentSteps(
   if (id !== undefined) fromStatus(await moleculeStatus(cwd, id, now));
   else {
     // A molecule that is not active needs no more than its state from its summary.
-    const journal = await syncJournal(findRoot(cwd));
+    const journal = synced ? synced.journal : await syncJournal(findRoot(cwd));
     for (const next of lookAtMolecules(cwd, now, (state) => state !== 'active', undefined, journal)) {
       const look = next instanceof Promise ? await next : next;
+      if (look.judged && tally) tally.judged++;
       if (look.judged) fromStatus(statusOf(look.judged.state, look.judged.plan));
       else if (look.state === 'active') for (const w of look.view?.work ?? []) take(w, look.id);
     }
@@ -225,6 +249,7 @@ export async function current(
   id: string | undefined,
   flags: { for?: string; json?: boolean; full?: boolean },
 ): Promise<number> {
+  if (id === undefined) return currentOfAll(ctx, flags);
   const steps = await currentSteps(ctx.cwd, ctx.now(), id, flags.for);
   const descriptions = await stepDescriptions(ctx, steps);
   if (flags.json) {
@@ -245,23 +270,83 @@ export async function current(
     return ExitCode.ok;
   }
   // One write for the whole list (a line at a time was a system call per line).
+  const { out } = currentLines(ctx, steps, descriptions, flags.full === true);
+  ctx.io.write(`${out.join('\n')}\n`);
+  return ExitCode.ok;
+}
+
+/**
+ * `current` over every molecule: kept like `list` (engine/kept-output.ts), under a kind naming the
+ * agent and the options; an agent name that cannot be part of a file name is never kept.
+ */
+async function currentOfAll(ctx: CliContext, flags: { for?: string; json?: boolean; full?: boolean }) {
+  const root = findRoot(ctx.cwd);
+  const now = ctx.now();
+  const agent = flags.for;
+  const kind =
+    agent === undefined || /^@?[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/.test(agent)
+      ? `current${agent === undefined ? '' : `.for-${agent}`}${flags.json ? '.json' : ''}${flags.full ? '.full' : ''}`
+      : undefined;
+  const colorOn = () => ctx.io.color.dim('x') !== 'x';
+  // Before any stat (store/journal.ts).
+  const journal = await syncJournal(root);
+  const kept = kind && keptOutput(root, kind, journal, now.getTime(), colorOn);
+  if (kept !== undefined) {
+    ctx.io.write(kept);
+    return ExitCode.ok;
+  }
+  const runStartMs = Date.now();
+  const before = summariesStat(root);
+  const tally = { judged: 0 };
+  const steps = await currentSteps(ctx.cwd, now, undefined, agent, { journal }, tally);
+  const descriptions = await stepDescriptions(ctx, steps);
+  let text: string;
+  let colored = false;
+  if (flags.json)
+    text = `${JSON.stringify(
+      steps.map((s) => ({ ...s, description: descriptions.get(`${s.molecule}/${s.step}`) ?? '' })),
+      null,
+      2,
+    )}\n`;
+  else if (steps.length === 0)
+    text = `${agent ? `nothing in progress or ready for ${agent}` : 'nothing in progress or ready'}\n`;
+  else {
+    const lines = currentLines(ctx, steps, descriptions, flags.full === true);
+    colored = lines.colored;
+    text = `${lines.out.join('\n')}\n`;
+  }
+  ctx.io.write(text);
+  if (kind && tally.judged === 0)
+    keepOutput(root, kind, before, runStartMs, stampWindow(ctx.env), text, colored ? colorOn() : undefined);
+  return ExitCode.ok;
+}
+
+/** The lines `current` prints for these steps, and whether any of them is coloured. */
+function currentLines(
+  ctx: CliContext,
+  steps: readonly CurrentStep[],
+  descriptions: Map<string, string>,
+  full: boolean,
+): { out: string[]; colored: boolean } {
   const out: string[] = [];
+  let colored = false;
   for (const s of steps) {
     const who = s.assignee ? `  ${s.assignee}` : '';
     out.push(`${s.molecule}/${s.step}  ${s.state.replace('_', ' ')}${who}  ${s.title}`);
     const text = descriptions.get(`${s.molecule}/${s.step}`) ?? '';
     const lines = text === '' ? [] : text.split('\n');
-    const shown = flags.full ? lines : lines.slice(0, DESCRIPTION_LINES);
+    const shown = full ? lines : lines.slice(0, DESCRIPTION_LINES);
     for (const line of shown) out.push(line === '' ? '' : `    ${line}`);
-    if (shown.length < lines.length)
+    if (shown.length < lines.length) {
+      colored = true;
       out.push(
         ctx.io.color.dim(
           `    … (${lines.length - shown.length} more lines: --full, or gastown step show ${s.molecule} ${s.step})`,
         ),
       );
+    }
   }
-  ctx.io.write(`${out.join('\n')}\n`);
-  return ExitCode.ok;
+  return { out, colored };
 }
 
 /** How many lines of each step's description `molecule current` prints without `--full`. */
