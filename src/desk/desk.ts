@@ -3,7 +3,7 @@
 // instructions, kept like a status while nothing it was judged from changed
 // (engine/status-cache.ts). Folding and planning (desk/view.ts, the engine) load only for a
 // molecule judged in full or a view not kept.
-import { keepOutput, keptOutput, summariesStat } from '../engine/kept-output.js';
+import { keepableName, keepOutput, keptOutput, summariesStat } from '../engine/kept-output.js';
 import { beforeJudging, keptAnswer } from '../engine/status-cache.js';
 import { MOVABLE } from '../engine/summaries.js';
 import type { StepState } from '../engine/types.js';
@@ -69,7 +69,7 @@ export async function deskOf(root: string, config: GastownConfig, me: string, no
   const journal = await syncJournal(root);
   // Which steps are mine, as a run that took every molecule from its summary found them
   // (engine/kept-output.ts); an agent name that cannot be part of a file name is never kept.
-  const kind = /^@?[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/.test(me) ? `desk.for-${me}` : undefined;
+  const kind = keepableName(me) ? `desk.for-${me}` : undefined;
   const kept = kind && keptDesk(keptOutput(root, kind, journal, now.getTime(), () => false));
   if (kept) {
     const [first, ...rest] = kept;
@@ -125,6 +125,7 @@ export async function deskOf(root: string, config: GastownConfig, me: string, no
     keepOutput(
       root,
       kind,
+      journal,
       before,
       runStartMs,
       stampWindow(),

@@ -38,6 +38,11 @@ interface Kept {
   text: string;
 }
 
+/** Whether an agent's name can be part of a kept text's file name; else that text is never kept. */
+export function keepableName(name: string): boolean {
+  return /^@?[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/.test(name);
+}
+
 /** summaries.json's stat, to be taken before a reader reads it. */
 export function summariesStat(root: string): StampStat | undefined {
   return stampStat(summariesPath(root));
@@ -105,19 +110,23 @@ export function keptOutput(
 }
 
 /**
- * Keeps what reader `kind` printed, when every molecule was answered from its summary (the caller
- * says so) and summaries.json is the file it had before the reader read it, changed a stamp window
- * before the run. `color`: whether colour was on, when the text has any.
+ * Keeps what reader `kind` printed, when the change journal answered the run's sync, every molecule
+ * was answered from its summary (the caller says so) and summaries.json is the file it had before
+ * the reader read it, changed a stamp window before the run. `color`: whether colour was on, when
+ * the text has any.
  */
 export function keepOutput(
   root: string,
   kind: string,
+  journal: JournalAnswer | undefined,
   before: StampStat | undefined,
   runStartMs: number,
   windowMs: number | undefined,
   text: string,
   color: boolean | undefined,
 ): void {
+  // Read only while the journal answers (keptOutput): without it, keeping is a write for nothing.
+  if (journal?.touched === undefined) return;
   if (!before || !stampIsSettled(before, runStartMs, windowMs)) return;
   const now = summariesStat(root);
   if (!now || statStamp(now) !== statStamp(before)) return;

@@ -191,7 +191,7 @@ describe('keptOutput', () => {
   it('asks for colour only when the kept text has some, and then it must be the same', () => {
     const before = summariesStat(cwd);
     const now = Date.now();
-    keepOutput(cwd, 'probe', before, now, 0, 'plain\n', undefined);
+    keepOutput(cwd, 'probe', answer(read()), before, now, 0, 'plain\n', undefined);
     let asked = 0;
     const colorOn = () => {
       asked++;
@@ -199,14 +199,14 @@ describe('keptOutput', () => {
     };
     expect(keptOutput(cwd, 'probe', answer(read()), now, colorOn)).toBe('plain\n');
     expect(asked).toBe(0);
-    keepOutput(cwd, 'probe', before, now, 0, 'coloured\n', false);
+    keepOutput(cwd, 'probe', answer(read()), before, now, 0, 'coloured\n', false);
     expect(keptOutput(cwd, 'probe', answer(read()), now, colorOn)).toBeUndefined();
     expect(keptOutput(cwd, 'probe', answer(read()), now, () => false)).toBe('coloured\n');
   });
 
   it('is not taken for a molecule touched, another mark, no answer or a file kept too young', () => {
     const now = Date.now();
-    keepOutput(cwd, 'probe', summariesStat(cwd), now, 0, 'text\n', undefined);
+    keepOutput(cwd, 'probe', answer(read()), summariesStat(cwd), now, 0, 'text\n', undefined);
     const d = read();
     expect(keptOutput(cwd, 'probe', answer(d), now, () => false)).toBe('text\n');
     expect(keptOutput(cwd, 'probe', answer(d, ['qa']), now, () => false)).toBeUndefined();
@@ -215,13 +215,16 @@ describe('keptOutput', () => {
     ).toBeUndefined();
     expect(keptOutput(cwd, 'probe', undefined, now, () => false)).toBeUndefined();
     // summaries.json changed within the stamp window before the run: nothing kept.
-    keepOutput(cwd, 'young', summariesStat(cwd), now, 60_000, 'text\n', undefined);
+    keepOutput(cwd, 'young', answer(read()), summariesStat(cwd), now, 60_000, 'text\n', undefined);
     expect(keptOutput(cwd, 'young', answer(d), now, () => false)).toBeUndefined();
+    // A run the journal did not answer keeps nothing: no later run could take it without one.
+    keepOutput(cwd, 'unjournalled', undefined, summariesStat(cwd), now, 0, 'text\n', undefined);
+    expect(keptOutput(cwd, 'unjournalled', answer(d), now, () => false)).toBeUndefined();
   });
 
   it("is not taken mid-merge, after a config edit, or with a link in a molecule's place", () => {
     const now = Date.now();
-    keepOutput(cwd, 'probe', summariesStat(cwd), now, 0, 'text\n', undefined);
+    keepOutput(cwd, 'probe', answer(read()), summariesStat(cwd), now, 0, 'text\n', undefined);
     const d = read();
     const taken = () => keptOutput(cwd, 'probe', answer(d), now, () => false);
     expect(taken()).toBe('text\n');

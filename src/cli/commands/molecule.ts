@@ -3,7 +3,7 @@
 // caches; the engine loads only for a molecule judged in full, or for a command that writes.
 
 import type { StepView } from '../../desk/render.js';
-import { keepOutput, keptOutput, summariesStat } from '../../engine/kept-output.js';
+import { keepableName, keepOutput, keptOutput, summariesStat } from '../../engine/kept-output.js';
 import { listMolecules, moleculeStatus, type StatusJson, statusOf } from '../../engine/molecule-status.js';
 import { MOVABLE } from '../../engine/summaries.js';
 import type { Transition } from '../../engine/types.js';
@@ -186,7 +186,16 @@ export async function list(ctx: CliContext, flags: { json?: boolean }): Promise<
   }
   ctx.io.write(text);
   if (tally.judged === 0 && entries.length > 0)
-    keepOutput(root, kind, before, runStartMs, stampWindow(ctx.env), text, colored ? colorOn() : undefined);
+    keepOutput(
+      root,
+      kind,
+      journal,
+      before,
+      runStartMs,
+      stampWindow(ctx.env),
+      text,
+      colored ? colorOn() : undefined,
+    );
   return ExitCode.ok;
 }
 
@@ -284,7 +293,7 @@ async function currentOfAll(ctx: CliContext, flags: { for?: string; json?: boole
   const now = ctx.now();
   const agent = flags.for;
   const kind =
-    agent === undefined || /^@?[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/.test(agent)
+    agent === undefined || keepableName(agent)
       ? `current${agent === undefined ? '' : `.for-${agent}`}${flags.json ? '.json' : ''}${flags.full ? '.full' : ''}`
       : undefined;
   const colorOn = () => ctx.io.color.dim('x') !== 'x';
@@ -317,7 +326,16 @@ async function currentOfAll(ctx: CliContext, flags: { for?: string; json?: boole
   }
   ctx.io.write(text);
   if (kind && tally.judged === 0)
-    keepOutput(root, kind, before, runStartMs, stampWindow(ctx.env), text, colored ? colorOn() : undefined);
+    keepOutput(
+      root,
+      kind,
+      journal,
+      before,
+      runStartMs,
+      stampWindow(ctx.env),
+      text,
+      colored ? colorOn() : undefined,
+    );
   return ExitCode.ok;
 }
 
