@@ -44,6 +44,10 @@ export default async function main(flags = []) {
     // Settle and fill the caches, as any earlier run would have.
     execFileSync(process.execPath, [CLI, 'advance'], { cwd: repo, env, stdio: 'ignore' });
     execFileSync(process.execPath, [CLI, 'patrol', '--no-commit'], { cwd: repo, env, stdio: 'ignore' });
+    // A kept answer is written only from files older than the stamp window: wait it out, as a
+    // command run a few seconds later would find them; the warm-up runs then keep their answers.
+    const { STAMP_WINDOW_MS } = await importBundled(join(ROOT, 'src/store/cache.ts'), work, 'cache');
+    await new Promise((done) => setTimeout(done, STAMP_WINDOW_MS + 100));
     const opts = { cwd: repo, env, runs, warmup: 2 };
     pairedRow(
       `convoy show (${MEMBERS} molecules) warm`,
