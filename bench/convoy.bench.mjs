@@ -7,7 +7,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { generate } from './engine.bench.mjs';
-import { importBundled, pairedRow, timePaired } from './lib.mjs';
+import { importBundled, pairedRow, timePaired, waitOutStampWindow } from './lib.mjs';
 
 const ROOT = resolve(import.meta.dirname, '..');
 const CLI = process.env.GASTOWN_BENCH_CLI ?? join(ROOT, 'dist/gastown.cjs');
@@ -46,8 +46,7 @@ export default async function main(flags = []) {
     execFileSync(process.execPath, [CLI, 'patrol', '--no-commit'], { cwd: repo, env, stdio: 'ignore' });
     // A kept answer is written only from files older than the stamp window: wait it out, as a
     // command run a few seconds later would find them; the warm-up runs then keep their answers.
-    const { STAMP_WINDOW_MS } = await importBundled(join(ROOT, 'src/store/cache.ts'), work, 'cache');
-    await new Promise((done) => setTimeout(done, STAMP_WINDOW_MS + 100));
+    await waitOutStampWindow(work);
     const opts = { cwd: repo, env, runs, warmup: 2 };
     pairedRow(
       `convoy show (${MEMBERS} molecules) warm`,

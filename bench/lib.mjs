@@ -331,3 +331,13 @@ export function pairedRow(label, { ms, floor }, target) {
 export function takePairedRows() {
   return collected.splice(0);
 }
+
+/**
+ * Waits until what was just written is older than the stamp window (src/store/cache.ts): kept
+ * answers are written and used only past it, as a command run seconds after the last change finds
+ * them.
+ */
+export async function waitOutStampWindow(outDir) {
+  const cache = await importBundled(join(PROJECT, 'src/store/cache.ts'), outDir, 'stamp-window');
+  await new Promise((done) => setTimeout(done, cache.STAMP_WINDOW_MS + 100));
+}

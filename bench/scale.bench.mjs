@@ -23,6 +23,7 @@ import {
   profileOnce,
   timeRounds,
   under,
+  waitOutStampWindow,
   within,
 } from './lib.mjs';
 
@@ -283,9 +284,11 @@ async function watchRunningRows(dir, env, reads, m, warm, floors, flags) {
       log(`watch running rows skipped: gastown watch did not start:\n${out.slice(0, 400)}`);
       return;
     }
-    // Summaries with the journal's mark, stamped.
+    // Summaries with the journal's mark, stamped, and older than the stamp window: the readers'
+    // kept texts are written and used only past it.
     warm();
     warm();
+    await waitOutStampWindow();
     for (const r of picked) m(`${r.label} (warm, watch running)`, r.c, floors, r.warm);
   } finally {
     if (watch.exitCode === null && watch.signalCode === null) {
