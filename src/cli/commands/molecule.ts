@@ -153,13 +153,48 @@ export async function status(ctx: CliContext, id: string, flags: { json?: boolea
 }
 
 export async function list(ctx: CliContext, flags: { json?: boolean }): Promise<number> {
-  const root = findRoot(ctx.cwd);
   const now = ctx.now();
-  const kind = flags.json ? 'list-json' : 'list';
+  return printKeptReader(ctx, now, flags.json ? 'list-json' : 'list', async (journal, tally) => {
+    const entries = await listMolecules(ctx.cwd, now, { journal }, tally);
+    let text = '';
+    let colored = false;
+    if (flags.json) text = `${JSON.stringify(entries, null, 2)}\n`;
+    else if (entries.length === 0)
+      text = 'no molecules (create one with `gastown molecule create --formula F --name ID`)\n';
+    else {
+      let width = 0;
+      for (const e of entries) if (e.id.length > width) width = e.id.length;
+      // One write for the table: a line at a time was a system call per molecule.
+      for (const e of entries) {
+        const reason = e.problem ?? e.blocked_reason;
+        colored ||= reason !== undefined;
+        const why = reason ? `  ${e.problem ? ctx.io.color.red(reason) : ctx.io.color.dim(reason)}` : '';
+        text += `${e.id.padEnd(width)}  ${e.state.padEnd(9)}  ${e.progress.done}/${e.progress.total}  ${e.formula}${why}\n`;
+      }
+    }
+    return { text, colored, keep: entries.length > 0 };
+  });
+}
+
+/**
+ * A reader over every molecule (`list`, `current`): prints the text kept for `kind` while the
+ * change journal vouches for it (engine/kept-output.ts), else renders, prints, and keeps what it
+ * printed when no molecule was judged in full. `kind` undefined: never kept.
+ */
+async function printKeptReader(
+  ctx: CliContext,
+  now: Date,
+  kind: string | undefined,
+  render: (
+    journal: JournalAnswer | undefined,
+    tally: { judged: number },
+  ) => Promise<{ text: string; colored: boolean; keep: boolean }>,
+): Promise<number> {
+  const root = findRoot(ctx.cwd);
   const colorOn = () => ctx.io.color.red('x') !== 'x';
   // Before any stat (store/journal.ts).
   const journal = await syncJournal(root);
-  const kept = keptOutput(root, kind, journal, now.getTime(), colorOn);
+  const kept = kind && keptOutput(root, kind, journal, now.getTime(), colorOn);
   if (kept !== undefined) {
     ctx.io.write(kept);
     return ExitCode.ok;
@@ -167,35 +202,12 @@ export async function list(ctx: CliContext, flags: { json?: boolean }): Promise<
   const runStartMs = Date.now();
   const before = summariesStat(root);
   const tally = { judged: 0 };
-  const entries = await listMolecules(ctx.cwd, now, { journal }, tally);
-  let text = '';
-  let colored = false;
-  if (flags.json) text = `${JSON.stringify(entries, null, 2)}\n`;
-  else if (entries.length === 0)
-    text = 'no molecules (create one with `gastown molecule create --formula F --name ID`)\n';
-  else {
-    let width = 0;
-    for (const e of entries) if (e.id.length > width) width = e.id.length;
-    // One write for the table: a line at a time was a system call per molecule.
-    for (const e of entries) {
-      const reason = e.problem ?? e.blocked_reason;
-      colored ||= reason !== undefined;
-      const why = reason ? `  ${e.problem ? ctx.io.color.red(reason) : ctx.io.color.dim(reason)}` : '';
-      text += `${e.id.padEnd(width)}  ${e.state.padEnd(9)}  ${e.progress.done}/${e.progress.total}  ${e.formula}${why}\n`;
-    }
-  }
+  const { text, colored, keep } = await render(journal, tally);
   ctx.io.write(text);
-  if (tally.judged === 0 && entries.length > 0)
-    keepOutput(
-      root,
-      kind,
-      journal,
-      before,
-      runStartMs,
-      stampWindow(ctx.env),
-      text,
-      colored ? colorOn() : undefined,
-    );
+  if (kind && keep && tally.judged === 0) {
+    const color = colored ? colorOn() : undefined;
+    keepOutput(root, kind, journal, before, runStartMs, stampWindow(ctx.env), text, color);
+  }
   return ExitCode.ok;
 }
 
@@ -289,54 +301,29 @@ export async function current(
  * agent and the options; an agent name that cannot be part of a file name is never kept.
  */
 async function currentOfAll(ctx: CliContext, flags: { for?: string; json?: boolean; full?: boolean }) {
-  const root = findRoot(ctx.cwd);
   const now = ctx.now();
   const agent = flags.for;
   const kind =
     agent === undefined || keepableName(agent)
       ? `current${agent === undefined ? '' : `.for-${agent}`}${flags.json ? '.json' : ''}${flags.full ? '.full' : ''}`
       : undefined;
-  const colorOn = () => ctx.io.color.dim('x') !== 'x';
-  // Before any stat (store/journal.ts).
-  const journal = await syncJournal(root);
-  const kept = kind && keptOutput(root, kind, journal, now.getTime(), colorOn);
-  if (kept !== undefined) {
-    ctx.io.write(kept);
-    return ExitCode.ok;
-  }
-  const runStartMs = Date.now();
-  const before = summariesStat(root);
-  const tally = { judged: 0 };
-  const steps = await currentSteps(ctx.cwd, now, undefined, agent, { journal }, tally);
-  const descriptions = await stepDescriptions(ctx, steps);
-  let text: string;
-  let colored = false;
-  if (flags.json)
-    text = `${JSON.stringify(
-      steps.map((s) => ({ ...s, description: descriptions.get(`${s.molecule}/${s.step}`) ?? '' })),
-      null,
-      2,
-    )}\n`;
-  else if (steps.length === 0)
-    text = `${agent ? `nothing in progress or ready for ${agent}` : 'nothing in progress or ready'}\n`;
-  else {
+  return printKeptReader(ctx, now, kind, async (journal, tally) => {
+    const steps = await currentSteps(ctx.cwd, now, undefined, agent, { journal }, tally);
+    const descriptions = await stepDescriptions(ctx, steps);
+    if (flags.json) {
+      const shown = steps.map((s) => ({
+        ...s,
+        description: descriptions.get(`${s.molecule}/${s.step}`) ?? '',
+      }));
+      return { text: `${JSON.stringify(shown, null, 2)}\n`, colored: false, keep: true };
+    }
+    if (steps.length === 0) {
+      const text = agent ? `nothing in progress or ready for ${agent}` : 'nothing in progress or ready';
+      return { text: `${text}\n`, colored: false, keep: true };
+    }
     const lines = currentLines(ctx, steps, descriptions, flags.full === true);
-    colored = lines.colored;
-    text = `${lines.out.join('\n')}\n`;
-  }
-  ctx.io.write(text);
-  if (kind && tally.judged === 0)
-    keepOutput(
-      root,
-      kind,
-      journal,
-      before,
-      runStartMs,
-      stampWindow(ctx.env),
-      text,
-      colored ? colorOn() : undefined,
-    );
-  return ExitCode.ok;
+    return { text: `${lines.out.join('\n')}\n`, colored: lines.colored, keep: true };
+  });
 }
 
 /** The lines `current` prints for these steps, and whether any of them is coloured. */
