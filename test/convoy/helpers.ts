@@ -54,6 +54,40 @@ export async function convoyRepo(extraConfig = '') {
   return repo;
 }
 
+// Two steps and no gate: a gated member's view is judged with git's facts and never cached.
+const PLAIN_FORMULA = `formula = "plain"
+version = 1
+
+[[steps]]
+id = "a"
+title = "First"
+
+[[steps]]
+id = "b"
+title = "Second"
+needs = ["a"]
+`;
+
+/**
+ * convoyRepo with convoy `c` of d1 and d2 (after d1), and d3 outside it, all on the two-step
+ * `plain` formula, committed.
+ */
+export async function plainConvoyRepo(env: Record<string, string>) {
+  const repo = await convoyRepo();
+  const dir = repo.path;
+  writeFileSync(join(dir, '.beads/formulas/plain.formula.toml'), PLAIN_FORMULA);
+  await gtOk(dir, ['convoy', 'create', 'c', '--name', 'Two steps', '--owner', '@jgil']);
+  await gtOk(dir, ['molecule', 'create', '--formula', 'plain', '--name', 'd1', '--convoy', 'c'], env);
+  await gtOk(
+    dir,
+    ['molecule', 'create', '--formula', 'plain', '--name', 'd2', '--convoy', 'c', '--after', 'd1'],
+    env,
+  );
+  await gtOk(dir, ['molecule', 'create', '--formula', 'plain', '--name', 'd3'], env);
+  await commitAll(dir, 'three molecules');
+  return repo;
+}
+
 /** Finishes a day: its work done, the sign-off request committed, then timed out into approval. */
 export async function completeDay(cwd: string, id: string): Promise<void> {
   await gtOk(cwd, ['step', 'done', id, 'work'], AT_COMMIT_TIME);

@@ -5,15 +5,12 @@ import { cpSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { inProcess } from '../engine/cli.js';
-import { commitAll, tempDir } from '../helpers/repo.js';
-import { AT_COMMIT_TIME, convoyRepo } from './helpers.js';
+import { tempDir } from '../helpers/repo.js';
+import { AT_COMMIT_TIME, type convoyRepo, plainConvoyRepo } from './helpers.js';
 
-const { gt, gtOk } = inProcess;
+const { gt } = inProcess;
 const ENV = { ...AT_COMMIT_TIME, GASTOWN_STAMP_WINDOW_MS: '0', GASTOWN_TRACE: 'convoy' };
 const KEPT = 'gastown: trace convoy kept';
-// No gate: a gated member's view is judged with git's facts and never cached.
-const PLAIN =
-  'formula = "plain"\nversion = 1\n\n[[steps]]\nid = "a"\ntitle = "First"\n\n[[steps]]\nid = "b"\ntitle = "Second"\nneeds = ["a"]\n';
 
 describe('convoy show from a kept view', () => {
   let base: Awaited<ReturnType<typeof convoyRepo>>;
@@ -36,19 +33,8 @@ describe('convoy show from a kept view', () => {
   };
 
   beforeAll(async () => {
-    base = await convoyRepo();
+    base = await plainConvoyRepo(ENV);
     scratch = tempDir();
-    const dir = base.path;
-    writeFileSync(join(dir, '.beads/formulas/plain.formula.toml'), PLAIN);
-    await gtOk(dir, ['convoy', 'create', 'c', '--name', 'Two steps', '--owner', '@jgil']);
-    await gtOk(dir, ['molecule', 'create', '--formula', 'plain', '--name', 'd1', '--convoy', 'c'], ENV);
-    await gtOk(
-      dir,
-      ['molecule', 'create', '--formula', 'plain', '--name', 'd2', '--convoy', 'c', '--after', 'd1'],
-      ENV,
-    );
-    await gtOk(dir, ['molecule', 'create', '--formula', 'plain', '--name', 'd3'], ENV);
-    await commitAll(dir, 'three molecules');
   });
   afterAll(() => {
     base.cleanup();

@@ -5,25 +5,12 @@
 import { cpSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { gt, gtOk } from '../engine/cli.js';
+import { gt } from '../engine/cli.js';
 import { chunksLoaded, ENGINE_CHUNK } from '../helpers/chunks.js';
-import { commitAll, tempDir } from '../helpers/repo.js';
-import { AT_COMMIT_TIME, convoyRepo } from './helpers.js';
+import { tempDir } from '../helpers/repo.js';
+import { AT_COMMIT_TIME, type convoyRepo, plainConvoyRepo } from './helpers.js';
 
 const ENV = { ...AT_COMMIT_TIME, GASTOWN_STAMP_WINDOW_MS: '0' };
-// No gate: a gated member's view is judged with git's facts and never cached (store.ts memberInfo).
-const PLAIN = `formula = "plain"
-version = 1
-
-[[steps]]
-id = "a"
-title = "First"
-
-[[steps]]
-id = "b"
-title = "Second"
-needs = ["a"]
-`;
 const SHOW = ['convoy', 'show', 'c', '--json'];
 
 describe('convoy show from stamps', () => {
@@ -50,19 +37,8 @@ describe('convoy show from stamps', () => {
     );
 
   beforeAll(async () => {
-    base = await convoyRepo();
+    base = await plainConvoyRepo(ENV);
     scratch = tempDir();
-    const dir = base.path;
-    writeFileSync(join(dir, '.beads/formulas/plain.formula.toml'), PLAIN);
-    await gtOk(dir, ['convoy', 'create', 'c', '--name', 'Two steps', '--owner', '@jgil']);
-    await gtOk(dir, ['molecule', 'create', '--formula', 'plain', '--name', 'd1', '--convoy', 'c'], ENV);
-    await gtOk(
-      dir,
-      ['molecule', 'create', '--formula', 'plain', '--name', 'd2', '--convoy', 'c', '--after', 'd1'],
-      ENV,
-    );
-    await gtOk(dir, ['molecule', 'create', '--formula', 'plain', '--name', 'd3'], ENV);
-    await commitAll(dir, 'three molecules');
   });
   afterAll(() => {
     base.cleanup();
