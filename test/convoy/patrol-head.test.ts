@@ -69,13 +69,19 @@ describe("patrol's head", () => {
     ]);
   });
 
-  it('acts on a checkpoint timeout that came due since, though nothing changed', async () => {
+  /** A repository whose d1 waits at its sign-off (asked at 09:00), patrol answering from its head. */
+  const atSignoff = async () => {
     const cwd = await repo();
     await gtOk(cwd, ['molecule', 'create', '--formula', 'day', '--name', 'd1'], AT('09:00'));
     await gtOk(cwd, ['step', 'done', 'd1', 'work'], AT('09:00'));
     await gtOk(cwd, ['advance', '--commit'], AT('09:00'));
     await commitAll(cwd, 'd1 at its sign-off');
     await untilFromHead(cwd, '09:10');
+    return cwd;
+  };
+
+  it('acts on a checkpoint timeout that came due since, though nothing changed', async () => {
+    const cwd = await atSignoff();
     // The sign-off approves itself an hour after it was asked (09:00).
     const due = await patrol(cwd, '10:30');
     expect(due.fromHead).toBe(false);
@@ -85,12 +91,7 @@ describe("patrol's head", () => {
   });
 
   it('sees an approval written in place into a checkpoint file', async () => {
-    const cwd = await repo();
-    await gtOk(cwd, ['molecule', 'create', '--formula', 'day', '--name', 'd1'], AT('09:00'));
-    await gtOk(cwd, ['step', 'done', 'd1', 'work'], AT('09:00'));
-    await gtOk(cwd, ['advance', '--commit'], AT('09:00'));
-    await commitAll(cwd, 'd1 at its sign-off');
-    await untilFromHead(cwd, '09:10');
+    const cwd = await atSignoff();
     const file = join(cwd, '.beads/molecules/d1/checkpoints/signoff.md');
     writeFileSync(file, readFileSync(file, 'utf8').replace(/^decision: pending.*$/m, 'decision: approved'));
     // Not committed yet, so it does not count, but the head no longer vouches for the folder.
