@@ -1,11 +1,11 @@
 // `convoy show` prints a view kept whole (src/convoy/kept.ts) while every stat it came from holds:
 // the same bytes a run with no cache prints. A fact added, a molecule joining, convoy.toml edited
 // in place or the kept file damaged: the view is read again, and is what a run with no cache says.
-import { cpSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { inProcess } from '../engine/cli.js';
-import { tempDir } from '../helpers/repo.js';
+import { scratchCopies } from '../helpers/repo.js';
 import { AT_COMMIT_TIME, type convoyRepo, plainConvoyRepo } from './helpers.js';
 
 const { gt } = inProcess;
@@ -14,9 +14,8 @@ const KEPT = 'gastown: trace convoy kept';
 
 describe('convoy show from a kept view', () => {
   let base: Awaited<ReturnType<typeof convoyRepo>>;
-  let scratch: ReturnType<typeof tempDir>;
+  let copies: ReturnType<typeof scratchCopies>;
   let cwd: string;
-  let n = 0;
   const show = async (dir = cwd) => {
     const r = await gt(dir, ['convoy', 'show', 'c'], ENV);
     expect(r.exitCode, r.stderr).toBe(0);
@@ -24,9 +23,7 @@ describe('convoy show from a kept view', () => {
   };
   /** What `convoy show` prints with no cache at all, in a copy of the repository. */
   const cold = async () => {
-    const copy = join(scratch.path, `cold-${n++}`);
-    cpSync(cwd, copy, { recursive: true });
-    rmSync(join(copy, '.beads/.cache'), { recursive: true, force: true });
+    const copy = copies.cacheless(cwd);
     const r = await show(copy);
     expect(r.kept).toBe(false);
     return r.out;
@@ -34,16 +31,15 @@ describe('convoy show from a kept view', () => {
 
   beforeAll(async () => {
     base = await plainConvoyRepo(ENV);
-    scratch = tempDir();
+    copies = scratchCopies();
   });
   afterAll(() => {
     base.cleanup();
-    scratch.cleanup();
+    copies.cleanup();
   });
   // Each test starts from its own copy, shown until the view is kept.
   beforeEach(async () => {
-    cwd = join(scratch.path, `repo-${n++}`);
-    cpSync(base.path, cwd, { recursive: true });
+    cwd = copies.copy(base.path);
     for (let i = 0; i < 5 && !(await show()).kept; i++);
   });
 

@@ -2,12 +2,12 @@
 // loading the engine, while every member's watched stats, its `after` molecule's state and the
 // config's stamp hold. Whatever changed since must be judged again: each answer after a change is
 // the one a run with no cache at all gives. GASTOWN_STAMP_WINDOW_MS=0 lets stamps be recorded at once.
-import { cpSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { gt } from '../engine/cli.js';
 import { chunksLoaded, ENGINE_CHUNK } from '../helpers/chunks.js';
-import { tempDir } from '../helpers/repo.js';
+import { scratchCopies } from '../helpers/repo.js';
 import { AT_COMMIT_TIME, type convoyRepo, plainConvoyRepo } from './helpers.js';
 
 const ENV = { ...AT_COMMIT_TIME, GASTOWN_STAMP_WINDOW_MS: '0' };
@@ -15,9 +15,8 @@ const SHOW = ['convoy', 'show', 'c', '--json'];
 
 describe('convoy show from stamps', () => {
   let base: Awaited<ReturnType<typeof convoyRepo>>;
-  let scratch: ReturnType<typeof tempDir>;
+  let copies: ReturnType<typeof scratchCopies>;
   let cwd: string;
-  let n = 0;
   const show = async (dir = cwd, env: Record<string, string> = {}) => {
     const r = await gt(dir, SHOW, { ...ENV, ...env });
     expect(r.exitCode, String(r.stderr)).toBe(0);
@@ -26,9 +25,7 @@ describe('convoy show from stamps', () => {
   const warm = async () => JSON.parse(String((await show()).stdout)) as unknown;
   /** What `convoy show` says with no cache at all, in a copy of the repository. */
   const cold = async () => {
-    const copy = join(scratch.path, `cold-${n++}`);
-    cpSync(cwd, copy, { recursive: true });
-    rmSync(join(copy, '.beads/.cache'), { recursive: true, force: true });
+    const copy = copies.cacheless(cwd);
     return JSON.parse(String((await show(copy)).stdout)) as unknown;
   };
   const loadsEngine = async () =>
@@ -38,16 +35,15 @@ describe('convoy show from stamps', () => {
 
   beforeAll(async () => {
     base = await plainConvoyRepo(ENV);
-    scratch = tempDir();
+    copies = scratchCopies();
   });
   afterAll(() => {
     base.cleanup();
-    scratch.cleanup();
+    copies.cleanup();
   });
   // Each test starts from its own copy, the cache filled and stamped by two runs.
   beforeEach(async () => {
-    cwd = join(scratch.path, `repo-${n++}`);
-    cpSync(base.path, cwd, { recursive: true });
+    cwd = copies.copy(base.path);
     await show();
     await show();
   });

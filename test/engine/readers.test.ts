@@ -3,13 +3,13 @@
 // checkpoint (its key covers its whole folder). Whatever changed since (a file edited in place, a
 // forged fact, a deleted file) must be read again: each answer after a change is the one a run
 // with no cache at all gives. GASTOWN_STAMP_WINDOW_MS=0 lets stamps be recorded at once.
-import { cpSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { parseFrozenFormula } from '../../src/engine/fold.js';
 import { formulaHash } from '../../src/formula/hash.js';
 import { newWatched, settledWatchStamp, watchStat } from '../../src/store/cache.js';
-import { commitAll, gitIn, makeRepo, tempDir } from '../helpers/repo.js';
+import { commitAll, gitIn, makeRepo, scratchCopies, tempDir } from '../helpers/repo.js';
 import { inProcess } from './cli.js';
 import { CONFIG, POLECAT, paAtReview } from './polecats.js';
 
@@ -34,9 +34,8 @@ interface Summaries {
 
 describe('readers and a no-op advance from stamps', () => {
   let base: Awaited<ReturnType<typeof makeRepo>>;
-  let scratch: ReturnType<typeof tempDir>;
+  let copies: ReturnType<typeof scratchCopies>;
   let cwd: string;
-  let n = 0;
   const pa = (rel: string) => join(cwd, '.beads/molecules/pa', rel);
   const summaries = (dir = cwd) =>
     JSON.parse(readFileSync(join(dir, '.beads/.cache/summaries.json'), 'utf8')) as Summaries;
@@ -50,9 +49,7 @@ describe('readers and a no-op advance from stamps', () => {
   };
   /** What every reader says with no cache at all, in a copy of the repository: the reference. */
   const cold = async () => {
-    const copy = join(scratch.path, `cold-${n++}`);
-    cpSync(cwd, copy, { recursive: true });
-    rmSync(join(copy, '.beads/.cache'), { recursive: true, force: true });
+    const copy = copies.cacheless(cwd);
     const answers: unknown[] = [];
     for (const args of READS) answers.push(await inProcess.gtJson(copy, args, { ...NOW_ENV, ...clock }));
     return answers;
@@ -67,7 +64,7 @@ describe('readers and a no-op advance from stamps', () => {
 
   beforeAll(async () => {
     base = await makeRepo();
-    scratch = tempDir();
+    copies = scratchCopies();
     const dir = base.path;
     // pa waits at its review checkpoint (written here; committed below, which starts its clock).
     await paAtReview(dir);
@@ -77,12 +74,11 @@ describe('readers and a no-op advance from stamps', () => {
   });
   afterAll(() => {
     base.cleanup();
-    scratch.cleanup();
+    copies.cleanup();
   });
   // Each test starts from its own copy of the repository, summaries recorded and stamped.
   beforeEach(async () => {
-    cwd = join(scratch.path, `repo-${n++}`);
-    cpSync(base.path, cwd, { recursive: true });
+    cwd = copies.copy(base.path);
     await settle();
   });
 
@@ -154,9 +150,7 @@ describe('readers and a no-op advance from stamps', () => {
           ...later,
         })
       ).steps.find((s) => s.id === 'review')?.notes;
-    const copy = join(scratch.path, `cold-${n++}`);
-    cpSync(cwd, copy, { recursive: true });
-    rmSync(join(copy, '.beads/.cache'), { recursive: true, force: true });
+    const copy = copies.cacheless(cwd);
     expect(await due(cwd)).toEqual(await due(copy));
     // A fact edited in place (its folder unchanged; list and advance key facts by name, docs/state.md):
     // status reads every file, and sees it.

@@ -1,6 +1,6 @@
 // Real temporary git repositories with a fixed identity, and the built CLI as a child process.
 import { spawn } from 'node:child_process';
-import { mkdtempSync, realpathSync, rmSync } from 'node:fs';
+import { cpSync, mkdtempSync, realpathSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { execa, type Options } from 'execa';
@@ -88,6 +88,33 @@ export function testEnv(extra: Record<string, string> = {}): Record<string, stri
 export function tempDir(prefix = 'gastown-test-'): { path: string; cleanup(): void } {
   const path = realpathSync(mkdtempSync(join(tmpdir(), prefix)));
   return { path, cleanup: () => rmSync(path, { recursive: true, force: true }) };
+}
+
+/**
+ * Copies of prepared repositories in one temp folder: `copy(dir)` a fresh one for a test,
+ * `cacheless(dir)` one without `.beads/.cache`, what a run with no cache at all sees.
+ */
+export function scratchCopies(): {
+  copy(dir: string): string;
+  cacheless(dir: string): string;
+  cleanup(): void;
+} {
+  const scratch = tempDir();
+  let n = 0;
+  const copy = (dir: string, name = 'repo') => {
+    const to = join(scratch.path, `${name}-${n++}`);
+    cpSync(dir, to, { recursive: true });
+    return to;
+  };
+  return {
+    copy: (dir) => copy(dir),
+    cacheless(dir) {
+      const to = copy(dir, 'cold');
+      rmSync(join(to, '.beads/.cache'), { recursive: true, force: true });
+      return to;
+    },
+    cleanup: scratch.cleanup,
+  };
 }
 
 /** A process run to its end, as the tests read execa's result (reject: false). */

@@ -11,7 +11,7 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import { inProcess } from '../engine/cli.js';
 import { paAtReview } from '../engine/polecats.js';
 import { generatedRepo } from '../helpers/generated.js';
-import { CLI, commitAll, makeRepo, tempDir, testEnv } from '../helpers/repo.js';
+import { CLI, commitAll, makeRepo, scratchCopies, testEnv } from '../helpers/repo.js';
 
 // The readers under test run in this process (test/helpers/inproc.ts): what they ask the
 // journal goes over its socket as from any process. The journal is a real `gastown watch`.
@@ -90,9 +90,8 @@ async function trusted(cwd: string, args: string[], env: Record<string, string>)
 
 describe('readers with the change journal running', () => {
   let base: Awaited<ReturnType<typeof makeRepo>>;
-  let scratch: ReturnType<typeof tempDir>;
+  let copies: ReturnType<typeof scratchCopies>;
   let cwd: string;
-  let n = 0;
   let env: Record<string, string>;
   const pa = (rel: string) => join(cwd, '.beads/molecules/pa', rel);
   const warm = async () => {
@@ -102,9 +101,7 @@ describe('readers with the change journal running', () => {
   };
   /** What every reader says with no cache and no journal, in a copy of the repository. */
   const cold = async () => {
-    const copy = join(scratch.path, `cold-${n++}`);
-    cpSync(cwd, copy, { recursive: true });
-    rmSync(join(copy, '.beads/.cache'), { recursive: true, force: true });
+    const copy = copies.cacheless(cwd);
     const answers: unknown[] = [];
     for (const args of READS) answers.push(await gtJson(copy, args, env));
     return answers;
@@ -112,7 +109,7 @@ describe('readers with the change journal running', () => {
 
   beforeAll(async () => {
     base = await makeRepo();
-    scratch = tempDir();
+    copies = scratchCopies();
     await paAtReview(base.path);
     const now = new Date().toISOString();
     await commitAll(base.path, 'pa done', { GIT_AUTHOR_DATE: now, GIT_COMMITTER_DATE: now });
@@ -124,11 +121,10 @@ describe('readers with the change journal running', () => {
   });
   afterAll(() => {
     base.cleanup();
-    scratch.cleanup();
+    copies.cleanup();
   });
   beforeEach(async () => {
-    cwd = join(scratch.path, `repo-${n++}`);
-    cpSync(base.path, cwd, { recursive: true });
+    cwd = copies.copy(base.path);
     // Summaries recorded and stamped before the journal starts.
     await gtOk(cwd, ['advance'], env);
     for (const args of READS) await gtJson(cwd, args, env);
@@ -228,9 +224,7 @@ describe('readers with the change journal running', () => {
     expect(after).toEqual(await cold());
     // advance judges the rejection as a run with no cache and no journal does (the counts of
     // summaries it kept aside).
-    const copy = join(scratch.path, `cold-${n++}`);
-    cpSync(cwd, copy, { recursive: true });
-    rmSync(join(copy, '.beads/.cache'), { recursive: true, force: true });
+    const copy = copies.cacheless(cwd);
     const acts = ({ unchanged: _, ...rest }: Record<string, unknown>) => rest;
     const advanced = acts(await gtJson(cwd, ['advance'], env));
     expect(advanced).toEqual(acts(await gtJson(copy, ['advance'], { ...env, GASTOWN_JOURNAL: '0' })));
