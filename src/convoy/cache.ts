@@ -17,7 +17,7 @@ export interface ConvoyInfoEntry {
   key: string;
   recheckAt?: number;
   info: MemberInfo;
-  /** What the key was salted with (read.ts viewSalt) and the `after` molecule's state then. */
+  /** What the key was salted with (engine/gates.ts saltOf) and the `after` molecule's state then. */
   salt?: string;
   afterState?: string;
   /** The watched paths (relative to the molecule folder) and the stamp over their stats. */

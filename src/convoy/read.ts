@@ -3,7 +3,7 @@
 // (cache.ts). Anything the stamps cannot vouch for goes to store.ts, which judges with the engine.
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { registrySignature } from '../engine/gates.js';
+import { saltOf } from '../engine/gates.js';
 import { fileMoleculeStatus, isMoleculeCompleted, listMoleculeIds, moleculeRelDir } from '../engine/io.js';
 import { GastownError } from '../errors.js';
 import { readIfExists, readSmallFile } from '../store/atomic.js';
@@ -132,9 +132,6 @@ export function afterStateOf(root: string, after: string | undefined): string {
   return after === undefined ? '' : `${after}:${fileMoleculeStatus(root)(after) ?? 'missing'}`;
 }
 
-/** The salt of every member view: the config's hash and the gate plugins. */
-export const viewSalt = (configHash: string): string => `${configHash}|${registrySignature()}`;
-
 /**
  * A convoy's view from the cache alone, or undefined when anything needs the engine: a member
  * whose watched stats moved, a recheck time passed, another config (by its stamp), the `after`
@@ -152,7 +149,7 @@ export function cachedConvoyView(
   const { memberships, cache } = cachedMemberships(root);
   const config = cache.config;
   if (config === undefined || configStamp(root) !== config.stamp) return undefined;
-  const salt = viewSalt(config.hash);
+  const salt = saltOf(config.hash);
   const base = `${moleculesDir(root)}/`;
   const members: MemberInfo[] = [];
   for (const [mol, m] of memberships) {

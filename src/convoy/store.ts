@@ -3,7 +3,7 @@
 import { existsSync, mkdirSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseCheckpoint } from '../checkpoint/file.js';
-import { formulaNeedsPlugins } from '../engine/gates.js';
+import { formulaNeedsPlugins, saltOf } from '../engine/gates.js';
 import { moleculeExists, moleculeRelDir } from '../engine/io.js';
 import { statusOf } from '../engine/molecules.js';
 import { judgeMolecule } from '../engine/verdict.js';
@@ -51,7 +51,6 @@ import {
   type Membership,
   readConvoy,
   readMemberships,
-  viewSalt,
 } from './read.js';
 
 export { convoyExists, convoyMembers, listConvoyIds, type Membership, readConvoy, readMemberships };
@@ -206,7 +205,7 @@ async function cachedMemberInfo(
   const watched = newWatched();
   const lines = moleculeKeyLines(join(moleculesDir(root), id), 'all', watched);
   const afterState = afterStateOf(root, after);
-  const salt = viewSalt(config.hash);
+  const salt = saltOf(config.hash);
   const key = lines && hashKey(lines, `${salt}|${afterState}`);
   const stamp = settledWatchStamp(watched, undefined, wall, stampWindow());
   const stamped = (e: ConvoyInfoEntry): ConvoyInfoEntry => {

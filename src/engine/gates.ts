@@ -191,6 +191,14 @@ export const currentConditionEvaluator = (): ConditionEvaluator | undefined => c
 const BUILT_IN_GATE_PLANNERS = ['command', 'human', 'molecule', 'timer'];
 const BUILT_IN_MOLECULE_PLANNERS = ['loop', 'on_complete'];
 
+/**
+ * The salt of a cached judgement (summaries, convoy member views): what it depends on besides the
+ * molecule's files, the config's hash and the planners.
+ */
+export function saltOf(configHash: string): string {
+  return `${configHash}|${registrySignature()}`;
+}
+
 /** Names of the planners, part of cache keys: a planner registered by an embedder invalidates cached plans. */
 export function registrySignature(): string {
   const names = (builtIn: string[], registered: Iterable<string>) =>

@@ -8,9 +8,7 @@
 import { readdirSync } from 'node:fs';
 import { readIfExists } from '../store/atomic.js';
 import {
-  configStamp,
   gitOperationInProgress,
-  readSummaryHead,
   stampIsSettled,
   statStamp,
   statusCacheFile,
@@ -18,11 +16,11 @@ import {
   writeStatusCacheFile,
 } from '../store/cache.js';
 import { isMoleculeId } from '../store/ids.js';
-import { type JournalAnswer, sameMark } from '../store/journal.js';
+import type { JournalAnswer } from '../store/journal.js';
 import { moleculesDir } from '../store/layout.js';
 import { type StampStat, stampStat } from '../store/stat.js';
 import { VERSION } from '../version.js';
-import { registrySignature } from './gates.js';
+import { headIfUntouched, saltHolds } from './quiet.js';
 import { countTrusted } from './trace.js';
 
 const FORMAT = 1;
@@ -53,13 +51,10 @@ export function summariesStat(root: string): StampStat | undefined {
  * take it (engine/summaries.ts lookup with the journal): true only when each condition holds.
  */
 function vouchedForAll(root: string, journal: JournalAnswer | undefined, nowMs: number): boolean {
-  if (journal?.touched === undefined || journal.touched.size > 0) return false;
-  const head = readSummaryHead(root);
+  const head = headIfUntouched(root, journal);
   const q = head?.quiet;
-  if (!head || !q || !sameMark(journal, head.journal) || head.config === undefined) return false;
+  if (!head || !q || !saltHolds(root, head)) return false;
   if (q.next !== undefined && nowMs >= q.next) return false;
-  if (configStamp(root) !== head.config.stamp) return false;
-  if (head.salt !== `${head.config.hash}|${registrySignature()}`) return false;
   if (gitOperationInProgress(root)) return false;
   const ids: string[] = [];
   try {

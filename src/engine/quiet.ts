@@ -21,7 +21,7 @@ import { EVENTS, findRoot, moleculesDir } from '../store/layout.js';
 import { beadsTreeProblems } from '../store/links.js';
 import { lockPath } from '../store/lock.js';
 import { type StampStat, stampStat } from '../store/stat.js';
-import { registrySignature } from './gates.js';
+import { saltOf } from './gates.js';
 import { countTrusted } from './trace.js';
 
 export interface QuietVerdict {
@@ -80,11 +80,7 @@ function check(
   head: ReturnType<typeof headIfUntouched>,
 ): QuietVerdict | undefined {
   const { data, text } = head ? { data: head, text: '' } : readSummaries(root);
-  const config = data.config;
-  if (text === undefined || data.salt === undefined || config === undefined) return undefined;
-  // The config's bytes are what its hash was taken of while its stamp holds.
-  if (configStamp(root) !== config.stamp) return undefined;
-  if (data.salt !== `${config.hash}|${registrySignature()}`) return undefined;
+  if (text === undefined || !saltHolds(root, data)) return undefined;
   // Another process is applying effects (or died doing so), and the rest: the full path waits,
   // takes over, catches up or reports it.
   if (!quietSurroundings(root)) return undefined;
@@ -146,10 +142,21 @@ function check(
 }
 
 /**
+ * Whether summaries taken under `data`'s salt still hold: the same config (its bytes are what its
+ * hash was taken of while its stamp holds) and the same gate registry.
+ */
+export function saltHolds(root: string, data: Pick<SummaryFile, 'salt' | 'config'>): boolean {
+  const config = data.config;
+  if (data.salt === undefined || config === undefined) return false;
+  if (configStamp(root) !== config.stamp) return false;
+  return data.salt === saltOf(config.hash);
+}
+
+/**
  * The summaries' head when it can answer for every molecule: it has a QuietHead, and the
  * journal's answer, given against the head's own mark, names no molecule touched since.
  */
-function headIfUntouched(
+export function headIfUntouched(
   root: string,
   journal: JournalAnswer | undefined,
 ): (Omit<SummaryFile, 'molecules'> & { molecules: SummaryFile['molecules'] }) | undefined {

@@ -32,7 +32,7 @@ import { withEntries } from '../store/json-entries.js';
 import { EVENTS, moleculesDir, parseEventName } from '../store/layout.js';
 import type { StampFields } from '../store/stat.js';
 import type { GastownConfig } from '../store/types.js';
-import { formulaNeedsPlugins, registrySignature } from './gates.js';
+import { formulaNeedsPlugins, saltOf } from './gates.js';
 import type { ReconcileOutcome } from './reconcile.js';
 import type { MoleculeState, MoleculeStatus, PlanResult } from './types.js';
 
@@ -113,7 +113,7 @@ export class SummaryStore {
     // (quiet.ts): a warm reader then hashes nothing, and loads no node:crypto.
     const hash =
       stamps.config !== undefined && file.config?.stamp === stamps.config ? file.config.hash : config.hash;
-    const salt = `${hash}|${registrySignature()}`;
+    const salt = saltOf(hash);
     this.salt = salt;
     fresh.salt = salt;
     if (stamps.config !== undefined) fresh.config = { stamp: stamps.config, hash };
